@@ -1,0 +1,113 @@
+"""Typed, immutable views of what travels on the event socket: messages, events, commands."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import attrs
+
+from plivoxml_fs.errors import ProtocolError
+
+
+def _frozen_headers(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    return dict(value or {})
+
+
+@attrs.frozen
+class Message:
+    """One ESL message from FreeSWITCH: decoded header block plus raw body bytes."""
+
+    headers: Mapping[str, str] = attrs.field(converter=_frozen_headers)
+    body: bytes = b""
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name, default)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "")
+
+    @property
+    def reply_text(self) -> str:
+        """`Reply-Text` of a command/reply, or the body of an api/response, stripped."""
+        if self.content_type == "command/reply":
+            return self.headers.get("Reply-Text", "").strip()
+        return self.body.decode("utf-8", "replace").strip()
+
+    @property
+    def is_event(self) -> bool:
+        return self.content_type in ("text/event-plain", "text/event-json")
+
+    def event(self) -> Event:
+        """Parse the body of a text/event-plain or text/event-json message."""
+        if self.content_type == "text/event-plain":
+            from plivoxml_fs.esl.codec import parse_event_plain
+
+            return parse_event_plain(self.body)
+        if self.content_type == "text/event-json":
+            return parse_event_json(self.body)
+        raise ProtocolError(f"message of type {self.content_type!r} is not an event")
+
+
+@attrs.frozen
+class Event:
+    """One FreeSWITCH event: decoded headers and the event body (e.g. a BACKGROUND_JOB result)."""
+
+    headers: Mapping[str, str] = attrs.field(converter=_frozen_headers)
+    body: bytes = b""
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name, default)
+
+    def __getitem__(self, name: str) -> str:
+        return self.headers[name]
+
+    @property
+    def name(self) -> str:
+        return self.headers.get("Event-Name", "")
+
+    @property
+    def subclass(self) -> str:
+        return self.headers.get("Event-Subclass", "")
+
+    @property
+    def unique_id(self) -> str:
+        return self.headers.get("Unique-ID", "")
+
+    @property
+    def body_text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def variable(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(f"variable_{name}", default)
+
+
+@attrs.frozen
+class Command:
+    """One command sent to FreeSWITCH (as the embedded FreeSWITCH parses it)."""
+
+    line: str
+    headers: Mapping[str, str] = attrs.field(converter=_frozen_headers, factory=dict)
+    body: bytes = b""
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """Header lookup ignoring case, as FreeSWITCH does for sendmsg headers."""
+        lowered = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lowered:
+                return value
+        return default
+
+
+def parse_event_json(body: bytes) -> Event:
+    """Parse a text/event-json body; `_body` becomes the event body."""
+    try:
+        data = json.loads(body.decode("utf-8", "replace"))
+    except ValueError as exc:
+        raise ProtocolError(f"text/event-json body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("text/event-json body is not a JSON object")
+    raw_body = data.pop("_body", "")
+    headers = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+    return Event(headers, str(raw_body).encode("utf-8"))
