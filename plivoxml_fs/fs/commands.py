@@ -1,0 +1,225 @@
+"""Every string sent to FreeSWITCH is built here, validated, and pinned byte for byte by tests.
+
+The first section holds the ESL-level builders (auth, connect, subscriptions, linger, api, bgapi,
+sendmsg execute and hangup). Application-argument builders (playback, speak, conference strings)
+follow in their own section. Builders return a command line `str`, a `Bgapi` or a `Sendmsg`;
+`encode()` on the latter two gives the exact bytes for the socket.
+
+Nothing here trusts its input: CR, LF and NUL are refused everywhere (`UnsafeValue`), names are
+matched against strict patterns, and application arguments travel in a length-framed body.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import attrs
+
+from plivoxml_fs.errors import UnsafeValue
+from plivoxml_fs.esl.codec import check_line, encode_command
+
+# ---------------------------------------------------------------------------------------------
+# Section 1: ESL-level builders (event socket commands, sendmsg)
+# ---------------------------------------------------------------------------------------------
+
+#: Event names: FreeSWITCH's upper-case identifiers (CHANNEL_HANGUP, BACKGROUND_JOB, ALL, ...).
+EVENT_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+#: CUSTOM subclasses such as `conference::maintenance` or `plivoxml::digits`.
+EVENT_SUBCLASS = re.compile(r"[A-Za-z0-9_]+(::[A-Za-z0-9_.-]+)*")
+#: Dialplan application names (answer, playback, play_and_get_digits, ...).
+APP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+#: Channel, event and job identifiers: RFC 4122 UUIDs and the ids dialplans set themselves.
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+#: Hangup causes are the upper-case Q.850 names (NORMAL_CLEARING, USER_BUSY, ...).
+HANGUP_CAUSE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+#: Largest linger we ask for, in seconds (FreeSWITCH takes any positive int; an hour is plenty).
+MAX_LINGER_S = 3600
+
+_EVENT_FORMATS = ("plain", "json", "xml")
+
+
+def _match(pattern: re.Pattern[str], value: object, what: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise UnsafeValue(f"{what}: {value!r} does not match {pattern.pattern}")
+    return value
+
+
+def _check_text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise UnsafeValue(f"{what}: expected text, got {type(value).__name__}")
+    return check_line(value, what)
+
+
+def identifier(value: object, what: str = "uuid") -> str:
+    """Return `value` if it is a safe channel/event/job id, else raise `UnsafeValue`."""
+    return _match(IDENTIFIER, value, what)
+
+
+@attrs.frozen
+class Bgapi:
+    """A `bgapi` command: its line and the Job-UUID its BACKGROUND_JOB will carry."""
+
+    line: str
+    job_uuid: str
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        return (("Job-UUID", self.job_uuid),)
+
+    def encode(self) -> bytes:
+        return encode_command(self.line, self.headers)
+
+
+@attrs.frozen
+class Sendmsg:
+    """A `sendmsg` command: headers in order, optional body, and the target channel.
+
+    `uuid` None means the channel of this outbound socket (`sendmsg` alone); on an inbound
+    connection it names the channel (`sendmsg <uuid>`).
+    """
+
+    headers: tuple[tuple[str, str], ...]
+    body: bytes | None = None
+    uuid: str | None = None
+
+    @property
+    def line(self) -> str:
+        return "sendmsg" if self.uuid is None else f"sendmsg {self.uuid}"
+
+    def get(self, name: str) -> str | None:
+        """Header value by name, ignoring case."""
+        lowered = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lowered), None)
+
+    def encode(self) -> bytes:
+        return encode_command(self.line, self.headers, self.body)
+
+
+def auth(password: str) -> str:
+    """`auth <password>`: the first command on an inbound connection. Never log the result."""
+    _check_text(password, "auth password")
+    if not password or " " in password:
+        raise UnsafeValue("auth password: must be non-empty and contain no spaces")
+    return f"auth {password}"
+
+
+def connect() -> str:
+    """`connect`: the first command on an outbound socket; the reply carries the channel data."""
+    return "connect"
+
+
+def myevents(uuid: str | None = None) -> str:
+    """`myevents`: subscribe an outbound socket to its own channel's events (or `uuid`'s)."""
+    return "myevents" if uuid is None else f"myevents {identifier(uuid)}"
+
+
+def event_subscription(
+    names: Iterable[str] = (), custom: Iterable[str] = (), *, fmt: str = "plain"
+) -> str:
+    """`event <fmt> <names...> CUSTOM <subclass...>`; CUSTOM goes last, as FreeSWITCH requires.
+
+    After `CUSTOM` FreeSWITCH reads every further word as a subclass, so an event name placed
+    after it would silently subscribe to nothing.
+    """
+    if fmt not in _EVENT_FORMATS:
+        raise UnsafeValue(f"event subscription: format {fmt!r} is not one of {_EVENT_FORMATS}")
+    names = list(names)
+    custom = list(custom)
+    for name in names:
+        _match(EVENT_NAME, name, "event name")
+        if name == "CUSTOM":
+            raise UnsafeValue("event name: pass CUSTOM subclasses in `custom`, not as a name")
+    for subclass in custom:
+        _match(EVENT_SUBCLASS, subclass, "event subclass")
+    if not names and not custom:
+        raise UnsafeValue("event subscription: no event names and no CUSTOM subclasses")
+    words = ["event", fmt, *dict.fromkeys(names)]
+    if custom:
+        words += ["CUSTOM", *dict.fromkeys(custom)]
+    return " ".join(words)
+
+
+def event_plain(names: Iterable[str] = (), custom: Iterable[str] = ()) -> str:
+    """`event plain <names...> CUSTOM <subclass...>`."""
+    return event_subscription(names, custom, fmt="plain")
+
+
+def filter_events(header: str, value: str) -> str:
+    """`filter <header> <value>`: deliver only events whose header equals value."""
+    _match(re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}"), header, "filter header")
+    _check_text(value, "filter value")
+    if not value or " " in value:
+        raise UnsafeValue(f"filter value: must be one non-empty word (got {value!r})")
+    return f"filter {header} {value}"
+
+
+def linger(seconds: int) -> str:
+    """`linger <seconds>`: keep the socket open that long after hangup for the last events."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int):
+        raise UnsafeValue(f"linger: seconds must be an int (got {seconds!r})")
+    if not 1 <= seconds <= MAX_LINGER_S:
+        raise UnsafeValue(f"linger: seconds must be 1..{MAX_LINGER_S} (got {seconds})")
+    return f"linger {seconds}"
+
+
+def exit_() -> str:
+    """`exit`: ask FreeSWITCH to close this event socket."""
+    return "exit"
+
+
+def _api_text(command: str, what: str) -> str:
+    _check_text(command, what)
+    if not command.strip() or command != command.strip():
+        raise UnsafeValue(f"{what}: empty or padded with spaces ({command!r})")
+    return command
+
+
+def api(command: str) -> str:
+    """`api <command>`: run an API command; the answer is an api/response."""
+    return f"api {_api_text(command, 'api command')}"
+
+
+def bgapi(command: str, job_uuid: str) -> Bgapi:
+    """`bgapi <command>` with a Job-UUID header: the BACKGROUND_JOB event carries the same id."""
+    return Bgapi(f"bgapi {_api_text(command, 'bgapi command')}", identifier(job_uuid, "Job-UUID"))
+
+
+def execute(
+    app: str,
+    arg: str = "",
+    *,
+    event_uuid: str,
+    event_lock: bool = True,
+    uuid: str | None = None,
+    loops: int | None = None,
+) -> Sendmsg:
+    """`sendmsg` execute: run dialplan application `app` with `arg` on the channel.
+
+    The argument travels in a `text/plain` body with a byte-accurate length (never in an
+    `execute-app-arg` header), and `Event-UUID` comes back as `Application-UUID` on the
+    CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE events of this execution.
+    """
+    _match(APP_NAME, app, "application name")
+    _check_text(arg, f"{app} argument")
+    headers = [("call-command", "execute"), ("execute-app-name", app)]
+    if loops is not None:
+        if isinstance(loops, bool) or not isinstance(loops, int) or loops < 1:
+            raise UnsafeValue(f"{app} loops: must be a positive int (got {loops!r})")
+        headers.append(("loops", str(loops)))
+    if event_lock:
+        headers.append(("event-lock", "true"))
+    headers.append(("Event-UUID", identifier(event_uuid, "Event-UUID")))
+    body = None
+    if arg:
+        headers.append(("content-type", "text/plain"))
+        body = arg.encode("utf-8")
+    target = None if uuid is None else identifier(uuid)
+    return Sendmsg(tuple(headers), body, target)
+
+
+def hangup(cause: str = "NORMAL_CLEARING", *, uuid: str | None = None) -> Sendmsg:
+    """`sendmsg` hangup with `hangup-cause`."""
+    _match(HANGUP_CAUSE, cause, "hangup cause")
+    target = None if uuid is None else identifier(uuid)
+    return Sendmsg((("call-command", "hangup"), ("hangup-cause", cause)), None, target)

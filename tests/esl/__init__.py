@@ -1,0 +1,1 @@
+"""Tests of the sans-IO ESL codec and the gevent transport."""

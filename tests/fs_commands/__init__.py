@@ -1,0 +1,1 @@
+"""Tests that pin every FreeSWITCH string built by plivoxml_fs.fs.commands."""
