@@ -61,7 +61,10 @@ def _fix_outgoing(chunk: bytes) -> bytes:
         return chunk
     body = body[:-2] if body.endswith(b"\n\n") else body  # the recorder's separator
     block = re.sub(
-        rb"^(content-length): \d+$", b"\\1: %d" % len(body), block, count=1,
+        rb"^(content-length): \d+$",
+        b"\\1: %d" % len(body),
+        block,
+        count=1,
         flags=re.MULTILINE | re.IGNORECASE,
     )
     return block + sep + body

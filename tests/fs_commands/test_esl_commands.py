@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from esl import traces
+
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.esl.codec import CommandParser, encode_command
 from plivoxml_fs.fs import commands
@@ -154,8 +154,14 @@ def test_execute_loops_header():
         (lambda: commands.linger("5"), "linger: seconds must be an int (got '5')"),
         (lambda: commands.execute("play back", event_uuid="e"), "application name: 'play back'"),
         (lambda: commands.execute("set\n", event_uuid="e"), "application name: 'set\\n'"),
-        (lambda: commands.execute("playback", "a\nb", event_uuid="e"), "playback argument contains"),
-        (lambda: commands.execute("playback", "a\0b", event_uuid="e"), "playback argument contains"),
+        (
+            lambda: commands.execute("playback", "a\nb", event_uuid="e"),
+            "playback argument contains",
+        ),
+        (
+            lambda: commands.execute("playback", "a\0b", event_uuid="e"),
+            "playback argument contains",
+        ),
         (lambda: commands.execute("answer", event_uuid="e\r"), "Event-UUID: 'e\\r' does not match"),
         (lambda: commands.execute("answer", event_uuid="e", uuid="u;x"), "uuid: 'u;x' does not"),
         (lambda: commands.execute("playback", "x", event_uuid="e", loops=0), "playback loops"),
