@@ -38,3 +38,7 @@ class FetchError(PlivoXMLError):
 
 class ConfigError(PlivoXMLError):
     """The configuration file or environment holds a bad value."""
+
+
+class EventOverflow(PlivoXMLError):
+    """An event subscription fell too far behind; the events after it were dropped."""

@@ -1,0 +1,737 @@
+"""The gevent side of the event socket: connections, the outbound server, the inbound client.
+
+`EslConnection` owns one socket: one reader greenlet feeds the sans-IO `MessageParser`, writes
+go out whole (`sendall`) under a lock together with the registration of their waiter, so the
+FIFO of command/reply and api/response waiters is in wire order. BACKGROUND_JOB events are
+matched by Job-UUID, CHANNEL_EXECUTE_COMPLETE by Application-UUID. Every wait has a deadline
+(`CommandTimeout`, naming the command); EOF, a reset, a malformed frame or a final
+`text/disconnect-notice` fails every pending waiter at once with `ConnectionLost`.
+
+`OutboundConnection` is one call handed over by `socket ... async full`; `OutboundServer`
+accepts those into a bounded pool; `InboundClient` keeps one authenticated, subscribed
+connection to FreeSWITCH alive with exponential back-off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import time
+import uuid as uuidlib
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import gevent
+import gevent.event
+import gevent.lock
+import gevent.pool
+import gevent.queue
+import gevent.server
+import gevent.socket
+
+from plivoxml_fs.errors import (
+    CommandFailed,
+    CommandTimeout,
+    ConnectionLost,
+    EventOverflow,
+    PlivoXMLError,
+    ProtocolError,
+)
+from plivoxml_fs.esl.codec import MessageParser, encode_command
+from plivoxml_fs.esl.messages import Event, Message
+from plivoxml_fs.fs import commands
+
+log = logging.getLogger("plivoxml_fs.esl.transport")
+
+#: Bytes asked of the socket per read.
+READ_CHUNK_BYTES = 64 * 1024
+#: Events a subscription holds before it fails with EventOverflow (when no maxsize is given).
+DEFAULT_SUBSCRIPTION_EVENTS = 10_000
+#: How long the on_event greenlet waits per get before looking again (it ends on loss).
+DELIVER_POLL_S = 60.0
+#: How long stop() gives connections it closed after the drain timeout to end, in seconds.
+CLOSE_GRACE_S = 1.0
+
+_REPLY_TYPES = ("command/reply", "api/response")
+
+
+def _shown(line: str) -> str:
+    """A command line safe to log or put in an error: never a password."""
+    if line.startswith("auth "):
+        return "auth <redacted>"
+    return line if len(line) <= 120 else line[:117] + "..."
+
+
+def _describe(line: str, headers: Sequence[tuple[str, str]]) -> str:
+    """How a command is named in errors and logs: its line, and the app of a sendmsg."""
+    what = _shown(line)
+    if line == "sendmsg" or line.startswith("sendmsg "):
+        app = next((v for k, v in headers if k.lower() == "execute-app-name"), None)
+        command = next((v for k, v in headers if k.lower() == "call-command"), "")
+        what = f"{what} {app or command}".rstrip()
+    return what
+
+
+def _remaining(deadline: float) -> float:
+    return max(0.0, deadline - time.monotonic())
+
+
+class _Reply:
+    """One waiter in the reply FIFO."""
+
+    __slots__ = ("what", "result")
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.result: gevent.event.AsyncResult = gevent.event.AsyncResult()
+
+
+class Execution:
+    """One `sendmsg execute` in flight, completed by its CHANNEL_EXECUTE_COMPLETE."""
+
+    def __init__(self, conn: EslConnection, app: str, app_uuid: str) -> None:
+        self.app = app
+        self.app_uuid = app_uuid
+        self._conn = conn
+        self._result: gevent.event.AsyncResult = gevent.event.AsyncResult()
+
+    @property
+    def done(self) -> bool:
+        return self._result.ready()
+
+    def wait(self, timeout: float) -> Event:
+        """The CHANNEL_EXECUTE_COMPLETE event; `CommandTimeout` or `ConnectionLost` otherwise."""
+        try:
+            return self._result.get(timeout=timeout)
+        except gevent.Timeout:
+            raise CommandTimeout(
+                f"{self._conn.name}: {self.app} (Application-UUID {self.app_uuid}) "
+                f"did not complete within {timeout} s"
+            ) from None
+
+
+_END = object()
+
+
+class Subscription:
+    """A bounded queue fed every event the connection receives, in order."""
+
+    def __init__(self, conn: EslConnection, maxsize: int) -> None:
+        self._conn = conn
+        self._queue: gevent.queue.Queue = gevent.queue.Queue(maxsize)
+        self._error: PlivoXMLError | None = None
+
+    def _put(self, event: Event) -> None:
+        if self._error is not None:
+            return
+        try:
+            self._queue.put_nowait(event)
+        except gevent.queue.Full:
+            self._end(
+                EventOverflow(
+                    f"{self._conn.name}: subscription fell {self._queue.maxsize} events behind; "
+                    f"later events were dropped"
+                )
+            )
+            log.warning("%s", self._error, extra=self._conn.log_extra)
+
+    def _end(self, error: PlivoXMLError) -> None:
+        if self._error is None:
+            self._error = error
+        # When full, no getter is waiting: they meet the error once the queue drains.
+        with contextlib.suppress(gevent.queue.Full):
+            self._queue.put_nowait(_END)
+
+    def get(self, timeout: float) -> Event | None:
+        """The next event, or None if none arrives within `timeout` seconds.
+
+        Once the connection is gone (or the subscription closed or overflowed) and the queued
+        events are drained, raises that error (`ConnectionLost`, `EventOverflow`).
+        """
+        if self._error is not None and self._queue.empty():
+            raise self._error
+        try:
+            item = self._queue.get(timeout=timeout)
+        except gevent.queue.Empty:
+            return None
+        if item is _END:
+            assert self._error is not None
+            raise self._error
+        return item
+
+    def close(self) -> None:
+        self._conn._subscriptions.discard(self)
+        self._end(ConnectionLost(f"{self._conn.name}: subscription closed"))
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class EslConnection:
+    """One event socket: a reader greenlet, serialised writes, correlated waiters."""
+
+    def __init__(self, sock: Any, *, name: str, command_timeout_s: float) -> None:
+        self.name = name
+        self.command_timeout_s = command_timeout_s
+        self.log_extra: dict[str, str] = {}
+        self._sock = sock
+        self._parser = MessageParser()
+        self._write_lock = gevent.lock.Semaphore(1)
+        self._replies: deque[_Reply] = deque()
+        self._jobs: dict[str, gevent.event.AsyncResult] = {}
+        self._executions: dict[str, Execution] = {}
+        self._subscriptions: set[Subscription] = set()
+        self._auth_request: gevent.event.AsyncResult = gevent.event.AsyncResult()
+        self._closed = gevent.event.Event()
+        self._close_reason = ""
+        self._reader: gevent.Greenlet | None = None
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the reader greenlet."""
+        if self._reader is None:
+            self._reader = gevent.spawn(self._read_loop)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    @property
+    def close_reason(self) -> str:
+        return self._close_reason
+
+    def wait_closed(self, timeout: float) -> bool:
+        return self._closed.wait(timeout)
+
+    def close(self) -> None:
+        """Close the socket; every pending waiter fails with ConnectionLost."""
+        self._lost("closed by us", level=logging.DEBUG)
+
+    # -- commands -------------------------------------------------------------------------
+
+    def _timeout(self, timeout: float | None) -> float:
+        return self.command_timeout_s if timeout is None else timeout
+
+    def _send(self, data: bytes, waiter: _Reply | None, deadline: float, what: str) -> None:
+        """Register `waiter` and write `data` as one step, so the FIFO matches the wire."""
+        if not self._write_lock.acquire(timeout=_remaining(deadline)):
+            raise CommandTimeout(f"{self.name}: could not send {what} within the deadline")
+        try:
+            if self.closed:
+                raise ConnectionLost(f"{self.name}: cannot send {what}: {self._close_reason}")
+            if waiter is not None:
+                self._replies.append(waiter)
+            try:
+                with gevent.Timeout(_remaining(deadline)):
+                    self._sock.sendall(data)
+            except gevent.Timeout:
+                self._lost(f"write of {what} timed out", level=logging.WARNING)
+                raise CommandTimeout(f"{self.name}: could not send {what} in time") from None
+            except OSError as exc:
+                self._lost(f"write failed: {exc}", level=logging.WARNING)
+                raise ConnectionLost(f"{self.name}: cannot send {what}: {exc}") from None
+        finally:
+            self._write_lock.release()
+
+    def _await(self, waiter: _Reply, deadline: float, timeout: float) -> Message:
+        try:
+            return waiter.result.get(timeout=_remaining(deadline))
+        except gevent.Timeout:
+            raise CommandTimeout(
+                f"{self.name}: no reply to {waiter.what!r} within {timeout} s"
+            ) from None
+
+    def request(
+        self,
+        line: str,
+        headers: Sequence[tuple[str, str]] = (),
+        body: bytes | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Message:
+        """Send one command and return its reply as it came, `-ERR` or not."""
+        timeout = self._timeout(timeout)
+        deadline = time.monotonic() + timeout
+        data = encode_command(line, headers, body)
+        waiter = _Reply(_describe(line, headers))
+        self._send(data, waiter, deadline, waiter.what)
+        return self._await(waiter, deadline, timeout)
+
+    def command(
+        self,
+        line: str,
+        headers: Sequence[tuple[str, str]] = (),
+        body: bytes | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Message:
+        """Send one command and return its reply; a `-ERR` reply raises CommandFailed."""
+        reply = self.request(line, headers, body, timeout=timeout)
+        if reply.reply_text.startswith("-ERR"):
+            raise CommandFailed(_describe(line, headers), reply.reply_text)
+        return reply
+
+    def api(self, cmd: str, *, timeout: float | None = None, check: bool = True) -> str:
+        """Run `api <cmd>` and return the response body; `-ERR` raises CommandFailed if check."""
+        timeout = self._timeout(timeout)
+        line = commands.api(cmd)
+        reply = self.request(line, timeout=timeout)
+        if reply.content_type != "api/response":  # e.g. -ERR before auth
+            raise CommandFailed(line, reply.reply_text)
+        text = reply.body.decode("utf-8", "replace")
+        if check and text.startswith("-ERR"):
+            raise CommandFailed(line, text)
+        return text
+
+    def bgapi(self, cmd: str, *, timeout: float | None = None) -> Event:
+        """Run `bgapi <cmd>` and return its BACKGROUND_JOB event (matched by Job-UUID)."""
+        timeout = self._timeout(timeout)
+        deadline = time.monotonic() + timeout
+        job = commands.bgapi(cmd, str(uuidlib.uuid4()))
+        result: gevent.event.AsyncResult = gevent.event.AsyncResult()
+        self._jobs[job.job_uuid] = result
+        try:
+            self.command(job.line, job.headers, timeout=_remaining(deadline))
+            return result.get(timeout=_remaining(deadline))
+        except gevent.Timeout:
+            raise CommandTimeout(
+                f"{self.name}: no BACKGROUND_JOB for {_shown(job.line)!r} "
+                f"(Job-UUID {job.job_uuid}) within {timeout} s"
+            ) from None
+        finally:
+            self._jobs.pop(job.job_uuid, None)
+
+    def execute_async(
+        self,
+        app: str,
+        arg: str = "",
+        *,
+        uuid: str | None = None,
+        event_lock: bool = True,
+        timeout: float | None = None,
+    ) -> Execution:
+        """Send `sendmsg execute` with a fresh Event-UUID; returns once FreeSWITCH accepted it.
+
+        `timeout` bounds the wait for that acceptance (the command/reply), not the execution.
+        """
+        app_uuid = str(uuidlib.uuid4())
+        msg = commands.execute(app, arg, event_uuid=app_uuid, event_lock=event_lock, uuid=uuid)
+        execution = Execution(self, app, app_uuid)
+        self._executions[app_uuid] = execution
+        try:
+            self.command(msg.line, msg.headers, msg.body, timeout=timeout)
+        except BaseException:
+            self._executions.pop(app_uuid, None)
+            raise
+        return execution
+
+    def execute(
+        self,
+        app: str,
+        arg: str = "",
+        *,
+        uuid: str | None = None,
+        timeout: float | None = None,
+        event_lock: bool = True,
+    ) -> Event:
+        """Run a dialplan application; returns its CHANNEL_EXECUTE_COMPLETE event."""
+        timeout = self._timeout(timeout)
+        deadline = time.monotonic() + timeout
+        execution = self.execute_async(app, arg, uuid=uuid, event_lock=event_lock, timeout=timeout)
+        try:
+            return execution._result.get(timeout=_remaining(deadline))
+        except gevent.Timeout:
+            raise CommandTimeout(
+                f"{self.name}: {app} (Application-UUID {execution.app_uuid}) "
+                f"did not complete within {timeout} s"
+            ) from None
+
+    def subscribe(self, maxsize: int | None = None) -> Subscription:
+        """A queue of every event from now on; bounded (EventOverflow when it falls behind)."""
+        sub = Subscription(self, maxsize or DEFAULT_SUBSCRIPTION_EVENTS)
+        if self.closed:
+            sub._end(ConnectionLost(f"{self.name}: {self._close_reason}"))
+        else:
+            self._subscriptions.add(sub)
+        return sub
+
+    def wait_auth_request(self, timeout: float) -> None:
+        """Wait for the `auth/request` an inbound connection starts with."""
+        try:
+            self._auth_request.get(timeout=timeout)
+        except gevent.Timeout:
+            raise CommandTimeout(f"{self.name}: no auth/request within {timeout} s") from None
+
+    # -- reading --------------------------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        try:
+            while not self.closed:
+                try:
+                    data = self._sock.recv(READ_CHUNK_BYTES)
+                except OSError as exc:
+                    self._lost(f"read failed: {exc}", level=logging.WARNING)
+                    return
+                if not data:
+                    self._lost("connection closed by FreeSWITCH", level=logging.INFO)
+                    return
+                for message in self._parser.feed(data):
+                    self._dispatch(message)
+        except ProtocolError as exc:
+            self._lost(f"malformed ESL from FreeSWITCH: {exc}", level=logging.ERROR)
+        except Exception:
+            log.exception("%s: reader failed", self.name, extra=self.log_extra)
+            self._lost("reader failed (see the traceback above)", level=logging.ERROR)
+
+    def _dispatch(self, message: Message) -> None:
+        kind = message.content_type
+        if kind in _REPLY_TYPES:
+            self._on_reply(message)
+        elif message.is_event:
+            self._on_event_message(message.event())
+        elif kind == "text/disconnect-notice":
+            self._on_disconnect_notice(message)
+        elif kind == "auth/request":
+            self._auth_request.set(message)
+        elif kind == "text/rude-rejection":
+            text = message.body.decode("utf-8", "replace").strip()
+            self._lost(f"FreeSWITCH rejected the connection: {text}", level=logging.ERROR)
+        elif kind == "log/data":
+            log.debug("%s: log/data %r", self.name, message.body[:200], extra=self.log_extra)
+        else:
+            log.debug("%s: ignored %s message", self.name, kind, extra=self.log_extra)
+
+    def _on_reply(self, message: Message) -> None:
+        if not self._replies:
+            raise ProtocolError(f"{message.content_type} with no command waiting for it")
+        waiter = self._replies.popleft()
+        waiter.result.set(message)
+
+    def _on_event_message(self, event: Event) -> None:
+        if event.name == "BACKGROUND_JOB":
+            job = self._jobs.get(event.get("Job-UUID", ""))
+            if job is not None:
+                job.set(event)
+        elif event.name == "CHANNEL_EXECUTE_COMPLETE":
+            execution = self._executions.pop(event.get("Application-UUID", ""), None)
+            if execution is not None:
+                execution._result.set(event)
+        self._on_event(event)
+        for sub in list(self._subscriptions):
+            sub._put(event)
+
+    def _on_event(self, event: Event) -> None:
+        """Hook for subclasses: every event, before the subscriptions see it."""
+
+    def _on_disconnect_notice(self, message: Message) -> None:
+        disposition = message.get("Content-Disposition", "")
+        if disposition == "linger":
+            log.debug("%s: hung up, lingering", self.name, extra=self.log_extra)
+            self._on_linger()
+            return
+        self._lost(f"disconnect-notice ({disposition or 'no disposition'})", level=logging.DEBUG)
+
+    def _on_linger(self) -> None:
+        """Hook for subclasses: the call hung up and FreeSWITCH lingers."""
+
+    def _on_lost(self) -> None:
+        """Hook for subclasses: the connection is gone."""
+
+    # -- loss -----------------------------------------------------------------------------
+
+    def _lost(self, reason: str, *, level: int) -> None:
+        """Mark the connection closed and fail every waiter at once with ConnectionLost."""
+        if self.closed:
+            return
+        self._close_reason = reason
+        self._closed.set()
+        log.log(level, "%s: connection ended: %s", self.name, reason, extra=self.log_extra)
+        error = ConnectionLost(f"{self.name}: {reason}")
+        while self._replies:
+            self._replies.popleft().result.set_exception(error)
+        for job in list(self._jobs.values()):
+            job.set_exception(error)
+        executions, self._executions = self._executions, {}
+        for execution in executions.values():
+            execution._result.set_exception(error)
+        for sub in list(self._subscriptions):
+            sub._end(error)
+        self._subscriptions.clear()
+        if not self._auth_request.ready():
+            self._auth_request.set_exception(error)
+        self._close_socket()
+        self._on_lost()
+
+    def _close_socket(self) -> None:
+        with contextlib.suppress(OSError):  # already gone
+            self._sock.shutdown(socket.SHUT_RDWR)
+        self._sock.close()
+
+
+class OutboundConnection(EslConnection):
+    """One call handed to us by the dialplan's `socket <addr> async full`."""
+
+    def __init__(self, sock: Any, address: tuple[str, int], *, command_timeout_s: float) -> None:
+        super().__init__(
+            sock, name=f"outbound {address[0]}:{address[1]}", command_timeout_s=command_timeout_s
+        )
+        self.channel: Event = Event({})
+        self.uuid = ""
+        self.hangup = gevent.event.Event()
+        self.hangup_event: Event | None = None
+
+    def connect(self, timeout: float | None = None) -> Event:
+        """Send `connect`; keep the channel data of its reply and the channel's Unique-ID."""
+        self.start()
+        reply = self.command(commands.connect(), timeout=timeout)
+        unique_id = reply.get("Unique-ID") or reply.get("Channel-Unique-ID") or ""
+        if not unique_id:
+            self._lost("connect reply without Unique-ID", level=logging.ERROR)
+            raise ProtocolError(f"{self.name}: connect reply carries no Unique-ID")
+        headers = {k: v for k, v in reply.headers.items() if k not in ("Reply-Text",)}
+        self.channel = Event(headers)
+        self.uuid = unique_id
+        self.name = f"call {unique_id}"
+        self.log_extra = {"call_uuid": unique_id}
+        return self.channel
+
+    def _on_event(self, event: Event) -> None:
+        if event.name not in ("CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"):
+            return
+        if self.uuid and event.unique_id and event.unique_id != self.uuid:
+            return
+        if self.hangup_event is None:
+            self.hangup_event = event
+        self.hangup.set()
+
+    def _on_linger(self) -> None:
+        self.hangup.set()
+
+    def _on_lost(self) -> None:
+        self.hangup.set()
+
+
+class OutboundServer:
+    """Accepts outbound-socket calls into a bounded pool and runs `handler(conn)` for each."""
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: Callable[[OutboundConnection], object],
+        *,
+        max_calls: int,
+        command_timeout_s: float,
+    ) -> None:
+        if max_calls < 1:
+            raise ValueError(f"OutboundServer: max_calls must be >= 1 (got {max_calls})")
+        self._handler = handler
+        self._command_timeout_s = command_timeout_s
+        self._pool = gevent.pool.Pool(max_calls)
+        self._server = gevent.server.StreamServer(address, self._serve, spawn=self._pool)
+        self._conns: set[OutboundConnection] = set()
+
+    def start(self) -> None:
+        self._server.start()
+        log.info("outbound event socket listening on %s:%d", *self.address[:2])
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self._server.address[:2]
+        return host, port
+
+    @property
+    def active(self) -> int:
+        """Calls being handled now."""
+        return len(self._pool)
+
+    def stop(self, timeout: float) -> bool:
+        """Stop accepting, wait up to `timeout` s for active calls; True if all ended.
+
+        Calls still running after that have their connection closed (their waiters fail with
+        ConnectionLost, so their handlers end).
+        """
+        self._server.close()
+        drained = self._pool.join(timeout=timeout)
+        if not drained:
+            log.warning(
+                "stop: %d calls still active after %s s; closing them", self.active, timeout
+            )
+            for conn in list(self._conns):
+                conn.close()
+            self._pool.join(timeout=CLOSE_GRACE_S)
+        return bool(drained)
+
+    def _serve(self, sock: Any, address: tuple[str, int]) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn = OutboundConnection(sock, address, command_timeout_s=self._command_timeout_s)
+        self._conns.add(conn)
+        try:
+            conn.connect()
+        except PlivoXMLError as exc:
+            log.warning("%s: connect failed: %s", conn.name, exc)
+            conn.close()
+            self._conns.discard(conn)
+            return
+        try:
+            self._handler(conn)
+        except Exception:
+            log.exception("call %s: handler failed", conn.uuid, extra=conn.log_extra)
+        finally:
+            conn.close()
+            self._conns.discard(conn)
+
+
+class InboundClient:
+    """One authenticated, subscribed inbound connection, reconnected with back-off."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        password: str,
+        *,
+        events: Iterable[str],
+        on_event: Callable[[Event], object] | None = None,
+        reconnect_min_s: float,
+        reconnect_max_s: float,
+        command_timeout_s: float,
+    ) -> None:
+        names = [e for e in events if "::" not in e]
+        custom = [e for e in events if "::" in e]
+        self._subscription = commands.event_plain(names, custom) if names or custom else None
+        self._auth = commands.auth(password)
+        self._host, self._port = host, port
+        self._on_event = on_event
+        self._min_s, self._max_s = reconnect_min_s, reconnect_max_s
+        self._command_timeout_s = command_timeout_s
+        self._conn: EslConnection | None = None
+        self._up = gevent.event.Event()
+        self._runner: gevent.Greenlet | None = None
+        self._stopping = False
+        self.name = f"inbound {host}:{port}"
+
+    def start(self) -> None:
+        if self._runner is None:
+            self._stopping = False
+            self._runner = gevent.spawn(self._run)
+
+    def stop(self) -> None:
+        self._stopping = True
+        if self._runner is not None:
+            self._runner.kill()
+            self._runner = None
+        if self._conn is not None:
+            self._conn.close()
+        self._up.clear()
+
+    @property
+    def connected(self) -> bool:
+        return self._up.is_set() and self._conn is not None and not self._conn.closed
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._up.wait(timeout)
+
+    def _connection(self, deadline: float) -> EslConnection:
+        if not self._up.wait(_remaining(deadline)) or self._conn is None:
+            raise ConnectionLost(f"{self.name}: not connected to FreeSWITCH")
+        return self._conn
+
+    def api(self, cmd: str, *, timeout: float | None = None, check: bool = True) -> str:
+        timeout = self._command_timeout_s if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        conn = self._connection(deadline)
+        return conn.api(cmd, timeout=_remaining(deadline), check=check)
+
+    def bgapi(self, cmd: str, *, timeout: float | None = None) -> Event:
+        timeout = self._command_timeout_s if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        conn = self._connection(deadline)
+        return conn.bgapi(cmd, timeout=_remaining(deadline))
+
+    # -- the reconnect loop ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        delay = self._min_s
+        down_since: float | None = None
+        attempts = 0
+        while not self._stopping:
+            attempts += 1
+            try:
+                conn = self._open()
+            except (OSError, PlivoXMLError) as exc:
+                if down_since is None:
+                    down_since = time.monotonic()
+                    log.warning(
+                        "%s: cannot reach FreeSWITCH (%s); retrying every %s..%s s",
+                        self.name,
+                        exc,
+                        self._min_s,
+                        self._max_s,
+                    )
+                else:
+                    log.debug("%s: attempt %d failed: %s", self.name, attempts, exc)
+                gevent.sleep(delay)
+                delay = min(delay * 2, self._max_s)
+                continue
+            if down_since is not None:
+                log.warning(
+                    "%s: FreeSWITCH is back after %.1f s (%d attempts)",
+                    self.name,
+                    time.monotonic() - down_since,
+                    attempts,
+                )
+            else:
+                log.info("%s: connected to FreeSWITCH", self.name)
+            delay, down_since, attempts = self._min_s, None, 0
+            self._up.set()
+            conn.wait_closed(None)
+            self._up.clear()
+            if self._stopping:
+                return
+            down_since = time.monotonic()
+            log.warning("%s: FreeSWITCH went away (%s); reconnecting", self.name, conn.close_reason)
+            gevent.sleep(delay)
+
+    def _open(self) -> EslConnection:
+        timeout = self._command_timeout_s
+        sock = gevent.socket.create_connection((self._host, self._port), timeout=timeout)
+        sock.settimeout(None)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn = EslConnection(sock, name=self.name, command_timeout_s=timeout)
+        conn.start()
+        try:
+            sub = conn.subscribe() if self._on_event is not None else None
+            conn.wait_auth_request(timeout)
+            reply = conn.command(self._auth, timeout=timeout)
+            if not reply.reply_text.startswith("+OK"):
+                raise CommandFailed("auth <redacted>", reply.reply_text)
+            if self._subscription is not None:
+                conn.command(self._subscription, timeout=timeout)
+            if sub is not None:
+                gevent.spawn(self._deliver, sub)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        return conn
+
+    def _deliver(self, sub: Subscription) -> None:
+        """Hand every event to on_event, in order, in this greenlet (never the reader's)."""
+        assert self._on_event is not None
+        while True:
+            try:
+                event = sub.get(timeout=DELIVER_POLL_S)
+            except (ConnectionLost, EventOverflow):
+                return
+            if event is None:
+                continue
+            try:
+                self._on_event(event)
+            except Exception:
+                log.exception("%s: on_event failed for %s", self.name, event.name)
