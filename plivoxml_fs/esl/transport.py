@@ -489,17 +489,24 @@ class OutboundConnection(EslConnection):
     def connect(self, timeout: float | None = None) -> Event:
         """Send `connect`; keep the channel data of its reply and the channel's Unique-ID."""
         self.start()
-        reply = self.command(commands.connect(), timeout=timeout)
-        unique_id = reply.get("Unique-ID") or reply.get("Channel-Unique-ID") or ""
-        if not unique_id:
+        self.command(commands.connect(), timeout=timeout)
+        if not self.uuid:
             self._lost("connect reply without Unique-ID", level=logging.ERROR)
             raise ProtocolError(f"{self.name}: connect reply carries no Unique-ID")
-        headers = {k: v for k, v in reply.headers.items() if k not in ("Reply-Text",)}
-        self.channel = Event(headers)
-        self.uuid = unique_id
-        self.name = f"call {unique_id}"
-        self.log_extra = {"call_uuid": unique_id}
         return self.channel
+
+    def _on_reply(self, message: Message) -> None:
+        # Adopt the channel in the reader, before any later message of the same read is seen.
+        if not self.uuid and self._replies and self._replies[0].what == "connect":
+            unique_id = message.get("Unique-ID") or message.get("Channel-Unique-ID") or ""
+            if unique_id:
+                self.channel = Event(
+                    {k: v for k, v in message.headers.items() if k != "Reply-Text"}
+                )
+                self.uuid = unique_id
+                self.name = f"call {unique_id}"
+                self.log_extra = {"call_uuid": unique_id}
+        super()._on_reply(message)
 
     def _on_event(self, event: Event) -> None:
         if event.name not in ("CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"):

@@ -1,0 +1,208 @@
+"""InboundClient against a scripted FreeSWITCH: auth, subscription, reconnect with back-off."""
+
+from __future__ import annotations
+
+import logging
+
+import gevent
+import gevent.event
+import gevent.queue
+import pytest
+
+from esl.fakefs import FakeInbound, FakeSide
+from plivoxml_fs.errors import CommandFailed, ConnectionLost
+from plivoxml_fs.esl.codec import encode_message
+from plivoxml_fs.esl.transport import InboundClient
+
+PASSWORD = "s3cret-Pw"
+EVENTS = ("CHANNEL_HANGUP_COMPLETE", "BACKGROUND_JOB", "conference::maintenance")
+SUBSCRIPTION = "event plain CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB CUSTOM conference::maintenance"
+
+
+def freeswitch(side: FakeSide, *, password: str = PASSWORD) -> None:
+    """FreeSWITCH's inbound port: auth/request, auth, then answer api/bgapi/event until EOF."""
+    side.send(encode_message([("Content-Type", "auth/request")]))
+    command = side.read()
+    if command is None:
+        return
+    if command.line != f"auth {password}":
+        side.reply("-ERR invalid")
+        side.notice("disconnect")
+        return
+    side.reply("+OK accepted")
+    while (command := side.read(timeout=30)) is not None:
+        if command.line.startswith("event "):
+            side.reply("+OK event listener enabled plain")
+        elif command.line.startswith("api "):
+            side.api_response(f"+OK {command.line[4:]}\n")
+        elif command.line.startswith("bgapi "):
+            job = command.get("Job-UUID")
+            side.reply(f"+OK Job-UUID: {job}", ("Job-UUID", job))
+            side.event([("Event-Name", "BACKGROUND_JOB"), ("Job-UUID", job)], b"+OK done\n")
+        else:
+            side.reply("-ERR command not found")
+
+
+@pytest.fixture
+def clients():
+    """InboundClients made by the test, stopped after it."""
+    made = []
+
+    def make(port, password=PASSWORD, on_event=None):
+        client = InboundClient(
+            "127.0.0.1",
+            port,
+            password,
+            events=EVENTS,
+            on_event=on_event,
+            reconnect_min_s=0.01,
+            reconnect_max_s=0.08,
+            command_timeout_s=1.0,
+        )
+        made.append(client)
+        client.start()
+        return client
+
+    yield make
+    for client in made:
+        client.stop()
+
+
+def test_connects_authenticates_and_subscribes(clients):
+    """The client authenticates, subscribes with CUSTOM last, and runs api and bgapi."""
+    fake = FakeInbound(freeswitch).start()
+    try:
+        client = clients(fake.port)
+        assert client.wait_connected(2) and client.connected
+        side = fake.sides.get(timeout=1)
+        assert client.api("status") == "+OK status\n"
+        assert client.bgapi("originate x").body_text == "+OK done\n"
+        assert [c.line for c in side.received] == [
+            f"auth {PASSWORD}",
+            SUBSCRIPTION,
+            "api status",
+            "bgapi originate x",
+        ]
+    finally:
+        fake.stop()
+
+
+def test_events_reach_on_event_in_order_and_a_failing_callback_is_contained(clients, caplog):
+    """on_event sees every event in order; an exception in it is logged and delivery goes on."""
+    seen = gevent.queue.Queue()
+
+    def on_event(event):
+        if event.get("Seq") == "1":
+            raise ValueError("bad handler")
+        seen.put(event.get("Seq"))
+
+    sides = gevent.queue.Queue()
+
+    def script(side):
+        sides.put(side)
+        freeswitch(side)
+
+    fake = FakeInbound(script).start()
+    try:
+        clients(fake.port, on_event=on_event)
+        side = sides.get(timeout=2)
+        gevent.sleep(0.05)  # let auth and the subscription go through
+        for i in range(4):
+            side.event([("Event-Name", "CUSTOM"), ("Seq", str(i))])
+        assert [seen.get(timeout=2) for _ in range(3)] == ["0", "2", "3"]
+        assert "on_event failed for CUSTOM" in caplog.text and "bad handler" in caplog.text
+    finally:
+        fake.stop()
+
+
+def test_reconnects_with_backoff_and_resubscribes(clients, caplog):
+    """After FreeSWITCH goes away and comes back the client re-authenticates and re-subscribes.
+
+    The outage is logged as one WARNING line when it starts and one when it ends.
+    """
+    caplog.set_level(logging.DEBUG, logger="plivoxml_fs.esl")
+    fake = FakeInbound(freeswitch).start()
+    port = fake.port
+    client = clients(port)
+    assert client.wait_connected(2)
+    first = fake.sides.get(timeout=1)
+    gevent.sleep(0.05)
+    fake.stop()  # stop listening: reconnect attempts are refused
+    first.close()
+    gevent.sleep(0.3)  # several back-off periods
+    assert not client.connected
+    with pytest.raises(ConnectionLost, match="inbound 127.0.0.1:.*: not connected"):
+        client.api("status", timeout=0.02)
+    fake = FakeInbound(freeswitch, port=port).start()
+    try:
+        assert client.wait_connected(2)
+        second = fake.sides.get(timeout=1)
+        assert client.api("status") == "+OK status\n"
+        assert [c.line for c in second.received[:2]] == [f"auth {PASSWORD}", SUBSCRIPTION]
+    finally:
+        fake.stop()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2, warnings
+    assert "FreeSWITCH went away (connection closed by FreeSWITCH); reconnecting" in warnings[0]
+    assert "FreeSWITCH is back after" in warnings[1]
+    retries = [r for r in caplog.records if "attempt" in r.getMessage()]
+    assert 2 <= len(retries) <= 12  # doubling from 10 ms to an 80 ms cap in 300 ms
+    assert PASSWORD not in caplog.text
+
+
+def test_unreachable_at_start_logs_once_then_connects(clients, caplog):
+    """A FreeSWITCH that is not up yet is reported once; the client connects when it appears."""
+    placeholder = FakeInbound(freeswitch).start()
+    port = placeholder.port
+    placeholder.stop()
+    client = clients(port)
+    gevent.sleep(0.15)
+    assert not client.connected
+    fake = FakeInbound(freeswitch, port=port).start()
+    try:
+        assert client.wait_connected(2)
+    finally:
+        fake.stop()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2, warnings
+    assert "cannot reach FreeSWITCH" in warnings[0] and "is back" in warnings[1]
+
+
+def test_wrong_password_is_refused_and_never_logged(clients, caplog):
+    """A refused password keeps the client disconnected, with one warning and no password."""
+    caplog.set_level(logging.DEBUG, logger="plivoxml_fs.esl")
+    fake = FakeInbound(lambda side: freeswitch(side, password="other")).start()
+    try:
+        client = clients(fake.port)
+        assert not client.wait_connected(0.2)
+        with pytest.raises(ConnectionLost):
+            client.api("status", timeout=0.01)
+    finally:
+        fake.stop()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "'auth <redacted>' failed: -ERR invalid" in warnings[0]
+    assert PASSWORD not in caplog.text
+
+
+def test_api_err_raises_command_failed(clients):
+    """An -ERR api/response through the inbound client raises CommandFailed."""
+
+    def script(side):
+        side.send(encode_message([("Content-Type", "auth/request")]))
+        side.read()
+        side.reply("+OK accepted")
+        side.read()
+        side.reply("+OK event listener enabled plain")
+        side.read()
+        side.api_response("-ERR Conference nosuch not found\n")
+        side.read(timeout=5)
+
+    fake = FakeInbound(script).start()
+    try:
+        client = clients(fake.port)
+        assert client.wait_connected(2)
+        with pytest.raises(CommandFailed, match="-ERR Conference nosuch not found"):
+            client.api("conference nosuch list")
+    finally:
+        fake.stop()
