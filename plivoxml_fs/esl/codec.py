@@ -205,7 +205,12 @@ def encode_command(
         parts.append(f"{name}: {value}")
     if body is not None:
         parts.append(f"content-length: {len(body)}")
-    data = ("\n".join(parts) + "\n\n").encode("utf-8")
+    try:
+        data = ("\n".join(parts) + "\n\n").encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UnsafeValue(
+            f"command {line[:60]!r}: text is not encodable as UTF-8 ({exc.reason})"
+        ) from None
     if body is not None:
         data += body
     return data

@@ -104,7 +104,7 @@ def parse_event_json(body: bytes) -> Event:
     """Parse a text/event-json body; `_body` becomes the event body."""
     try:
         data = json.loads(body.decode("utf-8", "replace"))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise ProtocolError(f"text/event-json body is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ProtocolError("text/event-json body is not a JSON object")
