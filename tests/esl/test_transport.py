@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 
 import gevent
 import gevent.socket
@@ -61,6 +62,27 @@ def test_replies_match_commands_under_concurrency(pair):
     for i, greenlet in enumerate(results):
         assert greenlet.value == (f"echo {i}" if i % 2 else f"+OK filter Unique-ID u{i}")
     server.get(timeout=2)
+
+
+def test_large_concurrent_writes_never_interleave(pair):
+    """Big sendmsg bodies written by many greenlets at once arrive whole, each with its own +OK."""
+    conn, side = pair
+    count, size = 8, 200_000
+    conn._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)  # make sendall yield
+
+    def fs():
+        bodies = []
+        for _ in range(count):
+            command = side.read(timeout=10)
+            bodies.append(command.body)
+            side.reply("+OK")
+        return bodies
+
+    server = gevent.spawn(fs)
+    args = [chr(ord("a") + i) * size for i in range(count)]
+    calls = [gevent.spawn(conn.execute_async, "speak", arg, timeout=10) for arg in args]
+    gevent.joinall(calls, raise_error=True)
+    assert sorted(server.get(timeout=10)) == sorted(a.encode() for a in args)
 
 
 def test_bgapi_results_correlate_by_job_uuid_out_of_order(pair):
