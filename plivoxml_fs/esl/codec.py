@@ -14,6 +14,7 @@ newline inside a value can never create a header. Non-UTF-8 bytes decode with re
 
 from __future__ import annotations
 
+import abc
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import unquote_to_bytes
@@ -73,7 +74,7 @@ def _content_length(headers: Mapping[str, str], what: str) -> int:
     return length
 
 
-class _BlockParser:
+class _BlockParser(abc.ABC):
     """Shared framing: a header block ended by a blank line, then Content-Length bytes."""
 
     _what = "ESL message"
@@ -133,11 +134,13 @@ class _BlockParser:
         self._pending = None
         return self._build(first, headers, body)
 
+    @abc.abstractmethod
     def _split_block(self, block: bytes) -> tuple[bytes, dict[str, str]]:
-        raise NotImplementedError  # abstract: each parser splits its own block
+        """Split a header block into its first line (commands) and its headers."""
 
+    @abc.abstractmethod
     def _build(self, first: bytes, headers: dict[str, str], body: bytes):
-        raise NotImplementedError  # abstract: each parser builds its own message type
+        """Build the parser's own message type."""
 
 
 class MessageParser(_BlockParser):
