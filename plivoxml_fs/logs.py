@@ -1,0 +1,191 @@
+"""Logging: one JSON object per line (or readable text), per-call context, and redaction.
+
+`setup_logging` installs one handler on the root logger. Its formatter writes `ts`, `level`,
+`logger`, `msg`, then the context fields (`call_uuid`, `conference`, `event`, `verb`), then any
+other `extra` values, then `exc` for a traceback. Redaction happens in the formatter, so the
+record itself is never changed and other handlers (the replay transcript) see it as logged:
+
+- secrets, at every level: the value of an `extra` (or a nested mapping key) whose name holds
+  password, secret, token, auth, signature, api key or cookie; `password=...`-style pairs,
+  `auth <password>` ESL commands and URL user-info passwords in text;
+- phone numbers, above DEBUG: any stand-alone run of 6 to 15 digits (optionally after `+`, as in
+  E.164 or a SIP user `sip:14155550100@host`) keeps only its last 4 digits: `***0100`.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import logging
+import re
+import sys
+import time
+from collections.abc import Mapping, MutableMapping
+from typing import Any, TextIO
+
+from plivoxml_fs.errors import ConfigError
+
+CONTEXT_FIELDS = ("call_uuid", "conference", "event", "verb")
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MASK = "***"
+
+# Attributes every LogRecord has; anything else on a record came from `extra`.
+_RECORD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+_SECRET_WORD = r"[\w-]*(?:password|passwd|secret|token|signature|api[_-]?key|cookie|auth)[\w-]*"
+_SECRET_KEY = re.compile(r"password|passwd|secret|token|signature|api[_-]?key|cookie|auth", re.I)
+# key=value, key: value, 'key': 'value'; an HTTP auth scheme before the value is masked with it
+_SECRET_PAIR = re.compile(
+    rf"""\b({_SECRET_WORD})(['"]?\s*[=:]\s*)"""
+    r"""((?:(?:basic|bearer|digest)\s+)?(?:"[^"]*"|'[^']*'|[^\s&,;'"]+))""",
+    re.IGNORECASE,
+)
+# the ESL command `auth ClueCon`, but not prose such as "auth failed"
+_ESL_AUTH = re.compile(
+    r"(?<![\w-])(auth)(\s+)"
+    r"(?!(?:failed|failure|required|ok|accepted|denied|rejected|error)\b)([^\s'\"`]+)",
+    re.IGNORECASE,
+)
+_URL_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)([^/\s@]+)(@)")
+# 6..15 digits, not part of a word, a decimal, a dotted quad or a UUID
+_PHONE = re.compile(r"(?<!\w)(?<!\w[.-])\+?\d{2,11}(\d{4})(?!\w)(?![.-]\w)")
+
+
+def redact_text(text: str, *, phones: bool) -> str:
+    """`text` with secrets masked, and phone numbers too when `phones` is true."""
+    text = _URL_USERINFO.sub(rf"\1{MASK}\3", text)
+    text = _SECRET_PAIR.sub(_mask_pair, text)
+    text = _ESL_AUTH.sub(rf"\1\2{MASK}", text)
+    if phones:
+        text = _PHONE.sub(rf"{MASK}\1", text)
+    return text
+
+
+def _mask_pair(match: re.Match[str]) -> str:
+    key, sep, value = match.groups()
+    quote = value[0] if value[0] in "'\"" else ""
+    return f"{key}{sep}{quote}{MASK}{quote}"
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a key or field called `name` holds a secret (password, token, auth, ...)."""
+    return _SECRET_KEY.search(name) is not None
+
+
+def redact_value(value: Any, *, phones: bool) -> Any:
+    """A JSON-ready copy of `value` with secrets (and phones when asked) masked, recursively."""
+    if isinstance(value, str):
+        return redact_text(value, phones=phones)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Mapping):
+        return {
+            str(k): MASK if is_secret_name(str(k)) else redact_value(v, phones=phones)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact_value(v, phones=phones) for v in value]
+    return redact_text(str(value), phones=phones)
+
+
+def _timestamp(created: float) -> str:
+    seconds = int(created)
+    millis = int((created - seconds) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+
+
+class _RedactingFormatter(logging.Formatter):
+    """Builds the redacted fields of a record; subclasses lay them out."""
+
+    def fields(self, record: logging.LogRecord) -> dict[str, Any]:
+        phones = record.levelno > logging.DEBUG
+        out: dict[str, Any] = {
+            "ts": _timestamp(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": redact_text(record.getMessage(), phones=phones),
+        }
+        extras = {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRS}
+        for name in CONTEXT_FIELDS:
+            if name in extras:
+                out[name] = self._extra(name, extras.pop(name), phones)
+        for name in sorted(extras):
+            if not name.startswith("_"):
+                out[name] = self._extra(name, extras[name], phones)
+        if record.exc_info:
+            out["exc"] = redact_text(self.formatException(record.exc_info), phones=phones)
+        if record.stack_info:
+            out["stack"] = redact_text(self.formatStack(record.stack_info), phones=phones)
+        return out
+
+    @staticmethod
+    def _extra(name: str, value: Any, phones: bool) -> Any:
+        return MASK if is_secret_name(name) else redact_value(value, phones=phones)
+
+
+class JsonFormatter(_RedactingFormatter):
+    """One JSON object per line: ts, level, logger, msg, context, extras, exc."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return jsonlib.dumps(self.fields(record), ensure_ascii=False, separators=(",", ":"))
+
+
+class TextFormatter(_RedactingFormatter):
+    """`ts LEVEL logger [key=value ...] msg`, then the traceback on the following lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = self.fields(record)
+        head = f"{fields.pop('ts')} {fields.pop('level')} {fields.pop('logger')}"
+        msg = fields.pop("msg")
+        tail = [fields.pop(k) for k in ("exc", "stack") if k in fields]
+        context = " ".join(f"{k}={_text(v)}" for k, v in fields.items())
+        line = f"{head} [{context}] {msg}" if context else f"{head} {msg}"
+        return "\n".join([line, *tail])
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else jsonlib.dumps(value, ensure_ascii=False)
+
+
+class _OurHandler(logging.StreamHandler):
+    """The handler `setup_logging` installs; a second call replaces it instead of adding one."""
+
+
+def level_number(level: str | int) -> int:
+    """The numeric level for a name in LEVELS (upper case) or a standard number; else ConfigError."""
+    if isinstance(level, str) and level in LEVELS:
+        return logging.getLevelName(level)
+    if isinstance(level, int) and not isinstance(level, bool) and logging.getLevelName(level) in LEVELS:
+        return level
+    raise ConfigError(f"log level must be one of {', '.join(LEVELS)} (got {level!r})")
+
+
+def setup_logging(level: str | int, json: bool = True, stream: TextIO | None = None) -> None:
+    """Send every record at `level` and above to `stream` (stderr) as JSON lines or text."""
+    number = level_number(level)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _OurHandler)]:
+        root.removeHandler(old)
+    handler = _OurHandler(sys.stderr if stream is None else stream)
+    handler.setLevel(number)
+    handler.setFormatter(JsonFormatter() if json else TextFormatter())
+    root.addHandler(handler)
+    root.setLevel(number)
+
+
+class ContextAdapter(logging.LoggerAdapter):
+    """A logger that adds bound context (call_uuid, verb, ...) to every record's extras.
+
+    Extras given on a single call win over the bound ones; `bind` on an adapter adds to its
+    context.
+    """
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, Any]:
+        kwargs["extra"] = {**(self.extra or {}), **(kwargs.get("extra") or {})}
+        return msg, kwargs
+
+
+def bind(logger: logging.Logger | logging.LoggerAdapter, **context: Any) -> ContextAdapter:
+    """`logger` with `context` (e.g. call_uuid=..., verb="Play") added to every record."""
+    if isinstance(logger, logging.LoggerAdapter):
+        return ContextAdapter(logger.logger, {**(logger.extra or {}), **context})
+    return ContextAdapter(logger, dict(context))

@@ -1,0 +1,344 @@
+"""Tests for plivoxml_fs.logs: JSON and text lines, bound context, phone and secret redaction."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import sys
+
+import pytest
+
+from plivoxml_fs.errors import ConfigError
+from plivoxml_fs.logs import (
+    JsonFormatter,
+    TextFormatter,
+    bind,
+    redact_text,
+    setup_logging,
+)
+
+# 2023-11-14T22:13:20.250Z
+CREATED = 1_700_000_000.25
+TS = "2023-11-14T22:13:20.250Z"
+
+
+def record(msg, *args, level=logging.INFO, name="plivoxml_fs.call", **extra):
+    """A LogRecord made the way Logger.makeRecord makes one, with a fixed creation time."""
+    rec = logging.LogRecord(name, level, "driver.py", 10, msg, args, None)
+    rec.created = CREATED
+    for key, value in extra.items():
+        setattr(rec, key, value)
+    return rec
+
+
+@pytest.fixture
+def captured():
+    """setup_logging into a StringIO; yields a function returning the lines written so far."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved_level, saved_handlers = root.level, list(root.handlers)
+
+    def lines():
+        return stream.getvalue().splitlines()
+
+    lines.stream = stream
+    yield lines
+    root.handlers[:] = saved_handlers
+    root.setLevel(saved_level)
+
+
+# --- JSON layout -------------------------------------------------------------------------------
+
+
+def test_json_line_has_fixed_fields_then_context_in_order():
+    """A JSON line holds ts, level, logger, msg, then call_uuid, conference, event, verb."""
+    rec = record("joined %s", "room1", verb="Conference", event="add-member",
+                 conference="room1", call_uuid="u-1")
+    assert JsonFormatter().format(rec) == (
+        '{"ts":"' + TS + '","level":"INFO","logger":"plivoxml_fs.call","msg":"joined room1",'
+        '"call_uuid":"u-1","conference":"room1","event":"add-member","verb":"Conference"}'
+    )
+
+
+def test_json_line_without_extras_has_only_the_fixed_fields():
+    """A record with no extras is exactly ts, level, logger and msg."""
+    assert JsonFormatter().format(record("stopped", name="plivoxml_fs.service")) == (
+        '{"ts":"' + TS + '","level":"INFO","logger":"plivoxml_fs.service","msg":"stopped"}'
+    )
+
+
+def test_json_other_extras_follow_the_context_sorted_by_name():
+    """Extras that are not context fields come after them, sorted, with their JSON types."""
+    rec = record("delivered", zeta=2, alpha=[1, "a"], call_uuid="u-1")
+    assert JsonFormatter().format(rec) == (
+        '{"ts":"' + TS + '","level":"INFO","logger":"plivoxml_fs.call","msg":"delivered",'
+        '"call_uuid":"u-1","alpha":[1,"a"],"zeta":2}'
+    )
+
+
+def test_json_keeps_non_ascii_text_readable():
+    """Non-ASCII text is written as itself, not as \\u escapes."""
+    line = JsonFormatter().format(record("speak %s", "Grüße"))
+    assert '"msg":"speak Grüße"' in line
+
+
+def test_json_exception_goes_in_exc_field_one_line():
+    """A traceback is one `exc` string and the output stays one physical line."""
+    try:
+        raise RuntimeError("bad thing")
+    except RuntimeError:
+        rec = record("handler failed")
+        rec.exc_info = sys.exc_info()
+    line = JsonFormatter().format(rec)
+    assert "\n" not in line
+    data = json.loads(line)
+    assert data["msg"] == "handler failed"
+    assert data["exc"].startswith("Traceback (most recent call last):")
+    assert data["exc"].endswith("RuntimeError: bad thing")
+
+
+# --- text layout -------------------------------------------------------------------------------
+
+
+def test_text_line_with_context():
+    """Text is `ts LEVEL logger [k=v ...] msg`."""
+    rec = record("playing %s", "beep.wav", level=logging.WARNING, call_uuid="u-1", verb="Play")
+    assert TextFormatter().format(rec) == (
+        f"{TS} WARNING plivoxml_fs.call [call_uuid=u-1 verb=Play] playing beep.wav"
+    )
+
+
+def test_text_line_without_context_has_no_brackets():
+    """Without extras the text line is `ts LEVEL logger msg`."""
+    assert TextFormatter().format(record("listening")) == (
+        f"{TS} INFO plivoxml_fs.call listening"
+    )
+
+
+def test_text_non_string_extras_are_json():
+    """A non-string extra is shown as JSON in the text layout."""
+    rec = record("retry", attempts=3, params={"a": "b"})
+    assert TextFormatter().format(rec) == (
+        f'{TS} INFO plivoxml_fs.call [attempts=3 params={{"a": "b"}}] retry'
+    )
+
+
+# --- setup_logging -----------------------------------------------------------------------------
+
+
+def test_setup_logging_writes_json_lines_at_level_and_above(captured):
+    """setup_logging("INFO") writes INFO and above, one JSON object per line, DEBUG dropped."""
+    setup_logging("INFO", stream=captured.stream)
+    log = logging.getLogger("plivoxml_fs.test")
+    log.debug("hidden")
+    log.info("shown %d", 1)
+    log.error("also shown")
+    lines = [json.loads(line) for line in captured()]
+    assert [(d["level"], d["msg"]) for d in lines] == [("INFO", "shown 1"), ("ERROR", "also shown")]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", d["ts"]) for d in lines)
+    assert all(d["logger"] == "plivoxml_fs.test" for d in lines)
+
+
+def test_setup_logging_text(captured):
+    """json=False writes the readable layout."""
+    setup_logging("DEBUG", json=False, stream=captured.stream)
+    logging.getLogger("plivoxml_fs.test").debug("hello", extra={"call_uuid": "u-9"})
+    (line,) = captured()
+    assert re.fullmatch(r"\S+Z DEBUG plivoxml_fs\.test \[call_uuid=u-9\] hello", line)
+
+
+def test_setup_logging_twice_replaces_its_handler(captured):
+    """Calling setup_logging again does not duplicate lines."""
+    setup_logging("INFO", stream=captured.stream)
+    setup_logging("INFO", stream=captured.stream)
+    logging.getLogger("plivoxml_fs.test").info("once")
+    assert len(captured()) == 1
+
+
+def test_setup_logging_keeps_child_debug_off_the_stream(captured):
+    """A child logger turned to DEBUG (as replay does) still cannot push DEBUG to the stream."""
+    setup_logging("CRITICAL", stream=captured.stream)
+    child = logging.getLogger("plivoxml_fs.test.child")
+    child.setLevel(logging.DEBUG)
+    try:
+        child.debug("noise")
+        child.error("still below CRITICAL")
+    finally:
+        child.setLevel(logging.NOTSET)
+    assert captured() == []
+
+
+@pytest.mark.parametrize("bad", ["info", "VERBOSE", "", 5, True, None])
+def test_setup_logging_rejects_unknown_levels(bad):
+    """Only DEBUG..CRITICAL (upper case) or their numbers are levels; the error names the value."""
+    with pytest.raises(ConfigError) as err:
+        setup_logging(bad)
+    assert str(err.value) == (
+        f"log level must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL (got {bad!r})"
+    )
+
+
+def test_setup_logging_accepts_level_numbers(captured):
+    """A standard level number works like its name."""
+    setup_logging(logging.WARNING, stream=captured.stream)
+    logging.getLogger("plivoxml_fs.test").info("no")
+    logging.getLogger("plivoxml_fs.test").warning("yes")
+    assert [json.loads(line)["msg"] for line in captured()] == ["yes"]
+
+
+# --- bind --------------------------------------------------------------------------------------
+
+
+def test_bind_adds_context_to_every_record(captured):
+    """A bound logger puts its context on each record."""
+    setup_logging("INFO", stream=captured.stream)
+    log = bind(logging.getLogger("plivoxml_fs.call"), call_uuid="u-1", conference="room")
+    log.info("a")
+    log.warning("b")
+    lines = [json.loads(line) for line in captured()]
+    assert [(d["msg"], d["call_uuid"], d["conference"]) for d in lines] == [
+        ("a", "u-1", "room"),
+        ("b", "u-1", "room"),
+    ]
+
+
+def test_bind_merges_call_extras_and_they_win(captured):
+    """extra= on one call adds to the bound context and overrides a bound key."""
+    setup_logging("INFO", stream=captured.stream)
+    log = bind(logging.getLogger("plivoxml_fs.call"), call_uuid="u-1", verb="Play")
+    log.info("x", extra={"verb": "Speak", "event": "CHANNEL_EXECUTE_COMPLETE"})
+    data = json.loads(captured()[0])
+    assert (data["call_uuid"], data["event"], data["verb"]) == (
+        "u-1", "CHANNEL_EXECUTE_COMPLETE", "Speak",
+    )
+
+
+def test_bind_on_an_adapter_extends_its_context(captured):
+    """Binding a bound logger keeps the old context and adds the new keys."""
+    setup_logging("INFO", stream=captured.stream)
+    call_log = bind(logging.getLogger("plivoxml_fs.call"), call_uuid="u-1")
+    verb_log = bind(call_log, verb="Wait")
+    verb_log.info("waiting")
+    call_log.info("back")
+    lines = [json.loads(line) for line in captured()]
+    assert [d.get("verb") for d in lines] == ["Wait", None]
+    assert [d["call_uuid"] for d in lines] == ["u-1", "u-1"]
+
+
+# --- phone numbers -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("from +14155550100", "from ***0100"),
+        ("from 14155550100", "from ***0100"),
+        ("To=4155550100&From=442071838750", "To=***0100&From=***8750"),
+        ("dial sip:14155550100@pbx.example.com", "dial sip:***0100@pbx.example.com"),
+        ("caller 415555.", "caller ***5555."),
+        ("number (123456)", "number (***3456)"),
+    ],
+)
+def test_phone_numbers_are_masked_to_their_last_four_digits(text, shown):
+    """6 to 15 digits standing alone, with or without +, keep only the last 4 digits."""
+    assert redact_text(text, phones=True) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sip:1001@pbx",  # a short extension
+        "uuid 12345678-1234-1234-1234-123456789012",  # UUID segments
+        "to 10.0.0.1:8084",  # address and port
+        "took 1.234567 s",  # a decimal
+        "ratio 1234567.5",
+        "id abc1234567",  # part of a word
+        "long 1234567890123456",  # 16 digits: not a phone number
+        "12345 is five digits",
+    ],
+)
+def test_things_that_are_not_phone_numbers_are_kept(text):
+    """Extensions, UUIDs, addresses, decimals, words and over-long ids are left alone."""
+    assert redact_text(text, phones=True) == text
+
+
+def test_phone_numbers_are_kept_at_debug(captured):
+    """At DEBUG the full number is logged; the same record at INFO is masked."""
+    setup_logging("DEBUG", stream=captured.stream)
+    log = logging.getLogger("plivoxml_fs.call")
+    log.debug("from %s", "+14155550100", extra={"caller": "14155550100"})
+    log.info("from %s", "+14155550100", extra={"caller": "14155550100"})
+    debug, info = (json.loads(line) for line in captured())
+    assert (debug["msg"], debug["caller"]) == ("from +14155550100", "14155550100")
+    assert (info["msg"], info["caller"]) == ("from ***0100", "***0100")
+
+
+def test_phone_numbers_in_nested_extras_and_tracebacks_are_masked():
+    """Numbers inside mappings, lists and exception text are masked above DEBUG."""
+    try:
+        raise ValueError("bad caller 14155550100")
+    except ValueError:
+        rec = record("x", params={"From": "+14155550100", "legs": ["sip:4155550111@h"]})
+        rec.exc_info = sys.exc_info()
+    data = json.loads(JsonFormatter().format(rec))
+    assert data["params"] == {"From": "***0100", "legs": ["sip:***0111@h"]}
+    assert data["exc"].endswith("ValueError: bad caller ***0100")
+
+
+def test_the_record_itself_is_not_changed():
+    """Redaction happens in the formatter; other handlers still see the original record."""
+    rec = record("from %s", "14155550100", caller="14155550100", password="pw")
+    JsonFormatter().format(rec)
+    assert (rec.getMessage(), rec.caller, rec.password) == ("from 14155550100", "14155550100", "pw")
+
+
+# --- secrets -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("password=hunter2", "password=***"),
+        ("freeswitch_password: hunter2 next", "freeswitch_password: *** next"),
+        ("GET /x?auth_token=abc123&b=1", "GET /x?auth_token=***&b=1"),
+        ("{'password': 'p w', 'x': 1}", "{'password': '***', 'x': 1}"),
+        ('{"X-Plivo-Signature-V3": "c2ln"}', '{"X-Plivo-Signature-V3": "***"}'),
+        ("Authorization: Basic dXNlcjpwdw==", "Authorization: ***"),
+        ("'auth ClueCon' failed: -ERR invalid", "'auth ***' failed: -ERR invalid"),
+        ("auth ClueCon", "auth ***"),
+        ("fetch http://user:s3cret@app.example/answer", "fetch http://user:***@app.example/answer"),
+    ],
+)
+def test_secrets_in_text_are_masked(text, shown):
+    """key=value secrets, ESL auth commands, auth headers and URL passwords are masked."""
+    assert redact_text(text, phones=False) == shown
+
+
+@pytest.mark.parametrize("text", ["auth failed", "ESL auth rejected by FreeSWITCH", "author"])
+def test_prose_about_auth_is_kept(text):
+    """The word auth in a sentence is not taken for a password."""
+    assert redact_text(text, phones=False) == text
+
+
+def test_secret_extras_are_masked_even_at_debug(captured):
+    """Extras named like secrets are masked at every level, nested keys too."""
+    setup_logging("DEBUG", stream=captured.stream)
+    logging.getLogger("plivoxml_fs.esl").debug(
+        "connecting with password=%s", "ClueCon",
+        extra={"password": "ClueCon", "auth_token": "t0k",
+               "headers": {"X-Plivo-Signature-V3": "sig", "Host": "a"}},
+    )
+    data = json.loads(captured()[0])
+    assert data["msg"] == "connecting with password=***"
+    assert (data["password"], data["auth_token"]) == ("***", "***")
+    assert data["headers"] == {"X-Plivo-Signature-V3": "***", "Host": "a"}
+    assert "ClueCon" not in captured.stream.getvalue()
+    assert "t0k" not in captured.stream.getvalue()
+
+
+def test_secret_in_text_layout_is_masked():
+    """The text layout masks secrets the same way."""
+    rec = record("login", level=logging.DEBUG, token="abc")
+    assert TextFormatter().format(rec) == f"{TS} DEBUG plivoxml_fs.call [token=***] login"
