@@ -118,10 +118,16 @@ _END = object()
 class Subscription:
     """A bounded queue fed every event the connection receives, in order."""
 
-    def __init__(self, conn: EslConnection, maxsize: int) -> None:
+    def __init__(
+        self,
+        conn: EslConnection,
+        maxsize: int,
+        on_overflow: Callable[[EventOverflow], object] | None = None,
+    ) -> None:
         self._conn = conn
         self._queue: gevent.queue.Queue = gevent.queue.Queue(maxsize)
         self._error: PlivoXMLError | None = None
+        self._on_overflow = on_overflow
 
     def _put(self, event: Event) -> None:
         if self._error is not None:
@@ -129,13 +135,15 @@ class Subscription:
         try:
             self._queue.put_nowait(event)
         except gevent.queue.Full:
-            self._end(
-                EventOverflow(
-                    f"{self._conn.name}: subscription fell {self._queue.maxsize} events behind; "
-                    f"later events were dropped"
-                )
+            error = EventOverflow(
+                f"{self._conn.name}: subscription fell {self._queue.maxsize} events behind; "
+                f"later events were dropped"
             )
-            log.warning("%s", self._error, extra=self._conn.log_extra)
+            self._end(error)
+            if self._on_overflow is not None:
+                self._on_overflow(error)
+            else:
+                log.warning("%s", error, extra=self._conn.log_extra)
 
     def _end(self, error: PlivoXMLError) -> None:
         if self._error is None:
@@ -352,9 +360,18 @@ class EslConnection:
                 f"did not complete within {timeout} s"
             ) from None
 
-    def subscribe(self, maxsize: int | None = None) -> Subscription:
-        """A queue of every event from now on; bounded (EventOverflow when it falls behind)."""
-        sub = Subscription(self, maxsize or DEFAULT_SUBSCRIPTION_EVENTS)
+    def subscribe(
+        self,
+        maxsize: int | None = None,
+        *,
+        on_overflow: Callable[[EventOverflow], object] | None = None,
+    ) -> Subscription:
+        """A queue of every event from now on; bounded (EventOverflow when it falls behind).
+
+        `on_overflow(error)` runs in the reader the moment the bound is hit (default: a
+        WARNING line); the subscriber meets the error once it has drained the kept events.
+        """
+        sub = Subscription(self, maxsize or DEFAULT_SUBSCRIPTION_EVENTS, on_overflow)
         if self.closed:
             sub._end(ConnectionLost(f"{self.name}: {self._close_reason}"))
         else:
@@ -383,6 +400,8 @@ class EslConnection:
                     return
                 for message in self._parser.feed(data):
                     self._dispatch(message)
+                    if self.closed:  # a message (or a subscriber's overflow) ended it
+                        return
         except ProtocolError as exc:
             self._lost(f"malformed ESL from FreeSWITCH: {exc}", level=logging.ERROR)
         except Exception:
@@ -713,7 +732,9 @@ class InboundClient:
         conn = EslConnection(sock, name=self.name, command_timeout_s=timeout)
         conn.start()
         try:
-            sub = conn.subscribe() if self._on_event is not None else None
+            sub = None
+            if self._on_event is not None:
+                sub = conn.subscribe(on_overflow=lambda error: self._overflowed(conn, error))
             conn.wait_auth_request(timeout)
             reply = conn.command(self._auth, timeout=timeout)
             if not reply.reply_text.startswith("+OK"):
@@ -727,6 +748,15 @@ class InboundClient:
             raise
         self._conn = conn
         return conn
+
+    def _overflowed(self, conn: EslConnection, error: EventOverflow) -> None:
+        """on_event fell too far behind and events were dropped: say so and reconnect.
+
+        Closing makes the gap loud (one ERROR line, then the usual went-away/back lines) and
+        starts a fresh connection, rather than running on with events silently missing.
+        """
+        log.error("%s; reconnecting", error)
+        conn.close()
 
     def _deliver(self, sub: Subscription) -> None:
         """Hand every event to on_event, in order, in this greenlet (never the reader's)."""

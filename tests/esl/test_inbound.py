@@ -185,6 +185,36 @@ def test_wrong_password_is_refused_and_never_logged(clients, caplog):
     assert PASSWORD not in caplog.text
 
 
+def test_slow_on_event_overflow_reconnects_loudly(clients, caplog, monkeypatch):
+    """An on_event that falls behind its bound makes the client reconnect, with an ERROR line."""
+    monkeypatch.setattr("plivoxml_fs.esl.transport.DEFAULT_SUBSCRIPTION_EVENTS", 3)
+    release = gevent.event.Event()
+    sides = gevent.queue.Queue()
+
+    def script(side):
+        sides.put(side)
+        freeswitch(side)
+
+    fake = FakeInbound(script).start()
+    try:
+        clients(fake.port, on_event=lambda event: release.wait(2))
+        first = sides.get(timeout=2)
+        gevent.sleep(0.05)
+        for i in range(6):
+            first.event([("Event-Name", "CUSTOM"), ("Seq", str(i))])
+        second = sides.get(timeout=2)  # the client came back on a new connection
+        release.set()
+        gevent.sleep(0.05)
+        assert [c.line for c in second.received[:2]] == [f"auth {PASSWORD}", SUBSCRIPTION]
+    finally:
+        fake.stop()
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors == [
+        f"inbound 127.0.0.1:{fake.port}: subscription fell 3 events behind; "
+        "later events were dropped; reconnecting"
+    ]
+
+
 def test_api_err_raises_command_failed(clients):
     """An -ERR api/response through the inbound client raises CommandFailed."""
 
