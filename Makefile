@@ -13,7 +13,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/plivoxml-fs replay examples/*.xml
+	@for doc in examples/*.xml; do \
+	  echo "== replay $$doc"; \
+	  $(BIN)/plivoxml-fs replay "$$doc" || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check plivoxml_fs tests scripts

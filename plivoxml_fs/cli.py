@@ -1,0 +1,157 @@
+"""The command line: serve, replay, check, simulate. The only place gevent patches the stdlib."""
+
+from __future__ import annotations
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+import click  # noqa: E402
+import gevent  # noqa: E402
+import gevent.event  # noqa: E402
+
+from plivoxml_fs import __version__  # noqa: E402
+from plivoxml_fs.errors import PlivoXMLError  # noqa: E402
+
+
+def _host_port(value: str, what: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter(f"{what} must be HOST:PORT (got {value!r})")
+    return host, int(port)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="plivoxml-fs")
+def main() -> None:
+    """Execute Plivo-style XML (Conference, MultiPartyCall, Play, Speak, ...) on FreeSWITCH.
+
+    FreeSWITCH hands each call to `serve` over the outbound event socket; `replay` runs a
+    document against a test call and prints what happened; `check` validates documents;
+    `simulate` runs the embedded FreeSWITCH on its own.
+    """
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="TOML settings file; PLIVOXML_FS_* environment variables override it.")
+def serve(config_path: str | None) -> None:
+    """Run the daemon: accept calls from FreeSWITCH's `socket ... async full` until SIGTERM.
+
+    SIGTERM or SIGINT stops accepting new calls and lets active calls finish for up to
+    drain_timeout_s seconds before exiting.
+    """
+    from plivoxml_fs.config import load_settings
+    from plivoxml_fs.logs import setup_logging
+    from plivoxml_fs.service import Daemon
+
+    try:
+        settings = load_settings(config_path)
+    except PlivoXMLError as exc:
+        raise click.ClickException(str(exc)) from None
+    setup_logging(settings.log_level, json=settings.log_json)
+    daemon = Daemon(settings)
+    try:
+        daemon.start()
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {settings.listen_host}:{settings.listen_port}: {exc.strerror}"
+        ) from None
+    stopping = gevent.event.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(signum, stopping.set)
+    stopping.wait()
+    daemon.stop()
+
+
+@main.command()
+@click.argument("document")
+@click.option("--freeswitch", "freeswitch", default=None, metavar="HOST:PORT",
+              help="A real FreeSWITCH's inbound ESL; without it the embedded one runs in process.")
+@click.option("--password", default="ClueCon", show_default=True, help="ESL password.")
+@click.option("--digits", default="", help="DTMF digits the caller presses once answered.")
+@click.option("--digits-delay", default=1.0, show_default=True, type=float,
+              help="Seconds after the call starts before the digits are pressed.")
+@click.option("--from", "from_number", default="1000", show_default=True, help="Caller number.")
+@click.option("--to", "to_number", default="2000", show_default=True, help="Called number.")
+@click.option("--callers", default=1, show_default=True, type=click.IntRange(1, 500),
+              help="How many test calls run the document at once.")
+@click.option("--http-port", default=8089, show_default=True, type=click.IntRange(0, 65535),
+              help="Port of the local web app serving the document's directory and callbacks.")
+@click.option("--listen", default=None, metavar="HOST:PORT",
+              help="Where the daemon listens for calls (default: 127.0.0.1:8084 with "
+                   "--freeswitch, an ephemeral port otherwise).")
+@click.option("--timeout", "call_timeout", default=60.0, show_default=True, type=float,
+              help="Seconds a call may last before it is killed and counted as failed.")
+@click.option("--time-scale", default=1.0, show_default=True, type=click.FloatRange(0.001, 1.0),
+              help="Embedded FreeSWITCH only: media runs this much of real time (0.1 = 10x).")
+def replay(document, freeswitch, password, digits, digits_delay, from_number, to_number, callers,
+           http_port, listen, call_timeout, time_scale) -> None:
+    """Run DOCUMENT (a file or an http(s) URL) against test calls and print a transcript.
+
+    Files beside a DOCUMENT file are served too (for Redirect and action URLs), at
+    http://127.0.0.1:HTTP_PORT/<name>; requests under /callbacks/ are recorded and shown.
+    Exits 0 when every call completed, 1 with the reason otherwise.
+    """
+    from plivoxml_fs.logs import setup_logging
+    from plivoxml_fs.replay import ReplayOptions, run_replay
+
+    setup_logging("CRITICAL", json=False)
+    fs = _host_port(freeswitch, "--freeswitch") if freeswitch else None
+    if listen:
+        listen_at = _host_port(listen, "--listen")
+    else:
+        listen_at = ("127.0.0.1", 8084) if fs else ("127.0.0.1", 0)
+    options = ReplayOptions(
+        document=document, freeswitch=fs, password=password, digits=digits,
+        digits_delay_s=digits_delay, from_number=from_number, to_number=to_number,
+        callers=callers, http_port=http_port, listen=listen_at, call_timeout_s=call_timeout,
+        time_scale=time_scale,
+    )
+    try:
+        status = run_replay(options)
+    except (OSError, PlivoXMLError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    sys.exit(status)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def check(files) -> None:
+    """Validate XML documents: print `ok` or every problem; exit 0 when all are valid, else 1."""
+    from plivoxml_fs.documents.check import check_paths
+
+    ok, text = check_paths(files)
+    click.echo(text)
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.option("--listen", default="127.0.0.1:8021", show_default=True, metavar="HOST:PORT",
+              help="Inbound ESL address of the embedded FreeSWITCH.")
+@click.option("--password", default="ClueCon", show_default=True, help="ESL password.")
+@click.option("--socket", "socket_at", default="127.0.0.1:8084", show_default=True,
+              metavar="HOST:PORT", help="Where its dialplan sends calls (the daemon).")
+def simulate(listen, password, socket_at) -> None:
+    """Run the embedded FreeSWITCH on its own, so any ESL client can connect to it."""
+    from plivoxml_fs.logs import setup_logging
+    from plivoxml_fs.simulator import EmbeddedFreeSwitch
+
+    setup_logging("INFO", json=False)
+    sim = EmbeddedFreeSwitch(
+        inbound_address=_host_port(listen, "--listen"), password=password,
+        socket_address=_host_port(socket_at, "--socket"),
+    )
+    try:
+        sim.start()
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {listen}: {exc.strerror}") from None
+    click.echo(f"embedded FreeSWITCH: inbound ESL on {listen}, calls go to {socket_at}")
+    stopping = gevent.event.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(signum, stopping.set)
+    stopping.wait()
+    sim.stop()

@@ -1,0 +1,363 @@
+"""`plivoxml-fs replay`: run an XML document against a test call and print what happened.
+
+With no FreeSWITCH given, everything runs in this process: the embedded FreeSWITCH, the daemon,
+and a small web app that serves the document (and the files beside it, for Redirect and action
+URLs) and records every callback. With `--freeswitch`, the daemon listens where the real
+FreeSWITCH's dialplan points and the test call is a real loopback call.
+
+The transcript is built from what can be observed from outside the daemon's logic: the daemon's
+own log records (verbs, ESL commands, failures), the FreeSWITCH events of the test call seen on an
+inbound connection, and the HTTP requests the web app received.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import uuid as uuidlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import parse_qsl
+
+import attrs
+import gevent
+import gevent.event
+from gevent.pywsgi import WSGIServer
+
+from plivoxml_fs.config import Settings
+from plivoxml_fs.esl.messages import Event
+from plivoxml_fs.esl.transport import InboundClient
+from plivoxml_fs.fs import commands
+from plivoxml_fs.service import Daemon
+
+log = logging.getLogger("plivoxml_fs.replay")
+
+#: Callback paths the web app records (everything under it answers 200 with an empty body).
+CALLBACK_PREFIX = "/callbacks/"
+#: Events of the test calls shown in the transcript.
+SHOWN_EVENTS = ("CHANNEL_ANSWER", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "DTMF",
+                "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE")
+
+
+@attrs.frozen
+class ReplayOptions:
+    """What `plivoxml-fs replay` was asked to do."""
+
+    document: str
+    freeswitch: tuple[str, int] | None = None
+    password: str = attrs.field(default="ClueCon", repr=False)
+    digits: str = ""
+    digits_delay_s: float = 1.0
+    from_number: str = "1000"
+    to_number: str = "2000"
+    callers: int = 1
+    http_port: int = 8089
+    listen: tuple[str, int] = ("127.0.0.1", 0)
+    call_timeout_s: float = 60.0
+    time_scale: float = 1.0
+
+
+@attrs.frozen
+class HttpHit:
+    """One request the web app received."""
+
+    at: float
+    method: str
+    path: str
+    params: dict[str, str]
+
+
+class WebApp:
+    """Serves documents from one directory and records every request, callbacks included."""
+
+    def __init__(self, root: Path, port: int, on_hit: Callable[[HttpHit], None]) -> None:
+        self.root = root.resolve()
+        self.on_hit = on_hit
+        self.hits: list[HttpHit] = []
+        self.server = WSGIServer(("127.0.0.1", port), self._app, log=None, error_log=None)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self.server.start()
+
+    def stop(self) -> None:
+        self.server.stop(timeout=1)
+
+    def _app(self, environ, start_response):
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO", "/")
+        query = environ.get("QUERY_STRING", "")
+        raw = environ["wsgi.input"].read() if method == "POST" else b""
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        params.update(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        hit = HttpHit(time.monotonic(), method, path, params)
+        self.hits.append(hit)
+        self.on_hit(hit)
+        if path.startswith(CALLBACK_PREFIX):
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b""]
+        target = (self.root / path.lstrip("/")).resolve()
+        if not target.is_relative_to(self.root) or not target.is_file():
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found\n"]
+        start_response("200 OK", [("Content-Type", "application/xml")])
+        return [target.read_bytes()]
+
+
+class Transcript:
+    """Readable, time-stamped lines: one per verb, command, event and HTTP request."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.start = time.monotonic()
+        self.labels: dict[str, str] = {}
+
+    def line(self, who: str, text: str, at: float | None = None) -> None:
+        elapsed = (at if at is not None else time.monotonic()) - self.start
+        self.out.write(f"[{elapsed:7.3f}] {who:<10} {text}\n")
+        self.out.flush()
+
+    def label(self, call_uuid: str) -> str:
+        return self.labels.get(call_uuid, call_uuid[:8] if call_uuid else "-")
+
+
+class _TranscriptHandler(logging.Handler):
+    """Feeds the daemon's log records (DEBUG included) into the transcript and the verdicts."""
+
+    def __init__(self, replay: Replay) -> None:
+        super().__init__(logging.DEBUG)
+        self.replay = replay
+
+    def emit(self, record: logging.LogRecord) -> None:
+        call = getattr(record, "call_uuid", "") or ""
+        text = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            self.replay.problems.setdefault(call, []).append(text)
+        if record.name.startswith("plivoxml_fs.replay"):
+            return
+        who = self.replay.transcript.label(call) if call else record.name.rsplit(".", 1)[-1]
+        level = "" if record.levelno <= logging.INFO else f"{record.levelname}: "
+        self.replay.transcript.line(who, f"{level}{text}")
+
+
+def _param_text(params: dict[str, str], limit: int = 12) -> str:
+    keys = sorted(params)
+    shown = " ".join(f"{k}={params[k]}" for k in keys[:limit])
+    return shown + (" …" if len(keys) > limit else "")
+
+
+class Replay:
+    """One replay run: start what is needed, place the calls, wait, report."""
+
+    def __init__(self, options: ReplayOptions, out: TextIO = sys.stdout) -> None:
+        self.options = options
+        self.transcript = Transcript(out)
+        self.problems: dict[str, list[str]] = {}
+        self.hangups: dict[str, gevent.event.Event] = {}
+        self.hangup_causes: dict[str, str] = {}
+        self.callbacks_by_call: dict[str, list[HttpHit]] = {}
+        self.b_legs: dict[str, str] = {}
+        self.simulator = None
+        self.daemon: Daemon | None = None
+        self.client: InboundClient | None = None
+        self.webapp: WebApp | None = None
+
+    # -- set-up -------------------------------------------------------------------------------
+    def _document_url(self) -> tuple[Path, str]:
+        doc = self.options.document
+        if doc.startswith(("http://", "https://")):
+            return Path.cwd(), doc
+        path = Path(doc)
+        if not path.is_file():
+            raise FileNotFoundError(f"replay: no such document: {doc}")
+        return path.parent, ""
+
+    def _on_hit(self, hit: HttpHit) -> None:
+        call = hit.params.get("CallUUID", "")
+        who = self.transcript.label(self.b_legs.get(call, call)) if call else "http"
+        kind = "callback" if hit.path.startswith(CALLBACK_PREFIX) else "fetch"
+        self.transcript.line(who, f"{kind} {hit.method} {hit.path} {_param_text(hit.params)}",
+                             hit.at)
+        if kind == "callback":
+            self.callbacks_by_call.setdefault(call, []).append(hit)
+
+    def _on_event(self, event: Event) -> None:
+        if event.name not in SHOWN_EVENTS:
+            return
+        uid = event.unique_id
+        if uid not in self.transcript.labels:
+            return
+        detail = ""
+        if event.name.startswith("CHANNEL_EXECUTE"):
+            app = event.get("Application", "")
+            data = event.get("Application-Data", "")
+            detail = f"{app} {data}".strip()
+            if event.name == "CHANNEL_EXECUTE_COMPLETE":
+                detail += f" -> {event.get('Application-Response', '')}"
+        elif event.name == "DTMF":
+            detail = event.get("DTMF-Digit", "")
+        elif event.name.startswith("CHANNEL_HANGUP"):
+            detail = event.get("Hangup-Cause", "")
+        self.transcript.line(self.transcript.labels[uid], f"fs {event.name} {detail}".rstrip())
+        if event.name == "CHANNEL_HANGUP_COMPLETE" and uid in self.hangups:
+            self.hangup_causes[uid] = event.get("Hangup-Cause", "")
+            self.hangups[uid].set()
+
+    def _settings(self, base_url: str, answer_url: str) -> Settings:
+        host, port = self.options.listen
+        return Settings(
+            listen_host=host,
+            listen_port=port,
+            answer_url=answer_url,
+            hangup_url=f"{base_url}{CALLBACK_PREFIX}hangup",
+            linger_s=2,
+            log_json=False,
+            freeswitch_password=self.options.password,
+            state_dir=str(Path.cwd() / "var"),
+        )
+
+    def start(self) -> None:
+        root, url = self._document_url()
+        self.webapp = WebApp(root, self.options.http_port, self._on_hit)
+        self.webapp.start()
+        base = self.webapp.base_url
+        answer = url or f"{base}/{Path(self.options.document).name}"
+        self.transcript.line("replay", f"web app on {base}, answer URL {answer}")
+        settings = self._settings(base, answer)
+        self.daemon = Daemon(settings)
+        self.daemon.start_server()
+        if self.options.freeswitch is None:
+            from plivoxml_fs.simulator import EmbeddedFreeSwitch
+
+            self.simulator = EmbeddedFreeSwitch(
+                socket_address=self.daemon.address, time_scale=self.options.time_scale
+            )
+            self.simulator.start()
+            fs_host, fs_port = self.simulator.inbound_address[:2]
+            self.transcript.line("replay", f"embedded FreeSWITCH, inbound ESL on {fs_host}:{fs_port}")
+        else:
+            fs_host, fs_port = self.options.freeswitch
+            self.transcript.line("replay", f"FreeSWITCH at {fs_host}:{fs_port}")
+        self.daemon.start_inbound(fs_host, fs_port)
+        self.client = InboundClient(
+            fs_host, fs_port, self.options.password,
+            events=SHOWN_EVENTS, on_event=self._on_event,
+            reconnect_min_s=0.2, reconnect_max_s=1.0, command_timeout_s=10.0,
+        )
+        self.client.start()
+        if not self.client.wait_connected(5.0):
+            raise ConnectionError(f"replay: cannot reach FreeSWITCH ESL at {fs_host}:{fs_port}")
+
+    def stop(self) -> None:
+        for part in (self.client,):
+            if part is not None:
+                part.stop()
+        if self.daemon is not None:
+            self.daemon.stop(drain_timeout_s=5.0)
+        if self.simulator is not None:
+            self.simulator.stop()
+        if self.webapp is not None:
+            self.webapp.stop()
+
+    # -- the calls ------------------------------------------------------------------------------
+    def _originate(self, index: int) -> str:
+        assert self.client is not None
+        a_leg = f"replay-{index}-{uuidlib.uuid4().hex[:8]}"
+        self.transcript.labels[a_leg] = f"call{index}/A"
+        self.hangups[a_leg] = gevent.event.Event()
+        dial = commands.originate(
+            f"loopback/{self.options.to_number}/default",
+            {"origination_uuid": a_leg, "origination_caller_id_number": self.options.from_number},
+        )
+        self.transcript.line(f"call{index}/A", f"api {dial}")
+        reply = self.client.api(dial, timeout=10.0)
+        self.transcript.line(f"call{index}/A", f"-> {reply.strip()}")
+        if not reply.startswith("+OK"):
+            raise RuntimeError(f"call{index}: originate failed: {reply.strip()}")
+        b_leg = self._find_b_leg(a_leg)
+        if b_leg:
+            self.transcript.labels[b_leg] = f"call{index}"
+            self.b_legs[b_leg] = b_leg
+        return a_leg
+
+    def _find_b_leg(self, a_leg: str) -> str:
+        assert self.client is not None
+        reply = self.client.api(f"uuid_getvar {a_leg} other_loopback_leg_uuid", timeout=5.0)
+        reply = reply.strip()
+        return "" if reply.startswith("-ERR") or reply == "_undef_" else reply
+
+    def _send_digits(self, a_leg: str) -> None:
+        assert self.client is not None
+        gevent.sleep(self.options.digits_delay_s)
+        self.transcript.line(self.transcript.label(a_leg), f"api uuid_send_dtmf {a_leg} {self.options.digits}")
+        self.client.api(f"uuid_send_dtmf {a_leg} {self.options.digits}", timeout=5.0)
+
+    def run(self) -> int:
+        """Place the calls, wait for each to end, print the verdict; the exit status."""
+        a_legs = [self._originate(i + 1) for i in range(self.options.callers)]
+        if self.options.digits:
+            for a_leg in a_legs:
+                gevent.spawn(self._send_digits, a_leg)
+        failures = []
+        for index, a_leg in enumerate(a_legs, start=1):
+            if not self.hangups[a_leg].wait(self.options.call_timeout_s):
+                failures.append(f"call{index}: still up after {self.options.call_timeout_s:.0f} s")
+                self.client.api(f"uuid_kill {a_leg}", timeout=5.0)
+        self._wait_for_hangup_callbacks(a_legs)
+        failures += self._verdicts(a_legs)
+        for failure in failures:
+            self.transcript.line("replay", f"FAILED {failure}")
+        if not failures:
+            self.transcript.line("replay", f"{len(a_legs)} call(s) completed")
+        return 1 if failures else 0
+
+    def _b_leg_of(self, a_leg: str) -> str:
+        label = self.transcript.labels[a_leg].removesuffix("/A")
+        return next((u for u, lab in self.transcript.labels.items() if lab == label), "")
+
+    def _wait_for_hangup_callbacks(self, a_legs: list[str], timeout_s: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        wanted = {self._b_leg_of(a) for a in a_legs}
+        while time.monotonic() < deadline:
+            got = {c for c, hits in self.callbacks_by_call.items()
+                   if any(h.path.endswith("/hangup") for h in hits)}
+            if wanted <= got:
+                return
+            gevent.sleep(0.05)
+
+    def _verdicts(self, a_legs: list[str]) -> list[str]:
+        failures = []
+        for a_leg in a_legs:
+            label = self.transcript.labels[a_leg].removesuffix("/A")
+            b_leg = self._b_leg_of(a_leg)
+            problems = self.problems.get(b_leg, [])
+            hits = self.callbacks_by_call.get(b_leg, [])
+            hangup = [h for h in hits if h.path.endswith("/hangup")]
+            if problems:
+                failures.append(f"{label}: {problems[0]}")
+            elif not hangup:
+                failures.append(f"{label}: no hangup callback arrived")
+        return failures
+
+
+def run_replay(options: ReplayOptions, out: TextIO = sys.stdout) -> int:
+    """Run one replay and return the process exit status (0: every call completed)."""
+    replay = Replay(options, out)
+    handler = _TranscriptHandler(replay)
+    root = logging.getLogger("plivoxml_fs")
+    root.addHandler(handler)
+    previous = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        replay.start()
+        return replay.run()
+    finally:
+        replay.stop()
+        root.removeHandler(handler)
+        root.setLevel(previous)

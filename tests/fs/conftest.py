@@ -1,0 +1,45 @@
+"""Scenario tests against a real FreeSWITCH (marker `freeswitch`).
+
+They need FreeSWITCH's inbound event socket on 127.0.0.1:8021 (password ClueCon, or
+PLIVOXML_FS_TEST_PASSWORD) with a dialplan that sends calls to 127.0.0.1:8084, as
+../shared/tools/run-freeswitch.sh sets up. When nothing answers there, every test here is
+skipped with that reason, never silently passed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+FS_HOST = os.environ.get("PLIVOXML_FS_TEST_HOST", "127.0.0.1")
+FS_PORT = int(os.environ.get("PLIVOXML_FS_TEST_PORT", "8021"))
+FS_PASSWORD = os.environ.get("PLIVOXML_FS_TEST_PASSWORD", "ClueCon")
+
+
+def _reachable() -> bool:
+    try:
+        with socket.create_connection((FS_HOST, FS_PORT), timeout=0.5) as sock:
+            sock.settimeout(1.0)
+            return sock.recv(64).startswith(b"Content-Type: auth/request")
+    except OSError:
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    here = os.path.dirname(__file__)
+    mine = [item for item in items if str(item.fspath).startswith(here)]
+    if not mine:
+        return
+    reason = None if _reachable() else f"no FreeSWITCH answering ESL on {FS_HOST}:{FS_PORT}"
+    for item in mine:
+        item.add_marker(pytest.mark.freeswitch)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def freeswitch() -> tuple[str, int, str]:
+    """Address and password of the real FreeSWITCH."""
+    return FS_HOST, FS_PORT, FS_PASSWORD
