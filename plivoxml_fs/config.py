@@ -6,15 +6,19 @@ the components take values from a `Settings`, never from the environment directl
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 
 from plivoxml_fs.errors import ConfigError
+from plivoxml_fs.fs.commands import MAX_LINGER_S
 
 ENV_PREFIX = "PLIVOXML_FS_"
 
@@ -61,33 +65,107 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in attrs.fields(Settings)}
+_SECRET_FIELDS = frozenset({"freeswitch_password"})
+PORT_FIELDS = ("listen_port", "freeswitch_port")
+# at least 1; max_redirects may be 0 (no redirects followed)
+POSITIVE_INT_FIELDS = ("max_calls", "max_document_bytes", "callback_pool_size")
+METHODS = ("GET", "POST")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_INT_TEXT = re.compile(r"-?[0-9]+")
+_FLOAT_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
-def _convert(name: str, raw: Any, source: str) -> Any:
-    field = _FIELDS[name]
-    kind = type(field.default)
-    if kind is bool:
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and raw in ("true", "false"):
+def _shown(name: str, raw: Any) -> str:
+    return "<redacted>" if name in _SECRET_FIELDS else repr(raw)
+
+
+def _convert(name: str, raw: Any, source: str, *, text: bool) -> Any:
+    """`raw` as the field's type. Environment values (`text`) are parsed; TOML values must
+    already have the right type (an int is accepted for a float field)."""
+    kind = type(_FIELDS[name].default)
+    if text and isinstance(raw, str):
+        if kind is bool and raw in ("true", "false"):
             return raw == "true"
-    elif kind is int:
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+        if kind is int and _INT_TEXT.fullmatch(raw):
             return int(raw)
-    elif kind is float:
-        if isinstance(raw, int | float) and not isinstance(raw, bool):
+        if kind is float and _FLOAT_TEXT.fullmatch(raw):
             return float(raw)
-        if isinstance(raw, str):
-            try:
-                return float(raw)
-            except ValueError:
-                pass
-    elif isinstance(raw, str):
-        return raw
-    shown = "<redacted>" if "password" in name or "token" in name else repr(raw)
-    raise ConfigError(f"{source}: {name} must be {kind.__name__} (got {shown})")
+        if kind is str:
+            return raw
+    elif not isinstance(raw, bool) or kind is bool:
+        if isinstance(raw, kind):
+            return raw
+        if kind is float and isinstance(raw, int):
+            return float(raw)
+    raise ConfigError(f"{source}: {name} must be {kind.__name__} (got {_shown(name, raw)})")
+
+
+def _problem(name: str, value: Any) -> str | None:
+    """Why `value` is not acceptable for field `name`, or None when it is."""
+    if name in PORT_FIELDS and not 1 <= value <= 65535:
+        return "must be a port 1..65535"
+    if name in POSITIVE_INT_FIELDS and value < 1:
+        return "must be at least 1"
+    if name == "max_redirects" and value < 0:
+        return "must be 0 or more"
+    if name == "linger_s" and not 1 <= value <= MAX_LINGER_S:
+        return f"must be 1..{MAX_LINGER_S} seconds"
+    if name.endswith("_s") and isinstance(value, float) and not (0 < value < math.inf):
+        return "must be a positive number of seconds"
+    if name.endswith("_method") and value not in METHODS:
+        return "must be GET or POST"
+    if name.endswith("_url") and value:
+        return _url_problem(value)
+    if name == "log_level" and value not in LOG_LEVELS:
+        return f"must be one of {', '.join(LOG_LEVELS)}"
+    if name in ("listen_host", "freeswitch_host", "state_dir") and not _is_word(value):
+        return "must be non-empty, without spaces or control characters"
+    if name in _SECRET_FIELDS and (not value or any(c in value for c in "\r\n\0")):
+        return "must be non-empty, on one line"
+    return None
+
+
+def _is_word(value: str) -> bool:
+    return bool(value) and not any(c.isspace() or ord(c) < 32 for c in value)
+
+
+def _url_problem(value: str) -> str | None:
+    if not _is_word(value):
+        return "must be an http(s) URL without spaces or control characters"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return "must be a well-formed http(s) URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL with a host"
+    return None
+
+
+def _checked(name: str, raw: Any, source: str, *, text: bool) -> Any:
+    value = _convert(name, raw, source, text=text)
+    problem = _problem(name, value)
+    if problem:
+        raise ConfigError(f"{source}: {name} {problem} (got {_shown(name, raw)})")
+    return value
+
+
+def _read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    source = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    values = {}
+    for key, raw in data.items():
+        if key not in _FIELDS:
+            raise ConfigError(f"{source}: unknown setting {key!r}")
+        values[key] = _checked(key, raw, source, text=False)
+    return values
 
 
 def load_settings(
@@ -95,26 +173,26 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> Settings:
-    """Read TOML (optional), then PLIVOXML_FS_* from `environ`, then keyword overrides."""
-    values: dict[str, Any] = {}
-    if path is not None:
-        source = str(path)
-        try:
-            data = tomllib.loads(Path(path).read_text("utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{source}: cannot read: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{source}: not valid TOML: {exc}") from None
-        for key, raw in data.items():
-            if key not in _FIELDS:
-                raise ConfigError(f"{source}: unknown setting {key!r}")
-            values[key] = _convert(key, raw, source)
-    for key, raw in (os.environ if environ is None else environ).items():
+    """Read TOML (optional), then PLIVOXML_FS_* from `environ`, then keyword overrides.
+
+    Every value is checked (type, range, GET/POST, http(s) URL); a ConfigError names the file
+    or variable, the setting and the bad value (never a password).
+    """
+    values: dict[str, Any] = {} if path is None else _read_toml(path)
+    for key, raw in sorted((os.environ if environ is None else environ).items()):
         if key.startswith(ENV_PREFIX):
             name = key[len(ENV_PREFIX) :].lower()
             if name not in _FIELDS:
                 raise ConfigError(f"environment: unknown setting {key}")
-            values[name] = _convert(name, raw, f"environment {key}")
+            values[name] = _checked(name, raw, f"environment {key}", text=True)
     for key, raw in overrides.items():
-        values[key] = _convert(key, raw, "override")
-    return Settings(**values)
+        if key not in _FIELDS:
+            raise ConfigError(f"override: unknown setting {key!r}")
+        values[key] = _checked(key, raw, "override", text=False)
+    settings = Settings(**values)
+    if settings.reconnect_min_s > settings.reconnect_max_s:
+        raise ConfigError(
+            f"settings: reconnect_min_s ({settings.reconnect_min_s}) must not exceed "
+            f"reconnect_max_s ({settings.reconnect_max_s})"
+        )
+    return settings
