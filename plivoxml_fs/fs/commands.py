@@ -98,9 +98,11 @@ class Sendmsg:
 
 def auth(password: str) -> str:
     """`auth <password>`: the first command on an inbound connection. Never log the result."""
-    _check_text(password, "auth password")
-    if not password or " " in password:
-        raise UnsafeValue("auth password: must be non-empty and contain no spaces")
+    # The messages never show the value: it is a secret.
+    if not isinstance(password, str) or not password:
+        raise UnsafeValue("auth password: must be non-empty text")
+    if any(ch in password for ch in " \r\n\0"):
+        raise UnsafeValue("auth password: must not contain spaces, CR, LF or NUL (not shown)")
     return f"auth {password}"
 
 
