@@ -1,0 +1,306 @@
+"""The per-call loop: the OutboundServer handler that runs a call's documents from start to end.
+
+`CallDriver(settings, fetcher, outbox).handle(conn)`:
+
+1. `myevents`, `event plain BACKGROUND_JOB CUSTOM conference::maintenance`, `linger <s>`;
+2. fetch the answer URL (channel variable `plivoxml_answer_url` / `plivoxml_answer_method`,
+   else settings) with the Plivo call parameters, parse and validate it;
+3. run the verbs in order; the call is answered before the first media verb (registry
+   ANSWER_FIRST), so PreAnswer plays early media and Hangup can still reject;
+4. follow Redirect / action (`Goto`) up to `max_redirects` documents;
+5. a document that cannot be fetched or is invalid sends the call to the fallback URL
+   (`plivoxml_fallback_url` / settings.fallback_url) once, then the call is hung up;
+6. at the end: hang up (NORMAL_CLEARING after the last verb), send `exit`, and emit the hangup
+   URL's callback (`plivoxml_hangup_url` / settings.hangup_url) exactly once, however the call
+   ended: document end, Hangup verb, caller hangup mid-verb, lost connection or error.
+
+Every failure is one log line on logger `plivoxml_fs.call` with `extra={"call_uuid": ...}`,
+naming the call and the cause. Nothing here imports gevent; waits go through the connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from plivoxml_fs.call import params as call_params
+from plivoxml_fs.config import Settings
+from plivoxml_fs.effects.urls import shown_url
+from plivoxml_fs.effects.webhook import Webhook
+from plivoxml_fs.errors import (
+    CommandFailed,
+    CommandTimeout,
+    ConnectionLost,
+    FetchError,
+    PlivoXMLError,
+    UnsafeValue,
+)
+from plivoxml_fs.fs import commands
+from plivoxml_fs.verbs import registry
+from plivoxml_fs.verbs.base import (
+    NEXT,
+    Gone,
+    Goto,
+    HangupCall,
+    Outcome,
+    hung_up,
+    run_app,
+)
+
+log = logging.getLogger("plivoxml_fs.call")
+
+#: The hangup cause when the daemon gives up on a call (no document, too many redirects, a
+#: verb it cannot run): a temporary failure, so a carrier may route the call elsewhere.
+ERROR_CAUSE = "NORMAL_TEMPORARY_FAILURE"
+#: The hangup cause reported when the connection was lost before FreeSWITCH said why.
+UNKNOWN_CAUSE = "NORMAL_UNSPECIFIED"
+#: The hangup cause after the last verb of a document (Plivo: "End Of XML Instructions").
+END_CAUSE = "NORMAL_CLEARING"
+#: Channel variables a dialplan may set per call.
+VAR_ANSWER_URL, VAR_ANSWER_METHOD = "plivoxml_answer_url", "plivoxml_answer_method"
+VAR_FALLBACK_URL, VAR_FALLBACK_METHOD = "plivoxml_fallback_url", "plivoxml_fallback_method"
+VAR_HANGUP_URL, VAR_HANGUP_METHOD = "plivoxml_hangup_url", "plivoxml_hangup_method"
+#: How long `exit` may take once the call is over, in seconds.
+EXIT_TIMEOUT_S = 2.0
+
+Parser = Callable[..., Any]
+
+
+def _default_parser() -> Parser:
+    from plivoxml_fs.documents import parse_document
+
+    return parse_document
+
+
+class CallDriver:
+    """Runs each call handed over by the outbound socket. One instance serves every call."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        fetcher: Any,
+        outbox: Any,
+        inbound: Any = None,
+        *,
+        parse: Parser | None = None,
+    ) -> None:
+        self.settings = settings
+        self.fetcher = fetcher
+        self.outbox = outbox
+        self.inbound = inbound
+        self._parse = parse
+
+    def handle(self, conn: Any) -> None:
+        """Run the call on `conn` (an OutboundConnection) until it is over. Never raises."""
+        parse = self._parse or _default_parser()
+        _Call(self, conn, parse).run()
+
+
+class _Call:
+    """One call's state: the ExecContext the executors see, and how the call ended."""
+
+    def __init__(self, driver: CallDriver, conn: Any, parse: Parser) -> None:
+        self.conn = conn
+        self.settings = driver.settings
+        self.fetcher = driver.fetcher
+        self.outbox = driver.outbox
+        self.inbound = driver.inbound
+        self.parse = parse
+        self.uuid = conn.uuid
+        self.log = logging.LoggerAdapter(log, {"call_uuid": conn.uuid})
+        self.answered_us = 0
+        self.fallback_used = False
+        self.ending: Outcome = Gone("not started")
+        self._hangup_emitted = False
+
+    # -- ExecContext ----------------------------------------------------------------------
+
+    @property
+    def params(self) -> Mapping[str, str]:
+        status = call_params.IN_PROGRESS if self.answered_us else call_params.RINGING
+        return call_params.call_params(self.conn.channel, status=status)
+
+    def _var(self, name: str) -> str:
+        return self.conn.channel.variable(name) or ""
+
+    def error(self, cause: str) -> HangupCall:
+        """Log one line naming the call and `cause`; the call is to be hung up."""
+        self.log.error("call %s: %s; hanging up", self.uuid, cause)
+        return HangupCall(ERROR_CAUSE, call_params.SOURCE_ERROR)
+
+    # -- the call -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            self._subscribe()
+            self.ending = self._documents()
+        except ConnectionLost as exc:
+            self.ending = Gone(str(exc))
+        except (CommandTimeout, CommandFailed) as exc:
+            self.ending = self.error(f"FreeSWITCH: {exc}")
+        except Exception:  # a bug: still end the call cleanly and post the hangup URL
+            self.log.exception("call %s: driver failed", self.uuid)
+            self.ending = HangupCall(ERROR_CAUSE, call_params.SOURCE_ERROR)
+        finally:
+            self._finish()
+
+    def _subscribe(self) -> None:
+        self.conn.command(commands.myevents())
+        self.conn.command(commands.event_plain(["BACKGROUND_JOB"], ["conference::maintenance"]))
+        self.conn.command(commands.linger(self.settings.linger_s))
+
+    def _first_url(self) -> tuple[str, str] | None:
+        url = self._var(VAR_ANSWER_URL) or self.settings.answer_url
+        method = self._var(VAR_ANSWER_METHOD) or self.settings.answer_method
+        return (url, method) if url else None
+
+    def _fallback(self) -> tuple[str, str] | None:
+        url = self._var(VAR_FALLBACK_URL) or self.settings.fallback_url
+        method = self._var(VAR_FALLBACK_METHOD) or self.settings.fallback_method
+        if not url or self.fallback_used:
+            return None
+        self.fallback_used = True
+        return url, method
+
+    def _documents(self) -> Outcome:
+        first = self._first_url()
+        if first is None:
+            return self.error("no answer URL (channel variable plivoxml_answer_url or settings)")
+        url, method, extra = first[0], first[1], {}
+        fetched = 0
+        while True:
+            document = self._load(url, method, extra)
+            if isinstance(document, str):  # why it failed, already logged
+                fallback = self._fallback()
+                if fallback is None:
+                    return self.error(f"no usable document ({document})")
+                url, method, extra = fallback[0], fallback[1], {}
+                continue
+            outcome = self._run_document(document)
+            if not isinstance(outcome, Goto):
+                return outcome
+            fetched += 1
+            if fetched > self.settings.max_redirects:
+                return self.error(
+                    f"more than {self.settings.max_redirects} redirects "
+                    f"(last to {shown_url(outcome.url)})"
+                )
+            url, method, extra = outcome.url, outcome.method, dict(outcome.params)
+
+    def _load(self, url: str, method: str, extra: Mapping[str, str]) -> Any:
+        """The parsed document at `url`, or a short reason (str) after logging the failure."""
+        if hung_up(self):
+            raise ConnectionLost(f"call {self.uuid}: hung up before {shown_url(url)} was fetched")
+        where = shown_url(url)
+        try:
+            body, final_url = self.fetcher.fetch(
+                url, method, call_params.merged(self.params, extra)
+            )
+        except FetchError as exc:
+            self.log.error("call %s: cannot fetch the document: %s", self.uuid, exc)
+            return f"fetch failed: {exc}"
+        try:
+            return self.parse(
+                body, source=shown_url(final_url), max_bytes=self.settings.max_document_bytes
+            )
+        except (PlivoXMLError, ValueError) as exc:
+            problems = "; ".join(str(exc).splitlines())
+            self.log.error("call %s: document %s is invalid: %s", self.uuid, where, problems)
+            return f"invalid document from {where}"
+
+    def _run_document(self, document: Any) -> Outcome:
+        for verb in document.verbs:
+            outcome = self._run_verb(verb)
+            if outcome != NEXT:
+                return outcome
+        return HangupCall(END_CAUSE, call_params.SOURCE_PLIVO)
+
+    def _run_verb(self, verb: Any) -> Outcome:
+        name = registry.verb_name(verb)
+        where = _where(verb)
+        if name in registry.NOT_SUPPORTED_YET:
+            return self.error(f"<{name}> at {where} is not supported yet")
+        executor = registry.executor_for(verb)
+        if executor is None:
+            return self.error(f"<{name}> at {where} has no executor")
+        if name in registry.ANSWER_FIRST and not self.answered_us:
+            done = run_app(self, "answer")
+            if isinstance(done, Gone):
+                return done
+            self.answered_us = time.time_ns() // 1000
+        try:
+            return executor(verb, self)
+        except UnsafeValue as exc:
+            return self.error(f"<{name}> at {where}: {exc}")
+        except (CommandFailed, CommandTimeout) as exc:
+            if hung_up(self):
+                return Gone(str(exc))
+            return self.error(f"<{name}> at {where}: FreeSWITCH: {exc}")
+
+    # -- the end --------------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        source, cause = self._hang_up()
+        self._exit()
+        self._emit_hangup(source, cause)
+
+    def _hang_up(self) -> tuple[str, str]:
+        """Hang the call up if it is still up; the HangupSource and our idea of the cause.
+
+        FreeSWITCH's own Hangup-Cause (from the hangup event) wins over the cause returned here.
+        """
+        if hung_up(self):
+            if self.conn.hangup_event is not None:
+                return call_params.SOURCE_CALLER, END_CAUSE
+            return call_params.SOURCE_UNKNOWN, UNKNOWN_CAUSE
+        ending = self.ending
+        if isinstance(ending, HangupCall):
+            cause, source = ending.cause, ending.source
+        else:
+            cause, source = END_CAUSE, call_params.SOURCE_PLIVO
+        msg = commands.hangup(cause)
+        try:
+            self.conn.command(msg.line, msg.headers, msg.body)
+            self.conn.hangup.wait(self.settings.command_timeout_s)
+        except PlivoXMLError as exc:
+            self.log.warning("call %s: hangup not confirmed: %s", self.uuid, exc)
+        return source, cause
+
+    def _exit(self) -> None:
+        if self.conn.closed:
+            return
+        try:
+            self.conn.request(commands.exit_(), timeout=EXIT_TIMEOUT_S)
+        except PlivoXMLError as exc:
+            self.log.debug("call %s: exit: %s", self.uuid, exc)
+
+    def _emit_hangup(self, source: str, cause: str) -> None:
+        """Emit the hangup URL's callback; guarded so that it happens at most once."""
+        if self._hangup_emitted:
+            return
+        self._hangup_emitted = True
+        url = self._var(VAR_HANGUP_URL) or self.settings.hangup_url
+        method = self._var(VAR_HANGUP_METHOD) or self.settings.hangup_method
+        if not url:
+            return
+        hangup_params = call_params.hangup_params(
+            self.conn.channel,
+            self.conn.hangup_event,
+            cause=cause,
+            source=source,
+            answered_us=self.answered_us,
+            now_us=time.time_ns() // 1000,
+        )
+        try:
+            self.outbox.emit(Webhook(url, method, hangup_params, self.uuid, "hangup"))
+        except (ValueError, PlivoXMLError) as exc:
+            self.log.error("call %s: hangup callback not sent: %s", self.uuid, exc)
+
+
+def _where(verb: Any) -> str:
+    where = getattr(verb, "where", None)
+    if where is None:
+        return "?"
+    return f"{where.source}:{where.line}:{where.column}"

@@ -1,0 +1,159 @@
+"""Fetching XML documents (answer, action, redirect, fallback URLs) over HTTP.
+
+`DocumentFetcher.fetch(url, method, params)` returns `(body, final_url)` or raises `FetchError`
+naming the URL (query string and credentials hidden) and the cause. Every fetch is bounded:
+
+- connect and read timeouts (requests), and a total deadline over the whole exchange
+  (`gevent.Timeout`, so a server that trickles bytes cannot hold the call);
+- the body is streamed and reading stops past `max_bytes` (a `Content-Length` above it is
+  refused before reading);
+- only 2xx answers are documents; 3xx are followed by requests up to `max_redirects`
+  (301/302/303 turn a POST into a GET, as browsers and requests do; 307/308 keep it);
+- the Content-Type must be an XML type: `application/xml` or `text/xml` (what Plivo requires of
+  an answer URL) or a `+xml` type. `text/plain` and `text/html` are refused: an HTML error page
+  or a proxy's login page is the usual thing behind them, and we would rather say so.
+
+POST sends the parameters form-encoded in the body; GET appends them to the query string.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+import gevent
+import requests
+
+from plivoxml_fs.config import Settings
+from plivoxml_fs.effects.urls import shown_url
+from plivoxml_fs.errors import FetchError
+
+log = logging.getLogger("plivoxml_fs.effects.fetch")
+
+#: Content types accepted as XML documents (parameters such as charset are ignored).
+XML_CONTENT_TYPES = ("application/xml", "text/xml")
+#: Redirects followed per fetch.
+DEFAULT_MAX_HTTP_REDIRECTS = 5
+#: Bytes read from the socket at a time.
+CHUNK_BYTES = 16 * 1024
+#: Methods a document may name for its URLs.
+METHODS = ("GET", "POST")
+USER_AGENT = "plivoxml-fs"
+
+
+def _is_xml(content_type: str) -> bool:
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind in XML_CONTENT_TYPES or (
+        kind.startswith(("application/", "text/")) and kind.endswith("+xml")
+    )
+
+
+class DocumentFetcher:
+    """Fetches one XML document at a time per caller; safe to share between greenlets."""
+
+    def __init__(
+        self,
+        *,
+        connect_timeout_s: float,
+        read_timeout_s: float,
+        total_timeout_s: float,
+        max_bytes: int,
+        max_redirects: int = DEFAULT_MAX_HTTP_REDIRECTS,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self.total_timeout_s = total_timeout_s
+        self.max_bytes = max_bytes
+        self._session = session or requests.Session()
+        self._session.max_redirects = max_redirects
+        self._session.headers["User-Agent"] = USER_AGENT
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DocumentFetcher:
+        return cls(
+            connect_timeout_s=settings.fetch_connect_timeout_s,
+            read_timeout_s=settings.fetch_read_timeout_s,
+            total_timeout_s=settings.fetch_total_timeout_s,
+            max_bytes=settings.max_document_bytes,
+        )
+
+    def close(self) -> None:
+        self._session.close()
+
+    def fetch(self, url: str, method: str, params: Mapping[str, str]) -> tuple[bytes, str]:
+        """The document at `url` and the URL it finally came from (after redirects)."""
+        where = f"{method} {shown_url(url)}"
+        if method not in METHODS:
+            raise FetchError(f"{where}: method must be GET or POST")
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise FetchError(f"{where}: only http and https URLs can be fetched")
+        try:
+            with gevent.Timeout(self.total_timeout_s):
+                return self._fetch(url, method, params, where)
+        except gevent.Timeout:
+            raise FetchError(f"{where}: timed out after {self.total_timeout_s} s") from None
+
+    def _fetch(
+        self, url: str, method: str, params: Mapping[str, str], where: str
+    ) -> tuple[bytes, str]:
+        kwargs: dict[str, object] = {
+            "timeout": (self.connect_timeout_s, self.read_timeout_s),
+            "stream": True,
+            "allow_redirects": True,
+        }
+        kwargs["data" if method == "POST" else "params"] = dict(params)
+        try:
+            response = self._session.request(method, url, **kwargs)
+        except requests.ConnectTimeout:
+            raise FetchError(
+                f"{where}: connect timed out after {self.connect_timeout_s} s"
+            ) from None
+        except requests.ReadTimeout:
+            raise FetchError(f"{where}: timed out after {self.read_timeout_s} s") from None
+        except requests.TooManyRedirects:
+            raise FetchError(
+                f"{where}: more than {self._session.max_redirects} redirects"
+            ) from None
+        except requests.RequestException as exc:
+            raise FetchError(f"{where}: {_cause(exc)}") from None
+        with response:
+            return self._read(response, where), response.url
+
+    def _read(self, response: requests.Response, where: str) -> bytes:
+        if not 200 <= response.status_code < 300:
+            raise FetchError(f"{where}: HTTP {response.status_code}")
+        content_type = response.headers.get("Content-Type", "")
+        if not _is_xml(content_type):
+            shown = content_type.split(";", 1)[0].strip() or "(none)"
+            raise FetchError(f"{where}: content-type {shown} is not XML")
+        length = response.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > self.max_bytes:
+            raise FetchError(f"{where}: larger than {self.max_bytes} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(CHUNK_BYTES):
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise FetchError(f"{where}: larger than {self.max_bytes} bytes")
+                chunks.append(chunk)
+        except requests.RequestException as exc:
+            if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
+                raise FetchError(f"{where}: timed out after {self.read_timeout_s} s") from None
+            raise FetchError(f"{where}: {_cause(exc)}") from None
+        return b"".join(chunks)
+
+
+def _cause(exc: requests.RequestException) -> str:
+    """A short cause for a requests failure, without the URL (the caller names it)."""
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.ConnectionError):
+        text = str(exc).lower()
+        for known in ("connection refused", "connection reset", "name or service not known"):
+            if known in text:
+                return f"cannot connect ({known})"
+        return "cannot connect"
+    return type(exc).__name__

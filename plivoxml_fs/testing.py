@@ -1,0 +1,250 @@
+"""Fakes shipped for users' own tests (and ours): a call connection that records what was sent.
+
+`FakeConnection` stands in for an `OutboundConnection` without sockets or gevent. Every command
+is recorded as the exact bytes FreeSWITCH would receive (`sent`), built by fs/commands.py with
+deterministic Event-UUIDs (`app-1`, `app-2`, ...), and as (app, arg) pairs (`apps`). Each
+execution completes at once with a CHANNEL_EXECUTE_COMPLETE; scripts decide what happens:
+
+    conn = FakeConnection()
+    conn.respond("playback", "FILE NOT FOUND")    # Application-Response of every playback
+    conn.hang_up_during("speak")                  # the caller hangs up while `speak` runs
+    conn.lose_during("sleep")                     # FreeSWITCH drops the socket during `sleep`
+
+A `hangup` sendmsg hangs the fake call up with that cause, as FreeSWITCH would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from plivoxml_fs.errors import ConnectionLost
+from plivoxml_fs.esl.codec import encode_command
+from plivoxml_fs.esl.messages import Event, Message
+from plivoxml_fs.fs import commands
+
+#: Times (µs since the epoch) of the fake call: created, then answered 2 s later, hung up 7 s in.
+CREATED_US = 1_795_489_386_973_048
+ANSWERED_US = CREATED_US + 2_000_000
+HUNGUP_US = CREATED_US + 7_000_000
+
+
+def channel_data(
+    uuid: str = "fb118d4e-457b-4ae3-ba78-63b3e536d86f",
+    *,
+    caller: str = "1001",
+    destination: str = "5000",
+    caller_name: str = "",
+    direction: str = "inbound",
+    variables: Mapping[str, str] | None = None,
+) -> Event:
+    """Channel data as a `connect` reply carries it (the fields plivoxml-fs reads)."""
+    headers = {
+        "Event-Name": "CHANNEL_DATA",
+        "Unique-ID": uuid,
+        "Channel-Unique-ID": uuid,
+        "Call-Direction": direction,
+        "Caller-Direction": direction,
+        "Answer-State": "ringing",
+        "Channel-Call-State": "RINGING",
+        "Caller-Caller-ID-Number": caller,
+        "Caller-Destination-Number": destination,
+        "Caller-Unique-ID": uuid,
+        "Caller-Channel-Created-Time": str(CREATED_US),
+        "Caller-Channel-Answered-Time": "0",
+        "Caller-Channel-Hangup-Time": "0",
+        "variable_direction": direction,
+        "variable_uuid": uuid,
+    }
+    if caller_name:
+        headers["Caller-Caller-ID-Name"] = caller_name
+    for name, value in (variables or {}).items():
+        headers[f"variable_{name}"] = value
+    return Event(headers)
+
+
+class Flag:
+    """The `hangup` flag: gevent.event.Event's is_set/set/wait, without blocking."""
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._set
+
+
+class FakeExecution:
+    """An execution that has already completed (or failed)."""
+
+    def __init__(self, app: str, app_uuid: str, result: Event | None, error: Exception | None):
+        self.app = app
+        self.app_uuid = app_uuid
+        self._result = result
+        self._error = error
+
+    @property
+    def done(self) -> bool:
+        return True
+
+    def wait(self, timeout: float) -> Event:
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
+class FakeConnection:
+    """A fake OutboundConnection: records bytes, completes executions by script."""
+
+    def __init__(self, channel: Event | None = None) -> None:
+        self.channel = channel or channel_data()
+        self.uuid = self.channel.unique_id
+        self.hangup = Flag()
+        self.hangup_event: Event | None = None
+        self.sent: list[bytes] = []
+        self.apps: list[tuple[str, str]] = []
+        self.lines: list[str] = []
+        self._closed = False
+        self._responses: dict[str, str] = {}
+        self._hangup_during: dict[str, int] = {}
+        self._lose_during: set[str] = set()
+        self._count = 0
+        self._answered_us = 0
+
+    # -- scripting ------------------------------------------------------------------------
+
+    def respond(self, app: str, response: str) -> None:
+        """Every completion of `app` carries this Application-Response."""
+        self._responses[app] = response
+
+    def hang_up_during(self, app: str, nth: int = 1) -> None:
+        """The caller hangs up while `app` runs for the `nth` time."""
+        self._hangup_during[app] = nth
+
+    def lose_during(self, app: str) -> None:
+        """FreeSWITCH drops the connection while `app` runs."""
+        self._lose_during.add(app)
+
+    def caller_hangs_up(self, cause: str = "NORMAL_CLEARING") -> None:
+        """The far end hangs up now: CHANNEL_HANGUP arrives and the flag is set."""
+        if self.hangup_event is None:
+            self.hangup_event = self._hangup_event(cause)
+        self.hangup.set()
+
+    def lose(self) -> None:
+        """The socket goes away without any hangup event."""
+        self._closed = True
+        self.hangup.set()
+
+    # -- the OutboundConnection surface ---------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def request(self, line, headers=(), body=None, *, timeout=None) -> Message:
+        if self._closed:
+            raise ConnectionLost(f"call {self.uuid}: connection lost")
+        self.sent.append(encode_command(line, headers, body))
+        self.lines.append(line)
+        if line == "exit":
+            self._closed = True
+        elif any(k == "call-command" and v == "hangup" for k, v in headers):
+            cause = dict(headers).get("hangup-cause", "NORMAL_CLEARING")
+            self.caller_hangs_up(cause)
+        return Message({"Content-Type": "command/reply", "Reply-Text": "+OK"})
+
+    command = request
+
+    def execute_async(self, app: str, arg: str = "", **kwargs) -> FakeExecution:
+        self._count += 1
+        app_uuid = f"app-{self._count}"
+        msg = commands.execute(app, arg, event_uuid=app_uuid)
+        self.request(msg.line, msg.headers, msg.body)
+        self.apps.append((app, arg))
+        if app in self._lose_during:
+            self.lose()
+            return FakeExecution(app, app_uuid, None, ConnectionLost(f"call {self.uuid}: lost"))
+        if app == "answer":
+            self._answered_us = ANSWERED_US
+        if app in self._hangup_during:
+            self._hangup_during[app] -= 1
+            if self._hangup_during[app] == 0:
+                del self._hangup_during[app]
+                self.caller_hangs_up()
+        return FakeExecution(app, app_uuid, self._complete(app, arg, app_uuid), None)
+
+    def execute(self, app: str, arg: str = "", **kwargs) -> Event:
+        return self.execute_async(app, arg).wait(0)
+
+    # -- events ---------------------------------------------------------------------------
+
+    def _complete(self, app: str, arg: str, app_uuid: str) -> Event:
+        headers = {
+            "Event-Name": "CHANNEL_EXECUTE_COMPLETE",
+            "Unique-ID": self.uuid,
+            "Application": app,
+            "Application-Data": arg,
+            "Application-UUID": app_uuid,
+            "Application-Response": self._responses.get(
+                app, "FILE PLAYED" if app == "playback" else "_none_"
+            ),
+        }
+        return Event(headers)
+
+    def _hangup_event(self, cause: str) -> Event:
+        return Event(
+            {
+                "Event-Name": "CHANNEL_HANGUP",
+                "Unique-ID": self.uuid,
+                "Answer-State": "hangup",
+                "Hangup-Cause": cause,
+                "Caller-Channel-Created-Time": str(CREATED_US),
+                "Caller-Channel-Answered-Time": str(self._answered_us),
+                "Caller-Channel-Hangup-Time": "0",
+                "Event-Date-Timestamp": str(HUNGUP_US),
+            }
+        )
+
+
+class RecordingOutbox:
+    """An Outbox that keeps what was emitted (`emitted`) instead of delivering it."""
+
+    def __init__(self) -> None:
+        self.emitted: list = []
+
+    def emit(self, webhook) -> None:
+        self.emitted.append(webhook)
+
+    def flush(self, timeout: float) -> bool:
+        return True
+
+    def of_kind(self, kind: str) -> list:
+        return [w for w in self.emitted if w.kind == kind]
+
+
+class FakeFetcher:
+    """A DocumentFetcher serving documents from a dict: url -> bytes, or an exception to raise.
+
+    `requests` records (url, method, params) of every fetch.
+    """
+
+    def __init__(self, documents: Mapping[str, bytes | Exception]) -> None:
+        self.documents = dict(documents)
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+
+    def fetch(self, url: str, method: str, params: Mapping[str, str]) -> tuple[bytes, str]:
+        from plivoxml_fs.errors import FetchError
+
+        self.requests.append((url, method, dict(params)))
+        found = self.documents.get(url)
+        if found is None:
+            raise FetchError(f"{method} {url}: HTTP 404")
+        if isinstance(found, Exception):
+            raise found
+        return found, url

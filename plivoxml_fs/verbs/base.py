@@ -1,0 +1,137 @@
+"""What every verb executor shares: the Outcome values, the context the driver gives, app runs.
+
+An executor is `run(model, ctx) -> Outcome`. Control flow is a value, never an exception:
+
+- `NEXT` — go on with the next verb;
+- `Goto(url, method, params)` — fetch `url` and run that document instead (Redirect, action);
+- `HangupCall(cause, source)` — hang the call up now and end the document;
+- `Gone(reason)` — the caller hung up or FreeSWITCH went away: stop, nothing more to send.
+
+Executors import no gevent: they talk to the call through `ctx.conn` (an `OutboundConnection`
+or a fake with the same methods) and wait through `run_app`, which never waits past the call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import attrs
+
+from plivoxml_fs.config import Settings
+from plivoxml_fs.errors import CommandFailed, CommandTimeout, ConnectionLost
+from plivoxml_fs.esl.messages import Event
+
+
+def _frozen_params(value: Mapping[str, str]) -> Mapping[str, str]:
+    return dict(value)
+
+
+@attrs.frozen
+class Next:
+    """Go on with the next verb."""
+
+
+@attrs.frozen
+class Goto:
+    """Fetch `url` with `method`, sending the call parameters plus `params`, and run it."""
+
+    url: str
+    method: str = "POST"
+    params: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_params)
+
+
+@attrs.frozen
+class HangupCall:
+    """Hang the call up with `cause` (a Q.850 name); `source` is Plivo's HangupSource."""
+
+    cause: str = "NORMAL_CLEARING"
+    source: str = "Answer XML"
+
+
+@attrs.frozen
+class Gone:
+    """The call is over (caller hung up, connection lost): send nothing more."""
+
+    reason: str
+
+
+NEXT = Next()
+Outcome = Next | Goto | HangupCall | Gone
+
+
+class Connection(Protocol):
+    """What executors and the driver use of an `OutboundConnection`."""
+
+    uuid: str
+    channel: Event
+    hangup: Any  # set once the call hung up (gevent Event-like: is_set(), wait(timeout))
+    hangup_event: Event | None
+
+    def command(
+        self, line: str, headers: Any = (), body: Any = None, *, timeout: Any = None
+    ) -> Any: ...
+
+    def execute_async(self, app: str, arg: str = "", **kwargs: Any) -> Any: ...
+
+    def execute(self, app: str, arg: str = "", **kwargs: Any) -> Event: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+
+class ExecContext(Protocol):
+    """What the driver hands every executor."""
+
+    conn: Connection
+    params: Mapping[str, str]  # the call's Plivo parameters, as of now
+    settings: Settings
+    fetcher: Any  # DocumentFetcher
+    outbox: Any  # Outbox
+    log: logging.LoggerAdapter
+
+
+Executor = Callable[[Any, ExecContext], Outcome]
+
+
+def hung_up(ctx: ExecContext) -> bool:
+    """True once the call hung up or the connection is gone."""
+    return bool(ctx.conn.hangup.is_set()) or bool(ctx.conn.closed)
+
+
+def run_app(ctx: ExecContext, app: str, arg: str = "") -> Event | Gone:
+    """Run a dialplan application to completion; `Gone` if the call ends first or meanwhile.
+
+    Waits in slices of `command_timeout_s`: an application may run as long as the call (a
+    loop of music), so the only end is its CHANNEL_EXECUTE_COMPLETE, or the call's end (after
+    a hangup FreeSWITCH completes the running app at once; one more slice is the bound).
+    """
+    if hung_up(ctx):
+        return Gone("the call had already ended")
+    try:
+        execution = ctx.conn.execute_async(app, arg)
+    except ConnectionLost as exc:
+        return Gone(str(exc))
+    except CommandFailed:
+        if hung_up(ctx):
+            return Gone("the call ended before " + app)
+        raise
+    slice_s = ctx.settings.command_timeout_s
+    while True:
+        was_up = not hung_up(ctx)
+        try:
+            event = execution.wait(slice_s)
+        except ConnectionLost as exc:
+            return Gone(str(exc))
+        except CommandTimeout:
+            if not was_up:
+                return Gone(f"{app} did not complete after the hangup")
+            continue
+        # FreeSWITCH completes the running application when the call hangs up: that is an end.
+        return Gone(f"the call ended during {app}") if hung_up(ctx) else event
+
+
+def app_response(event: Event) -> str:
+    """The Application-Response of a CHANNEL_EXECUTE_COMPLETE (`FILE PLAYED`, ...)."""
+    return event.get("Application-Response", "") or ""

@@ -1,0 +1,40 @@
+"""Which executor runs which verb, and which verbs answer the call first.
+
+Keyed by the model's class name (`Play`, `Speak`, ...: the XML element names the document
+models are named after), so this table needs nothing from the parser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plivoxml_fs.verbs import hangup, play, preanswer, redirect, speak, wait
+from plivoxml_fs.verbs.base import Executor
+
+EXECUTORS: dict[str, Executor] = {
+    "Play": play.run,
+    "Speak": speak.run,
+    "Wait": wait.run,
+    "Hangup": hangup.run,
+    "Redirect": redirect.run,
+    "PreAnswer": preanswer.run,
+}
+
+#: Verbs the documents accept whose executors come in a later issue. A document that reaches
+#: one is stopped with a clear error and the call hung up: going on without the conference the
+#: document asked for would give the caller something else than what the document says.
+NOT_SUPPORTED_YET = frozenset({"Conference", "MultiPartyCall"})
+
+#: Verbs before which an unanswered call is answered: the media verbs. PreAnswer plays early
+#: media, Hangup may reject (busy/rejected) and Wait may delay the answer, as in Plivo; Redirect
+#: leaves it to the next document.
+ANSWER_FIRST = frozenset({"Play", "Speak", "Conference", "MultiPartyCall"})
+
+
+def verb_name(verb: Any) -> str:
+    return type(verb).__name__
+
+
+def executor_for(verb: Any) -> Executor | None:
+    """The executor of `verb`, or None when this daemon cannot run it."""
+    return EXECUTORS.get(verb_name(verb))
