@@ -46,7 +46,12 @@ def _fix_event_body(body: bytes) -> bytes:
 
 
 def _fix_incoming(chunk: bytes) -> bytes:
-    chunk = chunk[:-1] if chunk.endswith(b"\n") else chunk  # the recorder's separator
+    return relength(chunk[:-1] if chunk.endswith(b"\n") else chunk)  # the recorder's separator
+
+
+def relength(message: bytes) -> bytes:
+    """Recompute the Content-Length values of one message FreeSWITCH sent (outer and event)."""
+    chunk = message
     block, sep, body = chunk.partition(b"\n\n")
     if not _LENGTH.search(block):
         return chunk
