@@ -20,7 +20,7 @@ import socket
 import time
 import uuid as uuidlib
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import gevent
@@ -76,6 +76,16 @@ def _describe(line: str, headers: Sequence[tuple[str, str]]) -> str:
 
 def _remaining(deadline: float) -> float:
     return max(0.0, deadline - time.monotonic())
+
+
+def backoff(min_s: float, max_s: float) -> Iterator[float]:
+    """Reconnect delays in seconds: min_s, doubling each time, never above max_s."""
+    if not 0 < min_s <= max_s:
+        raise ValueError(f"backoff: need 0 < min_s <= max_s (got {min_s}, {max_s})")
+    delay = min_s
+    while True:
+        yield delay
+        delay = min(delay * 2, max_s)
 
 
 class _Reply:
@@ -634,6 +644,7 @@ class InboundClient:
         self._auth = commands.auth(password)
         self._host, self._port = host, port
         self._on_event = on_event
+        next(backoff(reconnect_min_s, reconnect_max_s))  # refuse a bad range here, not later
         self._min_s, self._max_s = reconnect_min_s, reconnect_max_s
         self._command_timeout_s = command_timeout_s
         self._conn: EslConnection | None = None
@@ -683,7 +694,8 @@ class InboundClient:
     # -- the reconnect loop ---------------------------------------------------------------
 
     def _run(self) -> None:
-        delay = self._min_s
+        delays = backoff(self._min_s, self._max_s)
+        delay = next(delays)
         down_since: float | None = None
         attempts = 0
         while not self._stopping:
@@ -703,7 +715,7 @@ class InboundClient:
                 else:
                     log.debug("%s: attempt %d failed: %s", self.name, attempts, exc)
                 gevent.sleep(delay)
-                delay = min(delay * 2, self._max_s)
+                delay = next(delays)
                 continue
             if down_since is not None:
                 log.warning(
@@ -714,7 +726,8 @@ class InboundClient:
                 )
             else:
                 log.info("%s: connected to FreeSWITCH", self.name)
-            delay, down_since, attempts = self._min_s, None, 0
+            delays, down_since, attempts = backoff(self._min_s, self._max_s), None, 0
+            delay = next(delays)
             self._up.set()
             conn.wait_closed(None)
             self._up.clear()

@@ -12,7 +12,7 @@ import pytest
 from esl.fakefs import FakeInbound, FakeSide
 from plivoxml_fs.errors import CommandFailed, ConnectionLost
 from plivoxml_fs.esl.codec import encode_message
-from plivoxml_fs.esl.transport import InboundClient
+from plivoxml_fs.esl.transport import InboundClient, backoff
 
 PASSWORD = "s3cret-Pw"
 EVENTS = ("CHANNEL_HANGUP_COMPLETE", "BACKGROUND_JOB", "conference::maintenance")
@@ -66,6 +66,24 @@ def clients():
     yield make
     for client in made:
         client.stop()
+
+
+def test_backoff_doubles_up_to_the_cap():
+    """Reconnect delays start at the minimum, double, and stay at the maximum."""
+    delays = backoff(0.5, 30.0)
+    assert [next(delays) for _ in range(9)] == [0.5, 1, 2, 4, 8, 16, 30, 30, 30]
+    with pytest.raises(ValueError, match=r"backoff: need 0 < min_s <= max_s \(got 2, 1\)"):
+        next(backoff(2, 1))
+    with pytest.raises(ValueError, match="backoff: need"):
+        InboundClient(
+            "127.0.0.1",
+            1,
+            PASSWORD,
+            events=(),
+            reconnect_min_s=0,
+            reconnect_max_s=1,
+            command_timeout_s=1,
+        )
 
 
 def test_connects_authenticates_and_subscribes(clients):
