@@ -78,6 +78,16 @@ def _remaining(deadline: float) -> float:
     return max(0.0, deadline - time.monotonic())
 
 
+def _within(result: gevent.event.AsyncResult, timeout: float) -> bool:
+    """Wait up to `timeout` s for `result`; True when it is ready (value or error).
+
+    Waiting this way, rather than catching gevent.Timeout around get(), leaves a caller's own
+    gevent.Timeout alone: it propagates instead of being mistaken for ours.
+    """
+    result.wait(timeout)
+    return result.ready()
+
+
 def backoff(min_s: float, max_s: float) -> Iterator[float]:
     """Reconnect delays in seconds: min_s, doubling each time, never above max_s."""
     if not 0 < min_s <= max_s:
@@ -113,13 +123,12 @@ class Execution:
 
     def wait(self, timeout: float) -> Event:
         """The CHANNEL_EXECUTE_COMPLETE event; `CommandTimeout` or `ConnectionLost` otherwise."""
-        try:
-            return self._result.get(timeout=timeout)
-        except gevent.Timeout:
+        if not _within(self._result, timeout):
             raise CommandTimeout(
                 f"{self._conn.name}: {self.app} (Application-UUID {self.app_uuid}) "
                 f"did not complete within {timeout} s"
-            ) from None
+            )
+        return self._result.get()
 
 
 _END = object()
@@ -245,25 +254,30 @@ class EslConnection:
                 raise ConnectionLost(f"{self.name}: cannot send {what}: {self._close_reason}")
             if waiter is not None:
                 self._replies.append(waiter)
+            timer = gevent.Timeout(_remaining(deadline))
+            timer.start()
             try:
-                with gevent.Timeout(_remaining(deadline)):
-                    self._sock.sendall(data)
-            except gevent.Timeout:
-                self._lost(f"write of {what} timed out", level=logging.WARNING)
-                raise CommandTimeout(f"{self.name}: could not send {what} in time") from None
-            except OSError as exc:
-                self._lost(f"write failed: {exc}", level=logging.WARNING)
-                raise ConnectionLost(f"{self.name}: cannot send {what}: {exc}") from None
+                self._sock.sendall(data)
+            except BaseException as exc:
+                # A write cut short may leave half a command on the wire: the connection can
+                # no longer be trusted, whatever interrupted it (even a caller's own timeout).
+                if exc is timer:
+                    self._lost("a write timed out (FreeSWITCH not reading)", level=logging.WARNING)
+                    raise CommandTimeout(f"{self.name}: could not send {what} in time") from None
+                if isinstance(exc, OSError):
+                    self._lost(f"write failed: {exc}", level=logging.WARNING)
+                    raise ConnectionLost(f"{self.name}: cannot send {what}: {exc}") from None
+                self._lost(f"a write was interrupted ({exc!r})", level=logging.WARNING)
+                raise
+            finally:
+                timer.close()
         finally:
             self._write_lock.release()
 
     def _await(self, waiter: _Reply, deadline: float, timeout: float) -> Message:
-        try:
-            return waiter.result.get(timeout=_remaining(deadline))
-        except gevent.Timeout:
-            raise CommandTimeout(
-                f"{self.name}: no reply to {waiter.what!r} within {timeout} s"
-            ) from None
+        if not _within(waiter.result, _remaining(deadline)):
+            raise CommandTimeout(f"{self.name}: no reply to {waiter.what!r} within {timeout} s")
+        return waiter.result.get()
 
     def request(
         self,
@@ -316,12 +330,12 @@ class EslConnection:
         self._jobs[job.job_uuid] = result
         try:
             self.command(job.line, job.headers, timeout=_remaining(deadline))
-            return result.get(timeout=_remaining(deadline))
-        except gevent.Timeout:
-            raise CommandTimeout(
-                f"{self.name}: no BACKGROUND_JOB for {_shown(job.line)!r} "
-                f"(Job-UUID {job.job_uuid}) within {timeout} s"
-            ) from None
+            if not _within(result, _remaining(deadline)):
+                raise CommandTimeout(
+                    f"{self.name}: no BACKGROUND_JOB for {_shown(job.line)!r} "
+                    f"(Job-UUID {job.job_uuid}) within {timeout} s"
+                )
+            return result.get()
         finally:
             self._jobs.pop(job.job_uuid, None)
 
@@ -362,13 +376,12 @@ class EslConnection:
         timeout = self._timeout(timeout)
         deadline = time.monotonic() + timeout
         execution = self.execute_async(app, arg, uuid=uuid, event_lock=event_lock, timeout=timeout)
-        try:
-            return execution._result.get(timeout=_remaining(deadline))
-        except gevent.Timeout:
+        if not _within(execution._result, _remaining(deadline)):
             raise CommandTimeout(
                 f"{self.name}: {app} (Application-UUID {execution.app_uuid}) "
                 f"did not complete within {timeout} s"
-            ) from None
+            )
+        return execution._result.get()
 
     def subscribe(
         self,
@@ -390,10 +403,9 @@ class EslConnection:
 
     def wait_auth_request(self, timeout: float) -> None:
         """Wait for the `auth/request` an inbound connection starts with."""
-        try:
-            self._auth_request.get(timeout=timeout)
-        except gevent.Timeout:
-            raise CommandTimeout(f"{self.name}: no auth/request within {timeout} s") from None
+        if not _within(self._auth_request, timeout):
+            raise CommandTimeout(f"{self.name}: no auth/request within {timeout} s")
+        self._auth_request.get()
 
     # -- reading --------------------------------------------------------------------------
 

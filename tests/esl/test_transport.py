@@ -175,6 +175,27 @@ def test_late_reply_goes_to_the_timed_out_command(pair):
     server.get(timeout=2)
 
 
+def test_callers_own_timeout_is_not_mistaken_for_ours(pair):
+    """A gevent.Timeout the caller set propagates as itself; the connection stays in step."""
+    conn, side = pair
+    with pytest.raises(gevent.Timeout), gevent.Timeout(0.02):
+        conn.api("slow", timeout=5)
+    server = gevent.spawn(_answer_in_order, side, 2)
+    assert conn.api("next") == "next"
+    server.get(timeout=2)
+
+
+def test_write_to_a_peer_that_does_not_read_times_out_and_closes(pair, caplog):
+    """A write that cannot finish by the deadline raises CommandTimeout and closes the socket."""
+    conn, _side = pair
+    conn._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    with pytest.raises(CommandTimeout) as info:
+        conn.execute_async("speak", "x" * 20_000_000, timeout=0.1)
+    assert str(info.value) == "test-conn: could not send sendmsg speak in time"
+    assert conn.closed and conn.close_reason == "a write timed out (FreeSWITCH not reading)"
+    assert "a write timed out" in caplog.text
+
+
 def test_sendmsg_timeout_names_the_application(pair):
     """A sendmsg that is never acknowledged is named with its application."""
     conn, side = pair
