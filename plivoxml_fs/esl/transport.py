@@ -620,16 +620,15 @@ class OutboundServer:
         conn = OutboundConnection(sock, address, command_timeout_s=self._command_timeout_s)
         self._conns.add(conn)
         try:
-            conn.connect()
-        except PlivoXMLError as exc:
-            log.warning("%s: connect failed: %s", conn.name, exc)
-            conn.close()
-            self._conns.discard(conn)
-            return
-        try:
-            self._handler(conn)
-        except Exception:
-            log.exception("call %s: handler failed", conn.uuid, extra=conn.log_extra)
+            try:
+                conn.connect()
+            except PlivoXMLError as exc:
+                log.warning("%s: connect failed: %s", conn.name, exc)
+                return
+            try:
+                self._handler(conn)
+            except Exception:
+                log.exception("call %s: handler failed", conn.uuid, extra=conn.log_extra)
         finally:
             conn.close()
             self._conns.discard(conn)
