@@ -51,6 +51,9 @@ READ_CHUNK_BYTES = 64 * 1024
 DEFAULT_SUBSCRIPTION_EVENTS = 10_000
 #: How long the on_event greenlet waits per get before looking again (it ends on loss).
 DELIVER_POLL_S = 60.0
+#: Connections the kernel queues for the outbound server while we accept (gevent's default is
+#: 128, too few for a burst of calls; the kernel caps it at net.core.somaxconn).
+LISTEN_BACKLOG = 4096
 #: How long stop() gives connections it closed after the drain timeout to end, in seconds.
 CLOSE_GRACE_S = 1.0
 
@@ -581,7 +584,9 @@ class OutboundServer:
         self._handler = handler
         self._command_timeout_s = command_timeout_s
         self._pool = gevent.pool.Pool(max_calls)
-        self._server = gevent.server.StreamServer(address, self._serve, spawn=self._pool)
+        self._server = gevent.server.StreamServer(
+            address, self._serve, backlog=LISTEN_BACKLOG, spawn=self._pool
+        )
         self._conns: set[OutboundConnection] = set()
 
     def start(self) -> None:

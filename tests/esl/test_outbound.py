@@ -214,3 +214,35 @@ def test_connect_without_reply_is_dropped(caplog):
         assert "connect failed: " in caplog.text and "no reply to 'connect'" in caplog.text
     finally:
         server.stop(timeout=0.2)
+
+
+def test_many_concurrent_calls_each_get_their_own_answers(make_server):
+    """Two hundred calls at once: each handler sees its own uuid, api answer and execution."""
+    results = {}
+
+    def handler(conn):
+        status = conn.api(f"uuid_exists {conn.uuid}")
+        done = conn.execute("answer", timeout=5)
+        results[conn.uuid] = (status, done["Unique-ID"])
+
+    def freeswitch(uuid):
+        side = dial(server.address)
+        answer_call(side, uuid)
+        side.read()
+        side.api_response(f"true {uuid}")
+        command = side.read()
+        side.reply("+OK")
+        side.event(
+            [
+                ("Event-Name", "CHANNEL_EXECUTE_COMPLETE"),
+                ("Unique-ID", uuid),
+                ("Application-UUID", command.get("Event-UUID")),
+            ]
+        )
+        assert side.read(timeout=5) is None
+        side.close()
+
+    server = make_server(handler, max_calls=300)
+    calls = [gevent.spawn(freeswitch, f"call-{i}") for i in range(200)]
+    gevent.joinall(calls, timeout=20, raise_error=True)
+    assert results == {f"call-{i}": (f"true call-{i}", f"call-{i}") for i in range(200)}
