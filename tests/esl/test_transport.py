@@ -18,6 +18,7 @@ from plivoxml_fs.errors import (
     EventOverflow,
     UnsafeValue,
 )
+from plivoxml_fs.esl.codec import encode_event_json, frame_event
 from plivoxml_fs.esl.transport import EslConnection
 
 
@@ -107,6 +108,22 @@ def test_bgapi_results_correlate_by_job_uuid_out_of_order(pair):
     calls = [gevent.spawn(conn.bgapi, f"status {i}") for i in range(3)]
     gevent.joinall(calls, raise_error=True)
     assert [c.value.body_text for c in calls] == [f"+OK bgapi status {i}\n" for i in range(3)]
+    server.get(timeout=2)
+
+
+def test_json_events_correlate_too(pair):
+    """With `event json` the BACKGROUND_JOB arrives as text/event-json and still resolves."""
+    conn, side = pair
+
+    def fs():
+        command = side.read()
+        job = command.get("Job-UUID")
+        side.reply(f"+OK Job-UUID: {job}", ("Job-UUID", job))
+        body = encode_event_json([("Event-Name", "BACKGROUND_JOB"), ("Job-UUID", job)], b"+OK\n")
+        side.send(frame_event(body, "text/event-json"))
+
+    server = gevent.spawn(fs)
+    assert conn.bgapi("status").body == b"+OK\n"
     server.get(timeout=2)
 
 
