@@ -172,10 +172,16 @@ class _Call:
         fetched = 0
         while True:
             document = self._load(url, method, extra)
-            if isinstance(document, str):  # why it failed, already logged
+            if isinstance(document, str):  # why it failed
                 fallback = self._fallback()
                 if fallback is None:
-                    return self.error(f"no usable document ({document})")
+                    return self.error(document)
+                self.log.error(
+                    "call %s: %s; trying the fallback URL %s",
+                    self.uuid,
+                    document,
+                    shown_url(fallback[0]),
+                )
                 url, method, extra = fallback[0], fallback[1], {}
                 continue
             outcome = self._run_document(document)
@@ -190,25 +196,21 @@ class _Call:
             url, method, extra = outcome.url, outcome.method, dict(outcome.params)
 
     def _load(self, url: str, method: str, extra: Mapping[str, str]) -> Any:
-        """The parsed document at `url`, or a short reason (str) after logging the failure."""
+        """The parsed document at `url`, or why there is none (a str, not yet logged)."""
         if hung_up(self):
             raise ConnectionLost(f"call {self.uuid}: hung up before {shown_url(url)} was fetched")
-        where = shown_url(url)
         try:
             body, final_url = self.fetcher.fetch(
                 url, method, call_params.merged(self.params, extra)
             )
         except FetchError as exc:
-            self.log.error("call %s: cannot fetch the document: %s", self.uuid, exc)
-            return f"fetch failed: {exc}"
+            return f"cannot fetch the document: {exc}"
+        source = shown_url(final_url)
         try:
-            return self.parse(
-                body, source=shown_url(final_url), max_bytes=self.settings.max_document_bytes
-            )
+            return self.parse(body, source=source, max_bytes=self.settings.max_document_bytes)
         except (PlivoXMLError, ValueError) as exc:
-            problems = "; ".join(str(exc).splitlines())
-            self.log.error("call %s: document %s is invalid: %s", self.uuid, where, problems)
-            return f"invalid document from {where}"
+            problems = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+            return f"invalid document from {source}: {problems}"
 
     def _run_document(self, document: Any) -> Outcome:
         for verb in document.verbs:

@@ -1,0 +1,329 @@
+"""CallDriver end to end with fakes: what reaches FreeSWITCH, which URLs are fetched, which
+callbacks are emitted (the hangup URL exactly once in every ending), and the log lines."""
+
+from __future__ import annotations
+
+import logging
+
+import attrs
+import pytest
+from verbs.standins import Conference, Document, Hangup, Play, PreAnswer, Redirect, Speak, Wait
+
+from plivoxml_fs.call.driver import CallDriver
+from plivoxml_fs.config import Settings
+from plivoxml_fs.errors import FetchError, PlivoXMLError
+from plivoxml_fs.fs import commands
+from plivoxml_fs.testing import FakeConnection, FakeFetcher, RecordingOutbox, channel_data
+
+ANSWER = "http://app.example.com/answer"
+FALLBACK = "http://app.example.com/fallback"
+HANGUP = "http://app.example.com/hangup"
+MEDIA = "http://media.example.com/hello.wav"
+UUID = "fb118d4e-457b-4ae3-ba78-63b3e536d86f"
+
+
+class Invalid(PlivoXMLError):
+    """What the document parser raises for a document that fails validation."""
+
+
+@attrs.define
+class Harness:
+    """One call: documents by URL (bytes keys resolved by the stand-in parser), fakes, logs."""
+
+    docs: dict
+    settings: Settings
+    conn: FakeConnection = attrs.field(factory=FakeConnection)
+    outbox: RecordingOutbox = attrs.field(factory=RecordingOutbox)
+    parsed: dict = attrs.field(factory=dict)
+    fetcher: FakeFetcher = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        served = {}
+        for url, doc in self.docs.items():
+            if isinstance(doc, Exception) and not isinstance(doc, Invalid):
+                served[url] = doc
+            else:
+                key = url.encode()
+                served[url] = key
+                self.parsed[key] = doc
+        self.fetcher = FakeFetcher(served)
+
+    def parse(self, data: bytes, *, source: str, max_bytes: int):
+        doc = self.parsed[data]
+        if isinstance(doc, Exception):
+            raise doc
+        return doc
+
+    def run(self) -> None:
+        CallDriver(self.settings, self.fetcher, self.outbox, parse=self.parse).handle(self.conn)
+
+    @property
+    def hangups(self) -> list:
+        return self.outbox.of_kind("hangup")
+
+
+def make(docs, **settings) -> Harness:
+    values = {"answer_url": ANSWER, "hangup_url": HANGUP, "linger_s": 10}
+    values.update(settings)
+    return Harness(docs, Settings(**values))
+
+
+def setup_lines() -> list[str]:
+    return ["myevents", "event plain BACKGROUND_JOB CUSTOM conference::maintenance", "linger 10"]
+
+
+def errors(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_whole_call_in_order():
+    """Subscribe, linger, answer before the first media verb, run verbs, hang up, exit."""
+    call = make({ANSWER: Document((Wait(length=1), Speak("Hello"), Play(MEDIA)))})
+    call.run()
+    assert call.conn.lines == [*setup_lines(), *["sendmsg"] * 5, "exit"]
+    assert call.conn.apps == [
+        ("sleep", "1000"),
+        ("answer", ""),
+        ("speak", "flite|slt|Hello"),
+        ("playback", commands.http_audio(MEDIA)),
+    ]
+    assert call.conn.sent[-2] == commands.hangup("NORMAL_CLEARING").encode()
+    assert call.conn.sent[-1] == b"exit\n\n"
+
+
+def test_answer_url_gets_the_call_params():
+    """The answer URL is POSTed the Plivo call parameters, with CallStatus ringing."""
+    call = make({ANSWER: Document((Hangup(),))})
+    call.run()
+    assert call.fetcher.requests == [
+        (
+            ANSWER,
+            "POST",
+            {
+                "CallUUID": UUID,
+                "From": "1001",
+                "To": "5000",
+                "CallerName": "",
+                "Direction": "inbound",
+                "CallStatus": "ringing",
+            },
+        )
+    ]
+
+
+def test_channel_variables_choose_the_urls():
+    """plivoxml_answer_url/_method and plivoxml_hangup_url win over the settings."""
+    mine = "http://other.example.com/doc"
+    call = make({mine: Document((Hangup(),))})
+    call.conn = FakeConnection(
+        channel_data(
+            variables={
+                "plivoxml_answer_url": mine,
+                "plivoxml_answer_method": "GET",
+                "plivoxml_hangup_url": "http://other.example.com/bye",
+            }
+        )
+    )
+    call.run()
+    assert [(u, m) for u, m, _ in call.fetcher.requests] == [(mine, "GET")]
+    assert [w.url for w in call.hangups] == ["http://other.example.com/bye"]
+
+
+def test_end_of_document_hangup_callback_once():
+    """After the last verb: NORMAL_CLEARING, source Plivo, the hangup URL posted once."""
+    call = make({ANSWER: Document((Speak("Bye"),))})
+    call.run()
+    assert len(call.hangups) == 1
+    hook = call.hangups[0]
+    assert (hook.url, hook.method, hook.call_uuid) == (HANGUP, "POST", UUID)
+    assert hook.params["HangupCause"] == "NORMAL_CLEARING"
+    assert hook.params["HangupSource"] == "Plivo"
+    assert hook.params["CallStatus"] == "completed"
+    assert hook.params["AnswerTime"] != ""
+
+
+def test_hangup_verb_rejects_without_answering():
+    """<Hangup reason=busy> first: never answered, hung up USER_BUSY, source Answer XML."""
+    call = make({ANSWER: Document((Hangup(reason="busy"),))})
+    call.run()
+    assert call.conn.apps == []
+    assert commands.hangup("USER_BUSY").encode() in call.conn.sent
+    (hook,) = call.hangups
+    assert (hook.params["HangupCause"], hook.params["HangupSource"]) == ("USER_BUSY", "Answer XML")
+    assert (hook.params["AnswerTime"], hook.params["BillDuration"]) == ("", "0")
+
+
+def test_preanswer_does_not_answer_but_the_next_media_verb_does():
+    """PreAnswer plays early media; the Speak after it answers the call first."""
+    call = make({ANSWER: Document((PreAnswer((Speak("Hold"),)), Speak("Hi")))})
+    call.run()
+    assert [app for app, _ in call.conn.apps] == ["pre_answer", "speak", "answer", "speak"]
+
+
+def test_caller_hangs_up_mid_play():
+    """The caller hangs up during Play: nothing more runs, no hangup sent, callback once."""
+    call = make({ANSWER: Document((Play(MEDIA), Speak("never")))})
+    call.conn.hang_up_during("playback")
+    call.run()
+    assert [app for app, _ in call.conn.apps] == ["answer", "playback"]
+    assert not any(b"call-command: hangup" in data for data in call.conn.sent)
+    (hook,) = call.hangups
+    assert (hook.params["HangupCause"], hook.params["HangupSource"]) == (
+        "NORMAL_CLEARING",
+        "Caller",
+    )
+
+
+def test_connection_lost_mid_verb(caplog):
+    """FreeSWITCH drops the socket: nothing more is sent, the callback still goes, once."""
+    call = make({ANSWER: Document((Wait(length=5), Speak("never")))})
+    call.conn.lose_during("sleep")
+    call.run()
+    assert call.conn.lines == [*setup_lines(), "sendmsg"]
+    (hook,) = call.hangups
+    assert (hook.params["HangupCause"], hook.params["HangupSource"]) == (
+        "NORMAL_UNSPECIFIED",
+        "Unknown",
+    )
+    assert errors(caplog) == []
+
+
+def test_redirect_fetches_the_next_document_with_params():
+    """Redirect fetches its URL with the method it names and the call params (in-progress)."""
+    nxt = "http://app.example.com/next"
+    call = make(
+        {ANSWER: Document((Speak("a"), Redirect(nxt, "GET"))), nxt: Document((Speak("b"),))}
+    )
+    call.run()
+    assert [(u, m, p["CallStatus"]) for u, m, p in call.fetcher.requests] == [
+        (ANSWER, "POST", "ringing"),
+        (nxt, "GET", "in-progress"),
+    ]
+    assert [arg for app, arg in call.conn.apps if app == "speak"] == ["flite|slt|a", "flite|slt|b"]
+
+
+def test_redirect_limit(caplog):
+    """A document redirecting to itself is followed max_redirects times, then hung up."""
+    call = make({ANSWER: Document((Redirect(ANSWER),))}, max_redirects=3)
+    call.run()
+    assert len(call.fetcher.requests) == 4
+    assert errors(caplog) == [f"call {UUID}: more than 3 redirects (last to {ANSWER}); hanging up"]
+    (hook,) = call.hangups
+    assert (hook.params["HangupCause"], hook.params["HangupSource"]) == (
+        "NORMAL_TEMPORARY_FAILURE",
+        "Error",
+    )
+
+
+@pytest.mark.parametrize(
+    ("failure", "cause"),
+    [
+        (
+            FetchError(f"POST {ANSWER}: timed out after 15.0 s"),
+            f"POST {ANSWER}: timed out after 15.0 s",
+        ),
+        (FetchError(f"POST {ANSWER}: HTTP 500"), f"POST {ANSWER}: HTTP 500"),
+        (
+            FetchError(f"POST {ANSWER}: content-type text/html is not XML"),
+            f"POST {ANSWER}: content-type text/html is not XML",
+        ),
+        (
+            FetchError(f"POST {ANSWER}: larger than 262144 bytes"),
+            f"POST {ANSWER}: larger than 262144 bytes",
+        ),
+    ],
+)
+def test_answer_fetch_failure_without_fallback(caplog, failure, cause):
+    """A failed answer fetch with no fallback: one error line naming call and cause, hangup."""
+    call = make({ANSWER: failure})
+    call.run()
+    assert errors(caplog) == [f"call {UUID}: cannot fetch the document: {cause}; hanging up"]
+    assert caplog.records[-1].call_uuid == UUID
+    assert call.conn.apps == []
+    assert commands.hangup("NORMAL_TEMPORARY_FAILURE").encode() in call.conn.sent
+    assert len(call.hangups) == 1
+
+
+def test_fallback_is_used_once(caplog):
+    """The answer URL fails: the fallback URL runs; its own failure later would hang up."""
+    call = make(
+        {ANSWER: FetchError(f"POST {ANSWER}: HTTP 500"), FALLBACK: Document((Speak("sorry"),))},
+        fallback_url=FALLBACK,
+    )
+    call.run()
+    assert [u for u, _, _ in call.fetcher.requests] == [ANSWER, FALLBACK]
+    assert errors(caplog) == [
+        f"call {UUID}: cannot fetch the document: POST {ANSWER}: HTTP 500; "
+        f"trying the fallback URL {FALLBACK}"
+    ]
+    assert ("speak", "flite|slt|sorry") in call.conn.apps
+    assert len(call.hangups) == 1
+
+
+def test_fallback_failing_too_hangs_up(caplog):
+    """When the fallback fails as well the call is hung up after two error lines."""
+    call = make(
+        {ANSWER: FetchError("a: HTTP 500"), FALLBACK: Invalid("fallback.xml:1:1 <Response>: bad")},
+        fallback_url=FALLBACK,
+    )
+    call.run()
+    assert errors(caplog) == [
+        f"call {UUID}: cannot fetch the document: a: HTTP 500; trying the fallback URL {FALLBACK}",
+        f"call {UUID}: invalid document from {FALLBACK}: fallback.xml:1:1 <Response>: bad; "
+        "hanging up",
+    ]
+    assert len(call.hangups) == 1
+
+
+def test_invalid_document_lists_every_problem_on_one_line(caplog):
+    """Validation problems (one per line in the error) are logged as one line."""
+    problems = Invalid(
+        "answer.xml:3:5 <Play> loop: must be an integer >= 0 (got 'x')\n"
+        "answer.xml:4:5 <Bogus>: unknown verb"
+    )
+    call = make({ANSWER: problems})
+    call.run()
+    assert errors(caplog) == [
+        f"call {UUID}: invalid document from {ANSWER}: answer.xml:3:5 <Play> loop: must be an "
+        "integer >= 0 (got 'x'); answer.xml:4:5 <Bogus>: unknown verb; hanging up"
+    ]
+    assert call.conn.apps == []
+    assert len(call.hangups) == 1
+
+
+def test_conference_is_not_supported_yet(caplog):
+    """<Conference> has no executor yet: a clear error and a hangup, nothing half-done."""
+    call = make({ANSWER: Document((Speak("hi"), Conference("room"), Speak("never")))})
+    call.run()
+    assert errors(caplog) == [
+        f"call {UUID}: <Conference> at answer.xml:1:1 is not supported yet; hanging up"
+    ]
+    assert [app for app, _ in call.conn.apps] == ["answer", "speak"]
+    assert len(call.hangups) == 1
+
+
+def test_unsafe_value_never_reaches_freeswitch(caplog):
+    """A Play URL with CR/LF: one error line, the call hung up, the value never sent."""
+    call = make({ANSWER: Document((Play(MEDIA + "\r\nexecute-app-name: system"),))})
+    call.run()
+    assert not any(b"system" in data for data in call.conn.sent)
+    (line,) = errors(caplog)
+    assert line.startswith(f"call {UUID}: <Play> at answer.xml:1:1: audio URL contains CR, LF")
+    assert len(call.hangups) == 1
+
+
+def test_no_answer_url(caplog):
+    """Without any answer URL the call is hung up with one error line."""
+    call = make({}, answer_url="")
+    call.run()
+    assert errors(caplog) == [
+        f"call {UUID}: no answer URL (channel variable plivoxml_answer_url or settings); hanging up"
+    ]
+    assert len(call.hangups) == 1
+
+
+def test_no_hangup_url_no_callback():
+    """Without a hangup URL nothing is emitted."""
+    call = make({ANSWER: Document((Speak("x"),))}, hangup_url="")
+    call.run()
+    assert call.outbox.emitted == []

@@ -1,0 +1,127 @@
+"""Outbox delivery: order per call, independence between calls, retries, final failure log."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from plivoxml_fs.effects.outbox import Outbox
+from plivoxml_fs.effects.webhook import Webhook
+
+
+@pytest.fixture
+def outbox():
+    box = Outbox(
+        pool_size=4, connect_timeout_s=0.5, read_timeout_s=1.0, backoff_s=(0.01, 0.02, 0.03)
+    )
+    yield box
+    box.stop(timeout=1.0)
+
+
+def hook(app, path, call="call-1", n=0, method="POST"):
+    return Webhook(app.base + path, method, {"CallUUID": call, "N": str(n)}, call, "hangup")
+
+
+def test_delivers_form_params(http_app, outbox):
+    """A webhook is POSTed form-encoded; flush waits for it; the delivery is recorded."""
+    outbox.emit(hook(http_app, "/cb", n=1))
+    assert outbox.flush(2.0)
+    assert [(h.method, h.path, h.form) for h in http_app.hits] == [
+        ("POST", "/cb", {"CallUUID": "call-1", "N": "1"})
+    ]
+    assert [(d.delivered, d.attempts) for d in outbox.recent] == [(True, 1)]
+
+
+def test_get_webhook_uses_query(http_app, outbox):
+    """A GET webhook sends its parameters in the query string."""
+    outbox.emit(hook(http_app, "/cb", n=2, method="GET"))
+    assert outbox.flush(2.0)
+    assert http_app.hits[0].query == {"CallUUID": "call-1", "N": "2"}
+
+
+def test_one_call_in_order_even_with_a_slow_endpoint(http_app, outbox):
+    """Webhooks of one call arrive in emit order, the next only after the previous finished."""
+    for n in range(5):
+        outbox.emit(hook(http_app, "/slowcb" if n == 0 else "/cb", n=n))
+    assert outbox.flush(3.0)
+    assert [h.form["N"] for h in http_app.hits] == ["0", "1", "2", "3", "4"]
+
+
+def test_calls_do_not_wait_on_each_other(http_app, outbox):
+    """A slow callback of one call does not hold back another call's callback."""
+    outbox.emit(hook(http_app, "/slowcb", call="slow"))
+    outbox.emit(hook(http_app, "/cb", call="fast"))
+    assert outbox.flush(3.0)
+    assert [d.webhook.call_uuid for d in outbox.recent] == ["fast", "slow"]
+
+
+def test_emit_returns_at_once_when_workers_are_busy(http_app):
+    """With one worker busy on slow callbacks, emit still returns immediately."""
+    box = Outbox(pool_size=1, connect_timeout_s=0.5, read_timeout_s=1.0, backoff_s=())
+    try:
+        started = time.monotonic()
+        for n in range(10):
+            box.emit(hook(http_app, "/slowcb", call=f"c{n}"))
+        assert time.monotonic() - started < 0.1
+        assert box.pending == 10
+    finally:
+        box.stop(timeout=0)
+
+
+def test_retries_5xx_and_429_then_delivers(http_app, outbox):
+    """500, 429 and 503 are retried with back-off; the fourth attempt succeeds."""
+    http_app.statuses["/flaky"] = [500, 429, 503, 200]
+    outbox.emit(hook(http_app, "/flaky"))
+    assert outbox.flush(2.0)
+    assert len(http_app.hits) == 4
+    assert [(d.delivered, d.attempts) for d in outbox.recent] == [(True, 4)]
+
+
+def test_final_failure_is_one_log_line(http_app, outbox, caplog):
+    """After the last retry the failure is logged once, naming kind, call, URL and cause."""
+    http_app.statuses["/down"] = [500] * 4
+    with caplog.at_level(logging.ERROR, logger="plivoxml_fs.outbox"):
+        outbox.emit(hook(http_app, "/down?token=s3cret"))
+        assert outbox.flush(2.0)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"hangup callback for call call-1 to {http_app.base}/down?... failed after 4 "
+        "attempt(s): HTTP 500"
+    ]
+    assert caplog.records[0].call_uuid == "call-1"
+
+
+def test_4xx_is_not_retried(http_app, outbox):
+    """A 404 is final: one attempt."""
+    http_app.statuses["/gone"] = [404]
+    outbox.emit(hook(http_app, "/gone"))
+    assert outbox.flush(2.0)
+    assert [(d.delivered, d.attempts, d.cause) for d in outbox.recent] == [(False, 1, "HTTP 404")]
+
+
+def test_timeouts_are_retried(http_app):
+    """A read timeout counts as a failed attempt and is retried."""
+    box = Outbox(pool_size=1, connect_timeout_s=0.5, read_timeout_s=0.1, backoff_s=(0.01, 0.01))
+    try:
+        box.emit(hook(http_app, "/slowcb"))
+        assert box.flush(3.0)
+        assert [(d.delivered, d.attempts, d.cause) for d in box.recent] == [(False, 3, "timed out")]
+    finally:
+        box.stop(timeout=0)
+
+
+def test_emit_after_stop_is_dropped_and_logged(http_app, caplog):
+    """Once stopped, the outbox refuses new webhooks with an error line."""
+    box = Outbox(pool_size=1, connect_timeout_s=0.5, read_timeout_s=0.5)
+    box.stop(timeout=0)
+    with caplog.at_level(logging.ERROR, logger="plivoxml_fs.outbox"):
+        box.emit(hook(http_app, "/cb"))
+    assert "dropped: the outbox is closed" in caplog.text
+    assert http_app.hits == []
+
+
+def test_webhook_refuses_other_methods():
+    """A webhook is GET or POST."""
+    with pytest.raises(ValueError, match="method must be GET or POST"):
+        Webhook("http://h/x", "PUT", {}, "call-1", "hangup")
