@@ -110,7 +110,8 @@ class _Call:
         self.parse = parse
         self.uuid = conn.uuid
         self.log = logging.LoggerAdapter(log, {"call_uuid": conn.uuid})
-        self.answered_us = 0
+        # A leg FreeSWITCH originated may reach us already answered.
+        self.answered_us = _answered_at(conn.channel)
         self.fallback_used = False
         self.ending: Outcome = Gone("not started")
         self._hangup_emitted = False
@@ -299,6 +300,14 @@ class _Call:
             self.outbox.emit(Webhook(url, method, hangup_params, self.uuid, "hangup"))
         except (ValueError, PlivoXMLError) as exc:
             self.log.error("call %s: hangup callback not sent: %s", self.uuid, exc)
+
+
+def _answered_at(channel: Any) -> int:
+    """When the channel was answered (µs) if the channel data says it is, else 0."""
+    if channel.get("Answer-State") != "answered":
+        return 0
+    raw = channel.get("Caller-Channel-Answered-Time") or ""
+    return int(raw) if raw.isdigit() and int(raw) > 0 else time.time_ns() // 1000
 
 
 def _where(verb: Any) -> str:

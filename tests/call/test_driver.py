@@ -327,3 +327,21 @@ def test_no_hangup_url_no_callback():
     call = make({ANSWER: Document((Speak("x"),))}, hangup_url="")
     call.run()
     assert call.outbox.emitted == []
+
+
+def test_already_answered_leg_is_not_answered_again():
+    """A leg that reaches us answered is reported in-progress and gets no `answer`."""
+    channel = channel_data()
+    answered = attrs.evolve(
+        channel,
+        headers={
+            **channel.headers,
+            "Answer-State": "answered",
+            "Caller-Channel-Answered-Time": "1795489388973048",
+        },
+    )
+    call = make({ANSWER: Document((Speak("hi"),))})
+    call.conn = FakeConnection(answered)
+    call.run()
+    assert [app for app, _ in call.conn.apps] == ["speak"]
+    assert call.fetcher.requests[0][2]["CallStatus"] == "in-progress"
