@@ -94,14 +94,13 @@ class CallDriver:
 
     def handle(self, conn: Any) -> None:
         """Run the call on `conn` (an OutboundConnection) until it is over. Never raises."""
-        parse = self._parse or _default_parser()
-        _Call(self, conn, parse).run()
+        _Call(self, conn, self._parse).run()
 
 
 class _Call:
     """One call's state: the ExecContext the executors see, and how the call ended."""
 
-    def __init__(self, driver: CallDriver, conn: Any, parse: Parser) -> None:
+    def __init__(self, driver: CallDriver, conn: Any, parse: Parser | None) -> None:
         self.conn = conn
         self.settings = driver.settings
         self.fetcher = driver.fetcher
@@ -207,6 +206,8 @@ class _Call:
         except FetchError as exc:
             return f"cannot fetch the document: {exc}"
         source = shown_url(final_url)
+        if self.parse is None:
+            self.parse = _default_parser()
         try:
             return self.parse(body, source=source, max_bytes=self.settings.max_document_bytes)
         except (PlivoXMLError, ValueError) as exc:

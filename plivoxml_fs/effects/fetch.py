@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import gevent
 import requests
+import requests.adapters
 
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.urls import shown_url
@@ -37,6 +38,8 @@ XML_CONTENT_TYPES = ("application/xml", "text/xml")
 DEFAULT_MAX_HTTP_REDIRECTS = 5
 #: Bytes read from the socket at a time.
 CHUNK_BYTES = 16 * 1024
+#: Connections kept open per host (answer servers are few; calls are many).
+POOL_CONNECTIONS_PER_HOST = 100
 #: Methods a document may name for its URLs.
 METHODS = ("GET", "POST")
 USER_AGENT = "plivoxml-fs"
@@ -66,7 +69,7 @@ class DocumentFetcher:
         self.read_timeout_s = read_timeout_s
         self.total_timeout_s = total_timeout_s
         self.max_bytes = max_bytes
-        self._session = session or requests.Session()
+        self._session = session or pooled_session(POOL_CONNECTIONS_PER_HOST)
         self._session.max_redirects = max_redirects
         self._session.headers["User-Agent"] = USER_AGENT
 
@@ -144,6 +147,15 @@ class DocumentFetcher:
                 raise FetchError(f"{where}: timed out after {self.read_timeout_s} s") from None
             raise FetchError(f"{where}: {_cause(exc)}") from None
         return b"".join(chunks)
+
+
+def pooled_session(per_host: int) -> requests.Session:
+    """A Session that keeps up to `per_host` connections to each host (requests keeps 10)."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=per_host)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 def _cause(exc: requests.RequestException) -> str:

@@ -26,7 +26,7 @@ import gevent.queue
 import requests
 
 from plivoxml_fs.config import Settings
-from plivoxml_fs.effects.fetch import USER_AGENT
+from plivoxml_fs.effects.fetch import USER_AGENT, pooled_session
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.effects.webhook import Webhook
 
@@ -64,7 +64,7 @@ class Outbox:
             raise ValueError(f"Outbox: pool_size must be >= 1 (got {pool_size})")
         self._timeout = (connect_timeout_s, read_timeout_s)
         self._backoff = tuple(backoff_s)
-        self._session = session or requests.Session()
+        self._session = session or pooled_session(pool_size)
         self._session.headers["User-Agent"] = USER_AGENT
         self._queues: dict[str, deque[Webhook]] = {}
         self._ready: gevent.queue.Queue = gevent.queue.Queue()

@@ -345,3 +345,19 @@ def test_already_answered_leg_is_not_answered_again():
     call.run()
     assert [app for app, _ in call.conn.apps] == ["speak"]
     assert call.fetcher.requests[0][2]["CallStatus"] == "in-progress"
+
+
+def test_a_bug_still_ends_the_call_cleanly(caplog):
+    """An unexpected exception is logged with its traceback; hangup and callback still happen."""
+    call = make({ANSWER: Document((Speak("x"),))})
+
+    def broken(data, **_):
+        raise RuntimeError("parser bug")
+
+    call.parse = broken
+    call.run()
+    assert errors(caplog) == [f"call {UUID}: driver failed"]
+    assert caplog.records[-1].exc_info is not None
+    assert commands.hangup("NORMAL_TEMPORARY_FAILURE").encode() in call.conn.sent
+    assert call.conn.lines[-1] == "exit"
+    assert len(call.hangups) == 1
