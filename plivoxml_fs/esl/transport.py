@@ -691,9 +691,13 @@ class InboundClient:
         return self._up.wait(timeout)
 
     def _connection(self, deadline: float) -> EslConnection:
-        if not self._up.wait(_remaining(deadline)) or self._conn is None:
-            raise ConnectionLost(f"{self.name}: not connected to FreeSWITCH")
-        return self._conn
+        """The live connection, waiting for a reconnect up to `deadline`."""
+        while self._up.wait(_remaining(deadline)):
+            conn = self._conn
+            if conn is not None and not conn.closed:
+                return conn
+            gevent.sleep(0)  # lost an instant ago: let the reconnect loop notice
+        raise ConnectionLost(f"{self.name}: not connected to FreeSWITCH")
 
     def api(self, cmd: str, *, timeout: float | None = None, check: bool = True) -> str:
         timeout = self._command_timeout_s if timeout is None else timeout
@@ -759,6 +763,7 @@ class InboundClient:
         sock.settimeout(None)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = EslConnection(sock, name=self.name, command_timeout_s=timeout)
+        conn._on_lost = self._up.clear  # api/bgapi wait for the next connection at once
         conn.start()
         try:
             sub = None

@@ -168,6 +168,26 @@ def test_reconnects_with_backoff_and_resubscribes(clients, caplog):
     assert PASSWORD not in caplog.text
 
 
+def test_api_during_a_reconnect_waits_for_the_new_connection(clients):
+    """An api call made while the client is reconnecting waits for and runs on the new one."""
+    fake = FakeInbound(freeswitch).start()
+    try:
+        client = clients(fake.port)
+        assert client.wait_connected(2)
+        first = fake.sides.get(timeout=1)
+        gevent.sleep(0.05)
+        first.close()
+        with gevent.Timeout(2):
+            while client.connected:  # until the client's reader has seen the EOF
+                gevent.sleep(0.001)
+        assert client.api("status", timeout=2) == "+OK status\n"
+        second = fake.sides.get(timeout=1)
+        assert "api status" in [c.line for c in second.received]
+        assert "api status" not in [c.line for c in first.received]
+    finally:
+        fake.stop()
+
+
 def test_unreachable_at_start_logs_once_then_connects(clients, caplog):
     """A FreeSWITCH that is not up yet is reported once; the client connects when it appears."""
     placeholder = FakeInbound(freeswitch).start()
