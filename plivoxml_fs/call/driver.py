@@ -229,7 +229,7 @@ class _Call:
         executor = registry.executor_for(verb)
         if executor is None:
             return self.error(f"<{name}> at {where} has no executor")
-        if name in registry.ANSWER_FIRST and not self.answered_us:
+        if registry.needs_answer(verb) and not self.answered_us:
             done = run_app(self, "answer")
             if isinstance(done, Gone):
                 return done

@@ -228,7 +228,7 @@ def hangup(cause: str = "NORMAL_CLEARING", *, uuid: str | None = None) -> Sendms
 
 
 # ---------------------------------------------------------------------------------------------
-# Section 2: application arguments (playback, speak, sleep, sched_hangup) for the verbs
+# Section 2: application arguments (playback, speak, sleep, detect_silence, sched_hangup)
 # ---------------------------------------------------------------------------------------------
 #
 # What FreeSWITCH does with these strings, and so what we refuse:
@@ -259,6 +259,10 @@ HANGUP_REASONS = {"rejected": "CALL_REJECTED", "busy": "USER_BUSY"}
 #: Longest pause or schedule we build, in milliseconds / seconds (a day).
 MAX_SLEEP_MS = 86_400_000
 MAX_SCHEDULE_S = 86_400
+#: Energy below which a frame counts as silent for `detect_silence` (FreeSWITCH's own example
+#: value), and the frame length it counts in (20 ms ptime).
+SILENCE_THRESHOLD = 200
+FRAME_MS = 20
 #: Most sources one `file_string://` may join.
 MAX_FILE_STRING_SOURCES = 100
 
@@ -342,6 +346,18 @@ def tone_stream(*tones: tuple[int, ...]) -> str:
 def sleep_arg(ms: int) -> str:
     """Argument of the `sleep` application: milliseconds."""
     return str(_positive_int(ms, "sleep ms", MAX_SLEEP_MS))
+
+
+def detect_silence(min_silence_ms: int, timeout_ms: int) -> str:
+    """Argument of `detect_silence`: `<threshold> <frames> <timeout_ms>`.
+
+    Ends once `min_silence_ms` of consecutive frames stay below SILENCE_THRESHOLD (frames of
+    FRAME_MS, rounded up), or after `timeout_ms`.
+    """
+    _positive_int(min_silence_ms, "minSilence ms", MAX_SLEEP_MS)
+    _positive_int(timeout_ms, "detect_silence timeout ms", MAX_SLEEP_MS)
+    frames = -(-min_silence_ms // FRAME_MS)
+    return f"{SILENCE_THRESHOLD} {frames} {timeout_ms}"
 
 
 def flite_voice(voice: object) -> str:

@@ -26,13 +26,20 @@ EXECUTORS: dict[str, Executor] = {
 NOT_SUPPORTED_YET = frozenset({"Conference", "MultiPartyCall"})
 
 #: Verbs before which an unanswered call is answered: the media verbs. PreAnswer plays early
-#: media, Hangup may reject (busy/rejected) and Wait may delay the answer, as in Plivo; Redirect
-#: leaves it to the next document.
+#: media, Hangup may reject (busy/rejected) and Wait delays the answer ("If <Wait> is the first
+#: element, Plivo will wait the specified number of seconds before picking up the call");
+#: Redirect leaves it to the next document.
 ANSWER_FIRST = frozenset({"Play", "Speak", "Conference", "MultiPartyCall"})
 
 
 def verb_name(verb: Any) -> str:
     return type(verb).__name__
+
+
+def needs_answer(verb: Any) -> bool:
+    """Whether the call must be answered before `verb` runs (a silence-detecting Wait listens)."""
+    name = verb_name(verb)
+    return name in ANSWER_FIRST or (name == "Wait" and bool(getattr(verb, "silence", False)))
 
 
 def executor_for(verb: Any) -> Executor | None:

@@ -1,8 +1,11 @@
-"""`<Wait>`: pause `length` seconds with the `sleep` application; it does not answer the call.
+"""`<Wait>`: pause `length` seconds; as Plivo, a Wait does not answer the call by itself.
 
-`silence` (end early once `minSilence` ms of silence are heard) and `beep` (end on a voicemail
-beep) need media detection this daemon does not have: with either, the wait lasts the full
-`length`, which is the upper bound Plivo documents for both.
+- plain: the `sleep` application for `length` s;
+- `silence="true"`: `detect_silence` ends the wait once `minSilence` ms of silence are heard,
+  at most `length` s. Listening needs media, so this Wait answers an unanswered call first
+  (registry.needs_answer);
+- `beep="true"` (wait for a voicemail beep): there is no beep detector in a stock FreeSWITCH
+  install, so the wait lasts the full `length` (the bound Plivo documents) — logged at DEBUG.
 """
 
 from __future__ import annotations
@@ -16,7 +19,11 @@ MS_PER_S = 1000
 
 
 def run(wait: Any, ctx: ExecContext) -> Outcome:
-    if wait.silence or wait.beep:
-        ctx.log.debug("<Wait>: no silence/beep detection; waiting the full %s s", wait.length)
-    done = run_app(ctx, "sleep", commands.sleep_arg(wait.length * MS_PER_S))
+    length_ms = wait.length * MS_PER_S
+    if wait.silence:
+        done = run_app(ctx, "detect_silence", commands.detect_silence(wait.min_silence, length_ms))
+    else:
+        if wait.beep:
+            ctx.log.debug("<Wait beep>: no beep detection; waiting the full %s s", wait.length)
+        done = run_app(ctx, "sleep", commands.sleep_arg(length_ms))
     return done if isinstance(done, Gone) else NEXT

@@ -357,3 +357,10 @@ def test_a_bug_still_ends_the_call_cleanly(caplog):
     assert commands.hangup("NORMAL_TEMPORARY_FAILURE").encode() in call.conn.sent
     assert call.conn.lines[-1] == "exit"
     assert len(call.hangups) == 1
+
+
+def test_wait_answers_only_when_it_listens_for_silence():
+    """A plain Wait keeps the call ringing; a silence-detecting Wait answers it first."""
+    call = make({ANSWER: Document((Wait(length=2), Wait(length=2, silence=True)))})
+    call.run()
+    assert [app for app, _ in call.conn.apps] == ["sleep", "answer", "detect_silence"]

@@ -121,3 +121,11 @@ def test_hangup_reasons():
     assert commands.hangup_cause_for("busy") == "USER_BUSY"
     with pytest.raises(UnsafeValue, match="'timeout' is not one of"):
         commands.hangup_cause_for("timeout")
+
+
+def test_detect_silence_counts_frames():
+    """minSilence ms become 20 ms frames, rounded up; the timeout is the Wait length in ms."""
+    assert commands.detect_silence(2000, 5000) == "200 100 5000"
+    assert commands.detect_silence(1, 1000) == "200 1 1000"
+    with pytest.raises(UnsafeValue, match="minSilence ms"):
+        commands.detect_silence(0, 1000)

@@ -104,10 +104,19 @@ def test_speak_loop_zero_until_hangup(ctx):
 
 
 def test_wait_sleeps_length_seconds(ctx):
-    """<Wait length=3> is `sleep 3000`; with silence detection asked it still waits the length."""
+    """<Wait length=3> is `sleep 3000`; with beep (no detector) it still waits the length."""
     assert wait.run(Wait(length=3), ctx) == NEXT
-    assert wait.run(Wait(length=2, silence=True, min_silence=500), ctx) == NEXT
+    assert wait.run(Wait(length=2, beep=True), ctx) == NEXT
     assert ctx.conn.sent == executed(("sleep", "3000"), ("sleep", "2000"))
+
+
+def test_wait_silence_uses_detect_silence(ctx):
+    """<Wait silence minSilence=500 length=10>: detect_silence 200 25 10000 (20 ms frames)."""
+    assert wait.run(Wait(length=10, silence=True, min_silence=500), ctx) == NEXT
+    assert wait.run(Wait(length=3, silence=True, min_silence=2010), ctx) == NEXT
+    assert ctx.conn.sent == executed(
+        ("detect_silence", "200 25 10000"), ("detect_silence", "200 101 3000")
+    )
 
 
 def test_wait_hangup_is_gone(ctx):
