@@ -9,6 +9,7 @@ execution completes at once with a CHANNEL_EXECUTE_COMPLETE; scripts decide what
     conn.respond("playback", "FILE NOT FOUND")    # Application-Response of every playback
     conn.hang_up_during("speak")                  # the caller hangs up while `speak` runs
     conn.lose_during("sleep")                     # FreeSWITCH drops the socket during `sleep`
+    conn.refuse("speak", "-ERR no tts")           # `sendmsg execute speak` gets -ERR
 
 A `hangup` sendmsg hangs the fake call up with that cause, as FreeSWITCH would.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from plivoxml_fs.errors import ConnectionLost
+from plivoxml_fs.errors import CommandFailed, ConnectionLost
 from plivoxml_fs.esl.codec import encode_command
 from plivoxml_fs.esl.messages import Event, Message
 from plivoxml_fs.fs import commands
@@ -113,6 +114,7 @@ class FakeConnection:
         self._responses: dict[str, str] = {}
         self._hangup_during: dict[str, int] = {}
         self._lose_during: set[str] = set()
+        self._refused: dict[str, str] = {}
         self._count = 0
         self._answered_us = 0
 
@@ -125,6 +127,10 @@ class FakeConnection:
     def hang_up_during(self, app: str, nth: int = 1) -> None:
         """The caller hangs up while `app` runs for the `nth` time."""
         self._hangup_during[app] = nth
+
+    def refuse(self, app: str, reply: str = "-ERR no such application") -> None:
+        """FreeSWITCH answers every `sendmsg execute <app>` with this -ERR reply."""
+        self._refused[app] = reply
 
     def lose_during(self, app: str) -> None:
         """FreeSWITCH drops the connection while `app` runs."""
@@ -159,13 +165,20 @@ class FakeConnection:
             self.caller_hangs_up(cause)
         return Message({"Content-Type": "command/reply", "Reply-Text": "+OK"})
 
-    command = request
+    def command(self, line, headers=(), body=None, *, timeout=None) -> Message:
+        """As `request`, but a refused application raises CommandFailed (like the transport)."""
+        app = dict(headers).get("execute-app-name", "")
+        if app in self._refused:
+            self.sent.append(encode_command(line, headers, body))
+            self.lines.append(line)
+            raise CommandFailed(f"{line} {app}", self._refused[app])
+        return self.request(line, headers, body, timeout=timeout)
 
     def execute_async(self, app: str, arg: str = "", **kwargs) -> FakeExecution:
         self._count += 1
         app_uuid = f"app-{self._count}"
         msg = commands.execute(app, arg, event_uuid=app_uuid)
-        self.request(msg.line, msg.headers, msg.body)
+        self.command(msg.line, msg.headers, msg.body)
         self.apps.append((app, arg))
         if app in self._lose_during:
             self.lose()

@@ -364,3 +364,17 @@ def test_wait_answers_only_when_it_listens_for_silence():
     call = make({ANSWER: Document((Wait(length=2), Wait(length=2, silence=True)))})
     call.run()
     assert [app for app, _ in call.conn.apps] == ["sleep", "answer", "detect_silence"]
+
+
+def test_freeswitch_refusing_an_application(caplog):
+    """-ERR to a sendmsg execute: one error line naming the verb and reply, then hangup."""
+    call = make({ANSWER: Document((Speak("hi"), Play(MEDIA)))})
+    call.conn.refuse("speak", "-ERR no tts engine")
+    call.run()
+    assert errors(caplog) == [
+        f"call {UUID}: <Speak> at answer.xml:1:1: FreeSWITCH: 'sendmsg speak' failed: "
+        "-ERR no tts engine; hanging up"
+    ]
+    assert not any(app == "playback" for app, _ in call.conn.apps)
+    assert commands.hangup("NORMAL_TEMPORARY_FAILURE").encode() in call.conn.sent
+    assert len(call.hangups) == 1
