@@ -312,7 +312,6 @@ def _answered_at(channel: Any) -> int:
 
 
 def _where(verb: Any) -> str:
+    """Where the verb is written (`answer.xml:3:5`), as its Location prints itself."""
     where = getattr(verb, "where", None)
-    if where is None:
-        return "?"
-    return f"{where.source}:{where.line}:{where.column}"
+    return "?" if where is None else str(where)

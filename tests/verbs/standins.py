@@ -15,6 +15,9 @@ class Location:
     line: int = 1
     column: int = 1
 
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}:{self.column}"
+
 
 HERE = Location()
 
