@@ -20,7 +20,7 @@ from plivoxml_fs.esl.transport import InboundClient, OutboundServer
 log = logging.getLogger("plivoxml_fs.service")
 
 #: Event subscriptions of the daemon's one inbound connection (CUSTOM must come last).
-INBOUND_EVENTS = ("BACKGROUND_JOB", "CHANNEL_HANGUP_COMPLETE", "CUSTOM conference::maintenance")
+INBOUND_EVENTS = ("BACKGROUND_JOB", "CHANNEL_HANGUP_COMPLETE", "conference::maintenance")
 
 
 class Daemon:

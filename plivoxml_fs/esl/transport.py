@@ -67,6 +67,24 @@ def _shown(line: str) -> str:
     return line if len(line) <= 120 else line[:117] + "..."
 
 
+def _event_summary(event: Event) -> str:
+    """One readable line for an event in debug logs and transcripts."""
+    name = event.get("Action", "") if event.name == "CUSTOM" else event.name
+    if event.name.startswith("CHANNEL_EXECUTE"):
+        detail = f"{event.get('Application', '')} -> {event.get('Application-Response', '')}"
+        if event.name == "CHANNEL_EXECUTE":
+            detail = event.get("Application", "")
+    elif event.name == "DTMF":
+        detail = event.get("DTMF-Digit", "")
+    elif event.name.startswith("CHANNEL_HANGUP"):
+        detail = event.get("Hangup-Cause", "")
+    elif event.name == "BACKGROUND_JOB":
+        detail = event.body_text.strip()[:80]
+    else:
+        detail = ""
+    return f"{name} {detail}".rstrip()
+
+
 def _describe(line: str, headers: Sequence[tuple[str, str]]) -> str:
     """How a command is named in errors and logs: its line, and the app of a sendmsg."""
     what = _shown(line)
@@ -296,7 +314,13 @@ class EslConnection:
         data = encode_command(line, headers, body)
         waiter = _Reply(_describe(line, headers))
         self._send(data, waiter, deadline, waiter.what)
-        return self._await(waiter, deadline, timeout)
+        if log.isEnabledFor(logging.DEBUG):
+            shown = f" {body[:120].decode('utf-8', 'replace')}" if body else ""
+            log.debug("%s: -> %s%s", self.name, waiter.what, shown, extra=self.log_extra)
+        reply = self._await(waiter, deadline, timeout)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s: <- %s", self.name, reply.reply_text[:120], extra=self.log_extra)
+        return reply
 
     def command(
         self,
@@ -458,6 +482,8 @@ class EslConnection:
         waiter.result.set(message)
 
     def _on_event_message(self, event: Event) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s: <- event %s", self.name, _event_summary(event), extra=self.log_extra)
         if event.name == "BACKGROUND_JOB":
             job = self._jobs.get(event.get("Job-UUID", ""))
             if job is not None:
