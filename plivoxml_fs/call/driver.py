@@ -112,6 +112,7 @@ class _Call:
         # A leg FreeSWITCH originated may reach us already answered.
         self.answered_us = _answered_at(conn.channel)
         self.fallback_used = False
+        self.verbs_started = 0
         self.ending: Outcome = Gone("not started")
         self._hangup_emitted = False
 
@@ -121,6 +122,14 @@ class _Call:
     def params(self) -> Mapping[str, str]:
         status = call_params.IN_PROGRESS if self.answered_us else call_params.RINGING
         return call_params.call_params(self.conn.channel, status=status)
+
+    @property
+    def answered(self) -> bool:
+        return self.answered_us > 0
+
+    @property
+    def first_verb(self) -> bool:
+        return self.verbs_started == 1
 
     def _var(self, name: str) -> str:
         return self.conn.channel.variable(name) or ""
@@ -229,6 +238,7 @@ class _Call:
         executor = registry.executor_for(verb)
         if executor is None:
             return self.error(f"<{name}> at {where} has no executor")
+        self.verbs_started += 1
         if registry.needs_answer(verb) and not self.answered_us:
             done = run_app(self, "answer")
             if isinstance(done, Gone):

@@ -90,6 +90,8 @@ class ExecContext(Protocol):
     fetcher: Any  # DocumentFetcher
     outbox: Any  # Outbox
     log: logging.LoggerAdapter
+    answered: bool  # the call is answered (by us or before it reached us)
+    first_verb: bool  # no verb of this call has run before the current one
 
 
 Executor = Callable[[Any, ExecContext], Outcome]

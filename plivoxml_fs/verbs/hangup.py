@@ -1,7 +1,10 @@
 """`<Hangup>`: end the call now, or with `schedule` N seconds later and go on (as Plivo does).
 
-`reason` becomes the hangup cause: rejected -> CALL_REJECTED, busy -> USER_BUSY, none ->
-NORMAL_CLEARING. A scheduled hangup is FreeSWITCH's `sched_hangup +N <cause>` application.
+`reason` becomes the hangup cause: rejected -> CALL_REJECTED, busy -> USER_BUSY. Without a
+reason Plivo rejects the call when the Hangup is the first element and the call is not yet
+answered (CALL_REJECTED), and otherwise ends it normally (NORMAL_CLEARING). A scheduled hangup
+is FreeSWITCH's `sched_hangup +N <cause>`; the document goes on (when nothing follows, its end
+hangs the call up at once, as Plivo says).
 """
 
 from __future__ import annotations
@@ -13,8 +16,16 @@ from plivoxml_fs.fs import commands
 from plivoxml_fs.verbs.base import NEXT, ExecContext, Gone, HangupCall, Outcome, run_app
 
 
+def cause_of(hangup: Any, ctx: ExecContext) -> str:
+    if hangup.reason:
+        return commands.hangup_cause_for(hangup.reason)
+    if ctx.first_verb and not ctx.answered:
+        return commands.hangup_cause_for("rejected")
+    return commands.hangup_cause_for(None)
+
+
 def run(hangup: Any, ctx: ExecContext) -> Outcome:
-    cause = commands.hangup_cause_for(hangup.reason)
+    cause = cause_of(hangup, ctx)
     if hangup.schedule:
         done = run_app(ctx, "sched_hangup", commands.sched_hangup(hangup.schedule, cause))
         return done if isinstance(done, Gone) else NEXT

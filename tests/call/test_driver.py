@@ -378,3 +378,18 @@ def test_freeswitch_refusing_an_application(caplog):
     assert not any(app == "playback" for app, _ in call.conn.apps)
     assert commands.hangup("NORMAL_TEMPORARY_FAILURE").encode() in call.conn.sent
     assert len(call.hangups) == 1
+
+
+def test_first_reasonless_hangup_rejects_the_call():
+    """<Hangup/> alone: the unanswered call is rejected (CALL_REJECTED), as Plivo documents."""
+    call = make({ANSWER: Document((Hangup(),))})
+    call.run()
+    assert commands.hangup("CALL_REJECTED").encode() in call.conn.sent
+    assert call.hangups[0].params["HangupCause"] == "CALL_REJECTED"
+
+
+def test_reasonless_hangup_after_media_is_normal_clearing():
+    """<Speak/><Hangup/>: the call was answered, so the hangup is NORMAL_CLEARING."""
+    call = make({ANSWER: Document((Speak("bye"), Hangup()))})
+    call.run()
+    assert commands.hangup("NORMAL_CLEARING").encode() in call.conn.sent

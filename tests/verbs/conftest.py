@@ -21,6 +21,8 @@ class Ctx:
         factory=lambda: logging.LoggerAdapter(logging.getLogger("plivoxml_fs.call"), {})
     )
     params: dict = attrs.field(factory=dict)
+    answered: bool = True
+    first_verb: bool = False
 
 
 @pytest.fixture

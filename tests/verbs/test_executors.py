@@ -132,6 +132,16 @@ def test_hangup_now_returns_the_cause_and_sends_nothing(ctx):
     assert ctx.conn.sent == []
 
 
+def test_hangup_without_reason_first_and_unanswered_rejects(ctx):
+    """Plivo: a reason-less Hangup as the first element of an unanswered call rejects it."""
+    ctx.answered, ctx.first_verb = False, True
+    assert hangup.run(Hangup(), ctx) == HangupCall("CALL_REJECTED", "Answer XML")
+    ctx.answered = True
+    assert hangup.run(Hangup(), ctx) == HangupCall("NORMAL_CLEARING", "Answer XML")
+    ctx.answered, ctx.first_verb = False, False
+    assert hangup.run(Hangup(), ctx) == HangupCall("NORMAL_CLEARING", "Answer XML")
+
+
 def test_hangup_schedule_uses_sched_hangup_and_goes_on(ctx):
     """<Hangup schedule=10 reason=rejected> schedules `+10 CALL_REJECTED` and continues."""
     assert hangup.run(Hangup(reason="rejected", schedule=10), ctx) == NEXT
