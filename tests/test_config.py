@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 import pytest
 
@@ -273,3 +275,25 @@ def test_settings_are_frozen():
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         s.listen_port = 1  # type: ignore[misc]
     assert attrs.evolve(s, listen_port=1).listen_port == 1
+
+
+# --- the sample file ---------------------------------------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "plivoxml-fs.toml"
+
+
+def test_example_config_loads_and_names_every_setting():
+    """examples/plivoxml-fs.toml is valid and sets every setting, so it documents them all."""
+    s = load_settings(EXAMPLE, environ={})
+    text = EXAMPLE.read_text("utf-8")
+    missing = [f.name for f in attrs.fields(Settings) if f"\n{f.name} = " not in text]
+    assert missing == []
+    assert s.freeswitch_password != Settings().freeswitch_password
+
+
+def test_example_config_keeps_the_defaults_it_claims():
+    """Apart from the password and the example answer URL, the sample holds the defaults."""
+    s = load_settings(EXAMPLE, environ={})
+    assert attrs.evolve(
+        s, freeswitch_password=Settings().freeswitch_password, answer_url=""
+    ) == Settings()
