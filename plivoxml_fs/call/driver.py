@@ -177,7 +177,7 @@ class _Call:
         first = self._first_url()
         if first is None:
             return self.error("no answer URL (channel variable plivoxml_answer_url or settings)")
-        url, method, extra = first[0], first[1], {}
+        url, method, extra = first[0], first[1], call_params.START_APP
         fetched = 0
         while True:
             document = self._load(url, method, extra)
@@ -191,7 +191,7 @@ class _Call:
                     document,
                     shown_url(fallback[0]),
                 )
-                url, method, extra = fallback[0], fallback[1], {}
+                url, method, extra = fallback[0], fallback[1], call_params.START_APP
                 continue
             outcome = self._run_document(document)
             if not isinstance(outcome, Goto):

@@ -6,8 +6,9 @@ answer/hangup URL tables):
 
 - every request: `CallUUID`, `From`, `To`, `CallerName`, `Direction`, `CallStatus`, and
   `ForwardedFrom` when the call carries a redirecting number (FreeSWITCH `Caller-RDNIS`);
-- the hangup URL adds `HangupCause`, `HangupSource`, `Duration`, `BillDuration`,
-  `StartTime`, `AnswerTime` (empty when never answered) and `EndTime`.
+- the answer (and fallback) URL adds `Event=StartApp`, as Plivo's answer requests carry;
+- the hangup URL adds `Event=Hangup`, `HangupCause`, `HangupSource`, `Duration`,
+  `BillDuration`, `StartTime`, `AnswerTime` (empty when never answered) and `EndTime`.
 
 Left out on purpose:
 - `ALegUUID` / `ALegRequestUUID`: Plivo sends them only for calls made through its Call API;
@@ -51,6 +52,9 @@ _UNANSWERED_STATUS = {
 }
 
 _MICROS = 1_000_000
+
+#: The `Event` parameter of the answer URL's request.
+START_APP = {"Event": "StartApp"}
 
 
 def _first(event: Event, *names: str) -> str:
@@ -150,6 +154,7 @@ def hangup_params(
     params = call_params(channel, status=final_status(channel, cause, answered > 0))
     params.update(
         {
+            "Event": "Hangup",
             "HangupCause": cause,
             "HangupSource": source,
             "Duration": str(_seconds_between(created, ended)),

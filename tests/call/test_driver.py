@@ -93,7 +93,7 @@ def test_whole_call_in_order():
 
 
 def test_answer_url_gets_the_call_params():
-    """The answer URL is POSTed the Plivo call parameters, with CallStatus ringing."""
+    """The answer URL is POSTed the Plivo call parameters: CallStatus ringing, Event StartApp."""
     call = make({ANSWER: Document((Hangup(),))})
     call.run()
     assert call.fetcher.requests == [
@@ -107,6 +107,7 @@ def test_answer_url_gets_the_call_params():
                 "CallerName": "",
                 "Direction": "inbound",
                 "CallStatus": "ringing",
+                "Event": "StartApp",
             },
         )
     ]
@@ -137,6 +138,7 @@ def test_end_of_document_hangup_callback_once():
     assert len(call.hangups) == 1
     hook = call.hangups[0]
     assert (hook.url, hook.method, hook.call_uuid) == (HANGUP, "POST", UUID)
+    assert hook.params["Event"] == "Hangup"
     assert hook.params["HangupCause"] == "NORMAL_CLEARING"
     assert hook.params["HangupSource"] == "Plivo"
     assert hook.params["CallStatus"] == "completed"
@@ -196,9 +198,9 @@ def test_redirect_fetches_the_next_document_with_params():
         {ANSWER: Document((Speak("a"), Redirect(nxt, "GET"))), nxt: Document((Speak("b"),))}
     )
     call.run()
-    assert [(u, m, p["CallStatus"]) for u, m, p in call.fetcher.requests] == [
-        (ANSWER, "POST", "ringing"),
-        (nxt, "GET", "in-progress"),
+    assert [(u, m, p["CallStatus"], p.get("Event")) for u, m, p in call.fetcher.requests] == [
+        (ANSWER, "POST", "ringing", "StartApp"),
+        (nxt, "GET", "in-progress", None),
     ]
     assert [arg for app, arg in call.conn.apps if app == "speak"] == ["flite|slt|a", "flite|slt|b"]
 
