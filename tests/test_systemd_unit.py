@@ -132,3 +132,37 @@ def test_systemd_analyze_verify(tmp_path):
     )
     done = subprocess.run([tool, "verify", str(copy)], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stderr) == (0, "")
+
+
+# --- scripts/install.sh ------------------------------------------------------------------------
+
+INSTALL = UNIT.parent / "install.sh"
+
+
+def shell_constant(name: str) -> str:
+    """The value of `readonly NAME=value` in install.sh."""
+    match = re.search(rf"^readonly {name}=(\S+)$", INSTALL.read_text("utf-8"), re.MULTILINE)
+    assert match, f"install.sh has no readonly {name}"
+    return match[1]
+
+
+def test_install_script_paths_match_the_unit():
+    """install.sh puts the venv, config, env file and unit where the unit expects them."""
+    s = unit()["Service"]
+    app, conf = shell_constant("APP_DIR"), shell_constant("CONF_DIR")
+    assert s["ExecStart"].split()[0] == f"{app}/.venv/bin/plivoxml-fs"
+    assert s["ExecStart"].split()[-1] == f"{conf}/plivoxml-fs.toml"
+    assert s["EnvironmentFile"] == f"-{conf}/plivoxml-fs.env"
+    assert (shell_constant("USER_NAME"), shell_constant("UNIT_PATH")) == (
+        s["User"], "/etc/systemd/system/plivoxml-fs.service",
+    )
+
+
+def test_install_script_is_valid_bash_and_rejects_unknown_arguments():
+    """bash parses install.sh, and a bad argument stops it before it changes anything."""
+    assert subprocess.run(["bash", "-n", str(INSTALL)], timeout=30).returncode == 0
+    done = subprocess.run(["bash", str(INSTALL), "--bogus"], capture_output=True, text=True,
+                          timeout=30)
+    assert (done.returncode, done.stderr) == (
+        1, "install.sh: unknown argument '--bogus' (use --start or nothing)\n",
+    )
