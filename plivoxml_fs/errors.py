@@ -42,3 +42,11 @@ class ConfigError(PlivoXMLError):
 
 class EventOverflow(PlivoXMLError):
     """An event subscription fell too far behind; the events after it were dropped."""
+
+
+class DocumentInvalid(PlivoXMLError):
+    """An XML document that cannot run; `problems` lists every problem found, one line each."""
+
+    def __init__(self, problems) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))

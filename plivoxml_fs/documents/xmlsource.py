@@ -1,0 +1,126 @@
+"""Bytes to a tree of `Node`s with line and column numbers, safely, or one `Problem` saying why not.
+
+- The size cap is checked before any parsing; the message names the size and the limit.
+- Parsing is defusedxml's expat parser with DTDs forbidden outright, so entity declarations
+  (billion laughs, quadratic blow-up) and external entities never get a chance to expand.
+- Malformed XML becomes a problem at the line and column expat reports.
+- A node keeps its text pieces exactly as parsed (no stripping: that is the converters' call)
+  and the 1-based line and column of its start tag.
+"""
+
+from __future__ import annotations
+
+import re
+from xml.etree.ElementTree import ParseError
+
+import attrs
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml.ElementTree import DefusedXMLParser
+
+from plivoxml_fs.documents.problems import Location, Problem
+from plivoxml_fs.errors import DocumentInvalid
+
+#: expat appends the position to its messages; we report it in the location instead.
+_POSITION_SUFFIX = re.compile(r":\s*line \d+, column \d+$")
+
+
+@attrs.define
+class Node:
+    """One XML element: tag, attributes in document order, direct text pieces, children."""
+
+    tag: str
+    attrib: dict[str, str]
+    where: Location
+    parts: list[str] = attrs.Factory(list)
+    children: list[Node] = attrs.Factory(list)
+
+    @property
+    def text(self) -> str:
+        """All text directly inside this element (between and around its children)."""
+        return "".join(self.parts)
+
+
+class _Builder:
+    """The parser's target: builds Nodes, asking the expat parser where each one starts."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.expat = None
+        self.stack: list[Node] = []
+        self.root: Node | None = None
+
+    def here(self) -> Location:
+        if self.expat is None:
+            return Location(self.source)
+        return Location(self.source, self.expat.CurrentLineNumber, self.expat.CurrentColumnNumber + 1)
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        node = Node(tag, dict(attrib), self.here())
+        if self.stack:
+            self.stack[-1].children.append(node)
+        else:
+            self.root = node
+        self.stack.append(node)
+
+    def data(self, text: str) -> None:
+        if self.stack:
+            self.stack[-1].parts.append(text)
+
+    def end(self, tag: str) -> None:
+        self.stack.pop()
+
+    def close(self) -> Node | None:
+        return self.root
+
+
+def too_big(source: str, size: int, max_bytes: int) -> Problem:
+    """The problem of a document of `size` bytes over the `max_bytes` limit."""
+    return Problem(
+        Location(source),
+        f"document is {size} bytes, more than the limit of {max_bytes} bytes; not parsed",
+    )
+
+
+def read_tree(data: bytes, *, source: str, max_bytes: int) -> Node:
+    """Parse `data` into its root Node, or raise `DocumentInvalid` with one problem."""
+    if len(data) > max_bytes:
+        raise DocumentInvalid([too_big(source, len(data), max_bytes)])
+    builder = _Builder(source)
+    parser = DefusedXMLParser(target=builder, forbid_dtd=True)
+    builder.expat = parser.parser
+    try:
+        parser.feed(data)
+        root = parser.close()
+    except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
+        where = _doctype_start(data, builder) or builder.here()
+        raise DocumentInvalid([Problem(where, _refusal(exc))]) from None
+    except ParseError as exc:
+        line, column = exc.position
+        where = Location(source, line, column + 1)
+        reason = _POSITION_SUFFIX.sub("", str(exc))
+        raise DocumentInvalid([Problem(where, f"XML is not well-formed: {reason}")]) from None
+    except (ValueError, LookupError) as exc:  # e.g. an encoding Python cannot decode
+        raise DocumentInvalid([Problem(builder.here(), f"XML cannot be read: {exc}")]) from None
+    if root is None:
+        raise DocumentInvalid([Problem(Location(source), "XML is empty: no root element")])
+    return root
+
+
+def _doctype_start(data: bytes, builder: _Builder) -> Location | None:
+    """Where `<!DOCTYPE` starts (expat reports the end of its name), for ASCII-based encodings."""
+    offset = data.find(b"<!DOCTYPE")
+    if offset < 0:
+        return None
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return Location(builder.source, data.count(b"\n", 0, offset) + 1, offset - line_start + 1)
+
+
+def _refusal(exc: Exception) -> str:
+    if isinstance(exc, DTDForbidden):
+        return (
+            f"a DTD (<!DOCTYPE {exc.name}>) is not allowed: entity declarations and external "
+            "entities could expand without bound or read other files"
+        )
+    if isinstance(exc, EntitiesForbidden):
+        return f"entity declarations are not allowed (<!ENTITY {exc.name}>)"
+    return "external entities are not allowed"
