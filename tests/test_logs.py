@@ -9,6 +9,8 @@ import re
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from plivoxml_fs.errors import ConfigError
 from plivoxml_fs.logs import (
@@ -342,3 +344,42 @@ def test_secret_in_text_layout_is_masked():
     """The text layout masks secrets the same way."""
     rec = record("login", level=logging.DEBUG, token="abc")
     assert TextFormatter().format(rec) == f"{TS} DEBUG plivoxml_fs.call [token=***] login"
+
+
+# --- properties --------------------------------------------------------------------------------
+
+_SEPARATORS = st.sampled_from([" ", "=", ":", ", ", "(", ")", "<", ">", '"', "sip:", "tel:"])
+
+
+@given(
+    number=st.from_regex(r"\+?[1-9][0-9]{5,14}", fullmatch=True),
+    before=_SEPARATORS,
+    after=st.sampled_from([" ", "@host", ",", ")", ">", '"', ". ", ""]),
+    prefix=st.text(alphabet="abc xyz", max_size=8),
+)
+def test_no_phone_number_survives_above_debug(number, before, after, prefix):
+    """Any 6-15 digit number standing apart is reduced to ***<last 4> above DEBUG."""
+    text = f"{prefix}{before}{number}{after}"
+    shown = redact_text(text, phones=True)
+    digits = number.lstrip("+")
+    assert digits not in shown
+    assert f"***{digits[-4:]}" in shown
+
+
+@given(st.text(max_size=200))
+def test_redaction_is_idempotent_and_total(text):
+    """Redacting twice changes nothing more, and redaction never raises on any text."""
+    once = redact_text(text, phones=True)
+    assert redact_text(once, phones=True) == once
+
+
+@given(secret=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126,
+                                             exclude_characters="&,;'\"`"), min_size=1,
+                      max_size=30),
+       key=st.sampled_from(["password", "auth_token", "X-Plivo-Signature-V3", "api_key",
+                            "freeswitch_password", "secret"]),
+       sep=st.sampled_from(["=", ": ", " = ", ":"]))
+def test_no_secret_value_survives_in_text(secret, key, sep):
+    """`key<sep>value` for a secret-named key never shows the value."""
+    shown = redact_text(f"x {key}{sep}{secret} y", phones=False)
+    assert shown == f"x {key}{sep}*** y"
