@@ -8,8 +8,8 @@ surrounding whitespace, since XML text around them is layout. `Invalid` messages
 the value: the builder adds `(got '...')`.
 
 Everything here may reach FreeSWITCH, so nothing returned holds CR, LF or another control
-character, a URL is absolute http(s) made of RFC 3986 characters, and `${` (FreeSWITCH variable
-expansion) is refused.
+character, a URL is absolute http(s) made of RFC 3986 characters (so it cannot hold `${`, which
+FreeSWITCH would expand), and `${` is refused in text too.
 """
 
 from __future__ import annotations
@@ -102,8 +102,6 @@ def _check_url(text: str, schemes: Iterable[str], names: str) -> str:
         raise Invalid(f"must be an absolute {names} URL") from None
     if parts.scheme.lower() not in schemes or not parts.hostname or "://" not in value:
         raise Invalid(f"must be an absolute {names} URL")
-    if "${" in value:
-        raise Invalid("must not contain '${' (FreeSWITCH would expand it)")
     return value
 
 

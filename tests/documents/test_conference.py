@@ -1,0 +1,192 @@
+"""<Conference>: every attribute of spec/plivo-conference.md, its default, a valid value, errors."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from plivoxml_fs.documents import Conference, Location
+
+from .helpers import SOURCE, only_verb, verb_problems
+
+URL = "https://example.com/hook"
+INT_1_20 = "must be an integer 1..20"
+BOOL = "must be true or false"
+HTTP_URL = "must be an absolute http(s) URL"
+METHOD = "must be one of GET, POST"
+SOUND = "must be empty, beep:1, beep:2 or an absolute http(s) URL"
+
+#: The spec's defaults, field by field.
+DEFAULTS = {
+    "muted": False,
+    "enter_sound": "",
+    "exit_sound": "",
+    "max_members": 20,
+    "time_limit": 86400,
+    "hangup_on_star": False,
+    "stay_alone": True,
+    "start_conference_on_enter": True,
+    "end_conference_on_exit": False,
+    "wait_sound": None,
+    "record": False,
+    "record_file_format": "mp3",
+    "transcription_type": None,
+    "transcription_url": None,
+    "transcription_method": "POST",
+    "action": None,
+    "method": "POST",
+    "callback_url": None,
+    "callback_method": "POST",
+    "redirect": True,
+    "digits_match": (),
+    "floor_event": False,
+    "relay_dtmf": True,
+}
+
+#: (XML attribute, field, a valid value, what it becomes, [(invalid value, message)])
+ATTRIBUTES = [
+    ("muted", "muted", "true", True, [("TRUE", BOOL), ("1", BOOL)]),
+    ("enterSound", "enter_sound", "beep:2", "beep:2", [("beep:3", SOUND), ("beep", SOUND)]),
+    ("exitSound", "exit_sound", URL, URL, [("ftp://example.com/a", SOUND)]),
+    ("maxMembers", "max_members", "1", 1, [("500", INT_1_20), ("0", INT_1_20), ("21", INT_1_20)]),
+    ("timeLimit", "time_limit", "60", 60,
+     [("0", "must be an integer 1..86400"), ("86401", "must be an integer 1..86400")]),
+    ("hangupOnStar", "hangup_on_star", "true", True, [("yes", BOOL)]),
+    ("stayAlone", "stay_alone", "false", False, [("False", BOOL)]),
+    ("startConferenceOnEnter", "start_conference_on_enter", "false", False, [("0", BOOL)]),
+    ("endConferenceOnExit", "end_conference_on_exit", "true", True, [("", BOOL)]),
+    ("waitSound", "wait_sound", URL, URL, [("hold.xml", HTTP_URL)]),
+    ("record", "record", "true", True, [("on", BOOL)]),
+    ("recordFileFormat", "record_file_format", "wav", "wav",
+     [("ogg", "must be one of mp3, wav"), ("MP3", "must be one of mp3, wav")]),
+    ("transcriptionMethod", "transcription_method", "GET", "GET", [("post", METHOD)]),
+    ("action", "action", URL, URL, [("", HTTP_URL + " of RFC 3986 characters")]),
+    ("method", "method", "GET", "GET", [("DELETE", METHOD)]),
+    ("callbackUrl", "callback_url", URL, URL, [("mailto:a@example.com", HTTP_URL)]),
+    ("callbackMethod", "callback_method", "GET", "GET", [("", METHOD)]),
+    ("redirect", "redirect", "false", False, [("no", BOOL)]),
+    ("digitsMatch", "digits_match", "123,*0#,A", ("123", "*0#", "A"),
+     [(p, "must be comma-separated patterns of DTMF characters 0-9, A-D, *, #")
+      for p in ("12,,3", "12,", "1 2", "E", "a")]),
+    ("floorEvent", "floor_event", "true", True, [("t", BOOL)]),
+    ("relayDTMF", "relay_dtmf", "false", False, [("f", BOOL)]),
+]
+
+
+def test_every_spec_attribute_is_covered():
+    """The tables here name every XML attribute the model reads, no more, no fewer."""
+    from plivoxml_fs.documents.build import SHAPES
+
+    tested = {row[0] for row in ATTRIBUTES} | {"transcriptionType", "transcriptionUrl"}
+    assert tested == set(SHAPES["Conference"].attributes)
+    fields = {field.name for field in attrs.fields(Conference)} - {"name", "where"}
+    assert set(DEFAULTS) == fields
+
+
+def test_defaults_are_the_spec_defaults():
+    """A bare <Conference> gets every default the spec states."""
+    conference = only_verb("<Conference>room-1</Conference>")
+    assert conference == Conference(name="room-1", where=Location(SOURCE, 2, 5), **DEFAULTS)
+
+
+def test_name_is_stripped():
+    """Whitespace around the room name is layout (the spec's own examples indent it)."""
+    assert only_verb("<Conference>\n        my-conference-room\n    </Conference>").name == (
+        "my-conference-room"
+    )
+
+
+@pytest.mark.parametrize(("xml", "field", "raw", "value", "bad"), ATTRIBUTES,
+                         ids=[row[0] for row in ATTRIBUTES])
+def test_valid_value(xml, field, raw, value, bad):
+    """Each attribute reads a valid value and leaves the others at their defaults."""
+    conference = only_verb(f'<Conference {xml}="{raw}">room</Conference>')
+    expected = dict(DEFAULTS, **{field: value})
+    assert {name: getattr(conference, name) for name in DEFAULTS} == expected
+
+
+INVALID = [(xml, raw, message) for xml, _, _, _, bad in ATTRIBUTES for raw, message in bad]
+
+
+@pytest.mark.parametrize(("xml", "raw", "message"), INVALID,
+                         ids=[f"{xml}={raw}" for xml, raw, _ in INVALID])
+def test_invalid_value(xml, raw, message):
+    """Each kind of invalid value is one problem naming place, element, attribute and value."""
+    assert verb_problems(f'<Conference {xml}="{raw}">room</Conference>') == [
+        f"{SOURCE}:2:5 <Conference> {xml}: {message} (got {raw!r})"
+    ]
+
+
+def test_the_spec_example_message():
+    """The message format is exactly the one the design promises."""
+    assert verb_problems('<Conference maxMembers="500">room</Conference>') == [
+        "answer.xml:2:5 <Conference> maxMembers: must be an integer 1..20 (got '500')"
+    ]
+
+
+@pytest.mark.parametrize("kind", ["auto", "hybrid", "manual"])
+def test_transcription_with_recording(kind):
+    """transcriptionType and transcriptionUrl are read when the conference is recorded."""
+    conference = only_verb(
+        f'<Conference record="true" transcriptionType="{kind}" transcriptionUrl="{URL}">'
+        "room</Conference>"
+    )
+    assert (conference.transcription_type, conference.transcription_url) == (kind, URL)
+
+
+def test_transcription_type_must_be_known():
+    """transcriptionType is one of auto, hybrid, manual."""
+    assert verb_problems('<Conference record="true" transcriptionType="Auto">r</Conference>') == [
+        f"{SOURCE}:2:5 <Conference> transcriptionType: must be one of auto, hybrid, manual "
+        "(got 'Auto')"
+    ]
+
+
+def test_transcription_needs_record():
+    """Transcribing needs a recording: both transcription attributes name the missing record."""
+    assert verb_problems(
+        f'<Conference transcriptionType="auto" transcriptionUrl="{URL}">room</Conference>'
+    ) == [
+        f'{SOURCE}:2:5 <Conference> transcriptionType: needs record="true" (it transcribes the '
+        "recording)",
+        f'{SOURCE}:2:5 <Conference> transcriptionUrl: needs record="true" (it transcribes the '
+        "recording)",
+    ]
+
+
+def test_empty_enter_sound_is_the_default():
+    """enterSound="" is the spec's default written out: no sound."""
+    assert only_verb('<Conference enterSound="">room</Conference>').enter_sound == ""
+
+
+ROOM = (
+    "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,127} (letters, digits, '_', '.', '-'; starting "
+    "with a letter or digit; at most 128 characters)"
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["my room", "", "-lead", "room@default", "room+flags", "a{x}", "room;kick", "a" * 129,
+     "caf\u00e9", "room&#13;x"],
+)
+def test_room_names_are_matched_against_a_strict_pattern(name):
+    """Names reach FreeSWITCH commands: only the safe pattern passes, and the error says which."""
+    shown = name.replace("&#13;", "\r")
+    got = repr(shown) if len(shown) <= 80 else repr(shown[:80]) + f"... ({len(shown)} characters)"
+    assert verb_problems(f"<Conference>{name}</Conference>") == [
+        f"{SOURCE}:2:5 <Conference> (text): {ROOM} (got {got})"
+    ]
+
+
+@pytest.mark.parametrize("name", ["a", "Room_1.b-2", "9" * 128])
+def test_safe_room_names_pass(name):
+    """Letters, digits, '_', '.', '-' up to 128 characters are accepted."""
+    assert only_verb(f"<Conference>{name}</Conference>").name == name
+
+
+def test_nothing_nests_in_a_conference():
+    """The spec names no children for <Conference>."""
+    assert verb_problems("<Conference>room<Play>https://example.com/a.mp3</Play></Conference>") == [
+        f"{SOURCE}:2:21 <Play>: not allowed inside <Conference> (it holds no elements)"
+    ]
