@@ -79,7 +79,9 @@ def redact_value(value: Any, *, phones: bool) -> Any:
         return value
     if isinstance(value, Mapping):
         return {
-            str(k): MASK if is_secret_name(str(k)) else redact_value(v, phones=phones)
+            redact_text(str(k), phones=phones): (
+                MASK if is_secret_name(str(k)) else redact_value(v, phones=phones)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):

@@ -278,14 +278,16 @@ def test_phone_numbers_are_kept_at_debug(captured):
 
 
 def test_phone_numbers_in_nested_extras_and_tracebacks_are_masked():
-    """Numbers inside mappings, lists and exception text are masked above DEBUG."""
+    """Numbers inside mappings (keys too), lists and exception text are masked above DEBUG."""
     try:
         raise ValueError("bad caller 14155550100")
     except ValueError:
         rec = record("x", params={"From": "+14155550100", "legs": ["sip:4155550111@h"]})
         rec.exc_info = sys.exc_info()
+        rec.calls = {"14155550100": "up"}
     data = json.loads(JsonFormatter().format(rec))
     assert data["params"] == {"From": "***0100", "legs": ["sip:***0111@h"]}
+    assert data["calls"] == {"***0100": "up"}
     assert data["exc"].endswith("ValueError: bad caller ***0100")
 
 
