@@ -233,7 +233,7 @@ class _Call:
     def _run_verb(self, verb: Any) -> Outcome:
         name = registry.verb_name(verb)
         where = _where(verb)
-        if name in registry.NOT_SUPPORTED_YET:
+        if registry.not_supported_yet(verb):
             return self.error(f"<{name}> at {where} is not supported yet")
         executor = registry.executor_for(verb)
         if executor is None:

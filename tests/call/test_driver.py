@@ -7,10 +7,19 @@ import logging
 
 import attrs
 import pytest
-from verbs.standins import Conference, Document, Hangup, Play, PreAnswer, Redirect, Speak, Wait
+from verbs.helpers import HERE, doc
 
 from plivoxml_fs.call.driver import CallDriver
 from plivoxml_fs.config import Settings
+from plivoxml_fs.documents import (
+    Conference,
+    Hangup,
+    Play,
+    PreAnswer,
+    Redirect,
+    Speak,
+    Wait,
+)
 from plivoxml_fs.errors import FetchError, PlivoXMLError
 from plivoxml_fs.fs import commands
 from plivoxml_fs.testing import FakeConnection, FakeFetcher, RecordingOutbox, channel_data
@@ -40,13 +49,13 @@ class Harness:
 
     def __attrs_post_init__(self) -> None:
         served = {}
-        for url, doc in self.docs.items():
-            if isinstance(doc, FetchError):
-                served[url] = doc
+        for url, document in self.docs.items():
+            if isinstance(document, FetchError):
+                served[url] = document
             else:
                 key = url.encode()
                 served[url] = key
-                self.parsed[key] = doc
+                self.parsed[key] = document
         self.fetcher = FakeFetcher(served)
 
     def parse(self, data: bytes, *, source: str, max_bytes: int):
@@ -79,7 +88,7 @@ def errors(caplog) -> list[str]:
 
 def test_whole_call_in_order():
     """Subscribe, linger, answer before the first media verb, run verbs, hang up, exit."""
-    call = make({ANSWER: Document((Wait(length=1), Speak("Hello"), Play(MEDIA)))})
+    call = make({ANSWER: doc((Wait(length=1), Speak("Hello"), Play(MEDIA)))})
     call.run()
     assert call.conn.lines == [*setup_lines(), *["sendmsg"] * 5, "exit"]
     assert call.conn.apps == [
@@ -94,7 +103,7 @@ def test_whole_call_in_order():
 
 def test_answer_url_gets_the_call_params():
     """The answer URL is POSTed the Plivo call parameters: CallStatus ringing, Event StartApp."""
-    call = make({ANSWER: Document((Hangup(),))})
+    call = make({ANSWER: doc((Hangup(),))})
     call.run()
     assert call.fetcher.requests == [
         (
@@ -116,7 +125,7 @@ def test_answer_url_gets_the_call_params():
 def test_channel_variables_choose_the_urls():
     """plivoxml_answer_url/_method and plivoxml_hangup_url win over the settings."""
     mine = "http://other.example.com/doc"
-    call = make({mine: Document((Hangup(),))})
+    call = make({mine: doc((Hangup(),))})
     call.conn = FakeConnection(
         channel_data(
             variables={
@@ -133,7 +142,7 @@ def test_channel_variables_choose_the_urls():
 
 def test_end_of_document_hangup_callback_once():
     """After the last verb: NORMAL_CLEARING, source Plivo, the hangup URL posted once."""
-    call = make({ANSWER: Document((Speak("Bye"),))})
+    call = make({ANSWER: doc((Speak("Bye"),))})
     call.run()
     assert len(call.hangups) == 1
     hook = call.hangups[0]
@@ -147,7 +156,7 @@ def test_end_of_document_hangup_callback_once():
 
 def test_hangup_verb_rejects_without_answering():
     """<Hangup reason=busy> first: never answered, hung up USER_BUSY, source Answer XML."""
-    call = make({ANSWER: Document((Hangup(reason="busy"),))})
+    call = make({ANSWER: doc((Hangup(reason="busy"),))})
     call.run()
     assert call.conn.apps == []
     assert commands.hangup("USER_BUSY").encode() in call.conn.sent
@@ -158,14 +167,14 @@ def test_hangup_verb_rejects_without_answering():
 
 def test_preanswer_does_not_answer_but_the_next_media_verb_does():
     """PreAnswer plays early media; the Speak after it answers the call first."""
-    call = make({ANSWER: Document((PreAnswer((Speak("Hold"),)), Speak("Hi")))})
+    call = make({ANSWER: doc((PreAnswer((Speak("Hold"),)), Speak("Hi")))})
     call.run()
     assert [app for app, _ in call.conn.apps] == ["pre_answer", "speak", "answer", "speak"]
 
 
 def test_caller_hangs_up_mid_play():
     """The caller hangs up during Play: nothing more runs, no hangup sent, callback once."""
-    call = make({ANSWER: Document((Play(MEDIA), Speak("never")))})
+    call = make({ANSWER: doc((Play(MEDIA), Speak("never")))})
     call.conn.hang_up_during("playback")
     call.run()
     assert [app for app, _ in call.conn.apps] == ["answer", "playback"]
@@ -179,7 +188,7 @@ def test_caller_hangs_up_mid_play():
 
 def test_connection_lost_mid_verb(caplog):
     """FreeSWITCH drops the socket: nothing more is sent, the callback still goes, once."""
-    call = make({ANSWER: Document((Wait(length=5), Speak("never")))})
+    call = make({ANSWER: doc((Wait(length=5), Speak("never")))})
     call.conn.lose_during("sleep")
     call.run()
     assert call.conn.lines == [*setup_lines(), "sendmsg"]
@@ -194,9 +203,7 @@ def test_connection_lost_mid_verb(caplog):
 def test_redirect_fetches_the_next_document_with_params():
     """Redirect fetches its URL with the method it names and the call params (in-progress)."""
     nxt = "http://app.example.com/next"
-    call = make(
-        {ANSWER: Document((Speak("a"), Redirect(nxt, "GET"))), nxt: Document((Speak("b"),))}
-    )
+    call = make({ANSWER: doc((Speak("a"), Redirect(nxt, "GET"))), nxt: doc((Speak("b"),))})
     call.run()
     assert [(u, m, p["CallStatus"], p.get("Event")) for u, m, p in call.fetcher.requests] == [
         (ANSWER, "POST", "ringing", "StartApp"),
@@ -207,7 +214,7 @@ def test_redirect_fetches_the_next_document_with_params():
 
 def test_redirect_limit(caplog):
     """A document redirecting to itself is followed max_redirects times, then hung up."""
-    call = make({ANSWER: Document((Redirect(ANSWER),))}, max_redirects=3)
+    call = make({ANSWER: doc((Redirect(ANSWER),))}, max_redirects=3)
     call.run()
     assert len(call.fetcher.requests) == 4
     assert errors(caplog) == [f"call {UUID}: more than 3 redirects (last to {ANSWER}); hanging up"]
@@ -250,7 +257,7 @@ def test_answer_fetch_failure_without_fallback(caplog, failure, cause):
 def test_fallback_is_used_once(caplog):
     """The answer URL fails: the fallback URL runs; its own failure later would hang up."""
     call = make(
-        {ANSWER: FetchError(f"POST {ANSWER}: HTTP 500"), FALLBACK: Document((Speak("sorry"),))},
+        {ANSWER: FetchError(f"POST {ANSWER}: HTTP 500"), FALLBACK: doc((Speak("sorry"),))},
         fallback_url=FALLBACK,
     )
     call.run()
@@ -296,7 +303,7 @@ def test_invalid_document_lists_every_problem_on_one_line(caplog):
 
 def test_conference_is_not_supported_yet(caplog):
     """<Conference> has no executor yet: a clear error and a hangup, nothing half-done."""
-    call = make({ANSWER: Document((Speak("hi"), Conference("room"), Speak("never")))})
+    call = make({ANSWER: doc((Speak("hi"), Conference("room", where=HERE), Speak("never")))})
     call.run()
     assert errors(caplog) == [
         f"call {UUID}: <Conference> at answer.xml:1:1 is not supported yet; hanging up"
@@ -307,7 +314,7 @@ def test_conference_is_not_supported_yet(caplog):
 
 def test_unsafe_value_never_reaches_freeswitch(caplog):
     """A Play URL with CR/LF: one error line, the call hung up, the value never sent."""
-    call = make({ANSWER: Document((Play(MEDIA + "\r\nexecute-app-name: system"),))})
+    call = make({ANSWER: doc((Play(MEDIA + "\r\nexecute-app-name: system", where=HERE),))})
     call.run()
     assert not any(b"system" in data for data in call.conn.sent)
     (line,) = errors(caplog)
@@ -327,7 +334,7 @@ def test_no_answer_url(caplog):
 
 def test_no_hangup_url_no_callback():
     """Without a hangup URL nothing is emitted."""
-    call = make({ANSWER: Document((Speak("x"),))}, hangup_url="")
+    call = make({ANSWER: doc((Speak("x"),))}, hangup_url="")
     call.run()
     assert call.outbox.emitted == []
 
@@ -343,7 +350,7 @@ def test_already_answered_leg_is_not_answered_again():
             "Caller-Channel-Answered-Time": "1795489388973048",
         },
     )
-    call = make({ANSWER: Document((Speak("hi"),))})
+    call = make({ANSWER: doc((Speak("hi"),))})
     call.conn = FakeConnection(answered)
     call.run()
     assert [app for app, _ in call.conn.apps] == ["speak"]
@@ -363,14 +370,14 @@ def test_a_bug_still_ends_the_call_cleanly(caplog):
 
 def test_wait_answers_only_when_it_listens_for_silence():
     """A plain Wait keeps the call ringing; a silence-detecting Wait answers it first."""
-    call = make({ANSWER: Document((Wait(length=2), Wait(length=2, silence=True)))})
+    call = make({ANSWER: doc((Wait(length=2), Wait(length=2, silence=True)))})
     call.run()
     assert [app for app, _ in call.conn.apps] == ["sleep", "answer", "detect_silence"]
 
 
 def test_freeswitch_refusing_an_application(caplog):
     """-ERR to a sendmsg execute: one error line naming the verb and reply, then hangup."""
-    call = make({ANSWER: Document((Speak("hi"), Play(MEDIA)))})
+    call = make({ANSWER: doc((Speak("hi", where=HERE), Play(MEDIA)))})
     call.conn.refuse("speak", "-ERR no tts engine")
     call.run()
     assert errors(caplog) == [
@@ -384,7 +391,7 @@ def test_freeswitch_refusing_an_application(caplog):
 
 def test_first_reasonless_hangup_rejects_the_call():
     """<Hangup/> alone: the unanswered call is rejected (CALL_REJECTED), as Plivo documents."""
-    call = make({ANSWER: Document((Hangup(),))})
+    call = make({ANSWER: doc((Hangup(),))})
     call.run()
     assert commands.hangup("CALL_REJECTED").encode() in call.conn.sent
     assert call.hangups[0].params["HangupCause"] == "CALL_REJECTED"
@@ -392,6 +399,6 @@ def test_first_reasonless_hangup_rejects_the_call():
 
 def test_reasonless_hangup_after_media_is_normal_clearing():
     """<Speak/><Hangup/>: the call was answered, so the hangup is NORMAL_CLEARING."""
-    call = make({ANSWER: Document((Speak("bye"), Hangup()))})
+    call = make({ANSWER: doc((Speak("bye"), Hangup()))})
     call.run()
     assert commands.hangup("NORMAL_CLEARING").encode() in call.conn.sent

@@ -7,10 +7,11 @@ import logging
 
 import pytest
 from effects.conftest import XML
-from verbs.standins import Document, Speak
+from verbs.helpers import doc
 
 from plivoxml_fs.call.driver import CallDriver
 from plivoxml_fs.config import Settings
+from plivoxml_fs.documents import Speak
 from plivoxml_fs.effects.fetch import DocumentFetcher
 from plivoxml_fs.testing import FakeConnection, RecordingOutbox
 
@@ -19,7 +20,7 @@ UUID = "fb118d4e-457b-4ae3-ba78-63b3e536d86f"
 
 def parse(data: bytes, *, source: str, max_bytes: int):
     assert data == XML, data[:80]
-    return Document((Speak("Hi"),))
+    return doc((Speak("Hi"),))
 
 
 def run(http_app, path: str, caplog) -> tuple[FakeConnection, RecordingOutbox, list[str]]:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import gevent
 import pytest
 from esl.fakefs import FakeSide, answer_call, dial
-from verbs.standins import Document, Play, Speak
+from verbs.helpers import doc
 
 from plivoxml_fs.call.driver import CallDriver
 from plivoxml_fs.config import Settings
+from plivoxml_fs.documents import Play, Speak
 from plivoxml_fs.esl.transport import OutboundServer
 from plivoxml_fs.testing import FakeFetcher, RecordingOutbox
 
@@ -80,7 +81,7 @@ def call():
     outbox = RecordingOutbox()
     fetcher = FakeFetcher({ANSWER: DOC})
     settings = Settings(hangup_url="http://example.test/hangup", command_timeout_s=1.0, linger_s=5)
-    docs = {DOC: Document((Speak("Welcome"), Play("http://example.test/a.wav")))}
+    docs = {DOC: doc((Speak("Welcome"), Play("http://example.test/a.wav")))}
     driver = CallDriver(settings, fetcher, outbox, parse=lambda data, **_: docs[data])
     server = OutboundServer(("127.0.0.1", 0), driver.handle, max_calls=4, command_timeout_s=1.0)
     server.start()

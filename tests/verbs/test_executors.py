@@ -6,11 +6,11 @@ import logging
 
 import pytest
 
+from plivoxml_fs.documents import Hangup, Play, PreAnswer, Redirect, Speak, Wait
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
 from plivoxml_fs.verbs import hangup, play, preanswer, redirect, speak, wait
 from plivoxml_fs.verbs.base import NEXT, Gone, Goto, HangupCall
-from verbs.standins import Hangup, Play, PreAnswer, Redirect, Speak, Wait
 
 URL = "http://media.example.com/hello.wav"
 
