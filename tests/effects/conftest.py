@@ -10,6 +10,12 @@ import pytest
 from gevent.pywsgi import WSGIServer
 
 XML = b'<?xml version="1.0"?><Response><Speak>Hi</Speak></Response>'
+#: A billion-laughs document: nested entities that would expand a thousandfold.
+BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+    b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+    b"<Response><Speak>&c;</Speak></Response>"
+)
 
 
 @attrs.define
@@ -95,6 +101,10 @@ class App:
         gevent.sleep(0.3)
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b""]
+
+    def route_bomb(self, environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/xml")])
+        return [BOMB]
 
     def route_moved(self, environ, start_response):
         start_response("302 Found", [("Location", self.base + "/ok")])
