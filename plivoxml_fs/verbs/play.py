@@ -38,7 +38,10 @@ def play_source(ctx: ExecContext, source: str, loop: int, what: str) -> Outcome:
         response = app_response(done)
         if response != PLAYED:
             ctx.log.warning(
-                "%s: FreeSWITCH could not play it (%s)", what, response or "no response"
+                "call %s: %s: FreeSWITCH could not play it (%s)",
+                ctx.conn.uuid,
+                what,
+                response or "no response",
             )
             return NEXT
     return NEXT

@@ -15,7 +15,11 @@ from plivoxml_fs.verbs.base import NEXT, ExecContext, Gone, Outcome, run_app
 def run(speak: Any, ctx: ExecContext) -> Outcome:
     arg = commands.speak(speak.text, speak.voice)
     if not str(speak.language).lower().startswith("en"):
-        ctx.log.debug("<Speak language=%r>: flite speaks it with an English voice", speak.language)
+        ctx.log.debug(
+            "call %s: <Speak language=%r>: flite speaks it with an English voice",
+            ctx.conn.uuid,
+            speak.language,
+        )
     count = 0
     while speak.loop == 0 or count < speak.loop:
         done = run_app(ctx, "speak", arg)

@@ -24,6 +24,10 @@ def run(wait: Any, ctx: ExecContext) -> Outcome:
         done = run_app(ctx, "detect_silence", commands.detect_silence(wait.min_silence, length_ms))
     else:
         if wait.beep:
-            ctx.log.debug("<Wait beep>: no beep detection; waiting the full %s s", wait.length)
+            ctx.log.debug(
+                "call %s: <Wait beep>: no beep detection; waiting the full %s s",
+                ctx.conn.uuid,
+                wait.length,
+            )
         done = run_app(ctx, "sleep", commands.sleep_arg(length_ms))
     return done if isinstance(done, Gone) else NEXT

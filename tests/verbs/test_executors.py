@@ -70,8 +70,8 @@ def test_play_failure_stops_the_loop_and_logs(ctx, caplog):
         assert play.run(Play(URL + "?token=secret", loop=0), ctx) == NEXT
     assert len(ctx.conn.apps) == 1
     assert [r.getMessage() for r in caplog.records] == [
-        "<Play> http://media.example.com/hello.wav?...: FreeSWITCH could not play it "
-        "(FILE NOT FOUND)"
+        f"call {ctx.conn.uuid}: <Play> http://media.example.com/hello.wav?...: FreeSWITCH "
+        "could not play it (FILE NOT FOUND)"
     ]
 
 
