@@ -63,8 +63,9 @@ def test_stop_waits_longer_than_the_drain():
     """SIGTERM starts the drain; systemd waits more than calls plus callbacks may take."""
     s = unit()["Service"]
     assert (s["KillSignal"], s["KillMode"]) == ("SIGTERM", "mixed")
-    # Daemon.stop waits drain_timeout_s for calls, then up to drain_timeout_s for the outbox.
-    assert seconds(s["TimeoutStopSec"]) > 2 * Settings().drain_timeout_s
+    # Daemon.stop waits drain_timeout_s for calls (plus a 1 s grace to close the rest), then up
+    # to drain_timeout_s for the outbox; 10 s more covers start-up of the stop and exit.
+    assert seconds(s["TimeoutStopSec"]) >= 2 * Settings().drain_timeout_s + 10
 
 
 def test_state_directory_is_the_settings_state_dir_and_writable():
