@@ -9,9 +9,10 @@ naming the URL (query string and credentials hidden) and the cause. Every fetch 
   refused before reading);
 - only 2xx answers are documents; 3xx are followed by requests up to `max_redirects`
   (301/302/303 turn a POST into a GET, as browsers and requests do; 307/308 keep it);
-- the Content-Type must be an XML type: `application/xml` or `text/xml` (what Plivo requires of
-  an answer URL) or a `+xml` type. `text/plain` and `text/html` are refused: an HTML error page
-  or a proxy's login page is the usual thing behind them, and we would rather say so.
+- the Content-Type must be `application/xml` or `text/xml` (any charset), exactly what Plivo
+  requires of an answer URL. Everything else is refused, `text/plain` and `text/html` included:
+  an HTML error page or a proxy's login page is the usual thing behind them, and we would
+  rather say so than parse it.
 
 POST sends the parameters form-encoded in the body; GET appends them to the query string.
 """
@@ -46,10 +47,7 @@ USER_AGENT = "plivoxml-fs"
 
 
 def _is_xml(content_type: str) -> bool:
-    kind = content_type.split(";", 1)[0].strip().lower()
-    return kind in XML_CONTENT_TYPES or (
-        kind.startswith(("application/", "text/")) and kind.endswith("+xml")
-    )
+    return content_type.split(";", 1)[0].strip().lower() in XML_CONTENT_TYPES
 
 
 class DocumentFetcher:

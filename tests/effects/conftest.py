@@ -64,6 +64,10 @@ class App:
         start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
         return [XML]
 
+    def route_xhtml(self, environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/xhtml+xml")])
+        return [XML]
+
     def route_html(self, environ, start_response):
         start_response("200 OK", [("Content-Type", "text/html")])
         return [b"<html>login</html>"]

@@ -43,6 +43,7 @@ def test_redirect_is_followed(http_app):
         ("/slow", "timed out after 0.3 s"),
         ("/error?token=s3cret", "HTTP 500"),
         ("/html", "content-type text/html is not XML"),
+        ("/xhtml", "content-type application/xhtml+xml is not XML"),
         ("/huge", "larger than 4096 bytes"),
         ("/declared-huge", "larger than 4096 bytes"),
         ("/loop", "more than 5 redirects"),
