@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import attrs
 import pytest
 
 from plivoxml_fs.documents import VERBS, Document, Hangup, Location, Play, Speak
+from plivoxml_fs.documents.build import SHAPES
 
 from .helpers import SOURCE, parse, problems
 
@@ -143,3 +146,32 @@ def test_models_are_frozen():
     (play,) = parse("<Response><Play>http://e.com/a</Play></Response>").verbs
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         play.loop = 3
+
+
+def snake(xml_name: str) -> str:
+    """relayDTMFInputs -> relay_dtmf_inputs, maxMembers -> max_members."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", xml_name)
+    return spaced.lower()
+
+
+def test_snake_case_helper():
+    """The helper itself maps the awkward spellings the spec uses."""
+    assert [snake(n) for n in ("relayDTMF", "relayDTMFInputs", "maxMembers", "loop")] == [
+        "relay_dtmf", "relay_dtmf_inputs", "max_members", "loop"
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(VERBS))
+def test_field_names_are_the_xml_names_in_snake_case(name):
+    """Every model reads each XML attribute into the field named after it in snake_case."""
+    for xml_name, field in SHAPES[name].attributes.items():
+        assert field.name == snake(xml_name), xml_name
+
+
+@pytest.mark.parametrize("name", sorted(VERBS))
+def test_every_model_field_comes_from_the_xml(name):
+    """No model field is left out of the XML: each is an attribute, the text, children or where."""
+    shape = SHAPES[name]
+    from_xml = {field.name for field in shape.attributes.values()}
+    from_xml |= {field.name for field in (shape.text, shape.children) if field is not None}
+    assert {field.name for field in attrs.fields(VERBS[name].model)} == from_xml | {"where"}
