@@ -8,8 +8,9 @@ surrounding whitespace, since XML text around them is layout. `Invalid` messages
 the value: the builder adds `(got '...')`.
 
 Everything here may reach FreeSWITCH, so nothing returned holds CR, LF or another control
-character, a URL is absolute http(s) made of RFC 3986 characters (so it cannot hold `${`, which
-FreeSWITCH would expand), and `${` is refused in text too.
+character (except Speak text: its inner whitespace, line breaks included, is kept as written and
+fs/commands.py speaks each run of it as one space), a URL is absolute http(s) made of RFC 3986
+characters (so it cannot hold `${`, which FreeSWITCH would expand), and `${` is refused in text.
 """
 
 from __future__ import annotations

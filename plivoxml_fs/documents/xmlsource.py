@@ -101,14 +101,14 @@ def read_tree(data: bytes, *, source: str, max_bytes: int) -> Node:
         raise DocumentInvalid([Problem(where, f"XML is not well-formed: {reason}")]) from None
     except (ValueError, LookupError) as exc:  # e.g. an encoding Python cannot decode
         raise DocumentInvalid([Problem(builder.here(), f"XML cannot be read: {exc}")]) from None
-    if root is None:
-        raise DocumentInvalid([Problem(Location(source), "XML is empty: no root element")])
+    assert root is not None, "expat refuses a document without an element"
     return root
 
 
 def _doctype_start(data: bytes, builder: _Builder) -> Location | None:
     """Where `<!DOCTYPE` starts (expat reports the end of its name), for ASCII-based encodings."""
-    offset = data.find(b"<!DOCTYPE")
+    end = builder.expat.CurrentByteIndex + 1 if builder.expat is not None else len(data)
+    offset = data.rfind(b"<!DOCTYPE", 0, max(end, 0))
     if offset < 0:
         return None
     line_start = data.rfind(b"\n", 0, offset) + 1

@@ -111,3 +111,9 @@ def test_document_invalid_lists_problems_one_per_line():
     exc = DocumentInvalid([first, second])
     assert str(exc) == "a.xml:1:2 <Play> loop: bad\na.xml: too big"
     assert exc.problems == (first, second)
+
+
+def test_doctype_position_skips_a_mention_in_a_comment():
+    """The DTD is located where it is declared, not where a comment mentions one."""
+    xml = b'<?xml version="1.0"?>\n<!-- <!DOCTYPE no> -->\n  <!DOCTYPE Response>\n<Response/>'
+    assert problems(xml) == [f"{SOURCE}:3:3: " + DTD_REFUSED.format(name="Response")]
