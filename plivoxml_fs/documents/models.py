@@ -166,6 +166,7 @@ class Conference:
     STRICT readings: `timeLimit` has no stated range; we take 1..86400 (its default is the most).
     `enterSound`/`exitSound` default to "" (no sound), which may also be written out.
     `transcriptionType`/`transcriptionUrl` transcribe the recording, so they need record="true".
+    `digitsMatch` and floorEvent="true" are reported to `callbackUrl`, so they need one.
     No element may nest inside (the spec names none).
     """
 
@@ -198,11 +199,15 @@ class Conference:
     where: Location = where_field()
 
     def problems(self, given: Given) -> list[Complaint]:
-        if self.record:
-            return []
-        needy = ("transcriptionType", "transcriptionUrl")
-        return [(name, 'needs record="true" (it transcribes the recording)')
-                for name in needy if name in given]
+        complaints: list[Complaint] = []
+        if not self.record:
+            complaints += [(name, 'needs record="true" (it transcribes the recording)')
+                           for name in ("transcriptionType", "transcriptionUrl") if name in given]
+        if self.callback_url is None:
+            reported = {"digitsMatch": bool(self.digits_match), "floorEvent": self.floor_event}
+            complaints += [(name, "needs callbackUrl (that is where it is reported)")
+                           for name, asked in reported.items() if asked]
+        return complaints
 
 
 #: `statusCallbackEvents` groups (spec/plivo-multipartycall.md, "Status Callback Events").

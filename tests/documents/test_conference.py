@@ -82,6 +82,9 @@ def test_every_spec_attribute_is_covered():
     fields = {field.name for field in attrs.fields(Conference)} - {"name", "where"}
     assert set(DEFAULTS) == fields
 
+#: Attributes reported to callbackUrl, which they need.
+REPORTED_TO_CALLBACK = {name: {"callbackUrl": URL} for name in ("digitsMatch", "floorEvent")}
+
 
 def test_defaults_are_the_spec_defaults():
     """A bare <Conference> gets every default the spec states."""
@@ -100,8 +103,10 @@ def test_name_is_stripped():
                          ids=[row[0] for row in ATTRIBUTES])
 def test_valid_value(xml, field, raw, value, bad):
     """Each attribute reads a valid value and leaves the others at their defaults."""
-    conference = only_verb(f'<Conference {xml}="{raw}">room</Conference>')
-    expected = dict(DEFAULTS, **{field: value})
+    extra = REPORTED_TO_CALLBACK.get(xml, {})
+    shown = "".join(f' {name}="{url}"' for name, url in extra.items())
+    conference = only_verb(f'<Conference {xml}="{raw}"{shown}>room</Conference>')
+    expected = dict(DEFAULTS, **{field: value}, **({"callback_url": URL} if extra else {}))
     assert {name: getattr(conference, name) for name in DEFAULTS} == expected
 
 
@@ -190,3 +195,16 @@ def test_nothing_nests_in_a_conference():
     assert verb_problems("<Conference>room<Play>https://example.com/a.mp3</Play></Conference>") == [
         f"{SOURCE}:2:21 <Play>: not allowed inside <Conference> (it holds no elements)"
     ]
+
+
+@pytest.mark.parametrize(("xml", "raw"), [("digitsMatch", "1"), ("floorEvent", "true")])
+def test_callback_reports_need_a_callback_url(xml, raw):
+    """digitsMatch and floorEvent="true" are reported to callbackUrl: without one, refused."""
+    assert verb_problems(f'<Conference {xml}="{raw}">room</Conference>') == [
+        f"{SOURCE}:2:5 <Conference> {xml}: needs callbackUrl (that is where it is reported)"
+    ]
+
+
+def test_floor_event_false_needs_no_callback_url():
+    """floorEvent="false" (the default written out) asks for no report."""
+    assert only_verb('<Conference floorEvent="false">room</Conference>').floor_event is False
