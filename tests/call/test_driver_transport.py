@@ -19,10 +19,10 @@ ANSWER = "http://example.test/answer?a=1&b=2"  # what fakefs.channel_data names
 DOC = b"doc"
 
 
-def _hangup_event(cause: str) -> list[tuple[str, str]]:
+def _hangup_event(cause: str, uuid: str) -> list[tuple[str, str]]:
     return [
         ("Event-Name", "CHANNEL_HANGUP"),
-        ("Unique-ID", UUID),
+        ("Unique-ID", uuid),
         ("Answer-State", "hangup"),
         ("Hangup-Cause", cause),
         ("Caller-Channel-Created-Time", "1795489386973048"),
@@ -31,11 +31,11 @@ def _hangup_event(cause: str) -> list[tuple[str, str]]:
     ]
 
 
-def _complete(side: FakeSide, command, response: str = "FILE PLAYED") -> None:
+def _complete(side: FakeSide, command, uuid: str, response: str = "FILE PLAYED") -> None:
     side.event(
         [
             ("Event-Name", "CHANNEL_EXECUTE_COMPLETE"),
-            ("Unique-ID", UUID),
+            ("Unique-ID", uuid),
             ("Application", command.get("execute-app-name")),
             ("Application-Response", response),
             ("Application-UUID", command.get("Event-UUID")),
@@ -43,9 +43,9 @@ def _complete(side: FakeSide, command, response: str = "FILE PLAYED") -> None:
     )
 
 
-def freeswitch(side: FakeSide, *, on_playback: str = "complete") -> list[str]:
+def freeswitch(side: FakeSide, *, on_playback: str = "complete", uuid: str = UUID) -> list[str]:
     """FreeSWITCH's part of one call; returns the app names / call-commands it received."""
-    answer_call(side, UUID)
+    answer_call(side, uuid)
     seen: list[str] = []
     while True:
         command = side.read()
@@ -53,7 +53,7 @@ def freeswitch(side: FakeSide, *, on_playback: str = "complete") -> list[str]:
             return seen
         if command.line == "exit":
             side.reply("+OK bye")
-            side.notice("disconnect", UUID)
+            side.notice("disconnect", uuid)
             side.close()
             return [*seen, "exit"]
         if command.line != "sendmsg":
@@ -63,35 +63,47 @@ def freeswitch(side: FakeSide, *, on_playback: str = "complete") -> list[str]:
         seen.append(app)
         side.reply("+OK")
         if app == "hangup":
-            side.event(_hangup_event(command.get("hangup-cause")))
-            side.notice("linger", UUID)
+            side.event(_hangup_event(command.get("hangup-cause"), uuid))
+            side.notice("linger", uuid)
         elif app == "playback" and on_playback == "caller hangs up":
-            side.event(_hangup_event("ORIGINATOR_CANCEL"))
-            side.notice("linger", UUID)
-            _complete(side, command, "FILE PLAYED")
+            side.event(_hangup_event("ORIGINATOR_CANCEL", uuid))
+            side.notice("linger", uuid)
+            _complete(side, command, uuid)
         elif app == "playback" and on_playback == "drop":
             side.close()
             return seen
         else:
-            _complete(side, command)
+            _complete(side, command, uuid)
 
 
-@pytest.fixture
-def call():
+def start(max_calls: int = 4) -> tuple[OutboundServer, RecordingOutbox]:
+    """An OutboundServer running the driver; its documents come from fakes."""
     outbox = RecordingOutbox()
     fetcher = FakeFetcher({ANSWER: DOC})
     settings = Settings(hangup_url="http://example.test/hangup", command_timeout_s=1.0, linger_s=5)
     docs = {DOC: doc((Speak("Welcome"), Play("http://example.test/a.wav")))}
     driver = CallDriver(settings, fetcher, outbox, parse=lambda data, **_: docs[data])
-    server = OutboundServer(("127.0.0.1", 0), driver.handle, max_calls=4, command_timeout_s=1.0)
+    server = OutboundServer(
+        ("127.0.0.1", 0), driver.handle, max_calls=max_calls, command_timeout_s=1.0
+    )
     server.start()
+    return server, outbox
+
+
+def wait_idle(server: OutboundServer, timeout: float) -> None:
+    with gevent.Timeout(timeout):
+        while server.active:
+            gevent.sleep(0.01)
+
+
+@pytest.fixture
+def call():
+    server, outbox = start()
 
     def run(**script) -> tuple[list[str], RecordingOutbox]:
         side = dial(server.address)
         seen = gevent.spawn(freeswitch, side, **script).get(timeout=5)
-        with gevent.Timeout(5):
-            while server.active:
-                gevent.sleep(0.01)
+        wait_idle(server, 5)
         return seen, outbox
 
     yield run
@@ -127,3 +139,21 @@ def test_freeswitch_drops_the_socket_during_playback(call):
         "NORMAL_UNSPECIFIED",
         "Unknown",
     )
+
+
+def test_many_calls_at_once_each_end_once():
+    """100 concurrent calls: each runs its document and gets exactly one hangup callback."""
+    server, outbox = start(max_calls=200)
+    try:
+        uuids = [f"7d1f2a9c-0000-4000-8000-{n:012d}" for n in range(100)]
+        peers = [gevent.spawn(freeswitch, dial(server.address), uuid=u) for u in uuids]
+        gevent.joinall(peers, timeout=20, raise_error=True)
+        wait_idle(server, 5)
+        assert all(p.value == ["answer", "speak", "playback", "hangup", "exit"] for p in peers)
+        hooks = outbox.of_kind("hangup")
+        assert sorted(w.call_uuid for w in hooks) == sorted(uuids)
+        assert {(w.params["CallUUID"] == w.call_uuid, w.params["Duration"]) for w in hooks} == {
+            (True, "5")
+        }
+    finally:
+        server.stop(timeout=1)
