@@ -202,7 +202,7 @@ def header_map(text: str) -> tuple[tuple[str, str], ...]:
 def speak_text(text: str) -> str:
     """Text to speak: surrounding whitespace stripped, inner whitespace kept as written."""
     value = text.strip(XML_SPACE)
-    if not value:
+    if not value.split():  # nothing but (Unicode) whitespace: nothing to say
         raise Invalid("must hold the text to speak")
     if _SPEAK_CONTROL.search(value):
         raise Invalid("must not hold control characters")

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plivoxml_fs.documents import attributes as conv
+from plivoxml_fs.fs import commands
 
 FAST = settings(max_examples=200, deadline=None)
 
@@ -83,6 +84,13 @@ def test_url_length_is_capped():
         conv.url(long)
 
 
+@pytest.mark.parametrize("text", ["", " \n\t", "\u2003", "\u00a0\u3000"])
+def test_speak_text_of_only_whitespace_is_refused(text):
+    """Text that is only whitespace (Unicode spaces included) has nothing to say."""
+    with pytest.raises(conv.Invalid, match="^must hold the text to speak$"):
+        conv.speak_text(text)
+
+
 def test_speak_text_refuses_delete():
     """DEL (allowed by XML 1.0) is a control character and is refused."""
     with pytest.raises(conv.Invalid, match="^must not hold control characters$"):
@@ -110,3 +118,33 @@ def test_deeply_nested_json_is_refused_not_crashed():
     """A JSON bomb of nesting is just invalid."""
     with pytest.raises(conv.Invalid):
         conv.header_map("[" * 100_000)
+
+
+URL_CHARS = "ABCxyz019-._~:/?#[]@!$&'()*+,;=% {}\n"
+URLISH = st.builds(
+    lambda scheme, rest: scheme + rest,
+    st.sampled_from(["http://", "https://", "HTTP://", "http:/", "ftp://", "", "http://@"]),
+    st.text(alphabet=URL_CHARS, max_size=40),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(URLISH)
+def test_every_accepted_url_is_one_freeswitch_commands_accept(text):
+    """A URL the document accepts never fails later in fs/commands.py's media_url check."""
+    try:
+        value = conv.url(text)
+    except conv.Invalid:
+        return
+    assert commands.media_url(value) == value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60))
+def test_every_accepted_speak_text_is_one_freeswitch_commands_accept(text):
+    """Speak text the document accepts never fails later in fs/commands.py's speak_text."""
+    try:
+        value = conv.speak_text(text)
+    except conv.Invalid:
+        return
+    assert commands.speak_text(value) == " ".join(value.split())
