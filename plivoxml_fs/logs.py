@@ -31,8 +31,9 @@ MASK = "***"
 # Attributes every LogRecord has; anything else on a record came from `extra`.
 _RECORD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
-_SECRET_WORD = r"[\w-]*(?:password|passwd|secret|token|signature|api[_-]?key|cookie|auth)[\w-]*"
-_SECRET_KEY = re.compile(r"password|passwd|secret|token|signature|api[_-]?key|cookie|auth", re.I)
+_SECRET_NAMES = r"password|passwd|secret|token|signature|api[_-]?key|cookie|auth"
+_SECRET_WORD = rf"[\w-]*(?:{_SECRET_NAMES})[\w-]*"
+_SECRET_KEY = re.compile(_SECRET_NAMES, re.IGNORECASE)
 # key=value, key: value, 'key': 'value'; an HTTP auth scheme before the value is masked with it
 _SECRET_PAIR = re.compile(
     rf"""\b({_SECRET_WORD})(['"]?\s*[=:]\s*)"""
