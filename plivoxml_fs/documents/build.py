@@ -109,6 +109,23 @@ def _verb(node: Node, problems: list[Problem]) -> Any:
     """The model for `node`, or None after adding its problems (children's included)."""
     verb, form = VERBS[node.tag], SHAPES[node.tag]
     before = len(problems)
+    values = _attributes(node, form, problems)
+    if form.text is not None:
+        _text(node, form.text, values, problems)
+    else:
+        _no_text(node, problems)
+    if form.children is not None:
+        values[form.children.name] = _verbs(node, verb.children, problems)
+    else:
+        _verbs(node, (), problems)
+    if len(problems) > before:
+        return None
+    model = verb.model(**values, where=node.where)
+    return model if _rules_hold(model, node, problems) else None
+
+
+def _attributes(node: Node, form: Shape, problems: list[Problem]) -> dict[str, Any]:
+    """Field values from `node`'s attributes; unknown, invalid and missing ones are problems."""
     values: dict[str, Any] = {}
     for name, raw in node.attrib.items():
         field = form.attributes.get(name)
@@ -122,18 +139,7 @@ def _verb(node: Node, problems: list[Problem]) -> Any:
     for name, field in form.attributes.items():
         if field.default is attrs.NOTHING and name not in node.attrib:
             problems.append(Problem(node.where, "is required", node.tag, name))
-    if form.text is not None:
-        _text(node, form.text, values, problems)
-    else:
-        _no_text(node, problems)
-    if form.children is not None:
-        values[form.children.name] = _verbs(node, verb.children, problems)
-    else:
-        _verbs(node, (), problems)
-    if len(problems) > before:
-        return None
-    model = verb.model(**values, where=node.where)
-    return model if _rules_hold(model, node, problems) else None
+    return values
 
 
 def _text(node: Node, field: attrs.Attribute, values: dict, problems: list[Problem]) -> None:
