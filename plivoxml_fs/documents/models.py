@@ -55,8 +55,10 @@ def where_field() -> Any:
     return attrs.field(default=IN_CODE, kw_only=True)
 
 
-Given = frozenset  # XML attribute names the element actually carries
-Complaint = tuple  # (xml attribute name or None, message)
+#: The XML attribute names an element actually carries.
+Given = frozenset[str]
+#: A rule broken: (the XML attribute to blame, message).
+Complaint = tuple[str, str]
 
 
 @attrs.frozen
