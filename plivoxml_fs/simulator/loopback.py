@@ -1,0 +1,121 @@
+"""`originate {vars}loopback/<dest>[/<context>] &app(args)`: the two legs mod_loopback makes.
+
+The A leg (`loopback/<dest>-a`, outbound, uuid = origination_uuid) runs the application; the
+B leg (`loopback/<dest>-b`, inbound) runs the dialplan, which sends it to the daemon's socket.
+Both carry the `{}` variables, each other's uuid in other_loopback_leg_uuid, and the caller id
+flipped on the A leg, as the traces show (origination_caller_id_number -> the B leg's
+Caller-Caller-ID-Number; 0000000000 when not given).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid as uuidlib
+
+import attrs
+
+from plivoxml_fs.simulator.channels import Channel
+
+_APP = re.compile(r"^&([A-Za-z0-9_]+)(?:\((.*)\))?$", re.DOTALL)
+DEFAULT_CID_NUMBER = "0000000000"
+
+
+class OriginateError(ValueError):
+    """The dial string cannot be originated; str(exc) is FreeSWITCH's reply text."""
+
+
+@attrs.frozen
+class DialString:
+    variables: tuple[tuple[str, str], ...]
+    destination: str
+    context: str
+    app: str
+    app_arg: str
+
+
+def parse(dial: str, target: str) -> DialString:
+    """Split an originate dial string and its `&app(args)`; OriginateError on what we refuse."""
+    variables: list[tuple[str, str]] = []
+    if dial.startswith("{"):
+        end = dial.find("}")
+        if end == -1:
+            raise OriginateError("-ERR INVALID_URL\n")
+        for item in _split_vars(dial[1:end]):
+            name, _, value = item.partition("=")
+            if name.strip():
+                variables.append((name.strip(), value))
+        dial = dial[end + 1 :]
+    parts = dial.split("/")
+    if parts[0] != "loopback" or len(parts) < 2 or not parts[1]:
+        raise OriginateError("-ERR CHAN_NOT_IMPLEMENTED\n")
+    match = _APP.match(target)
+    app, app_arg = (match.group(1), match.group(2) or "") if match else ("park", "")
+    context = parts[2] if len(parts) > 2 and parts[2] else "default"
+    return DialString(tuple(variables), parts[1], context, app, app_arg)
+
+
+def _split_vars(text: str) -> list[str]:
+    items, current, escaped = [], "", False
+    for ch in text:
+        if escaped:
+            current += ch
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == ",":
+            items.append(current)
+            current = ""
+        else:
+            current += ch
+    items.append(current)
+    return items
+
+
+def make_legs(sim, dial: DialString, session_ids) -> tuple[Channel, Channel]:
+    """The A and B legs of one loopback call, linked to each other."""
+    given = dict(dial.variables)
+    a_uuid = given.get("origination_uuid") or str(uuidlib.uuid4())
+    b_uuid = str(uuidlib.uuid4())
+    cid_number = given.get("origination_caller_id_number", DEFAULT_CID_NUMBER)
+    cid_name = given.get("origination_caller_id_name")
+    dest, context = dial.destination, dial.context
+    a_name, b_name = f"loopback/{dest}-a", f"loopback/{dest}-b"
+
+    b_profile = [("Direction", "inbound"), ("Logical-Direction", "inbound"), ("Dialplan", "xml")]
+    if cid_name is not None:
+        b_profile.append(("Caller-ID-Name", cid_name))
+    b_profile += [
+        ("Caller-ID-Number", cid_number), ("Orig-Caller-ID-Number", cid_number),
+        ("Callee-ID-Name", "Outbound Call"), ("Callee-ID-Number", context),
+        ("ANI", cid_number), ("Destination-Number", dest), ("Unique-ID", b_uuid),
+        ("Source", "mod_loopback"), ("Context", context),
+    ]
+    a_profile = [
+        ("Direction", "outbound"), ("Logical-Direction", "outbound"), ("Dialplan", "xml"),
+        ("Caller-ID-Name", "Outbound Call"), ("Caller-ID-Number", context),
+        ("Orig-Caller-ID-Number", cid_number), ("Callee-ID-Number", cid_number),
+        ("ANI", cid_number), ("Destination-Number", dest), ("Unique-ID", a_uuid),
+        ("Source", "mod_loopback"), ("Context", context),
+    ]
+    a_sid, b_sid = next(session_ids), next(session_ids)
+    a_vars = {
+        "direction": "outbound", "is_outbound": "true", "session_id": str(a_sid),
+        "read_codec": "L16", "read_rate": "8000", "write_codec": "L16", "write_rate": "8000",
+        "channel_name": a_name, "uuid": a_uuid, **given,
+        "originate_early_media": "true", "originate_endpoint": "loopback",
+        "other_loopback_leg_uuid": b_uuid, "loopback_leg": "A",
+        "channel_cid_flipped": "yes", "call_uuid": a_uuid,
+    }
+    b_vars = {
+        "direction": "inbound", "uuid": b_uuid, "session_id": str(b_sid),
+        "channel_name": b_name, "read_codec": "L16", "read_rate": "8000",
+        "write_codec": "L16", "write_rate": "8000", **given,
+        "other_loopback_leg_uuid": a_uuid, "loopback_leg": "B",
+        "DP_MATCH": f"ARRAY::{dest}|:{dest}", "call_uuid": b_uuid,
+    }
+    a_leg = Channel(sim, uuid=a_uuid, name=a_name, direction="outbound", profile=a_profile,
+                    variables=a_vars, session_id=a_sid)
+    b_leg = Channel(sim, uuid=b_uuid, name=b_name, direction="inbound", profile=b_profile,
+                    variables=b_vars, session_id=b_sid)
+    a_leg.partner, b_leg.partner = b_leg, a_leg
+    return a_leg, b_leg

@@ -1,0 +1,192 @@
+"""EmbeddedFreeSwitch: a process-local FreeSWITCH speaking the real event-socket protocol.
+
+It listens for inbound ESL clients (gevent StreamServer) and hands each originated call's B leg
+to `socket_address` as `socket ... async full` does. See docs/internals.md for the contract and
+the sibling modules for the parts: bus (events and delivery), channels, apps, api, esl/inbound/
+outbound (the two kinds of socket), loopback (originate), media (durations and time scale).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import socket
+import tempfile
+import uuid as uuidlib
+from collections.abc import Mapping
+
+import gevent
+import gevent.event
+from gevent.server import StreamServer
+
+from plivoxml_fs.errors import CommandFailed
+from plivoxml_fs.simulator.api import run_api
+from plivoxml_fs.simulator.apps import Execute, execute
+from plivoxml_fs.simulator.bus import EventBus, EventFactory
+from plivoxml_fs.simulator.channels import Channel
+from plivoxml_fs.simulator.inbound import InboundListener
+from plivoxml_fs.simulator.loopback import OriginateError, make_legs, parse
+from plivoxml_fs.simulator.media import MediaClock, MediaLibrary
+from plivoxml_fs.simulator.outbound import run_socket_app
+
+log = logging.getLogger("plivoxml_fs.simulator")
+
+VERSION = "1.10.12-release git a88d069 2024-08-02 21:02:27Z"
+#: Wall seconds stop() waits for channels to finish their teardown.
+STOP_WAIT_S = 2.0
+#: Wall seconds a closing inbound connection may take to write what it still has queued.
+FLUSH_WAIT_S = 5.0
+
+
+class EmbeddedFreeSwitch:
+    """A FreeSWITCH 1.10.12 stand-in: inbound ESL, outbound ESL, loopback calls, media time."""
+
+    version = VERSION
+
+    def __init__(
+        self,
+        *,
+        inbound_address: tuple[str, int] = ("127.0.0.1", 0),
+        password: str = "ClueCon",
+        socket_address: tuple[str, int] = ("127.0.0.1", 8084),
+        time_scale: float = 1.0,
+        media_dir: str | None = None,
+    ) -> None:
+        self.clock = MediaClock(time_scale)
+        self.password = password
+        self.socket_address = tuple(socket_address)
+        self.hostname = socket.gethostname()
+        self.factory = EventFactory(
+            core_uuid=str(uuidlib.uuid4()), hostname=self.hostname, now_us=self.clock.now_us
+        )
+        self.bus = EventBus()
+        self._cache = tempfile.TemporaryDirectory(prefix="plivoxml-fs-sim-")
+        self.media = MediaLibrary(media_dir, self._cache.name)
+        self._channels: dict[str, Channel] = {}
+        self._ended: dict[str, Channel] = {}
+        self._session_ids = itertools.count(1)
+        self.sessions_since_startup = 0
+        self.peak_sessions = 0
+        self.started_us = self.clock.now_us()
+        self._listeners: set = set()
+        self._server = StreamServer(tuple(inbound_address), self._accept)
+        self._stopped = gevent.event.Event()
+
+    # -- life -------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._server.start()
+        log.info("embedded FreeSWITCH: inbound ESL on %s:%s", *self.inbound_address[:2])
+
+    def serve_forever(self) -> None:
+        """Start (if needed) and serve until stop() is called or the greenlet is killed."""
+        if not self._server.started:
+            self.start()
+        try:
+            self._stopped.wait()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Hang up every channel, close every socket, stop listening."""
+        for channel in list(self._channels.values()):
+            channel.hangup("SYSTEM_SHUTDOWN")
+        deadline = gevent.Timeout(STOP_WAIT_S)
+        deadline.start()
+        try:
+            for channel in list(self._channels.values()):
+                channel.destroyed.wait()
+        except gevent.Timeout:
+            log.warning("embedded FreeSWITCH: %d channels did not finish", len(self._channels))
+        finally:
+            deadline.close()
+        for listener in list(self._listeners):
+            listener.close()
+        if self._server.started:
+            self._server.stop(timeout=1)
+        self._stopped.set()
+        self._cache.cleanup()
+
+    @property
+    def inbound_address(self) -> tuple[str, int]:
+        return self._server.address[:2]
+
+    def _accept(self, sock, address) -> None:
+        listener = InboundListener(self, sock)
+        self.track(listener)
+        listener.serve()
+        listener.wait_flushed(FLUSH_WAIT_S)  # StreamServer closes the socket when we return
+
+    def track(self, listener) -> None:
+        self._listeners.add(listener)
+
+    def untrack(self, listener) -> None:
+        self._listeners.discard(listener)
+
+    # -- calls ------------------------------------------------------------------------------
+    @property
+    def channels(self) -> Mapping[str, Channel]:
+        """Channels up now, by uuid."""
+        return self._channels
+
+    @property
+    def ended_channels(self) -> Mapping[str, Channel]:
+        """Channels that finished (their history stays readable), by uuid."""
+        return self._ended
+
+    def channel(self, uuid: str) -> Channel | None:
+        """A channel up or ended."""
+        return self._channels.get(uuid) or self._ended.get(uuid)
+
+    def api(self, text: str, owner=None) -> str:
+        """Run an API command as `api <text>` would; returns the reply body."""
+        return run_api(self, text, owner)
+
+    def originate(self, dial_string: str, app: str = "&park") -> str:
+        """As `api originate <dial_string> <app>`; returns the A-leg uuid."""
+        reply = self.api(f"originate {dial_string} {app}")
+        if not reply.startswith("+OK "):
+            raise CommandFailed(f"originate {dial_string} {app}", reply.strip())
+        return reply[4:].strip()
+
+    def originate_call(self, dial: str, target: str) -> str:
+        """The originate API: make the loopback legs and start them; the reply text."""
+        try:
+            parsed = parse(dial, target)
+        except OriginateError as exc:
+            return str(exc)
+        if parsed.app not in _applications():
+            return "-ERR DESTINATION_OUT_OF_ORDER\n"
+        if any(v == "origination_uuid" and u in self._channels for v, u in parsed.variables):
+            return "-ERR INVALID_NODE\n"
+        a_leg, b_leg = make_legs(self, parsed, self._session_ids)
+        for channel in (a_leg, b_leg):
+            self._channels[channel.uuid] = channel
+        self.sessions_since_startup += 2
+        self.peak_sessions = max(self.peak_sessions, len(self._channels))
+        gevent.spawn(self._run_a_leg, a_leg, parsed.app, parsed.app_arg)
+        gevent.spawn(run_socket_app, b_leg)
+        return f"+OK {a_leg.uuid}\n"
+
+    @staticmethod
+    def _run_a_leg(channel: Channel, app: str, arg: str) -> None:
+        execute(channel, Execute(app, arg))
+        if channel.is_up:
+            channel.hangup("NORMAL_CLEARING")
+        channel.finish()
+
+    def channel_gone(self, channel: Channel) -> None:
+        self._channels.pop(channel.uuid, None)
+        self._ended[channel.uuid] = channel
+
+    def wait_hangup(self, uuid: str, timeout: float) -> bool:
+        """True once the channel `uuid` has finished hanging up (within `timeout` seconds)."""
+        channel = self.channel(uuid)
+        if channel is None:
+            return False
+        return channel.destroyed.wait(timeout)
+
+
+def _applications():
+    from plivoxml_fs.simulator.apps import APPLICATIONS
+
+    return APPLICATIONS
