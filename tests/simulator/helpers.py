@@ -209,9 +209,72 @@ def event_names_on(path: Path, conn: str) -> list[str]:
         if direction != "<<<" or c != conn:
             continue
         head = dict(line.split(": ", 1) for line in text.split("\n") if ": " in line)
-        if "Event-Name" in head:
+        if "Event-Name" in head and head.get("Content-Type", "").startswith("text/event"):
             app = unquote(head.get("Application", ""))
             out.append(f"{head['Event-Name']} {app}".strip())
         elif head.get("Content-Type") == "text/disconnect-notice":
             out.append(f"notice {head.get('Content-Disposition')}")
     return out
+
+
+# -- a call through the daemon stub ----------------------------------------------------------
+LIFECYCLE_VARS = "origination_uuid=aleg-L1,origination_caller_id_number=1001"
+
+
+def start_call(sim, daemon, *, dest: str = "L1", variables: str = LIFECYCLE_VARS):
+    """Originate a loopback call; the daemon stub sends `connect`. (a_uuid, wire, raw, reply)."""
+    a_uuid = sim.originate(f"{{{variables}}}loopback/{dest}/default")
+    wire = daemon.next_call()
+    wire.send("connect")
+    raw, reply = wire.read_raw()
+    return a_uuid, wire, raw, reply
+
+
+def set_up(wire, linger: int | None = 5) -> list[bytes]:
+    """What the daemon sends after connect: myevents, event ..., linger. The replies' bytes."""
+    lines = ["myevents", "event plain BACKGROUND_JOB CUSTOM conference::maintenance"]
+    if linger is not None:
+        lines.append(f"linger {linger}")
+    raws = []
+    for line in lines:
+        wire.send(line)
+        raw, message = wire.read_raw()
+        while message.is_event:  # CHANNEL_PARK may come first
+            raw, message = wire.read_raw()
+        raws.append(raw)
+    return raws
+
+
+def execute(wire, app: str, arg: str | None = None, *, uuid: str | None = None, header=False):
+    """sendmsg execute as fs/commands.py builds it (arg in a body, or in execute-app-arg)."""
+    headers = [("call-command", "execute"), ("execute-app-name", app)]
+    body = None
+    if arg is not None and header:
+        headers.append(("execute-app-arg", arg))
+    headers.append(("event-lock", "true"))
+    if uuid:
+        headers.append(("Event-UUID", uuid))
+    if arg is not None and not header:
+        headers.append(("content-type", "text/plain"))
+        body = arg.encode()
+    wire.send("sendmsg", headers, body)
+
+
+def complete(app_uuid: str):
+    """Predicate: the CHANNEL_EXECUTE_COMPLETE of the execute with this Event-UUID."""
+
+    def check(message) -> bool:
+        return (
+            message.is_event
+            and message.event().name == "CHANNEL_EXECUTE_COMPLETE"
+            and message.event().get("Application-UUID") == app_uuid
+        )
+
+    return check
+
+
+def is_final_notice(message) -> bool:
+    return (
+        message.content_type == "text/disconnect-notice"
+        and message.get("Content-Disposition") == "disconnect"
+    )
