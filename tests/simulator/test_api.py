@@ -1,0 +1,136 @@
+"""API commands: the reply texts FreeSWITCH 1.10.12 gives, and what they do to calls."""
+
+from __future__ import annotations
+
+import pytest
+
+from plivoxml_fs.errors import CommandFailed
+from simulator.helpers import (
+    LOCAL_TRACES,
+    SHARED_TRACES,
+    authed_inbound,
+    is_event,
+    set_up,
+    start_call,
+    trace_messages,
+)
+
+
+def _api_bodies(path, conn="in"):
+    """(command, reply body) for each `api` sent on `conn` in a trace."""
+    out, pending = [], None
+    for direction, c, text in trace_messages(path):
+        if c != conn:
+            continue
+        if direction == ">>>" and text.startswith("api "):
+            pending = text.split("\n", 1)[0][4:]
+        elif direction == "<<<" and pending and "api/response" in text:
+            body = text.split("\n\n", 1)[1]
+            length = int(text.split("Content-Length: ", 1)[1].split("\n", 1)[0])
+            out.append((pending, body[:length]))
+            pending = None
+    return out
+
+
+RECORDED = dict(_api_bodies(LOCAL_TRACES / "probe-inbound.txt"))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "foo bar",
+        "show channels",
+        "show calls",
+        "uuid_kill nosuch",
+        "uuid_getvar nosuch x",
+        "uuid_send_dtmf nosuch 1",
+        "uuid_setvar nosuch a b",
+        "hupall",
+        "originate",
+        "originate loopback/x/default",
+        "uuid_kill",
+    ],
+)
+def test_reply_texts_as_recorded(sim, command):
+    """With no calls up, each reply is the recorded FreeSWITCH text."""
+    assert sim.api(command) == RECORDED[command]
+
+
+def test_originate_reply_and_legs(sim, daemon):
+    """originate replies `+OK <uuid>`; the legs are loopback/<dest>-a and -b, linked."""
+    wire = authed_inbound(sim)
+    line = "originate {origination_uuid=aleg-L1,origination_caller_id_number=1001}loopback/L1/default &park"
+    wire.send(f"api {line}")
+    raw, _ = wire.read_raw()
+    recorded = [t for d, c, t in trace_messages(SHARED_TRACES / "lifecycle.txt")
+                if d == "<<<" and c == "in" and "api/response" in t][0]
+    assert raw.decode() == recorded.rstrip("\n") + "\n"
+    a_leg = sim.channels["aleg-L1"]
+    b_leg = a_leg.partner
+    assert (a_leg.name, b_leg.name) == ("loopback/L1-a", "loopback/L1-b")
+    assert b_leg.variables["other_loopback_leg_uuid"] == "aleg-L1"
+    assert a_leg.variables["other_loopback_leg_uuid"] == b_leg.uuid
+    assert daemon.next_call() is not None
+
+
+def test_originate_refuses_other_endpoints(sim):
+    """Only loopback is simulated; other endpoints answer -ERR CHAN_NOT_IMPLEMENTED."""
+    assert sim.api("originate sofia/internal/1000 &park") == "-ERR CHAN_NOT_IMPLEMENTED\n"
+    with pytest.raises(CommandFailed) as info:
+        sim.originate("user/1000")
+    assert "CHAN_NOT_IMPLEMENTED" in str(info.value)
+
+
+def test_show_channels_lists_both_legs(sim, daemon):
+    """show channels: the real header line, one row per leg, and `2 total.`."""
+    start_call(sim, daemon)
+    text = sim.api("show channels")
+    recorded = [b for c, b in _api_bodies(LOCAL_TRACES / "probe-apps.txt") if c == "show channels"][0]
+    lines = text.split("\n")
+    assert lines[0] == recorded.split("\n")[0]
+    assert lines[-3:] == ["", "2 total.", ""]
+    a_row = [row for row in lines[1:3] if row.startswith("aleg-L1,")][0].split(",")
+    recorded_a = [r for r in recorded.split("\n") if r.startswith("aleg-P1,")][0].split(",")
+    assert len(a_row) == len(recorded_a) == 38
+    assert a_row[1] == "outbound" and a_row[4] == "loopback/L1-a" and a_row[10] == "park"
+    assert sim.api("show channels count") == "\n2 total.\n"
+
+
+def test_uuid_getvar_and_setvar(sim, daemon):
+    """uuid_setvar sets (+OK), uuid_getvar reads it; an unset name is _undef_."""
+    start_call(sim, daemon)
+    assert sim.api("uuid_setvar aleg-L1 plivo_x hello") == "+OK\n"
+    assert sim.api("uuid_getvar aleg-L1 plivo_x") == "hello"
+    assert sim.api("uuid_getvar aleg-L1 nosuch") == "_undef_"
+    assert sim.api("uuid_setvar aleg-L1 plivo_x") == "+OK\n"
+    assert sim.api("uuid_getvar aleg-L1 plivo_x") == "_undef_"
+
+
+def test_uuid_kill_with_cause(sim, daemon):
+    """uuid_kill <a-leg> USER_BUSY hangs both legs up with that cause."""
+    _, wire, _, reply = start_call(sim, daemon)
+    set_up(wire, linger=None)
+    assert sim.api("uuid_kill aleg-L1 USER_BUSY") == "+OK\n"
+    event = wire.until(is_event("CHANNEL_HANGUP"))[-1].event()
+    assert event["Hangup-Cause"] == "USER_BUSY"
+    assert sim.wait_hangup("aleg-L1", 2) and sim.wait_hangup(reply.get("Unique-ID"), 2)
+    assert sim.channel("aleg-L1").hangup_cause == "USER_BUSY"
+
+
+def test_hupall_with_a_cause(sim, daemon):
+    """hupall CALL_REJECTED hangs up every channel with it and says so."""
+    _, _, _, reply = start_call(sim, daemon)
+    assert sim.api("hupall CALL_REJECTED") == "+OK hangup all channels with cause CALL_REJECTED\n"
+    assert sim.wait_hangup(reply.get("Unique-ID"), 2)
+    assert sim.channel(reply.get("Unique-ID")).hangup_cause == "CALL_REJECTED"
+    assert sim.api("show channels count") == "\n0 total.\n"
+
+
+def test_hangup_complete_reaches_inbound_subscribers(sim, daemon):
+    """An inbound `event plain CHANNEL_HANGUP_COMPLETE` gets both legs' completions."""
+    wire = authed_inbound(sim)
+    wire.command("event plain CHANNEL_HANGUP_COMPLETE")
+    _, _, _, reply = start_call(sim, daemon)
+    sim.api("uuid_kill aleg-L1")
+    uuids = {wire.read().event().unique_id, wire.read().event().unique_id}
+    assert uuids == {"aleg-L1", reply.get("Unique-ID")}

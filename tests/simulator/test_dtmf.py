@@ -1,0 +1,63 @@
+"""uuid_send_dtmf on the A leg: the digits reach the B leg as DTMF events (digits.txt)."""
+
+from __future__ import annotations
+
+from simulator.helpers import (
+    SHARED_TRACES,
+    authed_inbound,
+    header_names,
+    is_event,
+    set_up,
+    start_call,
+    trace_event,
+    trace_messages,
+)
+
+
+def test_digits_reach_the_b_leg(sim, daemon):
+    """Three digits: the reply text, then three DTMF events on the call's socket."""
+    _, wire, _, reply = start_call(sim, daemon, variables="origination_uuid=aleg-D1")
+    set_up(wire)
+    assert sim.api("uuid_send_dtmf aleg-D1 12*") == "+OK aleg-D1 sent DTMF 12*.\n"
+    recorded = [t for d, c, t in trace_messages(SHARED_TRACES / "digits.txt")
+                if d == "<<<" and c == "in" and "sent DTMF" in t][0]
+    assert "+OK aleg-D1 sent DTMF 12*.\n" in recorded
+    events = []
+    for _ in range(3):
+        events.append(wire.until(is_event("DTMF"))[-1].event())
+    assert [e["DTMF-Digit"] for e in events] == ["1", "2", "*"]
+    assert {e["DTMF-Duration"] for e in events} == {"2000"}
+    assert {e["DTMF-Source"] for e in events} == {"UNKNOWN"}
+    assert {e.unique_id for e in events} == {reply.get("Unique-ID")}
+    history = [str(r) for r in sim.channel(reply.get("Unique-ID")).history]
+    assert history == ["dtmf 1", "dtmf 2", "dtmf *"]
+
+
+def test_dtmf_headers_match_the_trace(sim, daemon):
+    """A DTMF event has digits.txt's headers in its order, and no variables."""
+    _, wire, _, _ = start_call(sim, daemon, variables="origination_uuid=aleg-D1")
+    set_up(wire)
+    sim.api("uuid_send_dtmf aleg-D1 5")
+    wire.until(is_event("DTMF"))
+    raw = [r for r, m in wire.received if is_event("DTMF")(m)][0]
+    mine = header_names(raw.decode().split("\n\n", 1)[1])
+    recorded = header_names(trace_event(SHARED_TRACES / "digits.txt", "DTMF"))
+    assert mine == recorded
+    assert not [n for n in mine if n.startswith("variable_")]
+
+
+def test_dtmf_duration_and_inbound_subscribers(sim, daemon):
+    """`1@500` lasts 500 ms (4000 samples); an inbound DTMF subscriber gets it too."""
+    inbound = authed_inbound(sim)
+    inbound.command("event plain DTMF")
+    _, _, _, reply = start_call(sim, daemon, variables="origination_uuid=aleg-D2")
+    assert sim.api("uuid_send_dtmf aleg-D2 1@500") == "+OK aleg-D2 sent DTMF 1@500.\n"
+    event = inbound.read().event()
+    assert (event["DTMF-Digit"], event["DTMF-Duration"]) == ("1", "4000")
+    assert event.unique_id == reply.get("Unique-ID")
+
+
+def test_dtmf_usage_and_unknown_channel(sim):
+    """Missing digits: the usage line; an unknown uuid: -ERR Cannot locate session!."""
+    assert sim.api("uuid_send_dtmf aleg-x") == "-USAGE: <uuid> <dtmf_data>\n"
+    assert sim.api("uuid_send_dtmf aleg-x 1") == "-ERR Cannot locate session!\n"
