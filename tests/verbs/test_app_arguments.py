@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from esl import traces
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
@@ -129,3 +131,38 @@ def test_detect_silence_counts_frames():
     assert commands.detect_silence(1, 1000) == "200 1 1000"
     with pytest.raises(UnsafeValue, match="minSilence ms"):
         commands.detect_silence(0, 1000)
+
+
+SAFE_BUILDERS = [
+    lambda value: commands.http_audio(value),
+    lambda value: commands.speak(value, "WOMAN"),
+    lambda value: commands.file_string([value]),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(), which=st.integers(0, len(SAFE_BUILDERS) - 1))
+def test_builders_either_refuse_or_return_a_safe_argument(value, which):
+    """Whatever text comes in, a builder raises UnsafeValue or returns one safe line."""
+    try:
+        result = SAFE_BUILDERS[which](value)
+    except UnsafeValue:
+        return
+    assert not any(ch in result for ch in "\r\n\0")
+    assert "${" not in result
+    commands.execute("playback", result, event_uuid="e-1").encode()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    path=st.text(alphabet=st.characters(codec="ascii"), max_size=40),
+    query=st.text(max_size=20),
+)
+def test_http_audio_keeps_accepted_urls_exact(path, query):
+    """An accepted URL is passed through unchanged behind http_cache://."""
+    url = f"http://media.example.com/{path}?{query}"
+    try:
+        result = commands.http_audio(url)
+    except UnsafeValue:
+        return
+    assert result == "http_cache://" + url
