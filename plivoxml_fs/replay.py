@@ -13,6 +13,7 @@ inbound connection, and the HTTP requests the web app received.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 import uuid as uuidlib
@@ -37,8 +38,7 @@ log = logging.getLogger("plivoxml_fs.replay")
 #: Callback paths the web app records (everything under it answers 200 with an empty body).
 CALLBACK_PREFIX = "/callbacks/"
 #: Events of the test calls shown in the transcript.
-SHOWN_EVENTS = ("CHANNEL_ANSWER", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "DTMF",
-                "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE")
+SHOWN_EVENTS = ("CHANNEL_ANSWER", "DTMF", "CHANNEL_HANGUP_COMPLETE")
 
 
 @attrs.frozen
@@ -127,6 +127,15 @@ class Transcript:
         return self.labels.get(call_uuid, call_uuid[:8] if call_uuid else "-")
 
 
+#: Daemon debug lines worth a transcript line: commands sent, and the events that decide things.
+_SHOWN_DEBUG = re.compile(
+    r"^-> |^<- -ERR|^<- event (CHANNEL_EXECUTE_COMPLETE|CHANNEL_ANSWER|CHANNEL_HANGUP|DTMF"
+    r"|BACKGROUND_JOB|[a-z-]+-member|conference-)"
+)
+#: The connection-name prefix the transport puts on its lines (the transcript labels calls).
+_CONN_PREFIX = re.compile(r"^(call|outbound) [^:]*: ")
+
+
 class _TranscriptHandler(logging.Handler):
     """Feeds the daemon's log records (DEBUG included) into the transcript and the verdicts."""
 
@@ -141,15 +150,18 @@ class _TranscriptHandler(logging.Handler):
             self.replay.problems.setdefault(call, []).append(text)
         if record.name.startswith("plivoxml_fs.replay"):
             return
+        text = _CONN_PREFIX.sub("", text)
+        if record.levelno < logging.INFO and not (call and _SHOWN_DEBUG.search(text)):
+            return
+        if not call and record.levelno < logging.WARNING:
+            return
         who = self.replay.transcript.label(call) if call else record.name.rsplit(".", 1)[-1]
         level = "" if record.levelno <= logging.INFO else f"{record.levelname}: "
         self.replay.transcript.line(who, f"{level}{text}")
 
 
-def _param_text(params: dict[str, str], limit: int = 12) -> str:
-    keys = sorted(params)
-    shown = " ".join(f"{k}={params[k]}" for k in keys[:limit])
-    return shown + (" …" if len(keys) > limit else "")
+def _param_text(params: dict[str, str]) -> str:
+    return " ".join(f"{key}={params[key]}" for key in sorted(params))
 
 
 class Replay:
@@ -191,7 +203,7 @@ class Replay:
         if event.name not in SHOWN_EVENTS:
             return
         uid = event.unique_id
-        if uid not in self.transcript.labels:
+        if uid not in self.hangups:  # the daemon's own lines show the B leg; this is the caller
             return
         detail = ""
         if event.name.startswith("CHANNEL_EXECUTE"):

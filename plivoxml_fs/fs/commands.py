@@ -404,3 +404,35 @@ def sched_hangup(seconds: int, cause: str = "NORMAL_CLEARING") -> str:
     _positive_int(seconds, "sched_hangup seconds", MAX_SCHEDULE_S)
     _match(HANGUP_CAUSE, cause, "hangup cause")
     return f"+{seconds} {cause}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Section 3: test calls (replay and the scenario tests)
+# ---------------------------------------------------------------------------------------------
+
+#: Endpoints replay may dial: a loopback leg into a dialplan context.
+LOOPBACK_ENDPOINT = re.compile(r"loopback/[A-Za-z0-9_+*#.-]{1,64}/[A-Za-z0-9_-]{1,64}")
+#: Channel variable names in an originate `{...}` block.
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+#: Characters that would end or split a `{name=value,...}` block, or expand on FreeSWITCH.
+_DIAL_STRING_SPECIALS = frozenset("{}[],'\"$ ")
+
+
+def originate(endpoint: str, variables: dict[str, str], app: str = "&park") -> str:
+    """`originate {vars}loopback/<dest>/<context> <app>`: the A leg of a test call.
+
+    Values may not hold the characters that split or end the `{}` block; they are refused
+    rather than escaped, since test calls only need plain values.
+    """
+    _match(LOOPBACK_ENDPOINT, endpoint, "originate endpoint")
+    pairs = []
+    for name, value in variables.items():
+        _match(VARIABLE_NAME, name, "originate variable name")
+        _check_text(value, f"originate variable {name}")
+        if any(ch in _DIAL_STRING_SPECIALS for ch in value):
+            raise UnsafeValue(f"originate variable {name}: {value!r} holds one of {{}}[],'\"$ or space")
+        pairs.append(f"{name}={value}")
+    if app not in ("&park", "&echo") and not re.fullmatch(r"&[a-z_]+\([A-Za-z0-9_ ]*\)", app):
+        raise UnsafeValue(f"originate application: {app!r} is not &park, &echo or &app(args)")
+    block = "{" + ",".join(pairs) + "}" if pairs else ""
+    return f"originate {block}{endpoint} {app}"
