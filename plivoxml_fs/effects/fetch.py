@@ -9,6 +9,9 @@ naming the URL (query string and credentials hidden) and the cause. Every fetch 
   refused before reading);
 - only 2xx answers are documents; 3xx are followed by requests up to `max_redirects`
   (301/302/303 turn a POST into a GET, as browsers and requests do; 307/308 keep it);
+- transient failures are retried within the total deadline, as Plivo retries an answer URL
+  before its fallback: cannot connect, connect timeout, HTTP 5xx and 429, after each delay of
+  `retry_backoff_s`. A read timeout, a 4xx, a wrong content type or size is final at once;
 - the Content-Type must be `application/xml` or `text/xml` (any charset), exactly what Plivo
   requires of an answer URL. Everything else is refused, `text/plain` and `text/html` included:
   an HTML error page or a proxy's login page is the usual thing behind them, and we would
@@ -20,7 +23,7 @@ POST sends the parameters form-encoded in the body; GET appends them to the quer
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 import gevent
@@ -35,6 +38,10 @@ log = logging.getLogger("plivoxml_fs.effects.fetch")
 
 #: Content types accepted as XML documents (parameters such as charset are ignored).
 XML_CONTENT_TYPES = ("application/xml", "text/xml")
+#: Delays before each retry of a transient failure, in seconds (three retries, as Plivo's).
+DEFAULT_RETRY_BACKOFF_S = (0.2, 0.5, 1.0)
+#: HTTP statuses retried besides 5xx.
+RETRY_STATUSES = frozenset({429})
 #: Redirects followed per fetch.
 DEFAULT_MAX_HTTP_REDIRECTS = 5
 #: Bytes read from the socket at a time.
@@ -50,6 +57,10 @@ def _is_xml(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() in XML_CONTENT_TYPES
 
 
+class _Transient(FetchError):
+    """A failure worth another attempt (the server may answer next time)."""
+
+
 class DocumentFetcher:
     """Fetches one XML document at a time per caller; safe to share between greenlets."""
 
@@ -61,12 +72,14 @@ class DocumentFetcher:
         total_timeout_s: float,
         max_bytes: int,
         max_redirects: int = DEFAULT_MAX_HTTP_REDIRECTS,
+        retry_backoff_s: Sequence[float] = DEFAULT_RETRY_BACKOFF_S,
         session: requests.Session | None = None,
     ) -> None:
         self.connect_timeout_s = connect_timeout_s
         self.read_timeout_s = read_timeout_s
         self.total_timeout_s = total_timeout_s
         self.max_bytes = max_bytes
+        self.retry_backoff_s = tuple(retry_backoff_s)
         self._session = session or pooled_session(POOL_CONNECTIONS_PER_HOST)
         self._session.max_redirects = max_redirects
         self._session.headers["User-Agent"] = USER_AGENT
@@ -92,9 +105,26 @@ class DocumentFetcher:
             raise FetchError(f"{where}: only http and https URLs can be fetched")
         try:
             with gevent.Timeout(self.total_timeout_s):
-                return self._fetch(url, method, params, where)
+                return self._attempts(url, method, params, where)
         except gevent.Timeout:
             raise FetchError(f"{where}: timed out after {self.total_timeout_s} s") from None
+
+    def _attempts(
+        self, url: str, method: str, params: Mapping[str, str], where: str
+    ) -> tuple[bytes, str]:
+        last: _Transient | None = None
+        attempts = 0
+        for delay in (0.0, *self.retry_backoff_s):
+            if delay:
+                gevent.sleep(delay)
+            attempts += 1
+            try:
+                return self._fetch(url, method, params, where)
+            except _Transient as exc:
+                last = exc
+        assert last is not None
+        suffix = f" ({attempts} attempts)" if attempts > 1 else ""
+        raise FetchError(f"{last}{suffix}")
 
     def _fetch(
         self, url: str, method: str, params: Mapping[str, str], where: str
@@ -108,7 +138,7 @@ class DocumentFetcher:
         try:
             response = self._session.request(method, url, **kwargs)
         except requests.ConnectTimeout:
-            raise FetchError(
+            raise _Transient(
                 f"{where}: connect timed out after {self.connect_timeout_s} s"
             ) from None
         except requests.ReadTimeout:
@@ -117,14 +147,19 @@ class DocumentFetcher:
             raise FetchError(
                 f"{where}: more than {self._session.max_redirects} redirects"
             ) from None
+        except requests.ConnectionError as exc:
+            raise _Transient(f"{where}: {_cause(exc)}") from None
         except requests.RequestException as exc:
             raise FetchError(f"{where}: {_cause(exc)}") from None
         with response:
             return self._read(response, where), response.url
 
     def _read(self, response: requests.Response, where: str) -> bytes:
-        if not 200 <= response.status_code < 300:
-            raise FetchError(f"{where}: HTTP {response.status_code}")
+        status = response.status_code
+        if status >= 500 or status in RETRY_STATUSES:
+            raise _Transient(f"{where}: HTTP {status}")
+        if not 200 <= status < 300:
+            raise FetchError(f"{where}: HTTP {status}")
         content_type = response.headers.get("Content-Type", "")
         if not _is_xml(content_type):
             shown = content_type.split(";", 1)[0].strip() or "(none)"

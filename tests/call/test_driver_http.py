@@ -23,7 +23,11 @@ def run(http_app, path: str, caplog) -> tuple[FakeConnection, RecordingOutbox, l
         hangup_url=http_app.base + "/hangup",
     )
     fetcher = DocumentFetcher(
-        connect_timeout_s=0.5, read_timeout_s=0.3, total_timeout_s=1.0, max_bytes=262144
+        connect_timeout_s=0.5,
+        read_timeout_s=0.3,
+        total_timeout_s=1.0,
+        max_bytes=262144,
+        retry_backoff_s=(0.01,),
     )
     conn, outbox = FakeConnection(), RecordingOutbox()
     with caplog.at_level(logging.ERROR, logger="plivoxml_fs.call"):
@@ -35,7 +39,7 @@ def run(http_app, path: str, caplog) -> tuple[FakeConnection, RecordingOutbox, l
     ("path", "cause"),
     [
         ("/slow", "timed out after 0.3 s"),
-        ("/error", "HTTP 500"),
+        ("/error", "HTTP 500 (2 attempts)"),
         ("/html", "content-type text/html is not XML"),
         ("/huge", "larger than 262144 bytes"),
     ],

@@ -60,6 +60,11 @@ class App:
         start_response("200 OK", [("Content-Type", "application/xml")])
         return [XML]
 
+    def route_flaky_doc(self, environ, start_response):
+        status = self.statuses["/flaky-doc"].pop(0)
+        start_response(f"{status} X", [("Content-Type", "application/xml")])
+        return [XML if status == 200 else b""]
+
     def route_textxml(self, environ, start_response):
         start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
         return [XML]

@@ -12,7 +12,13 @@ from plivoxml_fs.errors import FetchError
 
 
 def fetcher(**overrides) -> DocumentFetcher:
-    values = dict(connect_timeout_s=0.5, read_timeout_s=0.3, total_timeout_s=1.0, max_bytes=4096)
+    values = dict(
+        connect_timeout_s=0.5,
+        read_timeout_s=0.3,
+        total_timeout_s=1.0,
+        max_bytes=4096,
+        retry_backoff_s=(0.01, 0.01, 0.01),
+    )
     values.update(overrides)
     return DocumentFetcher(**values)
 
@@ -41,7 +47,7 @@ def test_redirect_is_followed(http_app):
     ("path", "cause"),
     [
         ("/slow", "timed out after 0.3 s"),
-        ("/error?token=s3cret", "HTTP 500"),
+        ("/error?token=s3cret", "HTTP 500 (4 attempts)"),
         ("/html", "content-type text/html is not XML"),
         ("/xhtml", "content-type application/xhtml+xml is not XML"),
         ("/huge", "larger than 4096 bytes"),
@@ -71,7 +77,11 @@ def test_connection_refused():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with pytest.raises(FetchError, match=rf"^POST http://127.0.0.1:{port}/a: cannot connect"):
+    with pytest.raises(
+        FetchError,
+        match=rf"^POST http://127.0.0.1:{port}/a: cannot connect \(connection refused\) "
+        r"\(4 attempts\)$",
+    ):
         fetcher().fetch(f"http://127.0.0.1:{port}/a", "POST", {})
 
 
@@ -86,3 +96,19 @@ def test_refuses_bad_method_and_scheme(url, method, cause):
     """Only GET/POST and http(s) are fetched."""
     with pytest.raises(FetchError, match=cause):
         fetcher().fetch(url, method, {})
+
+
+def test_transient_failures_are_retried(http_app):
+    """503 then 429 then a document: the third attempt returns it."""
+    http_app.statuses["/flaky-doc"] = [503, 429, 200]
+    body, _ = fetcher().fetch(http_app.base + "/flaky-doc", "POST", {"CallUUID": "u-1"})
+    assert body == XML
+    assert [h.form for h in http_app.hits] == [{"CallUUID": "u-1"}] * 3
+
+
+def test_client_errors_are_not_retried(http_app):
+    """A 404 is final at once: one request, the status in the error."""
+    http_app.statuses["/flaky-doc"] = [404]
+    with pytest.raises(FetchError, match=r"/flaky-doc: HTTP 404$"):
+        fetcher().fetch(http_app.base + "/flaky-doc", "POST", {})
+    assert len(http_app.hits) == 1
