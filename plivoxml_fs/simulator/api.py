@@ -64,7 +64,7 @@ def _originate(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
     parts = arg.split()
     if len(parts) < 2:
         return ORIGINATE_USAGE
-    return sim.originate_call(parts[0], parts[1])
+    return sim.originate_call(parts[0], parts[1], wait=True)
 
 
 @api_command("uuid_send_dtmf")
@@ -110,6 +110,18 @@ def _hupall(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
     for channel in list(sim.channels.values()):
         channel.hangup(cause)
     return f"+OK hangup all channels with cause {cause}\n"
+
+
+@api_command("uuid_break")
+def _uuid_break(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
+    uuid = arg.split()[0] if arg.split() else ""
+    if not uuid:
+        return "-USAGE: <uuid> [all]\n"
+    channel = sim.channels.get(uuid)
+    if channel is None or not channel.is_up:
+        return "-ERR No such channel!\n"
+    channel.breaker.set()
+    return "+OK\n"
 
 
 @api_command("uuid_getvar")

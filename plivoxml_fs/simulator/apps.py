@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import attrs
 import gevent
+import gevent.event
 
 from plivoxml_fs.simulator.bus import Calling
 from plivoxml_fs.simulator.causes import cause_from
@@ -65,14 +66,25 @@ def application(name: str) -> Callable[[AppFunc], AppFunc]:
     return register
 
 
-def wait_media(channel: Channel, ms: int | None) -> bool:
-    """Let `ms` of media time pass (None: until hangup). False when the hangup came first."""
-    if ms is None:
-        channel.hungup.wait()
-        return False
+DONE, BROKEN, HUNG_UP = "done", "break", "hangup"
+
+
+def wait_media(channel: Channel, ms: int | None, stop: gevent.event.Event | None = None) -> str:
+    """Let `ms` of media time pass (None: until stopped).
+
+    Returns DONE, BROKEN (uuid_break, or `stop` was set) or HUNG_UP, whichever came first.
+    """
     if not channel.is_up:
-        return False
-    return not channel.hungup.wait(timeout=channel.sim.clock.wall_s(ms))
+        return HUNG_UP
+    waits = [channel.hungup, channel.breaker] + ([stop] if stop is not None else [])
+    timeout = None if ms is None else channel.sim.clock.wall_s(ms)
+    gevent.wait(waits, timeout=timeout, count=1)
+    if not channel.is_up:
+        return HUNG_UP
+    if channel.breaker.is_set() or (stop is not None and stop.is_set()):
+        channel.breaker.clear()
+        return BROKEN
+    return DONE
 
 
 def _app_headers(app: str, arg: str, app_uuid: str) -> list[tuple[str, str]]:
@@ -85,6 +97,7 @@ def _app_headers(app: str, arg: str, app_uuid: str) -> list[tuple[str, str]]:
 
 def start_app(channel: Channel, app: str, arg: str, app_uuid: str, loop: int, loops: int) -> None:
     """The variables and CHANNEL_EXECUTE before an application runs."""
+    channel.breaker.clear()
     channel.set_var("current_application_response", None)
     channel.set_var("current_loop", str(loop))
     channel.set_var("total_loops", str(loops))
@@ -208,8 +221,12 @@ def _sleep(channel: Channel, arg: str) -> None:
     except ValueError:
         return None
     if ms > 0:
-        played = wait_media(channel, ms)
-        channel.record("slept", f"{ms} ms" if played else f"{ms} ms (interrupted)", ms)
+        start = channel.sim.clock.now_us()
+        if wait_media(channel, ms) == DONE:
+            channel.record("slept", f"{ms} ms", ms)
+        else:
+            heard = (channel.sim.clock.now_us() - start) // 1000
+            channel.record("slept", f"{heard} ms of {ms} ms", heard)
     return None
 
 
@@ -230,8 +247,9 @@ def _detect_silence(channel: Channel, arg: str) -> None:
 
 @application("playback")
 def _playback(channel: Channel, arg: str) -> str:
-    """FILE PLAYED; FILE NOT FOUND (file_string: only when every piece is missing);
-    PLAYBACK ERROR for an empty argument or a hangup mid-way (all as FreeSWITCH 1.10.12)."""
+    """FILE PLAYED (also when uuid_break stops it); FILE NOT FOUND (file_string: only when every
+    piece is missing); PLAYBACK ERROR for an empty argument or a hangup mid-way (FreeSWITCH
+    1.10.12 and mod_dptools' playback_function)."""
     arg = arg.strip()
     if not arg:
         return _set_response(channel, "PLAYBACK ERROR")
@@ -248,12 +266,13 @@ def _playback(channel: Channel, arg: str) -> str:
             channel.record("file_not_found", piece.source)
             continue
         start = channel.sim.clock.now_us()
-        finished = wait_media(channel, piece.ms)
-        ms = piece.ms if finished else (channel.sim.clock.now_us() - start) // 1000
+        outcome = wait_media(channel, piece.ms)
+        ms = piece.ms if outcome == DONE else (channel.sim.clock.now_us() - start) // 1000
         total += ms or 0
         channel.record("played", f"{piece.source} ({ms} ms)", ms)
-        if not finished:
+        if outcome == HUNG_UP:
             response = "PLAYBACK ERROR"
+        if outcome != DONE:
             break
     samples = total * SAMPLES_PER_MS
     channel.set_var("playback_last_offset_pos", str(samples))
@@ -281,6 +300,6 @@ def _speak(channel: Channel, arg: str) -> None:
         channel.mark_pre_answered()
     text = parts[2]
     ms = speak_ms(text)
-    finished = wait_media(channel, ms)
+    finished = wait_media(channel, ms) == DONE
     channel.record("spoke", text if finished else f"{text} (interrupted)", ms)
     return None

@@ -11,6 +11,7 @@ receivers are ESL connections and in-process taps (the conference part and tests
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Callable, Iterable
 from email.utils import formatdate
@@ -164,15 +165,26 @@ class Subscription:
             value = event.get(header)
             if value is None:
                 continue
-            positive = not wanted.startswith("-")
+            positive = not wanted.lstrip("+ ").startswith("-")
             target = wanted.lstrip("+- ")
             if send and positive:
                 continue
-            if value.lower() == target.lower():
+            if wanted.startswith("/"):
+                matched = _regex_matches(target[1:].rstrip("/"), value)
+            else:
+                matched = value.lower() == target.lower()
+            if matched:
                 if not positive:
                     return False
                 send = True
         return send
+
+
+def _regex_matches(pattern: str, value: str) -> bool:
+    try:
+        return re.search(pattern, value) is not None
+    except re.error:
+        return False
 
 
 class EventBus:

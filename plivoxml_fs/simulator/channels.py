@@ -86,6 +86,8 @@ class Channel:
         self.commands: gevent.queue.Queue = gevent.queue.Queue()
         self.hungup = gevent.event.Event()  # set when the hangup starts
         self.destroyed = gevent.event.Event()  # set after CHANNEL_HANGUP_COMPLETE
+        self.media_up = gevent.event.Event()  # set on answer or pre-answer (originate returns)
+        self.breaker = gevent.event.Event()  # uuid_break: stop the media now playing
         self.dtmf_handlers: list[Callable[[Channel, str], None]] = []
         self.current_app: str | None = None
         self.current_arg: str | None = None
@@ -192,6 +194,7 @@ class Channel:
         self.fire("CHANNEL_ANSWER", ANSWER)
         self.call_state = "ACTIVE"
         self.record("answered")
+        self.media_up.set()
 
     def mark_pre_answered(self) -> None:
         if self.answered_us or self.progress_media_us or not self.is_up:
@@ -202,6 +205,7 @@ class Channel:
         self.fire("CHANNEL_PROGRESS_MEDIA", PRE_ANSWER)
         self.call_state = "EARLY"
         self.record("pre_answered")
+        self.media_up.set()
 
     def receive_dtmf(self, digit: str, samples: int = DTMF_DEFAULT_SAMPLES) -> None:
         """A digit arrives on this channel: a DTMF event (no variables), history, handlers."""

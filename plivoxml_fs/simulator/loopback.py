@@ -71,10 +71,16 @@ def _split_vars(text: str) -> list[str]:
     return items
 
 
-def make_legs(sim, dial: DialString, session_ids) -> tuple[Channel, Channel]:
-    """The A and B legs of one loopback call, linked to each other."""
+def make_legs(sim, dial: DialString, session_ids, taken) -> tuple[Channel, Channel]:
+    """The A and B legs of one loopback call, linked to each other.
+
+    An origination_uuid already in use (`taken(uuid)` is not None) is ignored and a new uuid
+    made up, as FreeSWITCH does.
+    """
     given = dict(dial.variables)
-    a_uuid = given.get("origination_uuid") or str(uuidlib.uuid4())
+    a_uuid = given.get("origination_uuid") or ""
+    if not a_uuid or taken(a_uuid) is not None:
+        a_uuid = str(uuidlib.uuid4())
     b_uuid = str(uuidlib.uuid4())
     cid_number = given.get("origination_caller_id_number", DEFAULT_CID_NUMBER)
     cid_name = given.get("origination_caller_id_name")

@@ -34,6 +34,10 @@ log = logging.getLogger("plivoxml_fs.simulator")
 VERSION = "1.10.12-release git a88d069 2024-08-02 21:02:27Z"
 #: Wall seconds stop() waits for channels to finish their teardown.
 STOP_WAIT_S = 2.0
+#: Seconds `api originate` waits for the answer unless originate_timeout says otherwise.
+ORIGINATE_TIMEOUT_S = 60
+#: Ended channels kept for their history (the oldest are forgotten first).
+ENDED_KEPT = 10_000
 #: Wall seconds a closing inbound connection may take to write what it still has queued.
 FLUSH_WAIT_S = 5.0
 
@@ -142,30 +146,53 @@ class EmbeddedFreeSwitch:
         return run_api(self, text, owner)
 
     def originate(self, dial_string: str, app: str = "&park") -> str:
-        """As `api originate <dial_string> <app>`; returns the A-leg uuid."""
-        reply = self.api(f"originate {dial_string} {app}")
+        """Place a call as `api originate <dial_string> <app>` does; returns the A-leg uuid.
+
+        Unlike the API command it returns once the call is placed, without waiting for the
+        B leg to answer, so tests can drive calls that are never answered. CommandFailed when
+        the dial string is refused.
+        """
+        reply = self.originate_call(dial_string, app, wait=False)
         if not reply.startswith("+OK "):
             raise CommandFailed(f"originate {dial_string} {app}", reply.strip())
         return reply[4:].strip()
 
-    def originate_call(self, dial: str, target: str) -> str:
-        """The originate API: make the loopback legs and start them; the reply text."""
+    def originate_call(self, dial: str, target: str, *, wait: bool) -> str:
+        """The originate API: make the loopback legs and start them; the reply text.
+
+        With `wait` (the API command), the reply comes when the B leg answers or pre-answers,
+        `-ERR <cause>` when it hangs up first (NORMAL_CLEARING when the daemon cannot be
+        reached), `-ERR NO_ANSWER` after originate_timeout seconds (default 60, media time),
+        as FreeSWITCH 1.10.12 with mod_loopback answers.
+        """
         try:
             parsed = parse(dial, target)
         except OriginateError as exc:
             return str(exc)
-        if parsed.app not in _applications():
-            return "-ERR DESTINATION_OUT_OF_ORDER\n"
-        if any(v == "origination_uuid" and u in self._channels for v, u in parsed.variables):
-            return "-ERR INVALID_NODE\n"
-        a_leg, b_leg = make_legs(self, parsed, self._session_ids)
+        a_leg, b_leg = make_legs(self, parsed, self._session_ids, taken=self.channel)
         for channel in (a_leg, b_leg):
             self._channels[channel.uuid] = channel
         self.sessions_since_startup += 2
         self.peak_sessions = max(self.peak_sessions, len(self._channels))
         gevent.spawn(self._run_a_leg, a_leg, parsed.app, parsed.app_arg)
         gevent.spawn(run_socket_app, b_leg)
+        if wait:
+            return self._await_answer(a_leg, b_leg, dict(parsed.variables))
         return f"+OK {a_leg.uuid}\n"
+
+    def _await_answer(self, a_leg: Channel, b_leg: Channel, variables: dict[str, str]) -> str:
+        try:
+            timeout_s = int(variables.get("originate_timeout", ORIGINATE_TIMEOUT_S))
+        except ValueError:
+            timeout_s = ORIGINATE_TIMEOUT_S
+        gevent.wait([b_leg.media_up, b_leg.hungup], timeout=self.clock.wall_s(timeout_s * 1000),
+                    count=1)
+        if b_leg.media_up.is_set() and b_leg.is_up:
+            return f"+OK {a_leg.uuid}\n"
+        if b_leg.is_up:
+            b_leg.hangup("NO_ANSWER")
+            return "-ERR NO_ANSWER\n"
+        return f"-ERR {b_leg.hangup_cause}\n"
 
     @staticmethod
     def _run_a_leg(channel: Channel, app: str, arg: str) -> None:
@@ -177,6 +204,8 @@ class EmbeddedFreeSwitch:
     def channel_gone(self, channel: Channel) -> None:
         self._channels.pop(channel.uuid, None)
         self._ended[channel.uuid] = channel
+        while len(self._ended) > ENDED_KEPT:
+            self._ended.pop(next(iter(self._ended)))
 
     def wait_hangup(self, uuid: str, timeout: float) -> bool:
         """True once the channel `uuid` has finished hanging up (within `timeout` seconds)."""
@@ -184,9 +213,3 @@ class EmbeddedFreeSwitch:
         if channel is None:
             return False
         return channel.destroyed.wait(timeout)
-
-
-def _applications():
-    from plivoxml_fs.simulator.apps import APPLICATIONS
-
-    return APPLICATIONS

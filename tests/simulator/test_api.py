@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gevent
 import pytest
 
 from plivoxml_fs.errors import CommandFailed
+from plivoxml_fs.simulator import EmbeddedFreeSwitch
 from simulator.helpers import (
     LOCAL_TRACES,
     SHARED_TRACES,
     authed_inbound,
+    complete,
+    execute,
     is_event,
     set_up,
     start_call,
@@ -56,11 +60,15 @@ def test_reply_texts_as_recorded(sim, command):
     assert sim.api(command) == RECORDED[command]
 
 
-def test_originate_reply_and_legs(sim, daemon):
-    """originate replies `+OK <uuid>`; the legs are loopback/<dest>-a and -b, linked."""
+def test_originate_replies_when_the_b_leg_answers(sim, daemon):
+    """api originate replies `+OK <uuid>` once the B leg answers; the legs are linked."""
     wire = authed_inbound(sim)
     line = "originate {origination_uuid=aleg-L1,origination_caller_id_number=1001}loopback/L1/default &park"
     wire.send(f"api {line}")
+    call = daemon.next_call()
+    call.command("connect")
+    assert wire.quiet(0.2)  # not before the answer
+    execute(call, "answer", uuid="a")
     raw, _ = wire.read_raw()
     recorded = [t for d, c, t in trace_messages(SHARED_TRACES / "lifecycle.txt")
                 if d == "<<<" and c == "in" and "api/response" in t][0]
@@ -70,7 +78,68 @@ def test_originate_reply_and_legs(sim, daemon):
     assert (a_leg.name, b_leg.name) == ("loopback/L1-a", "loopback/L1-b")
     assert b_leg.variables["other_loopback_leg_uuid"] == "aleg-L1"
     assert a_leg.variables["other_loopback_leg_uuid"] == b_leg.uuid
-    assert daemon.next_call() is not None
+
+
+def test_originate_returns_on_pre_answer(sim, daemon):
+    """Early media is enough for the originate to return."""
+    reply = gevent.spawn(sim.api, "originate {origination_uuid=aleg-p}loopback/p/default &park")
+    call = daemon.next_call()
+    call.command("connect")
+    execute(call, "pre_answer")
+    assert reply.get(timeout=3) == "+OK aleg-p\n"
+
+
+def test_originate_fails_with_the_b_legs_cause(sim, daemon):
+    """B hangs up before answering (an unknown app): `-ERR DESTINATION_OUT_OF_ORDER`, as recorded."""
+    reply = gevent.spawn(sim.api, "originate {origination_uuid=aleg-P2}loopback/P2/default &park")
+    call = daemon.next_call()
+    call.command("connect")
+    execute(call, "nosuchapp", "x")
+    recorded = [b for c, b in _api_bodies(LOCAL_TRACES / "probe-apps.txt") if "aleg-P2" in c][0]
+    assert reply.get(timeout=3) == recorded == "-ERR DESTINATION_OUT_OF_ORDER\n"
+    assert sim.wait_hangup("aleg-P2", 2)
+
+
+def test_originate_without_a_daemon(daemon):
+    """Nobody listens on the socket address: the B leg hangs up, `-ERR NORMAL_CLEARING`."""
+    port = daemon.address[1]
+    daemon.stop()
+    fs = EmbeddedFreeSwitch(socket_address=("127.0.0.1", port), time_scale=0.05)
+    fs.start()
+    try:
+        assert fs.api("originate loopback/x/default &park") == "-ERR NORMAL_CLEARING\n"
+    finally:
+        fs.stop()
+
+
+def test_originate_timeout(sim, daemon):
+    """No answer within originate_timeout: `-ERR NO_ANSWER` and both legs hang up."""
+    reply = gevent.spawn(sim.api, "originate {origination_uuid=aleg-t,originate_timeout=2}loopback/t/default &park")
+    daemon.next_call().command("connect")
+    assert reply.get(timeout=3) == "-ERR NO_ANSWER\n"
+    assert sim.wait_hangup("aleg-t", 2)
+    assert sim.channel("aleg-t").hangup_cause == "NO_ANSWER"
+
+
+def test_duplicate_origination_uuid_gets_a_new_one(sim, daemon):
+    """An origination_uuid in use is ignored: the second call gets a fresh uuid (as recorded)."""
+    assert sim.originate("{origination_uuid=dup-1}loopback/d/default") == "dup-1"
+    second = sim.originate("{origination_uuid=dup-1}loopback/d/default")
+    assert second != "dup-1" and len(second) == 36
+    assert sim.channels[second].partner.uuid != sim.channels["dup-1"].partner.uuid
+
+
+def test_uuid_break_stops_the_playback(sim, daemon):
+    """uuid_break: +OK, the playback ends with FILE PLAYED (mod_dptools), the call stays up."""
+    a_uuid, wire, _, reply = start_call(sim, daemon)
+    set_up(wire)
+    execute(wire, "playback", "silence_stream://100000", uuid="long")
+    wire.until(is_event("CHANNEL_EXECUTE", "playback"))
+    b_uuid = reply.get("Unique-ID")
+    assert sim.api(f"uuid_break {b_uuid}") == "+OK\n"
+    event = wire.until(complete("long"))[-1].event()
+    assert event["Application-Response"] == "FILE PLAYED"
+    assert sim.channels[b_uuid].is_up
 
 
 def test_originate_refuses_other_endpoints(sim):

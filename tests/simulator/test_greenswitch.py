@@ -5,7 +5,18 @@ from __future__ import annotations
 import gevent
 import greenswitch
 
-from simulator.helpers import set_up
+from simulator.helpers import complete, execute, set_up
+
+
+def _answer_next_call(daemon) -> str:
+    """Play the daemon: take the call, connect, answer; the B leg's uuid."""
+    wire = daemon.next_call()
+    wire.send("connect")
+    b_uuid = wire.read().get("Unique-ID")
+    set_up(wire)
+    execute(wire, "answer", uuid="a")
+    wire.until(complete("a"))
+    return b_uuid
 
 
 def test_greenswitch_status_originate_and_events(sim, daemon):
@@ -21,12 +32,10 @@ def test_greenswitch_status_originate_and_events(sim, daemon):
         assert status.data.startswith("UP 0 years")
         subscribed = client.send("event plain CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB")
         assert subscribed.data == "+OK event listener enabled plain"
+        answering = gevent.spawn(_answer_next_call, daemon)
         reply = client.send("api originate {origination_uuid=aleg-g1}loopback/G1/default &park")
         assert reply.data == "+OK aleg-g1\n"
-        wire = daemon.next_call()
-        wire.send("connect")
-        b_uuid = wire.read().get("Unique-ID")
-        set_up(wire)
+        b_uuid = answering.get(timeout=3)
         job = client.send("bgapi uuid_getvar aleg-g1 loopback_leg")
         assert job.data.startswith("+OK Job-UUID: ")
         assert client.send("api uuid_kill aleg-g1").data == "+OK\n"
