@@ -28,6 +28,7 @@ import gevent.event
 from gevent.pywsgi import WSGIServer
 
 from plivoxml_fs.config import Settings
+from plivoxml_fs.errors import PlivoXMLError
 from plivoxml_fs.esl.messages import Event
 from plivoxml_fs.esl.transport import InboundClient
 from plivoxml_fs.fs import commands
@@ -157,7 +158,10 @@ class _TranscriptHandler(logging.Handler):
             return
         who = self.replay.transcript.label(call) if call else record.name.rsplit(".", 1)[-1]
         level = "" if record.levelno <= logging.INFO else f"{record.levelname}: "
-        self.replay.transcript.line(who, f"{level}{text}")
+        try:
+            self.replay.transcript.line(who, f"{level}{text}")
+        except OSError:  # stdout closed (e.g. piped into head): the run goes on regardless
+            self.handleError(record)
 
 
 def _param_text(params: dict[str, str]) -> str:
@@ -175,6 +179,7 @@ class Replay:
         self.hangup_causes: dict[str, str] = {}
         self.callbacks_by_call: dict[str, list[HttpHit]] = {}
         self.b_legs: dict[str, str] = {}
+        self.originations: list[gevent.Greenlet] = []
         self.simulator = None
         self.daemon: Daemon | None = None
         self.client: InboundClient | None = None
@@ -259,7 +264,7 @@ class Replay:
         self.daemon.start_inbound(fs_host, fs_port)
         self.client = InboundClient(
             fs_host, fs_port, self.options.password,
-            events=SHOWN_EVENTS, on_event=self._on_event,
+            events=(*SHOWN_EVENTS, "BACKGROUND_JOB"), on_event=self._on_event,
             reconnect_min_s=0.2, reconnect_max_s=1.0, command_timeout_s=10.0,
         )
         self.client.start()
@@ -279,30 +284,45 @@ class Replay:
 
     # -- the calls ------------------------------------------------------------------------------
     def _originate(self, index: int) -> str:
+        """Start one test call with bgapi: originate only answers once the call is answered
+        (or fails: a document that rejects the call makes it answer `-ERR USER_BUSY`)."""
         assert self.client is not None
         a_leg = f"replay-{index}-{uuidlib.uuid4().hex[:8]}"
-        self.transcript.labels[a_leg] = f"call{index}/A"
+        label = f"call{index}"
+        self.transcript.labels[a_leg] = f"{label}/A"
         self.hangups[a_leg] = gevent.event.Event()
         dial = commands.originate(
             f"loopback/{self.options.to_number}/default",
             {"origination_uuid": a_leg, "origination_caller_id_number": self.options.from_number},
         )
-        self.transcript.line(f"call{index}/A", f"api {dial}")
-        reply = self.client.api(dial, timeout=10.0)
-        self.transcript.line(f"call{index}/A", f"-> {reply.strip()}")
-        if not reply.startswith("+OK"):
-            raise RuntimeError(f"call{index}: originate failed: {reply.strip()}")
+        self.transcript.line(f"{label}/A", f"bgapi {dial}")
+        self.originations.append(gevent.spawn(self._originate_result, label, dial))
         b_leg = self._find_b_leg(a_leg)
         if b_leg:
-            self.transcript.labels[b_leg] = f"call{index}"
+            self.transcript.labels[b_leg] = label
             self.b_legs[b_leg] = b_leg
         return a_leg
 
-    def _find_b_leg(self, a_leg: str) -> str:
+    def _originate_result(self, label: str, dial: str) -> None:
         assert self.client is not None
-        reply = self.client.api(f"uuid_getvar {a_leg} other_loopback_leg_uuid", timeout=5.0)
-        reply = reply.strip()
-        return "" if reply.startswith("-ERR") or reply == "_undef_" else reply
+        try:
+            result = self.client.bgapi(dial, timeout=self.options.call_timeout_s).body_text
+        except PlivoXMLError as exc:
+            result = f"no result: {exc}"
+        self.transcript.line(f"{label}/A", f"originate -> {result.strip()}")
+
+    def _find_b_leg(self, a_leg: str, wait_s: float = 5.0) -> str:
+        """The loopback B leg (the call the daemon runs) once FreeSWITCH has created it."""
+        assert self.client is not None
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            reply = self.client.api(
+                f"uuid_getvar {a_leg} other_loopback_leg_uuid", timeout=5.0, check=False
+            ).strip()
+            if reply and not reply.startswith("-ERR") and reply != "_undef_":
+                return reply
+            gevent.sleep(0.005)
+        return ""
 
     def _send_digits(self, a_leg: str) -> None:
         assert self.client is not None
@@ -322,6 +342,7 @@ class Replay:
                 failures.append(f"call{index}: still up after {self.options.call_timeout_s:.0f} s")
                 self.client.api(f"uuid_kill {a_leg}", timeout=5.0)
         self._wait_for_hangup_callbacks(a_legs)
+        gevent.joinall(self.originations, timeout=5.0)
         failures += self._verdicts(a_legs)
         for failure in failures:
             self.transcript.line("replay", f"FAILED {failure}")
