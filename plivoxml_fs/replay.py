@@ -112,17 +112,41 @@ class WebApp:
 
 
 class Transcript:
-    """Readable, time-stamped lines: one per verb, command, event and HTTP request."""
+    """Readable, time-stamped lines: one per verb, command, event and HTTP request.
+
+    Lines about a call whose label is not known yet (the daemon may speak of the B leg before
+    FreeSWITCH has told us which test call it belongs to) wait until it is, then come out in
+    their order with their own times.
+    """
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.start = time.monotonic()
         self.labels: dict[str, str] = {}
+        self._waiting: dict[str, list[tuple[float, str]]] = {}
 
     def line(self, who: str, text: str, at: float | None = None) -> None:
         elapsed = (at if at is not None else time.monotonic()) - self.start
         self.out.write(f"[{elapsed:7.3f}] {who:<10} {text}\n")
         self.out.flush()
+
+    def call_line(self, call_uuid: str, text: str, at: float | None = None) -> None:
+        """A line about one call: shown now if the call is labelled, else when it is."""
+        at = time.monotonic() if at is None else at
+        if call_uuid in self.labels:
+            self.line(self.labels[call_uuid], text, at)
+        else:
+            self._waiting.setdefault(call_uuid, []).append((at, text))
+
+    def set_label(self, call_uuid: str, label: str) -> None:
+        self.labels[call_uuid] = label
+        for at, text in self._waiting.pop(call_uuid, []):
+            self.line(label, text, at)
+
+    def flush(self) -> None:
+        """Show what still waits for a label under the call's uuid."""
+        for call_uuid in list(self._waiting):
+            self.set_label(call_uuid, call_uuid[:8])
 
     def label(self, call_uuid: str) -> str:
         return self.labels.get(call_uuid, call_uuid[:8] if call_uuid else "-")
@@ -156,10 +180,12 @@ class _TranscriptHandler(logging.Handler):
             return
         if not call and record.levelno < logging.WARNING:
             return
-        who = self.replay.transcript.label(call) if call else record.name.rsplit(".", 1)[-1]
         level = "" if record.levelno <= logging.INFO else f"{record.levelname}: "
         try:
-            self.replay.transcript.line(who, f"{level}{text}")
+            if call:
+                self.replay.transcript.call_line(call, f"{level}{text}")
+            else:
+                self.replay.transcript.line(record.name.rsplit(".", 1)[-1], f"{level}{text}")
         except OSError:  # stdout closed (e.g. piped into head): the run goes on regardless
             self.handleError(record)
 
@@ -178,7 +204,6 @@ class Replay:
         self.hangups: dict[str, gevent.event.Event] = {}
         self.hangup_causes: dict[str, str] = {}
         self.callbacks_by_call: dict[str, list[HttpHit]] = {}
-        self.b_legs: dict[str, str] = {}
         self.originations: list[gevent.Greenlet] = []
         self.simulator = None
         self.daemon: Daemon | None = None
@@ -197,10 +222,12 @@ class Replay:
 
     def _on_hit(self, hit: HttpHit) -> None:
         call = hit.params.get("CallUUID", "")
-        who = self.transcript.label(self.b_legs.get(call, call)) if call else "http"
         kind = "callback" if hit.path.startswith(CALLBACK_PREFIX) else "fetch"
-        self.transcript.line(who, f"{kind} {hit.method} {hit.path} {_param_text(hit.params)}",
-                             hit.at)
+        text = f"{kind} {hit.method} {hit.path} {_param_text(hit.params)}".rstrip()
+        if call:
+            self.transcript.call_line(call, text, hit.at)
+        else:
+            self.transcript.line("http", text, hit.at)
         if kind == "callback":
             self.callbacks_by_call.setdefault(call, []).append(hit)
 
@@ -289,7 +316,7 @@ class Replay:
         assert self.client is not None
         a_leg = f"replay-{index}-{uuidlib.uuid4().hex[:8]}"
         label = f"call{index}"
-        self.transcript.labels[a_leg] = f"{label}/A"
+        self.transcript.set_label(a_leg, f"{label}/A")
         self.hangups[a_leg] = gevent.event.Event()
         dial = commands.originate(
             f"loopback/{self.options.to_number}/default",
@@ -299,8 +326,7 @@ class Replay:
         self.originations.append(gevent.spawn(self._originate_result, label, dial))
         b_leg = self._find_b_leg(a_leg)
         if b_leg:
-            self.transcript.labels[b_leg] = label
-            self.b_legs[b_leg] = b_leg
+            self.transcript.set_label(b_leg, label)
         return a_leg
 
     def _originate_result(self, label: str, dial: str) -> None:
@@ -392,5 +418,6 @@ def run_replay(options: ReplayOptions, out: TextIO = sys.stdout) -> int:
         return replay.run()
     finally:
         replay.stop()
+        replay.transcript.flush()
         root.removeHandler(handler)
         root.setLevel(previous)
