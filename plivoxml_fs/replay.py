@@ -154,7 +154,7 @@ class Transcript:
 
 #: Daemon debug lines worth a transcript line: commands sent, and the events that decide things.
 _SHOWN_DEBUG = re.compile(
-    r"^-> |^<- -ERR|^<- event (CHANNEL_EXECUTE_COMPLETE|CHANNEL_ANSWER|CHANNEL_HANGUP|DTMF"
+    r"^verb |^-> |^<- -ERR|^<- event (CHANNEL_EXECUTE_COMPLETE|CHANNEL_ANSWER|CHANNEL_HANGUP|DTMF"
     r"|BACKGROUND_JOB|[a-z-]+-member|conference-)"
 )
 #: The connection-name prefix the transport puts on its lines (the transcript labels calls).

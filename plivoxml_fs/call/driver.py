@@ -239,6 +239,7 @@ class _Call:
         if executor is None:
             return self.error(f"<{name}> at {where} has no executor")
         self.verbs_started += 1
+        self.log.debug("call %s: verb <%s> at %s", self.uuid, name, where)
         if registry.needs_answer(verb) and not self.answered_us:
             done = run_app(self, "answer")
             if isinstance(done, Gone):
