@@ -1,0 +1,78 @@
+"""The example documents against a real FreeSWITCH: the same replay, a real loopback call.
+
+The daemon listens on 127.0.0.1:8084, where the test configuration's dialplan sends calls
+(../shared/tools/run-freeswitch.sh). Skipped, with the reason, when no FreeSWITCH answers.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from plivoxml_fs.replay import ReplayOptions, run_replay
+
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def examples(tmp_path):
+    """A copy of examples/ whose URLs point at a free port, and that port."""
+    port = _free_port()
+    target = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, target)
+    for doc in target.rglob("*.xml"):
+        doc.write_text(doc.read_text().replace("127.0.0.1:8089", f"127.0.0.1:{port}"))
+    return target, port
+
+
+def _replay(freeswitch, document: str, port: int, **options) -> tuple[int, str]:
+    host, fs_port, password = freeswitch
+    out = io.StringIO()
+    status = run_replay(
+        ReplayOptions(document=document, http_port=port, freeswitch=(host, fs_port),
+                      password=password, listen=("127.0.0.1", 8084), call_timeout_s=30,
+                      **options),
+        out,
+    )
+    return status, out.getvalue()
+
+
+def test_welcome_runs_on_real_freeswitch(freeswitch, examples):
+    """welcome.xml completes on a real FreeSWITCH with every application it asks for."""
+    root, port = examples
+    status, text = _replay(freeswitch, str(root / "welcome.xml"), port)
+    assert status == 0, text
+    for step in ("-> sendmsg pre_answer", "-> sendmsg answer", "-> sendmsg playback",
+                 "<- event CHANNEL_EXECUTE_COMPLETE playback -> FILE PLAYED",
+                 "fetch POST /next/goodbye.xml", "-> sendmsg hangup"):
+        assert step in text, step
+    (callback,) = [ln for ln in text.splitlines() if "callback POST /callbacks/hangup" in ln]
+    assert "HangupCause=NORMAL_CLEARING" in callback
+
+
+def test_busy_is_refused_on_real_freeswitch(freeswitch, examples):
+    """busy.xml refuses the call: originate answers -ERR USER_BUSY and the callback says so."""
+    root, port = examples
+    status, text = _replay(freeswitch, str(root / "busy.xml"), port)
+    assert status == 0, text
+    assert "originate -> -ERR USER_BUSY" in text
+    (callback,) = [ln for ln in text.splitlines() if "callback POST /callbacks/hangup" in ln]
+    assert "HangupCause=USER_BUSY" in callback
+
+
+def test_two_callers_on_real_freeswitch(freeswitch, examples):
+    """Two simultaneous calls each complete and each posts one hangup callback."""
+    root, port = examples
+    status, text = _replay(freeswitch, str(root / "welcome.xml"), port, callers=2)
+    assert status == 0, text
+    assert len([ln for ln in text.splitlines() if "callback POST /callbacks/hangup" in ln]) == 2
