@@ -13,8 +13,9 @@ the channel hangs up.
 
 from __future__ import annotations
 
+import contextlib
 import uuid as uuidlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import attrs
 import gevent
@@ -34,6 +35,8 @@ UNPARK = Calling("switch_ivr.c", "switch_ivr_park", 1213)
 FRAME_MS = 20
 #: Samples per media millisecond at the channel's 8 kHz.
 SAMPLES_PER_MS = 8
+#: Digits that stop playback and speak when playback_terminators is unset (mod_dptools on_dtmf).
+DEFAULT_TERMINATORS = "*"
 
 AppFunc = Callable[[Channel, str], "str | None"]
 APPLICATIONS: dict[str, AppFunc] = {}
@@ -85,6 +88,29 @@ def wait_media(channel: Channel, ms: int | None, stop: gevent.event.Event | None
         channel.breaker.clear()
         return BROKEN
     return DONE
+
+
+@contextlib.contextmanager
+def terminable(channel: Channel) -> Iterator[gevent.event.Event]:
+    """While inside, a terminator digit (playback_terminators: default `*`, `any`, `none`) sets
+    the yielded event and playback_terminator_used, as mod_dptools' on_dtmf does."""
+    stop = gevent.event.Event()
+
+    def on_dtmf(chan: Channel, digit: str) -> None:
+        terminators = chan.get_var("playback_terminators") or DEFAULT_TERMINATORS
+        if terminators.lower() == "any":
+            terminators = "1234567890*#"
+        if terminators.lower() == "none" or digit not in terminators or stop.is_set():
+            return
+        chan.set_var("playback_terminator_used", digit)
+        stop.set()
+
+    channel.set_var("playback_terminator_used", None)
+    channel.dtmf_handlers.append(on_dtmf)
+    try:
+        yield stop
+    finally:
+        channel.dtmf_handlers.remove(on_dtmf)
 
 
 def _app_headers(app: str, arg: str, app_uuid: str) -> list[tuple[str, str]]:
@@ -260,13 +286,24 @@ def _playback(channel: Channel, arg: str) -> str:
         return _set_response(channel, "FILE NOT FOUND")
     if not channel.answered_us:
         channel.mark_pre_answered()
+    with terminable(channel) as stop:
+        total, response = _play_pieces(channel, pieces, stop)
+    samples = total * SAMPLES_PER_MS
+    channel.set_var("playback_last_offset_pos", str(samples))
+    channel.set_var("playback_seconds", str(total // 1000))
+    channel.set_var("playback_ms", str(total))
+    channel.set_var("playback_samples", str(samples))
+    return _set_response(channel, response)
+
+
+def _play_pieces(channel: Channel, pieces, stop) -> tuple[int, str]:
     total, response = 0, "FILE PLAYED"
     for piece in pieces:
         if not piece.found:
             channel.record("file_not_found", piece.source)
             continue
         start = channel.sim.clock.now_us()
-        outcome = wait_media(channel, piece.ms)
+        outcome = wait_media(channel, piece.ms, stop)
         ms = piece.ms if outcome == DONE else (channel.sim.clock.now_us() - start) // 1000
         total += ms or 0
         channel.record("played", f"{piece.source} ({ms} ms)", ms)
@@ -274,12 +311,7 @@ def _playback(channel: Channel, arg: str) -> str:
             response = "PLAYBACK ERROR"
         if outcome != DONE:
             break
-    samples = total * SAMPLES_PER_MS
-    channel.set_var("playback_last_offset_pos", str(samples))
-    channel.set_var("playback_seconds", str(total // 1000))
-    channel.set_var("playback_ms", str(total))
-    channel.set_var("playback_samples", str(samples))
-    return _set_response(channel, response)
+    return total, response
 
 
 def _set_response(channel: Channel, response: str) -> str:
@@ -300,6 +332,7 @@ def _speak(channel: Channel, arg: str) -> None:
         channel.mark_pre_answered()
     text = parts[2]
     ms = speak_ms(text)
-    finished = wait_media(channel, ms) == DONE
+    with terminable(channel) as stop:
+        finished = wait_media(channel, ms, stop) == DONE
     channel.record("spoke", text if finished else f"{text} (interrupted)", ms)
     return None

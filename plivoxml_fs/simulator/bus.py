@@ -58,21 +58,25 @@ class SimEvent:
 
     headers: tuple[tuple[str, str], ...]
     body: bytes = b""
+    _index: dict[str, str] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        index: dict[str, str] = {}
+        for key, value in self.headers:
+            index.setdefault(key.lower(), value)
+        object.__setattr__(self, "_index", index)
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return default
+        """The first header called `name` (any case)."""
+        return self._index.get(name.lower(), default)
 
     @property
     def name(self) -> str:
-        return self.get("Event-Name", "") or ""
+        return self._index.get("event-name", "")
 
     @property
     def subclass(self) -> str:
-        return self.get("Event-Subclass", "") or ""
+        return self._index.get("event-subclass", "")
 
 
 @attrs.frozen
@@ -188,19 +192,39 @@ def _regex_matches(pattern: str, value: str) -> bool:
 
 
 class EventBus:
-    """Delivers each fired event to every receiver (objects with `offer(event)`), in order."""
+    """Delivers each fired event to every receiver (objects with `offer(event)`), in order.
+
+    A receiver whose `session_key()` names a channel (an outbound socket after `myevents`) is
+    only offered that channel's events (Unique-ID or Job-Owner-UUID), which is all myevents lets
+    through anyway; this keeps a fired event from visiting every call's socket.
+    """
 
     def __init__(self) -> None:
-        self._receivers: list = []
+        self._everything: list = []
+        self._by_session: dict[str, list] = {}
 
     def add(self, receiver) -> None:
-        if receiver not in self._receivers:
-            self._receivers.append(receiver)
+        """Add, or re-file after its subscription changed."""
+        self.remove(receiver)
+        key = receiver.session_key() if hasattr(receiver, "session_key") else None
+        if key is None:
+            self._everything.append(receiver)
+        else:
+            self._by_session.setdefault(key, []).append(receiver)
 
     def remove(self, receiver) -> None:
-        if receiver in self._receivers:
-            self._receivers.remove(receiver)
+        if receiver in self._everything:
+            self._everything.remove(receiver)
+        key = receiver.session_key() if hasattr(receiver, "session_key") else None
+        if key is not None and receiver in self._by_session.get(key, ()):
+            self._by_session[key].remove(receiver)
+            if not self._by_session[key]:
+                del self._by_session[key]
 
     def fire(self, event: SimEvent) -> None:
-        for receiver in list(self._receivers):
+        receivers = list(self._everything)
+        for key in {event.get("Unique-ID"), event.get("Job-Owner-UUID")}:
+            if key:
+                receivers += self._by_session.get(key, ())
+        for receiver in receivers:
             receiver.offer(event)

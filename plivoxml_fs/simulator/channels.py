@@ -10,6 +10,7 @@ is handed to is outbound.py's.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ from plivoxml_fs.simulator.causes import q850
 
 if TYPE_CHECKING:
     from plivoxml_fs.simulator.server import EmbeddedFreeSwitch
+
+log = logging.getLogger("plivoxml_fs.simulator")
 
 STATE_NUMBERS = {"CS_EXECUTE": 4, "CS_HANGUP": 10, "CS_REPORTING": 11}
 
@@ -236,6 +239,17 @@ class Channel:
         if self.partner is not None:
             self.partner.hangup(cause)
         return True
+
+    def run_session(self, body: Callable[[Channel], None]) -> None:
+        """Run the session's work (its dialplan); a failure in it still ends the channel."""
+        try:
+            body(self)
+        except Exception:
+            log.exception("simulator: channel %s (%s) failed; hanging it up", self.uuid, self.name)
+            if self.is_up:
+                self.hangup("NORMAL_TEMPORARY_FAILURE")
+            if not self.destroyed.is_set():
+                self.finish()
 
     def finish(self) -> None:
         """The teardown after the session's applications ended (CS_HANGUP, CS_REPORTING)."""

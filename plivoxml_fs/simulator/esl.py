@@ -98,6 +98,10 @@ class EslListener(abc.ABC):
             encode_message([("Content-Type", "api/response"), ("Content-Length", str(len(data)))], data)
         )
 
+    def session_key(self) -> str | None:
+        """The channel whose events alone this connection can receive (myevents), if any."""
+        return self.sub.session_uuid
+
     def offer(self, event: SimEvent) -> None:
         """Bus delivery: queue the event when this connection subscribed to it."""
         if self.closed or not self.sub.wants(event):

@@ -106,6 +106,7 @@ class OutboundSession(EslListener):
         if self.sub.session_uuid is not None:
             self.reply("-ERR aready enabled.")
             return
+        self.sim.bus.remove(self)
         self.sub.session_uuid = self.channel.uuid
         self.sub.names |= MYEVENTS
         lowered = command.line.lower()

@@ -217,3 +217,20 @@ def test_hangup_mid_playback_records_what_was_heard(sim, daemon):
     history = sim.channel(b_uuid).history
     assert history[-2].kind == "played" and history[-2].ms < 100000
     assert str(history[-1]) == "hangup USER_BUSY"
+
+
+def test_a_failing_application_still_ends_the_call(sim, daemon, monkeypatch, caplog):
+    """An application that raises: one log line, the call hangs up and finishes."""
+    from plivoxml_fs.simulator import apps
+
+    def boom(channel, arg):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(apps.APPLICATIONS, "boom", boom)
+    _, wire, b_uuid = _call(sim, daemon)
+    execute(wire, "boom", uuid="b")
+    assert sim.wait_hangup(b_uuid, 3)
+    assert sim.channel(b_uuid).hangup_cause == "NORMAL_TEMPORARY_FAILURE"
+    assert [r.getMessage() for r in caplog.records if r.name == "plivoxml_fs.simulator"] == [
+        f"simulator: channel {b_uuid} (loopback/L1-b) failed; hanging it up"
+    ]

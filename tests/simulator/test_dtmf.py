@@ -5,6 +5,8 @@ from __future__ import annotations
 from simulator.helpers import (
     SHARED_TRACES,
     authed_inbound,
+    complete,
+    execute,
     header_names,
     is_event,
     set_up,
@@ -61,3 +63,33 @@ def test_dtmf_usage_and_unknown_channel(sim):
     """Missing digits: the usage line; an unknown uuid: -ERR Cannot locate session!."""
     assert sim.api("uuid_send_dtmf aleg-x") == "-USAGE: <uuid> <dtmf_data>\n"
     assert sim.api("uuid_send_dtmf aleg-x 1") == "-ERR Cannot locate session!\n"
+
+
+def test_star_stops_a_playback(sim, daemon):
+    """`*` ends a playback (FILE PLAYED, playback_terminator_used); other digits do not."""
+    _, wire, _, reply = start_call(sim, daemon, variables="origination_uuid=aleg-T1")
+    set_up(wire)
+    execute(wire, "playback", "silence_stream://100000", uuid="long")
+    wire.until(is_event("CHANNEL_EXECUTE", "playback"))
+    sim.api("uuid_send_dtmf aleg-T1 1")
+    wire.until(is_event("DTMF"))
+    assert wire.quiet(0.1)
+    sim.api("uuid_send_dtmf aleg-T1 *")
+    event = wire.until(complete("long"))[-1].event()
+    assert event["Application-Response"] == "FILE PLAYED"
+    assert event.variable("playback_terminator_used") == "*"
+    history = sim.channel(reply.get("Unique-ID")).history
+    assert [r.kind for r in history] == ["pre_answered", "dtmf", "dtmf", "played"]
+    assert history[-1].ms < 100000
+
+
+def test_playback_terminators_none(sim, daemon):
+    """With playback_terminators=none a `*` does not stop the playback."""
+    _, wire, _, _ = start_call(sim, daemon, variables="origination_uuid=aleg-T2")
+    set_up(wire)
+    execute(wire, "set", "playback_terminators=none", uuid="s")
+    execute(wire, "playback", "silence_stream://2000", uuid="p")
+    wire.until(is_event("CHANNEL_EXECUTE", "playback"))
+    sim.api("uuid_send_dtmf aleg-T2 *")
+    seen = wire.until(complete("p"))
+    assert seen[-1].event().variable("playback_ms") == "2000"
