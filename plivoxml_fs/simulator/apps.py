@@ -279,13 +279,13 @@ def _playback(channel: Channel, arg: str) -> str:
     arg = arg.strip()
     if not arg:
         return _set_response(channel, "PLAYBACK ERROR")
+    if not channel.answered_us:
+        channel.mark_pre_answered()  # switch_ivr_play_file does, before opening the file
     pieces = channel.sim.media.pieces(arg)
     if not any(piece.found for piece in pieces):
         for piece in pieces:
             channel.record("file_not_found", piece.source)
         return _set_response(channel, "FILE NOT FOUND")
-    if not channel.answered_us:
-        channel.mark_pre_answered()
     with terminable(channel) as stop:
         total, response = _play_pieces(channel, pieces, stop)
     samples = total * SAMPLES_PER_MS

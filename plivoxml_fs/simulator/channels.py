@@ -193,8 +193,8 @@ class Channel:
     def _answer(self) -> None:
         self.answered_us = self.sim.clock.now_us()
         self.answer_state = "answered"
-        self.set_var("endpoint_disposition", "ANSWER")
         self.fire("CHANNEL_ANSWER", ANSWER)
+        self.set_var("endpoint_disposition", "ANSWER")  # after the event, as the trace shows
         self.call_state = "ACTIVE"
         self.record("answered")
         self.media_up.set()
@@ -269,11 +269,10 @@ class Channel:
         self.sim.channel_gone(self)
 
     def _set_hangup_variables(self) -> None:
+        """The CDR variables FreeSWITCH sets before CHANNEL_HANGUP_COMPLETE, in its order."""
         cause = self.hangup_cause or "NORMAL_CLEARING"
+        start, answered, early = self.created_us, self.answered_us, self.progress_media_us
         end = self.hangup_us or self.sim.clock.now_us()
-        start = self.created_us
-        answered = self.answered_us
-        bill_us = end - answered if answered else 0
         values = {
             "hangup_cause": cause,
             "hangup_cause_q850": str(q850(cause)),
@@ -283,25 +282,37 @@ class Channel:
         }
         if answered:
             values["answer_stamp"] = local_stamp(answered)
-        values |= {
-            "end_stamp": local_stamp(end),
-            "start_epoch": str(start // 1_000_000),
-            "start_uepoch": str(start),
-            "answer_epoch": str(answered // 1_000_000),
-            "answer_uepoch": str(answered),
-            "progress_media_epoch": str(self.progress_media_us // 1_000_000),
-            "progress_media_uepoch": str(self.progress_media_us),
-            "end_epoch": str(end // 1_000_000),
-            "end_uepoch": str(end),
-            "last_app": self.current_app or "",
-            "duration": str((end - start) // 1_000_000),
-            "billsec": str(bill_us // 1_000_000),
-            "mduration": str((end - start) // 1000),
-            "billmsec": str(bill_us // 1000),
-            "uduration": str(end - start),
-            "billusec": str(bill_us),
-        }
+        if early:
+            values["progress_media_stamp"] = local_stamp(early)
+        values["end_stamp"] = local_stamp(end)
+        for name, us in (("start", start), ("profile_start", start), ("answer", answered),
+                         ("bridge", 0), ("last_hold", 0)):
+            values[f"{name}_epoch"], values[f"{name}_uepoch"] = str(us // 1_000_000), str(us)
+        values |= {"hold_accum_seconds": "0", "hold_accum_usec": "0", "hold_accum_ms": "0"}
+        for name, us in (("resurrect", 0), ("progress", 0), ("progress_media", early), ("end", end)):
+            values[f"{name}_epoch"], values[f"{name}_uepoch"] = str(us // 1_000_000), str(us)
+        values["last_app"] = self.current_app or ""
         if self.current_arg:
             values["last_arg"] = self.current_arg
+        values["caller_id"] = self._caller_id()
+        spans = [
+            ("duration", end - start), ("bill", end - answered if answered else 0),
+            ("progress", 0), ("answer", answered - start if answered else 0), ("wait", 0),
+            ("progress_media", early - start if early else 0), ("flow_bill", end - start),
+        ]
+        for unit, divisor in (("sec", 1_000_000), ("msec", 1000), ("usec", 1)):
+            for name, us in spans:
+                key = _DURATION_NAMES[unit] if name == "duration" else f"{name}{unit}"
+                values[key] = str(us // divisor)
+        values["is_loopback"] = "1"
         for name, value in values.items():
             self.set_var(name, value)
+
+    def _caller_id(self) -> str:
+        profile = dict(self.profile)
+        number = profile.get("Caller-ID-Number", "")
+        name = profile.get("Caller-ID-Name")
+        return f'"{name}" <{number}>' if name else number
+
+
+_DURATION_NAMES = {"sec": "duration", "msec": "mduration", "usec": "uduration"}

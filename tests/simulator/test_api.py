@@ -203,3 +203,14 @@ def test_hangup_complete_reaches_inbound_subscribers(sim, daemon):
     sim.api("uuid_kill aleg-L1")
     uuids = {wire.read().event().unique_id, wire.read().event().unique_id}
     assert uuids == {"aleg-L1", reply.get("Unique-ID")}
+
+
+def test_inbound_sendmsg_to_a_leg(sim, daemon):
+    """sendmsg <uuid> on the inbound port queues to that channel; an unknown uuid is refused."""
+    start_call(sim, daemon)
+    wire = authed_inbound(sim)
+    assert wire.command("sendmsg nosuch").reply_text == "-ERR invalid session id [nosuch]"
+    reply = wire.command("sendmsg aleg-L1", [("call-command", "hangup"), ("hangup-cause", "USER_BUSY")])
+    assert reply.reply_text == "+OK"
+    assert sim.wait_hangup("aleg-L1", 2)
+    assert sim.channel("aleg-L1").hangup_cause == "USER_BUSY"

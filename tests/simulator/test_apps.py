@@ -14,6 +14,7 @@ from simulator.helpers import (
     set_up,
     start_call,
     summary,
+    trace_messages,
 )
 
 
@@ -55,7 +56,8 @@ def test_missing_file_completes_at_once(sim, daemon):
     assert event["Application-Response"] == "FILE NOT FOUND"
     assert event.variable("current_application_response") == "FILE NOT FOUND"
     assert event.variable("playback_ms") is None
-    assert [str(r) for r in sim.channel(b_uuid).history] == ["file_not_found /nonexistent/x.wav"]
+    history = [str(r) for r in sim.channel(b_uuid).history]
+    assert history == ["pre_answered", "file_not_found /nonexistent/x.wav"]
 
 
 def test_empty_playback_is_a_playback_error(sim, daemon):
@@ -234,3 +236,25 @@ def test_a_failing_application_still_ends_the_call(sim, daemon, monkeypatch, cap
     assert [r.getMessage() for r in caplog.records if r.name == "plivoxml_fs.simulator"] == [
         f"simulator: channel {b_uuid} (loopback/L1-b) failed; hanging it up"
     ]
+
+
+def test_cdr_variables_in_the_traces_order(sim, daemon):
+    """CHANNEL_HANGUP_COMPLETE's variables from hangup_cause on are the recorded ones, in order."""
+    a_uuid, wire, _ = _call(sim, daemon)
+    _run(wire, "answer", None, "a")
+    _run(wire, "playback", "silence_stream://300", "s")
+    sim.api(f"uuid_kill {a_uuid}")
+    wire.until(is_event("CHANNEL_HANGUP_COMPLETE"))
+    raw = wire.received[-1][0]
+    mine = _variables_from(raw.decode().split("\n\n", 1)[1], "variable_hangup_cause")
+    recorded = [t for d, c, t in trace_messages(LOCAL_TRACES / "probe-apps.txt")
+                if d == "<<<" and c == "outbound-1" and "Event-Name: CHANNEL_HANGUP_COMPLETE" in t][0]
+    assert mine == _variables_from(recorded, "variable_hangup_cause")
+    event = wire.received[-1][1].event()
+    assert int(event.variable("billmsec")) >= 300
+    assert event.variable("caller_id") == "1001"
+
+
+def _variables_from(text: str, first: str) -> list[str]:
+    names = [line.split(": ", 1)[0] for line in text.split("\n") if line.startswith("variable_")]
+    return names[names.index(first):]

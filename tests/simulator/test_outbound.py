@@ -272,3 +272,22 @@ def test_originate_variables_reach_the_b_leg(sim, daemon):
     _, _, _, reply = start_call(sim, daemon, dest="V1", variables=f"plivoxml_answer_url={url}")
     assert reply.get("variable_plivoxml_answer_url") == url
     assert reply.get("Caller-Caller-ID-Number") == "0000000000"
+
+
+def test_variables_in_the_traces_order(sim, daemon):
+    """answer, set, playback as lifecycle.txt: every event's variable_ names in the same order."""
+    _, wire, _, _ = start_call(sim, daemon)
+    set_up(wire, linger=5)
+    execute(wire, "answer", uuid="ans-L1")
+    execute(wire, "set", "hangup_after_conference=false", header=True)
+    execute(wire, "playback", "tone_stream://%(300,0,440)", uuid="play-L1")
+    wire.until(complete("play-L1"))
+
+    def variables(text):
+        return [n for n in header_names(text) if n.startswith("variable_")]
+
+    mine = [variables(raw.decode().split("\n\n", 1)[1]) for raw, m in wire.received
+            if m.is_event and m.event().name != "CHANNEL_PARK"]
+    recorded = [variables(t.split("\n\n", 1)[1]) for t in _sent_on(LIFECYCLE, "outbound-1")
+                if "text/event-plain" in t and "CHANNEL_PARK" not in t][:len(mine)]
+    assert mine == recorded
