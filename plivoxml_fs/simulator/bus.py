@@ -141,7 +141,8 @@ class Subscription:
     names: set[str] = attrs.field(factory=set)
     subclasses: set[str] = attrs.field(factory=set)
     all_events: bool = False
-    session_uuid: str | None = None  # set by myevents
+    myevents: bool = False
+    session_uuid: str | None = None  # the channel myevents follows
     filters: list[tuple[str, str]] = attrs.field(factory=list)
     format: str = "plain"
     enabled: bool = False
@@ -157,9 +158,11 @@ class Subscription:
             send = False
         if send and self.filters:
             send = self._passes_filters(event)
-        if send and self.session_uuid is not None:
-            send = event.get("Unique-ID") == self.session_uuid
-            if event.get("Job-Owner-UUID") == self.session_uuid:
+        if send and self.myevents:
+            unique_id = event.get("Unique-ID")
+            if not unique_id or (self.session_uuid and unique_id != self.session_uuid):
+                send = False
+            if self.session_uuid and event.get("Job-Owner-UUID") == self.session_uuid:
                 send = True
         return send
 

@@ -26,6 +26,7 @@ from plivoxml_fs.esl.codec import (
     encode_event_plain,
     encode_message,
     frame_event,
+    url_encode,
 )
 from plivoxml_fs.esl.messages import Command
 from plivoxml_fs.simulator.apps import Execute, HangupCommand
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("plivoxml_fs.simulator")
 
 BACKGROUND_JOB = Calling("mod_event_socket.c", "api_exec", 1572)
+#: switch_log_str2level's names.
+LOG_LEVELS = {"console": 0, "alert": 1, "crit": 2, "err": 3, "warning": 4, "notice": 5,
+              "info": 6, "debug": 7}
 GOODBYE = b"Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 _CLOSE = object()
 
@@ -54,6 +58,7 @@ class EslListener(abc.ABC):
         self.parser = CommandParser()
         self._out: gevent.queue.Queue = gevent.queue.Queue()
         self.closed = False
+        self.logging = False  # `log` accepted; the embedded FreeSWITCH writes no log/data
         self._writer = gevent.spawn(self._write_loop)
 
     # -- output -----------------------------------------------------------------------------
@@ -108,6 +113,8 @@ class EslListener(abc.ABC):
             return
         if self.sub.format == "json":
             self.send(frame_event(encode_event_json(event.headers, event.body), "text/event-json"))
+        elif self.sub.format == "xml":
+            self.send(frame_event(encode_event_xml(event.headers, event.body), "text/event-xml"))
         else:
             self.send(frame_event(encode_event_plain(event.headers, event.body)))
 
@@ -164,6 +171,9 @@ class EslListener(abc.ABC):
             "nixevent": self._nixevent,
             "noevents": self._noevents,
             "filter": self._filter,
+            "log": self._log,
+            "nolog": self._nolog,
+            "divert_events": self._divert_events,
             "api": self._api,
             "bgapi": self._bgapi,
             "sendmsg": self._sendmsg,
@@ -240,7 +250,10 @@ class EslListener(abc.ABC):
 
     def _filter(self, command: Command) -> None:
         parts = command.line.split(" ", 2)
-        if len(parts) < 2 or not parts[1]:
+        if len(parts) < 2:  # FreeSWITCH only knows `filter ` with a space
+            self.reply("-ERR command not found")
+            return
+        if not parts[1]:
             self.reply("-ERR invalid syntax")
             return
         if parts[1].lower() == "delete":
@@ -250,7 +263,7 @@ class EslListener(abc.ABC):
             self.sub.filters = [
                 (h, v) for h, v in self.sub.filters if not (h == header and value in (None, v))
             ]
-            shown = value if value is not None else "(null)"
+            shown = value if value is not None else ""
             self.reply(f"+OK filter deleted. [{header}][{shown}]")
             return
         if len(parts) < 3:
@@ -258,6 +271,27 @@ class EslListener(abc.ABC):
             return
         self.sub.filters.append((parts[1], parts[2]))
         self.reply(f"+OK filter added. [{parts[1]}]=[{parts[2]}]")
+
+    def _log(self, command: Command) -> None:
+        word = command.line[4:].strip() or "debug"
+        level = LOG_LEVELS.get(word.lower())
+        if level is None and word.isdigit() and int(word) <= 7:
+            level = int(word)
+        if level is None:
+            self.reply("-ERR invalid log level")
+            return
+        self.logging = True
+        self.reply(f"+OK log level {word} [{level}]")
+
+    def _nolog(self, command: Command) -> None:
+        if self.logging:
+            self.logging = False
+            self.reply("+OK no longer logging")
+        else:
+            self.reply("-ERR not loging")
+
+    def _divert_events(self, command: Command) -> None:
+        self.reply("-ERR not controlling a session.")
 
     # -- api, bgapi -------------------------------------------------------------------------
     def _api(self, command: Command) -> None:
@@ -302,6 +336,24 @@ class EslListener(abc.ABC):
             return
         self.reply("+OK")
         queue_sendmsg(channel, command)
+
+
+def encode_event_xml(headers, body: bytes = b"") -> bytes:
+    """A text/event-xml body as switch_event_xmlize + switch_xml_toxml write it."""
+    lines = ["<event>", "  <headers>"]
+    lines += [f"    <{name}>{_xml_text(url_encode(value))}</{name}>" for name, value in headers]
+    lines.append("  </headers>")
+    if body:
+        text = body.decode("utf-8", "replace")
+        closing = "  </body>" if text.endswith("\n") else "</body>"
+        lines.append(f"  <Content-Length>{len(body)}</Content-Length>")
+        lines.append(f"  <body>{_xml_text(text)}{closing}")
+    lines.append("</event>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def queue_sendmsg(channel, command: Command) -> None:

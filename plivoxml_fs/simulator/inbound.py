@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from plivoxml_fs.esl.codec import encode_message
 from plivoxml_fs.esl.messages import Command
+from plivoxml_fs.simulator.bus import MYEVENTS
 from plivoxml_fs.simulator.esl import EslListener
 
 
@@ -33,8 +34,32 @@ class InboundListener(EslListener):
             self._unauthed(line)
         elif lowered.startswith(("linger", "nolinger")):
             self.reply("-ERR not controlling a session")
+        elif lowered.startswith("myevents "):
+            self._myevents(line)
         elif not self.handle_common(command):
             self.reply("-ERR command not found")
+
+    def _myevents(self, line: str) -> None:
+        """`myevents <uuid> [format]`: this connection follows one channel, as an outbound one."""
+        if self.sub.myevents:
+            self.reply("-ERR aready enabled.")
+            return
+        words = line.split()
+        uuid = words[1] if len(words) > 1 else ""
+        fmt = words[2].lower() if len(words) > 2 else None
+        channel = self.sim.channels.get(uuid)
+        if channel is None and fmt:
+            self.reply("-ERR invalid uuid")
+            return
+        self.sim.bus.remove(self)
+        self.sub.myevents = True
+        self.sub.session_uuid = channel.uuid if channel is not None else None
+        self.sub.names |= MYEVENTS
+        if fmt in ("plain", "json", "xml"):
+            self.sub.format = fmt
+        self.sub.enabled = True
+        self.sim.bus.add(self)
+        self.reply("+OK Events Enabled")
 
     def _unauthed(self, line: str) -> None:
         if not line.lower().startswith("auth "):

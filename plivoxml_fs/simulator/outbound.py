@@ -78,6 +78,7 @@ class OutboundSession(EslListener):
             "nolinger": self._nolinger,
             "getvar": self._getvar,
             "resume": self._resume,
+            "divert_events": self._divert,
         }.get(word)
         if handler is not None:
             handler(command)
@@ -103,10 +104,11 @@ class OutboundSession(EslListener):
         self.send(encode_message([*event.headers, *tail], urlencode=True))
 
     def _myevents(self, command: Command) -> None:
-        if self.sub.session_uuid is not None:
+        if self.sub.myevents:
             self.reply("-ERR aready enabled.")
             return
         self.sim.bus.remove(self)
+        self.sub.myevents = True
         self.sub.session_uuid = self.channel.uuid
         self.sub.names |= MYEVENTS
         lowered = command.line.lower()
@@ -135,6 +137,10 @@ class OutboundSession(EslListener):
     def _getvar(self, command: Command) -> None:
         _, _, name = command.line.partition(" ")
         self.reply(self.channel.get_var(name.strip()) or "")
+
+    def _divert(self, command: Command) -> None:
+        on = command.line[len("divert_events") :].strip().lower() == "on"
+        self.reply("+OK events diverted" if on else "+OK events not diverted")
 
     def _resume(self, command: Command) -> None:
         self.channel.set_var("socket_resume", "true")

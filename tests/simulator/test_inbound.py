@@ -163,3 +163,32 @@ def test_status_has_freeswitchs_shape(sim):
     assert lines[1] == "FreeSWITCH (Version 1.10.12-release git a88d069 2024-08-02 21:02:27Z 64bit) is ready"
     assert lines[2] == "0 session(s) since startup"
     assert lines[3].startswith("0 session(s) - peak 0")
+
+
+def test_xml_events_as_recorded(sim):
+    """`event xml`: text/event-xml laid out as FreeSWITCH writes it, body escaped."""
+    wire = authed_inbound(sim)
+    assert wire.command("event xml BACKGROUND_JOB").reply_text == "+OK event listener enabled xml"
+    wire.command("bgapi uuid_getvar nosuch x", [("Job-UUID", "jx")])
+    raw, message = wire.read_raw()
+    assert message.content_type == "text/event-xml"
+    mine = raw.decode().split("\n\n", 1)[1]
+    recorded = [t for d, c, t in trace_messages(LOCAL_TRACES / "probe-formats.txt")
+                if d == "<<<" and "text/event-xml" in t][0].split("\n\n", 1)[1]
+    tags = [line.split(">", 1)[0] for line in mine.split("\n")]
+    assert tags == [line.split(">", 1)[0] for line in recorded.split("\n")][: len(tags)]
+    assert mine.endswith(recorded[recorded.index("  </headers>"):].rstrip("\n") + "\n")
+    wire.command("bgapi hostname", [("Job-UUID", "jh")])
+    assert f"  <body>{sim.hostname}</body>\n</event>\n" in wire.read_raw()[0].decode()
+
+
+def test_other_command_texts_as_recorded(sim):
+    """log, nolog, divert_events, filter edge cases, myevents <uuid>: the recorded replies."""
+    wire = authed_inbound(sim)
+    recorded = [t.split("Reply-Text: ", 1)[1].split("\n", 1)[0]
+                for d, c, t in trace_messages(LOCAL_TRACES / "probe-formats.txt")
+                if d == "<<<" and "command/reply" in t][3:15]
+    lines = ["log 7", "nolog", "nolog", "divert_events on", "getvar x", "resume",
+             "filter Unique-ID", "filter", "filter delete Unique-ID", "connect",
+             "myevents nosuch", "myevents nosuch json"]
+    assert [wire.command(line).reply_text for line in lines] == recorded
