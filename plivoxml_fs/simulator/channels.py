@@ -36,6 +36,9 @@ HANGUP_COMPLETE = Calling(
     "switch_core_state_machine.c", "switch_core_session_reporting_state", 943
 )
 DTMF = Calling("switch_channel.c", "switch_channel_dequeue_dtmf", 677)
+CALLSTATE = Calling("switch_channel.c", "switch_channel_perform_set_callstate", 301)
+#: switch_channel_callstate_t
+CALL_STATE_NUMBERS = {"DOWN": 0, "DIALING": 1, "RINGING": 2, "EARLY": 3, "ACTIVE": 4, "HANGUP": 7}
 
 #: DTMF-Duration FreeSWITCH reports by default, in samples at 8 kHz (250 ms).
 DTMF_DEFAULT_SAMPLES = 2000
@@ -195,7 +198,7 @@ class Channel:
         self.answer_state = "answered"
         self.fire("CHANNEL_ANSWER", ANSWER)
         self.set_var("endpoint_disposition", "ANSWER")  # after the event, as the trace shows
-        self.call_state = "ACTIVE"
+        self.set_call_state("ACTIVE")
         self.record("answered")
         self.media_up.set()
 
@@ -206,9 +209,16 @@ class Channel:
         self.answer_state = "early"
         self.set_var("endpoint_disposition", "EARLY MEDIA")
         self.fire("CHANNEL_PROGRESS_MEDIA", PRE_ANSWER)
-        self.call_state = "EARLY"
+        self.set_call_state("EARLY")
         self.record("pre_answered")
         self.media_up.set()
+
+    def set_call_state(self, state: str) -> None:
+        """Change the call state and fire CHANNEL_CALLSTATE (no variables), as the traces."""
+        old, self.call_state = self.call_state, state
+        first = [("Original-Channel-Call-State", old),
+                 ("Channel-Call-State-Number", str(CALL_STATE_NUMBERS[state]))]
+        self.fire("CHANNEL_CALLSTATE", CALLSTATE, first=first, variables=False)
 
     def receive_dtmf(self, digit: str, samples: int = DTMF_DEFAULT_SAMPLES) -> None:
         """A digit arrives on this channel: a DTMF event (no variables), history, handlers."""
@@ -257,7 +267,7 @@ class Channel:
         self.fire("CHANNEL_STATE", STATE, variables=False)
         self.state = "CS_REPORTING"
         self.state_number = STATE_NUMBERS["CS_REPORTING"]
-        self.call_state = "HANGUP"
+        self.set_call_state("HANGUP")
         self.fire("CHANNEL_STATE", STATE, variables=False)
         self._set_hangup_variables()
         first = [("Hangup-Cause", self.hangup_cause or "NORMAL_CLEARING")]

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from plivoxml_fs.simulator.bus import Calling
-from simulator.helpers import SHARED_TRACES, authed_inbound, start_call, trace_messages
+from simulator.helpers import (
+    SHARED_TRACES,
+    authed_inbound,
+    complete,
+    execute,
+    header_names,
+    is_event,
+    start_call,
+    trace_event,
+    trace_messages,
+)
 
 MAINTENANCE = "conference::maintenance"
 CONFERENCE = Calling("conference_member.c", "conference_member_add_event_data", 1)
@@ -95,3 +105,20 @@ def test_custom_event_headers_start_with_the_subclass(sim):
     event = wire.read().event()
     assert list(event.headers)[:2] == ["Event-Subclass", "Event-Name"]
     assert (event.subclass, event.name) == (MAINTENANCE, "CUSTOM")
+
+
+def test_all_subscribers_get_callstate_changes(sim, daemon):
+    """`event plain ALL` also carries CHANNEL_CALLSTATE after the answer, headers as recorded."""
+    _, wire, _, reply = start_call(sim, daemon, variables="origination_uuid=aleg-c1")
+    wire.command("event plain ALL")
+    wire.command(f"filter Unique-ID {reply.get('Unique-ID')}")
+    execute(wire, "answer", uuid="a")
+    seen = wire.until(complete("a"))
+    names = [m.event().name for m in seen if m.is_event]
+    assert names[-3:] == ["CHANNEL_ANSWER", "CHANNEL_CALLSTATE", "CHANNEL_EXECUTE_COMPLETE"]
+    raw = [r for r, m in wire.received if is_event("CHANNEL_CALLSTATE")(m)][0]
+    mine = header_names(raw.decode().split("\n\n", 1)[1])
+    recorded = header_names(trace_event(SHARED_TRACES / "sub-filter.txt", "CHANNEL_CALLSTATE"))
+    assert mine == recorded
+    event = [m.event() for m in seen if is_event("CHANNEL_CALLSTATE")(m)][0]
+    assert (event["Original-Channel-Call-State"], event["Channel-Call-State"]) == ("RINGING", "ACTIVE")
