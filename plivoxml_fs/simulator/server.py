@@ -91,18 +91,19 @@ class EmbeddedFreeSwitch:
             self.stop()
 
     def stop(self) -> None:
-        """Hang up every channel, close every socket, stop listening."""
-        for channel in list(self._channels.values()):
+        """Hang up every channel (SYSTEM_SHUTDOWN), close every socket, stop listening.
+
+        Safe to call more than once.
+        """
+        if self._stopped.is_set():
+            return
+        channels = list(self._channels.values())
+        for channel in channels:
             channel.hangup("SYSTEM_SHUTDOWN")
-        deadline = gevent.Timeout(STOP_WAIT_S)
-        deadline.start()
-        try:
-            for channel in list(self._channels.values()):
-                channel.destroyed.wait()
-        except gevent.Timeout:
-            log.warning("embedded FreeSWITCH: %d channels did not finish", len(self._channels))
-        finally:
-            deadline.close()
+        gevent.wait([c.destroyed for c in channels], timeout=STOP_WAIT_S)
+        unfinished = [c for c in channels if not c.destroyed.is_set()]
+        if unfinished:
+            log.warning("embedded FreeSWITCH: %d channels did not finish", len(unfinished))
         for listener in list(self._listeners):
             listener.close()
         if self._server.started:

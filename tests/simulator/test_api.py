@@ -214,3 +214,17 @@ def test_inbound_sendmsg_to_a_leg(sim, daemon):
     assert reply.reply_text == "+OK"
     assert sim.wait_hangup("aleg-L1", 2)
     assert sim.channel("aleg-L1").hangup_cause == "USER_BUSY"
+
+
+def test_serve_forever_until_stop(daemon):
+    """serve_forever starts the server and returns once stop() is called; calls are hung up."""
+    fs = EmbeddedFreeSwitch(socket_address=daemon.address, time_scale=0.05)
+    serving = gevent.spawn(fs.serve_forever)
+    gevent.sleep(0.05)
+    wire = authed_inbound(fs)
+    a_uuid = fs.originate("loopback/s/default")
+    fs.stop()
+    assert serving.join(timeout=3) is None and serving.dead
+    assert fs.channel(a_uuid).hangup_cause == "SYSTEM_SHUTDOWN"
+    assert wire.closed()
+    fs.stop()  # a second stop is harmless
