@@ -42,6 +42,10 @@ BACKGROUND_JOB = Calling("mod_event_socket.c", "api_exec", 1572)
 #: switch_log_str2level's names.
 LOG_LEVELS = {"console": 0, "alert": 1, "crit": 2, "err": 3, "warning": 4, "notice": 5,
               "info": 6, "debug": 7}
+#: Events queued for one connection before further ones are lost (mod_event_socket MAX_QUEUE_LEN).
+MAX_QUEUE_LEN = 100_000
+#: Lost events after which the connection is dropped (mod_event_socket MAX_MISSED).
+MAX_MISSED = 500
 GOODBYE = b"Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 _CLOSE = object()
 
@@ -59,6 +63,7 @@ class EslListener(abc.ABC):
         self._out: gevent.queue.Queue = gevent.queue.Queue()
         self.closed = False
         self.logging = False  # `log` accepted; the embedded FreeSWITCH writes no log/data
+        self.lost_events = 0
         self._writer = gevent.spawn(self._write_loop)
 
     # -- output -----------------------------------------------------------------------------
@@ -111,12 +116,26 @@ class EslListener(abc.ABC):
         """Bus delivery: queue the event when this connection subscribed to it."""
         if self.closed or not self.sub.wants(event):
             return
+        if self._out.qsize() >= MAX_QUEUE_LEN:
+            self._lose_event()
+            return
         if self.sub.format == "json":
             self.send(frame_event(encode_event_json(event.headers, event.body), "text/event-json"))
         elif self.sub.format == "xml":
             self.send(frame_event(encode_event_xml(event.headers, event.body), "text/event-xml"))
         else:
             self.send(frame_event(encode_event_plain(event.headers, event.body)))
+
+    def _lose_event(self) -> None:
+        """The client does not read: drop the event; past MAX_MISSED drop the client, as FS."""
+        self.lost_events += 1
+        if self.lost_events > MAX_MISSED:
+            log.warning("simulator %s connection: killed after %d lost events (not reading)",
+                        self.kind, self.lost_events)
+            self.sim.bus.remove(self)
+            self.closed = True
+            self._close_socket()
+            self._out.put(_CLOSE)  # ends the writer (its socket is closed already)
 
     def disconnect_notice(self, headers: tuple[tuple[str, str], ...] = ()) -> None:
         self.send(

@@ -192,3 +192,20 @@ def test_other_command_texts_as_recorded(sim):
              "filter Unique-ID", "filter", "filter delete Unique-ID", "connect",
              "myevents nosuch", "myevents nosuch json"]
     assert [wire.command(line).reply_text for line in lines] == recorded
+
+
+def test_a_client_that_does_not_read_is_dropped(sim, monkeypatch, caplog):
+    """Past the queue bound events are lost; past MAX_MISSED lost ones the client is dropped."""
+    from plivoxml_fs.simulator import esl
+    from plivoxml_fs.simulator.bus import Calling
+
+    monkeypatch.setattr(esl, "MAX_QUEUE_LEN", 0)
+    monkeypatch.setattr(esl, "MAX_MISSED", 3)
+    wire = authed_inbound(sim)
+    wire.command("event plain CUSTOM test::x")
+    for _ in range(4):
+        sim.bus.fire(sim.factory.make("CUSTOM", Calling("t.c", "t", 1), subclass="test::x"))
+    assert wire.closed()
+    assert [r.getMessage() for r in caplog.records if r.name == "plivoxml_fs.simulator"] == [
+        "simulator inbound connection: killed after 4 lost events (not reading)"
+    ]
