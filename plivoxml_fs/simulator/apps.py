@@ -165,11 +165,17 @@ def run_command(channel: Channel, command: Execute | HangupCommand) -> None:
 
 
 def park_loop(channel: Channel, done: Callable[[], bool] = lambda: False) -> None:
-    """Run queued commands in order until the channel hangs up or `done()` (socket gone)."""
+    """Run queued commands in order until the channel hangs up or `done()` (socket gone).
+
+    A parked channel looks at its queue once a frame (20 ms of media), so a command starts
+    that long after its `+OK`, and commands sent together are all answered first, as on
+    FreeSWITCH.
+    """
     while channel.is_up and not done():
         command = channel.commands.get()
         if command is None:
             continue
+        gevent.sleep(channel.sim.clock.wall_s(FRAME_MS))
         if not channel.is_up:
             return
         run_command(channel, command)

@@ -1,0 +1,180 @@
+"""The same call against a real FreeSWITCH 1.10.12 and the embedded one: the same exchange.
+
+Marker `freeswitch`: it needs FreeSWITCH's ESL on 127.0.0.1:8021 (password ClueCon) whose
+dialplan sends calls to 127.0.0.1:8084 (../shared/tools/run-freeswitch.sh); when nothing
+answers there, or 8084 is taken, the test is skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import gevent
+import gevent.event
+import gevent.queue
+import pytest
+from gevent.server import StreamServer
+
+from plivoxml_fs.simulator import EmbeddedFreeSwitch
+from simulator.helpers import (
+    DaemonStub,
+    Wire,
+    complete,
+    execute,
+    is_event,
+    is_final_notice,
+    summary,
+)
+
+REAL_ESL = ("127.0.0.1", 8021)
+REAL_SOCKET = ("127.0.0.1", 8084)
+
+
+def _real_freeswitch_answers() -> bool:
+    try:
+        with socket.create_connection(REAL_ESL, timeout=0.5) as sock:
+            sock.settimeout(1.0)
+            return sock.recv(64).startswith(b"Content-Type: auth/request")
+    except OSError:
+        return False
+
+
+class _RealSocketDaemon:
+    """Listens where the real FreeSWITCH's dialplan sends calls."""
+
+    def __init__(self) -> None:
+        self.calls: gevent.queue.Queue = gevent.queue.Queue()
+        self._hold = gevent.event.Event()
+        self.server = StreamServer(REAL_SOCKET, self._accept)
+        self.server.start()
+
+    def _accept(self, sock, address) -> None:
+        self.calls.put(Wire(sock))
+        self._hold.wait()
+
+    def next_call(self, timeout: float = 5.0) -> Wire:
+        return self.calls.get(timeout=timeout)
+
+    def stop(self) -> None:
+        self._hold.set()
+        self.server.stop(timeout=1)
+
+
+def _scenario(inbound_address, daemon, tag: str) -> tuple[list[str], list[str]]:
+    """A call with most applications, DTMF and a kill mid-playback; both sides' summaries."""
+    inbound = Wire.connect(inbound_address)
+    inbound.read()
+    inbound.command("auth ClueCon")
+    inbound.command("event plain CHANNEL_HANGUP_COMPLETE CHANNEL_ANSWER DTMF BACKGROUND_JOB")
+    inbound.send(f"api originate {{origination_uuid=aleg-{tag},origination_caller_id_number=1001}}"
+                 f"loopback/{tag}/default &park")
+    call = daemon.next_call()
+    call.command("connect")
+    call.send("myevents")
+    call.send("linger 1")
+    execute(call, "answer", uuid="a")
+    execute(call, "set", "x=1", header=True)
+    execute(call, "playback", "tone_stream://%(200,0,440)", uuid="p1")
+    execute(call, "playback", "/nonexistent.wav", uuid="p2")
+    execute(call, "speak", "flite|kal|hi there", uuid="s")
+    execute(call, "sleep", "100", uuid="z")
+    call.until(complete("z"), timeout=10)
+    inbound.send(f"api uuid_send_dtmf aleg-{tag} 1#")
+    gevent.sleep(0.5)
+    execute(call, "playback", "silence_stream://30000", uuid="long")
+    call.until(is_event("CHANNEL_EXECUTE", "playback"), timeout=5)
+    gevent.sleep(0.3)
+    inbound.send(f"api uuid_kill aleg-{tag} USER_BUSY")
+    call.until(is_final_notice, timeout=10)
+    gevent.sleep(0.5)
+    outbound = [s for s in summary([m for _, m in call.received]) if s != "CHANNEL_PARK"]
+    seen = []
+    for _, message in inbound.received:
+        if message.is_event:
+            event = message.event()
+            leg = "A" if event.unique_id == f"aleg-{tag}" else "B"
+            seen.append(f"{event.name} {leg} {event.get('Hangup-Cause') or ''}"
+                        f"{event.get('DTMF-Digit') or ''}".strip())
+        elif message.content_type == "api/response":
+            seen.append("api " + message.body.decode().strip().replace(f"aleg-{tag}", "A"))
+    inbound.close()
+    return outbound, seen
+
+
+def _edge_scenario(inbound_address, daemon, tag: str) -> tuple[list[str], list[str]]:
+    """pre_answer, bgapi on the call's socket, file_string with a missing piece, an empty
+    playback, then a queued sendmsg hangup without linger; and a second call that runs an
+    unknown application."""
+    inbound = Wire.connect(inbound_address)
+    inbound.read()
+    inbound.command("auth ClueCon")
+    inbound.command("event plain CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB")
+    inbound.send(f"api originate {{origination_uuid=aleg-{tag}}}loopback/{tag}/default &park")
+    call = daemon.next_call()
+    b_uuid = call.command("connect").get("Unique-ID")
+    call.send("myevents")
+    call.send("event plain BACKGROUND_JOB")
+    execute(call, "pre_answer", uuid="pa")
+    call.until(complete("pa"), timeout=5)
+    call.send(f"bgapi uuid_getvar {b_uuid} loopback_leg", [("Job-UUID", f"job-{tag}")])
+    call.until(is_event("BACKGROUND_JOB"), timeout=5)
+    execute(call, "playback", "file_string:///nonexistent/a.wav!silence_stream://100", uuid="f")
+    execute(call, "playback", "", uuid="e")
+    execute(call, "set", "y")
+    call.send("sendmsg", [("call-command", "hangup"), ("hangup-cause", "CALL_REJECTED")])
+    call.until(is_final_notice, timeout=10)
+    inbound.send(f"api originate {{origination_uuid=bleg-{tag}}}loopback/{tag}x/default &park")
+    second = daemon.next_call()
+    second.command("connect")
+    second.command("myevents")
+    execute(second, "nosuchapp", "x", uuid="n")
+    second.until(is_final_notice, timeout=10)
+    gevent.sleep(0.5)
+    outbound = [s for s in summary([m for _, m in call.received + second.received])
+                if s != "CHANNEL_PARK"]
+    seen = []
+    for _, message in inbound.received:
+        if message.is_event:
+            event = message.event()
+            seen.append(f"{event.name} {event.get('Hangup-Cause') or ''}"
+                        f"{event.body_text.strip()}".strip())
+        elif message.content_type == "api/response":
+            seen.append("api " + message.body.decode().strip().split("-")[0])
+    inbound.close()
+    return outbound, seen
+
+
+def _without_linger(items: list[str]) -> list[str]:
+    """FreeSWITCH sends the linger notice from a racing thread: anywhere after CHANNEL_HANGUP."""
+    hangup = items.index("CHANNEL_HANGUP")
+    assert "notice linger" in items[hangup:]
+    return [item for item in items if item != "notice linger"]
+
+
+@pytest.mark.freeswitch
+@pytest.mark.parametrize("scenario", [_scenario, _edge_scenario])
+def test_same_exchange_as_freeswitch(scenario):
+    """Replies, events and their order on both sockets match the real FreeSWITCH's."""
+    if not _real_freeswitch_answers():
+        pytest.skip("no FreeSWITCH answering ESL on 127.0.0.1:8021")
+    try:
+        real_daemon = _RealSocketDaemon()
+    except OSError as exc:
+        pytest.skip(f"127.0.0.1:8084 is taken ({exc.strerror})")
+    try:
+        real = scenario(REAL_ESL, real_daemon, "diff1")
+    finally:
+        real_daemon.stop()
+    stub = DaemonStub()
+    fs = EmbeddedFreeSwitch(socket_address=stub.address, time_scale=0.2)
+    fs.start()
+    try:
+        mine = scenario(fs.inbound_address, stub, "diff1")
+    finally:
+        fs.stop()
+        stub.stop()
+    if "notice linger" in real[0]:
+        assert _without_linger(mine[0]) == _without_linger(real[0])
+    else:
+        assert mine[0] == real[0]
+    assert mine[1] == real[1]
