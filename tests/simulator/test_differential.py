@@ -144,6 +144,52 @@ def _edge_scenario(inbound_address, daemon, tag: str) -> tuple[list[str], list[s
     return outbound, seen
 
 
+def _break_scenario(inbound_address, daemon, tag: str) -> tuple[list[str], list[str]]:
+    """`*` during a playback, uuid_break during another, a speak cut by `*`, then `exit`."""
+    inbound = Wire.connect(inbound_address)
+    inbound.read()
+    inbound.command("auth ClueCon")
+    inbound.command("event plain CHANNEL_HANGUP_COMPLETE")
+    inbound.send(f"api originate {{origination_uuid=aleg-{tag}}}loopback/{tag}/default &park")
+    call = daemon.next_call()
+    b_uuid = call.command("connect").get("Unique-ID")
+    call.send("myevents")
+    execute(call, "answer", uuid="a")
+    for app, arg, stop in (("playback", "silence_stream://30000", "dtmf"),
+                           ("playback", "silence_stream://30000", "break"),
+                           ("speak", "flite|kal|" + "a long sentence to be cut " * 5, "dtmf")):
+        execute(call, app, arg, uuid=f"{app}-{stop}")
+        call.until(is_event("CHANNEL_EXECUTE", app), timeout=5)
+        gevent.sleep(0.3)
+        if stop == "dtmf":
+            inbound.send(f"api uuid_send_dtmf aleg-{tag} *")
+        else:
+            inbound.send(f"api uuid_break {b_uuid}")
+        call.until(complete(f"{app}-{stop}"), timeout=5)
+    call.send("exit")
+    call.until(is_final_notice, timeout=5)
+    gevent.sleep(0.5)
+    outbound = []
+    for line, (_, message) in zip(summary([m for _, m in call.received]), call.received,
+                                  strict=True):
+        if line == "CHANNEL_PARK":
+            continue
+        if message.is_event:
+            event = message.event()
+            extra = event.get("Application-Response") or event.get("DTMF-Digit") or ""
+            line = f"{line} {extra} {event.variable('playback_terminator_used') or ''}".strip()
+        outbound.append(line)
+    seen = []
+    for _, message in inbound.received:
+        if message.is_event:
+            event = message.event()
+            seen.append(f"{event.name} {event.get('Hangup-Cause')}")
+        elif message.content_type == "api/response":
+            seen.append("api " + message.body.decode().strip().replace(f"aleg-{tag}", "A"))
+    inbound.close()
+    return outbound, seen
+
+
 def _without_linger(items: list[str]) -> list[str]:
     """FreeSWITCH sends the linger notice from a racing thread: anywhere after CHANNEL_HANGUP."""
     hangup = items.index("CHANNEL_HANGUP")
@@ -152,7 +198,7 @@ def _without_linger(items: list[str]) -> list[str]:
 
 
 @pytest.mark.freeswitch
-@pytest.mark.parametrize("scenario", [_scenario, _edge_scenario])
+@pytest.mark.parametrize("scenario", [_scenario, _edge_scenario, _break_scenario])
 def test_same_exchange_as_freeswitch(scenario):
     """Replies, events and their order on both sockets match the real FreeSWITCH's."""
     if not _real_freeswitch_answers():
