@@ -16,7 +16,7 @@ import gevent
 
 from plivoxml_fs.simulator.bus import local_stamp
 from plivoxml_fs.simulator.causes import cause_from
-from plivoxml_fs.simulator.channels import DTMF_DEFAULT_SAMPLES
+from plivoxml_fs.simulator.channels import DTMF_DEFAULT_SAMPLES, SAMPLES_PER_MS
 
 if TYPE_CHECKING:
     from plivoxml_fs.simulator.server import EmbeddedFreeSwitch
@@ -79,7 +79,7 @@ def _uuid_send_dtmf(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
     digits, _, duration = data.partition("@")
     samples = DTMF_DEFAULT_SAMPLES
     if duration.isdigit():
-        samples = int(duration) * 8
+        samples = int(duration) * SAMPLES_PER_MS
     target = channel.partner if channel.partner is not None else channel
     keys = [d for d in digits if d in DTMF_DIGITS]
     gevent.spawn_later(sim.clock.wall_s(DTMF_DELAY_MS), _deliver_dtmf, target, keys, samples)

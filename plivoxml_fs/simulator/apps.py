@@ -23,7 +23,7 @@ import gevent.event
 
 from plivoxml_fs.simulator.bus import Calling
 from plivoxml_fs.simulator.causes import cause_from
-from plivoxml_fs.simulator.channels import Channel
+from plivoxml_fs.simulator.channels import SAMPLES_PER_MS, Channel
 from plivoxml_fs.simulator.media import speak_ms
 
 EXECUTE = Calling("switch_core_session.c", "switch_core_session_exec", 2944)
@@ -33,8 +33,6 @@ UNPARK = Calling("switch_ivr.c", "switch_ivr_park", 1213)
 
 #: Media length of one audio frame (detect_silence counts frames), in ms.
 FRAME_MS = 20
-#: Samples per media millisecond at the channel's 8 kHz.
-SAMPLES_PER_MS = 8
 #: Digits that stop playback and speak when playback_terminators is unset (mod_dptools on_dtmf).
 DEFAULT_TERMINATORS = "*"
 

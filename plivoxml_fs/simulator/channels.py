@@ -40,6 +40,8 @@ CALLSTATE = Calling("switch_channel.c", "switch_channel_perform_set_callstate", 
 #: switch_channel_callstate_t
 CALL_STATE_NUMBERS = {"DOWN": 0, "DIALING": 1, "RINGING": 2, "EARLY": 3, "ACTIVE": 4, "HANGUP": 7}
 
+#: Samples per media millisecond at the channels' 8 kHz.
+SAMPLES_PER_MS = 8
 #: DTMF-Duration FreeSWITCH reports by default, in samples at 8 kHz (250 ms).
 DTMF_DEFAULT_SAMPLES = 2000
 

@@ -35,6 +35,7 @@ FETCH_TIMEOUT_S = 10.0
 #: Largest file fetched for playback, in bytes.
 FETCH_MAX_BYTES = 50 * 1024 * 1024
 
+BITS_PER_BYTE = 8
 _MP3_BITRATES_KBPS = {
     # (MPEG version bits, layer bits) -> bitrate table index 1..14; only layer III tables
     3: (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),  # MPEG-1
@@ -175,7 +176,7 @@ def _mp3_ms(path: Path) -> int | None:
             if layer != 1 or version not in _MP3_BITRATES_KBPS or not 1 <= index <= 14:
                 continue
             kbps = _MP3_BITRATES_KBPS[version][index - 1]
-            return int((len(data) - i) * 8 / kbps)
+            return int((len(data) - i) * BITS_PER_BYTE / kbps)  # bits / (kbit/s) = ms
     return None
 
 
