@@ -14,6 +14,7 @@ import socket
 import tempfile
 import uuid as uuidlib
 from collections.abc import Mapping
+from types import MappingProxyType
 
 import gevent
 import gevent.event
@@ -130,13 +131,13 @@ class EmbeddedFreeSwitch:
     # -- calls ------------------------------------------------------------------------------
     @property
     def channels(self) -> Mapping[str, Channel]:
-        """Channels up now, by uuid."""
-        return self._channels
+        """Channels up now, by uuid (read-only)."""
+        return MappingProxyType(self._channels)
 
     @property
     def ended_channels(self) -> Mapping[str, Channel]:
-        """Channels that finished (their history stays readable), by uuid."""
-        return self._ended
+        """Channels that finished (their history stays readable), by uuid (read-only)."""
+        return MappingProxyType(self._ended)
 
     def channel(self, uuid: str) -> Channel | None:
         """A channel up or ended."""
