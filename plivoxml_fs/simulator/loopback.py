@@ -1,7 +1,9 @@
 """`originate {vars}loopback/<dest>[/<context>] &app(args)`: the two legs mod_loopback makes.
 
-The A leg (`loopback/<dest>-a`, outbound, uuid = origination_uuid) runs the application; the
-B leg (`loopback/<dest>-b`, inbound) runs the dialplan, which sends it to the daemon's socket.
+The A leg (`loopback/<dest>-a`, outbound, uuid = origination_uuid) runs the application (or,
+given an extension instead of `&app`, the dialplan); the B leg (`loopback/<dest>-b`, inbound)
+runs the dialplan. The dialplan is the test configuration's: every destination goes to the
+daemon's socket (`socket <addr> async full`).
 Both carry the `{}` variables, each other's uuid in other_loopback_leg_uuid, and the caller id
 flipped on the A leg, as the traces show (origination_caller_id_number -> the B leg's
 Caller-Caller-ID-Number; 0000000000 when not given).
@@ -29,7 +31,7 @@ class DialString:
     variables: tuple[tuple[str, str], ...]
     destination: str
     context: str
-    app: str
+    app: str | None  # None: the A leg runs the dialplan (extension `target`)
     app_arg: str
 
 
@@ -49,7 +51,7 @@ def parse(dial: str, target: str) -> DialString:
     if parts[0] != "loopback" or len(parts) < 2 or not parts[1]:
         raise OriginateError("-ERR CHAN_NOT_IMPLEMENTED\n")
     match = _APP.match(target)
-    app, app_arg = (match.group(1), match.group(2) or "") if match else ("park", "")
+    app, app_arg = (match.group(1), match.group(2) or "") if match else (None, "")
     context = parts[2] if len(parts) > 2 and parts[2] else "default"
     return DialString(tuple(variables), parts[1], context, app, app_arg)
 

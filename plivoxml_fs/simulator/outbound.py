@@ -12,7 +12,10 @@ Hangup, as lifecycle.txt shows: CHANNEL_HANGUP, then with linger a `text/disconn
 CHANNEL_EXECUTE_COMPLETE, CHANNEL_UNPARK, the socket application's completion, CHANNEL_STATE
 twice, CHANNEL_HANGUP_COMPLETE), then after the linger time the final notice
 (`Content-Disposition: disconnect`) and the close. Without linger the final notice follows
-CHANNEL_HANGUP_COMPLETE. When the daemon leaves (`exit` or closing the socket) the channel
+CHANNEL_HANGUP_COMPLETE. (On FreeSWITCH both notices come from the socket's own thread, which
+races the session's teardown: the linger notice was also seen after CHANNEL_HANGUP_COMPLETE,
+and without linger the close right after CHANNEL_HANGUP; clients must accept either. The order
+here is lifecycle.txt's.) When the daemon leaves (`exit` or closing the socket) the channel
 hangs up with NORMAL_CLEARING.
 """
 

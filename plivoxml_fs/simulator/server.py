@@ -176,7 +176,10 @@ class EmbeddedFreeSwitch:
             self._channels[channel.uuid] = channel
         self.sessions_since_startup += 2
         self.peak_sessions = max(self.peak_sessions, len(self._channels))
-        gevent.spawn(a_leg.run_session, lambda leg: self._run_a_leg(leg, parsed.app, parsed.app_arg))
+        if parsed.app is None:
+            gevent.spawn(a_leg.run_session, run_socket_app)
+        else:
+            gevent.spawn(a_leg.run_session, lambda leg: self._run_a_leg(leg, parsed.app, parsed.app_arg))
         gevent.spawn(b_leg.run_session, run_socket_app)
         if wait:
             return self._await_answer(a_leg, b_leg, dict(parsed.variables))

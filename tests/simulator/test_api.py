@@ -228,3 +228,14 @@ def test_serve_forever_until_stop(daemon):
     assert fs.channel(a_uuid).hangup_cause == "SYSTEM_SHUTDOWN"
     assert wire.closed()
     fs.stop()  # a second stop is harmless
+
+
+def test_originate_to_an_extension_sends_both_legs_to_the_dialplan(sim, daemon):
+    """`originate <dial> <exten>`: the A leg runs the dialplan too, so both reach the socket."""
+    a_uuid = sim.originate("{origination_uuid=aleg-x}loopback/x/default", "1234")
+    legs = set()
+    for _ in range(2):
+        wire = daemon.next_call()
+        legs.add(wire.command("connect").get("variable_loopback_leg"))
+    assert legs == {"A", "B"}
+    assert sim.channels[a_uuid].variables["current_application"] == "socket"
