@@ -28,7 +28,7 @@ def _reachable() -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    here = os.path.dirname(__file__)
+    here = os.path.dirname(__file__) + os.sep  # the separator keeps tests/fs_commands out
     mine = [item for item in items if str(item.fspath).startswith(here)]
     if not mine:
         return
