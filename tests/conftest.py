@@ -3,3 +3,36 @@
 from gevent import monkey
 
 monkey.patch_all()
+
+import shutil  # noqa: E402
+import socket  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+#: The port examples/ documents name for the replay web app.
+EXAMPLES_PORT = "127.0.0.1:8089"
+
+
+def _unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    return _unused_port()
+
+
+@pytest.fixture
+def examples(tmp_path):
+    """A copy of examples/ whose URLs point at a free port, and that port."""
+    port = _unused_port()
+    target = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, target)
+    for doc in target.rglob("*.xml"):
+        doc.write_text(doc.read_text().replace(EXAMPLES_PORT, f"127.0.0.1:{port}"))
+    return target, port

@@ -3,33 +3,10 @@
 from __future__ import annotations
 
 import io
-import shutil
-import socket
-from pathlib import Path
-
-import pytest
 
 from plivoxml_fs.replay import ReplayOptions, run_replay
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 FAST = 0.05  # media at 20x real time
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def examples(tmp_path):
-    """A copy of examples/ whose URLs point at a free port, and that port."""
-    port = _free_port()
-    target = tmp_path / "examples"
-    shutil.copytree(EXAMPLES, target)
-    for doc in target.rglob("*.xml"):
-        doc.write_text(doc.read_text().replace("127.0.0.1:8089", f"127.0.0.1:{port}"))
-    return target, port
 
 
 def _replay(document: str, port: int, **options) -> tuple[int, str]:
@@ -95,11 +72,11 @@ def test_several_callers_each_complete(examples):
     assert "3 call(s) completed" in text
 
 
-def test_invalid_document_fails_with_the_problem(tmp_path):
+def test_invalid_document_fails_with_the_problem(tmp_path, free_port):
     """A document that does not validate ends the call and replay exits 1 naming the problem."""
     doc = tmp_path / "bad.xml"
     doc.write_text('<Response>\n  <Conference maxMembers="500">room</Conference>\n</Response>\n')
-    status, text = _replay(str(doc), _free_port())
+    status, text = _replay(str(doc), free_port)
     assert status == 1
     failed = [line for line in text.splitlines() if "FAILED" in line]
     assert len(failed) == 1
@@ -107,9 +84,9 @@ def test_invalid_document_fails_with_the_problem(tmp_path):
     assert len(_callback_lines(text)) == 1  # the hangup callback still arrives
 
 
-def test_unreachable_answer_url_fails_with_the_cause(tmp_path):
+def test_unreachable_answer_url_fails_with_the_cause(free_port):
     """An answer URL answering 404 fails the call; replay exits 1 naming the URL and status."""
-    port = _free_port()
+    port = free_port
     status, text = _replay(f"http://127.0.0.1:{port}/nowhere.xml", port)
     assert status == 1
     failed = [line for line in text.splitlines() if "FAILED" in line]

@@ -7,32 +7,8 @@ The daemon listens on 127.0.0.1:8084, where the test configuration's dialplan se
 from __future__ import annotations
 
 import io
-import shutil
-import socket
-from pathlib import Path
-
-import pytest
 
 from plivoxml_fs.replay import ReplayOptions, run_replay
-
-EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def examples(tmp_path):
-    """A copy of examples/ whose URLs point at a free port, and that port."""
-    port = _free_port()
-    target = tmp_path / "examples"
-    shutil.copytree(EXAMPLES, target)
-    for doc in target.rglob("*.xml"):
-        doc.write_text(doc.read_text().replace("127.0.0.1:8089", f"127.0.0.1:{port}"))
-    return target, port
 
 
 def _replay(freeswitch, document: str, port: int, **options) -> tuple[int, str]:
