@@ -21,10 +21,12 @@ import gevent.event
 from gevent.server import StreamServer
 
 from plivoxml_fs.errors import CommandFailed
+from plivoxml_fs.simulator import conference_api  # noqa: F401  (registers `conference`)
 from plivoxml_fs.simulator.api import run_api
 from plivoxml_fs.simulator.apps import Execute, execute
 from plivoxml_fs.simulator.bus import EventBus, EventFactory
 from plivoxml_fs.simulator.channels import Channel
+from plivoxml_fs.simulator.conference import Conferences
 from plivoxml_fs.simulator.inbound import InboundListener
 from plivoxml_fs.simulator.loopback import OriginateError, make_legs, parse
 from plivoxml_fs.simulator.media import MediaClock, MediaLibrary
@@ -65,6 +67,7 @@ class EmbeddedFreeSwitch:
             core_uuid=str(uuidlib.uuid4()), hostname=self.hostname, now_us=self.clock.now_us
         )
         self.bus = EventBus()
+        self.conferences = Conferences(self)
         self._cache = tempfile.TemporaryDirectory(prefix="plivoxml-fs-sim-")
         self.media = MediaLibrary(media_dir, self._cache.name)
         self._channels: dict[str, Channel] = {}
@@ -211,6 +214,11 @@ class EmbeddedFreeSwitch:
         self._ended[channel.uuid] = channel
         while len(self._ended) > ENDED_KEPT:
             self._ended.pop(next(iter(self._ended)))
+
+    def talk(self, uuid: str, ms: int) -> bool:
+        """The conference member on channel `uuid` sends `ms` of audio (start-talking,
+        floor-change when it takes the floor, stop-talking); False when it is in no room."""
+        return self.conferences.talk(uuid, ms)
 
     def wait_hangup(self, uuid: str, timeout: float) -> bool:
         """True once the channel `uuid` has finished hanging up (within `timeout` seconds)."""

@@ -1,0 +1,547 @@
+"""The conference of the embedded FreeSWITCH: rooms, members and conference::maintenance events.
+
+`Conferences` (one per EmbeddedFreeSwitch, `sim.conferences`) holds the rooms by name and the
+member-id counter, which is global across rooms as on FreeSWITCH 1.10.12. The `conference`
+application (`room[@profile][+flags{a|b}]`) joins a channel to a room and blocks until the member
+leaves (kick, hup, endconf, mintwo, hangup-on-star, hangup). Every event carries the headers and
+comes in the order the recorded traces (basic.txt, flags.txt, digits.txt, media.txt, record.txt)
+show; member events carry the member's Unique-ID, so an outbound socket subscribed to
+`CUSTOM conference::maintenance` gets its own member's events only, as mod_event_socket delivers.
+
+Media is modelled, not mixed: files played to the room or a member last their media time (see
+media.py), `talk(uuid, ms)` stands for audio a member sends (start-talking, floor-change,
+stop-talking), and recordings are WAV files of silence as long as the media time recorded.
+The API sub-commands are conference_api.py's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid as uuidlib
+import wave
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+import gevent
+import gevent.event
+import gevent.lock
+import gevent.queue
+
+from plivoxml_fs.simulator.apps import DONE, application, wait_media
+from plivoxml_fs.simulator.bus import Calling
+from plivoxml_fs.simulator.channels import Channel
+
+if TYPE_CHECKING:
+    from plivoxml_fs.simulator.server import EmbeddedFreeSwitch
+
+SUBCLASS = "conference::maintenance"
+DOMAIN = "cluecon.com"
+#: Member flags the `+flags{...}` part may name (others are ignored, as mod_conference does).
+MEMBER_FLAGS = frozenset({
+    "mute", "deaf", "moderator", "endconf", "mintwo", "wait-mod", "dist-dtmf", "nomoh",
+    "mute-detect", "ghost", "join-only", "positional", "join-vid-floor", "vmute",
+})
+#: Media ms between one relayed/sent digit and the next (digits.txt: 20 ms apart).
+DTMF_GAP_MS = 20
+#: Default energy level of a member (profile energy-level).
+ENERGY_LEVEL = 100
+#: Energy reported while a member talks (media.txt measured ~6474 for a loud tone).
+TALK_ENERGY = 6474
+FRAME_MS = 20
+
+CREATE = Calling("mod_conference.c", "conference_new", 3848)
+DESTROY = Calling("mod_conference.c", "conference_thread_run", 863)
+ADD = Calling("conference_member.c", "conference_member_add", 962)
+DEL = Calling("conference_member.c", "conference_member_del", 1355)
+FLOOR = Calling("conference_member.c", "conference_member_set_floor_holder", 1158)
+FILE_DONE = Calling("conference_file.c", "conference_file_close", 52)
+START_TALK = Calling("conference_loop.c", "conference_loop_input", 1154)
+STOP_TALK = Calling("conference_loop.c", "stop_talking_handler", 783)
+REC_START = Calling("conference_record.c", "conference_record_thread_run", 319)
+REC_STOP = Calling("conference_record.c", "conference_record_thread_run", 427)
+
+
+@attrs.frozen
+class Profile:
+    """A conference profile: what freeswitch/autoload_configs/conference.conf.xml sets."""
+
+    name: str
+    rate: int
+    moh_sound: str | None = None  # "silence" in the config: none, conference_moh_sound decides
+    caller_controls: str = "none"
+    tts: bool = True
+
+
+#: The profiles of freeswitch/autoload_configs/conference.conf.xml.
+PROFILES = {
+    "default": Profile("default", 8000),
+    "wideband": Profile("wideband", 16000),
+}
+#: Caller-control groups: digit -> action (conference.conf.xml's caller-controls).
+CONTROL_GROUPS = {"none": {}, "hangup-on-star": {"*": "hangup"}}
+
+
+@attrs.frozen
+class JoinSpec:
+    """`room[@profile][+flags{a|b}]` parsed."""
+
+    room: str
+    profile: str
+    flags: frozenset[str]
+
+
+def parse_join(arg: str) -> JoinSpec:
+    """Split the conference application's argument as mod_conference does."""
+    text = arg.strip()
+    flags: frozenset[str] = frozenset()
+    start = text.find("+flags{")
+    if start != -1:
+        end = text.find("}", start)
+        inner = text[start + len("+flags{") : end if end != -1 else len(text)]
+        flags = frozenset(f.strip() for f in inner.split("|") if f.strip())
+        text = text[:start] + (text[end + 1 :] if end != -1 else "")
+    text = text.split("+", 1)[0].strip()
+    room, _, profile = text.partition("@")
+    return JoinSpec(room.strip(), profile.strip() or "default", flags)
+
+
+class Playback:
+    """A file playing to the room or to one member; play-file-done when it ends or is stopped."""
+
+    def __init__(self, room: Room, source: str, *, member: Member | None, is_async: bool) -> None:
+        self.room, self.source, self.member, self.is_async = room, source, member, is_async
+        self.stop = gevent.event.Event()
+        self.ms = 0
+        self.done = gevent.event.Event()
+
+    def run(self, ms: int | None, lock: gevent.lock.Semaphore | None) -> None:
+        if lock is not None:
+            lock.acquire()
+        try:
+            clock = self.room.sim.clock
+            start = clock.now_us()
+            gevent.wait([self.stop], timeout=None if ms is None else clock.wall_s(ms))
+            self.ms = (clock.now_us() - start) // 1000 if self.stop.is_set() else (ms or 0)
+            self.ms = self.ms // FRAME_MS * FRAME_MS
+            self.room.file_done(self)
+        finally:
+            self.done.set()
+            if lock is not None:
+                lock.release()
+
+
+class Member:
+    """One channel in a room."""
+
+    def __init__(self, room: Room, channel: Channel, member_id: int, flags: frozenset[str]):
+        self.room, self.channel, self.id, self.flags = room, channel, member_id, flags
+        self.can_hear = "deaf" not in flags
+        self.can_speak = "mute" not in flags
+        self.hold = False
+        self.talking = False
+        self.energy = ENERGY_LEVEL
+        self.current_energy = 0
+        self.volume_in = 0
+        self.volume_out = 0
+        self.relations: dict[int, str] = {}
+        self.gone = gevent.event.Event()
+        self.reason = ""
+        self.hold_playback: Playback | None = None
+        self._dtmf_out: gevent.queue.Queue = gevent.queue.Queue()
+        self._dtmf_sender: gevent.Greenlet | None = None
+
+    @property
+    def moderator(self) -> bool:
+        return "moderator" in self.flags
+
+    def headers(self) -> list[tuple[str, str]]:
+        """Conference, Floor, channel and member headers (conference_member_add_event_data)."""
+        room = self.room
+        items = room.headers()
+        items.append(("Floor", _bool(room.floor is self)))
+        items += self.channel.channel_headers(variables=False)
+        items += [
+            ("Video", "false"), ("Hear", _bool(self.can_hear)), ("See", "true"),
+            ("Speak", _bool(self.can_speak)), ("Talking", _bool(self.talking)),
+            ("Mute-Detect", "false"), ("Hold", _bool(self.hold)), ("Member-ID", str(self.id)),
+            ("Member-Type", "moderator" if self.moderator else "member"),
+            ("Member-Ghost", "false"), ("Energy-Level", str(self.energy)),
+            ("Current-Energy", str(self.current_energy)),
+        ]
+        return items
+
+    def list_flags(self) -> str:
+        flags = [name for name, on in (
+            ("hear", self.can_hear), ("speak", self.can_speak), ("talking", self.talking),
+            ("hold", self.hold), ("floor", self.room.floor is self), ("moderator", self.moderator),
+            ("endconf", "endconf" in self.flags),
+        ) if on]
+        return "|".join(flags)
+
+    def list_line(self) -> str:
+        profile = dict(self.channel.profile)
+        return ";".join([
+            str(self.id), self.channel.name, self.channel.uuid,
+            profile.get("Caller-ID-Name", ""), profile.get("Caller-ID-Number", ""),
+            self.list_flags(), str(self.volume_in), str(self.volume_out), str(self.energy),
+        ])
+
+    def leave(self, reason: str) -> None:
+        """Ask the member to leave the room; its conference application does the rest."""
+        if not self.gone.is_set():
+            self.reason = reason
+            self.gone.set()
+
+    def send_dtmf(self, digits: str) -> None:
+        """Digits sent out to this member's caller (the loopback partner hears them), one every
+        DTMF_GAP_MS, in the order they were sent."""
+        for digit in digits:
+            self._dtmf_out.put(digit)
+        if self._dtmf_sender is None or self._dtmf_sender.dead:
+            self._dtmf_sender = gevent.spawn(self._send_queued)
+
+    def _send_queued(self) -> None:
+        target = self.channel.partner or self.channel
+        while not self._dtmf_out.empty():
+            gevent.sleep(self.room.sim.clock.wall_s(DTMF_GAP_MS))
+            target.receive_dtmf(self._dtmf_out.get())
+
+
+class Recording:
+    """A recording of the room's mix: a WAV file of silence as long as the media time recorded."""
+
+    def __init__(self, room: Room, path: str) -> None:
+        self.room, self.path = room, path
+        self.started_us = room.sim.clock.now_us()
+        self.paused_since: int | None = None
+        self.paused_us = 0
+
+    def elapsed_ms(self) -> int:
+        now = self.room.sim.clock.now_us()
+        paused = self.paused_us + (now - self.paused_since if self.paused_since else 0)
+        return max(0, now - self.started_us - paused) // 1000
+
+    def pause(self) -> None:
+        if self.paused_since is None:
+            self.paused_since = self.room.sim.clock.now_us()
+
+    def resume(self) -> None:
+        if self.paused_since is not None:
+            self.paused_us += self.room.sim.clock.now_us() - self.paused_since
+            self.paused_since = None
+
+    def write(self) -> tuple[int, int]:
+        """Write the file; (samples, ms)."""
+        ms = self.elapsed_ms()
+        rate = self.room.profile.rate
+        samples = ms * rate // 1000
+        with wave.open(self.path, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(rate)
+            out.writeframes(b"\x00\x00" * samples)
+        return samples, ms
+
+
+class Room:
+    """A conference instance (a name is reused once the room is destroyed)."""
+
+    def __init__(self, sim: EmbeddedFreeSwitch, name: str, profile: Profile, creator: Channel):
+        self.sim, self.name, self.profile = sim, name, profile
+        self.uuid = str(uuidlib.uuid4())
+        self.members: dict[int, Member] = {}
+        self.floor: Member | None = None
+        self.locked = False
+        self.max_members = _int(creator.get_var("conference_max_members"))
+        self.moh_sound = profile.moh_sound or creator.get_var("conference_moh_sound")
+        self.enforce_min = False
+        self.ending = False
+        self.destroyed = False
+        self.recordings: list[Recording] = []
+        self.playbacks: list[Playback] = []
+        self.moh: Playback | None = None
+        self.file_lock = gevent.lock.Semaphore()
+        self.created_us = sim.clock.now_us()
+
+    # -- events -------------------------------------------------------------------------------
+    def headers(self) -> list[tuple[str, str]]:
+        return [
+            ("Conference-Name", self.name), ("Conference-Domain", DOMAIN),
+            ("Conference-Size", str(len(self.members))), ("Conference-Ghosts", "0"),
+            ("Conference-Profile-Name", self.profile.name), ("Conference-Unique-ID", self.uuid),
+        ]
+
+    def fire(self, calling: Calling, headers: list[tuple[str, str]]) -> None:
+        self.sim.bus.fire(self.sim.factory.make("CUSTOM", calling, headers, subclass=SUBCLASS))
+
+    def room_event(self, calling: Calling, action: str, extra=()) -> None:
+        self.fire(calling, self.headers() + [("Action", action), *extra])
+
+    def member_event(self, calling: Calling, member: Member, action: str, extra=()) -> None:
+        self.fire(calling, member.headers() + [("Action", action), *extra])
+
+    # -- membership ---------------------------------------------------------------------------
+    def is_full(self) -> bool:
+        return self.max_members > 0 and len(self.members) >= self.max_members
+
+    def has_moderator(self) -> bool:
+        return any(m.moderator for m in self.members.values())
+
+    def add(self, member: Member) -> None:
+        self.members[member.id] = member
+        if "mintwo" in member.flags:
+            self.enforce_min = True
+        self.member_event(ADD, member, "add-member")
+        if self.floor is None and member.can_speak:
+            self.set_floor(member)
+        enter = member.channel.get_var("conference_enter_sound")
+        if enter:
+            self.play(enter)
+        self.update_moh()
+
+    def remove(self, member: Member) -> None:
+        """del-member, the exit sound, and the room's end when it is due."""
+        if member.id not in self.members:
+            return
+        if member.hold_playback is not None:
+            member.hold_playback.stop.set()
+        if self.floor is member:
+            self.floor = None
+            self.fire(FLOOR, self.headers() + [("Action", "floor-change"), ("Old-ID", "none"),
+                                               ("New-ID", "none")])
+        del self.members[member.id]
+        self.member_event(DEL, member, "del-member")
+        for other in self.members.values():
+            other.relations.pop(member.id, None)
+        if "endconf" in member.flags or (self.enforce_min and len(self.members) < 2):
+            self.end()
+        exit_sound = member.channel.get_var("conference_exit_sound")
+        if exit_sound and self.members and not self.ending:
+            self.play(exit_sound)
+        if not self.members:
+            self.destroy()
+        else:
+            self.update_moh()
+
+    def end(self) -> None:
+        """endconf / mintwo: every member leaves and (hangup_after_conference) hangs up."""
+        self.ending = True
+        for other in list(self.members.values()):
+            other.leave("ended")
+
+    def destroy(self) -> None:
+        if self.destroyed:
+            return
+        self.destroyed = True
+        for playback in list(self.playbacks):
+            playback.stop.set()
+            playback.done.wait(1.0)
+        for recording in list(self.recordings):
+            self.stop_recording(recording)
+        self.room_event(DESTROY, "conference-destroy")
+        self.sim.conferences.forget(self)
+
+    # -- floor and talking --------------------------------------------------------------------
+    def set_floor(self, member: Member | None) -> None:
+        old = self.floor
+        self.floor = member
+        headers = self.headers() + [("Action", "floor-change"),
+                                    ("Old-ID", str(old.id) if old else "none")]
+        if member is not None:
+            headers += member.headers()
+        headers.append(("New-ID", str(member.id) if member else "none"))
+        self.fire(FLOOR, headers)
+
+    def talk(self, member: Member, ms: int) -> None:
+        """The member sends `ms` of audio above its energy level."""
+        if not member.can_speak or member.talking:
+            return
+        member.talking, member.current_energy = True, TALK_ENERGY
+        self.member_event(START_TALK, member, "start-talking")
+        if self.floor is not member:
+            self.set_floor(member)
+        outcome = wait_media(member.channel, ms, member.gone)
+        heard = ms if outcome == DONE else ms // 2
+        member.talking = False
+        if member.id not in self.members:
+            return
+        frames = max(1, heard // FRAME_MS)
+        stats = [
+            ("talking-gate-hits", str(frames)), ("talking-total-packets", str(frames)),
+            ("talking-duration-ms", str(frames * FRAME_MS)),
+            ("talking-average-energy", f"{TALK_ENERGY:.6f}"),
+        ]
+        self.fire(STOP_TALK, member.headers() + stats + [("Action", "stop-talking")])
+        member.current_energy = 0
+
+    # -- files --------------------------------------------------------------------------------
+    def play(self, source: str, member: Member | None = None, *, is_async: bool = False,
+             ms: int | None = -1) -> Playback:
+        if ms == -1:
+            piece = self.sim.media.piece(source)
+            ms = piece.ms
+        playback = Playback(self, source, member=member, is_async=is_async)
+        self.playbacks.append(playback)
+        lock = None if is_async or member is not None else self.file_lock
+        gevent.spawn(playback.run, ms, lock)
+        return playback
+
+    def file_done(self, playback: Playback) -> None:
+        if playback in self.playbacks:
+            self.playbacks.remove(playback)
+        samples = playback.ms * self.profile.rate // 1000
+        timing = [("seconds", str(playback.ms // 1000)), ("milliseconds", str(playback.ms)),
+                  ("samples", str(samples))]
+        member = playback.member
+        if member is not None:
+            headers = self.headers() + timing + [("Action", "play-file-member-done")]
+            headers += member.headers() + [("File", playback.source)]
+        else:
+            headers = self.headers() + timing + [("Action", "play-file-done"),
+                                                 ("File", playback.source)]
+            if playback.is_async:
+                headers.append(("Async", "true"))
+        self.fire(FILE_DONE, headers)
+        if member is not None:
+            member.channel.record("conference_heard", f"{playback.source} ({playback.ms} ms)",
+                                  playback.ms)
+        else:
+            for other in self.members.values():
+                if other.can_hear:
+                    other.channel.record("conference_heard",
+                                         f"{playback.source} ({playback.ms} ms)", playback.ms)
+
+    def update_moh(self) -> None:
+        """Hold music while one member is alone or waits for the moderator."""
+        waiting = any("wait-mod" in m.flags for m in self.members.values())
+        wanted = bool(self.moh_sound) and not self.destroyed and (
+            len(self.members) == 1 or (waiting and not self.has_moderator()))
+        if wanted and self.moh is None:
+            self.moh = self.play(self.moh_sound, is_async=True, ms=None)
+        elif not wanted and self.moh is not None:
+            self.moh.stop.set()
+            self.moh = None
+
+    # -- recording ----------------------------------------------------------------------------
+    def start_recording(self, path: str) -> None:
+        """Record to `path` (a .wav; anything else cannot be opened without mod_shout/sndfile)."""
+        if Path(path).suffix.lower() != ".wav":
+            return
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return
+        recording = Recording(self, path)
+        self.recordings.append(recording)
+        self.room_event(REC_START, "start-recording", [("Path", path)])
+
+    def stop_recording(self, recording: Recording) -> None:
+        self.recordings.remove(recording)
+        try:
+            samples, ms = recording.write()
+            size = Path(recording.path).stat().st_size
+        except OSError:
+            samples, ms, size = 0, 0, 0
+        self.room_event(REC_STOP, "stop-recording", [
+            ("Path", recording.path), ("Other-Recordings", _bool(bool(self.recordings))),
+            ("Samples-Out", str(samples)), ("Samplerate", str(self.profile.rate)),
+            ("Milliseconds-Elapsed", str(ms)), ("Record-File-Size", str(size)),
+        ])
+
+
+class Conferences:
+    """The rooms of one embedded FreeSWITCH and the global member-id counter."""
+
+    def __init__(self, sim: EmbeddedFreeSwitch) -> None:
+        self.sim = sim
+        self.rooms: dict[str, Room] = {}
+        self.profiles = dict(PROFILES)
+        self._ids = itertools.count(1)
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def forget(self, room: Room) -> None:
+        if self.rooms.get(room.name) is room:
+            del self.rooms[room.name]
+
+    def member_of(self, uuid: str) -> Member | None:
+        for room in self.rooms.values():
+            for member in room.members.values():
+                if member.channel.uuid == uuid:
+                    return member
+        return None
+
+    def talk(self, uuid: str, ms: int) -> bool:
+        """The member on channel `uuid` sends `ms` of audio (start-talking ... stop-talking)
+        in the background; False when that channel is in no room."""
+        member = self.member_of(uuid)
+        if member is None:
+            return False
+        gevent.spawn(member.room.talk, member, ms)
+        return True
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _int(text: str | None) -> int:
+    try:
+        return max(0, int(text or 0))
+    except ValueError:
+        return 0
+
+
+# -- the application -------------------------------------------------------------------------
+@application("conference")
+def _conference(channel: Channel, arg: str) -> None:
+    spec = parse_join(arg)
+    if not spec.room:
+        return None
+    confs: Conferences = channel.sim.conferences
+    profile = confs.profiles.get(spec.profile, confs.profiles["default"])
+    if not channel.answered_us:
+        channel.mark_answered()
+    room = confs.rooms.get(spec.room)
+    if room is None:
+        room = Room(channel.sim, spec.room, profile, channel)
+        confs.rooms[spec.room] = room
+        room.room_event(CREATE, "conference-create")
+    if room.is_full() or room.locked:
+        if not room.members:
+            room.destroy()
+        return None
+    member = Member(room, channel, confs.next_id(), spec.flags & MEMBER_FLAGS)
+    on_dtmf = _dtmf_handler(member)
+    channel.dtmf_handlers.append(on_dtmf)
+    try:
+        room.add(member)
+        gevent.wait([member.gone, channel.hungup], count=1)
+    finally:
+        channel.dtmf_handlers.remove(on_dtmf)
+        room.remove(member)
+    channel.record("conference", f"{room.name} member {member.id} ({member.reason or 'hangup'})")
+    if member.reason == "ended" and channel.is_up and (
+        channel.get_var("hangup_after_conference") or "true"
+    ).lower() not in ("false", "0", "no", "off"):
+        channel.hangup("NORMAL_CLEARING")
+    return None
+
+
+def _dtmf_handler(member: Member):
+    """dist-dtmf relays digits to the other members; otherwise the caller-controls group acts."""
+    group_name = member.channel.get_var("conference_controls") or member.room.profile.caller_controls
+    controls = CONTROL_GROUPS.get(group_name, {})
+
+    def on_dtmf(channel: Channel, digit: str) -> None:
+        if "dist-dtmf" in member.flags:
+            for other in list(member.room.members.values()):
+                if other is not member:
+                    other.send_dtmf(digit)
+            return
+        if controls.get(digit) == "hangup":
+            member.leave("hangup-on-star")
+
+    return on_dtmf

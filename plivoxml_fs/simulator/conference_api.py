@@ -1,0 +1,385 @@
+"""The `conference` API command of the embedded FreeSWITCH: sub-commands with the real replies.
+
+Reply texts and the events each sub-command fires are FreeSWITCH 1.10.12's (recorded in
+basic.txt, media.txt, record.txt and probed on a running instance): list, count, json-free
+get/set, mute/tmute/unmute, deaf/undeaf, hold/unhold [file], relate, kick, hup, dtmf, floor,
+play (room or member), say, recording start/stop/check/pause/resume, lock/unlock, energy,
+volume_in/volume_out. Member selectors: an id, `all`, `last`, `non_moderator`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from plivoxml_fs.simulator.api import api_command
+from plivoxml_fs.simulator.bus import Calling
+from plivoxml_fs.simulator.conference import Member, Room
+
+if TYPE_CHECKING:
+    from plivoxml_fs.simulator.server import EmbeddedFreeSwitch
+
+
+def _at(function: str, line: int) -> Calling:
+    return Calling("conference_api.c", function, line)
+
+
+RELATE_USAGE = (
+    "relate <member_id>[,<member_id>] <other_member_id>[,<other_member_id>] "
+    "[nospeak|nohear|clear]"
+)
+PLAY_USAGE = "play <file_path> [async|<member_id> [nomux]]"
+RECORDING_USAGE = "recording [start|stop|check|pause|resume] [<filename>|all]"
+GET_USAGE = "get <parameter-name>"
+SET_USAGE = (
+    "set <max_members|sound_prefix|caller_id_name|caller_id_number|endconference_grace_time> "
+    "<value>"
+)
+NOT_SPECIFIED = "Conference command, not specified.\nTry 'help'\n"
+#: Usage lines of the member commands (`conference <room> <cmd>` with no member).
+MEMBER_USAGE = {
+    "mute": "mute <[member_id|all]|last|non_moderator> [<quiet>]",
+    "tmute": "tmute <[member_id|all]|last|non_moderator> [<quiet>]",
+    "unmute": "unmute <[member_id|all]|last|non_moderator> [<quiet>]",
+    "deaf": "deaf <[member_id|all]|last|non_moderator>",
+    "undeaf": "undeaf <[member_id|all]|last|non_moderator>",
+    "hold": "hold <[member_id|all]|last|non_moderator> [file]",
+    "unhold": "unhold <[member_id|all]|last|non_moderator>",
+    "kick": "kick <[member_id|all|last|non_moderator]> [<optional sound file>]",
+    "hup": "hup <[member_id|all|last|non_moderator]>",
+    "dtmf": "dtmf <[member_id|all|last|non_moderator]> <digits>",
+    "energy": "energy <member_id|all|last|non_moderator> [<newval>]",
+    "volume_in": "volume_in <member_id|all|last|non_moderator> [<newval>]",
+    "volume_out": "volume_out <member_id|all|last|non_moderator> [<newval>]",
+}
+
+MemberFunc = Callable[[Room, Member, list[str]], str]
+ROOM_COMMANDS: dict[str, Callable[[Room, list[str]], str]] = {}
+MEMBER_COMMANDS: dict[str, MemberFunc] = {}
+
+
+def room_command(name: str):
+    def register(func):
+        ROOM_COMMANDS[name] = func
+        return func
+
+    return register
+
+
+def member_command(name: str):
+    def register(func):
+        MEMBER_COMMANDS[name] = func
+        return func
+
+    return register
+
+
+@api_command("conference")
+def _conference(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
+    words = arg.split()
+    if not words:
+        return "-ERR Conference command, not specified.\n"
+    if words[0] == "list" and len(words) == 1:
+        return "".join(_room_summary(room) for room in sim.conferences.rooms.values())
+    room = sim.conferences.rooms.get(words[0])
+    if room is None:
+        return f"-ERR Conference {words[0]} not found\n"
+    if len(words) == 1:
+        return NOT_SPECIFIED
+    name, rest = words[1], words[2:]
+    if name in ROOM_COMMANDS:
+        return ROOM_COMMANDS[name](room, rest)
+    if name in MEMBER_COMMANDS:
+        return _for_members(room, name, rest)
+    return f"-ERR Conference command '{name}' not found.\n"
+
+
+def _room_summary(room: Room) -> str:
+    count = len(room.members)
+    head = (f"+OK Conference {room.name} ({count} member{'' if count == 1 else 's'} rate: "
+            f"{room.profile.rate} flags: running|answered|enforce_min|dynamic|exit_sound|"
+            "enter_sound|json_status)\n")
+    return head + _list(room, [])
+
+
+def _for_members(room: Room, name: str, rest: list[str]) -> str:
+    if not rest:
+        return MEMBER_USAGE[name]
+    selector, args = rest[0], rest[1:]
+    newest_first = sorted(room.members.values(), key=lambda m: -m.id)
+    if selector == "all":
+        targets = newest_first
+    elif selector == "last":
+        targets = newest_first[:1]
+    elif selector == "non_moderator":
+        targets = [m for m in newest_first if not m.moderator]
+    else:
+        member = room.members.get(int(selector)) if selector.isdigit() else None
+        if member is None:
+            return f"-ERR Non-Existant ID {selector}\n"
+        targets = [member]
+    return "".join(MEMBER_COMMANDS[name](room, member, args) for member in targets)
+
+
+# -- room commands ---------------------------------------------------------------------------
+@room_command("list")
+def _list(room: Room, rest: list[str]) -> str:
+    if rest[:1] == ["count"]:
+        return str(len(room.members))
+    members = sorted(room.members.values(), key=lambda m: -m.id)
+    return "".join(member.list_line() + "\n" for member in members)
+
+
+@room_command("count")
+def _count(room: Room, rest: list[str]) -> str:
+    return str(len(room.members))
+
+
+@room_command("get")
+def _get(room: Room, rest: list[str]) -> str:
+    values = {"uuid": room.uuid, "count": str(len(room.members)),
+              "max_members": str(room.max_members), "profile_name": room.profile.name,
+              "rate": str(room.profile.rate)}
+    if not rest or rest[0] not in values:
+        return GET_USAGE
+    return values[rest[0]]
+
+
+@room_command("set")
+def _set(room: Room, rest: list[str]) -> str:
+    if len(rest) < 2 or rest[0] != "max_members" or not rest[1].isdigit():
+        return SET_USAGE
+    old, room.max_members = room.max_members, int(rest[1])
+    return str(old)
+
+
+@room_command("lock")
+def _lock(room: Room, rest: list[str]) -> str:
+    room.locked = True
+    room.room_event(_at("conference_api_sub_lock", 3474), "lock")
+    return f"+OK {room.name} locked\n"
+
+
+@room_command("unlock")
+def _unlock(room: Room, rest: list[str]) -> str:
+    room.locked = False
+    room.room_event(_at("conference_api_sub_unlock", 3496), "unlock")
+    return f"+OK {room.name} unlocked\n"
+
+
+@room_command("play")
+def _play(room: Room, rest: list[str]) -> str:
+    if not rest:
+        return PLAY_USAGE
+    source, target = rest[0], rest[1] if len(rest) > 1 else "async"
+    piece = room.sim.media.piece(source)
+    if target != "async":
+        member = room.members.get(int(target)) if target.isdigit() else None
+        if member is None or not piece.found:
+            return f"-ERR Member: {target} not found.\n{PLAY_USAGE}"
+        room.member_event(_at("conference_api_sub_play", 2846), member, "play-file-member",
+                          [("File", source)])
+        room.play(source, member, ms=piece.ms)
+        return f"+OK (play) Playing file {source} to member {target}\n"
+    if not piece.found:
+        return f"-ERR (play) File: {source} not found.\n"
+    room.room_event(_at("conference_api_sub_play", 2817), "play-file",
+                    [("File", source), ("Async", "true")])
+    room.play(source, is_async=True, ms=piece.ms)
+    return f"+OK (play) Playing file {source}\n"
+
+
+@room_command("say")
+def _say(room: Room, rest: list[str]) -> str:
+    if not rest:
+        return "-ERR (say) Error! No text.\n"
+    text = " ".join(rest)
+    room.room_event(_at("conference_api_sub_say", 2885), "speak-text", [("Text", text)])
+    return "+OK (say) OK\n"
+
+
+@room_command("relate")
+def _relate(room: Room, rest: list[str]) -> str:
+    if len(rest) < 3 or rest[2] not in ("nospeak", "nohear", "clear"):
+        return RELATE_USAGE
+    first, other, action = rest[0], rest[1], rest[2]
+    a = room.members.get(int(first)) if first.isdigit() else None
+    b = room.members.get(int(other)) if other.isdigit() else None
+    if a is None or b is None:
+        return f"-ERR relationship {first}->{other} not found.\n"
+    if action == "clear":
+        a.relations.pop(b.id, None)
+        return f"+OK relationship {first}->{other} cleared.\n"
+    a.relations[b.id] = action
+    return f"+OK {first}->{other} {action} set\n"
+
+
+@room_command("floor")
+def _floor(room: Room, rest: list[str]) -> str:
+    if not rest:
+        return "floor <member_id|last>"
+    member = room.members.get(int(rest[0])) if rest[0].isdigit() else None
+    if member is None:
+        return f"-ERR Non-Existant ID {rest[0]}\n"
+    if room.floor is member:
+        room.set_floor(None)
+        return "+OK floor none\n"
+    if room.floor is not None:
+        return f"-ERR floor is held by {room.floor.id}\n"
+    room.set_floor(member)
+    return f"+OK floor {member.id}\n"
+
+
+@room_command("recording")
+def _recording(room: Room, rest: list[str]) -> str:
+    action = rest[0] if rest else ""
+    path = rest[1] if len(rest) > 1 else ""
+    if action == "check":
+        if not room.recordings:
+            return "-ERR Conference is not being recorded.\n"
+        return "".join(f"+OK Record file {r.path}\n" for r in reversed(room.recordings))
+    if action not in ("start", "stop", "pause", "resume") or not path:
+        return RECORDING_USAGE
+    if action == "start":
+        room.start_recording(path)
+        return f"+OK Record file {path}\n"
+    if action == "stop":
+        return _stop_recording(room, path)
+    return _pause_recording(room, action, path)
+
+
+def _stop_recording(room: Room, path: str) -> str:
+    chosen = list(reversed(room.recordings)) if path == "all" else [
+        r for r in room.recordings if r.path == path]
+    out = "" if chosen or path == "all" else f"-ERR non-existant recording '{path}'\n"
+    for recording in chosen:
+        room.stop_recording(recording)
+        out += f"Stopped recording file {recording.path}\n"
+    # FreeSWITCH 1.10.12 always counts 0 here
+    return out + "+OK Stopped recording 0 files\n"
+
+
+def _pause_recording(room: Room, action: str, path: str) -> str:
+    word = "Pause" if action == "pause" else "Resume"
+    chosen = [r for r in room.recordings if path in ("all", r.path)]
+    out = f"+OK {word} recording file {path}\n"
+    if not chosen:
+        return out + f"-ERR non-existant recording '{path}'\n"
+    for recording in chosen:
+        recording.pause() if action == "pause" else recording.resume()
+    room.room_event(_at("conference_api_sub_pauserec", 3860), f"{action}-recording",
+                    [("Path", path), ("Other-Recordings", "true")])
+    return out
+
+
+# -- member commands -------------------------------------------------------------------------
+@member_command("mute")
+def _mute(room: Room, member: Member, args: list[str]) -> str:
+    member.can_speak = False
+    member.talking = False
+    room.member_event(_at("conference_api_sub_mute", 339), member, "mute-member")
+    return f"+OK mute {member.id}\n"
+
+
+@member_command("unmute")
+def _unmute(room: Room, member: Member, args: list[str]) -> str:
+    member.can_speak = True
+    room.member_event(_at("conference_api_sub_unmute", 492), member, "unmute-member")
+    return f"+OK unmute {member.id}\n"
+
+
+@member_command("tmute")
+def _tmute(room: Room, member: Member, args: list[str]) -> str:
+    return _unmute(room, member, args) if not member.can_speak else _mute(room, member, args)
+
+
+@member_command("deaf")
+def _deaf(room: Room, member: Member, args: list[str]) -> str:
+    member.can_hear = False
+    room.member_event(_at("conference_api_sub_deaf", 797), member, "deaf-member")
+    return f"+OK deaf {member.id}\n"
+
+
+@member_command("undeaf")
+def _undeaf(room: Room, member: Member, args: list[str]) -> str:
+    member.can_hear = True
+    room.member_event(_at("conference_api_sub_undeaf", 839), member, "undeaf-member")
+    return f"+OK undeaf {member.id}\n"
+
+
+@member_command("hold")
+def _hold(room: Room, member: Member, args: list[str]) -> str:
+    member.hold = True
+    room.member_event(_at("conference_api_sub_hold", 440), member, "hold-member")
+    if args and member.hold_playback is None:
+        member.hold_playback = room.play(args[0], member)
+    return f"+OK hold {member.id}\n"
+
+
+@member_command("unhold")
+def _unhold(room: Room, member: Member, args: list[str]) -> str:
+    member.hold = False
+    room.member_event(_at("conference_api_sub_unhold", 389), member, "unhold-member")
+    if member.hold_playback is not None:
+        member.hold_playback.stop.set()
+        member.hold_playback = None
+    return f"+OK unhold {member.id}\n"
+
+
+@member_command("kick")
+def _kick(room: Room, member: Member, args: list[str]) -> str:
+    room.member_event(_at("conference_api_sub_kick", 902), member, "kick-member")
+    member.leave("kicked")
+    return f"+OK kicked {member.id}\n"
+
+
+@member_command("hup")
+def _hup(room: Room, member: Member, args: list[str]) -> str:
+    room.member_event(_at("conference_api_sub_hup", 871), member, "hup-member")
+    member.leave("hup")
+    return f"+OK hup {member.id}\n"
+
+
+@member_command("dtmf")
+def _dtmf(room: Room, member: Member, args: list[str]) -> str:
+    if not args:
+        return MEMBER_USAGE["dtmf"]
+    digits = args[0]
+    room.member_event(_at("conference_api_sub_dtmf", 1049), member, "dtmf-member",
+                      [("Digits", digits)])
+    member.send_dtmf(digits)
+    return f"+OK sent {digits} to {member.id}\n"
+
+
+@member_command("energy")
+def _energy(room: Room, member: Member, args: list[str]) -> str:
+    if args:
+        if not args[0].lstrip("-").isdigit():
+            return f"-ERR energy: {args[0]} is not a number\n"
+        member.energy = max(0, int(args[0]))
+        room.member_event(_at("conference_api_sub_energy", 1228), member, "energy-level-member",
+                          [("Energy-Level", str(member.energy))])
+    return f"Energy {member.id} = {member.energy}\n"
+
+
+def _volume(room: Room, member: Member, args: list[str], side: str) -> str:
+    attr = "volume_in" if side == "IN" else "volume_out"
+    if args:
+        if not args[0].lstrip("-").isdigit():
+            return f"-ERR volume: {args[0]} is not a number\n"
+        value = max(-4, min(4, int(args[0])))
+        setattr(member, attr, value)
+        line = 1574 if side == "IN" else 1623
+        room.member_event(_at(f"conference_api_sub_{attr}", line), member,
+                          f"volume-{side.lower()}-member", [("Volume-Level", str(value))])
+    return f"+OK Volume {side} {member.id} = {getattr(member, attr)}\n"
+
+
+@member_command("volume_in")
+def _volume_in(room: Room, member: Member, args: list[str]) -> str:
+    return _volume(room, member, args, "IN")
+
+
+@member_command("volume_out")
+def _volume_out(room: Room, member: Member, args: list[str]) -> str:
+    return _volume(room, member, args, "OUT")
