@@ -71,18 +71,24 @@ def raw_event(wire: Wire, action: str) -> str:
 
 
 def wait_action(wire: Wire, action: str, timeout: float = 5.0, member_id: str | None = None):
-    """Read until an event with this Action (and Member-ID) arrives; returns it."""
+    """The first event with this Action (and Member-ID) not returned before: one already
+    received (e.g. while waiting for an api reply) or the next to arrive."""
+    claimed = wire.__dict__.setdefault("claimed", set())
 
     def check(message) -> bool:
-        if not message.is_event:
+        if not message.is_event or id(message) in claimed:
             return False
         event = message.event()
         return event.get("Action") == action and (
             member_id is None or event.get("Member-ID") == member_id)
 
-    for message in reversed(wire.until(check, timeout)):
-        return message.event()
-    raise AssertionError(action)
+    for _, message in wire.received:
+        if check(message):
+            claimed.add(id(message))
+            return message.event()
+    message = wire.until(check, timeout)[-1]
+    claimed.add(id(message))
+    return message.event()
 
 
 def drain(wire: Wire, quiet_s: float = 0.3) -> None:

@@ -1,0 +1,178 @@
+"""Conference recordings and room/member playback of the embedded FreeSWITCH."""
+
+from __future__ import annotations
+
+import wave
+
+import gevent
+
+from simulator.conference_helpers import api, inbound, join, names_of, raw_event, wait_action
+from simulator.helpers import SHARED_TRACES, trace_messages
+
+RECORD = SHARED_TRACES / "record.txt"
+
+
+def _trace_body(action: str) -> str:
+    for direction, conn, text in trace_messages(SHARED_TRACES / "basic.txt"):
+        if direction == "<<<" and conn == "inbound" and f"\nAction: {action}\n" in text:
+            return text.split("\n\n", 1)[1]
+    raise AssertionError(action)
+
+
+def _room(sim, daemon, arg="roomR@default"):
+    inb = inbound(sim.inbound_address)
+    join(inb, daemon, "rec1", arg)
+    wait_action(inb, "floor-change")
+    return inb
+
+
+def test_wav_recording_lasts_the_media_time(sim, daemon, tmp_path):
+    """recording start/stop: a 16-bit WAV at 8 kHz whose length is the media time recorded."""
+    inb = _room(sim, daemon)
+    path = tmp_path / "rec" / "room.wav"
+    before_start = sim.clock.now_us()
+    assert api(inb, f"conference roomR recording start {path}") == f"+OK Record file {path}\n"
+    after_start = sim.clock.now_us()
+    started = wait_action(inb, "start-recording")
+    assert started["Path"] == str(path)
+    assert api(inb, "conference roomR recording check") == f"+OK Record file {path}\n"
+    gevent.sleep(sim.clock.wall_s(1000))
+    before_stop = sim.clock.now_us()
+    reply = api(inb, "conference roomR recording stop all")
+    after_stop = sim.clock.now_us()
+    assert reply == f"Stopped recording file {path}\n+OK Stopped recording 0 files\n"
+    stopped = wait_action(inb, "stop-recording")
+    with wave.open(str(path), "rb") as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 8000)
+        frames = wav.getnframes()
+    file_ms = frames * 1000 // 8000
+    assert (before_stop - after_start) // 1000 <= file_ms <= (after_stop - before_start) // 1000
+    assert stopped["Milliseconds-Elapsed"] == str(file_ms)
+    assert stopped["Samples-Out"] == str(frames)
+    assert stopped["Record-File-Size"] == str(path.stat().st_size)
+    assert names_of(raw_event(inb, "stop-recording")) == names_of(_trace_body("stop-recording"))
+    assert names_of(raw_event(inb, "start-recording")) == names_of(
+        _trace_body("start-recording"))
+    assert api(inb, "conference roomR recording check") == (
+        "-ERR Conference is not being recorded.\n")
+
+
+def test_wideband_recording_is_16k(sim, daemon, tmp_path):
+    """A wideband room records at 16000 Hz."""
+    inb = _room(sim, daemon, "roomR@wideband")
+    path = tmp_path / "wb.wav"
+    api(inb, f"conference roomR recording start {path}")
+    api(inb, f"conference roomR recording stop {path}")
+    wait_action(inb, "stop-recording")
+    with wave.open(str(path), "rb") as wav:
+        assert wav.getframerate() == 16000
+
+
+def test_pause_excludes_time_and_fires_events(sim, daemon, tmp_path):
+    """pause/resume: the events fire, and paused media time is not in the file."""
+    inb = _room(sim, daemon)
+    path = tmp_path / "p.wav"
+    before_start = sim.clock.now_us()
+    api(inb, f"conference roomR recording start {path}")
+    assert api(inb, f"conference roomR recording pause {path}") == (
+        f"+OK Pause recording file {path}\n")
+    paused = wait_action(inb, "pause-recording")
+    assert (paused["Path"], paused["Other-Recordings"]) == (str(path), "true")
+    gevent.sleep(sim.clock.wall_s(2000))
+    assert api(inb, f"conference roomR recording resume {path}") == (
+        f"+OK Resume recording file {path}\n")
+    wait_action(inb, "resume-recording")
+    api(inb, f"conference roomR recording stop {path}")
+    total_ms = (sim.clock.now_us() - before_start) // 1000
+    stopped = wait_action(inb, "stop-recording")
+    assert int(stopped["Milliseconds-Elapsed"]) <= total_ms - 2000
+
+
+def test_recording_errors(sim, daemon, tmp_path):
+    """Unknown recordings and a missing argument answer FreeSWITCH's texts."""
+    inb = _room(sim, daemon)
+    assert api(inb, "conference roomR recording") == (
+        "recording [start|stop|check|pause|resume] [<filename>|all]")
+    assert api(inb, "conference roomR recording stop /x.wav") == (
+        "-ERR non-existant recording '/x.wav'\n+OK Stopped recording 0 files\n")
+    assert api(inb, "conference roomR recording pause /x.wav") == (
+        "+OK Pause recording file /x.wav\n-ERR non-existant recording '/x.wav'\n")
+    assert api(inb, "conference roomR recording stop all") == "+OK Stopped recording 0 files\n"
+
+
+def test_mp3_recording_is_refused_as_without_mod_shout(sim, daemon, tmp_path):
+    """.mp3: `+OK Record file` but nothing records, no event, no file (FreeSWITCH w/o mod_shout)."""
+    inb = _room(sim, daemon)
+    path = tmp_path / "room.mp3"
+    assert api(inb, f"conference roomR recording start {path}") == f"+OK Record file {path}\n"
+    assert api(inb, "conference roomR recording check") == (
+        "-ERR Conference is not being recorded.\n")
+    assert not path.exists()
+    assert inb.quiet(0.2)
+
+
+def test_room_destroyed_stops_its_recordings(sim, daemon, tmp_path):
+    """The last member leaving writes the file: stop-recording before conference-destroy."""
+    inb = _room(sim, daemon)
+    path = tmp_path / "end.wav"
+    api(inb, f"conference roomR recording start {path}")
+    api(inb, "conference roomR kick all")
+    wait_action(inb, "conference-destroy")
+    seen = [m.event().get("Action") for _, m in inb.received if m.is_event]
+    assert seen.index("stop-recording") < seen.index("conference-destroy")
+    assert path.exists()
+
+
+def test_room_play_events_and_length(sim, daemon, tmp_path):
+    """play <wav> async: play-file then play-file-done with the file's length."""
+    source = tmp_path / "beep.wav"
+    with wave.open(str(source), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x00" * 2400)  # 300 ms
+    inb = _room(sim, daemon)
+    assert api(inb, f"conference roomR play {source} async") == (
+        f"+OK (play) Playing file {source}\n")
+    play = wait_action(inb, "play-file")
+    assert (play["File"], play["Async"]) == (str(source), "true")
+    done = wait_action(inb, "play-file-done")
+    assert (done["milliseconds"], done["samples"], done["seconds"]) == ("300", "2400", "0")
+
+
+def test_member_play_and_errors(sim, daemon):
+    """play <file> <id>: play-file-member and -done with member headers; unknown member/file."""
+    inb = _room(sim, daemon)
+    assert api(inb, "conference roomR play tone_stream://%(200,0,700) 1") == (
+        "+OK (play) Playing file tone_stream://%(200,0,700) to member 1\n")
+    done = wait_action(inb, "play-file-member-done")
+    assert (done["Member-ID"], done["File"], done["milliseconds"]) == (
+        "1", "tone_stream://%(200,0,700)", "200")
+    assert api(inb, "conference roomR play tone_stream://%(200,0,700) 9") == (
+        "-ERR Member: 9 not found.\nplay <file_path> [async|<member_id> [nomux]]")
+    assert api(inb, "conference roomR play") == "play <file_path> [async|<member_id> [nomux]]"
+
+
+def test_hold_with_music_until_unhold(sim, daemon):
+    """hold <id> local_stream://moh: hold-member; unhold: unhold-member then
+    play-file-member-done (media.txt)."""
+    inb = _room(sim, daemon)
+    assert api(inb, "conference roomR hold 1 local_stream://moh") == "+OK hold 1\n"
+    assert wait_action(inb, "hold-member")["Hold"] == "true"
+    assert "hold" in api(inb, "conference roomR list").split(";")[5]
+    assert api(inb, "conference roomR unhold 1") == "+OK unhold 1\n"
+    assert wait_action(inb, "unhold-member")["Hold"] == "false"
+    assert wait_action(inb, "play-file-member-done")["File"] == "local_stream://moh"
+
+
+def test_floor_commands(sim, daemon):
+    """floor on the holder releases it (`+OK floor none`); then another member takes it."""
+    inb = _room(sim, daemon)
+    join(inb, daemon, "rec2", "roomR")
+    wait_action(inb, "add-member", member_id="2")
+    assert api(inb, "conference roomR floor 2") == "-ERR floor is held by 1\n"
+    assert api(inb, "conference roomR floor 1") == "+OK floor none\n"
+    assert api(inb, "conference roomR floor 2") == "+OK floor 2\n"
+    change = wait_action(inb, "floor-change", member_id="2")
+    assert change["New-ID"] == "2"
+    assert api(inb, "conference roomR hup all") == "+OK hup 2\n+OK hup 1\n"
