@@ -172,8 +172,10 @@ class Member:
         return items
 
     def list_flags(self) -> str:
+        hearing = self.can_hear and not self.hold  # on hold the list shows `hold` alone
+        speaking = self.can_speak and not self.hold
         flags = [name for name, on in (
-            ("hear", self.can_hear), ("speak", self.can_speak), ("talking", self.talking),
+            ("hear", hearing), ("speak", speaking), ("talking", self.talking),
             ("hold", self.hold), ("floor", self.room.floor is self), ("moderator", self.moderator),
             ("endconf", "endconf" in self.flags),
         ) if on]
@@ -314,6 +316,8 @@ class Room:
         self.member_event(DEL, member, "del-member")
         for other in self.members.values():
             other.relations.pop(member.id, None)
+        if self.floor is None and "endconf" not in member.flags:
+            self.fill_floor()
         if "endconf" in member.flags or (self.enforce_min and len(self.members) < 2):
             self.end()
         exit_sound = member.channel.get_var("conference_exit_sound")
@@ -352,6 +356,18 @@ class Room:
             headers += member.headers()
         headers.append(("New-ID", str(member.id) if member else "none"))
         self.fire(FLOOR, headers)
+
+    def release_floor(self) -> None:
+        """The holder lets go (`floor <holder>`): floor-change to none, then fill_floor."""
+        self.set_floor(None)
+        self.fill_floor()
+
+    def fill_floor(self) -> None:
+        """An empty floor goes at once to the newest member who can speak (FreeSWITCH's
+        conference thread does so on its next frame; checked on 1.10.12)."""
+        speakers = [m for m in sorted(self.members.values(), key=lambda m: -m.id) if m.can_speak]
+        if self.floor is None and speakers and not self.ending:
+            self.set_floor(speakers[0])
 
     def talk(self, member: Member, ms: int) -> None:
         """The member sends `ms` of audio above its energy level."""

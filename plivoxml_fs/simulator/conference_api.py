@@ -181,10 +181,10 @@ def _play(room: Room, rest: list[str]) -> str:
                           [("File", source)])
         room.play(source, member, ms=piece.ms)
         return f"+OK (play) Playing file {source} to member {target}\n"
+    room.room_event(_at("conference_api_sub_play", 2817), "play-file",
+                    [("File", source), ("Async", "true")])  # fired even for a missing file
     if not piece.found:
         return f"-ERR (play) File: {source} not found.\n"
-    room.room_event(_at("conference_api_sub_play", 2817), "play-file",
-                    [("File", source), ("Async", "true")])
     room.play(source, is_async=True, ms=piece.ms)
     return f"+OK (play) Playing file {source}\n"
 
@@ -222,7 +222,7 @@ def _floor(room: Room, rest: list[str]) -> str:
     if member is None:
         return f"-ERR Non-Existant ID {rest[0]}\n"
     if room.floor is member:
-        room.set_floor(None)
+        room.release_floor()
         return "+OK floor none\n"
     if room.floor is not None:
         return f"-ERR floor is held by {room.floor.id}\n"

@@ -1,0 +1,143 @@
+"""The same conference scenario against a real FreeSWITCH 1.10.12 and the embedded one.
+
+Marker `freeswitch`, skipped with the reason when no FreeSWITCH answers on 127.0.0.1:8021 or
+8084 is taken (see test_differential.py). Member ids and uuids differ between the two, so they
+are replaced by labels (M1, M2; A, B) before comparing: every api reply, the conference events
+each command caused (Action and member), the events each member's socket received, and the
+header names of every kind of event seen.
+"""
+
+from __future__ import annotations
+
+import re
+
+import gevent
+import pytest
+
+from plivoxml_fs.simulator import EmbeddedFreeSwitch
+from plivoxml_fs.simulator.conference import Profile
+from simulator.conference_helpers import MAINTENANCE, api, inbound, join, names_of
+from simulator.helpers import DaemonStub, complete
+from simulator.test_differential import REAL_ESL, _real_freeswitch_answers, _RealSocketDaemon
+
+#: Wall seconds between steps: enough for a 200 ms tone on the real FreeSWITCH.
+STEP_S = 0.4
+COMMANDS = [
+    "list", "count", "mute {B}", "unmute {B}", "tmute {B}", "tmute {B}", "deaf {A}",
+    "undeaf {A}", "hold {B}", "unhold {B}", "relate {A} {B} nospeak", "relate {A} {B} clear",
+    "relate {A} 99 nohear", "relate {A} {B}", "floor {B}", "floor {A}", "floor {B}",
+    "dtmf {B} 12", "play tone_stream://%(200,0,500) async", "play tone_stream://%(200,0,700) {A}",
+    "play /nonexistent/file.wav", "lock", "unlock", "get count", "get max_members",
+    "energy {A} 300", "energy {A}", "volume_in {A} 2", "volume_out {A} -1", "recording check",
+    "mute 99", "bogus", "kick {B}",
+]
+
+
+def _drain(wire) -> None:
+    while not wire.quiet(0.05):
+        pass
+
+
+def _scenario(address, daemon, tag: str):
+    inb = inbound(address, f"DTMF CUSTOM {MAINTENANCE}")
+    room = f"room-{tag}"
+    a = join(inb, daemon, f"{tag}a", f"{room}@default+flags{{moderator}}",
+             sets=["conference_controls=none"])
+    gevent.sleep(STEP_S)
+    b = join(inb, daemon, f"{tag}b", f"{room}@default+flags{{mute}}",
+             sets=["conference_enter_sound=tone_stream://%(100,0,900)"])
+    gevent.sleep(STEP_S * 2)
+    _drain(inb)
+    ids = {}
+    for _, message in inb.received:
+        if message.is_event and message.event().get("Action") == "add-member":
+            ids[message.event()["Unique-ID"]] = message.event()["Member-ID"]
+    labels = {ids[a.b_uuid]: "M1", ids[b.b_uuid]: "M2"}
+    uuids = {a.b_uuid: "B1", b.b_uuid: "B2", a.a_uuid: "A1", b.a_uuid: "A2"}
+
+    def norm(text: str, members: bool = True) -> str:
+        for uuid, label in uuids.items():
+            text = text.replace(uuid, label)
+        text = text.replace(room, "ROOM")
+        if members:
+            for member_id, label in labels.items():
+                text = re.sub(rf"(?<![\w.%-]){member_id}(?![\w.%])", label, text)
+        return text
+
+    def events_since(start: int) -> list[str]:
+        out = []
+        for _, message in inb.received[start:]:
+            if not message.is_event:
+                continue
+            event = message.event()
+            if event.name == "DTMF":
+                out.append(f"DTMF {norm(event.unique_id)} {event['DTMF-Digit']}")
+            else:
+                who = labels.get(event.get("Member-ID") or "", "")
+                out.append(f"{event['Action']} {who}".strip())
+        return out
+
+    steps = [("joined", "", events_since(0))]
+    for command in COMMANDS:
+        line = command.format(A=ids[a.b_uuid], B=ids[b.b_uuid])
+        start = len(inb.received)
+        reply = api(inb, f"conference {room} {line}")
+        gevent.sleep(STEP_S)
+        _drain(inb)
+        members = not command.endswith(("count", "max_members"))
+        steps.append((norm(command.format(A="M1", B="M2")), norm(reply, members),
+                      events_since(start)))
+    b.wire.until(complete(f"conf-{tag}b"), timeout=5)
+    start = len(inb.received)
+    steps.append(("kick all", norm(api(inb, f"conference {room} kick all")), []))
+    a.wire.until(complete(f"conf-{tag}a"), timeout=5)
+    gevent.sleep(STEP_S)
+    _drain(inb)
+    steps[-1] = (*steps[-1][:2], events_since(start))
+    steps.append(("gone", norm(api(inb, f"conference {room} list")), []))
+    sockets = []
+    for member in (a, b):
+        _drain(member.wire)
+        sockets.append([f"{m.event()['Action']} {labels.get(m.event().get('Member-ID'), '')}"
+                        .strip() for _, m in member.wire.received
+                        if m.is_event and m.event().subclass == MAINTENANCE])
+    headers = {}
+    for raw, message in inb.received:
+        if message.is_event and message.event().subclass == MAINTENANCE:
+            action = message.event()["Action"]
+            headers.setdefault(action, names_of(raw.decode().split("\n\n", 1)[1]))
+    for wire in (a.wire, b.wire, inb):
+        wire.close()
+    return steps, sockets, headers
+
+
+@pytest.mark.freeswitch
+def test_conference_same_as_freeswitch():
+    """Replies, the events each command causes, each member socket's events and every event's
+    header names match the real FreeSWITCH's."""
+    if not _real_freeswitch_answers():
+        pytest.skip("no FreeSWITCH answering ESL on 127.0.0.1:8021")
+    try:
+        real_daemon = _RealSocketDaemon()
+    except OSError as exc:
+        pytest.skip(f"127.0.0.1:8084 is taken ({exc.strerror})")
+    try:
+        real = _scenario(REAL_ESL, real_daemon, "cd1")
+    finally:
+        real_daemon.stop()
+    stub = DaemonStub()
+    fs = EmbeddedFreeSwitch(socket_address=stub.address, time_scale=0.2)
+    # the test FreeSWITCH's default profile has moh-sound local_stream://moh
+    fs.conferences.profiles["default"] = Profile("default", 8000, "local_stream://moh")
+    for _ in range(50):  # member ids past the small numbers the commands use (2, 99, ...)
+        fs.conferences.next_id()
+    fs.start()
+    try:
+        mine = _scenario(fs.inbound_address, stub, "cd1")
+    finally:
+        fs.stop()
+        stub.stop()
+    for real_step, my_step in zip(real[0], mine[0], strict=True):
+        assert my_step == real_step
+    assert mine[1] == real[1]
+    assert mine[2] == real[2]
