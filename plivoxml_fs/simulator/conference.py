@@ -49,6 +49,8 @@ ENERGY_LEVEL = 100
 #: Energy reported while a member talks (media.txt measured ~6474 for a loud tone).
 TALK_ENERGY = 6474
 FRAME_MS = 20
+#: Wall seconds to wait for a stopped file's play-file-done.
+STOP_FILE_WAIT_S = 1.0
 
 CREATE = Calling("mod_conference.c", "conference_new", 3848)
 DESTROY = Calling("mod_conference.c", "conference_thread_run", 863)
@@ -297,6 +299,9 @@ class Room:
         self.member_event(ADD, member, "add-member")
         if self.floor is None and member.can_speak:
             self.set_floor(member)
+        if self.moh is not None:  # a joining member stops the hold music; it restarts if due
+            self.stop_files([self.moh])
+            self.moh = None
         enter = member.channel.get_var("conference_enter_sound")
         if enter:
             self.play(enter)
@@ -308,6 +313,9 @@ class Room:
             return
         if member.hold_playback is not None:
             member.hold_playback.stop.set()
+        if self.ending:  # the room's files stop before the members are removed (flags.txt)
+            self.stop_files(list(self.playbacks))
+            self.moh = None
         if self.floor is member:
             self.floor = None
             self.fire(FLOOR, self.headers() + [("Action", "floor-change"), ("Old-ID", "none"),
@@ -338,9 +346,7 @@ class Room:
         if self.destroyed:
             return
         self.destroyed = True
-        for playback in list(self.playbacks):
-            playback.stop.set()
-            playback.done.wait(1.0)
+        self.stop_files(list(self.playbacks))
         for recording in list(self.recordings):
             self.stop_recording(recording)
         self.room_event(DESTROY, "conference-destroy")
@@ -402,6 +408,14 @@ class Room:
         lock = None if is_async or member is not None else self.file_lock
         gevent.spawn(playback.run, ms, lock)
         return playback
+
+    @staticmethod
+    def stop_files(playbacks: list[Playback]) -> None:
+        """Stop these files now; their done events have fired when this returns."""
+        for playback in playbacks:
+            playback.stop.set()
+        for playback in playbacks:
+            playback.done.wait(STOP_FILE_WAIT_S)
 
     def file_done(self, playback: Playback) -> None:
         if playback in self.playbacks:

@@ -111,6 +111,107 @@ def _scenario(address, daemon, tag: str):
     return steps, sockets, headers
 
 
+def _flags_scenario(address, daemon, tag: str):
+    """wait-mod with hold music, enter/exit sounds, a full room, dist-dtmf relaying, digits of a
+    member without it, a kick, then the endconf moderator hanging up while the first member has
+    hangup_after_conference=false and the second would be hung up."""
+    inb = inbound(address, f"DTMF CHANNEL_HANGUP CHANNEL_EXECUTE_COMPLETE CUSTOM {MAINTENANCE}")
+    room = f"room-{tag}"
+    labels: dict[str, str] = {}
+    uuids: dict[str, str] = {}
+
+    def events_since(start: int) -> list[str]:
+        out = []
+        for _, message in inb.received[start:]:
+            if not message.is_event:
+                continue
+            event = message.event()
+            who = uuids.get(event.unique_id, "?")
+            if event.name == "DTMF":
+                out.append(f"DTMF {who} {event['DTMF-Digit']}")
+            elif event.name == "CHANNEL_HANGUP":
+                out.append(f"HANGUP {who}")
+            elif event.name == "CHANNEL_EXECUTE_COMPLETE":
+                if event.get("Application") == "conference":
+                    out.append(f"COMPLETE {who}")
+            else:
+                if event.get("Action") == "add-member":
+                    labels[event["Member-ID"]] = f"M{len(labels) + 1}"
+                member = labels.get(event.get("Member-ID") or "", "")
+                played = event.get("File") or ""
+                out.append(f"{event['Action']} {member} {played}".strip())
+        return out
+
+    steps = []
+
+    def step(name: str, action) -> None:
+        start = len(inb.received)
+        action()
+        gevent.sleep(STEP_S * 2)
+        _drain(inb)
+        steps.append((name, events_since(start)))
+
+    members = {}
+
+    def joiner(key: str, flags: str, sets: list[str]):
+        def run() -> None:
+            member = join(inb, daemon, f"{tag}{key}", f"{room}@default+flags{{{flags}}}",
+                          sets=["conference_controls=none", "conference_max_members=3", *sets])
+            members[key] = member
+            uuids[member.a_uuid], uuids[member.b_uuid] = f"A-{key}", f"B-{key}"
+
+        return run
+
+    step("join waiter", joiner("w", "wait-mod", ["hangup_after_conference=false"]))
+    step("join relay", joiner("r", "dist-dtmf", [
+        "conference_enter_sound=tone_stream://%(100,0,900)",
+        "conference_exit_sound=tone_stream://%(100,0,300)"]))
+    step("join moderator", joiner("m", "moderator|endconf", []))
+    step("join refused", joiner("x", "", []))
+    step("relayed digits", lambda: api(inb, f"uuid_send_dtmf {members['r'].a_uuid} 12"))
+    step("own digits", lambda: api(inb, f"uuid_send_dtmf {members['w'].a_uuid} 3"))
+    step("kick relay", lambda: api(inb, f"conference {room} kick {_id(labels, 'M2')}"))
+    step("moderator hangs up", lambda: api(inb, f"uuid_kill {members['m'].a_uuid}"))
+    still_up = api(inb, f"uuid_exists {members['w'].b_uuid}")
+    api(inb, f"uuid_kill {members['w'].a_uuid}")
+    api(inb, f"uuid_kill {members['x'].a_uuid}")
+    for member in members.values():
+        member.wire.close()
+    inb.close()
+    return steps, still_up
+
+
+def _id(labels: dict[str, str], label: str) -> str:
+    return next(member_id for member_id, name in labels.items() if name == label)
+
+
+@pytest.mark.freeswitch
+def test_conference_flags_same_as_freeswitch():
+    """wait-mod, sounds, a full room, dist-dtmf, kick and endconf: the same events per step."""
+    if not _real_freeswitch_answers():
+        pytest.skip("no FreeSWITCH answering ESL on 127.0.0.1:8021")
+    try:
+        real_daemon = _RealSocketDaemon()
+    except OSError as exc:
+        pytest.skip(f"127.0.0.1:8084 is taken ({exc.strerror})")
+    try:
+        real = _flags_scenario(REAL_ESL, real_daemon, "cf1")
+    finally:
+        real_daemon.stop()
+    stub = DaemonStub()
+    fs = EmbeddedFreeSwitch(socket_address=stub.address, time_scale=0.2)
+    fs.conferences.profiles["default"] = Profile("default", 8000, "local_stream://moh")
+    fs.start()
+    try:
+        mine = _flags_scenario(fs.inbound_address, stub, "cf1")
+    finally:
+        fs.stop()
+        stub.stop()
+    for real_step, my_step in zip(real[0], mine[0], strict=True):
+        assert my_step == real_step
+    assert mine[1] == real[1] == "true"
+
+
 @pytest.mark.freeswitch
 def test_conference_same_as_freeswitch():
     """Replies, the events each command causes, each member socket's events and every event's
