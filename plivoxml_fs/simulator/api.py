@@ -2,7 +2,7 @@
 
 Each command is `func(sim, arg, owner) -> str`, the exact text FreeSWITCH 1.10.12 answers
 (mod_commands.c; error texts checked on a running instance): `originate` (loopback only),
-`uuid_send_dtmf`, `uuid_kill`, `hupall`, `show channels [count]`, `uuid_getvar`,
+`uuid_send_dtmf`, `uuid_broadcast`, `uuid_kill`, `hupall`, `show channels [count]`, `uuid_getvar`,
 `uuid_setvar`, `uuid_exists`, `status`, `version`, `hostname`. Anything else is
 `-ERR <cmd> Command not found!`. Other parts (the conference) add theirs with `api_command`.
 """
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import gevent
 
+from plivoxml_fs.simulator.apps import Execute
 from plivoxml_fs.simulator.bus import local_stamp
 from plivoxml_fs.simulator.causes import cause_from
 from plivoxml_fs.simulator.channels import DTMF_DEFAULT_SAMPLES, SAMPLES_PER_MS
@@ -89,6 +90,24 @@ def _uuid_send_dtmf(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
 def _deliver_dtmf(channel, digits: list[str], samples: int) -> None:
     for digit in digits:
         channel.receive_dtmf(digit.upper(), samples)
+
+
+@api_command("uuid_broadcast")
+def _uuid_broadcast(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
+    """Queue `playback <path>` on the channel (aleg, the default), its partner (bleg) or both,
+    as a parked channel runs it; `+OK Message sent` as media.txt shows."""
+    parts = arg.split()
+    if len(parts) < 2:
+        return "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
+    channel = sim.channels.get(parts[0])
+    if channel is None or not channel.is_up:
+        return "-ERR invalid uuid\n"  # FreeSWITCH 1.10.12's text
+    legs = parts[2] if len(parts) > 2 else "aleg"
+    targets = {"aleg": [channel], "bleg": [channel.partner], "both": [channel, channel.partner]}
+    for target in targets.get(legs, [channel]):
+        if target is not None and target.is_up:
+            target.commands.put(Execute("playback", parts[1]))
+    return "+OK Message sent\n"
 
 
 @api_command("uuid_kill")

@@ -300,12 +300,19 @@ def _playback(channel: Channel, arg: str) -> str:
     return _set_response(channel, response)
 
 
+#: Called as `hook(channel, piece)` when a channel starts playing a found piece (the
+#: conference makes the loopback partner's member talk while it lasts).
+PLAYBACK_HOOKS: list[Callable] = []
+
+
 def _play_pieces(channel: Channel, pieces, stop) -> tuple[int, str]:
     total, response = 0, "FILE PLAYED"
     for piece in pieces:
         if not piece.found:
             channel.record("file_not_found", piece.source)
             continue
+        for hook in PLAYBACK_HOOKS:
+            hook(channel, piece)
         start = channel.sim.clock.now_us()
         outcome = wait_media(channel, piece.ms, stop)
         ms = piece.ms if outcome == DONE else (channel.sim.clock.now_us() - start) // 1000

@@ -28,7 +28,7 @@ import gevent.event
 import gevent.lock
 import gevent.queue
 
-from plivoxml_fs.simulator.apps import DONE, application, wait_media
+from plivoxml_fs.simulator.apps import DONE, PLAYBACK_HOOKS, application, wait_media
 from plivoxml_fs.simulator.bus import Calling
 from plivoxml_fs.simulator.channels import Channel
 
@@ -389,10 +389,14 @@ class Room:
         if member.id not in self.members:
             return
         frames = max(1, heard // FRAME_MS)
+        off = 100 / frames  # the one frame below the gate that ended the talk
         stats = [
             ("talking-gate-hits", str(frames)), ("talking-total-packets", str(frames)),
             ("talking-duration-ms", str(frames * FRAME_MS)),
             ("talking-average-energy", f"{TALK_ENERGY:.6f}"),
+            ("talking-delta-average", f"{1 / frames:.6f}"), ("talking-hit-on-percent", "100.000000"),
+            ("talking-non-hit-ratio", f"{off:.6f}"), ("talking-hit-off-percent", f"{off:.6f}"),
+            ("talking-hit-off-differential", f"{100 - off:.6f}"),
         ]
         self.fire(STOP_TALK, member.headers() + stats + [("Action", "stop-talking")])
         member.current_energy = 0
@@ -511,6 +515,22 @@ class Conferences:
             return False
         gevent.spawn(member.room.talk, member, ms)
         return True
+
+
+#: Sources that carry no audio: playing them does not make a member talk.
+SILENT_PREFIXES = ("silence_stream://",)
+
+
+def _partner_talks(channel: Channel, piece) -> None:
+    """A channel plays a file: if its loopback partner is a member, that member talks while it
+    lasts (the A leg of a test call sending audio into the room)."""
+    partner = channel.partner
+    if partner is None or not piece.ms or piece.source.startswith(SILENT_PREFIXES):
+        return
+    partner.sim.conferences.talk(partner.uuid, piece.ms)
+
+
+PLAYBACK_HOOKS.append(_partner_talks)
 
 
 def _bool(value: bool) -> str:

@@ -388,3 +388,33 @@ def test_member_history_records_the_stay(sim, daemon):
     member.wire.until(complete("conf-y1"))
     assert "conference roomY member 1 (hup)" in [str(r) for r in
                                                  sim.channel(member.b_uuid).history]
+
+
+def test_caller_playing_a_file_makes_the_member_talk(sim, daemon):
+    """uuid_broadcast of a tone on a member's A leg: start-talking, floor-change, stop-talking
+    with media.txt's headers; silence does not talk."""
+    inb = inbound(sim.inbound_address)
+    join(inb, daemon, "b1", "roomB")
+    wait_action(inb, "floor-change")
+    member = join(inb, daemon, "b2", "roomB")
+    wait_action(inb, "add-member", member_id="2")
+    assert api(inb, f"uuid_broadcast {member.a_uuid} silence_stream://300 aleg") == (
+        "+OK Message sent\n")
+    settle(0.1)
+    assert api(inb, f"uuid_broadcast {member.a_uuid} tone_stream://%(600,0,600) aleg") == (
+        "+OK Message sent\n")
+    stop = wait_action(inb, "stop-talking")
+    assert (stop["Member-ID"], stop["talking-duration-ms"]) == ("2", "600")
+    media = SHARED_TRACES / "media.txt"
+    assert names_of(raw_event(inb, "stop-talking")) == names_of(
+        trace_action_body(media, "stop-talking", conn="in"))
+    assert actions(conference_events(inb))[-3:] == ["start-talking 2", "floor-change 2",
+                                                    "stop-talking 2"]
+    assert "played tone_stream://%(600,0,600) (600 ms)" in [
+        str(r) for r in sim.channel(member.a_uuid).history]
+
+
+def test_uuid_broadcast_errors(sim):
+    """uuid_broadcast without a path or to an unknown channel answers FreeSWITCH's texts."""
+    assert sim.api("uuid_broadcast x") == "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
+    assert sim.api("uuid_broadcast nosuch /a.wav") == "-ERR invalid uuid\n"

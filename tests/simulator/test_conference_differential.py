@@ -181,6 +181,33 @@ def _flags_scenario(address, daemon, tag: str):
     return steps, still_up
 
 
+def _talk_scenario(address, daemon, tag: str):
+    """A tone broadcast on a member's A leg: that member talks and takes the floor; the event
+    sequence and the header names of start-talking/stop-talking."""
+    inb = inbound(address, f"CUSTOM {MAINTENANCE}")
+    room = f"room-{tag}"
+    first = join(inb, daemon, f"{tag}1", room)
+    gevent.sleep(STEP_S)
+    second = join(inb, daemon, f"{tag}2", room)
+    gevent.sleep(STEP_S)
+    _drain(inb)
+    start = len(inb.received)
+    reply = api(inb, f"uuid_broadcast {second.a_uuid} tone_stream://%(1000,0,600) aleg")
+    gevent.sleep(2.5)
+    _drain(inb)
+    seen, headers = [], {}
+    for raw, message in inb.received[start:]:
+        if message.is_event:
+            event = message.event()
+            who = {first.b_uuid: "M1", second.b_uuid: "M2"}.get(event.unique_id, "")
+            seen.append(f"{event['Action']} {who} {event.get('Talking') or ''}".strip())
+            headers.setdefault(event["Action"], names_of(raw.decode().split("\n\n", 1)[1]))
+    api(inb, f"conference {room} kick all")
+    for wire in (first.wire, second.wire, inb):
+        wire.close()
+    return reply, seen, headers
+
+
 def _id(labels: dict[str, str], label: str) -> str:
     return next(member_id for member_id, name in labels.items() if name == label)
 
@@ -242,3 +269,28 @@ def test_conference_same_as_freeswitch():
         assert my_step == real_step
     assert mine[1] == real[1]
     assert mine[2] == real[2]
+
+
+@pytest.mark.freeswitch
+def test_conference_talking_same_as_freeswitch():
+    """Audio a member's caller plays (uuid_broadcast on its A leg): the same talking events."""
+    if not _real_freeswitch_answers():
+        pytest.skip("no FreeSWITCH answering ESL on 127.0.0.1:8021")
+    try:
+        real_daemon = _RealSocketDaemon()
+    except OSError as exc:
+        pytest.skip(f"127.0.0.1:8084 is taken ({exc.strerror})")
+    try:
+        real = _talk_scenario(REAL_ESL, real_daemon, "ct1")
+    finally:
+        real_daemon.stop()
+    stub = DaemonStub()
+    fs = EmbeddedFreeSwitch(socket_address=stub.address, time_scale=0.2)
+    fs.start()
+    try:
+        mine = _talk_scenario(fs.inbound_address, stub, "ct1")
+    finally:
+        fs.stop()
+        stub.stop()
+    assert real[1] == ["start-talking M2 true", "floor-change M2 true", "stop-talking M2 false"]
+    assert mine == real
