@@ -17,7 +17,17 @@ from simulator.conference_helpers import (
     settle,
     wait_action,
 )
-from simulator.helpers import SHARED_TRACES, complete, is_event, trace_messages
+from simulator.helpers import (
+    SHARED_TRACES,
+    complete,
+    event_names_on,
+    execute,
+    is_event,
+    set_up,
+    start_call,
+    summary,
+    trace_messages,
+)
 
 BASIC = SHARED_TRACES / "basic.txt"
 
@@ -418,3 +428,23 @@ def test_uuid_broadcast_errors(sim):
     """uuid_broadcast without a path or to an unknown channel answers FreeSWITCH's texts."""
     assert sim.api("uuid_broadcast x") == "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
     assert sim.api("uuid_broadcast nosuch /a.wav") == "-ERR invalid uuid\n"
+
+
+def test_member_hangup_while_lingering_as_lifecycle_trace(sim, daemon):
+    """The moderator hangs up: its lingering socket gets CHANNEL_HANGUP, the linger notice,
+    del-member, the conference's completion ... CHANNEL_HANGUP_COMPLETE, as lifecycle.txt."""
+    _, wire, _, _ = start_call(sim, daemon)
+    set_up(wire, linger=5)
+    execute(wire, "answer")
+    execute(wire, "conference", "roomL@default+flags{moderator|endconf}", uuid="conf-L1")
+    wire.until(lambda m: m.is_event and m.event().get("Action") == "floor-change")
+    sim.api("uuid_kill aleg-L1")
+    wire.until(is_event("CHANNEL_HANGUP_COMPLETE"))
+
+    def from_conference(items: list[str]) -> list[str]:
+        start = items.index("CHANNEL_EXECUTE conference")
+        return items[start: items.index("CHANNEL_HANGUP_COMPLETE") + 1]
+
+    mine = from_conference(summary([m for _, m in wire.received]))
+    assert mine == from_conference(event_names_on(SHARED_TRACES / "lifecycle.txt", "outbound-1"))
+    assert "del-member" in [m.event().get("Action") for _, m in wire.received if m.is_event]
