@@ -10,6 +10,8 @@ header names of every kind of event seen.
 from __future__ import annotations
 
 import re
+import wave
+from pathlib import Path
 
 import gevent
 import pytest
@@ -20,6 +22,7 @@ from simulator.conference_helpers import MAINTENANCE, api, inbound, join, names_
 from simulator.helpers import DaemonStub, complete
 from simulator.test_differential import REAL_ESL, _real_freeswitch_answers, _RealSocketDaemon
 
+FRAME_MS = 20
 #: Wall seconds between steps: enough for a 200 ms tone on the real FreeSWITCH.
 STEP_S = 0.4
 COMMANDS = [
@@ -208,6 +211,51 @@ def _talk_scenario(address, daemon, tag: str):
     return reply, seen, headers
 
 
+def _record_scenario(address, daemon, tag: str, folder: Path):
+    """Record a narrowband and a wideband room with a pause; replies, events, header names and
+    for each file: (channels, sample width, rate, whether its length is Milliseconds-Elapsed)."""
+    inb = inbound(address, f"CUSTOM {MAINTENANCE}")
+    rooms = {"nb": f"room-{tag}", "wb": f"roomw-{tag}"}
+    members = [join(inb, daemon, f"{tag}n", f"{rooms['nb']}@default"),
+               join(inb, daemon, f"{tag}w", f"{rooms['wb']}@wideband")]
+    gevent.sleep(STEP_S)
+    _drain(inb)
+    start = len(inb.received)
+    replies = []
+    for key, room in rooms.items():
+        path = folder / f"{key}.wav"
+        replies.append(api(inb, f"conference {room} recording start {path}"))
+    gevent.sleep(STEP_S)
+    nb = f"conference {rooms['nb']} recording"
+    for command in (f"{nb} check", f"{nb} pause {folder / 'nb.wav'}"):
+        replies.append(api(inb, command))
+    gevent.sleep(STEP_S)
+    replies.append(api(inb, f"{nb} resume {folder / 'nb.wav'}"))
+    gevent.sleep(STEP_S)
+    for room in rooms.values():
+        replies.append(api(inb, f"conference {room} recording stop all"))
+    gevent.sleep(STEP_S)
+    _drain(inb)
+    seen, headers, files = [], {}, {}
+    for raw, message in inb.received[start:]:
+        if message.is_event:
+            event = message.event()
+            seen.append(f"{event['Action']} {event['Conference-Name'].split('-')[0]}")
+            headers.setdefault(event["Action"], names_of(raw.decode().split("\n\n", 1)[1]))
+            if event["Action"] == "stop-recording":
+                with wave.open(event["Path"], "rb") as wav:
+                    ms = wav.getnframes() * 1000 // wav.getframerate()
+                    files[Path(event["Path"]).name] = (
+                        wav.getnchannels(), wav.getsampwidth(), wav.getframerate(),
+                        abs(ms - int(event["Milliseconds-Elapsed"])) <= 2 * FRAME_MS)
+    for room in rooms.values():
+        api(inb, f"conference {room} kick all")
+    for wire in (*[m.wire for m in members], inb):
+        wire.close()
+    replies = [r.replace(str(folder), "DIR").replace(tag, "TAG") for r in replies]
+    return replies, seen, headers, files
+
+
 def _id(labels: dict[str, str], label: str) -> str:
     return next(member_id for member_id, name in labels.items() if name == label)
 
@@ -293,4 +341,31 @@ def test_conference_talking_same_as_freeswitch():
         fs.stop()
         stub.stop()
     assert real[1] == ["start-talking M2 true", "floor-change M2 true", "stop-talking M2 false"]
+    assert mine == real
+
+
+@pytest.mark.freeswitch
+def test_conference_recording_same_as_freeswitch(tmp_path):
+    """Recording two rooms (8 and 16 kHz) with a pause: replies, events, headers and the WAV
+    files' format and length match the real FreeSWITCH's."""
+    if not _real_freeswitch_answers():
+        pytest.skip("no FreeSWITCH answering ESL on 127.0.0.1:8021")
+    try:
+        real_daemon = _RealSocketDaemon()
+    except OSError as exc:
+        pytest.skip(f"127.0.0.1:8084 is taken ({exc.strerror})")
+    (tmp_path / "real").mkdir()
+    (tmp_path / "mine").mkdir()
+    try:
+        real = _record_scenario(REAL_ESL, real_daemon, "cr1", tmp_path / "real")
+    finally:
+        real_daemon.stop()
+    stub = DaemonStub()
+    fs = EmbeddedFreeSwitch(socket_address=stub.address, time_scale=0.2)
+    fs.start()
+    try:
+        mine = _record_scenario(fs.inbound_address, stub, "cr1", tmp_path / "mine")
+    finally:
+        fs.stop()
+        stub.stop()
     assert mine == real
