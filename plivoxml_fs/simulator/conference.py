@@ -236,16 +236,35 @@ class Recording:
             self.paused_since = None
 
     def write(self) -> tuple[int, int]:
-        """Write the file; (samples, ms)."""
+        """Write the file (WAV, or MP3 for a .mp3 path); (samples, ms)."""
         ms = self.elapsed_ms()
         rate = self.room.profile.rate
         samples = ms * rate // 1000
+        if Path(self.path).suffix.lower() == ".mp3":
+            Path(self.path).write_bytes(silent_mp3(rate, ms))
+            return samples, ms
         with wave.open(self.path, "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)
             out.setframerate(rate)
             out.writeframes(b"\x00\x00" * samples)
         return samples, ms
+
+
+#: MP3 frame headers mod_shout (LAME) wrote on FreeSWITCH 1.10.12 for a mono room: 8 kHz is
+#: MPEG-2.5 layer III 16 kbps, 16 kHz is MPEG-2 layer III 32 kbps; 144 bytes a frame either way.
+MP3_HEADERS = {8000: bytes.fromhex("ffe328c4"), 16000: bytes.fromhex("fff348c4")}
+MP3_FRAME_BYTES = 144
+MP3_FRAME_SAMPLES = 576
+
+
+def silent_mp3(rate: int, ms: int) -> bytes:
+    """`ms` of silence as MP3 frames whose side information is all zero (no audio data),
+    which decoders play as silence; as long as the media time, rounded up to a frame."""
+    header = MP3_HEADERS[rate]
+    frame = header + bytes(MP3_FRAME_BYTES - len(header))
+    frames = -(-ms * rate // 1000 // MP3_FRAME_SAMPLES) if ms else 0
+    return frame * frames
 
 
 class Room:
@@ -459,8 +478,10 @@ class Room:
 
     # -- recording ----------------------------------------------------------------------------
     def start_recording(self, path: str) -> None:
-        """Record to `path` (a .wav; anything else cannot be opened without mod_shout/sndfile)."""
-        if Path(path).suffix.lower() != ".wav":
+        """Record to `path`: .wav, or .mp3 while `sim.conferences.mp3` (mod_shout loaded);
+        anything else is not opened and nothing records, as on FreeSWITCH."""
+        formats = (".wav", ".mp3") if self.sim.conferences.mp3 else (".wav",)
+        if Path(path).suffix.lower() not in formats:
             return
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -491,6 +512,8 @@ class Conferences:
         self.sim = sim
         self.rooms: dict[str, Room] = {}
         self.profiles = dict(PROFILES)
+        #: mod_shout loaded: `recording start x.mp3` writes MP3 (silent frames, see silent_mp3)
+        self.mp3 = True
         self._ids = itertools.count(1)
 
     def next_id(self) -> int:

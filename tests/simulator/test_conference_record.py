@@ -6,6 +6,7 @@ import wave
 
 import gevent
 
+from plivoxml_fs.simulator.media import file_ms
 from simulator.conference_helpers import api, inbound, join, names_of, raw_event, wait_action
 from simulator.helpers import SHARED_TRACES, trace_messages
 
@@ -100,8 +101,28 @@ def test_recording_errors(sim, daemon, tmp_path):
     assert api(inb, "conference roomR recording stop all") == "+OK Stopped recording 0 files\n"
 
 
-def test_mp3_recording_is_refused_as_without_mod_shout(sim, daemon, tmp_path):
-    """.mp3: `+OK Record file` but nothing records, no event, no file (FreeSWITCH w/o mod_shout)."""
+def test_mp3_recording_writes_mp3_frames_as_mod_shout(sim, daemon, tmp_path):
+    """.mp3 (mod_shout loaded): MP3 frames with the header LAME wrote on 1.10.12 (8 kHz mono
+    16 kbps), as long as the media time recorded to a frame, and the usual events."""
+    inb = _room(sim, daemon)
+    path = tmp_path / "room.mp3"
+    before_start = sim.clock.now_us()
+    assert api(inb, f"conference roomR recording start {path}") == f"+OK Record file {path}\n"
+    assert wait_action(inb, "start-recording")["Path"] == str(path)
+    gevent.sleep(sim.clock.wall_s(1000))
+    api(inb, f"conference roomR recording stop {path}")
+    total_ms = (sim.clock.now_us() - before_start) // 1000
+    stopped = wait_action(inb, "stop-recording")
+    data = path.read_bytes()
+    assert data[:4] == bytes.fromhex("ffe328c4") and len(data) % 144 == 0
+    assert file_ms(path) == len(data) // 144 * 72
+    assert int(stopped["Milliseconds-Elapsed"]) <= file_ms(path) < total_ms + 72
+
+
+def test_mp3_refused_without_mod_shout(sim, daemon, tmp_path):
+    """conferences.mp3 off: `+OK Record file` but nothing records, no event, no file, as
+    FreeSWITCH 1.10.12 did after `unload mod_shout`."""
+    sim.conferences.mp3 = False
     inb = _room(sim, daemon)
     path = tmp_path / "room.mp3"
     assert api(inb, f"conference roomR recording start {path}") == f"+OK Record file {path}\n"
