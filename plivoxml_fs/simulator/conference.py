@@ -49,6 +49,9 @@ ENERGY_LEVEL = 100
 #: Energy reported while a member talks (media.txt measured ~6474 for a loud tone).
 TALK_ENERGY = 6474
 FRAME_MS = 20
+#: FreeSWITCH 1.10.12 reports twice the time a file played in play-file(-member)-done
+#: (seconds, milliseconds, samples): a 300 ms tone reports 600 (checked on a running instance).
+FILE_TIME_FACTOR = 2
 #: Wall seconds to wait for a stopped file's play-file-done.
 STOP_FILE_WAIT_S = 1.0
 
@@ -124,8 +127,10 @@ class Playback:
             clock = self.room.sim.clock
             start = clock.now_us()
             gevent.wait([self.stop], timeout=None if ms is None else clock.wall_s(ms))
-            self.ms = (clock.now_us() - start) // 1000 if self.stop.is_set() else (ms or 0)
-            self.ms = self.ms // FRAME_MS * FRAME_MS
+            if self.stop.is_set():
+                self.ms = (clock.now_us() - start) // 1000 // FRAME_MS * FRAME_MS
+            else:
+                self.ms = ms or 0
             self.room.file_done(self)
         finally:
             self.done.set()
@@ -443,8 +448,9 @@ class Room:
     def file_done(self, playback: Playback) -> None:
         if playback in self.playbacks:
             self.playbacks.remove(playback)
-        samples = playback.ms * self.profile.rate // 1000
-        timing = [("seconds", str(playback.ms // 1000)), ("milliseconds", str(playback.ms)),
+        reported = playback.ms * FILE_TIME_FACTOR
+        samples = reported * self.profile.rate // 1000
+        timing = [("seconds", str(reported // 1000)), ("milliseconds", str(reported)),
                   ("samples", str(samples))]
         member = playback.member
         if member is not None:

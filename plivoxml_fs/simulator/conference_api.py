@@ -3,8 +3,8 @@
 Reply texts and the events each sub-command fires are FreeSWITCH 1.10.12's (recorded in
 basic.txt, media.txt, record.txt and probed on a running instance): list, count, json-free
 get/set, mute/tmute/unmute, deaf/undeaf, hold/unhold [file], relate, kick, hup, dtmf, floor,
-play (room or member), say, recording start/stop/check/pause/resume, lock/unlock, energy,
-volume_in/volume_out. Member selectors: an id, `all`, `last`, `non_moderator`.
+play (room or member), stop, get-uuid, say, recording start/stop/check/pause/resume,
+lock/unlock, energy, volume_in/volume_out. Member selectors: an id, `all`, `last`, `non_moderator`.
 """
 
 from __future__ import annotations
@@ -169,11 +169,13 @@ def _unlock(room: Room, rest: list[str]) -> str:
 
 @room_command("play")
 def _play(room: Room, rest: list[str]) -> str:
+    """`play <file>` queues behind the room's other files (Async false in play-file),
+    `play <file> async` plays at once over them, `play <file> <id>` to one member."""
     if not rest:
         return PLAY_USAGE
-    source, target = rest[0], rest[1] if len(rest) > 1 else "async"
+    source, target = rest[0], rest[1] if len(rest) > 1 else ""
     piece = room.sim.media.piece(source)
-    if target != "async":
+    if target not in ("", "async"):
         member = room.members.get(int(target)) if target.isdigit() else None
         if member is None or not piece.found:
             return f"-ERR Member: {target} not found.\n{PLAY_USAGE}"
@@ -181,12 +183,49 @@ def _play(room: Room, rest: list[str]) -> str:
                           [("File", source)])
         room.play(source, member, ms=piece.ms)
         return f"+OK (play) Playing file {source} to member {target}\n"
+    is_async = target == "async"
     room.room_event(_at("conference_api_sub_play", 2817), "play-file",
-                    [("File", source), ("Async", "true")])  # fired even for a missing file
-    if not piece.found:
+                    [("File", source), ("Async", "true" if is_async else "false")])
+    if not piece.found:  # the event above fires even then (FreeSWITCH 1.10.12)
         return f"-ERR (play) File: {source} not found.\n"
-    room.play(source, is_async=True, ms=piece.ms)
+    room.play(source, is_async=is_async, ms=piece.ms)
     return f"+OK (play) Playing file {source}\n"
+
+
+@room_command("stop")
+def _stop(room: Room, rest: list[str]) -> str:
+    """`stop [current|all|async|last] [<member_id>]`: stop files, each firing its done event."""
+    which = rest[0] if rest else "current"
+    if which not in ("current", "all", "async", "last"):
+        return "stop <[current|all|async|last]> [<member_id>]"
+    if len(rest) > 1:
+        member = room.members.get(int(rest[1])) if rest[1].isdigit() else None
+        if member is None:
+            return f"-ERR Non-Existant ID {rest[1]}\n"
+        chosen = [p for p in room.playbacks if p.member is member]
+    else:
+        mine = [p for p in room.playbacks if p.member is None]
+        if which == "all":
+            chosen = mine
+        elif which == "async":
+            chosen = [p for p in mine if p.is_async and p is not room.moh]
+        else:  # current / last: the file the room is hearing, the hold music if none
+            queued = [p for p in mine if not p.is_async]
+            chosen = queued[:1] or [p for p in mine if p is room.moh]
+        if not chosen:
+            return "+OK Stopped 0 files.\n"
+    if room.moh in chosen:
+        room.moh = None
+    room.stop_files(chosen)
+    return f"+OK Stopped {len(chosen)} files.\n"
+
+
+@room_command("get-uuid")
+def _get_uuid(room: Room, rest: list[str]) -> str:
+    member = room.members.get(int(rest[0])) if rest and rest[0].isdigit() else None
+    if member is None:
+        return f"-ERR Non-Existant ID {rest[0] if rest else ''}\n"
+    return member.channel.uuid
 
 
 @room_command("say")

@@ -294,7 +294,8 @@ def test_wait_mod_music_until_the_moderator_comes(sim, daemon, tmp_path):
     assert (done["File"], done["Async"]) == ("local_stream://moh", "true")
     enter = wait_action(inb, "play-file-done")
     assert enter["File"] == "tone_stream://%(100,0,900)" and enter.get("Async") is None
-    assert (enter["milliseconds"], enter["samples"]) == ("100", "800")
+    # 100 ms played, reported twice over as FreeSWITCH 1.10.12 does (flags.txt: 200, 1600)
+    assert (enter["milliseconds"], enter["samples"]) == ("200", "1600")
 
 
 def test_exit_sound_plays_to_the_room(sim, daemon):
@@ -307,7 +308,7 @@ def test_exit_sound_plays_to_the_room(sim, daemon):
     wait_action(inb, "add-member", member_id="2")
     api(inb, "conference roomS kick 2")
     done = wait_action(inb, "play-file-done")
-    assert (done["File"], done["milliseconds"]) == ("tone_stream://%(200,0,300)", "200")
+    assert (done["File"], done["milliseconds"]) == ("tone_stream://%(200,0,300)", "400")
     assert leave.b_uuid != stay.b_uuid
     assert "conference_heard tone_stream://%(200,0,300) (200 ms)" in [
         str(r) for r in sim.channel(stay.b_uuid).history]

@@ -30,7 +30,9 @@ COMMANDS = [
     "undeaf {A}", "hold {B}", "unhold {B}", "relate {A} {B} nospeak", "relate {A} {B} clear",
     "relate {A} 99 nohear", "relate {A} {B}", "floor {B}", "floor {A}", "floor {B}",
     "dtmf {B} 12", "play tone_stream://%(200,0,500) async", "play tone_stream://%(200,0,700) {A}",
-    "play /nonexistent/file.wav", "lock", "unlock", "get count", "get max_members",
+    "play /nonexistent/file.wav", "play silence_stream://60000", "play silence_stream://60000",
+    "play silence_stream://60000 async", "stop current", "stop async", "stop all", "stop all",
+    "get-uuid {B}", "lock", "unlock", "get count", "get max_members",
     "energy {A} 300", "energy {A}", "volume_in {A} 2", "volume_out {A} -1", "recording check",
     "mute 99", "bogus", "kick {B}",
 ]

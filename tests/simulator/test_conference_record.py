@@ -158,7 +158,9 @@ def test_room_play_events_and_length(sim, daemon, tmp_path):
     play = wait_action(inb, "play-file")
     assert (play["File"], play["Async"]) == (str(source), "true")
     done = wait_action(inb, "play-file-done")
-    assert (done["milliseconds"], done["samples"], done["seconds"]) == ("300", "2400", "0")
+    # reported twice over, as FreeSWITCH 1.10.12 does; the room heard 300 ms
+    assert (done["milliseconds"], done["samples"], done["seconds"]) == ("600", "4800", "0")
+    assert play["Async"] == "true"
 
 
 def test_member_play_and_errors(sim, daemon):
@@ -168,7 +170,7 @@ def test_member_play_and_errors(sim, daemon):
         "+OK (play) Playing file tone_stream://%(200,0,700) to member 1\n")
     done = wait_action(inb, "play-file-member-done")
     assert (done["Member-ID"], done["File"], done["milliseconds"]) == (
-        "1", "tone_stream://%(200,0,700)", "200")
+        "1", "tone_stream://%(200,0,700)", "400")  # basic.txt: 400 for this 200 ms tone
     assert api(inb, "conference roomR play tone_stream://%(200,0,700) 9") == (
         "-ERR Member: 9 not found.\nplay <file_path> [async|<member_id> [nomux]]")
     assert api(inb, "conference roomR play") == "play <file_path> [async|<member_id> [nomux]]"
@@ -204,3 +206,23 @@ def test_floor_commands(sim, daemon):
     assert api(inb, "conference roomR floor 2") == "+OK floor none\n"
     assert wait_action(inb, "floor-change", member_id="1")["New-ID"] == "1"
     assert api(inb, "conference roomR hup all") == "+OK hup 2\n+OK hup 1\n"
+
+
+def test_queued_play_and_stop(sim, daemon):
+    """`play` without async queues (Async false); stop current / async / all stop files and
+    fire their done events with FreeSWITCH's reply texts."""
+    inb = _room(sim, daemon)
+    assert api(inb, "conference roomR stop all") == "+OK Stopped 0 files.\n"
+    api(inb, "conference roomR play silence_stream://60000")
+    assert wait_action(inb, "play-file")["Async"] == "false"
+    api(inb, "conference roomR play silence_stream://60000")
+    api(inb, "conference roomR play silence_stream://60000 async")
+    assert api(inb, "conference roomR stop current") == "+OK Stopped 1 files.\n"
+    assert wait_action(inb, "play-file-done").get("Async") is None
+    assert api(inb, "conference roomR stop async") == "+OK Stopped 1 files.\n"
+    assert wait_action(inb, "play-file-done")["Async"] == "true"
+    assert api(inb, "conference roomR stop all") == "+OK Stopped 1 files.\n"
+    assert api(inb, "conference roomR stop bogus") == (
+        "stop <[current|all|async|last]> [<member_id>]")
+    member = sim.conferences.rooms["roomR"].members[1]
+    assert api(inb, "conference roomR get-uuid 1") == member.channel.uuid
