@@ -154,6 +154,7 @@ class Member:
         self.relations: dict[int, str] = {}
         self.gone = gevent.event.Event()
         self.reason = ""
+        self.joined_us = room.sim.clock.now_us()
         self.hold_playback: Playback | None = None
         self._dtmf_out: gevent.queue.Queue = gevent.queue.Queue()
         self._dtmf_sender: gevent.Greenlet | None = None

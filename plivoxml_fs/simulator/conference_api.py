@@ -1,7 +1,7 @@
 """The `conference` API command of the embedded FreeSWITCH: sub-commands with the real replies.
 
 Reply texts and the events each sub-command fires are FreeSWITCH 1.10.12's (recorded in
-basic.txt, media.txt, record.txt and probed on a running instance): list, count, json-free
+basic.txt, media.txt, record.txt and probed on a running instance): list, count, json_list,
 get/set, mute/tmute/unmute, deaf/undeaf, hold/unhold [file], relate, kick, hup, dtmf, floor,
 play (room or member), stop, get-uuid, say, recording start/stop/check/pause/resume,
 lock/unlock, energy, volume_in/volume_out. Member selectors: an id, `all`, `last`, `non_moderator`.
@@ -9,6 +9,7 @@ lock/unlock, energy, volume_in/volume_out. Member selectors: an id, `all`, `last
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -128,6 +129,66 @@ def _list(room: Room, rest: list[str]) -> str:
         return str(len(room.members))
     members = sorted(room.members.values(), key=lambda m: -m.id)
     return "".join(member.list_line() + "\n" for member in members)
+
+
+@room_command("json_list")
+def _json_list(room: Room, rest: list[str]) -> str:
+    """The room and its members as cJSON prints them (basic.txt)."""
+    return cjson([room_json(room)])
+
+
+def room_json(room: Room) -> dict:
+    now = room.sim.clock.now_us()
+    flags = {
+        "locked": room.locked, "destruct": False, "wait_mod": False, "audio_always": False,
+        "running": True, "answered": True, "enforce_min": True, "bridge_to": False,
+        "dynamic": True, "exit_sound": True, "enter_sound": True,
+        "recording": bool(room.recordings), "video_bridge": False, "video_floor_only": False,
+        "video_rfc4579": False,
+    }
+    members = sorted(room.members.values(), key=lambda m: -m.id)
+    return {
+        "conference_name": room.name, "member_count": len(room.members), "ghost_count": 0,
+        "rate": room.profile.rate, "run_time": (now - room.created_us) // 1_000_000,
+        "conference_uuid": room.uuid, "canvas_count": 0, "max_bw_in": 0, "force_bw_in": 0,
+        "video_floor_packets": 0, **flags, "variables": {},
+        "members": [_member_json(m, now) for m in members],
+    }
+
+
+def _member_json(member: Member, now_us: int) -> dict:
+    profile = dict(member.channel.profile)
+    flags = {
+        "can_hear": member.can_hear, "can_see": True, "can_speak": member.can_speak,
+        "hold": member.hold, "mute_detect": False, "talking": member.talking,
+        "has_video": False, "video_bridge": False, "has_floor": member.room.floor is member,
+        "is_moderator": member.moderator, "end_conference": "endconf" in member.flags,
+        "mandatory_member_end_conference": False, "pass_digits": "dist-dtmf" in member.flags,
+    }
+    return {
+        "type": "caller", "id": member.id, "flags": flags, "uuid": member.channel.uuid,
+        "caller_id_name": profile.get("Caller-ID-Name", ""),
+        "caller_id_number": profile.get("Caller-ID-Number", ""),
+        "join_time": (now_us - member.joined_us) // 1_000_000, "last_talking": 0,
+        "energy": member.energy, "volume_in": member.volume_in, "volume_out": member.volume_out,
+        "output-volume": member.volume_out, "input-volume": member.volume_in,
+    }
+
+
+def cjson(value, depth: int = 0) -> str:
+    """`value` formatted as cJSON_Print does: tab indents, `"key":\tvalue`, inline arrays."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(cjson(item, depth + 1) for item in value) + "]"
+    inner = "\t" * (depth + 1)
+    items = [f'{inner}{json.dumps(key)}:\t{cjson(item, depth + 1)}' for key, item in value.items()]
+    return "{\n" + "".join(item + (",\n" if i < len(items) - 1 else "\n")
+                           for i, item in enumerate(items)) + "\t" * depth + "}"
 
 
 @room_command("count")

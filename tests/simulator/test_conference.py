@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from plivoxml_fs.simulator.conference import Profile, parse_join
+from plivoxml_fs.simulator.conference_api import cjson
 from simulator.conference_helpers import (
     actions,
     api,
@@ -449,3 +452,28 @@ def test_member_hangup_while_lingering_as_lifecycle_trace(sim, daemon):
     mine = from_conference(summary([m for _, m in wire.received]))
     assert mine == from_conference(event_names_on(SHARED_TRACES / "lifecycle.txt", "outbound-1"))
     assert "del-member" in [m.event().get("Action") for _, m in wire.received if m.is_event]
+
+
+def _trace_json_list() -> str:
+    for direction, _, text in trace_messages(BASIC):
+        if direction == "<<<" and text.startswith("Content-Type: api/response") and (
+                '"conference_name"' in text):
+            return text.split("\n\n", 1)[1].rstrip("\n")
+    raise AssertionError("basic.txt: no json_list reply")
+
+
+def test_cjson_prints_as_the_trace():
+    """The cJSON printer re-renders basic.txt's json_list reply byte for byte."""
+    text = _trace_json_list()
+    assert cjson(json.loads(text)) == text
+
+
+def test_json_list_has_the_traces_fields(sim, daemon):
+    """json_list: the same keys as basic.txt's, in order, with this room's members and flags."""
+    inb, members = _basic_room(sim, daemon)
+    mine = json.loads(api(inb, "conference room1 json_list"))
+    real = json.loads(_trace_json_list())
+    assert list(mine[0]) == list(real[0])
+    assert [list(m) for m in mine[0]["members"]] == [list(m) for m in real[0]["members"]]
+    assert [m["flags"] for m in mine[0]["members"]] == [m["flags"] for m in real[0]["members"]]
+    assert [m["uuid"] for m in mine[0]["members"]] == [m.b_uuid for m in reversed(members)]
