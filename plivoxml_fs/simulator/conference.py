@@ -49,6 +49,9 @@ ENERGY_LEVEL = 100
 #: Energy reported while a member talks (media.txt measured ~6474 for a loud tone).
 TALK_ENERGY = 6474
 FRAME_MS = 20
+#: Media ms between the end of a member's audio and its stop-talking (media.txt: 780 ms after
+#: a 1500 ms and after a 2000 ms tone).
+TALK_HANGOVER_MS = 780
 #: FreeSWITCH 1.10.12 reports twice the time a file played in play-file(-member)-done
 #: (seconds, milliseconds, samples): a 300 ms tone reports 600 (checked on a running instance).
 FILE_TIME_FACTOR = 2
@@ -408,12 +411,15 @@ class Room:
         self.member_event(START_TALK, member, "start-talking")
         if self.floor is not member:
             self.set_floor(member)
+        start = self.sim.clock.now_us()
         outcome = wait_media(member.channel, ms, member.gone)
-        heard = ms if outcome == DONE else ms // 2
+        heard = ms if outcome == DONE else (self.sim.clock.now_us() - start) // 1000
+        if outcome == DONE:
+            wait_media(member.channel, TALK_HANGOVER_MS, member.gone)
         member.talking = False
         if member.id not in self.members:
             return
-        frames = max(1, heard // FRAME_MS)
+        frames = max(1, heard // FRAME_MS - 1)  # media.txt: 1500 ms of tone, 74 gate hits
         off = 100 / frames  # the one frame below the gate that ended the talk
         stats = [
             ("talking-gate-hits", str(frames)), ("talking-total-packets", str(frames)),

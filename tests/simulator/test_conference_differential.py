@@ -205,7 +205,8 @@ def _talk_scenario(address, daemon, tag: str):
         if message.is_event:
             event = message.event()
             who = {first.b_uuid: "M1", second.b_uuid: "M2"}.get(event.unique_id, "")
-            seen.append(f"{event['Action']} {who} {event.get('Talking') or ''}".strip())
+            talked = event.get("talking-duration-ms") or ""
+            seen.append(f"{event['Action']} {who} {event.get('Talking') or ''} {talked}".strip())
             headers.setdefault(event["Action"], names_of(raw.decode().split("\n\n", 1)[1]))
     api(inb, f"conference {room} kick all")
     for wire in (first.wire, second.wire, inb):
@@ -342,7 +343,7 @@ def test_conference_talking_same_as_freeswitch():
     finally:
         fs.stop()
         stub.stop()
-    assert real[1] == ["start-talking M2 true", "floor-change M2 true", "stop-talking M2 false"]
+    assert real[1][:2] == ["start-talking M2 true", "floor-change M2 true"]
     assert mine == real
 
 
