@@ -352,12 +352,12 @@ class Room:
         self.member_event(DEL, member, "del-member")
         for other in self.members.values():
             other.relations.pop(member.id, None)
-        if self.floor is None and "endconf" not in member.flags:
-            self.fill_floor()
         if "endconf" in member.flags or (self.enforce_min and len(self.members) < 2):
             self.end()
+        elif self.floor is None:
+            self.fill_floor()
         exit_sound = member.channel.get_var("conference_exit_sound")
-        if exit_sound and self.members and not self.ending:
+        if exit_sound and self.members:  # an ending room stops it at once (flags.txt: 0 ms)
             self.play(exit_sound)
         if not self.members:
             self.destroy()
@@ -469,6 +469,8 @@ class Room:
             if playback.is_async:
                 headers.append(("Async", "true"))
         self.fire(FILE_DONE, headers)
+        if member is None and not playback.is_async:
+            self.update_moh()
         if member is not None:
             member.channel.record("conference_heard", f"{playback.source} ({playback.ms} ms)",
                                   playback.ms)
@@ -479,10 +481,13 @@ class Room:
                                          f"{playback.source} ({playback.ms} ms)", playback.ms)
 
     def update_moh(self) -> None:
-        """Hold music while one member is alone or waits for the moderator."""
+        """Hold music while one member is alone or waits for the moderator, and no other file
+        plays to the room (FreeSWITCH starts it only without a current file)."""
         waiting = any("wait-mod" in m.flags for m in self.members.values())
-        wanted = bool(self.moh_sound) and not self.destroyed and (
-            len(self.members) == 1 or (waiting and not self.has_moderator()))
+        other_file = any(p.member is None and not p.is_async for p in self.playbacks)
+        wanted = (bool(self.moh_sound) and not self.destroyed and not self.ending
+                  and not other_file
+                  and (len(self.members) == 1 or (waiting and not self.has_moderator())))
         if wanted and self.moh is None:
             self.moh = self.play(self.moh_sound, is_async=True, ms=None)
         elif not wanted and self.moh is not None:

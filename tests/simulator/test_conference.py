@@ -478,3 +478,21 @@ def test_json_list_has_the_traces_fields(sim, daemon):
     assert [list(m) for m in mine[0]["members"]] == [list(m) for m in real[0]["members"]]
     assert [m["flags"] for m in mine[0]["members"]] == [m["flags"] for m in real[0]["members"]]
     assert [m["uuid"] for m in mine[0]["members"]] == [m.b_uuid for m in reversed(members)]
+
+
+def test_endconf_exit_sound_is_cut_as_flags_trace(sim, daemon):
+    """An endconf moderator with an exit sound leaves: del-member, the exit sound's
+    play-file-done at 0 ms, then the others' floor-change, del-member, conference-destroy."""
+    inb = inbound(sim.inbound_address)
+    join(inb, daemon, "q1", "roomQ")
+    wait_action(inb, "floor-change")
+    moderator = join(inb, daemon, "q2", "roomQ+flags{moderator|endconf}",
+                     sets=["conference_exit_sound=tone_stream://%(100,0,300)"])
+    wait_action(inb, "add-member", member_id="2")
+    api(inb, f"uuid_kill {moderator.a_uuid}")
+    wait_action(inb, "conference-destroy")
+    events = conference_events(inb)
+    tail = [f"{e['Action']} {e.get('File') or ''} {e.get('milliseconds') or ''}".strip()
+            for e in events[-5:]]
+    assert tail == ["del-member", "play-file-done tone_stream://%(100,0,300) 0", "floor-change",
+                    "del-member", "conference-destroy"]

@@ -171,7 +171,8 @@ def _flags_scenario(address, daemon, tag: str):
     step("join relay", joiner("r", "dist-dtmf", [
         "conference_enter_sound=tone_stream://%(100,0,900)",
         "conference_exit_sound=tone_stream://%(100,0,300)"]))
-    step("join moderator", joiner("m", "moderator|endconf", []))
+    step("join moderator", joiner("m", "moderator|endconf", [
+        "conference_exit_sound=tone_stream://%(100,0,200)"]))
     step("join refused", joiner("x", "", []))
     step("relayed digits", lambda: api(inb, f"uuid_send_dtmf {members['r'].a_uuid} 12"))
     step("own digits", lambda: api(inb, f"uuid_send_dtmf {members['w'].a_uuid} 3"))
