@@ -57,6 +57,14 @@ class Settings:
     callback_connect_timeout_s: float = 3.0
     callback_read_timeout_s: float = 10.0
     callback_pool_size: int = 50
+    callback_total_timeout_s: float = 15.0
+    callback_max_retries: int = 6
+    callback_backoff_base_s: float = 1.0
+    callback_backoff_max_s: float = 300.0
+    # "" = <state_dir>/outbox.sqlite3
+    outbox_path: str = ""
+    # Plivo auth token: callbacks are signed (X-Plivo-Signature-V3) when set; "" = unsigned
+    auth_token: str = attrs.field(default="", repr=False)
     # service
     drain_timeout_s: float = 30.0
     state_dir: str = "/var/lib/plivoxml-fs"
@@ -65,7 +73,7 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in attrs.fields(Settings)}
-_SECRET_FIELDS = frozenset({"freeswitch_password"})
+_SECRET_FIELDS = frozenset({"freeswitch_password", "auth_token"})
 PORT_FIELDS = ("listen_port", "freeswitch_port")
 # at least 1; max_redirects may be 0 (no redirects followed)
 POSITIVE_INT_FIELDS = ("max_calls", "max_document_bytes", "callback_pool_size")
@@ -106,7 +114,7 @@ def _problem(name: str, value: Any) -> str | None:
         return "must be a port 1..65535"
     if name in POSITIVE_INT_FIELDS and value < 1:
         return "must be at least 1"
-    if name == "max_redirects" and value < 0:
+    if name in ("max_redirects", "callback_max_retries") and value < 0:
         return "must be 0 or more"
     if name == "linger_s" and not 1 <= value <= MAX_LINGER_S:
         return f"must be 1..{MAX_LINGER_S} seconds"
@@ -120,7 +128,11 @@ def _problem(name: str, value: Any) -> str | None:
         return f"must be one of {', '.join(LOG_LEVELS)}"
     if name in ("listen_host", "freeswitch_host", "state_dir") and not _is_word(value):
         return "must be non-empty, without spaces or control characters"
-    if name in _SECRET_FIELDS and (not value or any(c in value for c in "\r\n\0")):
+    if name == "outbox_path" and value and not _is_word(value):
+        return "must be empty or a path without spaces or control characters"
+    if name == "auth_token" and any(c in value for c in "\r\n\0"):
+        return "must be on one line"
+    if name == "freeswitch_password" and (not value or any(c in value for c in "\r\n\0")):
         return "must be non-empty, on one line"
     return None
 
@@ -194,5 +206,10 @@ def load_settings(
         raise ConfigError(
             f"settings: reconnect_min_s ({settings.reconnect_min_s}) must not exceed "
             f"reconnect_max_s ({settings.reconnect_max_s})"
+        )
+    if settings.callback_backoff_base_s > settings.callback_backoff_max_s:
+        raise ConfigError(
+            f"settings: callback_backoff_base_s ({settings.callback_backoff_base_s}) must not "
+            f"exceed callback_backoff_max_s ({settings.callback_backoff_max_s})"
         )
     return settings

@@ -1,23 +1,41 @@
 """Callback delivery: verbs and the driver emit `Webhook`s, never HTTP themselves.
 
-This `Outbox` keeps callbacks in memory (the durable SQLite outbox replaces it later with the
-same interface: `start`, `emit`, `flush`, `stop`). What it guarantees now:
+The `Outbox` is durable: `emit` writes the webhook to the SQLite outbox (effects/store.py, one
+short transaction) before it returns, and a bounded pool of greenlets delivers it. What it
+guarantees:
 
-- `emit` returns at once; it never blocks a call, even when every worker is busy;
+- `emit` returns at once; it never waits for HTTP, even when every worker is busy;
 - per-call order: the webhooks of one call uuid are delivered one after the other, in emit
-  order; different calls never wait on each other beyond the shared worker bound;
-- a bounded number of worker greenlets (`pool_size`) does all the HTTP;
-- each attempt has connect and read timeouts; connect errors, timeouts, HTTP 5xx and 429 are
-  retried with back-off (`backoff_s`, one delay per retry); other 4xx are final;
-- a webhook that finally fails is logged once (logger `plivoxml_fs.outbox`, with `call_uuid`),
-  naming its kind, URL (query hidden) and cause.
+  order (also after a restart: stored rows are read back in emit order); different calls never
+  wait on each other beyond the shared worker bound (`pool_size`);
+- each attempt has connect and read timeouts and a total deadline; connect errors, timeouts,
+  HTTP 5xx and 429 are retried after each delay of `backoff_s` (with jitter: each delay is
+  drawn from [d/2, d]); other 4xx are final; so are 3xx: redirects are never followed for
+  callbacks (a redirect loop costs one request), the row is kept dead so it can be retried once
+  the URL is fixed;
+- a webhook that finally fails is logged once (ERROR, logger `plivoxml_fs.outbox`, with
+  `call_uuid`), naming its kind, URL (query hidden), attempts and cause, and stays in the outbox
+  as `dead` with its attempt count and last error (`plivoxml-fs outbox list|retry|purge`);
+- delivered rows are deleted in batches (every `DELETE_BATCH_S`, and on flush/stop): after a
+  hard kill a callback delivered in that last instant may be sent again. Every request carries
+  `X-PlivoXML-Delivery-Id`, stable across retries and restarts, so a receiver can drop repeats;
+- `start` delivers what an earlier process left pending; a webhook emitted after `stop` is
+  stored for the next start (WARNING line);
+- with an `auth_token`, requests are signed as Plivo signs them (effects/signing.py);
+- when the outbox file cannot be opened or written (unwritable directory, full disk), the
+  webhook is kept in memory and delivered anyway, with one ERROR line saying it would be lost
+  by a restart. A corrupt file at start is set aside and a fresh one created (store.py).
 """
 
 from __future__ import annotations
 
 import logging
+import random
+import sqlite3
+import uuid
 from collections import deque
 from collections.abc import Sequence
+from pathlib import Path
 
 import attrs
 import gevent
@@ -27,15 +45,33 @@ import requests
 
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.fetch import USER_AGENT, pooled_session
+from plivoxml_fs.effects.signing import signature_headers
+from plivoxml_fs.effects.store import MEMORY, PENDING, OutboxStore
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.effects.webhook import Webhook
 
 log = logging.getLogger("plivoxml_fs.outbox")
 
-#: Delay before each retry, in seconds: 3 retries after the first attempt.
+#: Delay before each retry, in seconds (before jitter): 3 retries after the first attempt.
 DEFAULT_BACKOFF_S = (1.0, 4.0, 15.0)
 #: HTTP statuses worth another attempt besides 5xx.
 RETRY_STATUSES = frozenset({429})
+#: Header naming one callback across all its attempts and restarts.
+DELIVERY_ID_HEADER = "X-PlivoXML-Delivery-Id"
+#: How often delivered rows are deleted from the outbox file.
+DELETE_BATCH_S = 0.05
+OUTBOX_FILE = "outbox.sqlite3"
+
+
+def outbox_path(settings: Settings) -> str:
+    """The outbox file: `outbox_path`, else `<state_dir>/outbox.sqlite3`."""
+    return settings.outbox_path or str(Path(settings.state_dir) / OUTBOX_FILE)
+
+
+def backoff_from_settings(settings: Settings) -> tuple[float, ...]:
+    """Exponential delays: base, 2*base, 4*base, ... capped, one per retry."""
+    base, cap = settings.callback_backoff_base_s, settings.callback_backoff_max_s
+    return tuple(min(cap, base * 2**n) for n in range(settings.callback_max_retries))
 
 
 @attrs.frozen
@@ -46,10 +82,40 @@ class Delivery:
     delivered: bool
     attempts: int
     cause: str = ""
+    delivery_id: str = ""
+
+
+@attrs.define
+class _Item:
+    webhook: Webhook
+    delivery_id: str
+    row_id: int | None  # None: not in the file (it could not be written)
+    attempts: int = 0
+
+
+def _open_store(path: str) -> OutboxStore:
+    try:
+        return OutboxStore(path)
+    except (OSError, sqlite3.Error) as exc:
+        log.error(
+            "outbox %s cannot be opened (%s): callbacks are kept in memory only and are lost "
+            "if the daemon stops before delivering them",
+            path,
+            exc,
+        )
+        return OutboxStore(MEMORY)
+
+
+def _connection_cause(exc: requests.ConnectionError) -> str:
+    text = str(exc).lower()
+    for known in ("connection refused", "connection reset", "remote end closed connection"):
+        if known in text:
+            return f"connection failed ({known})"
+    return "connection failed"
 
 
 class Outbox:
-    """In-memory callback queue with per-call ordering and a bounded set of workers."""
+    """Durable callback queue with per-call ordering and a bounded set of workers."""
 
     def __init__(
         self,
@@ -58,22 +124,30 @@ class Outbox:
         connect_timeout_s: float,
         read_timeout_s: float,
         backoff_s: Sequence[float] = DEFAULT_BACKOFF_S,
+        total_timeout_s: float | None = None,
+        path: str = MEMORY,
+        auth_token: str = "",
         session: requests.Session | None = None,
     ) -> None:
         if pool_size < 1:
             raise ValueError(f"Outbox: pool_size must be >= 1 (got {pool_size})")
         self._timeout = (connect_timeout_s, read_timeout_s)
+        self._total_s = total_timeout_s or connect_timeout_s + read_timeout_s
         self._backoff = tuple(backoff_s)
+        self._auth_token = auth_token
         self._session = session or pooled_session(pool_size)
         self._session.headers["User-Agent"] = USER_AGENT
-        self._queues: dict[str, deque[Webhook]] = {}
+        self.store = _open_store(path)
+        self._queues: dict[str, deque[_Item]] = {}
         self._ready: gevent.queue.Queue = gevent.queue.Queue()
         self._pending = 0
         self._idle = gevent.event.Event()
         self._idle.set()
+        self._started = False
         self._closed = False
         self._pool_size = pool_size
         self._workers: list[gevent.Greenlet] = []
+        self._delivered_rows: list[int] = []
         #: The last deliveries (most recent last), for tests and diagnostics.
         self.recent: deque[Delivery] = deque(maxlen=1000)
 
@@ -83,63 +157,124 @@ class Outbox:
             pool_size=settings.callback_pool_size,
             connect_timeout_s=settings.callback_connect_timeout_s,
             read_timeout_s=settings.callback_read_timeout_s,
+            total_timeout_s=settings.callback_total_timeout_s,
+            backoff_s=backoff_from_settings(settings),
+            path=outbox_path(settings),
+            auth_token=settings.auth_token,
         )
 
     @property
     def pending(self) -> int:
-        """Webhooks emitted and not yet delivered or given up."""
+        """Webhooks emitted (or left by an earlier process) and not yet delivered or dead."""
         return self._pending
 
     def start(self) -> None:
-        """Start the workers (emit starts them too when nobody did)."""
-        if not self._workers:
-            self._workers = [gevent.spawn(self._work) for _ in range(self._pool_size)]
+        """Queue what the outbox file holds as pending, then start the workers (once)."""
+        if self._started or self._closed:
+            return
+        self._started = True
+        for row in self.store.rows(PENDING):
+            webhook = Webhook(row.url, row.method, row.params, row.call_uuid, row.kind)
+            self._enqueue(_Item(webhook, row.delivery_id, row.id, row.attempts))
+        if self._pending:
+            log.info("outbox %s: %d callbacks left pending, delivering", self.store.path,
+                     self._pending)
+        self._workers = [gevent.spawn(self._work) for _ in range(self._pool_size)]
+        self._workers.append(gevent.spawn(self._delete_delivered_forever))
 
     def emit(self, webhook: Webhook) -> None:
-        """Queue `webhook` for delivery after the earlier ones of its call; returns at once."""
-        if self._closed:
-            log.error(
-                "%s callback for call %s dropped: the outbox is closed",
-                webhook.kind,
-                webhook.call_uuid,
-                extra={"call_uuid": webhook.call_uuid},
-            )
-            return
+        """Store `webhook`, queue it after the earlier ones of its call; returns at once."""
         self.start()
-        self._pending += 1
-        self._idle.clear()
-        queue = self._queues.get(webhook.call_uuid)
-        if queue is None:
-            # No worker owns this call: make it ready. Otherwise its owner will reach it.
-            self._queues[webhook.call_uuid] = deque([webhook])
-            self._ready.put(webhook.call_uuid)
-        else:
-            queue.append(webhook)
+        delivery_id = uuid.uuid4().hex
+        row_id = self._store(webhook, delivery_id)
+        if self._closed:
+            if row_id is not None:
+                log.warning(
+                    "%s callback for call %s emitted after the outbox stopped: stored, "
+                    "delivered at the next start",
+                    webhook.kind, webhook.call_uuid, extra={"call_uuid": webhook.call_uuid},
+                )
+            return
+        self._enqueue(_Item(webhook, delivery_id, row_id))
 
     def flush(self, timeout: float) -> bool:
-        """Wait until every emitted webhook is delivered or given up; False on timeout."""
-        return self._idle.wait(timeout)
+        """Wait until every queued webhook is delivered or dead; False on timeout."""
+        idle = self._idle.wait(timeout)
+        self._delete_delivered()
+        return idle
 
     def stop(self, timeout: float = 0.0) -> bool:
-        """Stop accepting webhooks, wait up to `timeout` s for the queue, stop the workers."""
+        """Stop delivering: wait up to `timeout` s for the queue, then stop the workers.
+
+        What is left undelivered stays in the outbox file for the next start."""
         self._closed = True
         drained = self.flush(timeout)
         gevent.killall(self._workers)
         self._workers = []
+        self._delete_delivered()
         if not drained:
-            log.warning("outbox closed with %d callbacks undelivered", self._pending)
+            log.warning("outbox stopped with %d callbacks undelivered (kept in %s)",
+                        self._pending, self.store.path)
         return drained
 
-    # -- workers --------------------------------------------------------------------------
+    # -- storing ----------------------------------------------------------------------------
+
+    def _store(self, webhook: Webhook, delivery_id: str) -> int | None:
+        try:
+            return self.store.add(delivery_id, webhook.call_uuid, webhook.kind, webhook.method,
+                                  webhook.url, dict(webhook.params))
+        except (OSError, sqlite3.Error) as exc:
+            log.error(
+                "%s callback for call %s cannot be written to outbox %s (%s): kept in memory "
+                "and delivered, but lost if the daemon stops first",
+                webhook.kind, webhook.call_uuid, self.store.path, exc,
+                extra={"call_uuid": webhook.call_uuid},
+            )
+            return None
+
+    def _enqueue(self, item: _Item) -> None:
+        self._pending += 1
+        self._idle.clear()
+        call_uuid = item.webhook.call_uuid
+        queue = self._queues.get(call_uuid)
+        if queue is None:
+            # No worker owns this call: make it ready. Otherwise its owner will reach it.
+            self._queues[call_uuid] = deque([item])
+            self._ready.put(call_uuid)
+        else:
+            queue.append(item)
+
+    def _delete_delivered_forever(self) -> None:
+        while True:
+            gevent.sleep(DELETE_BATCH_S)
+            self._delete_delivered()
+
+    def _delete_delivered(self) -> None:
+        rows, self._delivered_rows = self._delivered_rows, []
+        try:
+            self.store.delete(rows)
+        except (OSError, sqlite3.Error) as exc:
+            log.error("outbox %s: %d delivered callbacks cannot be marked delivered (%s): "
+                      "they may be sent again after a restart", self.store.path, len(rows), exc)
+
+    def _record_failure(self, item: _Item, cause: str, *, dead: bool) -> None:
+        if item.row_id is None:
+            return
+        try:
+            self.store.failed(item.row_id, item.attempts, cause, dead=dead)
+        except (OSError, sqlite3.Error) as exc:
+            log.error("outbox %s: failed attempt of callback %s not recorded (%s)",
+                      self.store.path, item.delivery_id, exc)
+
+    # -- workers ----------------------------------------------------------------------------
 
     def _work(self) -> None:
         while True:
             call_uuid = self._ready.get()
             queue = self._queues[call_uuid]
             while queue:
-                webhook = queue[0]
                 try:
-                    self._deliver(webhook)
+                    self._deliver(queue[0])
                 finally:
                     queue.popleft()
                     self._done()
@@ -150,50 +285,68 @@ class Outbox:
         if self._pending == 0:
             self._idle.set()
 
-    def _deliver(self, webhook: Webhook) -> None:
-        attempts = 0
-        cause = ""
-        for delay in (0.0, *self._backoff):
-            if delay:
-                gevent.sleep(delay)
-            attempts += 1
-            retry, cause = self._attempt(webhook)
+    def _deliver(self, item: _Item) -> None:
+        webhook = item.webhook
+        while True:
+            retry, cause = self._attempt(item)
+            item.attempts += 1
             if not cause:
-                self.recent.append(Delivery(webhook, True, attempts))
+                if item.row_id is not None:
+                    self._delivered_rows.append(item.row_id)
+                self.recent.append(Delivery(webhook, True, item.attempts, "", item.delivery_id))
                 return
-            if not retry:
+            retries_done = item.attempts - 1
+            dead = not retry or retries_done >= len(self._backoff)
+            self._record_failure(item, cause, dead=dead)
+            if dead:
                 break
-        self.recent.append(Delivery(webhook, False, attempts, cause))
+            delay = self._backoff[retries_done]
+            gevent.sleep(random.uniform(delay / 2, delay))
+        self.recent.append(Delivery(webhook, False, item.attempts, cause, item.delivery_id))
         log.error(
             "%s callback for call %s to %s failed after %d attempt(s): %s",
             webhook.kind,
             webhook.call_uuid,
             shown_url(webhook.url),
-            attempts,
+            item.attempts,
             cause,
             extra={"call_uuid": webhook.call_uuid},
         )
 
-    def _attempt(self, webhook: Webhook) -> tuple[bool, str]:
-        """One HTTP request: ("", ok) as (False, ""), else (worth retrying, cause)."""
+    def _attempt(self, item: _Item) -> tuple[bool, str]:
+        """One HTTP request: (False, "") when delivered, else (worth retrying, cause)."""
+        webhook = item.webhook
+        params = dict(webhook.params)
+        headers = {DELIVERY_ID_HEADER: item.delivery_id}
+        if self._auth_token:
+            headers.update(signature_headers(self._auth_token, webhook.method, webhook.url, params))
         key = "data" if webhook.method == "POST" else "params"
+        deadline = gevent.Timeout(self._total_s)
         try:
-            response = self._session.request(
-                webhook.method,
-                webhook.url,
-                timeout=self._timeout,
-                allow_redirects=False,
-                **{key: dict(webhook.params)},
-            )
+            with deadline:
+                response = self._session.request(
+                    webhook.method,
+                    webhook.url,
+                    headers=headers,
+                    timeout=self._timeout,
+                    allow_redirects=False,
+                    **{key: params},
+                )
+                with response:
+                    status = response.status_code
+        except gevent.Timeout as timeout:
+            if timeout is not deadline:
+                raise
+            return True, f"timed out after {self._total_s} s in total"
         except requests.Timeout:
             return True, "timed out"
-        except requests.ConnectionError:
-            return True, "cannot connect"
+        except requests.ConnectionError as exc:
+            return True, _connection_cause(exc)
         except requests.RequestException as exc:
             return False, type(exc).__name__
-        with response:
-            status = response.status_code
-        if 200 <= status < 400:
+        if 200 <= status < 300:
             return False, ""
+        if 300 <= status < 400:
+            return False, f"HTTP {status} (redirects are not followed for callbacks)"
         retry = status >= 500 or status in RETRY_STATUSES
         return retry, f"HTTP {status}"

@@ -111,14 +111,23 @@ def test_timeouts_are_retried(http_app):
         box.stop(timeout=0)
 
 
-def test_emit_after_stop_is_dropped_and_logged(http_app, caplog):
-    """Once stopped, the outbox refuses new webhooks with an error line."""
-    box = Outbox(pool_size=1, connect_timeout_s=0.5, read_timeout_s=0.5)
+def test_emit_after_stop_is_stored_for_the_next_start(http_app, caplog, tmp_path):
+    """Once stopped, a new webhook is stored (WARNING), not sent, and the next start sends it."""
+    path = str(tmp_path / "o.sqlite3")
+    box = Outbox(pool_size=1, connect_timeout_s=0.5, read_timeout_s=0.5, path=path)
     box.stop(timeout=0)
-    with caplog.at_level(logging.ERROR, logger="plivoxml_fs.outbox"):
+    with caplog.at_level(logging.WARNING, logger="plivoxml_fs.outbox"):
         box.emit(hook(http_app, "/cb"))
-    assert "dropped: the outbox is closed" in caplog.text
+    assert [r.getMessage() for r in caplog.records] == [
+        "hangup callback for call call-1 emitted after the outbox stopped: stored, delivered at "
+        "the next start"
+    ]
     assert http_app.hits == []
+    again = Outbox(pool_size=1, connect_timeout_s=0.5, read_timeout_s=0.5, path=path)
+    again.start()
+    assert again.flush(2.0)
+    again.stop()
+    assert [h.path for h in http_app.hits] == ["/cb"]
 
 
 def test_webhook_refuses_other_methods():

@@ -1,0 +1,194 @@
+"""The outbox's SQLite file: every callback is a row from `emit` until it is delivered.
+
+One table, `webhooks`; a row is `pending` until delivered (then deleted) or `dead` (kept with its
+attempt count and last error until `plivoxml-fs outbox retry|purge`). Rows are read back in id
+order, which is emit order, so a restart keeps each call's order.
+
+The file is opened in WAL mode with `synchronous=NORMAL`: an insert is one short transaction that
+survives a crash of the process (a power loss may lose the last ones, as WAL+NORMAL allows).
+A file that is not a sound SQLite outbox at start is renamed to `<name>.corrupt-<UTC time>` with
+one ERROR line and a fresh one is created. `path=":memory:"` keeps rows in memory only.
+
+Plain sqlite3, no gevent: every call is one short statement (the outbox calls it from greenlets).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import attrs
+
+log = logging.getLogger("plivoxml_fs.outbox")
+
+MEMORY = ":memory:"
+PENDING = "pending"
+DEAD = "dead"
+STATES = (PENDING, DEAD)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS webhooks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    delivery_id TEXT NOT NULL UNIQUE,
+    call_uuid TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    method TEXT NOT NULL,
+    url TEXT NOT NULL,
+    params TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+)
+"""
+_COLUMNS = (
+    "id, delivery_id, call_uuid, kind, method, url, params, state, attempts, last_error, created,"
+    " updated"
+)
+
+
+@attrs.frozen
+class Row:
+    """One stored callback."""
+
+    id: int
+    delivery_id: str
+    call_uuid: str
+    kind: str
+    method: str
+    url: str
+    params: dict[str, str]
+    state: str
+    attempts: int
+    last_error: str
+    created: float
+    updated: float
+
+
+def _row(values: Sequence) -> Row:
+    fields = list(values)
+    fields[6] = json.loads(fields[6])
+    return Row(*fields)
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        if path != MEMORY:
+            check = conn.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(f"quick_check says {check[0] if check else None!r}")
+        conn.execute(_SCHEMA)
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(webhooks)")]
+        if ", ".join(columns) != _COLUMNS:
+            raise sqlite3.DatabaseError(f"table webhooks has columns {columns}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _set_aside(path: str, cause: str) -> str:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    aside = f"{path}.corrupt-{stamp}"
+    os.replace(path, aside)
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.replace(path + suffix, aside + suffix)
+    log.error("outbox %s is not a usable SQLite outbox (%s): moved to %s, starting empty",
+              path, cause, aside)
+    return aside
+
+
+class OutboxStore:
+    """The rows of one outbox file; opening never fails on a corrupt file (it is set aside)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        if path != MEMORY:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = _connect(path)
+        except sqlite3.DatabaseError as exc:
+            if path == MEMORY or not os.path.exists(path):
+                raise
+            _set_aside(path, str(exc))
+            self._conn = _connect(path)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def add(self, delivery_id: str, call_uuid: str, kind: str, method: str, url: str,
+            params: dict[str, str]) -> int:
+        """Insert one pending row (its own transaction); its id."""
+        now = time.time()
+        cursor = self._conn.execute(
+            "INSERT INTO webhooks (delivery_id, call_uuid, kind, method, url, params, created,"
+            " updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (delivery_id, call_uuid, kind, method, url, json.dumps(params), now, now),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def delete(self, ids: Iterable[int]) -> None:
+        """Forget delivered rows, in one transaction."""
+        ids = list(ids)
+        if not ids:
+            return
+        with self._transaction():
+            self._conn.executemany("DELETE FROM webhooks WHERE id = ?", [(i,) for i in ids])
+
+    def failed(self, row_id: int, attempts: int, error: str, *, dead: bool) -> None:
+        """Record a failed attempt; `dead` when no more will be made."""
+        self._conn.execute(
+            "UPDATE webhooks SET attempts = ?, last_error = ?, state = ?, updated = ? WHERE id = ?",
+            (attempts, error, DEAD if dead else PENDING, time.time(), row_id),
+        )
+
+    def rows(self, state: str | None = None, limit: int | None = None) -> list[Row]:
+        """Rows in emit order, all or in one state."""
+        where, args = ("WHERE state = ?", [state]) if state else ("", [])
+        tail = " LIMIT ?" if limit is not None else ""
+        args += [limit] if limit is not None else []
+        query = f"SELECT {_COLUMNS} FROM webhooks {where} ORDER BY id{tail}"
+        return [_row(r) for r in self._conn.execute(query, args)]
+
+    def count(self, state: str = PENDING) -> int:
+        return int(self._conn.execute(
+            "SELECT COUNT(*) FROM webhooks WHERE state = ?", (state,)).fetchone()[0])
+
+    def retry(self, ids: Sequence[int] = ()) -> int:
+        """Make dead rows (all, or those of `ids`) pending again with no attempts; how many."""
+        sql = "UPDATE webhooks SET state = 'pending', attempts = 0, updated = ? WHERE state = 'dead'"
+        return self._each(sql, ids, (time.time(),))
+
+    def purge(self, ids: Sequence[int] = ()) -> int:
+        """Delete dead rows (all, or those of `ids`); how many."""
+        return self._each("DELETE FROM webhooks WHERE state = 'dead'", ids, ())
+
+    def _each(self, sql: str, ids: Sequence[int], args: tuple) -> int:
+        with self._transaction():
+            if not ids:
+                return self._conn.execute(sql, args).rowcount
+            return sum(self._conn.execute(sql + " AND id = ?", (*args, i)).rowcount for i in ids)
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._conn)
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind, value, tb) -> None:
+        self._conn.execute("COMMIT" if kind is None else "ROLLBACK")
