@@ -155,3 +155,85 @@ def simulate(listen, password, socket_at) -> None:
         gevent.signal_handler(signum, stopping.set)
     stopping.wait()
     sim.stop()
+
+
+# -- plivoxml-fs outbox: inspect and act on stored callbacks ------------------------------------
+
+_OUTBOX_CONFIG = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), default=None,
+    help="TOML settings file (the outbox is outbox_path, else <state_dir>/outbox.sqlite3).")
+
+
+def _outbox_store(config_path: str | None):
+    from pathlib import Path
+
+    from plivoxml_fs.config import load_settings
+    from plivoxml_fs.effects.outbox import outbox_path
+    from plivoxml_fs.effects.store import OutboxStore
+
+    try:
+        path = outbox_path(load_settings(config_path))
+    except PlivoXMLError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not Path(path).is_file():
+        raise click.ClickException(f"no outbox at {path}")
+    return OutboxStore(path)
+
+
+def _row_ids(ids: tuple[int, ...], all_dead: bool) -> tuple[int, ...]:
+    if bool(ids) == all_dead:
+        raise click.UsageError("give the ids of dead callbacks or --all-dead (not both)")
+    return ids
+
+
+@main.group()
+def outbox() -> None:
+    """Inspect and act on stored callbacks (the durable outbox).
+
+    A callback is `pending` until delivered (then removed) or `dead` after its last attempt.
+    A running daemon delivers pending rows made here (by `retry`) at its next start.
+    """
+
+
+@outbox.command("list")
+@_OUTBOX_CONFIG
+@click.option("--state", type=click.Choice(["pending", "dead", "all"]), default="all",
+              show_default=True, help="Which callbacks to list.")
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True,
+              help="List at most this many (oldest first).")
+def outbox_list(config_path, state, limit) -> None:
+    """List stored callbacks: id, state, attempts, kind, call, method, URL, last error."""
+    import time
+
+    from plivoxml_fs.effects.urls import shown_url
+
+    store = _outbox_store(config_path)
+    rows = store.rows(None if state == "all" else state, limit=limit)
+    for row in rows:
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(row.created))
+        click.echo(f"{row.id}\t{row.state}\t{row.attempts}\t{created}\t{row.kind}\t"
+                   f"{row.call_uuid}\t{row.method} {shown_url(row.url)}\t{row.last_error}")
+    click.echo(f"{len(rows)} callback(s) listed; {store.count('pending')} pending, "
+               f"{store.count('dead')} dead in {store.path}")
+
+
+@outbox.command("retry")
+@_OUTBOX_CONFIG
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all-dead", is_flag=True, help="Retry every dead callback.")
+def outbox_retry(config_path, ids, all_dead) -> None:
+    """Make dead callbacks (by id, or --all-dead) pending again, with their attempts reset."""
+    store = _outbox_store(config_path)
+    count = store.retry(_row_ids(ids, all_dead))
+    click.echo(f"{count} dead callback(s) made pending again in {store.path}")
+
+
+@outbox.command("purge")
+@_OUTBOX_CONFIG
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all-dead", is_flag=True, help="Delete every dead callback.")
+def outbox_purge(config_path, ids, all_dead) -> None:
+    """Delete dead callbacks (by id, or --all-dead); pending ones are never deleted."""
+    store = _outbox_store(config_path)
+    count = store.purge(_row_ids(ids, all_dead))
+    click.echo(f"{count} dead callback(s) deleted from {store.path}")
