@@ -68,6 +68,7 @@ START_TALK = Calling("conference_loop.c", "conference_loop_input", 1154)
 STOP_TALK = Calling("conference_loop.c", "stop_talking_handler", 783)
 REC_START = Calling("conference_record.c", "conference_record_thread_run", 319)
 REC_STOP = Calling("conference_record.c", "conference_record_thread_run", 427)
+REC_FAILED = Calling("conference_record.c", "conference_record_thread_run", 280)
 
 
 @attrs.frozen
@@ -496,14 +497,23 @@ class Room:
 
     # -- recording ----------------------------------------------------------------------------
     def start_recording(self, path: str) -> None:
-        """Record to `path`: .wav, or .mp3 while `sim.conferences.mp3` (mod_shout loaded);
-        anything else is not opened and nothing records, as on FreeSWITCH."""
+        """Record to `path`: .wav, or .mp3 while `sim.conferences.mp3` (mod_shout loaded).
+        A file that cannot be opened (another format, an unwritable place) fires
+        start-recording with Error and an empty stop-recording, as FreeSWITCH 1.10.12 does."""
         formats = (".wav", ".mp3") if self.sim.conferences.mp3 else (".wav",)
-        if Path(path).suffix.lower() not in formats:
-            return
         try:
+            if Path(path).suffix.lower() not in formats:
+                raise OSError(f"{path}: no file format for this extension")
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).open("wb").close()
         except OSError:
+            self.room_event(REC_FAILED, "start-recording",
+                            [("Path", path), ("Error", "File could not be opened for recording")])
+            self.room_event(REC_STOP, "stop-recording", [
+                ("Path", path), ("Other-Recordings", _bool(bool(self.recordings))),
+                ("Samples-Out", "0"), ("Samplerate", str(self.profile.rate)),
+                ("Milliseconds-Elapsed", "0"),
+            ])
             return
         recording = Recording(self, path)
         self.recordings.append(recording)

@@ -240,14 +240,18 @@ def _record_scenario(address, daemon, tag: str, folder: Path):
     for room in rooms.values():
         replies.append(api(inb, f"conference {room} recording stop all"))
     gevent.sleep(STEP_S)
+    (folder / "blocker").write_text("a file, not a folder")
+    replies.append(api(inb, f"{nb} start {folder / 'blocker' / 'x.wav'}"))
+    gevent.sleep(STEP_S)
     _drain(inb)
     seen, headers, files = [], {}, {}
     for raw, message in inb.received[start:]:
         if message.is_event:
             event = message.event()
-            seen.append(f"{event['Action']} {event['Conference-Name'].split('-')[0]}")
+            seen.append(f"{event['Action']} {event['Conference-Name'].split('-')[0]} "
+                        f"{event.get('Error') or ''}".strip())
             headers.setdefault(event["Action"], names_of(raw.decode().split("\n\n", 1)[1]))
-            if event["Action"] == "stop-recording":
+            if event["Action"] == "stop-recording" and event.get("Record-File-Size"):
                 with wave.open(event["Path"], "rb") as wav:
                     ms = wav.getnframes() * 1000 // wav.getframerate()
                     files[Path(event["Path"]).name] = (

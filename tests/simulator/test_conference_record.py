@@ -119,17 +119,27 @@ def test_mp3_recording_writes_mp3_frames_as_mod_shout(sim, daemon, tmp_path):
     assert int(stopped["Milliseconds-Elapsed"]) <= file_ms(path) < total_ms + 72
 
 
-def test_mp3_refused_without_mod_shout(sim, daemon, tmp_path):
-    """conferences.mp3 off: `+OK Record file` but nothing records, no event, no file, as
-    FreeSWITCH 1.10.12 did after `unload mod_shout`."""
-    sim.conferences.mp3 = False
-    inb = _room(sim, daemon)
-    path = tmp_path / "room.mp3"
+def _refused(inb, path) -> None:
+    """The reply, then start-recording with Error and an empty stop-recording (1.10.12)."""
     assert api(inb, f"conference roomR recording start {path}") == f"+OK Record file {path}\n"
+    started = wait_action(inb, "start-recording")
+    assert (started["Path"], started["Error"]) == (str(path),
+                                                   "File could not be opened for recording")
+    stopped = wait_action(inb, "stop-recording")
+    assert [stopped[h] for h in ("Path", "Other-Recordings", "Samples-Out", "Samplerate",
+                                 "Milliseconds-Elapsed")] == [str(path), "false", "0", "8000", "0"]
+    assert stopped.get("Record-File-Size") is None
     assert api(inb, "conference roomR recording check") == (
         "-ERR Conference is not being recorded.\n")
-    assert not path.exists()
-    assert inb.quiet(0.2)
+
+
+def test_mp3_refused_without_mod_shout(sim, daemon, tmp_path):
+    """conferences.mp3 off: the file cannot be opened, as FreeSWITCH 1.10.12 after
+    `unload mod_shout`; no file is written."""
+    sim.conferences.mp3 = False
+    inb = _room(sim, daemon)
+    _refused(inb, tmp_path / "room.mp3")
+    assert not (tmp_path / "room.mp3").exists()
 
 
 def test_room_destroyed_stops_its_recordings(sim, daemon, tmp_path):
@@ -226,3 +236,12 @@ def test_queued_play_and_stop(sim, daemon):
         "stop <[current|all|async|last]> [<member_id>]")
     member = sim.conferences.rooms["roomR"].members[1]
     assert api(inb, "conference roomR get-uuid 1") == member.channel.uuid
+
+
+def test_recording_that_cannot_start(sim, daemon, tmp_path):
+    """A path under a regular file: `+OK Record file`, then start-recording with Error and an
+    empty stop-recording, as FreeSWITCH 1.10.12 answered the same path."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    inb = _room(sim, daemon)
+    _refused(inb, blocker / "x.wav")
