@@ -610,11 +610,14 @@ def _conference(channel: Channel, arg: str) -> None:
         room = Room(channel.sim, spec.room, profile, channel)
         confs.rooms[spec.room] = room
         room.room_event(CREATE, "conference-create")
+    channel.set_var("conference_name", room.name)
+    channel.set_var("app_session_uuid", room.uuid)
     if room.is_full() or room.locked:
         if not room.members:
             room.destroy()
         return None
     member = Member(room, channel, confs.next_id(), spec.flags & MEMBER_FLAGS)
+    _set_member_variables(channel, member)
     on_dtmf = _dtmf_handler(member)
     channel.dtmf_handlers.append(on_dtmf)
     try:
@@ -629,6 +632,16 @@ def _conference(channel: Channel, arg: str) -> None:
     ).lower() not in ("false", "0", "no", "off"):
         channel.hangup("NORMAL_CLEARING")
     return None
+
+
+def _set_member_variables(channel: Channel, member: Member) -> None:
+    """The variables mod_conference sets on a member's channel, in lifecycle.txt's order."""
+    for name, value in (
+        ("conference_member_id", str(member.id)), ("conference_moderator", _bool(member.moderator)),
+        ("conference_ghost", "false"), ("conference_uuid", member.room.uuid),
+        ("read_codec", "L16"), ("read_rate", "8000"),
+    ):
+        channel.set_var(name, value)
 
 
 def _dtmf_handler(member: Member):

@@ -496,3 +496,46 @@ def test_endconf_exit_sound_is_cut_as_flags_trace(sim, daemon):
             for e in events[-5:]]
     assert tail == ["del-member", "play-file-done tone_stream://%(100,0,300) 0", "floor-change",
                     "del-member", "conference-destroy"]
+
+
+def _variables(text: str) -> list[str]:
+    return [line.split(": ", 1)[0] for line in text.split("\n") if line.startswith("variable_")]
+
+
+def test_member_variables_as_lifecycle_trace(sim, daemon):
+    """The conference's completion carries conference_name ... read_rate last, in the order
+    lifecycle.txt shows; a refused member gets conference_name and app_session_uuid only."""
+    _, wire, _, _ = start_call(sim, daemon)
+    set_up(wire, linger=5)
+    execute(wire, "conference", "roomL@default+flags{moderator|endconf}", uuid="conf-L1")
+    wire.until(lambda m: m.is_event and m.event().get("Action") == "floor-change")
+    sim.api("uuid_kill aleg-L1")
+    wire.until(complete("conf-L1"))
+    raw = next(r for r, m in wire.received if complete("conf-L1")(m)).decode()
+    real = next(text for d, c, text in trace_messages(SHARED_TRACES / "lifecycle.txt")
+                if d == "<<<" and "Application-UUID: conf-L1" in text
+                and "CHANNEL_EXECUTE_COMPLETE" in text)
+    tail = ["variable_conference_name", "variable_app_session_uuid",
+            "variable_conference_member_id", "variable_conference_moderator",
+            "variable_conference_ghost", "variable_conference_uuid", "variable_read_codec",
+            "variable_read_rate"]
+    assert _variables(real)[-8:] == tail
+    assert _variables(raw)[-8:] == tail
+    event = next(m for _, m in wire.received if complete("conf-L1")(m)).event()
+    room_uuid = event.variable("conference_uuid")
+    assert event.variable("app_session_uuid") == room_uuid
+    assert (event.variable("conference_member_id"), event.variable("conference_moderator")) == (
+        "1", "true")
+
+
+def test_refused_member_variables(sim, daemon):
+    """A member refused by a full room gets conference_name and app_session_uuid, no member id
+    (flags.txt)."""
+    inb = inbound(sim.inbound_address)
+    join(inb, daemon, "v1", "roomV", sets=["conference_max_members=1"])
+    wait_action(inb, "floor-change")
+    refused = join(inb, daemon, "v2", "roomV", sets=["conference_max_members=1"])
+    event = refused.wire.until(complete("conf-v2"))[-1].event()
+    assert event.variable("conference_name") == "roomV"
+    assert event.variable("app_session_uuid") == sim.conferences.rooms["roomV"].uuid
+    assert event.variable("conference_member_id") is None
