@@ -19,8 +19,10 @@ guarantees:
 - delivered rows are deleted in batches (every `DELETE_BATCH_S`, and on flush/stop): after a
   hard kill a callback delivered in that last instant may be sent again. Every request carries
   `X-PlivoXML-Delivery-Id`, stable across retries and restarts, so a receiver can drop repeats;
-- `start` delivers what an earlier process left pending; a webhook emitted after `stop` is
-  stored for the next start (WARNING line);
+- `start` delivers what an earlier process left pending; rows made pending again by
+  `plivoxml-fs outbox retry` are picked up within `ADOPT_S`; a webhook emitted after `stop` is
+  stored for the next start (WARNING line). Only one process delivers from a file (it holds
+  `<path>.lock`; a second one keeps its callbacks in memory, with an ERROR line);
 - with an `auth_token`, requests are signed as Plivo signs them (effects/signing.py);
 - when the outbox file cannot be opened or written (unwritable directory, full disk), the
   webhook is kept in memory and delivered anyway, with one ERROR line saying it would be lost
@@ -46,7 +48,7 @@ import requests
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.fetch import USER_AGENT, pooled_session
 from plivoxml_fs.effects.signing import signature_headers
-from plivoxml_fs.effects.store import MEMORY, PENDING, OutboxStore
+from plivoxml_fs.effects.store import MEMORY, PENDING, OutboxStore, Row
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.effects.webhook import Webhook
 
@@ -60,6 +62,8 @@ RETRY_STATUSES = frozenset({429})
 DELIVERY_ID_HEADER = "X-PlivoXML-Delivery-Id"
 #: How often delivered rows are deleted from the outbox file.
 DELETE_BATCH_S = 0.05
+#: How often rows made pending by another process (`plivoxml-fs outbox retry`) are picked up.
+ADOPT_S = 2.0
 OUTBOX_FILE = "outbox.sqlite3"
 
 
@@ -95,7 +99,7 @@ class _Item:
 
 def _open_store(path: str) -> OutboxStore:
     try:
-        return OutboxStore(path)
+        return OutboxStore(path, exclusive=True)
     except (OSError, sqlite3.Error) as exc:
         log.error(
             "outbox %s cannot be opened (%s): callbacks are kept in memory only and are lost "
@@ -148,6 +152,7 @@ class Outbox:
         self._pool_size = pool_size
         self._workers: list[gevent.Greenlet] = []
         self._delivered_rows: list[int] = []
+        self._last_id = 0  # the highest row id queued here (later ones come from `outbox retry`)
         #: The last deliveries (most recent last), for tests and diagnostics.
         self.recent: deque[Delivery] = deque(maxlen=1000)
 
@@ -173,20 +178,18 @@ class Outbox:
         if self._started or self._closed:
             return
         self._started = True
-        for row in self.store.rows(PENDING):
-            webhook = Webhook(row.url, row.method, row.params, row.call_uuid, row.kind)
-            self._enqueue(_Item(webhook, row.delivery_id, row.id, row.attempts))
-        if self._pending:
-            log.info("outbox %s: %d callbacks left pending, delivering", self.store.path,
-                     self._pending)
+        self._adopt(self.store.rows(PENDING), "left pending by an earlier run")
+        self._last_id = self.store.last_id()
         self._workers = [gevent.spawn(self._work) for _ in range(self._pool_size)]
         self._workers.append(gevent.spawn(self._delete_delivered_forever))
+        self._workers.append(gevent.spawn(self._adopt_retried_forever))
 
     def emit(self, webhook: Webhook) -> None:
         """Store `webhook`, queue it after the earlier ones of its call; returns at once."""
         self.start()
         delivery_id = uuid.uuid4().hex
         row_id = self._store(webhook, delivery_id)
+        self._last_id = max(self._last_id, row_id or 0)
         if self._closed:
             if row_id is not None:
                 log.warning(
@@ -212,6 +215,7 @@ class Outbox:
         gevent.killall(self._workers)
         self._workers = []
         self._delete_delivered()
+        self.store.unlock()
         if not drained:
             log.warning("outbox stopped with %d callbacks undelivered (kept in %s)",
                         self._pending, self.store.path)
@@ -243,6 +247,24 @@ class Outbox:
             self._ready.put(call_uuid)
         else:
             queue.append(item)
+
+    def _adopt(self, rows: Sequence[Row], why: str) -> None:
+        for row in rows:
+            webhook = Webhook(row.url, row.method, row.params, row.call_uuid, row.kind)
+            self._enqueue(_Item(webhook, row.delivery_id, row.id, row.attempts))
+            self._last_id = max(self._last_id, row.id)
+        if rows:
+            log.info("outbox %s: delivering %d callback(s) %s", self.store.path, len(rows), why)
+
+    def _adopt_retried_forever(self) -> None:
+        while True:
+            gevent.sleep(ADOPT_S)
+            try:
+                rows = self.store.pending_after(self._last_id)
+            except (OSError, sqlite3.Error) as exc:
+                log.error("outbox %s cannot be read (%s)", self.store.path, exc)
+                continue
+            self._adopt(rows, "made pending again (outbox retry)")
 
     def _delete_delivered_forever(self) -> None:
         while True:

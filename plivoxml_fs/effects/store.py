@@ -14,6 +14,7 @@ Plain sqlite3, no gevent: every call is one short statement (the outbox calls it
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -21,6 +22,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import IO
 
 import attrs
 
@@ -108,13 +110,33 @@ def _set_aside(path: str, cause: str) -> str:
     return aside
 
 
-class OutboxStore:
-    """The rows of one outbox file; opening never fails on a corrupt file (it is set aside)."""
+class OutboxInUse(OSError):
+    """Another process delivers from this outbox file (it holds `<path>.lock`)."""
 
-    def __init__(self, path: str) -> None:
+
+def _lock(path: str) -> IO[str]:
+    handle = open(path + ".lock", "a")  # noqa: SIM115 - held until unlock()
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise OutboxInUse(f"another process is delivering from it: {path}.lock is locked") from None
+    return handle
+
+
+class OutboxStore:
+    """The rows of one outbox file; opening never fails on a corrupt file (it is set aside).
+
+    `exclusive=True` (the delivering outbox) also holds `<path>.lock` until `unlock`, so two
+    daemons never deliver the same rows; the `outbox` commands open it without the lock."""
+
+    def __init__(self, path: str, *, exclusive: bool = False) -> None:
         self.path = path
+        self._lock: IO[str] | None = None
         if path != MEMORY:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if exclusive:
+                self._lock = _lock(path)
         try:
             self._conn = _connect(path)
         except sqlite3.DatabaseError as exc:
@@ -125,6 +147,13 @@ class OutboxStore:
 
     def close(self) -> None:
         self._conn.close()
+        self.unlock()
+
+    def unlock(self) -> None:
+        """Let another process deliver from this file (rows can still be added here)."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def add(self, delivery_id: str, call_uuid: str, kind: str, method: str, url: str,
             params: dict[str, str]) -> int:
@@ -160,14 +189,38 @@ class OutboxStore:
         query = f"SELECT {_COLUMNS} FROM webhooks {where} ORDER BY id{tail}"
         return [_row(r) for r in self._conn.execute(query, args)]
 
+    def pending_after(self, row_id: int) -> list[Row]:
+        """Pending rows with an id above `row_id` (added or retried since), in emit order."""
+        query = f"SELECT {_COLUMNS} FROM webhooks WHERE id > ? AND state = 'pending' ORDER BY id"
+        return [_row(r) for r in self._conn.execute(query, (row_id,))]
+
+    def last_id(self) -> int:
+        """The highest id ever given (ids only grow: AUTOINCREMENT)."""
+        found = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'webhooks'")
+        row = found.fetchone()
+        return int(row[0]) if row else 0
+
     def count(self, state: str = PENDING) -> int:
         return int(self._conn.execute(
             "SELECT COUNT(*) FROM webhooks WHERE state = ?", (state,)).fetchone()[0])
 
     def retry(self, ids: Sequence[int] = ()) -> int:
-        """Make dead rows (all, or those of `ids`) pending again with no attempts; how many."""
-        sql = "UPDATE webhooks SET state = 'pending', attempts = 0, updated = ? WHERE state = 'dead'"
-        return self._each(sql, ids, (time.time(),))
+        """Make dead rows (all, or those of `ids`) pending again with no attempts; how many.
+
+        They get new ids (same delivery id), so a running outbox picks them up as new rows."""
+        with self._transaction():
+            wanted = set(ids)
+            rows = [r for r in self.rows(DEAD) if not wanted or r.id in wanted]
+            now = time.time()
+            for row in rows:
+                self._conn.execute("DELETE FROM webhooks WHERE id = ?", (row.id,))
+                self._conn.execute(
+                    "INSERT INTO webhooks (delivery_id, call_uuid, kind, method, url, params,"
+                    " created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (row.delivery_id, row.call_uuid, row.kind, row.method, row.url,
+                     json.dumps(row.params), row.created, now),
+                )
+        return len(rows)
 
     def purge(self, ids: Sequence[int] = ()) -> int:
         """Delete dead rows (all, or those of `ids`); how many."""

@@ -48,14 +48,16 @@ def test_list_one_state(setup):
 
 
 def test_retry_by_id_and_purge_all_dead(setup):
-    """retry 1 makes row 1 pending; purge --all-dead then deletes row 2 only."""
+    """retry 1 makes row 1 pending (as a new row 4, same delivery id); purge --all-dead then
+    deletes row 2 only."""
     config, store = setup
     result = run("retry", "--config", config, "1")
     assert result.output == f"1 dead callback(s) made pending again in {store.path}\n"
     result = run("purge", "--config", config, "--all-dead")
     assert result.output == f"1 dead callback(s) deleted from {store.path}\n"
-    assert [(r.id, r.state, r.attempts) for r in store.rows()] == [(1, "pending", 0),
-                                                                  (3, "pending", 0)]
+    assert [(r.id, r.delivery_id, r.state, r.attempts) for r in store.rows()] == [
+        (3, "d2", "pending", 0), (4, "d0", "pending", 0)
+    ]
 
 
 def test_retry_needs_ids_or_all_dead(setup):

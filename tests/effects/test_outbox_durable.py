@@ -14,6 +14,7 @@ from gevent.pywsgi import WSGIServer
 from gevent.server import StreamServer
 from plivo.utils.signature_v3 import validate_v3_signature
 
+from plivoxml_fs.effects import outbox as outbox_module
 from plivoxml_fs.effects.outbox import Outbox
 from plivoxml_fs.effects.store import DEAD, PENDING, OutboxStore
 from plivoxml_fs.effects.webhook import Webhook
@@ -270,7 +271,8 @@ def test_wrong_table_is_set_aside(tmp_path):
 
 
 def test_retry_and_purge_dead_rows(tmp_path, receiver):
-    """retry makes dead rows pending with no attempts; purge deletes dead rows only."""
+    """retry makes dead rows pending with no attempts (as new rows, same delivery id); purge
+    deletes dead rows only."""
     receiver.statuses["/gone"] = [404, 404]
     box = make_outbox(tmp_path)
     box.emit(hook(receiver.base + "/gone", call="a"))
@@ -280,9 +282,53 @@ def test_retry_and_purge_dead_rows(tmp_path, receiver):
     store = box.store
     dead = store.rows(DEAD)
     assert store.retry([dead[0].id]) == 1
-    assert [(r.state, r.attempts) for r in store.rows()] == [(PENDING, 0), (DEAD, 1)]
+    assert [(r.call_uuid, r.state, r.attempts) for r in store.rows()] == [
+        ("b", DEAD, 1), ("a", PENDING, 0)
+    ]
+    assert store.rows(PENDING)[0].delivery_id == dead[0].delivery_id
     assert store.purge() == 1
     assert [r.call_uuid for r in store.rows()] == ["a"]
+
+
+def test_running_outbox_picks_up_retried_rows(tmp_path, receiver, monkeypatch):
+    """A dead row made pending by another connection (the CLI) is delivered without a restart."""
+    monkeypatch.setattr(outbox_module, "ADOPT_S", 0.05)
+    receiver.statuses["/later"] = [404]
+    box = make_outbox(tmp_path)
+    box.emit(hook(receiver.base + "/later"))
+    assert box.flush(2.0)
+    [dead] = box.store.rows(DEAD)
+    assert OutboxStore(box.store.path).retry() == 1
+    for _ in range(40):
+        if len(receiver.hits) == 2:
+            break
+        gevent.sleep(0.05)
+    assert box.flush(2.0)
+    box.stop()
+    assert [h["headers"]["X-Plivoxml-Delivery-Id"] for h in receiver.hits] == [dead.delivery_id] * 2
+    assert box.store.rows() == []
+
+
+def test_second_process_on_the_same_file_keeps_to_memory(tmp_path, caplog):
+    """While one outbox delivers from a file, another one on it logs one ERROR, uses memory."""
+    first = make_outbox(tmp_path)
+    first.start()
+    try:
+        with caplog.at_level(logging.ERROR, logger="plivoxml_fs.outbox"):
+            second = make_outbox(tmp_path)
+        second.stop()
+    finally:
+        first.stop()
+    path = tmp_path / "outbox.sqlite3"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"outbox {path} cannot be opened (another process is delivering from it: {path}.lock is "
+        "locked): callbacks are kept in memory only and are lost if the daemon stops before "
+        "delivering them"
+    ]
+    assert second.store.path == ":memory:"
+    third = make_outbox(tmp_path)  # the first one's stop released the file
+    third.stop()
+    assert third.store.path == str(path)
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
