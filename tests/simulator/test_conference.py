@@ -539,3 +539,15 @@ def test_refused_member_variables(sim, daemon):
     assert event.variable("conference_name") == "roomV"
     assert event.variable("app_session_uuid") == sim.conferences.rooms["roomV"].uuid
     assert event.variable("conference_member_id") is None
+
+
+def test_wideband_room_in_conference_list(sim, daemon):
+    """`conference list` of a one-member wideband room: `1 member rate: 16000`, as the real one."""
+    inb = inbound(sim.inbound_address)
+    member = join(inb, daemon, "wb1", "roomWB@wideband")
+    add = wait_action(inb, "add-member")
+    assert add["Conference-Profile-Name"] == "wideband"
+    assert api(inb, "conference list") == (
+        "+OK Conference roomWB (1 member rate: 16000 flags: running|answered|enforce_min|dynamic|"
+        f"exit_sound|enter_sound|json_status)\n1;loopback/wb1-b;{member.b_uuid};;0000000000;"
+        "hear|speak|floor;0;0;100\n")
