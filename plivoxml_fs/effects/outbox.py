@@ -25,8 +25,10 @@ guarantees:
   `<path>.lock`; a second one keeps its callbacks in memory, with an ERROR line);
 - with an `auth_token`, requests are signed as Plivo signs them (effects/signing.py);
 - when the outbox file cannot be opened or written (unwritable directory, full disk), the
-  webhook is kept in memory and delivered anyway, with one ERROR line saying it would be lost
-  by a restart. A corrupt file at start is set aside and a fresh one created (store.py).
+  webhook is kept in memory and delivered anyway, with one ERROR line per outage saying such
+  callbacks are lost by a restart (a WARNING counts them when writing works again). Delivered
+  rows that cannot be deleted stay queued for the next batch. A corrupt file at start is set
+  aside and a fresh one created (store.py).
 """
 
 from __future__ import annotations
@@ -152,6 +154,8 @@ class Outbox:
         self._pool_size = pool_size
         self._workers: list[gevent.Greenlet] = []
         self._delivered_rows: list[int] = []
+        self._unstored = 0  # webhooks not written since the last successful write
+        self._delete_failing = False
         self._last_id = 0  # the highest row id queued here (later ones come from `outbox retry`)
         #: The last deliveries (most recent last), for tests and diagnostics.
         self.recent: deque[Delivery] = deque(maxlen=1000)
@@ -224,17 +228,29 @@ class Outbox:
     # -- storing ----------------------------------------------------------------------------
 
     def _store(self, webhook: Webhook, delivery_id: str) -> int | None:
+        """The new row's id, or None when it cannot be written (one ERROR line per outage)."""
         try:
-            return self.store.add(delivery_id, webhook.call_uuid, webhook.kind, webhook.method,
-                                  webhook.url, dict(webhook.params))
+            row_id = self.store.add(delivery_id, webhook.call_uuid, webhook.kind, webhook.method,
+                                    webhook.url, dict(webhook.params))
         except (OSError, sqlite3.Error) as exc:
-            log.error(
-                "%s callback for call %s cannot be written to outbox %s (%s): kept in memory "
-                "and delivered, but lost if the daemon stops first",
-                webhook.kind, webhook.call_uuid, self.store.path, exc,
-                extra={"call_uuid": webhook.call_uuid},
-            )
+            self._unstored += 1
+            if self._unstored == 1:
+                log.error(
+                    "%s callback for call %s cannot be written to outbox %s (%s): kept in "
+                    "memory and delivered, but lost if the daemon stops first (so are the next "
+                    "ones until the outbox can be written again)",
+                    webhook.kind, webhook.call_uuid, self.store.path, exc,
+                    extra={"call_uuid": webhook.call_uuid},
+                )
+            else:
+                log.debug("%s callback for call %s kept in memory only", webhook.kind,
+                          webhook.call_uuid, extra={"call_uuid": webhook.call_uuid})
             return None
+        if self._unstored:
+            log.warning("outbox %s can be written again; %d callback(s) were kept in memory only",
+                        self.store.path, self._unstored)
+            self._unstored = 0
+        return row_id
 
     def _enqueue(self, item: _Item) -> None:
         self._pending += 1
@@ -272,12 +288,21 @@ class Outbox:
             self._delete_delivered()
 
     def _delete_delivered(self) -> None:
+        """Delete delivered rows; on failure keep them for the next batch (one ERROR line)."""
+        if not self._delivered_rows:
+            return
         rows, self._delivered_rows = self._delivered_rows, []
         try:
             self.store.delete(rows)
         except (OSError, sqlite3.Error) as exc:
-            log.error("outbox %s: %d delivered callbacks cannot be marked delivered (%s): "
-                      "they may be sent again after a restart", self.store.path, len(rows), exc)
+            self._delivered_rows[:0] = rows
+            if not self._delete_failing:
+                log.error("outbox %s: delivered callbacks cannot be marked delivered (%s): "
+                          "they are sent again if the daemon restarts before this succeeds",
+                          self.store.path, exc)
+            self._delete_failing = True
+            return
+        self._delete_failing = False
 
     def _record_failure(self, item: _Item, cause: str, *, dead: bool) -> None:
         if item.row_id is None:

@@ -204,22 +204,62 @@ def test_restart_delivers_pending_rows_in_order_with_the_same_ids(tmp_path, rece
 
 
 def test_full_disk_keeps_the_webhook_in_memory_and_delivers(tmp_path, receiver, caplog):
-    """When the outbox file cannot grow, emit logs one ERROR line and still delivers."""
+    """When the outbox file cannot grow, emit logs one ERROR line for the outage and still
+    delivers; the first write that works again says how many were kept in memory only."""
     box = make_outbox(tmp_path)
     conn = box.store._conn
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count={pages}")
-    big = Webhook(receiver.base + "/cb", "POST", {"Blob": "x" * 100_000}, "call-9", "hangup")
-    with caplog.at_level(logging.ERROR, logger="plivoxml_fs.outbox"):
-        box.emit(big)
+    blob = "x" * 100_000
+    with caplog.at_level(logging.WARNING, logger="plivoxml_fs.outbox"):
+        for call in ("call-9", "call-8"):
+            params = {"CallUUID": call, "Blob": blob}
+            box.emit(Webhook(receiver.base + "/cb", "POST", params, call, "hangup"))
+        assert box.flush(2.0)
+        conn.execute("PRAGMA max_page_count=1073741823")
+        box.emit(hook(receiver.base + "/cb", call="call-7"))
         assert box.flush(2.0)
     box.stop()
-    assert [r.getMessage() for r in caplog.records] == [
-        f"hangup callback for call call-9 cannot be written to outbox {box.store.path} "
-        "(database or disk is full): kept in memory and delivered, but lost if the daemon "
-        "stops first"
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("ERROR", f"hangup callback for call call-9 cannot be written to outbox {box.store.path} "
+         "(database or disk is full): kept in memory and delivered, but lost if the daemon "
+         "stops first (so are the next ones until the outbox can be written again)"),
+        ("WARNING", f"outbox {box.store.path} can be written again; 2 callback(s) were kept in "
+         "memory only"),
     ]
-    assert [h["form"]["Blob"] for h in receiver.hits] == ["x" * 100_000]
+    assert [h["form"]["CallUUID"] for h in receiver.hits if "Blob" in h["form"]] == [
+        "call-9", "call-8"
+    ]
+    assert len(receiver.hits) == 3
+    assert box.store.rows() == []
+
+
+def test_failed_delete_is_retried_with_one_error_line(tmp_path, receiver, caplog):
+    """Delivered rows that cannot be deleted stay queued for the next batch; one ERROR line."""
+    box = make_outbox(tmp_path)
+    real_delete = box.store.delete
+    failures = []
+
+    def delete(ids):
+        if len(failures) < 3:
+            failures.append(list(ids))
+            raise sqlite3.OperationalError("disk I/O error")
+        real_delete(ids)
+
+    box.store.delete = delete
+    with caplog.at_level(logging.ERROR, logger="plivoxml_fs.outbox"):
+        box.emit(hook(receiver.base + "/cb"))
+        assert box.flush(2.0)  # first failure
+        box.emit(hook(receiver.base + "/cb", n=1))
+        assert box.flush(2.0)
+        gevent.sleep(0.2)  # the batch deleter fails once more, then succeeds
+    box.stop()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"outbox {box.store.path}: delivered callbacks cannot be marked delivered (disk I/O "
+        "error): they are sent again if the daemon restarts before this succeeds"
+    ]
+    assert failures[0] == [1] and failures[-1] == [1, 2]
+    assert OutboxStore(box.store.path).rows() == []
 
 
 def test_unopenable_outbox_falls_back_to_memory(tmp_path, receiver, caplog):
