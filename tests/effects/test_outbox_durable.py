@@ -133,6 +133,46 @@ def test_500_forever_ends_dead_with_error_and_attempts(tmp_path, receiver, caplo
     ]
 
 
+def test_attempts_count_on_across_a_restart(tmp_path, receiver):
+    """Failed attempts are stored: after a restart the retry limit counts them."""
+    receiver.statuses["/down"] = [500] * 10
+    first = make_outbox(tmp_path, backoff_s=(30.0,))
+    first.emit(hook(receiver.base + "/down"))
+    for _ in range(40):
+        if first.store.rows()[0].attempts == 1:
+            break
+        gevent.sleep(0.025)
+    assert not first.stop(timeout=0)  # waiting 15..30 s before its retry
+    second = make_outbox(tmp_path, backoff_s=(0.01,))
+    second.start()
+    assert second.flush(2.0)
+    second.stop()
+    assert len(receiver.hits) == 2
+    assert [(r.state, r.attempts, r.last_error) for r in second.store.rows()] == [
+        (DEAD, 2, "HTTP 500")
+    ]
+
+
+def test_retry_delays_are_jittered_within_half_to_full(tmp_path, receiver, monkeypatch):
+    """Each back-off delay d is drawn from [d/2, d]."""
+    drawn = []
+
+    class Draw:
+        @staticmethod
+        def uniform(low, high):
+            drawn.append((low, high))
+            return low
+
+    monkeypatch.setattr(outbox_module, "random", Draw)
+    receiver.statuses["/flaky"] = [500, 500, 500]
+    box = make_outbox(tmp_path, backoff_s=(0.02, 0.04, 0.08))
+    box.emit(hook(receiver.base + "/flaky"))
+    assert box.flush(2.0)
+    box.stop()
+    assert drawn == [(0.01, 0.02), (0.02, 0.04), (0.04, 0.08)]
+    assert [(d.delivered, d.attempts) for d in box.recent] == [(True, 4)]
+
+
 def test_redirect_loop_is_not_followed(tmp_path, receiver):
     """A 302 loop costs one request; the row is dead with a cause that says why."""
     box = make_outbox(tmp_path)
