@@ -110,6 +110,12 @@ def _set_aside(path: str, cause: str) -> str:
     return aside
 
 
+def _create_private(path: str) -> None:
+    """Rows hold callers' numbers: the file (and SQLite's -wal/-shm, which copy its mode) is
+    readable by the daemon's user only."""
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+
+
 class OutboxInUse(OSError):
     """Another process delivers from this outbox file (it holds `<path>.lock`)."""
 
@@ -137,12 +143,14 @@ class OutboxStore:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             if exclusive:
                 self._lock = _lock(path)
+            _create_private(path)
         try:
             self._conn = _connect(path)
         except sqlite3.DatabaseError as exc:
             if path == MEMORY or not os.path.exists(path):
                 raise
             _set_aside(path, str(exc))
+            _create_private(path)
             self._conn = _connect(path)
 
     def close(self) -> None:

@@ -92,6 +92,15 @@ def test_emit_writes_the_row_before_returning(tmp_path):
         box.stop(timeout=0)
 
 
+def test_outbox_files_are_private(tmp_path):
+    """The outbox file and its WAL are created readable by the owner only (they hold numbers)."""
+    box = make_outbox(tmp_path)
+    box.emit(hook("http://127.0.0.1:9/cb"))
+    box.stop()
+    for name in ("outbox.sqlite3", "outbox.sqlite3-wal"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
+
+
 def test_delivered_rows_are_deleted_and_carry_a_delivery_id(tmp_path, receiver):
     """Each request has its own delivery id header; delivered rows leave the file."""
     box = make_outbox(tmp_path)
@@ -332,6 +341,7 @@ def test_corrupt_outbox_is_set_aside(tmp_path, receiver, caplog):
         f"{tmp_path / aside[0]}, starting empty"
     ]
     assert (tmp_path / aside[0]).read_bytes().startswith(b"this is not a database")
+    assert path.stat().st_mode & 0o777 == 0o600
     box.emit(hook(receiver.base + "/cb"))
     assert box.flush(2.0)
     box.stop()
