@@ -195,10 +195,16 @@ class Outbox:
         row_id = self._store(webhook, delivery_id)
         self._last_id = max(self._last_id, row_id or 0)
         if self._closed:
-            if row_id is not None:
+            if row_id is not None and self.store.path != MEMORY:
                 log.warning(
                     "%s callback for call %s emitted after the outbox stopped: stored, "
                     "delivered at the next start",
+                    webhook.kind, webhook.call_uuid, extra={"call_uuid": webhook.call_uuid},
+                )
+            else:
+                log.error(
+                    "%s callback for call %s dropped: emitted after the outbox stopped, and "
+                    "there is no outbox file to keep it for the next start",
                     webhook.kind, webhook.call_uuid, extra={"call_uuid": webhook.call_uuid},
                 )
             return
@@ -216,13 +222,15 @@ class Outbox:
         What is left undelivered stays in the outbox file for the next start."""
         self._closed = True
         drained = self.flush(timeout)
+        left = self._pending  # (killed workers count their webhooks as done)
         gevent.killall(self._workers)
         self._workers = []
         self._delete_delivered()
         self.store.unlock()
         if not drained:
-            log.warning("outbox stopped with %d callbacks undelivered (kept in %s)",
-                        self._pending, self.store.path)
+            where = ("lost: the outbox has no file" if self.store.path == MEMORY
+                     else f"kept in {self.store.path} for the next start")
+            log.warning("outbox stopped with %d callbacks undelivered (%s)", left, where)
         return drained
 
     # -- storing ----------------------------------------------------------------------------

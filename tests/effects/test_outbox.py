@@ -130,6 +130,32 @@ def test_emit_after_stop_is_stored_for_the_next_start(http_app, caplog, tmp_path
     assert [h.path for h in http_app.hits] == ["/cb"]
 
 
+def test_emit_after_stop_without_a_file_is_dropped_and_logged(http_app, caplog):
+    """An outbox without a file cannot keep a webhook emitted after stop: one ERROR line."""
+    box = Outbox(pool_size=1, connect_timeout_s=0.5, read_timeout_s=0.5)
+    box.stop(timeout=0)
+    with caplog.at_level(logging.ERROR, logger="plivoxml_fs.outbox"):
+        box.emit(hook(http_app, "/cb"))
+    assert [r.getMessage() for r in caplog.records] == [
+        "hangup callback for call call-1 dropped: emitted after the outbox stopped, and there is "
+        "no outbox file to keep it for the next start"
+    ]
+    assert http_app.hits == []
+
+
+def test_stop_with_undelivered_callbacks_says_where_they_are(tmp_path, caplog):
+    """stop before the queue drained: a WARNING with the count and the file keeping them."""
+    path = str(tmp_path / "o.sqlite3")
+    box = Outbox(pool_size=1, connect_timeout_s=0.5, read_timeout_s=0.5, backoff_s=(30.0,),
+                 path=path)
+    box.emit(Webhook("http://127.0.0.1:9/cb", "POST", {}, "call-1", "hangup"))
+    with caplog.at_level(logging.WARNING, logger="plivoxml_fs.outbox"):
+        assert not box.stop(timeout=0.05)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"outbox stopped with 1 callbacks undelivered (kept in {path} for the next start)"
+    ]
+
+
 def test_webhook_refuses_other_methods():
     """A webhook is GET or POST."""
     with pytest.raises(ValueError, match="method must be GET or POST"):
