@@ -41,6 +41,9 @@ class Receiver:
             "form": dict(parse_qsl(body.decode())),
             "headers": headers,
         })
+        if path == "/big":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"x" * 300_000]
         if path == "/loop":
             start_response("302 Found", [("Location", self.base + "/loop")])
             return [b""]
@@ -180,6 +183,19 @@ def test_retry_delays_are_jittered_within_half_to_full(tmp_path, receiver, monke
     box.stop()
     assert drawn == [(0.01, 0.02), (0.02, 0.04), (0.04, 0.08)]
     assert [(d.delivered, d.attempts) for d in box.recent] == [(True, 4)]
+
+
+def test_a_big_reply_body_does_not_stop_deliveries(tmp_path, receiver):
+    """A 300 kB reply is not read to its end (the connection is dropped); later ones go on."""
+    box = make_outbox(tmp_path, pool_size=1)
+    for n in range(3):
+        box.emit(hook(receiver.base + ("/big" if n == 0 else "/cb"), n=n))
+    assert box.flush(2.0)
+    box.stop()
+    assert [(d.delivered, d.webhook.params["N"]) for d in box.recent] == [
+        (True, "0"), (True, "1"), (True, "2")
+    ]
+    assert [h["path"] for h in receiver.hits] == ["/big", "/cb", "/cb"]
 
 
 def test_redirect_loop_is_not_followed(tmp_path, receiver):
