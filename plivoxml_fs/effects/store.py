@@ -32,6 +32,7 @@ MEMORY = ":memory:"
 PENDING = "pending"
 DEAD = "dead"
 STATES = (PENDING, DEAD)
+BUSY_TIMEOUT_S = 1.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS webhooks (
@@ -80,7 +81,10 @@ def _row(values: Sequence) -> Row:
 
 
 def _connect(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
+    # A write waits at most BUSY_TIMEOUT_S for another writer (the `outbox` commands): it
+    # blocks the gevent hub meanwhile, and the outbox keeps the webhook in memory if it fails.
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                           timeout=BUSY_TIMEOUT_S)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
