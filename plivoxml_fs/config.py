@@ -65,6 +65,9 @@ class Settings:
     outbox_path: str = ""
     # Plivo auth token: callbacks are signed (X-Plivo-Signature-V3) when set; "" = unsigned
     auth_token: str = attrs.field(default="", repr=False)
+    # operator HTTP: /metrics (Prometheus) and /health; metrics_port 0 = not served
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9464
     # service
     drain_timeout_s: float = 30.0
     state_dir: str = "/var/lib/plivoxml-fs"
@@ -112,6 +115,8 @@ def _problem(name: str, value: Any) -> str | None:
     """Why `value` is not acceptable for field `name`, or None when it is."""
     if name in PORT_FIELDS and not 1 <= value <= 65535:
         return "must be a port 1..65535"
+    if name == "metrics_port" and not 0 <= value <= 65535:
+        return "must be a port 1..65535, or 0 for none"
     if name in POSITIVE_INT_FIELDS and value < 1:
         return "must be at least 1"
     if name in ("max_redirects", "callback_max_retries") and value < 0:
@@ -126,7 +131,9 @@ def _problem(name: str, value: Any) -> str | None:
         return _url_problem(value)
     if name == "log_level" and value not in LOG_LEVELS:
         return f"must be one of {', '.join(LOG_LEVELS)}"
-    if name in ("listen_host", "freeswitch_host", "state_dir") and not _is_word(value):
+    if name in ("listen_host", "freeswitch_host", "metrics_host", "state_dir") and not _is_word(
+        value
+    ):
         return "must be non-empty, without spaces or control characters"
     if name == "outbox_path" and value and not _is_word(value):
         return "must be empty or a path without spaces or control characters"

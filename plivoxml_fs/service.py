@@ -11,6 +11,7 @@ import logging
 
 import attrs
 
+from plivoxml_fs.api.http import OperatorServer
 from plivoxml_fs.call.driver import CallDriver
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.fetch import DocumentFetcher
@@ -38,6 +39,14 @@ class Daemon:
             max_calls=settings.max_calls,
             command_timeout_s=settings.command_timeout_s,
         )
+        self.operator: OperatorServer | None = None
+        if settings.metrics_port:
+            where = (settings.metrics_host, settings.metrics_port)
+            self.operator = OperatorServer(where, self.freeswitch_connected)
+
+    def freeswitch_connected(self) -> bool:
+        """Whether the inbound event-socket connection is up (what /health reports)."""
+        return self.inbound is not None and self.inbound.connected
 
     @property
     def address(self) -> tuple[str, int]:
@@ -48,6 +57,8 @@ class Daemon:
         self.outbox.start()
         self.server.start()
         log.info("listening for calls on %s:%d", *self.address)
+        if self.operator is not None:
+            self.operator.start()
 
     def start_inbound(self, host: str | None = None, port: int | None = None) -> None:
         """Open the inbound connection (it reconnects by itself while FreeSWITCH is away)."""
@@ -85,4 +96,6 @@ class Daemon:
         self.outbox.stop(timeout=limit)
         if self.inbound is not None:
             self.inbound.stop()
+        if self.operator is not None:
+            self.operator.stop()
         log.info("stopped")

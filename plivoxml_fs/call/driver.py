@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from plivoxml_fs import metrics
 from plivoxml_fs.call import params as call_params
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.urls import shown_url
@@ -94,7 +95,9 @@ class CallDriver:
 
     def handle(self, conn: Any) -> None:
         """Run the call on `conn` (an OutboundConnection) until it is over. Never raises."""
-        _Call(self, conn, self._parse).run()
+        metrics.calls_total.inc()
+        with metrics.calls_active.track_inprogress():
+            _Call(self, conn, self._parse).run()
 
 
 class _Call:
@@ -232,6 +235,14 @@ class _Call:
 
     def _run_verb(self, verb: Any) -> Outcome:
         name = registry.verb_name(verb)
+        outcome: Outcome | None = None
+        try:
+            outcome = self._run_verb_as(verb, name)
+            return outcome
+        finally:
+            metrics.verbs.labels(name, _outcome_label(outcome)).inc()
+
+    def _run_verb_as(self, verb: Any, name: str) -> Outcome:
         where = _where(verb)
         if registry.not_supported_yet(verb):
             return self.error(f"<{name}> at {where} is not supported yet")
@@ -312,6 +323,15 @@ class _Call:
             self.outbox.emit(Webhook(url, method, hangup_params, self.uuid, "hangup"))
         except (ValueError, PlivoXMLError) as exc:
             self.log.error("call %s: hangup callback not sent: %s", self.uuid, exc)
+
+
+def _outcome_label(outcome: Outcome | None) -> str:
+    """The `outcome` label of the verbs metric: next, or the ending's kind; error if it raised."""
+    if outcome is None:
+        return "error"
+    if outcome == NEXT:
+        return "next"
+    return type(outcome).__name__.lower()
 
 
 def _answered_at(channel: Any) -> int:

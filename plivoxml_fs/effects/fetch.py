@@ -30,6 +30,7 @@ import gevent
 import requests
 import requests.adapters
 
+from plivoxml_fs import metrics
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.errors import FetchError
@@ -104,7 +105,7 @@ class DocumentFetcher:
         if urlsplit(url).scheme not in ("http", "https"):
             raise FetchError(f"{where}: only http and https URLs can be fetched")
         try:
-            with gevent.Timeout(self.total_timeout_s):
+            with metrics.fetch_latency.time(), gevent.Timeout(self.total_timeout_s):
                 return self._attempts(url, method, params, where)
         except gevent.Timeout:
             raise FetchError(f"{where}: timed out after {self.total_timeout_s} s") from None

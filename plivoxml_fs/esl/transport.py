@@ -31,6 +31,7 @@ import gevent.queue
 import gevent.server
 import gevent.socket
 
+from plivoxml_fs import metrics
 from plivoxml_fs.errors import (
     CommandFailed,
     CommandTimeout,
@@ -310,7 +311,8 @@ class EslConnection:
     ) -> Message:
         """Send one command and return its reply as it came, `-ERR` or not."""
         timeout = self._timeout(timeout)
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         data = encode_command(line, headers, body)
         waiter = _Reply(_describe(line, headers))
         self._send(data, waiter, deadline, waiter.what)
@@ -318,6 +320,9 @@ class EslConnection:
             shown = f" {body[:120].decode('utf-8', 'replace')}" if body else ""
             log.debug("%s: -> %s%s", self.name, waiter.what, shown, extra=self.log_extra)
         reply = self._await(waiter, deadline, timeout)
+        metrics.command_latency.labels(metrics.command_kind(line)).observe(
+            time.monotonic() - started
+        )
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s: <- %s", self.name, reply.reply_text[:120], extra=self.log_extra)
         return reply
@@ -780,6 +785,7 @@ class InboundClient:
             if self._stopping:
                 return
             down_since = time.monotonic()
+            metrics.esl_reconnects.inc()
             log.warning("%s: FreeSWITCH went away (%s); reconnecting", self.name, conn.close_reason)
             gevent.sleep(delay)
 
