@@ -1,0 +1,381 @@
+"""Benchmark: N calls through the daemon against the embedded FreeSWITCH, and a baseline.
+
+This process runs the embedded FreeSWITCH and a local web app (answer document, hangup
+callbacks). The daemon (`plivoxml_fs.service.Daemon`) runs in a child process, so its CPU time
+and RSS are read from /proc alone. Then the same calls run against a baseline child: a minimal
+hand-written outbound ESL handler (gevent sockets and our codec, no fetch, no validation, no
+outbox) that sends the same applications. Prints one JSON object; every figure is defined in
+its `definitions`.
+
+The document is a parameter (`--document FILE`, `{base}` is replaced by the web app's URL);
+the default is Speak/Play/Wait because <Conference> cannot be executed yet.
+"""
+
+from __future__ import annotations
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid as uuidlib  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import parse_qsl  # noqa: E402
+
+import gevent  # noqa: E402
+import gevent.lock  # noqa: E402
+from gevent.pywsgi import WSGIServer  # noqa: E402
+from gevent.server import StreamServer  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from plivoxml_fs.esl.codec import MessageParser, encode_command  # noqa: E402
+
+CHIME = ROOT / "examples" / "sounds" / "chime.wav"
+DEFAULT_DOCUMENT = """<Response>
+    <Speak>Hello, this is a benchmark.</Speak>
+    <Play>{base}/chime.wav</Play>
+    <Wait length="{wait}"/>
+</Response>"""
+#: What the baseline sends for the default document (answer first, hangup last).
+BASELINE_APPS = (
+    ("answer", ""),
+    ("speak", "flite|slt|Hello, this is a benchmark."),
+    ("playback", "{base}/chime.wav"),
+    ("sleep", "{wait_ms}"),
+)
+PAGE = 4096
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# -- the child processes ------------------------------------------------------------------
+
+
+def _report_and_wait(port: int, setup_s: list[float]) -> None:
+    """Say the bound port, wait for the parent's 'stop' line, then print setup latencies."""
+    print(port, flush=True)
+    gevent.get_hub().threadpool.spawn(sys.stdin.readline).get()
+    print(json.dumps({"setup_s": setup_s}), flush=True)
+
+
+def run_daemon_child(answer_url: str, hangup_url: str, concurrency: int) -> None:
+    """The real daemon; setup latency = accept to the first `sendmsg` execute sent."""
+    from plivoxml_fs.config import Settings
+    from plivoxml_fs.esl import transport
+    from plivoxml_fs.service import Daemon
+
+    setup_s: list[float] = []
+    accepted: dict[int, float] = {}
+    original_init = transport.OutboundConnection.__init__
+    original_request = transport.EslConnection.request
+
+    def timed_init(self, *args, **kwargs):
+        accepted[id(self)] = time.monotonic()
+        original_init(self, *args, **kwargs)
+
+    def timed_request(self, line, headers=(), body=None, **kwargs):
+        started = accepted.pop(id(self), None) if line.startswith("sendmsg") else None
+        if started is not None and ("call-command", "execute") in tuple(headers):
+            setup_s.append(time.monotonic() - started)
+        return original_request(self, line, headers, body, **kwargs)
+
+    transport.OutboundConnection.__init__ = timed_init
+    transport.EslConnection.request = timed_request
+    with tempfile.TemporaryDirectory(prefix="plivoxml-fs-bench-") as state:
+        settings = Settings(
+            listen_port=0,
+            metrics_port=0,
+            max_calls=concurrency * 2,
+            answer_url=answer_url,
+            hangup_url=hangup_url,
+            state_dir=state,
+            linger_s=1,
+            log_level="WARNING",
+        )
+        daemon = Daemon(settings)
+        daemon.start_server()
+        _report_and_wait(daemon.address[1], setup_s)
+        daemon.stop(drain_timeout_s=5)
+
+
+def run_baseline_child(base: str, wait_s: int) -> None:
+    """A minimal outbound ESL handler: the same applications, nothing checked or fetched."""
+    setup_s: list[float] = []
+    apps = [(a, arg.format(base=base, wait_ms=int(wait_s * 1000))) for a, arg in BASELINE_APPS]
+
+    def handle(sock, _address):
+        started = time.monotonic()
+        parser = MessageParser()
+        pending: list = []
+
+        def read_until(match):
+            while True:
+                while pending:
+                    message = pending.pop(0)
+                    if match(message):
+                        return message
+                data = sock.recv(65536)
+                if not data:
+                    return None
+                pending.extend(parser.feed(data))
+
+        def command(line, headers=(), body=None):
+            sock.sendall(encode_command(line, headers, body))
+            return read_until(lambda m: m.content_type in ("command/reply", "api/response"))
+
+        command("connect")
+        command("myevents")
+        for index, (app, arg) in enumerate(apps):
+            app_uuid = str(uuidlib.uuid4())
+            headers = [("call-command", "execute"), ("execute-app-name", app)]
+            headers += [("event-lock", "true"), ("Event-UUID", app_uuid)]
+            if arg:
+                headers.append(("content-type", "text/plain"))
+            if index == 0:
+                setup_s.append(time.monotonic() - started)
+            command("sendmsg", headers, arg.encode() if arg else None)
+            done = read_until(lambda m, u=app_uuid: _completes(m, u))
+            if done is None:
+                return
+        command("sendmsg", [("call-command", "hangup"), ("hangup-cause", "NORMAL_CLEARING")])
+        command("exit")
+        while sock.recv(65536):
+            pass
+
+    server = StreamServer(("127.0.0.1", 0), handle)
+    server.start()
+    _report_and_wait(server.address[1], setup_s)
+
+
+def _completes(message, app_uuid: str) -> bool:
+    """Whether `message` is the CHANNEL_EXECUTE_COMPLETE of execution `app_uuid`."""
+    if not message.is_event:
+        return False
+    event = message.event()
+    return event.name == "CHANNEL_EXECUTE_COMPLETE" and event.get("Application-UUID") == app_uuid
+
+
+# -- the parent: web app, embedded FreeSWITCH, load -----------------------------------------
+
+
+class WebApp:
+    """Answers the document, serves the chime, records when each hangup callback arrived."""
+
+    def __init__(self, document: str) -> None:
+        self.document = document.encode()
+        self.callbacks: dict[str, float] = {}
+
+    def __call__(self, environ, start_response):
+        path = environ["PATH_INFO"]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        form = environ["wsgi.input"].read(length).decode() if length else ""
+        if path == "/answer.xml":
+            start_response("200 OK", [("Content-Type", "application/xml")])
+            return [self.document]
+        if path == "/chime.wav":
+            start_response("200 OK", [("Content-Type", "audio/wav")])
+            return [CHIME.read_bytes()]
+        if path == "/hangup":
+            self.callbacks[dict(parse_qsl(form)).get("CallUUID", "")] = time.monotonic()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b""]
+
+
+class Child:
+    """A child process (daemon or baseline): its port, CPU seconds and RSS from /proc."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.port = int(self.proc.stdout.readline())
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def rss_mb(self) -> float:
+        pages = int(Path(f"/proc/{self.proc.pid}/statm").read_text().split()[1])
+        return round(pages * PAGE / 2**20, 1)
+
+    def finish(self) -> list[float]:
+        self.proc.stdin.write("stop\n")
+        self.proc.stdin.flush()
+        report = json.loads(self.proc.stdout.readline())
+        self.proc.wait(30)
+        return report["setup_s"]
+
+
+def _pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value * 1000, 2)
+
+
+def drive(fs, child: Child, app: WebApp | None, opts) -> dict:
+    """Originate `calls` calls at `rate`/s, at most `concurrency` at once; measure."""
+    from plivoxml_fs.simulator import EmbeddedFreeSwitch
+
+    assert isinstance(fs, EmbeddedFreeSwitch)
+    fs.socket_address = ("127.0.0.1", child.port)
+    gate = gevent.lock.BoundedSemaphore(opts.concurrency)
+    done: list[float] = []
+    hung_up: dict[str, float] = {}
+    failed = [0]
+    active = [0]
+    peak = [0]
+    rss: dict[str, float] = {}
+    marks = {max(1, opts.calls // 10): "rss_mb_at_first_tenth", opts.calls: "rss_mb_at_end"}
+
+    def one(n: int) -> None:
+        try:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+            a_leg = fs.originate(f"{{origination_uuid=bench-{n}-{uuidlib.uuid4()}}}loopback/b{n}")
+            if not fs.wait_hangup(a_leg, 120):
+                failed[0] += 1
+                return
+            b_leg = fs.channel(a_leg).variables.get("other_loopback_leg_uuid", "")
+            hung_up[b_leg] = time.monotonic()
+        except Exception:  # count it, keep the load going
+            failed[0] += 1
+        finally:
+            active[0] -= 1
+            gate.release()
+            done.append(time.monotonic())
+            label = marks.get(len(done))
+            if label:
+                rss[label] = child.rss_mb()
+
+    cpu0, t0 = child.cpu_s(), time.monotonic()
+    greenlets = []
+    for n in range(opts.calls):
+        gate.acquire()
+        greenlets.append(gevent.spawn(one, n))
+        gevent.sleep(max(0.0, t0 + (n + 1) / opts.rate - time.monotonic()))
+    gevent.joinall(greenlets)
+    if app is not None:
+        deadline = time.monotonic() + 30
+        while len(app.callbacks) < len(hung_up) and time.monotonic() < deadline:
+            gevent.sleep(0.05)
+    elapsed = time.monotonic() - t0
+    cpu = child.cpu_s() - cpu0
+    setup = child.finish()
+    result = {
+        "calls": opts.calls,
+        "failed": failed[0],
+        "executed": len(setup),
+        "peak_concurrent": peak[0],
+        "seconds": round(elapsed, 2),
+        "calls_per_s": round(len(done) / elapsed, 2),
+        "setup_ms_p50": _ms(_pct(setup, 50)),
+        "setup_ms_p99": _ms(_pct(setup, 99)),
+        "cpu_s_total": round(cpu, 3),
+        "cpu_ms_per_call": round(1000 * cpu / max(1, len(done)), 3),
+        **rss,
+    }
+    if app is not None:
+        lags = [app.callbacks[u] - t for u, t in hung_up.items() if u in app.callbacks]
+        arrived = sorted(app.callbacks.values())
+        span = (arrived[-1] - arrived[0]) if len(arrived) > 1 else 0.0
+        result["callbacks_delivered"] = len(arrived)
+        result["callbacks_per_s"] = round(len(arrived) / span, 2) if span else None
+        result["outbox_lag_ms_p50"] = _ms(_pct(lags, 50))
+        result["outbox_lag_ms_p99"] = _ms(_pct(lags, 99))
+    return result
+
+
+DEFINITIONS = {
+    "setup_ms": "in the child: outbound socket accepted -> first `sendmsg` execute sent (the "
+    "daemon has fetched and validated the answer document by then; the baseline fetches nothing)",
+    "executed": "calls that reached their first application (a refused document does not)",
+    "calls_per_s": "completed calls / wall seconds from the first originate to the last hangup",
+    "cpu_ms_per_call": "child's utime+stime (/proc/<pid>/stat) over the run / completed calls",
+    "rss_mb_at_first_tenth": "child's resident set after calls/10 completed (200 of 2,000)",
+    "rss_mb_growth_pct": "(rss at end - rss at first tenth) / rss at first tenth",
+    "callbacks_per_s": "hangup callbacks received / seconds between the first and the last; "
+    "bounded by the call rate, not a delivery-throughput test",
+    "outbox_lag_ms": "a call's hangup seen by the embedded FreeSWITCH -> its callback received",
+    "cpu_ratio_to_baseline": "daemon cpu_ms_per_call / baseline cpu_ms_per_call",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=500)
+    parser.add_argument("--rate", type=float, default=50.0, help="new calls per second")
+    parser.add_argument("--wait", type=int, default=2, help="<Wait length> (s) in the default")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="simulator media speed")
+    parser.add_argument("--document", help="XML file to answer with ({base} = web app URL)")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="200 calls, 100 at once")
+    parser.add_argument("--child", choices=("daemon", "baseline"), help=argparse.SUPPRESS)
+    parser.add_argument("--base", help=argparse.SUPPRESS)
+    opts = parser.parse_args(argv)
+    if opts.child == "daemon":
+        run_daemon_child(f"{opts.base}/answer.xml", f"{opts.base}/hangup", opts.concurrency)
+        return 0
+    if opts.child == "baseline":
+        run_baseline_child(opts.base, opts.wait)
+        return 0
+    if opts.quick:
+        opts.calls, opts.concurrency = min(opts.calls, 200), min(opts.concurrency, 100)
+    print(json.dumps(bench(opts), indent=2))
+    return 0
+
+
+def bench(opts) -> dict:
+    from plivoxml_fs.simulator import EmbeddedFreeSwitch
+
+    if opts.document:
+        document, name = Path(opts.document).read_text(), opts.document
+    else:
+        document, name = DEFAULT_DOCUMENT.replace("{wait}", str(opts.wait)), "Speak/Play/Wait"
+    app = WebApp("")
+    web = WSGIServer(("127.0.0.1", 0), app, log=None, error_log=None)
+    web.start()
+    base = f"http://127.0.0.1:{web.server_port}"
+    app.document = document.replace("{base}", base).encode()
+    common = ["--base", base, "--concurrency", str(opts.concurrency), "--wait", str(opts.wait)]
+    with tempfile.TemporaryDirectory() as media:
+        fs = EmbeddedFreeSwitch(time_scale=opts.time_scale, media_dir=media)
+        fs.start()
+        out = {
+            "document": name,
+            "note": "<Conference> is not executable yet: pass --document to bench a room",
+            "options": {k: getattr(opts, k) for k in ("calls", "concurrency", "rate", "wait")},
+            "definitions": DEFINITIONS,
+        }
+        out["daemon"] = drive(fs, Child(["--child", "daemon", *common]), app, opts)
+        if not opts.no_baseline:
+            out["baseline"] = drive(fs, Child(["--child", "baseline", *common]), None, opts)
+            base_cpu = out["baseline"]["cpu_ms_per_call"]
+            out["cpu_ratio_to_baseline"] = (
+                round(out["daemon"]["cpu_ms_per_call"] / base_cpu, 2) if base_cpu else None
+            )
+        fs.stop()
+    web.stop(timeout=1)
+    d = out["daemon"]
+    first, last = d.get("rss_mb_at_first_tenth"), d.get("rss_mb_at_end")
+    d["rss_mb_growth_pct"] = round(100 * (last - first) / first, 1) if first and last else None
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
