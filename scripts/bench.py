@@ -58,11 +58,25 @@ TICKS = os.sysconf("SC_CLK_TCK")
 # -- the child processes ------------------------------------------------------------------
 
 
-def _report_and_wait(port: int, setup_s: list[float]) -> None:
+def _report_and_wait(port: int, setup_s: list[float], means=None) -> None:
     """Say the bound port, wait for the parent's 'stop' line, then print setup latencies."""
     print(port, flush=True)
     gevent.get_hub().threadpool.spawn(sys.stdin.readline).get()
-    print(json.dumps({"setup_s": setup_s}), flush=True)
+    report = {"setup_s": setup_s, "mean_ms": means() if means else {}}
+    print(json.dumps(report), flush=True)
+
+
+def _latency_means() -> dict[str, float]:
+    """Mean milliseconds per ESL command kind and per fetch, from the daemon's histograms."""
+    from plivoxml_fs import metrics
+
+    sums: dict[str, list[float]] = {}
+    for family in metrics.REGISTRY.collect():
+        for sample in family.samples:
+            if sample.name.endswith(("_sum", "_count")) and "latency" in sample.name:
+                key = sample.labels.get("command", "fetch")
+                sums.setdefault(key, [0.0, 0.0])[sample.name.endswith("_count")] += sample.value
+    return {k: round(1000 * total / count, 2) for k, (total, count) in sums.items() if count}
 
 
 def run_daemon_child(answer_url: str, hangup_url: str, concurrency: int) -> None:
@@ -101,7 +115,7 @@ def run_daemon_child(answer_url: str, hangup_url: str, concurrency: int) -> None
         )
         daemon = Daemon(settings)
         daemon.start_server()
-        _report_and_wait(daemon.address[1], setup_s)
+        _report_and_wait(daemon.address[1], setup_s, _latency_means)
         daemon.stop(drain_timeout_s=5)
 
 
@@ -213,7 +227,7 @@ class Child:
         self.proc.stdin.flush()
         report = json.loads(self.proc.stdout.readline())
         self.proc.wait(30)
-        return report["setup_s"]
+        return report
 
 
 def _pct(values: list[float], p: float) -> float | None:
@@ -275,7 +289,8 @@ def drive(fs, child: Child, app: WebApp | None, opts) -> dict:
             gevent.sleep(0.05)
     elapsed = time.monotonic() - t0
     cpu = child.cpu_s() - cpu0
-    setup = child.finish()
+    report = child.finish()
+    setup = report["setup_s"]
     result = {
         "calls": opts.calls,
         "failed": failed[0],
@@ -289,6 +304,8 @@ def drive(fs, child: Child, app: WebApp | None, opts) -> dict:
         "cpu_ms_per_call": round(1000 * cpu / max(1, len(done)), 3),
         **rss,
     }
+    if report["mean_ms"]:
+        result["mean_ms_by_command"] = report["mean_ms"]
     if app is not None:
         lags = [app.callbacks[u] - t for u, t in hung_up.items() if u in app.callbacks]
         arrived = sorted(app.callbacks.values())
@@ -311,6 +328,7 @@ DEFINITIONS = {
     "callbacks_per_s": "hangup callbacks received / seconds between the first and the last; "
     "bounded by the call rate, not a delivery-throughput test",
     "outbox_lag_ms": "a call's hangup seen by the embedded FreeSWITCH -> its callback received",
+    "mean_ms_by_command": "daemon: mean ESL round trip per command kind, and per document fetch",
     "cpu_ratio_to_baseline": "daemon cpu_ms_per_call / baseline cpu_ms_per_call",
 }
 
@@ -324,12 +342,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-scale", type=float, default=1.0, help="simulator media speed")
     parser.add_argument("--document", help="XML file to answer with ({base} = web app URL)")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--profile", help="write the daemon child's cProfile stats here")
     parser.add_argument("--quick", action="store_true", help="200 calls, 100 at once")
     parser.add_argument("--child", choices=("daemon", "baseline"), help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
     opts = parser.parse_args(argv)
     if opts.child == "daemon":
-        run_daemon_child(f"{opts.base}/answer.xml", f"{opts.base}/hangup", opts.concurrency)
+        urls = (f"{opts.base}/answer.xml", f"{opts.base}/hangup")
+        if not opts.profile:
+            run_daemon_child(*urls, opts.concurrency)
+            return 0
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)  # CPU, not greenlet waits
+        profiler.runcall(run_daemon_child, *urls, opts.concurrency)
+        profiler.dump_stats(opts.profile)
         return 0
     if opts.child == "baseline":
         run_baseline_child(opts.base, opts.wait)
@@ -353,6 +380,7 @@ def bench(opts) -> dict:
     base = f"http://127.0.0.1:{web.server_port}"
     app.document = document.replace("{base}", base).encode()
     common = ["--base", base, "--concurrency", str(opts.concurrency), "--wait", str(opts.wait)]
+    profile = ["--profile", opts.profile] if opts.profile else []
     with tempfile.TemporaryDirectory() as media:
         fs = EmbeddedFreeSwitch(time_scale=opts.time_scale, media_dir=media)
         fs.start()
@@ -362,7 +390,7 @@ def bench(opts) -> dict:
             "options": {k: getattr(opts, k) for k in ("calls", "concurrency", "rate", "wait")},
             "definitions": DEFINITIONS,
         }
-        out["daemon"] = drive(fs, Child(["--child", "daemon", *common]), app, opts)
+        out["daemon"] = drive(fs, Child(["--child", "daemon", *common, *profile]), app, opts)
         if not opts.no_baseline:
             out["baseline"] = drive(fs, Child(["--child", "baseline", *common]), None, opts)
             base_cpu = out["baseline"]["cpu_ms_per_call"]

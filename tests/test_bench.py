@@ -26,6 +26,7 @@ DAEMON_FIELDS = {
     "callbacks_per_s",
     "outbox_lag_ms_p50",
     "outbox_lag_ms_p99",
+    "mean_ms_by_command",
 }
 
 
@@ -42,11 +43,12 @@ def test_five_calls_give_every_figure():
     out = json.loads(done.stdout)
     assert out["document"] == "Speak/Play/Wait"
     assert set(out["daemon"]) == DAEMON_FIELDS
-    assert set(out["baseline"]) == DAEMON_FIELDS - {"rss_mb_growth_pct"} - {
+    assert set(out["baseline"]) == DAEMON_FIELDS - {"rss_mb_growth_pct", "mean_ms_by_command"} - {
         f for f in DAEMON_FIELDS if f.startswith(("callbacks", "outbox"))
     }
     assert (out["daemon"]["failed"], out["baseline"]["failed"]) == (0, 0)
     assert (out["daemon"]["executed"], out["baseline"]["executed"]) == (5, 5)
     assert out["daemon"]["callbacks_delivered"] == 5
+    assert {"sendmsg", "fetch"} <= set(out["daemon"]["mean_ms_by_command"])
     assert out["daemon"]["setup_ms_p99"] > 0 and out["baseline"]["setup_ms_p99"] > 0
     assert out["cpu_ratio_to_baseline"] is None or out["cpu_ratio_to_baseline"] > 0
