@@ -436,3 +436,65 @@ def originate(endpoint: str, variables: dict[str, str], app: str = "&park") -> s
         raise UnsafeValue(f"originate application: {app!r} is not &park, &echo or &app(args)")
     block = "{" + ",".join(pairs) + "}" if pairs else ""
     return f"originate {block}{endpoint} {app}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Section 4: mod_conference (the `conference` application argument and `conference` API strings)
+# ---------------------------------------------------------------------------------------------
+
+#: Room names we send: no `@`, `+`, `{`, `}`, `|`, space or `$` (FreeSWITCH splits or expands on them).
+ROOM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+#: Conference profiles from conference.conf.xml.
+PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: Member flags the `conference` application takes in `+flags{a|b}` (freeswitch-verified.md).
+MEMBER_FLAGS = frozenset(
+    {"mute", "deaf", "moderator", "endconf", "mintwo", "wait-mod", "dist-dtmf", "nomoh",
+     "ghost", "join-only", "video-floor-only", "mandatory_member_endconf"}
+)
+#: Subcommands of `conference <room> ...` the daemon sends, with how many arguments each takes.
+ROOM_SUBCOMMANDS = {
+    "list": 0, "json_list": 0, "xml_list": 0, "count": 0, "kick": 1, "hup": 1, "mute": 1,
+    "unmute": 1, "tmute": 1, "deaf": 1, "undeaf": 1, "hold": 1, "unhold": 1, "floor": 1,
+    "dtmf": 2, "relate": 3, "recording": 2, "play": 2,
+}
+#: Member ids are FreeSWITCH's positive integers; `all` and `last` address groups.
+_MEMBER_ID = re.compile(r"[1-9][0-9]{0,9}|all|last|non_moderator")
+_API_ARGUMENT = re.compile(r"[A-Za-z0-9_.:/%(),*#@=+-]{1,2048}")
+
+
+def room_name(value: object) -> str:
+    """Return `value` if it is a room name FreeSWITCH takes whole, else raise `UnsafeValue`."""
+    return _match(ROOM_NAME, value, "conference room name")
+
+
+def conference_app(room: str, profile: str = "default", flags: Iterable[str] = ()) -> str:
+    """The `conference` application argument: `room@profile` plus `+flags{a|b}` when any."""
+    room_name(room)
+    _match(PROFILE_NAME, profile, "conference profile")
+    flag_list = list(flags)
+    for flag in flag_list:
+        if flag not in MEMBER_FLAGS:
+            raise UnsafeValue(f"conference member flag: {flag!r} is not one of {sorted(MEMBER_FLAGS)}")
+    if len(set(flag_list)) != len(flag_list):
+        raise UnsafeValue(f"conference member flags: {flag_list!r} repeats a flag")
+    suffix = "+flags{" + "|".join(flag_list) + "}" if flag_list else ""
+    return f"{room}@{profile}{suffix}"
+
+
+def conference_api(room: str, subcommand: str, *args: str) -> str:
+    """`conference <room> <subcommand> <args>` for `api`/`bgapi`; member ids checked."""
+    room_name(room)
+    if subcommand not in ROOM_SUBCOMMANDS:
+        raise UnsafeValue(f"conference subcommand: {subcommand!r} is not one of {sorted(ROOM_SUBCOMMANDS)}")
+    wanted = ROOM_SUBCOMMANDS[subcommand]
+    if len(args) != wanted:
+        raise UnsafeValue(f"conference {subcommand}: takes {wanted} argument(s), got {len(args)}")
+    for arg in args:
+        _check_text(arg, f"conference {subcommand} argument")
+        _match(_API_ARGUMENT, arg, f"conference {subcommand} argument")
+    if subcommand in ("kick", "hup", "mute", "unmute", "tmute", "deaf", "undeaf", "hold",
+                      "unhold", "floor", "dtmf"):
+        _match(_MEMBER_ID, args[0], f"conference {subcommand} member id")
+    if subcommand == "recording" and args[0] not in ("start", "stop"):
+        raise UnsafeValue(f"conference recording: {args[0]!r} is not start or stop")
+    return " ".join(("conference", room, subcommand, *args))
