@@ -1,1 +1,1 @@
-"""rooms."""
+"""Conference rooms: the per-room transition table (room.py), fed conference::maintenance events."""
