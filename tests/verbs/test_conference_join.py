@@ -1,0 +1,35 @@
+"""join_plan in plivoxml_fs.verbs.conference: member flags and channel variables per attribute."""
+
+from __future__ import annotations
+
+from plivoxml_fs.documents.build import parse_document
+from plivoxml_fs.verbs.conference import BEEP_SOUNDS, join_plan
+
+
+def _conf(attrs: str):
+    xml = f"<Response><Conference {attrs}>room1</Conference></Response>".encode()
+    return parse_document(xml, source="test", max_bytes=65536).verbs[0]
+
+
+def test_defaults() -> None:
+    """Default attributes: moderator and dist-dtmf, 20 members, channel survives the room."""
+    plan = join_plan(_conf(""))
+    assert plan.app_arg == "room1@default+flags{moderator|dist-dtmf}"
+    assert plan.variables == (("hangup_after_conference", "false"),
+                              ("conference_max_members", "20"))
+
+
+def test_every_flag() -> None:
+    """Each attribute turns on its member flag, in a fixed order."""
+    plan = join_plan(_conf('startConferenceOnEnter="false" muted="true" endConferenceOnExit="true"'
+                           ' stayAlone="false" relayDTMF="false"'))
+    assert plan.app_arg == "room1@default+flags{wait-mod|mute|endconf|mintwo}"
+
+
+def test_beeps_and_max_members() -> None:
+    """beep sounds become tone streams; maxMembers the room's limit."""
+    plan = join_plan(_conf('enterSound="beep:1" exitSound="beep:2" maxMembers="3"'))
+    assert ("conference_max_members", "3") in plan.variables
+    assert ("conference_enter_sound", BEEP_SOUNDS["beep:1"]) in plan.variables
+    assert ("conference_exit_sound", BEEP_SOUNDS["beep:2"]) in plan.variables
+    assert BEEP_SOUNDS["beep:2"] == "tone_stream://%(200,100,400);%(200,0,400)"
