@@ -68,6 +68,14 @@ class Settings:
     # operator HTTP: /metrics (Prometheus) and /health; metrics_port 0 = not served
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9464
+    # conferences: the mod_conference profile rooms are made with (conference.conf.xml),
+    # where recordings are written ("" = <state_dir>/recordings), the public URL they are
+    # served under as RecordUrl ("" = served by the operator HTTP server at /recordings/),
+    # and the pause after a digit that ends a digitsMatch sequence
+    conference_profile: str = "default"
+    recordings_dir: str = ""
+    record_base_url: str = ""
+    digits_match_timeout_s: float = 1.5
     # service
     drain_timeout_s: float = 30.0
     state_dir: str = "/var/lib/plivoxml-fs"
@@ -82,6 +90,7 @@ PORT_FIELDS = ("listen_port", "freeswitch_port")
 POSITIVE_INT_FIELDS = ("max_calls", "max_document_bytes", "callback_pool_size")
 METHODS = ("GET", "POST")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_PROFILE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _INT_TEXT = re.compile(r"-?[0-9]+")
 _FLOAT_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
@@ -135,7 +144,9 @@ def _problem(name: str, value: Any) -> str | None:
         value
     ):
         return "must be non-empty, without spaces or control characters"
-    if name == "outbox_path" and value and not _is_word(value):
+    if name == "conference_profile" and not _PROFILE.fullmatch(value):
+        return "must be a conference profile name (letters, digits, _ and -)"
+    if name in ("outbox_path", "recordings_dir") and value and not _is_word(value):
         return "must be empty or a path without spaces or control characters"
     if name == "auth_token" and any(c in value for c in "\r\n\0"):
         return "must be on one line"
