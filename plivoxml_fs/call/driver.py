@@ -39,6 +39,7 @@ from plivoxml_fs.errors import (
     UnsafeValue,
 )
 from plivoxml_fs.fs import commands
+from plivoxml_fs.rooms.conferences import Conferences
 from plivoxml_fs.verbs import registry
 from plivoxml_fs.verbs.base import (
     NEXT,
@@ -86,11 +87,13 @@ class CallDriver:
         inbound: Any = None,
         *,
         parse: Parser | None = None,
+        conferences: Conferences | None = None,
     ) -> None:
         self.settings = settings
         self.fetcher = fetcher
         self.outbox = outbox
         self.inbound = inbound
+        self.conferences = conferences or Conferences(outbox.emit, _now_ms)
         self._parse = parse
 
     def handle(self, conn: Any) -> None:
@@ -109,6 +112,7 @@ class _Call:
         self.fetcher = driver.fetcher
         self.outbox = driver.outbox
         self.inbound = driver.inbound
+        self.conferences = driver.conferences
         self.parse = parse
         self.uuid = conn.uuid
         self.log = logging.LoggerAdapter(log, {"call_uuid": conn.uuid})
@@ -323,6 +327,10 @@ class _Call:
             self.outbox.emit(Webhook(url, method, hangup_params, self.uuid, "hangup"))
         except (ValueError, PlivoXMLError) as exc:
             self.log.error("call %s: hangup callback not sent: %s", self.uuid, exc)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def _outcome_label(outcome: Outcome | None) -> str:

@@ -681,6 +681,7 @@ class InboundClient:
         *,
         events: Iterable[str],
         on_event: Callable[[Event], object] | None = None,
+        on_down: Callable[[], object] | None = None,
         reconnect_min_s: float,
         reconnect_max_s: float,
         command_timeout_s: float,
@@ -691,6 +692,7 @@ class InboundClient:
         self._auth = commands.auth(password)
         self._host, self._port = host, port
         self._on_event = on_event
+        self._on_down = on_down
         next(backoff(reconnect_min_s, reconnect_max_s))  # refuse a bad range here, not later
         self._min_s, self._max_s = reconnect_min_s, reconnect_max_s
         self._command_timeout_s = command_timeout_s
@@ -784,10 +786,20 @@ class InboundClient:
             self._up.clear()
             if self._stopping:
                 return
+            self._went_down()
             down_since = time.monotonic()
             metrics.esl_reconnects.inc()
             log.warning("%s: FreeSWITCH went away (%s); reconnecting", self.name, conn.close_reason)
             gevent.sleep(delay)
+
+    def _went_down(self) -> None:
+        """Tell `on_down` the connection was lost (events may have been missed meanwhile)."""
+        if self._on_down is None:
+            return
+        try:
+            self._on_down()
+        except Exception:
+            log.exception("%s: on_down failed", self.name)
 
     def _open(self) -> EslConnection:
         timeout = self._command_timeout_s

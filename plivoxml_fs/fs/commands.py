@@ -455,7 +455,7 @@ MEMBER_FLAGS = frozenset(
 ROOM_SUBCOMMANDS = {
     "list": 0, "json_list": 0, "xml_list": 0, "count": 0, "kick": 1, "hup": 1, "mute": 1,
     "unmute": 1, "tmute": 1, "deaf": 1, "undeaf": 1, "hold": 1, "unhold": 1, "floor": 1,
-    "dtmf": 2, "relate": 3, "recording": 2, "play": 2,
+    "dtmf": 2, "relate": 3, "recording": 2, "play": 2, "lock": 0, "unlock": 0,
 }
 #: Member ids are FreeSWITCH's positive integers; `all` and `last` address groups.
 _MEMBER_ID = re.compile(r"[1-9][0-9]{0,9}|all|last|non_moderator")
@@ -498,3 +498,23 @@ def conference_api(room: str, subcommand: str, *args: str) -> str:
     if subcommand == "recording" and args[0] not in ("start", "stop"):
         raise UnsafeValue(f"conference recording: {args[0]!r} is not start or stop")
     return " ".join(("conference", room, subcommand, *args))
+
+
+#: Channel variables the `<Conference>` executor sets before `conference` (freeswitch-verified.md).
+CONFERENCE_VARIABLES = frozenset(
+    {"hangup_after_conference", "conference_max_members", "conference_enter_sound",
+     "conference_exit_sound", "conference_moh_sound"}
+)
+
+
+def conference_variable(name: str, value: object) -> str:
+    """The `set` application argument `name=value` for a conference channel variable.
+
+    `set` expands `${...}` in its argument, so that is refused, as are CR/LF.
+    """
+    if name not in CONFERENCE_VARIABLES:
+        raise UnsafeValue(f"conference variable: {name!r} is not one of {sorted(CONFERENCE_VARIABLES)}")
+    text = _no_expansion(_check_text(value, f"conference variable {name}"), f"conference variable {name}")
+    if not text:
+        raise UnsafeValue(f"conference variable {name}: empty value")
+    return f"{name}={text}"

@@ -286,7 +286,9 @@ class Room:
         self.members: dict[int, Member] = {}
         self.floor: Member | None = None
         self.locked = False
-        self.max_members = _int(creator.get_var("conference_max_members"))
+        # 1 is refused ("invalid, not setting a limit"), as mod_conference.c does
+        max_members = _int(creator.get_var("conference_max_members"))
+        self.max_members = 0 if max_members == 1 else max_members
         self.moh_sound = profile.moh_sound or creator.get_var("conference_moh_sound")
         self.enforce_min = False
         self.ending = False

@@ -77,6 +77,10 @@ class Connection(Protocol):
 
     def execute(self, app: str, arg: str = "", **kwargs: Any) -> Event: ...
 
+    def api(self, cmd: str, *, timeout: Any = None, check: bool = True) -> str: ...
+
+    def subscribe(self, maxsize: int | None = None) -> Any: ...
+
     @property
     def closed(self) -> bool: ...
 
@@ -89,6 +93,7 @@ class ExecContext(Protocol):
     settings: Settings
     fetcher: Any  # DocumentFetcher
     outbox: Any  # Outbox
+    conferences: Any  # rooms.conferences.Conferences: room claims and recordings
     log: logging.LoggerAdapter
     answered: bool  # the call is answered (by us or before it reached us)
     first_verb: bool  # no verb of this call has run before the current one

@@ -14,7 +14,7 @@ from plivoxml_fs.documents.models import (
     Speak,
     Wait,
 )
-from plivoxml_fs.verbs import hangup, play, preanswer, redirect, speak, wait
+from plivoxml_fs.verbs import conference, hangup, play, preanswer, redirect, speak, wait
 from plivoxml_fs.verbs.base import Executor
 
 EXECUTORS: dict[type, Executor] = {
@@ -24,12 +24,13 @@ EXECUTORS: dict[type, Executor] = {
     Hangup: hangup.run,
     Redirect: redirect.run,
     PreAnswer: preanswer.run,
+    Conference: conference.run,
 }
 
 #: Verbs the documents accept whose executors come in a later issue. A document that reaches
 #: one is stopped with a clear error and the call hung up: going on without the conference the
 #: document asked for would give the caller something else than what the document says.
-NOT_SUPPORTED_YET: frozenset[type] = frozenset({Conference, MultiPartyCall})
+NOT_SUPPORTED_YET: frozenset[type] = frozenset({MultiPartyCall})
 
 #: Verbs before which an unanswered call is answered: the media verbs. PreAnswer plays early
 #: media, Hangup may reject (busy/rejected) and Wait delays the answer ("If <Wait> is the first

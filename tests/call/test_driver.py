@@ -12,8 +12,8 @@ from verbs.helpers import HERE, doc
 from plivoxml_fs.call.driver import CallDriver
 from plivoxml_fs.config import Settings
 from plivoxml_fs.documents import (
-    Conference,
     Hangup,
+    MultiPartyCall,
     Play,
     PreAnswer,
     Redirect,
@@ -301,12 +301,13 @@ def test_invalid_document_lists_every_problem_on_one_line(caplog):
     assert len(call.hangups) == 1
 
 
-def test_conference_is_not_supported_yet(caplog):
-    """<Conference> has no executor yet: a clear error and a hangup, nothing half-done."""
-    call = make({ANSWER: doc((Speak("hi"), Conference("room", where=HERE), Speak("never")))})
+def test_multipartycall_is_not_supported_yet(caplog):
+    """<MultiPartyCall> has no executor yet: a clear error and a hangup, nothing half-done."""
+    mpc = MultiPartyCall("room", role="Agent", where=HERE)
+    call = make({ANSWER: doc((Speak("hi"), mpc, Speak("never")))})
     call.run()
     assert errors(caplog) == [
-        f"call {UUID}: <Conference> at answer.xml:1:1 is not supported yet; hanging up"
+        f"call {UUID}: <MultiPartyCall> at answer.xml:1:1 is not supported yet; hanging up"
     ]
     assert [app for app, _ in call.conn.apps] == ["answer", "speak"]
     assert len(call.hangups) == 1

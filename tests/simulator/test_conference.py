@@ -230,16 +230,28 @@ def test_kick_all_destroys_the_room_and_the_call_goes_on(sim, daemon):
 
 
 def test_full_room_completes_at_once(sim, daemon):
-    """conference_max_members=1: the second caller's app completes with no add-member."""
+    """conference_max_members=2: the third caller's app completes with no add-member."""
     inb = inbound(sim.inbound_address)
-    join(inb, daemon, "x1", "roomX", sets=["conference_max_members=1"])
+    join(inb, daemon, "x1", "roomX", sets=["conference_max_members=2"])
     wait_action(inb, "floor-change")
-    second = join(inb, daemon, "x2", "roomX", sets=["conference_max_members=1"])
-    second.wire.until(complete("conf-x2"))
+    join(inb, daemon, "x2", "roomX")
+    wait_action(inb, "add-member", member_id="2")
+    third = join(inb, daemon, "x3", "roomX")
+    third.wire.until(complete("conf-x3"))
     drain(inb, 0.2)
-    assert actions(conference_events(inb)) == ["conference-create", "add-member 1",
-                                               "floor-change 1"]
-    assert sim.channel(second.b_uuid).is_up
+    assert [a for a in actions(conference_events(inb)) if a.startswith("add-member")] == [
+        "add-member 1", "add-member 2"]
+    assert sim.channel(third.b_uuid).is_up
+
+
+def test_a_limit_of_one_is_no_limit(sim, daemon):
+    """conference_max_members=1 is refused by mod_conference ("invalid, not setting a limit")."""
+    inb = inbound(sim.inbound_address)
+    join(inb, daemon, "y1", "roomY", sets=["conference_max_members=1"])
+    wait_action(inb, "floor-change")
+    join(inb, daemon, "y2", "roomY")
+    wait_action(inb, "add-member", member_id="2")
+    assert api(inb, "conference roomY count") == "2"
 
 
 def test_locked_room_refuses(sim, daemon):
@@ -532,10 +544,12 @@ def test_refused_member_variables(sim, daemon):
     """A member refused by a full room gets conference_name and app_session_uuid, no member id
     (flags.txt)."""
     inb = inbound(sim.inbound_address)
-    join(inb, daemon, "v1", "roomV", sets=["conference_max_members=1"])
+    join(inb, daemon, "v1", "roomV", sets=["conference_max_members=2"])
     wait_action(inb, "floor-change")
-    refused = join(inb, daemon, "v2", "roomV", sets=["conference_max_members=1"])
-    event = refused.wire.until(complete("conf-v2"))[-1].event()
+    join(inb, daemon, "v2", "roomV")
+    wait_action(inb, "add-member", member_id="2")
+    refused = join(inb, daemon, "v3", "roomV")
+    event = refused.wire.until(complete("conf-v3"))[-1].event()
     assert event.variable("conference_name") == "roomV"
     assert event.variable("app_session_uuid") == sim.conferences.rooms["roomV"].uuid
     assert event.variable("conference_member_id") is None

@@ -1,0 +1,256 @@
+"""Conference scenarios written once, run on the embedded FreeSWITCH and on a real one.
+
+Each takes a Scene and asserts what the callers experienced, through the callbacks the web app
+received and the conference API. Rooms get a per-run suffix so runs never share a room.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from conference.scene import Scene
+
+CB = 'callbackUrl="{base}/cb"'
+
+
+def room(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:6]}"
+
+
+def doc(room_name: str, attrs: str = "", after: str = "") -> str:
+    return (f"<Response><Conference {CB} {attrs}>{room_name}</Conference>{after}</Response>")
+
+
+def two_callers_meet(scene: Scene) -> None:
+    """Two callers join one room: enter callbacks with the room and member ids; when the second
+    hangs up the first goes on to its next verb after its exit callback."""
+    name = room("meet")
+    first = scene.call("1001", doc(name, 'stayAlone="false"', "<Speak>after</Speak>"))
+    enter1 = scene.entered(first)
+    second = scene.call("1002", doc(name))
+    enter2 = scene.entered(second)
+    assert enter1["ConferenceName"] == enter2["ConferenceName"] == name
+    assert enter1["ConferenceUUID"] == enter2["ConferenceUUID"] != ""
+    assert int(enter2["ConferenceMemberID"]) > int(enter1["ConferenceMemberID"]) > 0
+    assert enter1["CallUUID"] != enter2["CallUUID"]
+    assert len(scene.members(name)) == 2
+    scene.hang_up(second)
+    scene.hung_up(second)
+    scene.hung_up(first)  # stayAlone=false: the room ended, Speak ran, the document ended
+    scene.flush()
+    for caller, enter in ((first, enter1), (second, enter2)):
+        (exit_,) = scene.callbacks("/cb", caller.to, "exit")
+        assert exit_["ConferenceMemberID"] == enter["ConferenceMemberID"]
+        assert exit_["ConferenceUUID"] == enter["ConferenceUUID"]
+    order = [h["ConferenceAction"] for h in scene.callbacks("/cb", first.to)]
+    assert order == ["enter", "exit"]
+
+
+def _action(scene: Scene, caller, path: str = "/action") -> dict:
+    return scene.wait(f"{caller.to} action", lambda: next(iter(scene.app.of(path, caller.to)), None))
+
+
+def muted_member_cannot_speak(scene: Scene) -> None:
+    """muted="true": the member is in the room without `speak`; the other member can speak."""
+    name = room("muted")
+    listener = scene.call("2001", doc(name, 'muted="true"'))
+    speaker = scene.call("2002", doc(name))
+    scene.entered(listener)
+    scene.entered(speaker)
+    lines = scene.wait("two members", lambda: len(scene.members(name)) == 2 and scene.members(name))
+    flags = {line.split(";")[2]: line.split(";")[5] for line in lines}
+    enter_l = scene.callbacks("/cb", listener.to, "enter")[0]
+    enter_s = scene.callbacks("/cb", speaker.to, "enter")[0]
+    assert "speak" not in flags[enter_l["CallUUID"]].split("|")
+    assert "speak" in flags[enter_s["CallUUID"]].split("|")
+    scene.hang_up(listener)
+    scene.hang_up(speaker)
+    scene.hung_up(listener)
+    scene.hung_up(speaker)
+
+
+def hangup_on_star_leaves_and_goes_on(scene: Scene) -> None:
+    """hangupOnStar: `*` takes the member out of the room; redirect="false" posts the action
+    with ConferenceExitReason=hangup-on-star and the next verb runs; the other member stays."""
+    name = room("star")
+    attrs_ = 'hangupOnStar="true" action="{base}/action" redirect="false"'
+    leaver = scene.call("3001", doc(name, attrs_, '<Redirect>{base}/docs/after</Redirect>'))
+    scene.app.documents["/docs/after"] = "<Response><Hangup/></Response>"
+    stayer = scene.call("3002", doc(name))
+    scene.entered(leaver)
+    scene.entered(stayer)
+    scene.dtmf(leaver, "*")
+    action = _action(scene, leaver)
+    assert action["ConferenceExitReason"] == "hangup-on-star"
+    assert action["ConferenceName"] == name
+    assert action["ConferenceMemberID"] == scene.callbacks("/cb", leaver.to, "enter")[0][
+        "ConferenceMemberID"]
+    scene.hung_up(leaver)
+    assert [h["To"] for h in scene.app.of("/docs/after")] == [leaver.to]
+    assert len(scene.members(name)) == 1
+    scene.hang_up(stayer)
+    scene.hung_up(stayer)
+    scene.flush()
+    assert [h["ConferenceAction"] for h in scene.callbacks("/cb", leaver.to)] == ["enter", "exit"]
+
+
+def action_redirect_fetches_the_next_document(scene: Scene) -> None:
+    """redirect="true" (default): when the member leaves, the action URL is fetched as the next
+    document with the conference parameters and the call parameters."""
+    name = room("redirect")
+    attrs_ = 'hangupOnStar="true" action="{base}/docs/next" method="GET"'
+    scene.app.documents["/docs/next"] = "<Response><Speak>bye</Speak></Response>"
+    caller = scene.call("4001", doc(name, attrs_, "<Speak>never</Speak>"))
+    enter = scene.entered(caller)
+    scene.dtmf(caller, "*")
+    scene.hung_up(caller)
+    (hit,) = [h for h in scene.app.hits if h.path == "/docs/next"]
+    assert hit.method == "GET"
+    assert hit.params["ConferenceName"] == name
+    assert hit.params["ConferenceUUID"] == enter["ConferenceUUID"]
+    assert hit.params["ConferenceMemberID"] == enter["ConferenceMemberID"]
+    assert hit.params["ConferenceExitReason"] == "hangup-on-star"
+    assert hit.params["CallUUID"] == enter["CallUUID"]
+    assert hit.params["To"] == caller.to
+
+
+def callback_method_get(scene: Scene) -> None:
+    """callbackMethod="GET": the enter and exit callbacks are GET requests with the parameters."""
+    name = room("get")
+    caller = scene.call("4101", f'<Response><Conference callbackUrl="{{base}}/cbget" '
+                                f'callbackMethod="GET" hangupOnStar="true">{name}</Conference>'
+                                "</Response>")
+    scene.wait("enter", lambda: scene.callbacks("/cbget", caller.to, "enter"))
+    scene.dtmf(caller, "*")
+    scene.hung_up(caller)
+    scene.flush()
+    hits = [h for h in scene.app.hits if h.path == "/cbget"]
+    assert [(h.method, h.params["ConferenceAction"]) for h in hits] == [("GET", "enter"),
+                                                                        ("GET", "exit")]
+
+
+def digits_match_reports_patterns(scene: Scene) -> None:
+    """digitsMatch: each pattern the member presses posts ConferenceAction=digits with it."""
+    name = room("digits")
+    caller = scene.call("5001", doc(name, 'digitsMatch="12,#9"'))
+    scene.entered(caller)
+    scene.dtmf(caller, "312")
+    scene.wait("12", lambda: scene.callbacks("/cb", caller.to, "digits"))
+    scene.dtmf(caller, "4#9")
+    matched = scene.wait("#9", lambda: len(scene.callbacks("/cb", caller.to, "digits")) == 2
+                         and scene.callbacks("/cb", caller.to, "digits"))
+    assert [m["ConferenceDigitsMatch"] for m in matched] == ["12", "#9"]
+    assert matched[0]["ConferenceName"] == name
+    scene.hang_up(caller)
+    scene.hung_up(caller)
+
+
+def relay_dtmf_reaches_other_members(scene: Scene) -> None:
+    """relayDTMF (default true) sends a member's digits to the other members' phones;
+    relayDTMF="false" keeps them to the member."""
+    name = room("relay")
+    relayer = scene.call("5101", doc(name))
+    quiet = scene.call("5102", doc(name, 'relayDTMF="false"'))
+    listener = scene.call("5103", doc(name, 'relayDTMF="false"'))
+    for c in (relayer, quiet, listener):
+        scene.entered(c)
+    scene.dtmf(quiet, "88")
+    scene.dtmf(relayer, "77")
+    scene.wait("77 heard by the others", lambda: scene.digits_heard(listener) == "77"
+               and scene.digits_heard(quiet) == "77")
+    for c in (relayer, quiet, listener):
+        scene.hang_up(c)
+        scene.hung_up(c)
+    assert scene.digits_heard(relayer) == ""  # 88 stayed with its member
+    assert scene.digits_heard(listener) == "77"
+
+
+def floor_event_when_taking_the_floor(scene: Scene) -> None:
+    """floorEvent="true": ConferenceAction=floor when this member takes the floor (on entry
+    to an empty floor, and when it talks after another member held it)."""
+    name = room("floor")
+    first = scene.call("6001", doc(name, 'floorEvent="true"'))
+    scene.entered(first)
+    scene.wait("floor on entry", lambda: scene.callbacks("/cb", first.to, "floor"))
+    second = scene.call("6002", doc(name, 'floorEvent="true"'))
+    scene.entered(second)
+    scene.talk(second, 2000)
+    scene.wait("second's floor", lambda: scene.callbacks("/cb", second.to, "floor"))
+    scene.talk(first, 2000)
+    scene.wait("first's floor again", lambda: len(scene.callbacks("/cb", first.to, "floor")) == 2)
+    floor = scene.callbacks("/cb", first.to, "floor")[0]
+    assert floor["ConferenceMemberID"] == scene.callbacks("/cb", first.to, "enter")[0][
+        "ConferenceMemberID"]
+    for c in (first, second):
+        scene.hang_up(c)
+        scene.hung_up(c)
+
+
+def room_full_is_told_apart(scene: Scene) -> None:
+    """maxMembers="2": a third caller does not enter; its action URL (redirect=false) says
+    ConferenceExitReason=room-full with no member id, and its next verb runs."""
+    name = room("full")
+    a = scene.call("7001", doc(name, 'maxMembers="2"'))
+    b = scene.call("7002", doc(name, 'maxMembers="2"'))
+    scene.entered(a)
+    scene.entered(b)
+    c = scene.call("7003", doc(name, 'maxMembers="2" action="{base}/action" redirect="false"',
+                                "<Hangup/>"))
+    action = _action(scene, c)
+    assert action["ConferenceExitReason"] == "room-full"
+    assert action["ConferenceMemberID"] == ""
+    assert action["ConferenceName"] == name
+    scene.hung_up(c)
+    assert scene.callbacks("/cb", c.to) == []
+    for x in (a, b):
+        scene.hang_up(x)
+        scene.hung_up(x)
+
+
+def max_members_one_locks_the_room(scene: Scene) -> None:
+    """maxMembers="1" (a limit FreeSWITCH refuses): the room is locked once its member entered,
+    so a second caller finds it full."""
+    name = room("solo")
+    a = scene.call("7101", doc(name, 'maxMembers="1"'))
+    scene.entered(a)
+    b = scene.call("7102", doc(name, 'action="{base}/action" redirect="false"', "<Hangup/>"))
+    assert _action(scene, b)["ConferenceExitReason"] == "room-full"
+    scene.hung_up(b)
+    scene.hang_up(a)
+    scene.hung_up(a)
+
+
+def time_limit_ends_the_room(scene: Scene) -> None:
+    """timeLimit="1": one second after the room began every member is taken out; each action
+    URL says ConferenceExitReason=time-limit and each call goes on with its next verb."""
+    name = room("limit")
+    attrs_ = 'timeLimit="1" action="{base}/action" redirect="false"'
+    a = scene.call("8001", doc(name, attrs_, "<Hangup/>"))
+    b = scene.call("8002", doc(name, attrs_, "<Hangup/>"))
+    for c in (a, b):
+        assert _action(scene, c)["ConferenceExitReason"] == "time-limit"
+        scene.hung_up(c)
+    assert scene.members(name) == []
+
+
+def moderator_starts_and_ends_the_room(scene: Scene) -> None:
+    """startConferenceOnEnter="false" members wait (entered, hearing the wait sound) until a
+    member with true enters; endConferenceOnExit="true" on that member ends the room for all,
+    and each goes on with its next verb (action says conference-ended)."""
+    name = room("moderated")
+    waiting = 'startConferenceOnEnter="false" action="{base}/action" redirect="false"'
+    w1 = scene.call("9001", doc(name, waiting, "<Hangup/>"))
+    w2 = scene.call("9002", doc(name, waiting, "<Hangup/>"))
+    scene.entered(w1)
+    scene.entered(w2)
+    mod = scene.call("9003", doc(name, 'endConferenceOnExit="true" hangupOnStar="true"',
+                                 "<Hangup/>"))
+    scene.entered(mod)
+    scene.dtmf(mod, "*")
+    for c in (w1, w2):
+        assert _action(scene, c)["ConferenceExitReason"] == "conference-ended"
+        scene.hung_up(c)
+    scene.hung_up(mod)
+    scene.flush()
+    for c in (w1, w2, mod):
+        assert [h["ConferenceAction"] for h in scene.callbacks("/cb", c.to)] == ["enter", "exit"]

@@ -1,0 +1,65 @@
+"""Conference scenarios through the daemon and the embedded FreeSWITCH."""
+
+from __future__ import annotations
+
+from conference import scenarios
+
+
+def test_two_callers_meet(scene):
+    """Two callers meet; enter/exit callbacks; the room ends with stayAlone=false."""
+    scenarios.two_callers_meet(scene())
+
+
+def test_muted(scene):
+    """muted="true" joins without speak."""
+    scenarios.muted_member_cannot_speak(scene())
+
+
+def test_hangup_on_star(scene):
+    """`*` leaves the room and the document goes on."""
+    scenarios.hangup_on_star_leaves_and_goes_on(scene())
+
+
+def test_action_redirect(scene):
+    """redirect=true fetches the action URL as the next document."""
+    scenarios.action_redirect_fetches_the_next_document(scene())
+
+
+def test_callback_method_get(scene):
+    """callbackMethod=GET."""
+    scenarios.callback_method_get(scene())
+
+
+def test_digits_match(scene):
+    """digitsMatch patterns are reported."""
+    scenarios.digits_match_reports_patterns(scene())
+
+
+def test_relay_dtmf(scene):
+    """relayDTMF passes digits on (or not)."""
+    scenarios.relay_dtmf_reaches_other_members(scene())
+
+
+def test_floor_event(scene):
+    """floorEvent reports taking the floor."""
+    scenarios.floor_event_when_taking_the_floor(scene())
+
+
+def test_room_full(scene):
+    """maxMembers: the member who finds the room full is told apart."""
+    scenarios.room_full_is_told_apart(scene())
+
+
+def test_max_members_one(scene):
+    """maxMembers=1 locks the room."""
+    scenarios.max_members_one_locks_the_room(scene())
+
+
+def test_time_limit(scene):
+    """timeLimit ends the room."""
+    scenarios.time_limit_ends_the_room(scene())
+
+
+def test_moderated_room(scene):
+    """startConferenceOnEnter / endConferenceOnExit / waitSound."""
+    scenarios.moderator_starts_and_ends_the_room(scene())
