@@ -33,3 +33,20 @@ def test_beeps_and_max_members() -> None:
     assert ("conference_enter_sound", BEEP_SOUNDS["beep:1"]) in plan.variables
     assert ("conference_exit_sound", BEEP_SOUNDS["beep:2"]) in plan.variables
     assert BEEP_SOUNDS["beep:2"] == "tone_stream://%(200,100,400);%(200,0,400)"
+
+
+def test_room_settings_and_resolved_sounds_win() -> None:
+    """The room's (first caller's) maxMembers and the resolved sounds go in the variables."""
+    from plivoxml_fs.rooms.conferences import RoomSettings
+    from plivoxml_fs.verbs.conference import Sounds
+
+    first = RoomSettings.of(_conf('maxMembers="4"'))
+    plan = join_plan(_conf('maxMembers="9"'), "wideband", room=first,
+                     sounds_=Sounds("http_cache://http://a/x.wav", None, "tone_stream://%(1,0,2)"))
+    assert plan.app_arg.startswith("room1@wideband+flags{")
+    assert plan.variables == (
+        ("hangup_after_conference", "false"),
+        ("conference_max_members", "4"),
+        ("conference_enter_sound", "http_cache://http://a/x.wav"),
+        ("conference_moh_sound", "tone_stream://%(1,0,2)"),
+    )
