@@ -254,3 +254,47 @@ def moderator_starts_and_ends_the_room(scene: Scene) -> None:
     scene.flush()
     for c in (w1, w2, mod):
         assert [h["ConferenceAction"] for h in scene.callbacks("/cb", c.to)] == ["enter", "exit"]
+
+
+def caller_hangs_up_in_the_room(scene: Scene) -> None:
+    """The caller hangs up in the room: enter, exit, the action notification (redirect=false,
+    ConferenceExitReason=hangup), then the hangup callback, in that order; redirect=true would
+    fetch nothing."""
+    name = room("hangup")
+    a = scene.call("1101", doc(name, 'action="{base}/action" redirect="false"'))
+    b = scene.call("1102", doc(name, 'action="{base}/docs/never"'))
+    scene.entered(a)
+    scene.entered(b)
+    scene.hang_up(a)
+    scene.hang_up(b)
+    scene.hung_up(a)
+    scene.hung_up(b)
+    scene.flush()
+    assert _action(scene, a)["ConferenceExitReason"] == "hangup"
+    assert scene.app.of("/docs/never") == []
+    seen = [(h.path, h.params.get("ConferenceAction", "")) for h in scene.app.hits
+            if h.params.get("To") == a.to and h.path != "/answer"]
+    assert seen == [("/cb", "enter"), ("/cb", "exit"), ("/action", ""), ("/hangup", "")]
+
+
+def inbound_lost_members_carry_on(scene: Scene) -> None:
+    """The daemon's inbound connection drops while two members are in a room: they stay, their
+    own events still work (digits, `*`), each gets its exit callback, and the daemon reconnects."""
+    name = room("lost")
+    a = scene.call("1201", doc(name, 'hangupOnStar="true" digitsMatch="5"', "<Hangup/>"))
+    b = scene.call("1202", doc(name, 'hangupOnStar="true"', "<Hangup/>"))
+    scene.entered(a)
+    scene.entered(b)
+    inbound = scene.daemon.inbound
+    inbound._conn.close()  # as if FreeSWITCH's inbound socket had gone
+    scene.dtmf(a, "5")
+    scene.wait("digits after the loss", lambda: scene.callbacks("/cb", a.to, "digits"))
+    scene.dtmf(a, "*")
+    scene.dtmf(b, "*")
+    scene.hung_up(a)
+    scene.hung_up(b)
+    scene.flush()
+    for c in (a, b):
+        assert [h["ConferenceAction"] for h in scene.callbacks("/cb", c.to)
+                if h["ConferenceAction"] != "digits"] == ["enter", "exit"]
+    assert scene.wait("reconnected", lambda: inbound.connected)

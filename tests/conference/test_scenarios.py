@@ -63,3 +63,13 @@ def test_time_limit(scene):
 def test_moderated_room(scene):
     """startConferenceOnEnter / endConferenceOnExit / waitSound."""
     scenarios.moderator_starts_and_ends_the_room(scene())
+
+
+def test_caller_hangs_up_in_the_room(scene):
+    """Callbacks in order when the caller hangs up in the room."""
+    scenarios.caller_hangs_up_in_the_room(scene())
+
+
+def test_inbound_lost(scene):
+    """The inbound connection lost with members in a room."""
+    scenarios.inbound_lost_members_carry_on(scene())
