@@ -1,0 +1,56 @@
+"""The conference scenarios of tests/conference/ against a real FreeSWITCH.
+
+The daemon listens on 127.0.0.1:8084, where the test configuration's dialplan sends calls
+(../shared/tools/run-freeswitch.sh); its inbound connection and the scene's observer use the
+real event socket. Skipped, with the reason, when no FreeSWITCH answers (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+from conference import scenarios
+from conference.scene import Scene, WebApp, scene_settings
+
+from plivoxml_fs.service import Daemon
+
+
+@pytest.fixture
+def scene(freeswitch, tmp_path):
+    host, port, password = freeswitch
+    app = WebApp()
+    app.start()
+    settings = scene_settings(app, tmp_path, listen_port=8084, freeswitch_host=host,
+                              freeswitch_port=port, freeswitch_password=password)
+    daemon = Daemon(settings)
+    daemon.start_server()
+    daemon.start_inbound()
+    assert daemon.inbound.wait_connected(5)
+    built = Scene(daemon, app, (host, port), password)
+    yield built
+    built.api("hupall NORMAL_CLEARING")
+    built.stop()
+    daemon.stop(drain_timeout_s=5)
+    app.stop()
+
+
+SCENARIOS = [
+    scenarios.two_callers_meet,
+    scenarios.muted_member_cannot_speak,
+    scenarios.hangup_on_star_leaves_and_goes_on,
+    scenarios.action_redirect_fetches_the_next_document,
+    scenarios.callback_method_get,
+    scenarios.digits_match_reports_patterns,
+    scenarios.relay_dtmf_reaches_other_members,
+    scenarios.floor_event_when_taking_the_floor,
+    scenarios.room_full_is_told_apart,
+    scenarios.max_members_one_locks_the_room,
+    scenarios.time_limit_ends_the_room,
+    scenarios.moderator_starts_and_ends_the_room,
+    scenarios.caller_hangs_up_in_the_room,
+]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)
+def test_scenario_on_real_freeswitch(scene: Scene, scenario):
+    """The scenario passes on a real FreeSWITCH as it does on the embedded one."""
+    scenario(scene)
