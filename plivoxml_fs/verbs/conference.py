@@ -266,10 +266,10 @@ class _Member:
         member = event.get("Member-ID") or ""
         if action == "add-member" and self.member_id is None and member.isdigit():
             self.member_id, self.room_uuid = int(member), event.get("Conference-Unique-ID") or ""
-            self._callback("enter", {})
             if self.claim is not None and self.claim.settings.max_members == 1:
                 self._api_room("lock")  # FreeSWITCH takes no limit of 1: lock the room instead
             self._start_recording()
+            self._callback("enter", {})
         elif action == "floor-change" and self.member_id is not None:
             if event.get("New-ID") == str(self.member_id) and self.conf.floor_event:
                 self._callback("floor", {})
