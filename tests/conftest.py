@@ -4,6 +4,7 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import logging  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -13,6 +14,25 @@ import pytest  # noqa: E402
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 #: The port examples/ documents name for the replay web app.
 EXAMPLES_PORT = "127.0.0.1:8089"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_logging():
+    """Each test starts with the root logging set-up the previous one found, and leaves it so.
+
+    Commands run in process (click's CliRunner) call `setup_logging`, which sets the root
+    logger's level (replay: CRITICAL) and handler for the whole process, as a real command
+    should; without this, such a test silences the ERROR records later tests read from caplog,
+    and leaves a handler writing to CliRunner's closed stream.
+    """
+    root = logging.getLogger()
+    ours = logging.getLogger("plivoxml_fs")
+    saved = (root.level, list(root.handlers), ours.level, list(ours.handlers))
+    yield
+    root.setLevel(saved[0])
+    root.handlers[:] = saved[1]
+    ours.setLevel(saved[2])
+    ours.handlers[:] = saved[3]
 
 
 def _unused_port() -> int:
