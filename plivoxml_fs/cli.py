@@ -68,7 +68,7 @@ def serve(config_path: str | None) -> None:
 
 
 @main.command()
-@click.argument("document")
+@click.argument("documents", nargs=-1, required=True, metavar="DOCUMENT...")
 @click.option("--freeswitch", "freeswitch", default=None, metavar="HOST:PORT",
               help="A real FreeSWITCH's inbound ESL; without it the embedded one runs in process.")
 @click.option("--password", default="ClueCon", show_default=True, help="ESL password.")
@@ -88,13 +88,15 @@ def serve(config_path: str | None) -> None:
               help="Seconds a call may last before it is killed and counted as failed.")
 @click.option("--time-scale", default=1.0, show_default=True, type=click.FloatRange(0.001, 1.0),
               help="Embedded FreeSWITCH only: media runs this much of real time (0.1 = 10x).")
-def replay(document, freeswitch, password, digits, digits_delay, from_number, to_number, callers,
+def replay(documents, freeswitch, password, digits, digits_delay, from_number, to_number, callers,
            http_port, listen, call_timeout, time_scale) -> None:
     """Run DOCUMENT (a file or an http(s) URL) against test calls and print a transcript.
 
     Files beside a DOCUMENT file are served too (for Redirect and action URLs), at
     http://127.0.0.1:HTTP_PORT/<name>; requests under /callbacks/ are recorded and shown.
-    Exits 0 when every call completed, 1 with the reason otherwise.
+    With several DOCUMENT files (a conference's members), caller k runs the k-th document
+    (--callers times each) and dials --to plus k-1; the files are served from the directory
+    that holds them all. Exits 0 when every call completed, 1 with the reason otherwise.
     """
     from plivoxml_fs.logs import setup_logging
     from plivoxml_fs.replay import ReplayOptions, run_replay
@@ -106,7 +108,7 @@ def replay(document, freeswitch, password, digits, digits_delay, from_number, to
     else:
         listen_at = ("127.0.0.1", 8084) if fs else ("127.0.0.1", 0)
     options = ReplayOptions(
-        document=document, freeswitch=fs, password=password, digits=digits,
+        document=documents[0], other_documents=tuple(documents[1:]), freeswitch=fs, password=password, digits=digits,
         digits_delay_s=digits_delay, from_number=from_number, to_number=to_number,
         callers=callers, http_port=http_port, listen=listen_at, call_timeout_s=call_timeout,
         time_scale=time_scale,

@@ -13,6 +13,7 @@ inbound connection, and the HTTP requests the web app received.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import time
@@ -38,6 +39,11 @@ log = logging.getLogger("plivoxml_fs.replay")
 
 #: Callback paths the web app records (everything under it answers 200 with an empty body).
 CALLBACK_PREFIX = "/callbacks/"
+#: With several documents, the answer URL: it answers each call with its caller's document,
+#: told apart by the called number (`To`).
+ANSWER_PATH = "/replay/answer"
+#: Content types of the files the web app serves, by suffix (XML for anything else).
+CONTENT_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg"}
 #: Events of the test calls shown in the transcript.
 SHOWN_EVENTS = ("CHANNEL_ANSWER", "DTMF", "CHANNEL_HANGUP_COMPLETE")
 
@@ -47,6 +53,8 @@ class ReplayOptions:
     """What `plivoxml-fs replay` was asked to do."""
 
     document: str
+    #: further documents: with them, caller k runs the k-th document (each `callers` times)
+    other_documents: tuple[str, ...] = ()
     freeswitch: tuple[str, int] | None = None
     password: str = attrs.field(default="ClueCon", repr=False)
     digits: str = ""
@@ -76,6 +84,7 @@ class WebApp:
     def __init__(self, root: Path, port: int, on_hit: Callable[[HttpHit], None]) -> None:
         self.root = root.resolve()
         self.on_hit = on_hit
+        self.answers: dict[str, str] = {}  # called number -> document path under root
         self.hits: list[HttpHit] = []
         self.server = WSGIServer(("127.0.0.1", port), self._app, log=None, error_log=None)
 
@@ -103,11 +112,16 @@ class WebApp:
         if path.startswith(CALLBACK_PREFIX):
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b""]
+        if path == ANSWER_PATH and params.get("To") in self.answers:
+            # a redirect, so that the daemon names the document's own file in what it logs
+            start_response("302 Found", [("Location", self.answers[params["To"]])])
+            return [b""]
         target = (self.root / path.lstrip("/")).resolve()
         if not target.is_relative_to(self.root) or not target.is_file():
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found\n"]
-        start_response("200 OK", [("Content-Type", "application/xml")])
+        kind = CONTENT_TYPES.get(target.suffix.lower(), "application/xml")
+        start_response("200 OK", [("Content-Type", kind)])
         return [target.read_bytes()]
 
 
@@ -213,12 +227,35 @@ class Replay:
     # -- set-up -------------------------------------------------------------------------------
     def _document_url(self) -> tuple[Path, str]:
         doc = self.options.document
+        if self.options.other_documents:
+            return self._document_root(), ""
         if doc.startswith(("http://", "https://")):
             return Path.cwd(), doc
         path = Path(doc)
         if not path.is_file():
             raise FileNotFoundError(f"replay: no such document: {doc}")
         return path.parent, ""
+
+    def _documents(self) -> list[str]:
+        return [self.options.document, *self.options.other_documents]
+
+    def _document_root(self) -> Path:
+        """Several documents: files only, served from the directory that holds them all."""
+        paths = []
+        for doc in self._documents():
+            if doc.startswith(("http://", "https://")):
+                raise FileNotFoundError(f"replay: with several documents each must be a file ({doc})")
+            if not Path(doc).is_file():
+                raise FileNotFoundError(f"replay: no such document: {doc}")
+            paths.append(Path(doc).resolve())
+        return Path(os.path.commonpath([p.parent for p in paths]))
+
+    def _called_number(self, k: int) -> str:
+        """The number caller k (1-based, by document) dials: To, To+1, ... when numeric."""
+        to = self.options.to_number
+        if k == 1:
+            return to
+        return str(int(to) + k - 1) if to.isdigit() else f"{to}{k}"
 
     def _on_hit(self, hit: HttpHit) -> None:
         call = hit.params.get("CallUUID", "")
@@ -271,7 +308,13 @@ class Replay:
         self.webapp = WebApp(root, self.options.http_port, self._on_hit)
         self.webapp.start()
         base = self.webapp.base_url
-        answer = url or f"{base}/{Path(self.options.document).name}"
+        if self.options.other_documents:
+            for k, doc in enumerate(self._documents(), start=1):
+                self.webapp.answers[self._called_number(k)] = "/" + str(
+                    Path(doc).resolve().relative_to(root))
+            answer = f"{base}{ANSWER_PATH}"
+        else:
+            answer = url or f"{base}/{Path(self.options.document).name}"
         self.transcript.line("replay", f"web app on {base}, answer URL {answer}")
         settings = self._settings(base, answer)
         self.daemon = Daemon(settings)
@@ -310,7 +353,7 @@ class Replay:
             self.webapp.stop()
 
     # -- the calls ------------------------------------------------------------------------------
-    def _originate(self, index: int) -> str:
+    def _originate(self, index: int, to_number: str) -> str:
         """Start one test call with bgapi: originate only answers once the call is answered
         (or fails: a document that rejects the call makes it answer `-ERR USER_BUSY`)."""
         assert self.client is not None
@@ -319,7 +362,7 @@ class Replay:
         self.transcript.set_label(a_leg, f"{label}/A")
         self.hangups[a_leg] = gevent.event.Event()
         dial = commands.originate(
-            f"loopback/{self.options.to_number}/default",
+            f"loopback/{to_number}/default",
             {"origination_uuid": a_leg, "origination_caller_id_number": self.options.from_number},
         )
         self.transcript.line(f"{label}/A", f"bgapi {dial}")
@@ -358,7 +401,9 @@ class Replay:
 
     def run(self) -> int:
         """Place the calls, wait for each to end, print the verdict; the exit status."""
-        a_legs = [self._originate(i + 1) for i in range(self.options.callers)]
+        numbers = [self._called_number(k) for k in range(1, len(self._documents()) + 1)]
+        plan = [to for to in numbers for _ in range(self.options.callers)]
+        a_legs = [self._originate(i, to) for i, to in enumerate(plan, start=1)]
         if self.options.digits:
             for a_leg in a_legs:
                 gevent.spawn(self._send_digits, a_leg)
