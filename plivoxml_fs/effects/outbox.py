@@ -31,7 +31,12 @@ guarantees:
   webhook is kept in memory and delivered anyway, with one ERROR line per outage saying such
   callbacks are lost by a restart (a WARNING counts them when writing works again). Delivered
   rows that cannot be deleted stay queued for the next batch. A corrupt file at start is set
-  aside and a fresh one created (store.py).
+  aside and a fresh one created (store.py);
+- metrics (plivoxml_fs/metrics.py): `outbox_depth` counts the webhooks this outbox has queued
+  and not yet delivered or given up (rows picked up at start or from `outbox retry` included;
+  what is left at `stop` is taken off, as this process no longer delivers it);
+  `callbacks_delivered` counts accepted requests, `callbacks_failed` every failed attempt
+  (retried or not), `callbacks_dead` webhooks given up on.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ import gevent.queue
 import urllib3
 import urllib3.exceptions as http_errors
 
+from plivoxml_fs import metrics
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.fetch import USER_AGENT
 from plivoxml_fs.effects.signing import signature_headers
@@ -186,6 +192,7 @@ class Outbox:
         self._unstored = 0  # webhooks not written since the last successful write
         self._delete_failing = False
         self._last_id = 0  # the highest row id queued here (later ones come from `outbox retry`)
+        self._in_depth = True  # its pending webhooks count in metrics.outbox_depth (until stop)
         #: The last deliveries (most recent last), for tests and diagnostics.
         self.recent: deque[Delivery] = deque(maxlen=1000)
 
@@ -254,6 +261,9 @@ class Outbox:
         left = self._pending  # (killed workers count their webhooks as done)
         gevent.killall(self._workers)
         self._workers = []
+        if self._in_depth:
+            metrics.outbox_depth.dec(self._pending)  # kept in the file, not delivered here
+            self._in_depth = False
         self._delete_delivered()
         self.store.unlock()
         if not drained:
@@ -291,6 +301,8 @@ class Outbox:
 
     def _enqueue(self, item: _Item) -> None:
         self._pending += 1
+        if self._in_depth:
+            metrics.outbox_depth.inc()
         self._idle.clear()
         call_uuid = item.webhook.call_uuid
         queue = self._queues.get(call_uuid)
@@ -366,6 +378,8 @@ class Outbox:
 
     def _done(self) -> None:
         self._pending -= 1
+        if self._in_depth:
+            metrics.outbox_depth.dec()
         if self._pending == 0:
             self._idle.set()
 
@@ -375,14 +389,17 @@ class Outbox:
             retry, cause = self._attempt(item)
             item.attempts += 1
             if not cause:
+                metrics.callbacks_delivered.inc()
                 if item.row_id is not None:
                     self._delivered_rows.append(item.row_id)
                 self.recent.append(Delivery(webhook, True, item.attempts, "", item.delivery_id))
                 return
+            metrics.callbacks_failed.inc()
             retries_done = item.attempts - 1
             dead = not retry or retries_done >= len(self._backoff)
             self._record_failure(item, cause, dead=dead)
             if dead:
+                metrics.callbacks_dead.inc()
                 break
             delay = self._backoff[retries_done]
             gevent.sleep(random.uniform(delay / 2, delay))
