@@ -298,3 +298,43 @@ def inbound_lost_members_carry_on(scene: Scene) -> None:
         assert [h["ConferenceAction"] for h in scene.callbacks("/cb", c.to)
                 if h["ConferenceAction"] != "digits"] == ["enter", "exit"]
     assert scene.wait("reconnected", lambda: inbound.connected)
+
+
+def beeps_on_entry_and_exit(scene: Scene) -> None:
+    """enterSound="beep:1" plays one tone to the room when the member enters, exitSound="beep:2"
+    two when it leaves (FreeSWITCH's play-file-done names the tone stream)."""
+    from plivoxml_fs.verbs.conference import BEEP_SOUNDS
+
+    name = room("beeps")
+    sounds = 'enterSound="beep:1" exitSound="beep:2"'
+    a = scene.call("1301", doc(name, sounds))
+    scene.entered(a)
+    b = scene.call("1302", doc(name, sounds))
+    scene.entered(b)
+    scene.wait("the enter beep", lambda: [e for e in scene.room_events(name, "play-file-done")
+                                          if e.get("File") == BEEP_SOUNDS["beep:1"]])
+    scene.hang_up(b)
+    scene.hung_up(b)
+    scene.wait("the exit beep", lambda: [e for e in scene.room_events(name, "play-file-done")
+                                         if e.get("File") == BEEP_SOUNDS["beep:2"]])
+    scene.hang_up(a)
+    scene.hung_up(a)
+
+
+def join_commands_and_variables(scene: Scene) -> None:
+    """What the daemon sends to join: the channel variables of the room settings and sounds,
+    then the conference application with the member flags."""
+    s = scene
+    name = room("vars")
+    caller = s.call("1401", doc(name, 'muted="true" stayAlone="false" maxMembers="7" '
+                                                'enterSound="beep:2" relayDTMF="false"'))
+    uuid = s.entered(caller)["CallUUID"]
+    s.hang_up(caller)
+    s.hung_up(caller)
+    apps = [a for a in s.apps(uuid) if a[0] in ("set", "conference")]
+    assert apps == [
+        ("set", "hangup_after_conference=false"),
+        ("set", "conference_max_members=7"),
+        ("set", "conference_enter_sound=tone_stream://%(200,100,400);%(200,0,400)"),
+        ("conference", f"{name}@default+flags{{moderator|mute|mintwo}}"),
+    ]

@@ -98,9 +98,10 @@ class Scene:
         self.app = app
         self._n = 0
         self._jobs: list[gevent.Greenlet] = []
-        self.events: list = []  # DTMF and conference::maintenance, as an observer sees them
+        # CHANNEL_EXECUTE, DTMF and conference::maintenance, as an observer sees them
+        self.events: list = []
         self.observer = InboundClient(
-            *esl, password, events=("DTMF", "conference::maintenance"),
+            *esl, password, events=("CHANNEL_EXECUTE", "DTMF", "conference::maintenance"),
             on_event=self.events.append, reconnect_min_s=0.1, reconnect_max_s=1.0,
             command_timeout_s=5.0,
         )
@@ -117,6 +118,11 @@ class Scene:
         """The digits that reached the caller's phone (its A leg) from the room."""
         return "".join(e.get("DTMF-Digit", "") for e in list(self.events)
                        if e.name == "DTMF" and e.get("Unique-ID") == caller.a_leg)
+
+    def apps(self, call_uuid: str) -> list[tuple[str, str]]:
+        """(application, data) of each application FreeSWITCH ran on channel `call_uuid`."""
+        return [(e.get("Application", ""), e.get("Application-Data", "")) for e in list(self.events)
+                if e.name == "CHANNEL_EXECUTE" and e.get("Unique-ID") == call_uuid]
 
     def room_events(self, name: str, action: str) -> list:
         return [e for e in list(self.events) if e.name == "CUSTOM"

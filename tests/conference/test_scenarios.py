@@ -73,3 +73,13 @@ def test_caller_hangs_up_in_the_room(scene):
 def test_inbound_lost(scene):
     """The inbound connection lost with members in a room."""
     scenarios.inbound_lost_members_carry_on(scene())
+
+
+def test_beeps(scene):
+    """enterSound/exitSound beeps are played to the room."""
+    scenarios.beeps_on_entry_and_exit(scene())
+
+
+def test_join_commands_and_variables(scene):
+    """The variables and the conference application the daemon sends to join."""
+    scenarios.join_commands_and_variables(scene())

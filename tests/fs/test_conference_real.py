@@ -47,6 +47,8 @@ SCENARIOS = [
     scenarios.time_limit_ends_the_room,
     scenarios.moderator_starts_and_ends_the_room,
     scenarios.caller_hangs_up_in_the_room,
+    scenarios.beeps_on_entry_and_exit,
+    scenarios.join_commands_and_variables,
 ]
 
 
