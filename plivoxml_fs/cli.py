@@ -88,8 +88,13 @@ def serve(config_path: str | None) -> None:
               help="Seconds a call may last before it is killed and counted as failed.")
 @click.option("--time-scale", default=1.0, show_default=True, type=click.FloatRange(0.001, 1.0),
               help="Embedded FreeSWITCH only: media runs this much of real time (0.1 = 10x).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="TOML settings file for the daemon's other settings (callbacks, auth_token, "
+                   "conferences, state_dir); the options above win over it. Without state_dir "
+                   "there, the outbox and recordings go to a temporary directory removed at the "
+                   "end.")
 def replay(documents, freeswitch, password, digits, digits_delay, from_number, to_number, callers,
-           http_port, listen, call_timeout, time_scale) -> None:
+           http_port, listen, call_timeout, time_scale, config_path) -> None:
     """Run DOCUMENT (a file or an http(s) URL) against test calls and print a transcript.
 
     Files beside a DOCUMENT file are served too (for Redirect and action URLs), at
@@ -111,7 +116,7 @@ def replay(documents, freeswitch, password, digits, digits_delay, from_number, t
         document=documents[0], other_documents=tuple(documents[1:]), freeswitch=fs, password=password, digits=digits,
         digits_delay_s=digits_delay, from_number=from_number, to_number=to_number,
         callers=callers, http_port=http_port, listen=listen_at, call_timeout_s=call_timeout,
-        time_scale=time_scale,
+        time_scale=time_scale, config_path=config_path,
     )
     try:
         status = run_replay(options)

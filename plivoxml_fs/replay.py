@@ -8,6 +8,9 @@ FreeSWITCH's dialplan points and the test call is a real loopback call.
 The transcript is built from what can be observed from outside the daemon's logic: the daemon's
 own log records (verbs, ESL commands, failures), the FreeSWITCH events of the test call seen on an
 inbound connection, and the HTTP requests the web app received.
+
+Each run keeps its state (the callback outbox, recordings) in a temporary directory removed at
+the end, so runs never share an outbox file, unless `--config` names `state_dir`.
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
+import tomllib
 import uuid as uuidlib
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +34,7 @@ import gevent
 import gevent.event
 from gevent.pywsgi import WSGIServer
 
-from plivoxml_fs.config import Settings
+from plivoxml_fs.config import ENV_PREFIX, Settings, load_settings
 from plivoxml_fs.errors import PlivoXMLError
 from plivoxml_fs.esl.messages import Event
 from plivoxml_fs.esl.transport import InboundClient
@@ -66,6 +72,8 @@ class ReplayOptions:
     listen: tuple[str, int] = ("127.0.0.1", 0)
     call_timeout_s: float = 60.0
     time_scale: float = 1.0
+    #: a settings file (and, with it, PLIVOXML_FS_* variables) for the daemon's other settings
+    config_path: str | None = None
 
 
 @attrs.frozen
@@ -223,6 +231,8 @@ class Replay:
         self.daemon: Daemon | None = None
         self.client: InboundClient | None = None
         self.webapp: WebApp | None = None
+        #: this run's state directory when it is a temporary one (removed by `stop`)
+        self.temp_state_dir: str | None = None
 
     # -- set-up -------------------------------------------------------------------------------
     def _document_url(self) -> tuple[Path, str]:
@@ -291,8 +301,12 @@ class Replay:
             self.hangups[uid].set()
 
     def _settings(self, base_url: str, answer_url: str) -> Settings:
+        """The daemon's settings: the --config file's (if any) under replay's own. No metrics
+        server; a temporary state directory unless the file or environment names state_dir."""
         host, port = self.options.listen
-        return Settings(
+        config = self.options.config_path
+        base = Settings() if config is None else load_settings(config)
+        fixed: dict = dict(
             listen_host=host,
             listen_port=port,
             answer_url=answer_url,
@@ -300,8 +314,15 @@ class Replay:
             linger_s=2,
             log_json=False,
             freeswitch_password=self.options.password,
-            state_dir=str(Path.cwd() / "var"),
+            metrics_port=0,
         )
+        if not _names_state_dir(config):
+            self.temp_state_dir = tempfile.mkdtemp(prefix="plivoxml-fs-replay-")
+            fixed["state_dir"] = self.temp_state_dir
+        settings = attrs.evolve(base, **fixed)
+        kept = "temporary, removed at the end" if self.temp_state_dir else f"from {config}"
+        self.transcript.line("replay", f"state directory {settings.state_dir} ({kept})")
+        return settings
 
     def start(self) -> None:
         root, url = self._document_url()
@@ -351,6 +372,8 @@ class Replay:
             self.simulator.stop()
         if self.webapp is not None:
             self.webapp.stop()
+        if self.temp_state_dir is not None:
+            shutil.rmtree(self.temp_state_dir, ignore_errors=True)
 
     # -- the calls ------------------------------------------------------------------------------
     def _originate(self, index: int, to_number: str) -> str:
@@ -448,6 +471,16 @@ class Replay:
             elif not hangup:
                 failures.append(f"{label}: no hangup callback arrived")
         return failures
+
+
+def _names_state_dir(config_path: str | None) -> bool:
+    """Whether the settings file (read after load_settings accepted it) or, with a file, the
+    environment sets state_dir."""
+    if config_path is None:
+        return False
+    if f"{ENV_PREFIX}STATE_DIR" in os.environ:
+        return True
+    return "state_dir" in tomllib.loads(Path(config_path).read_text("utf-8"))
 
 
 def run_replay(options: ReplayOptions, out: TextIO = sys.stdout) -> int:

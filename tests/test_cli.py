@@ -51,3 +51,15 @@ def test_serve_refuses_an_unknown_setting(tmp_path):
     result = CliRunner().invoke(main, ["serve", "--config", str(conf)])
     assert result.exit_code == 1
     assert f"{conf}: unknown setting 'listen_prot'" in result.output
+
+
+def test_replay_names_a_bad_config_file(tmp_path):
+    """`replay --config` with an unknown key exits 1 naming the file and the key."""
+    doc = tmp_path / "answer.xml"
+    doc.write_text("<Response><Hangup/></Response>")
+    conf = tmp_path / "bad.toml"
+    conf.write_text("state_dri = '/tmp'\n")
+    result = CliRunner().invoke(
+        main, ["replay", str(doc), "--config", str(conf), "--http-port", "0"])
+    assert result.exit_code == 1
+    assert f"{conf}: unknown setting 'state_dri'" in result.output

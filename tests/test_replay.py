@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
-from plivoxml_fs.replay import ReplayOptions, run_replay
+from plivoxml_fs.replay import Replay, ReplayOptions, run_replay
 
 FAST = 0.05  # media at 20x real time
 
@@ -93,3 +94,65 @@ def test_unreachable_answer_url_fails_with_the_cause(free_port):
     assert len(failed) == 1
     assert "404" in failed[0] and "/nowhere.xml" in failed[0]
     assert len(_callback_lines(text)) == 1
+
+
+def _state_line(transcript: str) -> str:
+    (line,) = [line for line in transcript.splitlines() if "state directory " in line]
+    return line.split("state directory ", 1)[1]
+
+
+def test_state_goes_to_a_temporary_directory_removed_at_the_end(examples, tmp_path,
+                                                                monkeypatch):
+    """Without --config the outbox lives in a fresh temporary directory, gone after the run,
+    and nothing is written under the current directory."""
+    root, port = examples
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    status, text = _replay(str(root / "busy.xml"), port)
+    assert status == 0, text
+    state, _, why = _state_line(text).partition(" ")
+    assert why == "(temporary, removed at the end)"
+    assert Path(state).name.startswith("plivoxml-fs-replay-")
+    assert not Path(state).exists()
+    assert list(cwd.iterdir()) == []
+
+
+def test_each_run_has_its_own_state_directory_and_no_metrics_server():
+    """Two replays get different state directories (no shared outbox file) and metrics_port 0."""
+    first, second = Replay(ReplayOptions(document="a.xml")), Replay(ReplayOptions(document="a.xml"))
+    try:
+        one = first._settings("http://127.0.0.1:1", "http://127.0.0.1:1/a.xml")
+        two = second._settings("http://127.0.0.1:1", "http://127.0.0.1:1/a.xml")
+        assert one.state_dir != two.state_dir
+        assert Path(one.state_dir).is_dir() and Path(two.state_dir).is_dir()
+        assert (one.metrics_port, two.metrics_port) == (0, 0)
+    finally:
+        first.stop()
+        second.stop()
+    assert not Path(one.state_dir).exists() and not Path(two.state_dir).exists()
+
+
+def test_a_config_naming_state_dir_keeps_the_outbox_there(examples, tmp_path):
+    """--config with state_dir: the outbox file is made (and left) in that directory."""
+    root, port = examples
+    state = tmp_path / "state"
+    config = tmp_path / "replay.toml"
+    config.write_text(f'state_dir = "{state}"\ncallback_max_retries = 1\n')
+    status, text = _replay(str(root / "busy.xml"), port, config_path=str(config))
+    assert status == 0, text
+    assert _state_line(text) == f"{state} (from {config})"
+    assert (state / "outbox.sqlite3").is_file()
+
+
+def test_a_config_without_state_dir_still_gets_a_temporary_one(tmp_path):
+    """--config that does not name state_dir: its other settings apply, the state is temporary."""
+    config = tmp_path / "replay.toml"
+    config.write_text("callback_max_retries = 1\n")
+    replay = Replay(ReplayOptions(document="a.xml", config_path=str(config)))
+    try:
+        settings = replay._settings("http://127.0.0.1:1", "http://127.0.0.1:1/a.xml")
+        assert settings.callback_max_retries == 1
+        assert settings.state_dir == replay.temp_state_dir
+    finally:
+        replay.stop()
