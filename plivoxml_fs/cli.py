@@ -31,7 +31,8 @@ def main() -> None:
 
     FreeSWITCH hands each call to `serve` over the outbound event socket; `replay` runs a
     document against a test call and prints what happened; `check` validates documents;
-    `simulate` runs the embedded FreeSWITCH on its own.
+    `simulate` runs the embedded FreeSWITCH on its own; `outbox list|retry|purge` shows and acts
+    on stored callbacks.
     """
 
 
@@ -198,7 +199,8 @@ def outbox() -> None:
     """Inspect and act on stored callbacks (the durable outbox).
 
     A callback is `pending` until delivered (then removed) or `dead` after its last attempt.
-    A running daemon delivers pending rows made here (by `retry`) at its next start.
+    A running daemon picks up callbacks made pending here (by `retry`) within a few seconds;
+    otherwise they are delivered at its next start.
     """
 
 

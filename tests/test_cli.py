@@ -8,11 +8,13 @@ from plivoxml_fs.cli import main
 
 
 def test_help_lists_every_command():
-    """`plivoxml-fs --help` names serve, replay, check and simulate."""
+    """`plivoxml-fs --help` names serve, replay, check, simulate and outbox, in the list and the
+    description."""
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for name in ("serve", "replay", "check", "simulate"):
+    for name in ("serve", "replay", "check", "simulate", "outbox"):
         assert f"  {name} " in result.output
+        assert f"`{name}" in result.output
 
 
 def test_check_prints_ok_for_valid_documents(tmp_path):
