@@ -22,7 +22,7 @@ calls_total = Counter(
 )
 verbs = Counter(
     "verbs",
-    "Verbs run, by verb and outcome (next, goto, hangup, gone, error)",
+    "Verbs run, by verb and outcome (next, goto, hangupcall, gone, error)",
     ("verb", "outcome"),
     namespace=_PREFIX,
     registry=REGISTRY,
