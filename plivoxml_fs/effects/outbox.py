@@ -13,9 +13,11 @@ guarantees:
   drawn from [d/2, d]); other 4xx are final; so are 3xx: redirects are never followed for
   callbacks (a redirect loop costs one request), the row is kept dead so it can be retried once
   the URL is fixed;
-- a webhook that finally fails is logged once (ERROR, logger `plivoxml_fs.outbox`, with
-  `call_uuid`), naming its kind, URL (query hidden), attempts and cause, and stays in the outbox
-  as `dead` with its attempt count and last error (`plivoxml-fs outbox list|retry|purge`);
+- a webhook that finally fails is logged once (ERROR, logger `plivoxml_fs.outbox`), naming its
+  kind, URL (query hidden), attempts and cause, and stays in the outbox as `dead` with its
+  attempt count and last error (`plivoxml-fs outbox list|retry|purge`); each attempt has a DEBUG
+  line. Every line about one webhook carries `call_uuid`, `event` (its kind: hangup, action,
+  ...) and, for a conference's callbacks, `conference` (its ConferenceName);
 - delivered rows are deleted in batches (every `DELETE_BATCH_S`, and on flush/stop): after a
   hard kill a callback delivered in that last instant may be sent again. Every request carries
   `X-PlivoXML-Delivery-Id`, stable across retries and restarts, so a receiver can drop repeats;
@@ -110,6 +112,15 @@ class _Item:
     delivery_id: str
     row_id: int | None  # None: not in the file (it could not be written)
     attempts: int = 0
+
+
+def _context(webhook: Webhook) -> dict[str, str]:
+    """The log context of a line about `webhook` (logs.CONTEXT_FIELDS)."""
+    context = {"call_uuid": webhook.call_uuid, "event": webhook.kind}
+    conference = webhook.params.get("ConferenceName")
+    if conference:
+        context["conference"] = conference
+    return context
 
 
 def _open_store(path: str) -> OutboxStore:
@@ -235,13 +246,13 @@ class Outbox:
                 log.warning(
                     "%s callback for call %s emitted after the outbox stopped: stored, "
                     "delivered at the next start",
-                    webhook.kind, webhook.call_uuid, extra={"call_uuid": webhook.call_uuid},
+                    webhook.kind, webhook.call_uuid, extra=_context(webhook),
                 )
             else:
                 log.error(
                     "%s callback for call %s dropped: emitted after the outbox stopped, and "
                     "there is no outbox file to keep it for the next start",
-                    webhook.kind, webhook.call_uuid, extra={"call_uuid": webhook.call_uuid},
+                    webhook.kind, webhook.call_uuid, extra=_context(webhook),
                 )
             return
         self._enqueue(_Item(webhook, delivery_id, row_id))
@@ -287,11 +298,11 @@ class Outbox:
                     "memory and delivered, but lost if the daemon stops first (so are the next "
                     "ones until the outbox can be written again)",
                     webhook.kind, webhook.call_uuid, self.store.path, exc,
-                    extra={"call_uuid": webhook.call_uuid},
+                    extra=_context(webhook),
                 )
             else:
                 log.debug("%s callback for call %s kept in memory only", webhook.kind,
-                          webhook.call_uuid, extra={"call_uuid": webhook.call_uuid})
+                          webhook.call_uuid, extra=_context(webhook))
             return None
         if self._unstored:
             log.warning("outbox %s can be written again; %d callback(s) were kept in memory only",
@@ -360,7 +371,7 @@ class Outbox:
             self.store.failed(item.row_id, item.attempts, cause, dead=dead)
         except (OSError, sqlite3.Error) as exc:
             log.error("outbox %s: failed attempt of callback %s not recorded (%s)",
-                      self.store.path, item.delivery_id, exc)
+                      self.store.path, item.delivery_id, exc, extra=_context(item.webhook))
 
     # -- workers ----------------------------------------------------------------------------
 
@@ -393,6 +404,10 @@ class Outbox:
                 if item.row_id is not None:
                     self._delivered_rows.append(item.row_id)
                 self.recent.append(Delivery(webhook, True, item.attempts, "", item.delivery_id))
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("%s callback for call %s delivered to %s (attempt %d)",
+                              webhook.kind, webhook.call_uuid, shown_url(webhook.url),
+                              item.attempts, extra=_context(webhook))
                 return
             metrics.callbacks_failed.inc()
             retries_done = item.attempts - 1
@@ -401,8 +416,11 @@ class Outbox:
             if dead:
                 metrics.callbacks_dead.inc()
                 break
-            delay = self._backoff[retries_done]
-            gevent.sleep(random.uniform(delay / 2, delay))
+            delay = random.uniform(self._backoff[retries_done] / 2, self._backoff[retries_done])
+            log.debug("%s callback for call %s to %s: attempt %d failed (%s); retrying in %.1f s",
+                      webhook.kind, webhook.call_uuid, shown_url(webhook.url), item.attempts,
+                      cause, delay, extra=_context(webhook))
+            gevent.sleep(delay)
         self.recent.append(Delivery(webhook, False, item.attempts, cause, item.delivery_id))
         log.error(
             "%s callback for call %s to %s failed after %d attempt(s): %s",
@@ -411,7 +429,7 @@ class Outbox:
             shown_url(webhook.url),
             item.attempts,
             cause,
-            extra={"call_uuid": webhook.call_uuid},
+            extra=_context(webhook),
         )
 
     def _attempt(self, item: _Item) -> tuple[bool, str]:

@@ -92,6 +92,30 @@ def test_final_failure_is_one_log_line(http_app, outbox, caplog):
     assert caplog.records[0].call_uuid == "call-1"
 
 
+def test_every_line_about_a_callback_carries_call_event_and_conference(http_app, outbox, caplog):
+    """A conference callback's DEBUG attempt lines and final ERROR line all carry call_uuid,
+    event (the callback's kind) and conference (its ConferenceName)."""
+    http_app.statuses["/down"] = [503, 500, 500, 500]
+    params = {"CallUUID": "call-7", "ConferenceName": "sales"}
+    with caplog.at_level(logging.DEBUG, logger="plivoxml_fs.outbox"):
+        outbox.emit(Webhook(http_app.base + "/down", "POST", params, "call-7", "conference-enter"))
+        outbox.emit(Webhook(http_app.base + "/cb", "POST", params, "call-7", "conference-exit"))
+        assert outbox.flush(2.0)
+    lines = [(r.levelname, r.call_uuid, r.event, r.conference, r.getMessage())
+             for r in caplog.records]
+    enter = f"conference-enter callback for call call-7 to {http_app.base}/down"
+    assert lines == [
+        ("DEBUG", "call-7", "conference-enter", "sales",
+         f"{enter}: attempt {n} failed (HTTP {status}); retrying in 0.0 s")
+        for n, status in ((1, 503), (2, 500), (3, 500))
+    ] + [
+        ("ERROR", "call-7", "conference-enter", "sales",
+         f"{enter} failed after 4 attempt(s): HTTP 500"),
+        ("DEBUG", "call-7", "conference-exit", "sales",
+         f"conference-exit callback for call call-7 delivered to {http_app.base}/cb (attempt 1)"),
+    ]
+
+
 def test_4xx_is_not_retried(http_app, outbox):
     """A 404 is final: one attempt."""
     http_app.statuses["/gone"] = [404]
