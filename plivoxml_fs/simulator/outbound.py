@@ -22,6 +22,7 @@ hangs up with NORMAL_CLEARING.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 import uuid as uuidlib
 
@@ -230,6 +231,9 @@ def _open(channel: Channel, host: str, port: int) -> OutboundSession | None:
         log.warning("simulator: cannot connect call %s to %s:%s (%s)", channel.uuid, host, port, exc)
         return None
     sock.settimeout(None)
+    # TCP_NODELAY as mod_event_socket.c listener_run sets it; without it Nagle plus the peer's
+    # delayed ACK hold small writes (the connect reply, events) back by ~40 ms.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     session = OutboundSession(channel.sim, sock, channel)
     channel.listener = session
     channel.sim.track(session)
