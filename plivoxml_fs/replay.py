@@ -284,6 +284,7 @@ class Replay:
         uid = event.unique_id
         if uid not in self.hangups:  # the daemon's own lines show the B leg; this is the caller
             return
+        self._learn_b_leg(uid, event)
         detail = ""
         if event.name.startswith("CHANNEL_EXECUTE"):
             app = event.get("Application", "")
@@ -404,10 +405,11 @@ class Replay:
         self.transcript.line(f"{label}/A", f"originate -> {result.strip()}")
 
     def _find_b_leg(self, a_leg: str, wait_s: float = 5.0) -> str:
-        """The loopback B leg (the call the daemon runs) once FreeSWITCH has created it."""
+        """The loopback B leg (the call the daemon runs) once FreeSWITCH has created it; ""
+        once the A leg has hung up (its hangup event labelled the B leg: `_learn_b_leg`)."""
         assert self.client is not None
         deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self.hangups[a_leg].is_set():
             reply = self.client.api(
                 f"uuid_getvar {a_leg} other_loopback_leg_uuid", timeout=5.0, check=False
             ).strip()
@@ -415,6 +417,14 @@ class Replay:
                 return reply
             gevent.sleep(0.005)
         return ""
+
+    def _learn_b_leg(self, a_leg: str, event: Event) -> None:
+        """Label the B leg from an A-leg event (its channel variable other_loopback_leg_uuid,
+        which FreeSWITCH's loopback sets on both legs): a call that ends within milliseconds
+        is gone before `_find_b_leg` can ask for it, but its A leg's hangup still names it."""
+        b_leg = event.get("variable_other_loopback_leg_uuid", "")
+        if b_leg and b_leg not in self.transcript.labels:
+            self.transcript.set_label(b_leg, self.transcript.labels[a_leg].removesuffix("/A"))
 
     def _send_digits(self, a_leg: str) -> None:
         assert self.client is not None

@@ -51,10 +51,12 @@ def test_welcome_example_completes_with_every_verb(examples):
 
 
 def test_busy_example_rejects_before_answer(examples):
-    """busy.xml hangs up with USER_BUSY without answering, and the callback says so."""
+    """busy.xml hangs up with USER_BUSY without answering, and the callback says so; the call
+    ends within milliseconds, yet its lines are still labelled with the test call."""
     root, port = examples
     status, text = _replay(str(root / "busy.xml"), port)
     assert status == 0, text
+    assert " call1      -> sendmsg hangup" in text
     assert "-> sendmsg answer" not in text
     (callback,) = _callback_lines(text)
     assert "HangupCause=USER_BUSY" in callback
