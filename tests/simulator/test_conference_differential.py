@@ -28,13 +28,13 @@ STEP_S = 0.4
 COMMANDS = [
     "list", "count", "mute {B}", "unmute {B}", "tmute {B}", "tmute {B}", "deaf {A}",
     "undeaf {A}", "hold {B}", "unhold {B}", "relate {A} {B} nospeak", "relate {A} {B} clear",
-    "relate {A} 99 nohear", "relate {A} {B}", "floor {B}", "floor {A}", "floor {B}",
+    "relate {A} 999999 nohear", "relate {A} {B}", "floor {B}", "floor {A}", "floor {B}",
     "dtmf {B} 12", "play tone_stream://%(200,0,500) async", "play tone_stream://%(200,0,700) {A}",
     "play /nonexistent/file.wav", "play silence_stream://60000", "play silence_stream://60000",
     "play silence_stream://60000 async", "stop current", "stop async", "stop all", "stop all",
     "get-uuid {B}", "lock", "unlock", "get count", "get max_members",
     "energy {A} 300", "energy {A}", "volume_in {A} 2", "volume_out {A} -1", "recording check",
-    "mute 99", "bogus", "kick {B}",
+    "mute 999999", "bogus", "kick {B}",
 ]
 
 
@@ -326,7 +326,7 @@ def test_conference_same_as_freeswitch():
     fs = EmbeddedFreeSwitch(socket_address=stub.address, time_scale=0.2)
     # the test FreeSWITCH's default profile has moh-sound local_stream://moh
     fs.conferences.profiles["default"] = Profile("default", 8000, "local_stream://moh")
-    for _ in range(50):  # member ids past the small numbers the commands use (2, 99, ...)
+    for _ in range(50):  # member ids past the small ones the commands use ({A}, {B})
         fs.conferences.next_id()
     fs.start()
     try:
