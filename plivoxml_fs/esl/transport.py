@@ -488,7 +488,12 @@ class EslConnection:
 
     def _on_event_message(self, event: Event) -> None:
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s: <- event %s", self.name, _event_summary(event), extra=self.log_extra)
+            extra = {**self.log_extra, "event": event.get("Action") or event.name}
+            if event.get("Conference-Name"):
+                extra["conference"] = event.get("Conference-Name")
+            if "call_uuid" not in extra and event.get("Unique-ID"):
+                extra["call_uuid"] = event.get("Unique-ID")
+            log.debug("%s: <- event %s", self.name, _event_summary(event), extra=extra)
         if event.name == "BACKGROUND_JOB":
             job = self._jobs.get(event.get("Job-UUID", ""))
             if job is not None:
@@ -849,4 +854,7 @@ class InboundClient:
             try:
                 self._on_event(event)
             except Exception:
-                log.exception("%s: on_event failed for %s", self.name, event.name)
+                log.exception("%s: on_event failed for %s", self.name, event.name,
+                              extra={"event": event.get("Action") or event.name,
+                                     "call_uuid": event.get("Unique-ID") or "",
+                                     "conference": event.get("Conference-Name") or ""})

@@ -387,3 +387,16 @@ def test_events_are_url_decoded_and_bodies_kept(pair):
     assert event["Caller-Name"] == "a: b\nEvil: yes"
     assert event.get("Evil") is None
     assert event.body == b"body\n"
+
+
+def test_event_log_lines_carry_the_event_the_conference_and_the_call(pair, caplog):
+    """The DEBUG line of a received event carries event (Action or name), conference and
+    call_uuid fields, so JSON logs can be filtered by them."""
+    conn, side = pair
+    with caplog.at_level(logging.DEBUG, logger="plivoxml_fs.esl.transport"), conn.subscribe() as sub:
+        side.event([("Event-Name", "CUSTOM"), ("Event-Subclass", "conference::maintenance"),
+                    ("Action", "add-member"), ("Conference-Name", "room1"),
+                    ("Unique-ID", "call-7")])
+        assert sub.get(2.0) is not None
+    (record,) = [r for r in caplog.records if "<- event" in r.getMessage()]
+    assert (record.event, record.conference, record.call_uuid) == ("add-member", "room1", "call-7")
