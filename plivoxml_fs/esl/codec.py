@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import unquote_to_bytes
 
 from plivoxml_fs.errors import ProtocolError, UnsafeValue
-from plivoxml_fs.esl.messages import Command, Event, Message
+from plivoxml_fs.esl.messages import Command, Event, Headers, Message
 
 #: Largest header block we accept before the blank line (FreeSWITCH events are a few KiB).
 MAX_HEADER_BYTES = 256 * 1024
@@ -37,7 +37,38 @@ def _decode_value(raw: bytes, *, urldecode: bool) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def _parse_header_block(block: bytes, *, urldecode: bool, what: str) -> dict[str, str]:
+def _parse_header_block(block: bytes, *, urldecode: bool, what: str) -> Mapping[str, str]:
+    """Split each line on its first ': '; with `urldecode`, values are URL-decoded afterwards.
+
+    A block of valid UTF-8 (every block FreeSWITCH sends) is decoded once as a whole: splitting
+    text on ASCII separators gives the same pieces as splitting the bytes, and a value's bytes
+    are its text's UTF-8, so its URL-decoding can wait until it is read (`Headers`). Other
+    blocks take the byte-wise path, which decodes each piece at once, with replacement.
+    """
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        return _parse_header_bytes(block, urldecode=urldecode, what=what)
+    lines = text.split("\n")
+    if "\r" in text:
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    headers: dict[str, str] = {}
+    for line in lines:
+        name, sep, value = line.partition(": ")
+        if not sep:
+            if not line:
+                continue
+            if not line.endswith(":"):
+                shown = line.encode("utf-8")[:60].decode("utf-8", "replace")
+                raise ProtocolError(f"{what}: header line without ': ' ({shown!r})")
+            name = line[:-1]
+        if not name:
+            raise ProtocolError(f"{what}: header line with an empty name")
+        headers[name] = value
+    return Headers(headers) if urldecode else headers
+
+
+def _parse_header_bytes(block: bytes, *, urldecode: bool, what: str) -> dict[str, str]:
     headers: dict[str, str] = {}
     for line in block.split(b"\n"):
         if line.endswith(b"\r"):
@@ -57,12 +88,14 @@ def _parse_header_block(block: bytes, *, urldecode: bool, what: str) -> dict[str
     return headers
 
 
-def _content_length(headers: Mapping[str, str], what: str) -> int:
+def _content_length(headers: Mapping[str, str], block: bytes, what: str) -> int:
+    """The header block's Content-Length (the first header so named, ignoring case), or 0."""
     raw = None
-    for key, value in headers.items():
-        if key.lower() == "content-length":
-            raw = value
-            break
+    if b"content-length:" in block.lower():  # most event bodies have none: skip the scan
+        for key, value in headers.items():
+            if key.lower() == "content-length":
+                raw = value
+                break
     if raw is None:
         return 0
     raw = raw.strip()
@@ -81,7 +114,7 @@ class _BlockParser(abc.ABC):
 
     def __init__(self) -> None:
         self._buffer = bytearray()
-        self._pending: tuple[bytes, dict[str, str], int] | None = None
+        self._pending: tuple[bytes, Mapping[str, str], int] | None = None
         self._broken: ProtocolError | None = None
 
     def feed(self, data: bytes) -> list:
@@ -113,7 +146,8 @@ class _BlockParser(abc.ABC):
                 del self._buffer[: 1 if self._buffer[:1] == b"\n" else 2]
             end = self._buffer.find(b"\n\n")
             sep = 2
-            crlf = self._buffer.find(b"\r\n\r\n")
+            # Only a CRLF blank line before `end` matters: don't scan the whole buffer again.
+            crlf = self._buffer.find(b"\r\n\r\n", 0, len(self._buffer) if end == -1 else end + 3)
             if crlf != -1 and (end == -1 or crlf < end):
                 end, sep = crlf, 4
             if end == -1:
@@ -125,7 +159,7 @@ class _BlockParser(abc.ABC):
             block = bytes(self._buffer[:end])
             del self._buffer[: end + sep]
             first, headers = self._split_block(block)
-            self._pending = (first, headers, _content_length(headers, self._what))
+            self._pending = (first, headers, _content_length(headers, block, self._what))
         first, headers, length = self._pending
         if len(self._buffer) < length:
             return None
@@ -135,11 +169,11 @@ class _BlockParser(abc.ABC):
         return self._build(first, headers, body)
 
     @abc.abstractmethod
-    def _split_block(self, block: bytes) -> tuple[bytes, dict[str, str]]:
+    def _split_block(self, block: bytes) -> tuple[bytes, Mapping[str, str]]:
         """Split a header block into its first line (commands) and its headers."""
 
     @abc.abstractmethod
-    def _build(self, first: bytes, headers: dict[str, str], body: bytes):
+    def _build(self, first: bytes, headers: Mapping[str, str], body: bytes):
         """Build the parser's own message type."""
 
 
@@ -148,10 +182,10 @@ class MessageParser(_BlockParser):
 
     _what = "ESL message"
 
-    def _split_block(self, block: bytes) -> tuple[bytes, dict[str, str]]:
+    def _split_block(self, block: bytes) -> tuple[bytes, Mapping[str, str]]:
         return b"", _parse_header_block(block, urldecode=True, what=self._what)
 
-    def _build(self, first: bytes, headers: dict[str, str], body: bytes) -> Message:
+    def _build(self, first: bytes, headers: Mapping[str, str], body: bytes) -> Message:
         if "Content-Type" not in headers:
             raise ProtocolError(f"{self._what}: no Content-Type header")
         return Message(headers, body)
@@ -162,11 +196,11 @@ class CommandParser(_BlockParser):
 
     _what = "ESL command"
 
-    def _split_block(self, block: bytes) -> tuple[bytes, dict[str, str]]:
+    def _split_block(self, block: bytes) -> tuple[bytes, Mapping[str, str]]:
         first, _, rest = block.partition(b"\n")
         return first.rstrip(b"\r"), _parse_header_block(rest, urldecode=False, what=self._what)
 
-    def _build(self, first: bytes, headers: dict[str, str], body: bytes) -> Command:
+    def _build(self, first: bytes, headers: Mapping[str, str], body: bytes) -> Command:
         line = first.decode("utf-8", "replace").strip()
         if not line:
             raise ProtocolError(f"{self._what}: empty command line")
@@ -178,10 +212,14 @@ def parse_event_plain(body: bytes) -> Event:
     end = body.find(b"\n\n")
     block, rest = (body, b"") if end == -1 else (body[:end], body[end + 2 :])
     headers = _parse_header_block(block, urldecode=True, what="event")
-    length = _content_length(headers, "event")
+    length = _content_length(headers, block, "event")
     if len(rest) < length:
         raise ProtocolError(f"event: body shorter ({len(rest)}) than its Content-Length ({length})")
-    headers.pop("Content-Length", None)
+    if "Content-Length" in headers:
+        if isinstance(headers, Headers):
+            headers = headers.without("Content-Length")
+        else:
+            headers.pop("Content-Length")
     return Event(headers, rest[:length])
 
 

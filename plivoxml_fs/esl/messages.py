@@ -3,14 +3,58 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from urllib.parse import unquote_to_bytes
 
 import attrs
 
 from plivoxml_fs.errors import ProtocolError
 
 
+class Headers(Mapping[str, str]):
+    """Read-only headers whose values are still URL-encoded; a value is decoded when it is read.
+
+    An event carries dozens of headers and the daemon reads a handful, so decoding on access
+    saves most of the work. Reading gives what eager decoding gave: the value's `%XX` escapes
+    turned into bytes, those bytes decoded as UTF-8 with replacement. The codec builds these
+    only from valid UTF-8 header blocks, already split into names and values.
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: dict[str, str]) -> None:
+        self._raw = raw
+
+    def __getitem__(self, name: str) -> str:
+        value = self._raw[name]
+        return unquote_to_bytes(value).decode("utf-8", "replace") if "%" in value else value
+
+    def get(self, name: str, default=None):
+        value = self._raw.get(name)
+        if value is None:
+            return default
+        return unquote_to_bytes(value).decode("utf-8", "replace") if "%" in value else value
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+    def without(self, name: str) -> Headers:
+        """These headers less `name` (still undecoded)."""
+        return Headers({key: value for key, value in self._raw.items() if key != name})
+
+
 def _frozen_headers(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    if isinstance(value, Headers):  # immutable already: no copy (and no decoding)
+        return value
     return dict(value or {})
 
 
