@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from esl import traces
 from plivoxml_fs.errors import ProtocolError, UnsafeValue
+from plivoxml_fs.esl import codec
 from plivoxml_fs.esl.codec import (
     MAX_BODY_BYTES,
     MAX_HEADER_BYTES,
@@ -497,3 +498,32 @@ def test_recorded_commands_parse():
         headers = [(k, v) for k, v in command.headers.items() if k != "content-length"]
         body = command.body if command.get("content-length") is not None else None
         assert encode_command(command.line, headers, body) == entry.data
+
+
+_block_bytes = st.lists(
+    st.sampled_from([b"A", b"b", b"-", b":", b" ", b": ", b"%", b"%0A", b"%3A", b"%e2", b"%ZZ",
+                     b"\xc3\xa9", b"\xe2\x82", b"\xff", b"+", b"\r", b"\n", b"\r\n"]),
+    max_size=40,
+).map(b"".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_block_bytes, st.booleans())
+def test_text_path_splits_and_decodes_as_the_byte_path(block, urldecode):
+    """Any header block parses as splitting its bytes on the first ': ' and then decoding each
+    value (URL-decoded on read) would: same headers, or the same ProtocolError."""
+    def outcome(parse):
+        try:
+            return dict(parse(block, urldecode=urldecode, what="x"))
+        except ProtocolError as exc:
+            return str(exc)
+
+    assert outcome(codec._parse_header_block) == outcome(codec._parse_header_bytes)
+
+
+def test_event_values_decode_when_read():
+    """An event's encoded value is decoded on access; an encoded LF stays inside its value."""
+    event = parse_event_plain(b"Event-Name: X\nA: 1%0AB%3A%202\nC: caf%C3%A9%FF\n\n")
+    assert event["A"] == "1\nB: 2" and "B" not in event.headers
+    assert event.get("C") == "caf\u00e9\ufffd" and event.get("D", "none") == "none"
+    assert dict(event.headers) == {"Event-Name": "X", "A": "1\nB: 2", "C": "caf\u00e9\ufffd"}
