@@ -9,6 +9,10 @@ its `definitions`.
 
 The document is a parameter (`--document FILE`, `{base}` is replaced by the web app's URL);
 the default is Speak/Play/Wait because <Conference> cannot be executed yet.
+
+A last phase (`--burst N`, 0 to skip) measures callback delivery alone: a child process emits N
+signed webhooks back to back into a fresh `Outbox` (effects/outbox.py, its own temporary state
+directory, the default callback settings) aimed at the web app, which checks each signature.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from gevent.server import StreamServer  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from plivoxml_fs.effects.signing import signature  # noqa: E402
 from plivoxml_fs.esl.codec import MessageParser, encode_command  # noqa: E402
 
 CHIME = ROOT / "examples" / "sounds" / "chime.wav"
@@ -169,6 +174,70 @@ def run_baseline_child(base: str, wait_s: int) -> None:
     _report_and_wait(server.address[1], setup_s)
 
 
+#: The auth token the burst's webhooks are signed with (the web app checks every signature).
+BURST_TOKEN = "bench-auth-token"
+#: Seconds the burst child waits for its outbox to deliver everything.
+BURST_FLUSH_S = 60.0
+
+
+def burst_params(n: int) -> dict[str, str]:
+    """A hangup callback's worth of parameters for burst webhook `n`, stamped when emitted."""
+    return {
+        "CallUUID": f"burst-{n}",
+        "Event": "Hangup",
+        "Direction": "inbound",
+        "From": "1001",
+        "To": "2002",
+        "CallStatus": "completed",
+        "HangupCause": "NORMAL_CLEARING",
+        "HangupCauseName": "Normal Hangup",
+        "Duration": "12",
+        "BillDuration": "12",
+        "StartTime": "2026-11-24 12:00:00",
+        "AnswerTime": "2026-11-24 12:00:01",
+        "EndTime": "2026-11-24 12:00:13",
+        "BenchEmitted": f"{time.monotonic():.6f}",
+    }
+
+
+def _counter(name: str) -> int:
+    """A counter of plivoxml_fs.metrics, as this process counted it."""
+    from plivoxml_fs import metrics
+
+    return int(metrics.REGISTRY.get_sample_value(f"plivoxml_fs_{name}") or 0)
+
+
+def run_outbox_child(url: str, count: int) -> None:
+    """A fresh outbox: on the parent's line, emit `count` webhooks (one call each), yielding
+    after each emit as a daemon's greenlets would; flush; print emit and CPU figures."""
+    from plivoxml_fs.config import Settings
+    from plivoxml_fs.effects.outbox import Outbox
+    from plivoxml_fs.effects.webhook import Webhook
+
+    with tempfile.TemporaryDirectory(prefix="plivoxml-fs-bench-outbox-") as state:
+        settings = Settings(state_dir=state, auth_token=BURST_TOKEN, log_level="WARNING")
+        outbox = Outbox.from_settings(settings)
+        outbox.start()
+        print(0, flush=True)
+        gevent.get_hub().threadpool.spawn(sys.stdin.readline).get()
+        cpu0 = time.process_time()
+        emit_s = 0.0
+        for n in range(count):
+            hook = Webhook(url=url, method="POST", params=burst_params(n), call_uuid=f"burst-{n}",
+                           kind="hangup")
+            started = time.monotonic()
+            outbox.emit(hook)
+            emit_s += time.monotonic() - started
+            gevent.sleep(0)
+        flushed = outbox.flush(BURST_FLUSH_S)
+        cpu = time.process_time() - cpu0
+        outbox.stop()
+        report = {"flushed": flushed, "cpu_s": cpu, "emit_s": emit_s,
+                  "pool_size": settings.callback_pool_size,
+                  "failed_attempts": _counter("callbacks_failed_total")}
+        print(json.dumps(report), flush=True)
+
+
 def _completes(message, app_uuid: str) -> bool:
     """Whether `message` is the CHANNEL_EXECUTE_COMPLETE of execution `app_uuid`."""
     if not message.is_event:
@@ -186,6 +255,8 @@ class WebApp:
     def __init__(self, document: str) -> None:
         self.document = document.encode()
         self.callbacks: dict[str, float] = {}
+        self.burst: list[tuple[float, float]] = []  # per burst webhook: (emitted, received)
+        self.burst_bad_signatures = 0
 
     def __call__(self, environ, start_response):
         path = environ["PATH_INFO"]
@@ -199,8 +270,21 @@ class WebApp:
             return [CHIME.read_bytes()]
         if path == "/hangup":
             self.callbacks[dict(parse_qsl(form)).get("CallUUID", "")] = time.monotonic()
+        if path == "/burst":
+            self._burst(environ, form)
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b""]
+
+
+    def _burst(self, environ, form: str) -> None:
+        now = time.monotonic()
+        params = dict(parse_qsl(form, keep_blank_values=True))
+        url = f"http://{environ['HTTP_HOST']}{environ['PATH_INFO']}"
+        nonce = environ.get("HTTP_X_PLIVO_SIGNATURE_V3_NONCE", "")
+        expected = signature(BURST_TOKEN, "POST", url, params, nonce)
+        if environ.get("HTTP_X_PLIVO_SIGNATURE_V3") != expected:
+            self.burst_bad_signatures += 1
+        self.burst.append((float(params["BenchEmitted"]), now))
 
 
 class NoDelayServer(WSGIServer):
@@ -327,6 +411,35 @@ def drive(fs, child: Child, app: WebApp | None, opts) -> dict:
     return result
 
 
+def burst(app: WebApp, base: str, count: int) -> dict:
+    """Emit `count` webhooks in a fresh outbox child; measure delivery at the web app."""
+    child = Child(["--child", "outbox", "--base", base, "--burst", str(count)])
+    app.burst.clear()
+    app.burst_bad_signatures = 0
+    child.proc.stdin.write("go\n")
+    child.proc.stdin.flush()
+    deadline = time.monotonic() + BURST_FLUSH_S
+    while len(app.burst) < count and time.monotonic() < deadline:
+        gevent.sleep(0.02)
+    report = json.loads(child.proc.stdout.readline())
+    child.proc.wait(30)
+    lags = [received - emitted for emitted, received in app.burst]
+    span = max(r for _, r in app.burst) - min(e for e, _ in app.burst) if app.burst else 0.0
+    return {
+        "webhooks": count,
+        "delivered": len(app.burst),
+        "bad_signatures": app.burst_bad_signatures,
+        "failed_attempts": report["failed_attempts"],
+        "pool_size": report["pool_size"],
+        "seconds": round(span, 3),
+        "delivered_per_s": round(len(app.burst) / span, 1) if span else None,
+        "lag_ms_p50": _ms(_pct(lags, 50)),
+        "lag_ms_p99": _ms(_pct(lags, 99)),
+        "emit_ms_mean": round(1000 * report["emit_s"] / max(1, count), 3),
+        "cpu_ms_per_callback": round(1000 * report["cpu_s"] / max(1, len(app.burst)), 3),
+    }
+
+
 DEFINITIONS = {
     "setup_ms": "in the child: outbound socket accepted -> first `sendmsg` execute sent (the "
     "daemon has fetched and validated the answer document by then; the baseline fetches nothing)",
@@ -340,6 +453,17 @@ DEFINITIONS = {
     "outbox_lag_ms": "a call's hangup seen by the embedded FreeSWITCH -> its callback received",
     "mean_ms_by_command": "daemon: mean ESL round trip per command kind, and per document fetch",
     "cpu_ratio_to_baseline": "daemon cpu_ms_per_call / baseline cpu_ms_per_call",
+    "outbox_burst": "a child process emits `webhooks` signed POST webhooks (a hangup callback's "
+    "parameters, one call uuid each) back to back into a fresh Outbox (its own SQLite file, "
+    "default callback settings, pool_size workers), yielding after each emit; the web app checks "
+    "each signature (bad_signatures) and notes when each arrived",
+    "outbox_burst.delivered_per_s": "webhooks received by the web app / seconds from the first "
+    "emit to the last receipt",
+    "outbox_burst.lag_ms": "a webhook's emit (outbox.emit called, monotonic clock) -> its request "
+    "received by the web app; includes waiting behind the rest of the burst",
+    "outbox_burst.emit_ms_mean": "mean time inside outbox.emit (the SQLite write)",
+    "outbox_burst.cpu_ms_per_callback": "the outbox child's CPU from the first emit to the end of "
+    "its flush / webhooks delivered",
 }
 
 
@@ -354,7 +478,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--profile", help="write the daemon child's cProfile stats here")
     parser.add_argument("--quick", action="store_true", help="200 calls, 100 at once")
-    parser.add_argument("--child", choices=("daemon", "baseline"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--burst", type=int, default=2000, help="webhooks in the outbox burst phase (0: none)"
+    )
+    parser.add_argument("--child", choices=("daemon", "baseline", "outbox"), help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
     opts = parser.parse_args(argv)
     if opts.child == "daemon":
@@ -370,6 +497,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if opts.child == "baseline":
         run_baseline_child(opts.base, opts.wait)
+        return 0
+    if opts.child == "outbox":
+        run_outbox_child(f"{opts.base}/burst", opts.burst)
         return 0
     if opts.quick:
         opts.calls, opts.concurrency = min(opts.calls, 200), min(opts.concurrency, 100)
@@ -397,7 +527,9 @@ def bench(opts) -> dict:
         out = {
             "document": name,
             "note": "<Conference> is not executable yet: pass --document to bench a room",
-            "options": {k: getattr(opts, k) for k in ("calls", "concurrency", "rate", "wait")},
+            "options": {
+                k: getattr(opts, k) for k in ("calls", "concurrency", "rate", "wait", "burst")
+            },
             "definitions": DEFINITIONS,
         }
         out["daemon"] = drive(fs, Child(["--child", "daemon", *common, *profile]), app, opts)
@@ -408,6 +540,8 @@ def bench(opts) -> dict:
                 round(out["daemon"]["cpu_ms_per_call"] / base_cpu, 2) if base_cpu else None
             )
         fs.stop()
+    if opts.burst > 0:
+        out["outbox_burst"] = burst(app, base, opts.burst)
     web.stop(timeout=1)
     d = out["daemon"]
     first, last = d.get("rss_mb_at_first_tenth"), d.get("rss_mb_at_end")

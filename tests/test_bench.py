@@ -28,11 +28,25 @@ DAEMON_FIELDS = {
     "outbox_lag_ms_p99",
     "mean_ms_by_command",
 }
+BURST_FIELDS = {
+    "webhooks",
+    "delivered",
+    "bad_signatures",
+    "failed_attempts",
+    "pool_size",
+    "seconds",
+    "delivered_per_s",
+    "lag_ms_p50",
+    "lag_ms_p99",
+    "emit_ms_mean",
+    "cpu_ms_per_callback",
+}
 
 
 def test_five_calls_give_every_figure():
-    """5 calls through the daemon and the baseline: all complete, every field present."""
-    args = ["--calls", "5", "--concurrency", "5", "--rate", "50", "--wait", "1"]
+    """5 calls through the daemon and the baseline, then a burst of 20 signed webhooks through
+    a fresh outbox: all complete and arrive, every field present."""
+    args = ["--calls", "5", "--concurrency", "5", "--rate", "50", "--wait", "1", "--burst", "20"]
     done = subprocess.run(
         [sys.executable, str(SCRIPT), *args, "--time-scale", "0.05"],
         capture_output=True,
@@ -52,3 +66,9 @@ def test_five_calls_give_every_figure():
     assert {"sendmsg", "fetch"} <= set(out["daemon"]["mean_ms_by_command"])
     assert out["daemon"]["setup_ms_p99"] > 0 and out["baseline"]["setup_ms_p99"] > 0
     assert out["cpu_ratio_to_baseline"] is None or out["cpu_ratio_to_baseline"] > 0
+    burst = out["outbox_burst"]
+    assert set(burst) == BURST_FIELDS
+    assert (burst["webhooks"], burst["delivered"], burst["bad_signatures"]) == (20, 20, 0)
+    assert burst["failed_attempts"] == 0 and burst["delivered_per_s"] > 0
+    assert 0 < burst["lag_ms_p50"] <= burst["lag_ms_p99"]
+    assert "outbox_burst.lag_ms" in out["definitions"]
