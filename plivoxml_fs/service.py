@@ -17,6 +17,7 @@ from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.fetch import DocumentFetcher
 from plivoxml_fs.effects.outbox import Outbox
 from plivoxml_fs.esl.transport import InboundClient, OutboundServer
+from plivoxml_fs.rooms import recordings
 
 log = logging.getLogger("plivoxml_fs.service")
 
@@ -42,7 +43,8 @@ class Daemon:
         self.operator: OperatorServer | None = None
         if settings.metrics_port:
             where = (settings.metrics_host, settings.metrics_port)
-            self.operator = OperatorServer(where, self.freeswitch_connected)
+            self.operator = OperatorServer(where, self.freeswitch_connected,
+                                           recordings.recordings_dir(settings))
 
     def freeswitch_connected(self) -> bool:
         """Whether the inbound event-socket connection is up (what /health reports)."""

@@ -45,6 +45,7 @@ from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import ConnectionLost, EventOverflow, PlivoXMLError, UnsafeValue
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import CONFERENCE_SUBCLASS
+from plivoxml_fs.rooms import recordings
 from plivoxml_fs.rooms.conferences import Claim, Conferences, Recording, RoomSettings
 from plivoxml_fs.verbs.base import NEXT, ExecContext, Gone, Goto, Outcome, hung_up
 
@@ -315,11 +316,15 @@ class _Member:
         room = self.claim.settings
         if not room.record or self.book.recording_of(self.room_uuid) is not None:
             return
-        from plivoxml_fs.rooms import recordings
-
         settings = self.ctx.settings
         recording_id = str(uuidlib.uuid4())
-        name = recordings.recording_name(self.room_uuid, recording_id, room.record_file_format)
+        try:
+            name = recordings.recording_name(self.room_uuid, recording_id,
+                                             room.record_file_format)
+        except ValueError as exc:
+            self.log.error("call %s: conference %s: the recording could not start: %s",
+                           self.uuid, self.conf.name, exc, extra=self.extra)
+            return
         path = str(recordings.recordings_dir(settings) / name)
         rec = Recording(
             conference_name=self.conf.name, conference_uuid=self.room_uuid, path=path,

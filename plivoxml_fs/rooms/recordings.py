@@ -1,0 +1,44 @@
+"""Where conference recordings live and what they are called: names the daemon derives.
+
+A recording's file name comes from the room's Conference-Unique-ID and a recording id the
+daemon makes (never from the document), so `RECORDING_NAME` matches every name and nothing
+else: the HTTP server serves only names that match it, from `recordings_dir` alone.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from plivoxml_fs.config import Settings
+
+#: Recording formats (recordFileFormat) and the content type each is served with.
+CONTENT_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav"}
+#: `<conference uuid>_<recording id>.<mp3|wav>`: ids are FreeSWITCH's and our identifiers.
+RECORDING_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}_[A-Za-z0-9][A-Za-z0-9-]{0,63}\.(mp3|wav)")
+#: The path under which the operator HTTP server serves recordings.
+URL_PATH = "/recordings/"
+
+
+def recordings_dir(settings: Settings) -> Path:
+    """`recordings_dir`, else `<state_dir>/recordings`."""
+    return Path(settings.recordings_dir or Path(settings.state_dir) / "recordings")
+
+
+def recording_name(conference_uuid: str, recording_id: str, fmt: str) -> str:
+    """The file name of a room's recording; ValueError when the parts would not make one."""
+    name = f"{conference_uuid}_{recording_id}.{fmt}"
+    if fmt not in CONTENT_TYPES or not RECORDING_NAME.fullmatch(name):
+        raise ValueError(f"recording name: {name!r} is not <uuid>_<id>.mp3|wav")
+    return name
+
+
+def is_recording_name(name: str) -> bool:
+    return RECORDING_NAME.fullmatch(name) is not None
+
+
+def record_url(settings: Settings, name: str) -> str:
+    """RecordUrl: `record_base_url` + name, else the operator HTTP server's /recordings/ URL."""
+    if settings.record_base_url:
+        return settings.record_base_url.rstrip("/") + "/" + name
+    return f"http://{settings.metrics_host}:{settings.metrics_port}{URL_PATH}{name}"
