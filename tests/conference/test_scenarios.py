@@ -83,3 +83,25 @@ def test_beeps(scene):
 def test_join_commands_and_variables(scene):
     """The variables and the conference application the daemon sends to join."""
     scenarios.join_commands_and_variables(scene())
+
+
+def test_recorded_room(scene):
+    """record="true": the room's recording and its record callback."""
+    scenarios.recorded_room_reports_its_recording(scene())
+
+
+def test_record_url_is_served_by_the_daemon(scene):
+    """Without record_base_url, RecordUrl is the daemon's operator server, which serves the WAV."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    s = scene(metrics_port=port)
+    scenarios.recorded_room_reports_its_recording(s)
+    (record,) = [h for h in s.app.of("/cb") if h.get("ConferenceAction") == "record"]
+    assert record["RecordUrl"].startswith(f"http://127.0.0.1:{port}/recordings/")
+    with urllib.request.urlopen(record["RecordUrl"], timeout=5) as reply:
+        assert reply.headers["Content-Type"] == "audio/wav"
+        assert reply.read(4) == b"RIFF"

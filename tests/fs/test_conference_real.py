@@ -49,6 +49,7 @@ SCENARIOS = [
     scenarios.caller_hangs_up_in_the_room,
     scenarios.beeps_on_entry_and_exit,
     scenarios.join_commands_and_variables,
+    scenarios.recorded_room_reports_its_recording,
 ]
 
 
