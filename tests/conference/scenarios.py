@@ -338,3 +338,83 @@ def join_commands_and_variables(scene: Scene) -> None:
         ("set", "conference_enter_sound=tone_stream://%(200,100,400);%(200,0,400)"),
         ("conference", f"{name}@default+flags{{moderator|mute|mintwo}}"),
     ]
+
+
+def recorded_room_reports_its_recording(scene: Scene) -> None:
+    """record="true" recordFileFormat="wav": the first member starts the room's recording; when
+    the room ends, its callbackUrl gets ConferenceAction=record with RecordUrl, RecordingID and
+    the durations; the action URL carries RecordUrl and RecordingID; the file is a WAV under
+    recordings_dir named by the daemon."""
+    import wave
+    from pathlib import Path
+
+    name = room("rec")
+    attrs_ = ('record="true" recordFileFormat="wav" hangupOnStar="true" '
+              'action="{base}/action" redirect="false"')
+    a = scene.call("1501", doc(name, attrs_, "<Hangup/>"))
+    enter_a = scene.entered(a)
+    b = scene.call("1502", doc(name, attrs_, "<Hangup/>"))
+    enter_b = scene.entered(b)
+    scene.talk(a, 1500)
+    scene.dtmf(a, "*")
+    scene.dtmf(b, "*")
+    scene.hung_up(a)
+    scene.hung_up(b)
+    records = scene.wait("the record callback", lambda: [
+        h for h in scene.app.of("/cb") if h.get("ConferenceAction") == "record"])
+    (record,) = records
+    owner = enter_a  # the first member in starts the recording
+    assert record["CallUUID"] == owner["CallUUID"]
+    assert record["ConferenceName"] == name
+    assert record["ConferenceUUID"] == owner["ConferenceUUID"]
+    assert record["ConferenceMemberID"] == owner["ConferenceMemberID"]
+    assert record["RecordUrl"].endswith(".wav") and record["RecordingID"]
+    duration_ms = int(record["RecordingDurationMs"])
+    assert duration_ms > 0
+    assert int(record["RecordingEndMs"]) - int(record["RecordingStartMs"]) == duration_ms
+    assert record["RecordingDuration"] == str(round(duration_ms / 1000))
+    files = list(Path(scene.daemon.settings.recordings_dir).iterdir())
+    assert [f.name for f in files] == [record["RecordUrl"].rsplit("/", 1)[1]]
+    with wave.open(str(files[0])) as wav:
+        assert wav.getnframes() > 0
+    for c in (a, b):
+        action = scene.app.of("/action", c.to)[0]
+        assert (action["RecordUrl"], action["RecordingID"]) == (record["RecordUrl"],
+                                                               record["RecordingID"])
+    for enter in (enter_a, enter_b):  # the recording starts before the enter callbacks
+        assert (enter["RecordUrl"], enter["RecordingID"]) == (record["RecordUrl"],
+                                                             record["RecordingID"])
+
+
+def wait_sound_document_plays_while_waiting(scene: Scene) -> None:
+    """waitSound pointing at a Play/Speak/Wait document: the waiting member hears it as the
+    room's music (a file_string of the document's sounds) until the moderator enters."""
+    name = room("moh")
+    scene.app.documents["/docs/hold"] = (
+        "<Response><Speak>Please wait.</Speak><Play>{base}/sounds/chime.wav</Play>"
+        '<Wait length="1"/></Response>')
+    waiting = scene.call("1601", doc(name, 'startConferenceOnEnter="false" '
+                                           'waitSound="{base}/docs/hold"'))
+    uuid = scene.entered(waiting)["CallUUID"]
+    moh = [a for a in scene.apps(uuid) if a[1].startswith("conference_moh_sound=")]
+    assert moh == [("set", "conference_moh_sound=file_string://tts://flite|slt|Please wait.!"
+                           f"http_cache://{scene.app.base}/sounds/chime.wav!silence_stream://1000")]
+    assert [h for h in scene.app.hits if h.path == "/docs/hold"][0].method == "GET"
+    mod = scene.call("1602", doc(name))
+    scene.entered(mod)
+    scene.wait("the music stops", lambda: [e for e in scene.room_events(name, "play-file-done")
+                                           if e.get("File", "").startswith("file_string://")])
+    for c in (waiting, mod):
+        scene.hang_up(c)
+        scene.hung_up(c)
+
+
+def a_failing_sound_url_is_skipped(scene: Scene) -> None:
+    """An enterSound URL that answers 404: the member joins without the sound (no
+    conference_enter_sound), the document goes on."""
+    name = room("badsound")
+    caller = scene.call("1701", doc(name, 'enterSound="{base}/missing.xml"'))
+    uuid = scene.entered(caller)["CallUUID"]
+    assert not [a for a in scene.apps(uuid) if a[1].startswith("conference_enter_sound")]
+    scene.hang_up(caller)
+    scene.hung_up(caller)
