@@ -37,13 +37,16 @@ def _decode_value(raw: bytes, *, urldecode: bool) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def _parse_header_block(block: bytes, *, urldecode: bool, what: str) -> Mapping[str, str]:
+def _parse_header_block(
+    block: bytes, *, urldecode: bool, what: str, lazy: bool = False
+) -> Mapping[str, str]:
     """Split each line on its first ': '; with `urldecode`, values are URL-decoded afterwards.
 
     A block of valid UTF-8 (every block FreeSWITCH sends) is decoded once as a whole: splitting
     text on ASCII separators gives the same pieces as splitting the bytes, and a value's bytes
-    are its text's UTF-8, so its URL-decoding can wait until it is read (`Headers`). Other
-    blocks take the byte-wise path, which decodes each piece at once, with replacement.
+    are its text's UTF-8, so its URL-decoding can wait until it is read (`lazy`: `Headers`, for
+    event bodies, of which the daemon reads a few headers). Other blocks take the byte-wise
+    path, which decodes each piece at once, with replacement.
     """
     try:
         text = block.decode("utf-8")
@@ -65,7 +68,14 @@ def _parse_header_block(block: bytes, *, urldecode: bool, what: str) -> Mapping[
         if not name:
             raise ProtocolError(f"{what}: header line with an empty name")
         headers[name] = value
-    return Headers(headers) if urldecode else headers
+    if not urldecode:
+        return headers
+    if lazy:
+        return Headers(headers)
+    for name, value in headers.items():
+        if "%" in value:
+            headers[name] = unquote_to_bytes(value).decode("utf-8", "replace")
+    return headers
 
 
 def _parse_header_bytes(block: bytes, *, urldecode: bool, what: str) -> dict[str, str]:
@@ -211,7 +221,7 @@ def parse_event_plain(body: bytes) -> Event:
     """Parse a text/event-plain body: URL-encoded headers, blank line, optional event body."""
     end = body.find(b"\n\n")
     block, rest = (body, b"") if end == -1 else (body[:end], body[end + 2 :])
-    headers = _parse_header_block(block, urldecode=True, what="event")
+    headers = _parse_header_block(block, urldecode=True, what="event", lazy=True)
     length = _content_length(headers, block, "event")
     if len(rest) < length:
         raise ProtocolError(f"event: body shorter ({len(rest)}) than its Content-Length ({length})")

@@ -508,17 +508,18 @@ _block_bytes = st.lists(
 
 
 @settings(max_examples=500, deadline=None)
-@given(_block_bytes, st.booleans())
-def test_text_path_splits_and_decodes_as_the_byte_path(block, urldecode):
+@given(_block_bytes, st.booleans(), st.booleans())
+def test_text_path_splits_and_decodes_as_the_byte_path(block, urldecode, lazy):
     """Any header block parses as splitting its bytes on the first ': ' and then decoding each
-    value (URL-decoded on read) would: same headers, or the same ProtocolError."""
-    def outcome(parse):
+    value (at once, or on read) would: same headers, or the same ProtocolError."""
+    def outcome(parse, **lazy_arg):
         try:
-            return dict(parse(block, urldecode=urldecode, what="x"))
+            return dict(parse(block, urldecode=urldecode, what="x", **lazy_arg))
         except ProtocolError as exc:
             return str(exc)
 
-    assert outcome(codec._parse_header_block) == outcome(codec._parse_header_bytes)
+    expected = outcome(codec._parse_header_bytes)
+    assert outcome(codec._parse_header_block, lazy=lazy) == expected
 
 
 def test_event_values_decode_when_read():
