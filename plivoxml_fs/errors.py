@@ -50,3 +50,7 @@ class DocumentInvalid(PlivoXMLError):
     def __init__(self, problems) -> None:
         self.problems = tuple(problems)
         super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+class SoundError(PlivoXMLError):
+    """A sound URL (waitSound, enterSound, ...) gave no sound: names the attribute, URL, cause."""

@@ -58,6 +58,10 @@ def _is_xml(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() in XML_CONTENT_TYPES
 
 
+def _is_audio(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower().startswith("audio/")
+
+
 class _Transient(FetchError):
     """A failure worth another attempt (the server may answer next time)."""
 
@@ -99,6 +103,21 @@ class DocumentFetcher:
 
     def fetch(self, url: str, method: str, params: Mapping[str, str]) -> tuple[bytes, str]:
         """The document at `url` and the URL it finally came from (after redirects)."""
+        body, final_url = self._bounded(url, method, params, audio_ok=False)
+        assert body is not None
+        return body, final_url
+
+    def fetch_sound(
+        self, url: str, method: str, params: Mapping[str, str]
+    ) -> tuple[bytes | None, str]:
+        """A sound URL (waitSound, enterSound, ...): `(None, final_url)` when it answers with
+        audio (audio/*: its body is not read, FreeSWITCH fetches the file itself), or the XML
+        document's body and final URL; any other content type is a FetchError."""
+        return self._bounded(url, method, params, audio_ok=True)
+
+    def _bounded(
+        self, url: str, method: str, params: Mapping[str, str], *, audio_ok: bool
+    ) -> tuple[bytes | None, str]:
         where = f"{method} {shown_url(url)}"
         if method not in METHODS:
             raise FetchError(f"{where}: method must be GET or POST")
@@ -106,13 +125,13 @@ class DocumentFetcher:
             raise FetchError(f"{where}: only http and https URLs can be fetched")
         try:
             with metrics.fetch_latency.time(), gevent.Timeout(self.total_timeout_s):
-                return self._attempts(url, method, params, where)
+                return self._attempts(url, method, params, where, audio_ok)
         except gevent.Timeout:
             raise FetchError(f"{where}: timed out after {self.total_timeout_s} s") from None
 
     def _attempts(
-        self, url: str, method: str, params: Mapping[str, str], where: str
-    ) -> tuple[bytes, str]:
+        self, url: str, method: str, params: Mapping[str, str], where: str, audio_ok: bool
+    ) -> tuple[bytes | None, str]:
         last: _Transient | None = None
         attempts = 0
         for delay in (0.0, *self.retry_backoff_s):
@@ -120,7 +139,7 @@ class DocumentFetcher:
                 gevent.sleep(delay)
             attempts += 1
             try:
-                return self._fetch(url, method, params, where)
+                return self._fetch(url, method, params, where, audio_ok)
             except _Transient as exc:
                 last = exc
         assert last is not None
@@ -128,8 +147,8 @@ class DocumentFetcher:
         raise FetchError(f"{last}{suffix}")
 
     def _fetch(
-        self, url: str, method: str, params: Mapping[str, str], where: str
-    ) -> tuple[bytes, str]:
+        self, url: str, method: str, params: Mapping[str, str], where: str, audio_ok: bool
+    ) -> tuple[bytes | None, str]:
         kwargs: dict[str, object] = {
             "timeout": (self.connect_timeout_s, self.read_timeout_s),
             "stream": True,
@@ -153,18 +172,21 @@ class DocumentFetcher:
         except requests.RequestException as exc:
             raise FetchError(f"{where}: {_cause(exc)}") from None
         with response:
-            return self._read(response, where), response.url
+            return self._read(response, where, audio_ok), response.url
 
-    def _read(self, response: requests.Response, where: str) -> bytes:
+    def _read(self, response: requests.Response, where: str, audio_ok: bool) -> bytes | None:
         status = response.status_code
         if status >= 500 or status in RETRY_STATUSES:
             raise _Transient(f"{where}: HTTP {status}")
         if not 200 <= status < 300:
             raise FetchError(f"{where}: HTTP {status}")
         content_type = response.headers.get("Content-Type", "")
+        if audio_ok and _is_audio(content_type):
+            return None
         if not _is_xml(content_type):
             shown = content_type.split(";", 1)[0].strip() or "(none)"
-            raise FetchError(f"{where}: content-type {shown} is not XML")
+            wanted = "XML or audio" if audio_ok else "XML"
+            raise FetchError(f"{where}: content-type {shown} is not {wanted}")
         length = response.headers.get("Content-Length", "")
         if length.isdigit() and int(length) > self.max_bytes:
             raise FetchError(f"{where}: larger than {self.max_bytes} bytes")

@@ -47,6 +47,7 @@ from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import CONFERENCE_SUBCLASS
 from plivoxml_fs.rooms import recordings
 from plivoxml_fs.rooms.conferences import Claim, Conferences, Recording, RoomSettings
+from plivoxml_fs.verbs import sounds
 from plivoxml_fs.verbs.base import NEXT, ExecContext, Gone, Goto, Outcome, hung_up
 
 #: beep:1 is one 400 Hz tone, beep:2 two (what the member hears on entry / exit).
@@ -185,7 +186,6 @@ class _Member:
                 return None
             if value in BEEP_SOUNDS:
                 return BEEP_SOUNDS[value]
-            from plivoxml_fs.verbs import sounds
             try:
                 return sounds.resolve_sound(
                     self.ctx.fetcher, value, SOUND_METHOD, self.ctx.params, what=what,

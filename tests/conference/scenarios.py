@@ -238,11 +238,14 @@ def moderator_starts_and_ends_the_room(scene: Scene) -> None:
     member with true enters; endConferenceOnExit="true" on that member ends the room for all,
     and each goes on with its next verb (action says conference-ended)."""
     name = room("moderated")
-    waiting = 'startConferenceOnEnter="false" action="{base}/action" redirect="false"'
+    waiting = ('startConferenceOnEnter="false" waitSound="{base}/sounds/chime.wav" '
+               'action="{base}/action" redirect="false"')
     w1 = scene.call("9001", doc(name, waiting, "<Hangup/>"))
     w2 = scene.call("9002", doc(name, waiting, "<Hangup/>"))
-    scene.entered(w1)
+    uuid = scene.entered(w1)["CallUUID"]
     scene.entered(w2)
+    assert ("set", f"conference_moh_sound=http_cache://{scene.app.base}/sounds/chime.wav") in (
+        scene.apps(uuid))
     mod = scene.call("9003", doc(name, 'endConferenceOnExit="true" hangupOnStar="true"',
                                  "<Hangup/>"))
     scene.entered(mod)

@@ -105,3 +105,13 @@ def test_record_url_is_served_by_the_daemon(scene):
     with urllib.request.urlopen(record["RecordUrl"], timeout=5) as reply:
         assert reply.headers["Content-Type"] == "audio/wav"
         assert reply.read(4) == b"RIFF"
+
+
+def test_wait_sound_document(scene):
+    """waitSound pointing at a Play/Speak/Wait document plays while members wait."""
+    scenarios.wait_sound_document_plays_while_waiting(scene())
+
+
+def test_failing_sound_url(scene):
+    """A sound URL that fails: the member joins without the sound."""
+    scenarios.a_failing_sound_url_is_skipped(scene())

@@ -115,6 +115,10 @@ class App:
         start_response("200 OK", [("Content-Type", "application/xml")])
         return [BOMB]
 
+    def route_music(self, environ, start_response):
+        start_response("200 OK", [("Content-Type", "audio/mpeg")])
+        return (b"\xff" * 65536 for _ in range(160))  # 10 MB of audio: never read to its end
+
     def route_moved(self, environ, start_response):
         start_response("302 Found", [("Location", self.base + "/ok")])
         return [b""]

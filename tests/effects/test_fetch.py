@@ -112,3 +112,27 @@ def test_client_errors_are_not_retried(http_app):
     with pytest.raises(FetchError, match=r"/flaky-doc: HTTP 404$"):
         fetcher().fetch(http_app.base + "/flaky-doc", "POST", {})
     assert len(http_app.hits) == 1
+
+
+def test_sound_url_answering_audio_is_not_read(http_app):
+    """fetch_sound: an audio/* answer gives (None, final URL) without reading the 10 MB body."""
+    body, final = fetcher().fetch_sound(http_app.base + "/music", "GET", {"CallUUID": "u-1"})
+    assert (body, final) == (None, http_app.base + "/music?CallUUID=u-1")
+    assert http_app.hits[0].query == {"CallUUID": "u-1"}
+
+
+def test_sound_url_answering_xml_gives_the_document(http_app):
+    """fetch_sound: an XML answer is read like a document (size cap and all)."""
+    assert fetcher().fetch_sound(http_app.base + "/ok", "GET", {}) == (XML, http_app.base + "/ok")
+
+
+def test_sound_url_answering_html_is_refused(http_app):
+    """fetch_sound: neither audio nor XML is a FetchError saying so."""
+    with pytest.raises(FetchError, match="content-type text/html is not XML or audio"):
+        fetcher().fetch_sound(http_app.base + "/html", "GET", {})
+
+
+def test_documents_are_never_audio(http_app):
+    """fetch (documents) still refuses audio."""
+    with pytest.raises(FetchError, match="content-type audio/mpeg is not XML$"):
+        fetcher().fetch(http_app.base + "/music", "GET", {})

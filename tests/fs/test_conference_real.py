@@ -50,6 +50,8 @@ SCENARIOS = [
     scenarios.beeps_on_entry_and_exit,
     scenarios.join_commands_and_variables,
     scenarios.recorded_room_reports_its_recording,
+    scenarios.wait_sound_document_plays_while_waiting,
+    scenarios.a_failing_sound_url_is_skipped,
 ]
 
 
