@@ -12,10 +12,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# Each line: the replay arguments of one example (documents, then options).
+DEMOS := \
+	"examples/welcome.xml" \
+	"examples/busy.xml" \
+	"examples/conference-muted.xml --callers 2" \
+	"examples/conference-participant.xml examples/conference-participant.xml examples/conference-moderator.xml --digits * --digits-delay 6" \
+	"examples/conference-recorded.xml --callers 2" \
+	"examples/conference-digits.xml --digits 123 --digits-delay 1.5"
+
 demo: $(STAMP)
-	@for doc in examples/*.xml; do \
-	  echo "== replay $$doc"; \
-	  $(BIN)/plivoxml-fs replay "$$doc" || exit 1; \
+	@for args in $(DEMOS); do \
+	  echo "== plivoxml-fs replay $$args"; \
+	  set -f; $(BIN)/plivoxml-fs replay $$args || exit 1; set +f; \
 	done
 
 lint: $(STAMP)

@@ -5,7 +5,7 @@ connection's conference::maintenance events. Pure Python, no gevent (timestamps 
 
 - Room settings (`RoomSettings`: maxMembers, timeLimit, waitSound, record, recordFileFormat,
   transcription) belong to the room, as on Plivo: the first caller who claims a room name sets
-  them, later callers with other settings keep the first ones (logged once per call). A claim
+  them, later callers with other settings keep the first ones (an INFO line per call). A claim
   is held per call and dropped when that call's verb ends; the settings are forgotten with the
   last claim, so a room name reused later starts afresh. The time limit counts from the first
   claim.
@@ -68,6 +68,7 @@ class Claim:
 
     settings: RoomSettings
     since_s: float
+    first_call: str = ""  # the call that claimed the room first (its creator, as a rule)
 
     def deadline_s(self) -> float:
         return self.since_s + self.settings.time_limit_s
@@ -131,9 +132,10 @@ class Conferences:
         """The claim room `name` runs with for `call_uuid`: the first holder's settings."""
         room = self._rooms.get(name)
         if room is None:
-            room = self._rooms[name] = _Room(Claim(wanted, now_s))
+            room = self._rooms[name] = _Room(Claim(wanted, now_s, call_uuid))
         elif room.claim.settings != wanted:
-            log.warning(
+            # INFO: on Plivo too the room keeps its creator's settings; this is no fault
+            log.info(
                 "conference %s: this call asks for other room settings than the first caller "
                 "(%s); the first caller's are kept",
                 name,

@@ -199,8 +199,12 @@ class _Member:
         return Sounds(
             resolve(self.conf.enter_sound, "<Conference> enterSound"),
             resolve(self.conf.exit_sound, "<Conference> exitSound"),
-            resolve(room.wait_sound, "<Conference> waitSound"),
+            # mod_conference takes the music from the room's creator only
+            resolve(room.wait_sound if self._creator() else None, "<Conference> waitSound"),
         )
+
+    def _creator(self) -> bool:
+        return self.claim is not None and self.claim.first_call == self.uuid
 
     def _stay(self) -> Outcome | None:
         """Join, follow the room until this member leaves; an Outcome only if the call ended."""

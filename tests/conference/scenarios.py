@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import uuid
 
+import gevent
+
 from conference.scene import Scene
 
 CB = 'callbackUrl="{base}/cb"'
@@ -242,10 +244,14 @@ def moderator_starts_and_ends_the_room(scene: Scene) -> None:
                'action="{base}/action" redirect="false"')
     w1 = scene.call("9001", doc(name, waiting, "<Hangup/>"))
     w2 = scene.call("9002", doc(name, waiting, "<Hangup/>"))
-    uuid = scene.entered(w1)["CallUUID"]
-    scene.entered(w2)
-    assert ("set", f"conference_moh_sound=http_cache://{scene.app.base}/sounds/chime.wav") in (
-        scene.apps(uuid))
+    uuids = [scene.entered(w1)["CallUUID"], scene.entered(w2)["CallUUID"]]
+    def music():
+        return [a for u in uuids for a in scene.apps(u) if a[1].startswith("conference_moh_sound=")]
+
+    scene.wait("the music set", music)
+    gevent.sleep(0.2)  # a second set, if any, would have been seen by now
+    # only the room's creator sets the music (mod_conference reads it from the creator)
+    assert music() == [("set", f"conference_moh_sound=http_cache://{scene.app.base}/sounds/chime.wav")]
     mod = scene.call("9003", doc(name, 'endConferenceOnExit="true" hangupOnStar="true"',
                                  "<Hangup/>"))
     scene.entered(mod)
@@ -399,7 +405,8 @@ def wait_sound_document_plays_while_waiting(scene: Scene) -> None:
     waiting = scene.call("1601", doc(name, 'startConferenceOnEnter="false" '
                                            'waitSound="{base}/docs/hold"'))
     uuid = scene.entered(waiting)["CallUUID"]
-    moh = [a for a in scene.apps(uuid) if a[1].startswith("conference_moh_sound=")]
+    moh = scene.wait("the music set", lambda: [a for a in scene.apps(uuid)
+                                               if a[1].startswith("conference_moh_sound=")])
     assert moh == [("set", "conference_moh_sound=file_string://tts://flite|slt|Please wait.!"
                            f"http_cache://{scene.app.base}/sounds/chime.wav!silence_stream://1000")]
     assert [h for h in scene.app.hits if h.path == "/docs/hold"][0].method == "GET"
@@ -418,6 +425,8 @@ def a_failing_sound_url_is_skipped(scene: Scene) -> None:
     name = room("badsound")
     caller = scene.call("1701", doc(name, 'enterSound="{base}/missing.xml"'))
     uuid = scene.entered(caller)["CallUUID"]
-    assert not [a for a in scene.apps(uuid) if a[1].startswith("conference_enter_sound")]
+    apps = scene.wait("the join", lambda: [a for a in scene.apps(uuid) if a[0] == "conference"]
+                      and scene.apps(uuid))
+    assert not [a for a in apps if a[1].startswith("conference_enter_sound")]
     scene.hang_up(caller)
     scene.hung_up(caller)
