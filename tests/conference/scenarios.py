@@ -341,11 +341,12 @@ def join_commands_and_variables(scene: Scene) -> None:
     s.hang_up(caller)
     s.hung_up(caller)
     apps = [a for a in s.apps(uuid) if a[0] in ("set", "conference")]
+    profile = s.daemon.settings.conference_profile
     assert apps == [
         ("set", "hangup_after_conference=false"),
         ("set", "conference_max_members=7"),
         ("set", "conference_enter_sound=tone_stream://%(200,100,400);%(200,0,400)"),
-        ("conference", f"{name}@default+flags{{moderator|mute|mintwo}}"),
+        ("conference", f"{name}@{profile}+flags{{moderator|mute|mintwo}}"),
     ]
 
 

@@ -19,8 +19,12 @@ def scene(freeswitch, tmp_path):
     host, port, password = freeswitch
     app = WebApp()
     app.start()
+    # The test configuration's `default` profile plays local_stream://moh itself, which wins
+    # over conference_moh_sound; its `wideband` profile, like the profiles we ship in
+    # freeswitch/, has no music of its own, so waitSound is heard there.
     settings = scene_settings(app, tmp_path, listen_port=8084, freeswitch_host=host,
-                              freeswitch_port=port, freeswitch_password=password)
+                              freeswitch_port=port, freeswitch_password=password,
+                              conference_profile="wideband")
     daemon = Daemon(settings)
     daemon.start_server()
     daemon.start_inbound()
