@@ -41,7 +41,7 @@ from plivoxml_fs.errors import (
     ProtocolError,
 )
 from plivoxml_fs.esl.codec import MessageParser, encode_command
-from plivoxml_fs.esl.messages import Event, Message
+from plivoxml_fs.esl.messages import Event, Headers, Message
 from plivoxml_fs.fs import commands
 
 log = logging.getLogger("plivoxml_fs.esl.transport")
@@ -580,8 +580,10 @@ class OutboundConnection(EslConnection):
         if not self.uuid and self._replies and self._replies[0].what == "connect":
             unique_id = message.get("Unique-ID") or message.get("Channel-Unique-ID") or ""
             if unique_id:
+                headers = message.headers
                 self.channel = Event(
-                    {k: v for k, v in message.headers.items() if k != "Reply-Text"}
+                    headers.without("Reply-Text") if isinstance(headers, Headers)
+                    else {k: v for k, v in headers.items() if k != "Reply-Text"}
                 )
                 self.uuid = unique_id
                 self.name = f"call {unique_id}"
