@@ -115,3 +115,27 @@ def test_wait_sound_document(scene):
 def test_failing_sound_url(scene):
     """A sound URL that fails: the member joins without the sound."""
     scenarios.a_failing_sound_url_is_skipped(scene())
+
+
+def test_a_recording_that_cannot_start(scene, tmp_path, caplog):
+    """recordings_dir cannot be made (a file is in the way): one ERROR naming the conference, no
+    record callback, no RecordUrl; the member stays in the room and the document goes on."""
+    import logging
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    s = scene(recordings_dir=str(blocker / "rec"))
+    name = scenarios.room("norec")
+    with caplog.at_level(logging.ERROR, logger="plivoxml_fs.call"):
+        caller = s.call("1801", scenarios.doc(name, 'record="true" hangupOnStar="true"',
+                                              "<Speak>still here</Speak>"))
+        enter = s.entered(caller)
+        s.dtmf(caller, "*")
+        s.hung_up(caller)
+    s.flush()
+    assert "RecordUrl" not in enter
+    assert [h["ConferenceAction"] for h in s.callbacks("/cb", caller.to)] == ["enter", "exit"]
+    (line,) = [r.getMessage() for r in caplog.records if "recording" in r.getMessage()]
+    assert line.startswith(f"call {enter['CallUUID']}: conference {name}: the recording could not "
+                           "start: -ERR")
+    s.wait("the next verb", lambda: ("speak", "flite|slt|still here") in s.apps(enter["CallUUID"]))
