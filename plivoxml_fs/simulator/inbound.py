@@ -9,6 +9,8 @@ esl.py; `linger`/`nolinger` say `-ERR not controlling a session`; anything else 
 
 from __future__ import annotations
 
+import socket
+
 from plivoxml_fs.esl.codec import encode_message
 from plivoxml_fs.esl.messages import Command
 from plivoxml_fs.simulator.bus import MYEVENTS
@@ -21,6 +23,9 @@ class InboundListener(EslListener):
     kind = "inbound"
 
     def __init__(self, sim, sock) -> None:
+        # TCP_NODELAY as mod_event_socket.c listener_run sets it: small replies and events leave
+        # at once instead of waiting on Nagle and the client's delayed ACK (~40 ms).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().__init__(sim, sock)
         self.authed = False
         self.send(encode_message([("Content-Type", "auth/request")]))

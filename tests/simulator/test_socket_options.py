@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import socket
 
-from simulator.helpers import start_call
+import gevent
+
+from simulator.helpers import authed_inbound, start_call
 
 
 def _nodelay(sock) -> bool:
@@ -18,3 +20,10 @@ def test_outbound_socket_disables_nagle(sim, daemon):
     assert reply.reply_text == "+OK"
     assert _nodelay(sim.channel(b_leg).listener.sock)
 
+
+def test_inbound_socket_disables_nagle(sim):
+    """An inbound ESL client's accepted socket has TCP_NODELAY, as mod_event_socket sets it."""
+    authed_inbound(sim)
+    gevent.sleep(0)
+    inbound = [lis for lis in sim._listeners if lis.kind == "inbound"]
+    assert len(inbound) == 1 and _nodelay(inbound[0].sock)
