@@ -52,3 +52,17 @@ def test_two_callers_on_real_freeswitch(freeswitch, examples):
     status, text = _replay(freeswitch, str(root / "welcome.xml"), port, callers=2)
     assert status == 0, text
     assert len([ln for ln in text.splitlines() if "callback POST /callbacks/hangup" in ln]) == 2
+
+
+def test_moderated_room_example_on_real_freeswitch(freeswitch, examples):
+    """The demo's moderated room on a real FreeSWITCH: two participants wait, the moderator
+    enters and leaves on *, the room ends, each participant's action says conference-ended."""
+    root, port = examples
+    status, text = _replay(freeswitch, str(root / "conference-participant.xml"), port,
+                           other_documents=(str(root / "conference-participant.xml"),
+                                            str(root / "conference-moderator.xml")),
+                           digits="*", digits_delay_s=6.0)
+    assert status == 0, text
+    left = [ln for ln in text.splitlines() if "callback POST /callbacks/left" in ln]
+    assert len(left) == 2 and all("ConferenceExitReason=conference-ended" in ln for ln in left)
+    assert "3 call(s) completed" in text
