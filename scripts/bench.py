@@ -7,8 +7,11 @@ hand-written outbound ESL handler (gevent sockets and our codec, no fetch, no va
 outbox) that sends the same applications. Prints one JSON object; every figure is defined in
 its `definitions`.
 
-The document is a parameter (`--document FILE`, `{base}` is replaced by the web app's URL);
-the default is Speak/Play/Wait because <Conference> cannot be executed yet.
+The document is a parameter (`--document FILE`, `{base}` is replaced by the web app's URL and
+`{room}` by the call's room); the default puts every ROOM_SIZE consecutive callers in one
+<Conference> room with an entry beep and enter/exit callbacks, ended by its timeLimit (--wait).
+The baseline does the daemon's ESL exchange for that default document; with --document it is
+only a rough floor.
 
 A last phase (`--burst N`, 0 to skip) measures callback delivery alone: a child process emits N
 signed webhooks back to back into a fresh `Outbox` (effects/outbox.py, its own temporary state
@@ -45,18 +48,19 @@ from plivoxml_fs.effects.signing import signature  # noqa: E402
 from plivoxml_fs.esl.codec import MessageParser, encode_command  # noqa: E402
 
 CHIME = ROOT / "examples" / "sounds" / "chime.wav"
+#: Callers per room: consecutive calls share a room (`{room}` is filled in per call).
+ROOM_SIZE = 4
 DEFAULT_DOCUMENT = """<Response>
-    <Speak>Hello, this is a benchmark.</Speak>
-    <Play>{base}/chime.wav</Play>
-    <Wait length="{wait}"/>
+    <Conference enterSound="beep:1" timeLimit="{wait}" callbackUrl="{base}/cb">{room}</Conference>
 </Response>"""
-#: What the baseline sends for the default document (answer first, hangup last).
-BASELINE_APPS = (
-    ("answer", ""),
-    ("speak", "flite|slt|Hello, this is a benchmark."),
-    ("playback", "{base}/chime.wav"),
-    ("sleep", "{wait_ms}"),
+#: What the baseline sends for the default document: the daemon's exchange for it (answer,
+#: the join's variables, the conference; the member kicked at the time limit; hangup).
+BASELINE_SETS = (
+    "hangup_after_conference=false",
+    "conference_max_members=20",
+    "conference_enter_sound=tone_stream://%(200,0,400)",
 )
+BASELINE_FLAGS = "+flags{moderator|dist-dtmf}"
 PAGE = 4096
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -86,7 +90,7 @@ def _latency_means() -> dict[str, float]:
 
 
 def run_daemon_child(answer_url: str, hangup_url: str, concurrency: int) -> None:
-    """The real daemon; setup latency = accept to the first `sendmsg` execute sent."""
+    """The real daemon; setup latency = accept to the `conference` execute sent."""
     from plivoxml_fs.config import Settings
     from plivoxml_fs.esl import transport
     from plivoxml_fs.service import Daemon
@@ -101,9 +105,10 @@ def run_daemon_child(answer_url: str, hangup_url: str, concurrency: int) -> None
         original_init(self, *args, **kwargs)
 
     def timed_request(self, line, headers=(), body=None, **kwargs):
-        started = accepted.pop(id(self), None) if line.startswith("sendmsg") else None
-        if started is not None and ("call-command", "execute") in tuple(headers):
-            setup_s.append(time.monotonic() - started)
+        if line.startswith("sendmsg") and ("execute-app-name", "conference") in tuple(headers):
+            started = accepted.pop(id(self), None)
+            if started is not None:
+                setup_s.append(time.monotonic() - started)
         return original_request(self, line, headers, body, **kwargs)
 
     transport.OutboundConnection.__init__ = timed_init
@@ -126,9 +131,10 @@ def run_daemon_child(answer_url: str, hangup_url: str, concurrency: int) -> None
 
 
 def run_baseline_child(base: str, wait_s: int) -> None:
-    """A minimal outbound ESL handler: the same applications, nothing checked or fetched."""
+    """A minimal outbound ESL handler doing the daemon's exchange for the default document:
+    answer, the join's variables, `conference`, the member kicked at the time limit, hangup.
+    Nothing is fetched, validated or posted."""
     setup_s: list[float] = []
-    apps = [(a, arg.format(base=base, wait_ms=int(wait_s * 1000))) for a, arg in BASELINE_APPS]
 
     def handle(sock, _address):
         started = time.monotonic()
@@ -150,20 +156,33 @@ def run_baseline_child(base: str, wait_s: int) -> None:
             sock.sendall(encode_command(line, headers, body))
             return read_until(lambda m: m.content_type in ("command/reply", "api/response"))
 
-        command("connect")
-        command("myevents")
-        for index, (app, arg) in enumerate(apps):
+        def execute(app, arg):
             app_uuid = str(uuidlib.uuid4())
-            headers = [("call-command", "execute"), ("execute-app-name", app)]
-            headers += [("event-lock", "true"), ("Event-UUID", app_uuid)]
+            headers = [("call-command", "execute"), ("execute-app-name", app),
+                       ("event-lock", "true"), ("Event-UUID", app_uuid)]
             if arg:
                 headers.append(("content-type", "text/plain"))
-            if index == 0:
-                setup_s.append(time.monotonic() - started)
             command("sendmsg", headers, arg.encode() if arg else None)
-            done = read_until(lambda m, u=app_uuid: _completes(m, u))
-            if done is None:
-                return
+            return app_uuid
+
+        reply = command("connect")
+        room = room_for(reply.get("Caller-Destination-Number") or "") if reply else "bench-0"
+        command("myevents")
+        command("event plain BACKGROUND_JOB CUSTOM conference::maintenance")
+        answered = execute("answer", "")
+        if read_until(lambda m: _completes(m, answered)) is None:
+            return
+        for variable in BASELINE_SETS:
+            execute("set", variable)
+        setup_s.append(time.monotonic() - started)
+        joined = execute("conference", f"{room}@default{BASELINE_FLAGS}")
+        added = read_until(lambda m: m.is_event and m.event().get("Action") == "add-member")
+        if added is None:
+            return
+        gevent.sleep(max(0.0, started + wait_s - time.monotonic()))
+        command(f"api conference {room} kick {added.event().get('Member-ID')}")
+        if read_until(lambda m: _completes(m, joined)) is None:
+            return
         command("sendmsg", [("call-command", "hangup"), ("hangup-cause", "NORMAL_CLEARING")])
         command("exit")
         while sock.recv(65536):
@@ -172,6 +191,12 @@ def run_baseline_child(base: str, wait_s: int) -> None:
     server = StreamServer(("127.0.0.1", 0), handle)
     server.start()
     _report_and_wait(server.address[1], setup_s)
+
+
+def room_for(to: str) -> str:
+    """The room of the call to `to` (`b<n>`): ROOM_SIZE consecutive calls share one."""
+    digits = to.lstrip("b")
+    return f"bench-{int(digits) // ROOM_SIZE}" if digits.isdigit() else "bench-0"
 
 
 #: The auth token the burst's webhooks are signed with (the web app checks every signature).
@@ -257,6 +282,7 @@ class WebApp:
         self.callbacks: dict[str, float] = {}
         self.burst: list[tuple[float, float]] = []  # per burst webhook: (emitted, received)
         self.burst_bad_signatures = 0
+        self.conference_callbacks = 0  # enter/exit posts of the conference document
 
     def __call__(self, environ, start_response):
         path = environ["PATH_INFO"]
@@ -264,12 +290,15 @@ class WebApp:
         form = environ["wsgi.input"].read(length).decode() if length else ""
         if path == "/answer.xml":
             start_response("200 OK", [("Content-Type", "application/xml")])
-            return [self.document]
+            room = room_for(dict(parse_qsl(form)).get("To", ""))
+            return [self.document.replace(b"{room}", room.encode())]
         if path == "/chime.wav":
             start_response("200 OK", [("Content-Type", "audio/wav")])
             return [CHIME.read_bytes()]
         if path == "/hangup":
             self.callbacks[dict(parse_qsl(form)).get("CallUUID", "")] = time.monotonic()
+        if path == "/cb":
+            self.conference_callbacks += 1
         if path == "/burst":
             self._burst(environ, form)
         start_response("200 OK", [("Content-Type", "text/plain")])
@@ -404,6 +433,7 @@ def drive(fs, child: Child, app: WebApp | None, opts) -> dict:
         lags = [app.callbacks[u] - t for u, t in hung_up.items() if u in app.callbacks]
         arrived = sorted(app.callbacks.values())
         span = (arrived[-1] - arrived[0]) if len(arrived) > 1 else 0.0
+        result["conference_callbacks_received"] = app.conference_callbacks
         result["callbacks_delivered"] = len(arrived)
         result["callbacks_per_s"] = round(len(arrived) / span, 2) if span else None
         result["outbox_lag_ms_p50"] = _ms(_pct(lags, 50))
@@ -441,9 +471,11 @@ def burst(app: WebApp, base: str, count: int) -> dict:
 
 
 DEFINITIONS = {
-    "setup_ms": "in the child: outbound socket accepted -> first `sendmsg` execute sent (the "
-    "daemon has fetched and validated the answer document by then; the baseline fetches nothing)",
-    "executed": "calls that reached their first application (a refused document does not)",
+    "setup_ms": "in the child: outbound socket accepted -> the `conference` execute sent (the "
+    "daemon has answered, fetched and validated the answer document and set the join's "
+    "variables by then; the baseline answers and sets the same variables, fetching nothing)",
+    "executed": "calls that reached the conference application",
+    "conference_callbacks_received": "enter and exit callbacks the web app received (2 a call)",
     "calls_per_s": "completed calls / wall seconds from the first originate to the last hangup",
     "cpu_ms_per_call": "child's utime+stime (/proc/<pid>/stat) over the run / completed calls",
     "rss_mb_at_first_tenth": "child's resident set after calls/10 completed (200 of 2,000)",
@@ -472,7 +504,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=500)
     parser.add_argument("--rate", type=float, default=50.0, help="new calls per second")
-    parser.add_argument("--wait", type=int, default=2, help="<Wait length> (s) in the default")
+    parser.add_argument("--wait", type=int, default=2,
+                        help="timeLimit (s) of the default document's rooms: how long calls last")
     parser.add_argument("--time-scale", type=float, default=1.0, help="simulator media speed")
     parser.add_argument("--document", help="XML file to answer with ({base} = web app URL)")
     parser.add_argument("--no-baseline", action="store_true")
@@ -513,7 +546,8 @@ def bench(opts) -> dict:
     if opts.document:
         document, name = Path(opts.document).read_text(), opts.document
     else:
-        document, name = DEFAULT_DOCUMENT.replace("{wait}", str(opts.wait)), "Speak/Play/Wait"
+        document = DEFAULT_DOCUMENT.replace("{wait}", str(opts.wait))
+        name = f"<Conference> rooms of {ROOM_SIZE} callers, timeLimit {opts.wait} s, callbacks"
     app = WebApp("")
     web = NoDelayServer(("127.0.0.1", 0), app, log=None, error_log=None)
     web.start()
@@ -526,7 +560,6 @@ def bench(opts) -> dict:
         fs.start()
         out = {
             "document": name,
-            "note": "<Conference> is not executable yet: pass --document to bench a room",
             "options": {
                 k: getattr(opts, k) for k in ("calls", "concurrency", "rate", "wait", "burst")
             },

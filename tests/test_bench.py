@@ -9,6 +9,7 @@ from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "bench.py"
 DAEMON_FIELDS = {
+    "conference_callbacks_received",
     "calls",
     "failed",
     "executed",
@@ -55,14 +56,15 @@ def test_five_calls_give_every_figure():
         check=True,
     )
     out = json.loads(done.stdout)
-    assert out["document"] == "Speak/Play/Wait"
+    assert out["document"] == "<Conference> rooms of 4 callers, timeLimit 1 s, callbacks"
     assert set(out["daemon"]) == DAEMON_FIELDS
     assert set(out["baseline"]) == DAEMON_FIELDS - {"rss_mb_growth_pct", "mean_ms_by_command"} - {
-        f for f in DAEMON_FIELDS if f.startswith(("callbacks", "outbox"))
+        f for f in DAEMON_FIELDS if f.startswith(("callbacks", "outbox", "conference"))
     }
     assert (out["daemon"]["failed"], out["baseline"]["failed"]) == (0, 0)
     assert (out["daemon"]["executed"], out["baseline"]["executed"]) == (5, 5)
     assert out["daemon"]["callbacks_delivered"] == 5
+    assert out["daemon"]["conference_callbacks_received"] == 10  # enter and exit of each
     assert {"sendmsg", "fetch"} <= set(out["daemon"]["mean_ms_by_command"])
     assert out["daemon"]["setup_ms_p99"] > 0 and out["baseline"]["setup_ms_p99"] > 0
     assert out["cpu_ratio_to_baseline"] is None or out["cpu_ratio_to_baseline"] > 0
