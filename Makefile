@@ -24,7 +24,7 @@ DEMOS := \
 demo: $(STAMP)
 	@for args in $(DEMOS); do \
 	  echo "== plivoxml-fs replay $$args"; \
-	  set -f; $(BIN)/plivoxml-fs replay $$args || exit 1; set +f; \
+	  set -f; $(BIN)/plivoxml-fs replay $$args || exit $$?; set +f; \
 	done
 
 lint: $(STAMP)

@@ -14,7 +14,50 @@ import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 
 from plivoxml_fs import __version__  # noqa: E402
-from plivoxml_fs.errors import PlivoXMLError  # noqa: E402
+from plivoxml_fs.errors import (  # noqa: E402
+    EXIT_MEANINGS,
+    ConfigError,
+    DocumentInvalid,
+    DocumentUnavailable,
+    ExitCode,
+    FreeSwitchUnreachable,
+    ListenError,
+    PlivoXMLError,
+)
+
+#: The exit status of each error class (the first match wins); any other error exits 1.
+EXIT_BY_ERROR: tuple[tuple[type[BaseException], ExitCode], ...] = (
+    (ConfigError, ExitCode.CONFIG),
+    (DocumentInvalid, ExitCode.DOCUMENT),
+    (DocumentUnavailable, ExitCode.DOCUMENT),
+    (FreeSwitchUnreachable, ExitCode.FREESWITCH),
+    (ListenError, ExitCode.LISTEN),
+)
+
+
+def exit_code_of(exc: BaseException) -> ExitCode:
+    """The exit status `exc` gives: its class's from EXIT_BY_ERROR, else FAILURE (1)."""
+    return next((code for kind, code in EXIT_BY_ERROR if isinstance(exc, kind)),
+                ExitCode.FAILURE)
+
+
+class Failed(click.ClickException):
+    """An error printed as `Error: <what>` that exits with the status of its class."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(str(exc))
+        self.exit_code = int(exit_code_of(exc))
+
+
+def _exit_help(*codes: ExitCode) -> str:
+    """The `Exit status:` paragraph of a command's --help (kept as written: click's \\b)."""
+    rows = "\n".join(f"  {int(code)}  {EXIT_MEANINGS[code]}" for code in codes)
+    return f"\b\nExit status:\n{rows}"
+
+
+_BASE_CODES = (ExitCode.OK, ExitCode.FAILURE, ExitCode.USAGE)
+#: replay.DEFAULT_HTTP_PORT, for --help without importing replay (a test keeps them equal).
+DEFAULT_HTTP_PORT = 8089
 
 
 def _host_port(value: str, what: str) -> tuple[str, int]:
@@ -24,7 +67,8 @@ def _host_port(value: str, what: str) -> tuple[str, int]:
     return host, int(port)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=_exit_help(*ExitCode))
 @click.version_option(__version__, prog_name="plivoxml-fs")
 def main() -> None:
     """Execute Plivo-style XML (Conference, MultiPartyCall, Play, Speak, ...) on FreeSWITCH.
@@ -36,7 +80,7 @@ def main() -> None:
     """
 
 
-@main.command()
+@main.command(epilog=_exit_help(*_BASE_CODES, ExitCode.CONFIG, ExitCode.LISTEN))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="TOML settings file; PLIVOXML_FS_* environment variables override it.")
 def serve(config_path: str | None) -> None:
@@ -52,15 +96,14 @@ def serve(config_path: str | None) -> None:
     try:
         settings = load_settings(config_path)
     except PlivoXMLError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise Failed(exc) from None
     setup_logging(settings.log_level, json=settings.log_json)
     daemon = Daemon(settings)
     try:
         daemon.start()
-    except OSError as exc:
-        raise click.ClickException(
-            f"cannot listen on {settings.listen_host}:{settings.listen_port}: {exc.strerror}"
-        ) from None
+    except ListenError as exc:
+        daemon.stop(drain_timeout_s=0)
+        raise Failed(exc) from None
     stopping = gevent.event.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         gevent.signal_handler(signum, stopping.set)
@@ -68,7 +111,7 @@ def serve(config_path: str | None) -> None:
     daemon.stop()
 
 
-@main.command()
+@main.command(epilog=_exit_help(*ExitCode))
 @click.argument("documents", nargs=-1, required=True, metavar="DOCUMENT...")
 @click.option("--freeswitch", "freeswitch", default=None, metavar="HOST:PORT",
               help="A real FreeSWITCH's inbound ESL; without it the embedded one runs in process.")
@@ -80,8 +123,11 @@ def serve(config_path: str | None) -> None:
 @click.option("--to", "to_number", default="2000", show_default=True, help="Called number.")
 @click.option("--callers", default=1, show_default=True, type=click.IntRange(1, 500),
               help="How many test calls run the document at once.")
-@click.option("--http-port", default=8089, show_default=True, type=click.IntRange(0, 65535),
-              help="Port of the local web app serving the document's directory and callbacks.")
+@click.option("--http-port", default=None, type=click.IntRange(0, 65535),
+              help=f"Port of the local web app serving the document's directory and callbacks "
+                   f"[default: {DEFAULT_HTTP_PORT}, or a free port when it is taken; in the XML "
+                   f"files served, http://127.0.0.1:{DEFAULT_HTTP_PORT} names the web app's "
+                   f"actual address]. A given port that is taken is an error.")
 @click.option("--listen", default=None, metavar="HOST:PORT",
               help="Where the daemon listens for calls (default: 127.0.0.1:8084 with "
                    "--freeswitch, an ephemeral port otherwise).")
@@ -94,15 +140,20 @@ def serve(config_path: str | None) -> None:
                    "conferences, state_dir); the options above win over it. Without state_dir "
                    "there, the outbox and recordings go to a temporary directory removed at the "
                    "end.")
+@click.option("--strict", is_flag=True,
+              help="Fail (exit 8) when calls completed with warnings (e.g. a <Play> whose file "
+                   "FreeSWITCH could not play).")
 def replay(documents, freeswitch, password, digits, digits_delay, from_number, to_number, callers,
-           http_port, listen, call_timeout, time_scale, config_path) -> None:
+           http_port, listen, call_timeout, time_scale, config_path, strict) -> None:
     """Run DOCUMENT (a file or an http(s) URL) against test calls and print a transcript.
 
     Files beside a DOCUMENT file are served too (for Redirect and action URLs), at
     http://127.0.0.1:HTTP_PORT/<name>; requests under /callbacks/ are recorded and shown.
     With several DOCUMENT files (a conference's members), caller k runs the k-th document
     (--callers times each) and dials --to plus k-1; the files are served from the directory
-    that holds them all. Exits 0 when every call completed, 1 with the reason otherwise.
+    that holds them all. Exits 0 when every call completed (the warnings of those that
+    completed with some are listed at the end; --strict makes them fail), else with the status
+    below and the reason in the transcript's FAILED lines.
     """
     from plivoxml_fs.logs import setup_logging
     from plivoxml_fs.replay import ReplayOptions, run_replay
@@ -117,27 +168,27 @@ def replay(documents, freeswitch, password, digits, digits_delay, from_number, t
         document=documents[0], other_documents=tuple(documents[1:]), freeswitch=fs, password=password, digits=digits,
         digits_delay_s=digits_delay, from_number=from_number, to_number=to_number,
         callers=callers, http_port=http_port, listen=listen_at, call_timeout_s=call_timeout,
-        time_scale=time_scale, config_path=config_path,
+        time_scale=time_scale, config_path=config_path, strict=strict,
     )
     try:
         status = run_replay(options)
     except (OSError, PlivoXMLError, RuntimeError) as exc:
-        raise click.ClickException(str(exc)) from None
-    sys.exit(status)
+        raise Failed(exc) from None
+    sys.exit(int(status))
 
 
-@main.command()
+@main.command(epilog=_exit_help(ExitCode.OK, ExitCode.USAGE, ExitCode.DOCUMENT))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def check(files) -> None:
-    """Validate XML documents: print `ok` or every problem; exit 0 when all are valid, else 1."""
+    """Validate XML documents: print `ok` or every problem; exit 0 when all are valid, else 4."""
     from plivoxml_fs.documents.check import check_paths
 
     ok, text = check_paths(files)
     click.echo(text)
-    sys.exit(0 if ok else 1)
+    sys.exit(int(ExitCode.OK if ok else ExitCode.DOCUMENT))
 
 
-@main.command()
+@main.command(epilog=_exit_help(*_BASE_CODES, ExitCode.LISTEN))
 @click.option("--listen", default="127.0.0.1:8021", show_default=True, metavar="HOST:PORT",
               help="Inbound ESL address of the embedded FreeSWITCH.")
 @click.option("--password", default="ClueCon", show_default=True, help="ESL password.")
@@ -149,14 +200,15 @@ def simulate(listen, password, socket_at) -> None:
     from plivoxml_fs.simulator import EmbeddedFreeSwitch
 
     setup_logging("INFO", json=False)
+    inbound = _host_port(listen, "--listen")
     sim = EmbeddedFreeSwitch(
-        inbound_address=_host_port(listen, "--listen"), password=password,
+        inbound_address=inbound, password=password,
         socket_address=_host_port(socket_at, "--socket"),
     )
     try:
         sim.start()
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on {listen}: {exc.strerror}") from None
+        raise Failed(ListenError(inbound, "--listen", exc)) from None
     click.echo(f"embedded FreeSWITCH: inbound ESL on {listen}, calls go to {socket_at}")
     stopping = gevent.event.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -182,7 +234,7 @@ def _outbox_store(config_path: str | None):
     try:
         path = outbox_path(load_settings(config_path))
     except PlivoXMLError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise Failed(exc) from None
     if not Path(path).is_file():
         raise click.ClickException(f"no outbox at {path}")
     return OutboxStore(path)
@@ -194,7 +246,10 @@ def _row_ids(ids: tuple[int, ...], all_dead: bool) -> tuple[int, ...]:
     return ids
 
 
-@main.group()
+_OUTBOX_HELP = _exit_help(*_BASE_CODES, ExitCode.CONFIG)
+
+
+@main.group(epilog=_OUTBOX_HELP)
 def outbox() -> None:
     """Inspect and act on stored callbacks (the durable outbox).
 
@@ -204,7 +259,7 @@ def outbox() -> None:
     """
 
 
-@outbox.command("list")
+@outbox.command("list", epilog=_OUTBOX_HELP)
 @_OUTBOX_CONFIG
 @click.option("--state", type=click.Choice(["pending", "dead", "all"]), default="all",
               show_default=True, help="Which callbacks to list.")
@@ -226,7 +281,7 @@ def outbox_list(config_path, state, limit) -> None:
                f"{store.count('dead')} dead in {store.path}")
 
 
-@outbox.command("retry")
+@outbox.command("retry", epilog=_OUTBOX_HELP)
 @_OUTBOX_CONFIG
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--all-dead", is_flag=True, help="Retry every dead callback.")
@@ -237,7 +292,7 @@ def outbox_retry(config_path, ids, all_dead) -> None:
     click.echo(f"{count} dead callback(s) made pending again in {store.path}")
 
 
-@outbox.command("purge")
+@outbox.command("purge", epilog=_OUTBOX_HELP)
 @_OUTBOX_CONFIG
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--all-dead", is_flag=True, help="Delete every dead callback.")

@@ -2,9 +2,66 @@
 
 from __future__ import annotations
 
+import enum
+import os
+
 
 class PlivoXMLError(Exception):
     """Base of every error this package raises on purpose."""
+
+
+class ExitCode(enum.IntEnum):
+    """The exit status of every command, one per kind of failure (cli.py maps errors to them)."""
+
+    OK = 0
+    FAILURE = 1
+    USAGE = 2
+    CONFIG = 3
+    DOCUMENT = 4
+    FREESWITCH = 5
+    LISTEN = 6
+    CALL_FAILED = 7
+    WARNINGS = 8
+
+
+#: What each exit status means, as `--help` and README list it.
+EXIT_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "success",
+    ExitCode.FAILURE: "any other failure (e.g. no outbox file where the settings say)",
+    ExitCode.USAGE: "bad option or argument (click's usage error)",
+    ExitCode.CONFIG: "bad configuration: settings file or PLIVOXML_FS_* variable",
+    ExitCode.DOCUMENT: "a document is invalid (check) or cannot be read (check, replay)",
+    ExitCode.FREESWITCH: "FreeSWITCH's event socket cannot be reached (replay)",
+    ExitCode.LISTEN: "an address cannot be listened on (taken, or not allowed)",
+    ExitCode.CALL_FAILED: "a test call failed: the transcript's FAILED lines say why (replay)",
+    ExitCode.WARNINGS: "every call completed, some with warnings (replay --strict)",
+}
+
+
+class ListenError(PlivoXMLError):
+    """A listening socket could not be opened: names the address, the setting and the cause."""
+
+    def __init__(self, address: tuple[str, int], setting: str, cause: OSError | str) -> None:
+        host, port = address[:2]
+        if isinstance(cause, OSError):
+            # gevent appends the address to strerror; the address is named once, here
+            cause = os.strerror(cause.errno) if cause.errno else str(cause)
+        super().__init__(f"cannot listen on {host}:{port} ({setting}): {cause}")
+        self.address = (host, port)
+        self.setting = setting
+        self.cause = cause
+
+    def named(self, setting: str) -> ListenError:
+        """The same failure naming another setting (e.g. the option that gave the address)."""
+        return ListenError(self.address, setting, self.cause)
+
+
+class DocumentUnavailable(PlivoXMLError, FileNotFoundError):
+    """A document named on the command line is not a file there is (or not usable where named)."""
+
+
+class FreeSwitchUnreachable(PlivoXMLError):
+    """FreeSWITCH's inbound event socket did not answer (or refused the password) in time."""
 
 
 class ProtocolError(PlivoXMLError):

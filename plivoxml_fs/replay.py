@@ -11,10 +11,15 @@ inbound connection, and the HTTP requests the web app received.
 
 Each run keeps its state (the callback outbox, recordings) in a temporary directory removed at
 the end, so runs never share an outbox file, unless `--config` names `state_dir`.
+
+The web app listens on DEFAULT_HTTP_PORT unless told otherwise, or on a free port when that one is
+taken; documents name it as `http://127.0.0.1:8089` (the default address), which the web app
+replaces by its actual address in the XML files it serves, so they work on whatever port it got.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -35,7 +40,13 @@ import gevent.event
 from gevent.pywsgi import WSGIServer
 
 from plivoxml_fs.config import ENV_PREFIX, Settings, load_settings
-from plivoxml_fs.errors import PlivoXMLError
+from plivoxml_fs.errors import (
+    DocumentUnavailable,
+    ExitCode,
+    FreeSwitchUnreachable,
+    ListenError,
+    PlivoXMLError,
+)
 from plivoxml_fs.esl.messages import Event
 from plivoxml_fs.esl.transport import InboundClient
 from plivoxml_fs.fs import commands
@@ -52,6 +63,11 @@ ANSWER_PATH = "/replay/answer"
 CONTENT_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg"}
 #: Events of the test calls shown in the transcript.
 SHOWN_EVENTS = ("CHANNEL_ANSWER", "DTMF", "CHANNEL_HANGUP_COMPLETE")
+#: Host and default port of the web app; documents name it as http://127.0.0.1:<default port>.
+HTTP_HOST = "127.0.0.1"
+DEFAULT_HTTP_PORT = 8089
+#: Seconds replay waits for FreeSWITCH's inbound event socket to accept it.
+FREESWITCH_WAIT_S = 5.0
 
 
 @attrs.frozen
@@ -68,12 +84,17 @@ class ReplayOptions:
     from_number: str = "1000"
     to_number: str = "2000"
     callers: int = 1
-    http_port: int = 8089
+    #: the web app's port; None: `default_http_port`, or a free port when that one is taken
+    http_port: int | None = None
+    #: the port documents name (http://127.0.0.1:<it>), replaced in the XML files served
+    default_http_port: int = DEFAULT_HTTP_PORT
     listen: tuple[str, int] = ("127.0.0.1", 0)
     call_timeout_s: float = 60.0
     time_scale: float = 1.0
     #: a settings file (and, with it, PLIVOXML_FS_* variables) for the daemon's other settings
     config_path: str | None = None
+    #: calls that completed with warnings fail the run (ExitCode.WARNINGS)
+    strict: bool = False
 
 
 @attrs.frozen
@@ -87,19 +108,32 @@ class HttpHit:
 
 
 class WebApp:
-    """Serves documents from one directory and records every request, callbacks included."""
+    """Serves documents from one directory and records every request, callbacks included.
 
-    def __init__(self, root: Path, port: int, on_hit: Callable[[HttpHit], None]) -> None:
+    In the XML files it serves, `named_url` (the address documents use for it) is replaced by
+    its actual address.
+    """
+
+    def __init__(self, root: Path, port: int, on_hit: Callable[[HttpHit], None],
+                 named_url: str = f"http://{HTTP_HOST}:{DEFAULT_HTTP_PORT}") -> None:
         self.root = root.resolve()
         self.on_hit = on_hit
         self.answers: dict[str, str] = {}  # called number -> document path under root
         self.hits: list[HttpHit] = []
-        self.server = WSGIServer(("127.0.0.1", port), self._app, log=None, error_log=None)
+        self.named = re.compile(re.escape(named_url.encode()) + rb"(?![0-9])")
+        self.server = WSGIServer((HTTP_HOST, port), self._app, log=None, error_log=None)
 
     @property
     def base_url(self) -> str:
         host, port = self.server.address[:2]
         return f"http://{host}:{port}"
+
+    def _served(self, target: Path) -> tuple[str, bytes]:
+        """Content type and body of a file: XML with the named address made the actual one."""
+        kind = CONTENT_TYPES.get(target.suffix.lower())
+        if kind is not None:
+            return kind, target.read_bytes()
+        return "application/xml", self.named.sub(self.base_url.encode(), target.read_bytes())
 
     def start(self) -> None:
         self.server.start()
@@ -128,9 +162,9 @@ class WebApp:
         if not target.is_relative_to(self.root) or not target.is_file():
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found\n"]
-        kind = CONTENT_TYPES.get(target.suffix.lower(), "application/xml")
+        kind, body = self._served(target)
         start_response("200 OK", [("Content-Type", kind)])
-        return [target.read_bytes()]
+        return [body]
 
 
 class Transcript:
@@ -193,8 +227,10 @@ class _TranscriptHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         call = getattr(record, "call_uuid", "") or ""
         text = record.getMessage()
-        if record.levelno >= logging.WARNING:
-            self.replay.problems.setdefault(call, []).append(text)
+        if record.levelno >= logging.ERROR:
+            self.replay.errors.setdefault(call, []).append(text)
+        elif record.levelno == logging.WARNING and call:
+            self.replay.warnings.append((call, text))
         if record.name.startswith("plivoxml_fs.replay"):
             return
         text = _CONN_PREFIX.sub("", text)
@@ -219,10 +255,13 @@ def _param_text(params: dict[str, str]) -> str:
 class Replay:
     """One replay run: start what is needed, place the calls, wait, report."""
 
-    def __init__(self, options: ReplayOptions, out: TextIO = sys.stdout) -> None:
+    def __init__(self, options: ReplayOptions, out: TextIO | None = None) -> None:
         self.options = options
-        self.transcript = Transcript(out)
-        self.problems: dict[str, list[str]] = {}
+        self.transcript = Transcript(sys.stdout if out is None else out)
+        #: what the daemon logged at ERROR or worse, by call uuid ("" for no call): failures
+        self.errors: dict[str, list[str]] = {}
+        #: what it logged at WARNING about a call, in order: (call uuid, text); the call went on
+        self.warnings: list[tuple[str, str]] = []
         self.hangups: dict[str, gevent.event.Event] = {}
         self.hangup_causes: dict[str, str] = {}
         self.callbacks_by_call: dict[str, list[HttpHit]] = {}
@@ -243,7 +282,7 @@ class Replay:
             return Path.cwd(), doc
         path = Path(doc)
         if not path.is_file():
-            raise FileNotFoundError(f"replay: no such document: {doc}")
+            raise DocumentUnavailable(f"replay: no such document: {doc}")
         return path.parent, ""
 
     def _documents(self) -> list[str]:
@@ -254,9 +293,10 @@ class Replay:
         paths = []
         for doc in self._documents():
             if doc.startswith(("http://", "https://")):
-                raise FileNotFoundError(f"replay: with several documents each must be a file ({doc})")
+                raise DocumentUnavailable(
+                    f"replay: with several documents each must be a file ({doc})")
             if not Path(doc).is_file():
-                raise FileNotFoundError(f"replay: no such document: {doc}")
+                raise DocumentUnavailable(f"replay: no such document: {doc}")
             paths.append(Path(doc).resolve())
         return Path(os.path.commonpath([p.parent for p in paths]))
 
@@ -325,10 +365,28 @@ class Replay:
         self.transcript.line("replay", f"state directory {settings.state_dir} ({kept})")
         return settings
 
+    def _start_webapp(self, root: Path) -> WebApp:
+        """The web app on --http-port; without it on the default port, or a free one when the
+        default is taken (the XML it serves names its actual address either way)."""
+        given, default = self.options.http_port, self.options.default_http_port
+        named = f"http://{HTTP_HOST}:{default}"
+        webapp = WebApp(root, default if given is None else given, self._on_hit, named)
+        try:
+            webapp.start()
+        except OSError as exc:
+            if given is not None or exc.errno != errno.EADDRINUSE:
+                port = default if given is None else given
+                raise ListenError((HTTP_HOST, port), "--http-port", exc) from None
+            webapp = WebApp(root, 0, self._on_hit, named)
+            webapp.start()
+            self.transcript.line("replay", f"{HTTP_HOST}:{default} is taken: the web app took "
+                                           f"{webapp.base_url}, and the XML it serves names it "
+                                           f"where it names {named}")
+        return webapp
+
     def start(self) -> None:
         root, url = self._document_url()
-        self.webapp = WebApp(root, self.options.http_port, self._on_hit)
-        self.webapp.start()
+        self.webapp = self._start_webapp(root)
         base = self.webapp.base_url
         if self.options.other_documents:
             for k, doc in enumerate(self._documents(), start=1):
@@ -340,7 +398,10 @@ class Replay:
         self.transcript.line("replay", f"web app on {base}, answer URL {answer}")
         settings = self._settings(base, answer)
         self.daemon = Daemon(settings)
-        self.daemon.start_server()
+        try:
+            self.daemon.start_server()
+        except ListenError as exc:  # the daemon's listen_host:listen_port is replay's --listen
+            raise exc.named("--listen") from None
         if self.options.freeswitch is None:
             from plivoxml_fs.simulator import EmbeddedFreeSwitch
 
@@ -360,8 +421,10 @@ class Replay:
             reconnect_min_s=0.2, reconnect_max_s=1.0, command_timeout_s=10.0,
         )
         self.client.start()
-        if not self.client.wait_connected(5.0):
-            raise ConnectionError(f"replay: cannot reach FreeSWITCH ESL at {fs_host}:{fs_port}")
+        if not self.client.wait_connected(FREESWITCH_WAIT_S):
+            raise FreeSwitchUnreachable(
+                f"replay: cannot reach FreeSWITCH's event socket at {fs_host}:{fs_port} within "
+                f"{FREESWITCH_WAIT_S:g} s (the transcript's WARNING says why)")
 
     def stop(self) -> None:
         for part in (self.client,):
@@ -432,7 +495,7 @@ class Replay:
         self.transcript.line(self.transcript.label(a_leg), f"api uuid_send_dtmf {a_leg} {self.options.digits}")
         self.client.api(f"uuid_send_dtmf {a_leg} {self.options.digits}", timeout=5.0)
 
-    def run(self) -> int:
+    def run(self) -> ExitCode:
         """Place the calls, wait for each to end, print the verdict; the exit status."""
         numbers = [self._called_number(k) for k in range(1, len(self._documents()) + 1)]
         plan = [to for to in numbers for _ in range(self.options.callers)]
@@ -448,11 +511,27 @@ class Replay:
         self._wait_for_hangup_callbacks(a_legs)
         gevent.joinall(self.originations, timeout=5.0)
         failures += self._verdicts(a_legs)
+        return self._report(len(a_legs), failures)
+
+    def _report(self, calls: int, failures: list[str]) -> ExitCode:
+        """The end of the transcript: the warnings, then the failures or the count completed."""
+        for call_uuid, text in self.warnings:
+            self.transcript.line("replay", f"WARNING {self.transcript.label(call_uuid)}: {text}")
         for failure in failures:
             self.transcript.line("replay", f"FAILED {failure}")
-        if not failures:
-            self.transcript.line("replay", f"{len(a_legs)} call(s) completed")
-        return 1 if failures else 0
+        if failures:
+            return ExitCode.CALL_FAILED
+        warned = len(self.warnings)
+        if not warned:
+            self.transcript.line("replay", f"{calls} call(s) completed")
+            return ExitCode.OK
+        if self.options.strict:
+            self.transcript.line("replay", f"FAILED (--strict) {calls} call(s) completed with "
+                                           f"{warned} warning(s), listed above")
+            return ExitCode.WARNINGS
+        self.transcript.line("replay", f"{calls} call(s) completed, with {warned} warning(s) "
+                                       f"listed above")
+        return ExitCode.OK
 
     def _b_leg_of(self, a_leg: str) -> str:
         label = self.transcript.labels[a_leg].removesuffix("/A")
@@ -473,11 +552,11 @@ class Replay:
         for a_leg in a_legs:
             label = self.transcript.labels[a_leg].removesuffix("/A")
             b_leg = self._b_leg_of(a_leg)
-            problems = self.problems.get(b_leg, [])
+            errors = self.errors.get(b_leg, [])
             hits = self.callbacks_by_call.get(b_leg, [])
             hangup = [h for h in hits if h.path.endswith("/hangup")]
-            if problems:
-                failures.append(f"{label}: {problems[0]}")
+            if errors:
+                failures.append(f"{label}: {errors[0]}")
             elif not hangup:
                 failures.append(f"{label}: no hangup callback arrived")
         return failures
@@ -493,8 +572,9 @@ def _names_state_dir(config_path: str | None) -> bool:
     return "state_dir" in tomllib.loads(Path(config_path).read_text("utf-8"))
 
 
-def run_replay(options: ReplayOptions, out: TextIO = sys.stdout) -> int:
-    """Run one replay and return the process exit status (0: every call completed)."""
+def run_replay(options: ReplayOptions, out: TextIO | None = None) -> ExitCode:
+    """Run one replay and return the process exit status (0: every call completed; without
+    `strict`, warnings included; `out` defaults to the current sys.stdout)."""
     replay = Replay(options, out)
     handler = _TranscriptHandler(replay)
     root = logging.getLogger("plivoxml_fs")

@@ -16,6 +16,7 @@ from plivoxml_fs.call.driver import CallDriver
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.fetch import DocumentFetcher
 from plivoxml_fs.effects.outbox import Outbox
+from plivoxml_fs.errors import ListenError
 from plivoxml_fs.esl.transport import InboundClient, OutboundServer
 from plivoxml_fs.rooms import recordings
 
@@ -23,6 +24,14 @@ log = logging.getLogger("plivoxml_fs.service")
 
 #: Event subscriptions of the daemon's one inbound connection (CUSTOM must come last).
 INBOUND_EVENTS = ("BACKGROUND_JOB", "CHANNEL_HANGUP_COMPLETE", "conference::maintenance")
+
+
+def _listen(start, address: tuple[str, int], setting: str) -> None:
+    """Run a listener's `start`; OSError becomes ListenError naming `address` and `setting`."""
+    try:
+        start()
+    except OSError as exc:
+        raise ListenError(address, setting, exc) from None
 
 
 class Daemon:
@@ -56,11 +65,15 @@ class Daemon:
         return self.server.address
 
     def start_server(self) -> None:
+        """Start the outbox and the listeners; a listener that cannot bind raises ListenError
+        naming its address and the settings that hold it."""
+        s = self.settings
         self.outbox.start()
-        self.server.start()
+        _listen(self.server.start, (s.listen_host, s.listen_port), "listen_host:listen_port")
         log.info("listening for calls on %s:%d", *self.address)
         if self.operator is not None:
-            self.operator.start()
+            _listen(self.operator.start, (s.metrics_host, s.metrics_port),
+                    "metrics_host:metrics_port")
 
     def start_inbound(self, host: str | None = None, port: int | None = None) -> None:
         """Open the inbound connection (it reconnects by itself while FreeSWITCH is away)."""
@@ -102,3 +115,4 @@ class Daemon:
         if self.operator is not None:
             self.operator.stop()
         log.info("stopped")
+

@@ -76,11 +76,11 @@ def test_several_callers_each_complete(examples):
 
 
 def test_invalid_document_fails_with_the_problem(tmp_path, free_port):
-    """A document that does not validate ends the call and replay exits 1 naming the problem."""
+    """A document that does not validate ends the call and replay exits 7 naming the problem."""
     doc = tmp_path / "bad.xml"
     doc.write_text('<Response>\n  <Conference maxMembers="500">room</Conference>\n</Response>\n')
     status, text = _replay(str(doc), free_port)
-    assert status == 1
+    assert status == 7
     failed = [line for line in text.splitlines() if "FAILED" in line]
     assert len(failed) == 1
     assert "maxMembers: must be an integer 1..20 (got '500')" in failed[0]
@@ -88,10 +88,10 @@ def test_invalid_document_fails_with_the_problem(tmp_path, free_port):
 
 
 def test_unreachable_answer_url_fails_with_the_cause(free_port):
-    """An answer URL answering 404 fails the call; replay exits 1 naming the URL and status."""
+    """An answer URL answering 404 fails the call; replay exits 7 naming the URL and status."""
     port = free_port
     status, text = _replay(f"http://127.0.0.1:{port}/nowhere.xml", port)
-    assert status == 1
+    assert status == 7
     failed = [line for line in text.splitlines() if "FAILED" in line]
     assert len(failed) == 1
     assert "404" in failed[0] and "/nowhere.xml" in failed[0]
