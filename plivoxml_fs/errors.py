@@ -27,7 +27,7 @@ class ExitCode(enum.IntEnum):
 #: What each exit status means, as `--help` and README list it.
 EXIT_MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success",
-    ExitCode.FAILURE: "any other failure (e.g. no outbox file where the settings say)",
+    ExitCode.FAILURE: "any other failure (the message says what)",
     ExitCode.USAGE: "bad option or argument (click's usage error)",
     ExitCode.CONFIG: "bad configuration: settings file or PLIVOXML_FS_* variable",
     ExitCode.DOCUMENT: "a document is invalid (check) or cannot be read (check, replay)",
