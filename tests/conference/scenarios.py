@@ -276,8 +276,10 @@ def caller_hangs_up_in_the_room(scene: Scene) -> None:
     enters = {c.to: scene.entered(c) for c in (a, b)}
     scene.hang_up(a)
     scene.hang_up(b)
-    scene.hung_up(a)
-    scene.hung_up(b)
+    for caller in (a, b):
+        hangup = scene.hung_up(caller)
+        assert (hangup["HangupCauseCode"], hangup["HangupCauseName"], hangup["HangupSource"]) == (
+            "4000", "Normal Hangup", "Caller")
     scene.flush()
     for caller, path, method in ((a, "/action", "POST"), (b, "/docs/next", "GET")):
         (hit,) = [h for h in scene.app.hits if h.path == path and h.params.get("To") == caller.to]
