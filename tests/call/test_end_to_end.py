@@ -218,3 +218,16 @@ def test_invalid_document_is_invalid_answer_xml(world):
     hangups = [p for m, path, p in app.hits if path == "/hangup"]
     assert (hangups[-1]["HangupCauseCode"], hangups[-1]["HangupCauseName"]) == (
         "7011", "Error Reaching Answer URL")
+
+
+def test_scheduled_hangup_is_told_from_the_caller(world):
+    """<Hangup schedule="1"> during an endless Play: FreeSWITCH's timer ends the call with
+    ALLOTTED_TIMEOUT, reported as 6000 Scheduled Hangup from Plivo, not as the caller."""
+    app, fs, daemon, outbox = world({"/answer.xml": (
+        '<Response><Speak>Hi.</Speak><Hangup schedule="1"/>'
+        '<Play loop="0">{base}/sounds/chime.wav</Play></Response>')})
+    call(fs, daemon, "e2e7")
+    assert outbox.flush(5)
+    (hangup,) = [p for m, path, p in app.hits if path == "/hangup"]
+    assert (hangup["HangupCause"], hangup["HangupCauseCode"], hangup["HangupCauseName"],
+            hangup["HangupSource"]) == ("ALLOTTED_TIMEOUT", "6000", "Scheduled Hangup", "Plivo")
