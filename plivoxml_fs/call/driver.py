@@ -12,7 +12,10 @@
    (`plivoxml_fallback_url` / settings.fallback_url) once, then the call is hung up;
 6. at the end: hang up (NORMAL_CLEARING after the last verb), send `exit`, and emit the hangup
    URL's callback (`plivoxml_hangup_url` / settings.hangup_url) exactly once, however the call
-   ended: document end, Hangup verb, caller hangup mid-verb, lost connection or error.
+   ended: document end, Hangup verb, caller hangup mid-verb, lost connection or error; each
+   ending carries its `call.causes` row, so the callback says Plivo's HangupCauseCode;
+7. a call that hangs up before an action URL (a Goto of kind ACTION) is fetched has that URL
+   requested through the outbox instead, so the app still learns the verb's outcome.
 
 Every failure is one log line on logger `plivoxml_fs.call` with `extra={"call_uuid": ...}`,
 naming the call and the cause. Nothing here imports gevent; waits go through the connection.
