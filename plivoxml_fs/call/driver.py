@@ -12,7 +12,10 @@
    (`plivoxml_fallback_url` / settings.fallback_url) once, then the call is hung up;
 6. at the end: hang up (NORMAL_CLEARING after the last verb), send `exit`, and emit the hangup
    URL's callback (`plivoxml_hangup_url` / settings.hangup_url) exactly once, however the call
-   ended: document end, Hangup verb, caller hangup mid-verb, lost connection or error.
+   ended: document end, Hangup verb, caller hangup mid-verb, lost connection or error; each
+   ending carries its `call.causes` row, so the callback says Plivo's HangupCauseCode;
+7. a call that hangs up before an action URL (a Goto of kind ACTION) is fetched has that URL
+   requested through the outbox instead, so the app still learns the verb's outcome.
 
 Every failure is one log line on logger `plivoxml_fs.call` with `extra={"call_uuid": ...}`,
 naming the call and the cause. Nothing here imports gevent; waits go through the connection.
@@ -26,6 +29,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from plivoxml_fs import metrics
+from plivoxml_fs.call import causes
 from plivoxml_fs.call import params as call_params
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.urls import shown_url
@@ -42,6 +46,7 @@ from plivoxml_fs.fs import commands
 from plivoxml_fs.rooms.conferences import Conferences
 from plivoxml_fs.verbs import registry
 from plivoxml_fs.verbs.base import (
+    ACTION,
     NEXT,
     Gone,
     Goto,
@@ -60,6 +65,8 @@ ERROR_CAUSE = "NORMAL_TEMPORARY_FAILURE"
 UNKNOWN_CAUSE = "NORMAL_UNSPECIFIED"
 #: The hangup cause after the last verb of a document (Plivo: "End Of XML Instructions").
 END_CAUSE = "NORMAL_CLEARING"
+#: What kind of URL the answer and fallback URLs are (Plivo's hangup codes name the kind).
+ANSWER = "answer"
 #: Channel variables a dialplan may set per call.
 VAR_ANSWER_URL, VAR_ANSWER_METHOD = "plivoxml_answer_url", "plivoxml_answer_method"
 VAR_FALLBACK_URL, VAR_FALLBACK_METHOD = "plivoxml_fallback_url", "plivoxml_fallback_method"
@@ -141,10 +148,10 @@ class _Call:
     def _var(self, name: str) -> str:
         return self.conn.channel.variable(name) or ""
 
-    def error(self, cause: str) -> HangupCall:
-        """Log one line naming the call and `cause`; the call is to be hung up."""
+    def error(self, cause: str, reason: causes.Row = causes.INTERNAL_ERROR) -> HangupCall:
+        """Log one line naming the call and `cause`; the call is to be hung up for `reason`."""
         self.log.error("call %s: %s; hanging up", self.uuid, cause)
-        return HangupCall(ERROR_CAUSE, call_params.SOURCE_ERROR)
+        return HangupCall(ERROR_CAUSE, call_params.SOURCE_ERROR, reason)
 
     # -- the call -------------------------------------------------------------------------
 
@@ -158,7 +165,7 @@ class _Call:
             self.ending = self.error(f"FreeSWITCH: {exc}")
         except Exception:  # a bug: still end the call cleanly and post the hangup URL
             self.log.exception("call %s: driver failed", self.uuid)
-            self.ending = HangupCall(ERROR_CAUSE, call_params.SOURCE_ERROR)
+            self.ending = HangupCall(ERROR_CAUSE, call_params.SOURCE_ERROR, causes.INTERNAL_ERROR)
         finally:
             self._finish()
 
@@ -183,22 +190,25 @@ class _Call:
     def _documents(self) -> Outcome:
         first = self._first_url()
         if first is None:
-            return self.error("no answer URL (channel variable plivoxml_answer_url or settings)")
-        url, method, extra = first[0], first[1], call_params.START_APP
+            return self.error(
+                "no answer URL (channel variable plivoxml_answer_url or settings)",
+                causes.NO_ANSWER_URL,
+            )
+        url, method, extra, kind = first[0], first[1], call_params.START_APP, ANSWER
         fetched = 0
         while True:
-            document = self._load(url, method, extra)
-            if isinstance(document, str):  # why it failed
+            document = self._load(url, method, extra, kind)
+            if isinstance(document, _Failed):
                 fallback = self._fallback()
                 if fallback is None:
-                    return self.error(document)
+                    return self.error(document.why, document.reason)
                 self.log.error(
                     "call %s: %s; trying the fallback URL %s",
                     self.uuid,
-                    document,
+                    document.why,
                     shown_url(fallback[0]),
                 )
-                url, method, extra = fallback[0], fallback[1], call_params.START_APP
+                url, method, extra, kind = fallback[0], fallback[1], call_params.START_APP, ANSWER
                 continue
             outcome = self._run_document(document)
             if not isinstance(outcome, Goto):
@@ -209,18 +219,20 @@ class _Call:
                     f"more than {self.settings.max_redirects} redirects "
                     f"(last to {shown_url(outcome.url)})"
                 )
-            url, method, extra = outcome.url, outcome.method, dict(outcome.params)
+            url, method, extra, kind = outcome.url, outcome.method, dict(outcome.params), outcome.kind
 
-    def _load(self, url: str, method: str, extra: Mapping[str, str]) -> Any:
-        """The parsed document at `url`, or why there is none (a str, not yet logged)."""
+    def _load(self, url: str, method: str, extra: Mapping[str, str], kind: str) -> Any:
+        """The parsed document at `url` (a `kind` of URL), or why there is none (_Failed)."""
         if hung_up(self):
+            if kind == ACTION:
+                self._post_action(url, method, extra)
             raise ConnectionLost(f"call {self.uuid}: hung up before {shown_url(url)} was fetched")
         try:
             body, final_url = self.fetcher.fetch(
                 url, method, call_params.merged(self.params, extra)
             )
         except FetchError as exc:
-            return f"cannot fetch the document: {exc}"
+            return _Failed(f"cannot fetch the document: {exc}", causes.FETCH_FAILED[kind])
         source = shown_url(final_url)
         if self.parse is None:
             self.parse = _default_parser()
@@ -228,14 +240,24 @@ class _Call:
             return self.parse(body, source=source, max_bytes=self.settings.max_document_bytes)
         except (PlivoXMLError, ValueError) as exc:
             problems = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-            return f"invalid document from {source}: {problems}"
+            return _Failed(f"invalid document from {source}: {problems}", causes.INVALID_XML[kind])
+
+    def _post_action(self, url: str, method: str, extra: Mapping[str, str]) -> None:
+        """The call hung up before its action URL was fetched: request it through the outbox
+        (durable, retried, in order before the hangup callback); its document is not run."""
+        params = call_params.merged(self.params, {"CallStatus": call_params.COMPLETED, **extra})
+        try:
+            self.outbox.emit(Webhook(url, method, params, self.uuid, "action"))
+        except (ValueError, PlivoXMLError) as exc:
+            self.log.error("call %s: action URL %s not requested: %s", self.uuid,
+                           shown_url(url), exc)
 
     def _run_document(self, document: Any) -> Outcome:
         for verb in document.verbs:
             outcome = self._run_verb(verb)
             if outcome != NEXT:
                 return outcome
-        return HangupCall(END_CAUSE, call_params.SOURCE_PLIVO)
+        return HangupCall(END_CAUSE, call_params.SOURCE_PLIVO, causes.END_OF_XML)
 
     def _run_verb(self, verb: Any) -> Outcome:
         name = registry.verb_name(verb)
@@ -272,31 +294,31 @@ class _Call:
     # -- the end --------------------------------------------------------------------------
 
     def _finish(self) -> None:
-        source, cause = self._hang_up()
+        end = self._hang_up()
         self._exit()
-        self._emit_hangup(source, cause)
+        self._emit_hangup(end)
 
-    def _hang_up(self) -> tuple[str, str]:
-        """Hang the call up if it is still up; the HangupSource and our idea of the cause.
+    def _hang_up(self) -> HangupCall:
+        """Hang the call up if it is still up; how it ended (cause, source, reason).
 
         FreeSWITCH's own Hangup-Cause (from the hangup event) wins over the cause returned here.
+        When FreeSWITCH ended the call the source is None: its cause names who (causes.py).
         """
         if hung_up(self):
             if self.conn.hangup_event is not None:
-                return call_params.SOURCE_CALLER, END_CAUSE
-            return call_params.SOURCE_UNKNOWN, UNKNOWN_CAUSE
+                return HangupCall(END_CAUSE, None)
+            return HangupCall(UNKNOWN_CAUSE, call_params.SOURCE_UNKNOWN, causes.UNKNOWN)
         ending = self.ending
-        if isinstance(ending, HangupCall):
-            cause, source = ending.cause, ending.source
-        else:
-            cause, source = END_CAUSE, call_params.SOURCE_PLIVO
+        if not isinstance(ending, HangupCall):  # Gone while the call is up: the daemon gave up
+            ending = HangupCall(END_CAUSE, call_params.SOURCE_PLIVO, causes.INTERNAL_ERROR)
+        cause = ending.cause
         msg = commands.hangup(cause)
         try:
             self.conn.command(msg.line, msg.headers, msg.body)
             self.conn.hangup.wait(self.settings.command_timeout_s)
         except PlivoXMLError as exc:
             self.log.warning("call %s: hangup not confirmed: %s", self.uuid, exc)
-        return source, cause
+        return ending
 
     def _exit(self) -> None:
         if self.conn.closed:
@@ -306,7 +328,7 @@ class _Call:
         except PlivoXMLError as exc:
             self.log.debug("call %s: exit: %s", self.uuid, exc)
 
-    def _emit_hangup(self, source: str, cause: str) -> None:
+    def _emit_hangup(self, end: HangupCall) -> None:
         """Emit the hangup URL's callback; guarded so that it happens at most once."""
         if self._hangup_emitted:
             return
@@ -318,15 +340,25 @@ class _Call:
         hangup_params = call_params.hangup_params(
             self.conn.channel,
             self.conn.hangup_event,
-            cause=cause,
-            source=source,
+            cause=end.cause,
+            source=end.source,
             answered_us=self.answered_us,
             now_us=time.time_ns() // 1000,
+            reason=end.reason,
         )
         try:
             self.outbox.emit(Webhook(url, method, hangup_params, self.uuid, "hangup"))
         except (ValueError, PlivoXMLError) as exc:
             self.log.error("call %s: hangup callback not sent: %s", self.uuid, exc)
+
+
+class _Failed:
+    """Why a document could not be had: the message (not yet logged) and the causes row."""
+
+    __slots__ = ("why", "reason")
+
+    def __init__(self, why: str, reason: causes.Row) -> None:
+        self.why, self.reason = why, reason
 
 
 def _now_ms() -> int:

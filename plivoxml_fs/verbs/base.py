@@ -33,21 +33,36 @@ class Next:
     """Go on with the next verb."""
 
 
+#: What kind of URL a Goto names (Plivo's hangup codes tell them apart: 7012 vs 7014, ...).
+REDIRECT, ACTION = "redirect", "action"
+
+
 @attrs.frozen
 class Goto:
-    """Fetch `url` with `method`, sending the call parameters plus `params`, and run it."""
+    """Fetch `url` with `method`, sending the call parameters plus `params`, and run it.
+
+    `kind` is REDIRECT (a <Redirect>) or ACTION (a verb's action URL with redirect=true): a
+    call that hangs up before an action URL is fetched still has it requested (outbox).
+    """
 
     url: str
     method: str = "POST"
     params: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_params)
+    kind: str = REDIRECT
 
 
 @attrs.frozen
 class HangupCall:
-    """Hang the call up with `cause` (a Q.850 name); `source` is Plivo's HangupSource."""
+    """Hang the call up with `cause` (a Q.850 name); `source` is Plivo's HangupSource.
+
+    `reason` is the daemon's reason as a `call.causes` row (it decides HangupCauseCode); None
+    lets the cause and source decide (a `<Hangup>`: by the cause it hangs up with). The driver
+    reports a call FreeSWITCH ended with source None (the cause table names who).
+    """
 
     cause: str = "NORMAL_CLEARING"
-    source: str = "Answer XML"
+    source: str | None = "Answer XML"
+    reason: Any = None
 
 
 @attrs.frozen

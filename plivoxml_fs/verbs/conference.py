@@ -26,8 +26,10 @@ action URL: redirect=true fetches the next document from it, redirect=false post
 document goes on. Its parameters: ConferenceName, ConferenceUUID, ConferenceMemberID,
 RecordUrl and RecordingID when the room is recorded, ConferenceExitReason (ours: `hangup`,
 `kicked`, `hangup-on-star`, `time-limit`, `conference-ended`, `room-full`), and the call's
-parameters. After a hangup only redirect=false still posts to the action URL (there is no call
-left to run a document). Every conference callback carries the call's parameters too.
+parameters. After a hangup the action URL is requested whatever redirect says (through the
+durable outbox, with CallStatus=completed and ConferenceExitReason=hangup; a document it
+returns is not run: there is no call left to run it), so the app always learns the member left.
+Every conference callback carries the call's parameters too.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from plivoxml_fs.fs.events import CONFERENCE_SUBCLASS
 from plivoxml_fs.rooms import recordings
 from plivoxml_fs.rooms.conferences import Claim, Conferences, Recording, RoomSettings
 from plivoxml_fs.verbs import sounds
-from plivoxml_fs.verbs.base import NEXT, ExecContext, Gone, Goto, Outcome, hung_up
+from plivoxml_fs.verbs.base import ACTION, NEXT, ExecContext, Gone, Goto, Outcome, hung_up
 
 #: beep:1 is one 400 Hz tone, beep:2 two (what the member hears on entry / exit).
 BEEP_SOUNDS = {
@@ -57,6 +59,8 @@ BEEP_SOUNDS = {
 }
 #: How sound URLs are fetched (the Conference element has no method for them).
 SOUND_METHOD = "GET"
+#: The call parameters' CallStatus once the caller hung up (the action URL is told so).
+CALL_OVER = {"CallStatus": "completed"}
 #: Why a member left, as ConferenceExitReason says it.
 HANGUP, KICKED, STAR, TIME_LIMIT, ENDED, FULL = (
     "hangup", "kicked", "hangup-on-star", "time-limit", "conference-ended", "room-full"
@@ -173,8 +177,8 @@ class _Member:
             self._callback("exit", {})
         if ended is not None:
             self.reason = HANGUP
-            if self.conf.action and not self.conf.redirect:
-                self._after()
+            if self.conf.action:  # whatever redirect says: the app learns the member left
+                self._post_action(CALL_OVER)
             return ended
         return self._after()
 
@@ -387,9 +391,16 @@ class _Member:
         """The member left and the call is up: the action URL, or the next verb."""
         if not self.conf.action:
             return NEXT
-        params = {**self._conference_params(), "ConferenceExitReason": self.reason or ENDED}
         if self.conf.redirect:
-            return Goto(self.conf.action, self.conf.method, params)
-        self._emit(Webhook(self.conf.action, self.conf.method, {**self.ctx.params, **params},
-                           self.uuid, "conference-action"))
+            return Goto(self.conf.action, self.conf.method, self._action_params(), kind=ACTION)
+        self._post_action({})
         return NEXT
+
+    def _action_params(self) -> dict[str, str]:
+        return {**self._conference_params(), "ConferenceExitReason": self.reason or ENDED}
+
+    def _post_action(self, status: Mapping[str, str]) -> None:
+        """Request the action URL through the durable outbox; what it answers is not run."""
+        params = {**self.ctx.params, **status, **self._action_params()}
+        self._emit(Webhook(self.conf.action, self.conf.method, params, self.uuid,
+                           "conference-action"))

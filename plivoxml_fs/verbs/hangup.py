@@ -3,8 +3,10 @@
 `reason` becomes the hangup cause: rejected -> CALL_REJECTED, busy -> USER_BUSY. Without a
 reason Plivo rejects the call when the Hangup is the first element and the call is not yet
 answered (CALL_REJECTED), and otherwise ends it normally (NORMAL_CLEARING). A scheduled hangup
-is FreeSWITCH's `sched_hangup +N <cause>`; the document goes on (when nothing follows, its end
-hangs the call up at once, as Plivo says).
+is FreeSWITCH's `sched_hangup +N <cause>`, the cause being the reason's or, without one,
+ALLOTTED_TIMEOUT (as Plivo's FreeSWITCH framework scheduled it), so the hangup callback tells
+the timer's end (6000 Scheduled Hangup) from the caller's; the document goes on (when nothing
+follows, its end hangs the call up at once, as Plivo says).
 """
 
 from __future__ import annotations
@@ -24,9 +26,13 @@ def cause_of(hangup: Any, ctx: ExecContext) -> str:
     return commands.hangup_cause_for(None)
 
 
+#: The cause of a scheduled hangup without a reason (FreeSWITCH's timer cause).
+SCHEDULED_CAUSE = "ALLOTTED_TIMEOUT"
+
+
 def run(hangup: Any, ctx: ExecContext) -> Outcome:
-    cause = cause_of(hangup, ctx)
     if hangup.schedule:
+        cause = commands.hangup_cause_for(hangup.reason) if hangup.reason else SCHEDULED_CAUSE
         done = run_app(ctx, "sched_hangup", commands.sched_hangup(hangup.schedule, cause))
         return done if isinstance(done, Gone) else NEXT
-    return HangupCall(cause, SOURCE_ANSWER_XML)
+    return HangupCall(cause_of(hangup, ctx), SOURCE_ANSWER_XML)

@@ -403,3 +403,117 @@ def test_reasonless_hangup_after_media_is_normal_clearing():
     call = make({ANSWER: doc((Speak("bye"), Hangup()))})
     call.run()
     assert commands.hangup("NORMAL_CLEARING").encode() in call.conn.sent
+
+
+def plivo_cause(hook) -> tuple[str, str, str]:
+    return hook.params["HangupCauseCode"], hook.params["HangupCauseName"], hook.params[
+        "HangupSource"]
+
+
+@pytest.mark.parametrize(
+    ("docs", "script", "expected"),
+    [
+        ({ANSWER: doc((Speak("Bye"),))}, None, ("4010", "End Of XML Instructions", "Plivo")),
+        ({ANSWER: doc((Speak("a"), Hangup()))}, None, ("4000", "Normal Hangup", "Answer XML")),
+        ({ANSWER: doc((Hangup(reason="busy"),))}, None, ("3010", "Busy Line", "Answer XML")),
+        ({ANSWER: doc((Hangup(),))}, None, ("3020", "Rejected", "Answer XML")),
+        ({ANSWER: doc((Play(MEDIA), Speak("never")))}, "hang_up_during",
+         ("4000", "Normal Hangup", "Caller")),
+        ({ANSWER: doc((Wait(length=5),))}, "lose_during", ("0", "Unknown", "Unknown")),
+        ({ANSWER: FetchError("a: HTTP 500")}, None, ("7011", "Error Reaching Answer URL", "Error")),
+        ({ANSWER: Invalid("answer.xml:1:1 <Response>: bad")}, None,
+         ("8011", "Invalid Answer XML", "Error")),
+        ({ANSWER: doc((Redirect("http://app.example.com/r"),)),
+          "http://app.example.com/r": FetchError("r: HTTP 404")}, None,
+         ("7014", "Error Reaching Redirect URL", "Error")),
+        ({ANSWER: doc((Redirect("http://app.example.com/r"),)),
+          "http://app.example.com/r": Invalid("r.xml:1:1 <Bogus>: unknown verb")}, None,
+         ("8014", "Invalid Redirect XML", "Error")),
+        ({ANSWER: doc((Redirect(ANSWER),))}, None, ("5010", "Internal Error", "Error")),
+        ({}, None, ("7011", "Error Reaching Answer URL", "Error")),
+    ],
+    ids=["end-of-xml", "hangup-verb", "busy", "rejected", "caller", "lost", "answer-fetch",
+         "answer-invalid", "redirect-fetch", "redirect-invalid", "redirect-limit", "no-url"],
+)
+def test_hangup_callback_says_plivos_cause(docs, script, expected):
+    """Every ending has its Plivo HangupCauseCode, HangupCauseName and HangupSource."""
+    call = make(docs, **({} if docs else {"answer_url": ""}))
+    if script == "hang_up_during":
+        call.conn.hang_up_during("playback")
+    elif script == "lose_during":
+        call.conn.lose_during("sleep")
+    call.run()
+    (hook,) = call.hangups
+    assert plivo_cause(hook) == expected
+
+
+def test_freeswitch_refusing_is_an_internal_error():
+    """FreeSWITCH -ERR to a verb's application: 5010 Internal Error, source Error."""
+    call = make({ANSWER: doc((Speak("hi", where=HERE),))})
+    call.conn.refuse("speak", "-ERR no tts engine")
+    call.run()
+    assert plivo_cause(call.hangups[0]) == ("5010", "Internal Error", "Error")
+
+
+def test_fallback_failure_decides_the_code():
+    """Answer URL unreachable, fallback invalid: the fallback's failure, 8011 Invalid Answer XML."""
+    call = make({ANSWER: FetchError("a: HTTP 500"), FALLBACK: Invalid("f.xml:1:1 <X>: bad")},
+                fallback_url=FALLBACK)
+    call.run()
+    assert plivo_cause(call.hangups[0]) == ("8011", "Invalid Answer XML", "Error")
+
+
+def _action_verb(goto, *, hang_up: bool):
+    """An executor for Speak that returns `goto` (hanging the call up first when asked)."""
+    def run(verb, ctx):
+        if hang_up:
+            ctx.conn.caller_hangs_up()
+        return goto
+    return run
+
+
+def test_action_document_failures_are_action_codes(monkeypatch):
+    """An action URL (redirect=true) that fails or returns an invalid document: 7012 / 8012."""
+    from plivoxml_fs.verbs import registry
+    from plivoxml_fs.verbs.base import ACTION, Goto
+
+    act = "http://app.example.com/act"
+    monkeypatch.setattr(registry, "executor_for",
+                        lambda verb: _action_verb(Goto(act, kind=ACTION), hang_up=False))
+    for failure, expected in ((FetchError("act: HTTP 503"), ("7012", "Error Reaching Action URL")),
+                              (Invalid("act.xml:1:1 <X>: bad"), ("8012", "Invalid Action XML"))):
+        call = make({ANSWER: doc((Speak("in"),)), act: failure})
+        call.run()
+        assert plivo_cause(call.hangups[0]) == (*expected, "Error")
+
+
+def test_hangup_before_the_action_fetch_still_requests_it(monkeypatch):
+    """The call hangs up between a verb's end and its action URL's fetch: the action URL is
+    requested through the outbox (CallStatus completed, the verb's parameters), not fetched,
+    and comes before the hangup callback."""
+    from plivoxml_fs.verbs import registry
+    from plivoxml_fs.verbs.base import ACTION, Goto
+
+    act = "http://app.example.com/act"
+    goto = Goto(act, "GET", {"ConferenceExitReason": "kicked"}, kind=ACTION)
+    monkeypatch.setattr(registry, "executor_for", lambda verb: _action_verb(goto, hang_up=True))
+    call = make({ANSWER: doc((Speak("in"),)), act: doc((Speak("never"),))})
+    call.run()
+    assert [u for u, _, _ in call.fetcher.requests] == [ANSWER]
+    assert [w.kind for w in call.outbox.emitted] == ["action", "hangup"]
+    action = call.outbox.emitted[0]
+    assert (action.url, action.method, action.call_uuid) == (act, "GET", UUID)
+    assert action.params["ConferenceExitReason"] == "kicked"
+    assert (action.params["CallStatus"], action.params["CallUUID"]) == ("completed", UUID)
+
+
+def test_hangup_before_a_redirect_fetch_requests_nothing(monkeypatch):
+    """A <Redirect> is not an action: a hangup before its fetch sends nothing but the hangup."""
+    from plivoxml_fs.verbs import registry
+    from plivoxml_fs.verbs.base import Goto
+
+    goto = Goto("http://app.example.com/r")
+    monkeypatch.setattr(registry, "executor_for", lambda verb: _action_verb(goto, hang_up=True))
+    call = make({ANSWER: doc((Speak("in"),))})
+    call.run()
+    assert [w.kind for w in call.outbox.emitted] == ["hangup"]

@@ -129,6 +129,10 @@ def test_documents_run_and_the_caller_hears_them(world):
         "NORMAL_CLEARING",
         "Answer XML",
     )
+    assert (hangups[0]["HangupCauseCode"], hangups[0]["HangupCauseName"]) == (
+        "4000",
+        "Normal Hangup",
+    )
     fetched = [(m, path) for m, path, _ in app.hits if path.endswith(".xml")]
     assert fetched == [("POST", "/answer.xml"), ("GET", "/goodbye.xml")]
 
@@ -141,7 +145,12 @@ def test_busy_rejects_without_answering(world):
     assert outbox.flush(5)
     (hangup,) = [p for m, path, p in app.hits if path == "/hangup"]
     assert hangup["HangupCause"] == "USER_BUSY"
-    assert hangup["AnswerTime"] == ""
+    assert (hangup["HangupCauseCode"], hangup["HangupCauseName"], hangup["HangupSource"]) == (
+        "3010",
+        "Busy Line",
+        "Answer XML",
+    )
+    assert (hangup["AnswerTime"], hangup["SessionStart"]) == ("", "")
 
 
 def test_caller_hangs_up_during_endless_play(world):
@@ -162,5 +171,63 @@ def test_caller_hangs_up_during_endless_play(world):
     assert outbox.flush(5)
     (hangup,) = [p for m, path, p in app.hits if path == "/hangup"]
     assert hangup["CallUUID"] == b_uuid
-    assert hangup["HangupSource"] == "Caller"
+    assert (hangup["HangupCauseCode"], hangup["HangupCauseName"], hangup["HangupSource"]) == (
+        "4000",
+        "Normal Hangup",
+        "Caller",
+    )
     assert hangup["AnswerTime"] != ""
+
+
+#: Every hangup URL parameter of reference/plivo-hangup-causes.md §1 that applies to a call
+#: this daemon runs (no Call API, STIR verification, machine detection or billing here).
+HANGUP_PARAMS = {"CallUUID", "From", "To", "CallerName", "Direction", "CallStatus", "Event",
+                 "Duration", "BillDuration", "HangupCause", "HangupCauseName", "HangupCauseCode",
+                 "HangupSource", "StartTime", "AnswerTime", "EndTime", "SessionStart"}
+
+
+def test_completed_document_is_end_of_xml(world):
+    """A document that runs out of elements: the daemon hangs up, 4010 End Of XML Instructions
+    from Plivo, and the callback carries every hangup parameter of the reference."""
+    app, fs, daemon, outbox = world({"/answer.xml": "<Response><Speak>Hi.</Speak></Response>"})
+    b_leg = call(fs, daemon, "e2e4")
+    assert outbox.flush(5)
+    (hangup,) = [p for m, path, p in app.hits if path == "/hangup"]
+    assert hangup["CallUUID"] == b_leg.uuid
+    assert (hangup["HangupCause"], hangup["HangupCauseCode"], hangup["HangupCauseName"],
+            hangup["HangupSource"]) == ("NORMAL_CLEARING", "4010", "End Of XML Instructions",
+                                        "Plivo")
+    assert set(hangup) == HANGUP_PARAMS
+    assert hangup["SessionStart"].startswith(hangup["AnswerTime"] + ".")
+    assert (hangup["Event"], hangup["CallStatus"]) == ("Hangup", "completed")
+
+
+def test_invalid_document_is_invalid_answer_xml(world):
+    """An answer document that fails validation: the call is hung up, 8011 Invalid Answer XML,
+    source Error; one that cannot be fetched (not XML): 7011 Error Reaching Answer URL."""
+    app, fs, daemon, outbox = world({"/answer.xml": "<Response><Bogus/></Response>"})
+    call(fs, daemon, "e2e5")
+    assert outbox.flush(5)
+    (hangup,) = [p for m, path, p in app.hits if path == "/hangup"]
+    assert (hangup["HangupCause"], hangup["HangupCauseCode"], hangup["HangupCauseName"],
+            hangup["HangupSource"]) == ("NORMAL_TEMPORARY_FAILURE", "8011", "Invalid Answer XML",
+                                        "Error")
+    del app.documents["/answer.xml"]  # now served as text/plain
+    call(fs, daemon, "e2e6")
+    assert outbox.flush(5)
+    hangups = [p for m, path, p in app.hits if path == "/hangup"]
+    assert (hangups[-1]["HangupCauseCode"], hangups[-1]["HangupCauseName"]) == (
+        "7011", "Error Reaching Answer URL")
+
+
+def test_scheduled_hangup_is_told_from_the_caller(world):
+    """<Hangup schedule="1"> during an endless Play: FreeSWITCH's timer ends the call with
+    ALLOTTED_TIMEOUT, reported as 6000 Scheduled Hangup from Plivo, not as the caller."""
+    app, fs, daemon, outbox = world({"/answer.xml": (
+        '<Response><Speak>Hi.</Speak><Hangup schedule="1"/>'
+        '<Play loop="0">{base}/sounds/chime.wav</Play></Response>')})
+    call(fs, daemon, "e2e7")
+    assert outbox.flush(5)
+    (hangup,) = [p for m, path, p in app.hits if path == "/hangup"]
+    assert (hangup["HangupCause"], hangup["HangupCauseCode"], hangup["HangupCauseName"],
+            hangup["HangupSource"]) == ("ALLOTTED_TIMEOUT", "6000", "Scheduled Hangup", "Plivo")

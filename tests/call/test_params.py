@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from esl import traces
 
-from plivoxml_fs.call import params
+from plivoxml_fs.call import causes, params
 from plivoxml_fs.esl.codec import MessageParser
 from plivoxml_fs.esl.messages import Event
 from plivoxml_fs.testing import channel_data
@@ -115,3 +115,60 @@ def test_unanswered_call_status():
     outbound = channel_data(direction="outbound")
     for cause, status in [("USER_BUSY", "busy"), ("NO_ANSWER", "no-answer"), ("X", "failed")]:
         assert params.final_status(outbound, cause, answered=False) == status
+
+
+def test_hangup_params_carry_plivos_cause_code_and_name():
+    """HangupCauseCode/Name come from the cause table: the daemon's reason, else FreeSWITCH's."""
+    channel = connect_reply()
+    event = outbound_event("CHANNEL_HANGUP_COMPLETE")
+    by_caller = params.hangup_params(
+        channel, event, cause="NORMAL_CLEARING", source=None, answered_us=0, now_us=0
+    )
+    assert (by_caller["HangupCauseCode"], by_caller["HangupCauseName"],
+            by_caller["HangupSource"]) == ("4000", "Normal Hangup", "Caller")
+    ended = params.hangup_params(
+        channel, event, cause="NORMAL_CLEARING", source="Plivo", answered_us=0, now_us=0,
+        reason=causes.END_OF_XML,
+    )
+    assert (ended["HangupCauseCode"], ended["HangupCauseName"], ended["HangupSource"]) == (
+        "4010", "End Of XML Instructions", "Plivo")
+
+
+def test_hangup_params_read_the_sip_final_code():
+    """An outbound leg refused with SIP 603: CALL_REJECTED becomes 3110 Declined, Carrier."""
+    channel = channel_data(direction="outbound")
+    event = Event({"Event-Name": "CHANNEL_HANGUP", "Hangup-Cause": "CALL_REJECTED",
+                   "variable_sip_term_status": "603"})
+    result = params.hangup_params(channel, event, cause="X", source=None, answered_us=0,
+                                  now_us=0)
+    assert (result["HangupCauseCode"], result["HangupCauseName"], result["HangupSource"],
+            result["CallStatus"]) == ("3110", "Declined", "Carrier", "failed")
+
+
+def test_session_start_is_when_media_began():
+    """SessionStart: early media when there was some, else the answer, else empty; UTC µs."""
+    channel = channel_data()
+    created = int(channel["Caller-Channel-Created-Time"])
+    early = Event({"Event-Name": "CHANNEL_HANGUP", "Hangup-Cause": "NORMAL_CLEARING",
+                   "Caller-Channel-Progress-Media-Time": str(created + 1_250_000),
+                   "Caller-Channel-Answered-Time": str(created + 3_000_000)})
+    result = params.hangup_params(channel, early, cause="X", source=None, answered_us=0,
+                                  now_us=0)
+    assert result["SessionStart"] == params.format_time(created + 1_250_000, fraction=True)
+    assert result["SessionStart"].endswith(f".{(created + 1_250_000) % 1_000_000:06d}")
+    answered = params.hangup_params(channel, None, cause="X", source=None,
+                                    answered_us=created + 2_000_000, now_us=created + 5_000_000)
+    assert answered["SessionStart"] == params.format_time(created + 2_000_000, fraction=True)
+    never = params.hangup_params(channel, None, cause="USER_BUSY", source="Answer XML",
+                                 answered_us=0, now_us=created + 1)
+    assert never["SessionStart"] == ""
+
+
+def test_custom_sip_headers_are_echoed():
+    """X-PH-* SIP headers the call arrived with are on every request; other headers are not."""
+    channel = channel_data(variables={"sip_h_X-PH-Ticket": "T-42", "sip_h_X-Other": "no",
+                                      "sip_h_x-ph-lower": "yes"})
+    assert params.custom_headers(channel) == {"X-PH-Ticket": "T-42", "x-ph-lower": "yes"}
+    assert params.call_params(channel, status="ringing")["X-PH-Ticket"] == "T-42"
+    hangup = params.hangup_params(channel, None, cause="X", source=None, answered_us=0, now_us=0)
+    assert "X-Other" not in hangup and hangup["x-ph-lower"] == "yes"

@@ -266,24 +266,34 @@ def moderator_starts_and_ends_the_room(scene: Scene) -> None:
 
 
 def caller_hangs_up_in_the_room(scene: Scene) -> None:
-    """The caller hangs up in the room: enter, exit, the action notification (redirect=false,
-    ConferenceExitReason=hangup), then the hangup callback, in that order; redirect=true would
-    fetch nothing."""
+    """The caller hangs up in the room: enter, exit, the action URL requested once with
+    ConferenceExitReason=hangup and CallStatus=completed, then the hangup callback, in that
+    order; with redirect="true" (the default) too, and the document it returns is not run."""
     name = room("hangup")
+    scene.app.documents["/docs/next"] = "<Response><Speak>never</Speak></Response>"
     a = scene.call("1101", doc(name, 'action="{base}/action" redirect="false"'))
-    b = scene.call("1102", doc(name, 'action="{base}/docs/never"'))
-    scene.entered(a)
-    scene.entered(b)
+    b = scene.call("1102", doc(name, 'action="{base}/docs/next" method="GET"'))
+    enters = {c.to: scene.entered(c) for c in (a, b)}
     scene.hang_up(a)
     scene.hang_up(b)
-    scene.hung_up(a)
-    scene.hung_up(b)
+    for caller in (a, b):
+        hangup = scene.hung_up(caller)
+        assert (hangup["HangupCauseCode"], hangup["HangupCauseName"], hangup["HangupSource"]) == (
+            "4000", "Normal Hangup", "Caller")
     scene.flush()
-    assert _action(scene, a)["ConferenceExitReason"] == "hangup"
-    assert scene.app.of("/docs/never") == []
-    seen = [(h.path, h.params.get("ConferenceAction", "")) for h in scene.app.hits
-            if h.params.get("To") == a.to and h.path != "/answer"]
-    assert seen == [("/cb", "enter"), ("/cb", "exit"), ("/action", ""), ("/hangup", "")]
+    for caller, path, method in ((a, "/action", "POST"), (b, "/docs/next", "GET")):
+        (hit,) = [h for h in scene.app.hits if h.path == path and h.params.get("To") == caller.to]
+        assert hit.method == method
+        enter = enters[caller.to]
+        assert hit.params["ConferenceExitReason"] == "hangup"
+        assert hit.params["CallStatus"] == "completed"
+        assert (hit.params["ConferenceName"], hit.params["ConferenceUUID"],
+                hit.params["ConferenceMemberID"], hit.params["CallUUID"]) == (
+            name, enter["ConferenceUUID"], enter["ConferenceMemberID"], enter["CallUUID"])
+        seen = [(h.path, h.params.get("ConferenceAction", "")) for h in scene.app.hits
+                if h.params.get("To") == caller.to and h.path != "/answer"]
+        assert seen == [("/cb", "enter"), ("/cb", "exit"), (path, ""), ("/hangup", "")]
+    assert ("speak", "flite|slt|never") not in scene.apps(enters[b.to]["CallUUID"])
 
 
 def inbound_lost_members_carry_on(scene: Scene) -> None:

@@ -148,6 +148,14 @@ def test_hangup_schedule_uses_sched_hangup_and_goes_on(ctx):
     assert ctx.conn.sent == executed(("sched_hangup", "+10 CALL_REJECTED"))
 
 
+def test_hangup_schedule_without_reason_is_the_timers_cause(ctx):
+    """<Hangup schedule=10> schedules `+10 ALLOTTED_TIMEOUT` (6000 Scheduled Hangup when it
+    fires), first element of an unanswered call or not."""
+    ctx.answered, ctx.first_verb = False, True
+    assert hangup.run(Hangup(schedule=10), ctx) == NEXT
+    assert ctx.conn.sent == executed(("sched_hangup", "+10 ALLOTTED_TIMEOUT"))
+
+
 def test_redirect_is_goto(ctx):
     """<Redirect method=GET> is Goto(url, GET) and sends nothing."""
     assert redirect.run(Redirect("http://app/next.xml", "GET"), ctx) == Goto(
