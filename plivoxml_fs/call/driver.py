@@ -231,6 +231,8 @@ class _Call:
             return f"invalid document from {source}: {problems}"
 
     def _run_document(self, document: Any) -> Outcome:
+        for warning in getattr(document, "warnings", ()):
+            self.log.warning("call %s: %s", self.uuid, warning)
         for verb in document.verbs:
             outcome = self._run_verb(verb)
             if outcome != NEXT:

@@ -2,8 +2,9 @@
 
 Each converter takes the raw text exactly as parsed and rejects rather than coerces: integers are
 plain decimal digits (no sign for positives, no leading zeros, no spaces), booleans are exactly
-`true`/`false`, enumerations match exactly (the MPC `role` alone is matched in any case, as the
-spec's own examples write both `customer` and `Customer`). Only URLs and names are stripped of
+`true`/`false`, enumerations match exactly, except where Plivo takes any letter case: HTTP
+methods (`post`), recording formats (`MP3`) and the MPC `role` (the spec's own examples write
+both `customer` and `Customer`), which come back in their canonical spelling. Only URLs and names are stripped of
 surrounding whitespace, since XML text around them is layout. `Invalid` messages never repeat
 the value: the builder adds `(got '...')`.
 
@@ -84,10 +85,6 @@ def one_of(*values: str) -> Converter:
         return text
 
     return convert
-
-
-#: HTTP methods for callbacks and fetches.
-method = one_of("GET", "POST")
 
 
 def _check_url(text: str, schemes: Iterable[str], names: str) -> str:
@@ -176,6 +173,10 @@ def any_case(*values: str) -> Converter:
         return value
 
     return convert
+
+
+#: HTTP methods for callbacks and fetches, in any case (the SDK passes `post` through); GET/POST out.
+method = any_case("GET", "POST")
 
 
 class _Pairs(list):

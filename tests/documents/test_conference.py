@@ -7,13 +7,13 @@ import pytest
 
 from plivoxml_fs.documents import Conference, Location
 
-from .helpers import SOURCE, only_verb, verb_problems
+from .helpers import SOURCE, only_verb, parse, verb_problems
 
 URL = "https://example.com/hook"
 INT_1_20 = "must be an integer 1..20"
 BOOL = "must be true or false"
 HTTP_URL = "must be an absolute http(s) URL"
-METHOD = "must be one of GET, POST"
+METHOD = "must be one of GET, POST (in any case)"
 SOUND = "must be empty, beep:1, beep:2 or an absolute http(s) URL"
 
 #: The spec's defaults, field by field.
@@ -58,8 +58,8 @@ ATTRIBUTES = [
     ("waitSound", "wait_sound", URL, URL, [("hold.xml", HTTP_URL)]),
     ("record", "record", "true", True, [("on", BOOL)]),
     ("recordFileFormat", "record_file_format", "wav", "wav",
-     [("ogg", "must be one of mp3, wav"), ("MP3", "must be one of mp3, wav")]),
-    ("transcriptionMethod", "transcription_method", "GET", "GET", [("post", METHOD)]),
+     [("ogg", "must be one of mp3, wav (in any case)"), ("mp4", "must be one of mp3, wav (in any case)")]),
+    ("transcriptionMethod", "transcription_method", "GET", "GET", [("PUT", METHOD)]),
     ("action", "action", URL, URL, [("", HTTP_URL + " of RFC 3986 characters")]),
     ("method", "method", "GET", "GET", [("DELETE", METHOD)]),
     ("callbackUrl", "callback_url", URL, URL, [("mailto:a@example.com", HTTP_URL)]),
@@ -147,16 +147,29 @@ def test_transcription_type_must_be_known():
     ]
 
 
-def test_transcription_needs_record():
-    """Transcribing needs a recording: both transcription attributes name the missing record."""
-    assert verb_problems(
-        f'<Conference transcriptionType="auto" transcriptionUrl="{URL}">room</Conference>'
-    ) == [
-        f'{SOURCE}:2:5 <Conference> transcriptionType: needs record="true" (it transcribes the '
-        "recording)",
-        f'{SOURCE}:2:5 <Conference> transcriptionUrl: needs record="true" (it transcribes the '
-        "recording)",
-    ]
+def test_transcription_without_record_is_a_warning():
+    """Transcribing without a recording runs (as on Plivo): each attribute is named in a warning."""
+    document = parse(
+        "<Response>\n    <Conference transcriptionType=\"auto\" "
+        f'transcriptionUrl="{URL}" transcriptionMethod="GET">room</Conference>\n</Response>'
+    )
+    assert [type(verb) for verb in document.verbs] == [Conference]
+    assert document.warnings == tuple(
+        f'{SOURCE}:2:5 <Conference> {name}: does nothing without record="true" (it transcribes '
+        "the recording)"
+        for name in ("transcriptionType", "transcriptionUrl", "transcriptionMethod")
+    )
+
+
+@pytest.mark.parametrize(("xml", "raw", "field", "value"), [
+    ("method", "post", "method", "POST"), ("callbackMethod", "get", "callback_method", "GET"),
+    ("transcriptionMethod", "Get", "transcription_method", "GET"),
+    ("recordFileFormat", "MP3", "record_file_format", "mp3"),
+    ("recordFileFormat", "Wav", "record_file_format", "wav"),
+])
+def test_methods_and_formats_in_any_case(xml, raw, field, value):
+    """The SDK passes `post` and `MP3` through unchanged; they read as POST and mp3, as on Plivo."""
+    assert getattr(only_verb(f'<Conference {xml}="{raw}">room</Conference>'), field) == value
 
 
 def test_empty_enter_sound_is_the_default():
@@ -198,11 +211,14 @@ def test_nothing_nests_in_a_conference():
 
 
 @pytest.mark.parametrize(("xml", "raw"), [("digitsMatch", "1"), ("floorEvent", "true")])
-def test_callback_reports_need_a_callback_url(xml, raw):
-    """digitsMatch and floorEvent="true" are reported to callbackUrl: without one, refused."""
-    assert verb_problems(f'<Conference {xml}="{raw}">room</Conference>') == [
-        f"{SOURCE}:2:5 <Conference> {xml}: needs callbackUrl (that is where it is reported)"
-    ]
+def test_callback_reports_without_a_callback_url_are_a_warning(xml, raw):
+    """digitsMatch and floorEvent="true" without callbackUrl run, with a warning naming them."""
+    document = parse(f'<Response>\n    <Conference {xml}="{raw}">room</Conference>\n</Response>')
+    assert [verb.name for verb in document.verbs] == ["room"]
+    assert document.warnings == (
+        f"{SOURCE}:2:5 <Conference> {xml}: does nothing without callbackUrl (that is where it "
+        "is reported)",
+    )
 
 
 def test_floor_event_false_needs_no_callback_url():
