@@ -9,9 +9,10 @@ How a member joins (spec/plivo-conference.md, reference/freeswitch-verified.md):
   caller's (`rooms.conferences`): maxMembers -> `conference_max_members` (FreeSWITCH refuses a
   limit of 1, so maxMembers=1 locks the room once its member entered), waitSound ->
   `conference_moh_sound` (both act on the room's creator, as FreeSWITCH reads them then).
-- enterSound/exitSound `beep:1`/`beep:2` are one or two short tones; a URL is fetched (GET, the
-  call parameters) and gives a sound or a Play/Speak/Wait document (`verbs.sounds`). A sound
-  URL that fails is logged and the member joins without that sound.
+- enterSound/exitSound `beep:1`/`beep:2` are one or two short tones; a URL (waitSound's too) is
+  fetched with POST and the call parameters, as Plivo's reference says ("the URL is fetched with
+  an HTTP POST request"), and gives a sound or a Play/Speak/Wait document (`verbs.sounds`). A
+  sound URL that fails is logged and the member joins without that sound.
 - `hangup_after_conference=false` always: the channel goes on to the next verb.
 
 While the member is in the room the executor reads the call's own events (outbound socket):
@@ -55,8 +56,9 @@ BEEP_SOUNDS = {
     "beep:1": commands.tone_stream((200, 0, 400)),
     "beep:2": commands.tone_stream((200, 100, 400), (200, 0, 400)),
 }
-#: How sound URLs are fetched (the Conference element has no method for them).
-SOUND_METHOD = "GET"
+#: How sound URLs are fetched: the Conference element has no method for them, and Plivo's
+#: reference says each "is fetched with an HTTP POST request" (with the call's parameters).
+SOUND_METHOD = "POST"
 #: Why a member left, as ConferenceExitReason says it.
 HANGUP, KICKED, STAR, TIME_LIMIT, ENDED, FULL = (
     "hangup", "kicked", "hangup-on-star", "time-limit", "conference-ended", "room-full"

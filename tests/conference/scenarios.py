@@ -410,7 +410,9 @@ def wait_sound_document_plays_while_waiting(scene: Scene) -> None:
                                                if a[1].startswith("conference_moh_sound=")])
     assert moh == [("set", "conference_moh_sound=file_string://tts://flite|slt|Please wait.!"
                            f"http_cache://{scene.app.base}/sounds/chime.wav!silence_stream://1000")]
-    assert [h for h in scene.app.hits if h.path == "/docs/hold"][0].method == "GET"
+    (fetched,) = [h for h in scene.app.hits if h.path == "/docs/hold"]
+    assert fetched.method == "POST"  # as Plivo fetches sound URLs, with the call's parameters
+    assert (fetched.params["CallUUID"], fetched.params["To"]) == (uuid, waiting.to)
     mod = scene.call("1602", doc(name))
     scene.entered(mod)
     scene.wait("the music stops", lambda: [e for e in scene.room_events(name, "play-file-done")
