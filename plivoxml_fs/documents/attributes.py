@@ -148,6 +148,14 @@ def digits_patterns(text: str) -> tuple[str, ...]:
     return patterns
 
 
+def send_digits(text: str) -> str:
+    """DTMF to send: digits 0-9, A-D, * and #, `w` (0.5 s pause) and `W` (1 s pause)."""
+    if not commands.SEND_DIGITS.fullmatch(text) or len(text) > commands.MAX_SEND_DIGITS:
+        raise Invalid(f"must be at most {commands.MAX_SEND_DIGITS} of the DTMF characters "
+                      "0-9, A-D, *, # and the pauses w (0.5 s) and W (1 s)")
+    return text
+
+
 def comma_list(*names: str) -> Converter:
     """A comma-separated list of distinct `names` (exact, no spaces), at least one."""
     message = "must be a comma-separated list of distinct values from: " + ", ".join(names)

@@ -174,8 +174,15 @@ class Conference:
     No element may nest inside (the spec names none).
 
     Warnings, not problems (Plivo runs such a document; the attribute just does nothing):
-    `transcriptionType`/`transcriptionUrl` without record="true" (there is no recording to
-    transcribe), `digitsMatch` and floorEvent="true" without `callbackUrl` (nowhere to report).
+    the transcription attributes and `recordWhenAlone` without record="true" (there is no
+    recording), `digitsMatch` and floorEvent="true" without `callbackUrl` (nowhere to report).
+
+    Not on the spec page but emitted by the official SDK's ConferenceElement (and in Plivo's
+    helper libraries since 2013): `sendDigits`, DTMF sent to the member's own phone once it has
+    entered the room (as Plivo's sendDigits elsewhere sends to the party just connected; `w`/`W`
+    pause 0.5 s/1 s; STRICT: no `@duration` suffix, which mod_conference would send as a
+    digit), and `recordWhenAlone` (default true, the daemon's behaviour before: the recording
+    starts with the first member; false: it starts once a second member is in the room).
     """
 
     name: str = text_field(conv.room_name)
@@ -204,6 +211,9 @@ class Conference:
     digits_match: tuple[str, ...] = attribute("digitsMatch", conv.digits_patterns, ())
     floor_event: bool = attribute("floorEvent", conv.boolean, False)
     relay_dtmf: bool = attribute("relayDTMF", conv.boolean, True)
+    # emitted by the official SDK, not on the spec page
+    send_digits: str | None = attribute("sendDigits", conv.send_digits, None)
+    record_when_alone: bool = attribute("recordWhenAlone", conv.boolean, True)
     where: Location = where_field()
 
     def warnings(self, given: Given) -> list[Complaint]:
@@ -212,6 +222,8 @@ class Conference:
             complaints += [(name, 'does nothing without record="true" (it transcribes the '
                                   "recording)")
                            for name in TRANSCRIPTION_ATTRIBUTES if name in given]
+            if "recordWhenAlone" in given:
+                complaints.append(("recordWhenAlone", 'does nothing without record="true"'))
         if self.callback_url is None:
             reported = {"digitsMatch": bool(self.digits_match), "floorEvent": self.floor_event}
             complaints += [(name, "does nothing without callbackUrl (that is where it is "

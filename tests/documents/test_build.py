@@ -128,9 +128,9 @@ def test_every_problem_is_reported_at_once():
         f"{SOURCE}:3:5 <Conference> muted: must be true or false (got 'True')",
         f"{SOURCE}:3:5 <Conference> bogus: unknown attribute (known: action, callbackMethod, "
         "callbackUrl, digitsMatch, endConferenceOnExit, enterSound, exitSound, floorEvent, "
-        "hangupOnStar, maxMembers, method, muted, record, recordFileFormat, redirect, relayDTMF, "
-        "startConferenceOnEnter, stayAlone, timeLimit, transcriptionMethod, transcriptionType, "
-        "transcriptionUrl, waitSound)",
+        "hangupOnStar, maxMembers, method, muted, record, recordFileFormat, recordWhenAlone, "
+        "redirect, relayDTMF, sendDigits, startConferenceOnEnter, stayAlone, timeLimit, "
+        "transcriptionMethod, transcriptionType, transcriptionUrl, waitSound)",
         f"{SOURCE}:3:5 <Conference> (text): must match [A-Za-z0-9][A-Za-z0-9_.-]{{0,127}} "
         "(letters, digits, '_', '.', '-'; starting with a letter or digit; at most 128 "
         "characters) (got 'my room')",

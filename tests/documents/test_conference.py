@@ -14,6 +14,8 @@ INT_1_20 = "must be an integer 1..20"
 BOOL = "must be true or false"
 HTTP_URL = "must be an absolute http(s) URL"
 METHOD = "must be one of GET, POST (in any case)"
+SEND_DIGITS = ("must be at most 99 of the DTMF characters 0-9, A-D, *, # and the pauses w (0.5 s) "
+               "and W (1 s)")
 SOUND = "must be empty, beep:1, beep:2 or an absolute http(s) URL"
 
 #: The spec's defaults, field by field.
@@ -41,6 +43,8 @@ DEFAULTS = {
     "digits_match": (),
     "floor_event": False,
     "relay_dtmf": True,
+    "send_digits": None,
+    "record_when_alone": True,
 }
 
 #: (XML attribute, field, a valid value, what it becomes, [(invalid value, message)])
@@ -70,6 +74,9 @@ ATTRIBUTES = [
       for p in ("12,,3", "12,", "1 2", "E", "a")]),
     ("floorEvent", "floor_event", "true", True, [("t", BOOL)]),
     ("relayDTMF", "relay_dtmf", "false", False, [("f", BOOL)]),
+    ("sendDigits", "send_digits", "1w2W#*AD09", "1w2W#*AD09",
+     [(v, SEND_DIGITS) for v in ("", "12@1000", "1 2", "x", "d")]),
+    ("recordWhenAlone", "record_when_alone", "false", False, [("no", BOOL)]),
 ]
 
 
@@ -224,3 +231,21 @@ def test_callback_reports_without_a_callback_url_are_a_warning(xml, raw):
 def test_floor_event_false_needs_no_callback_url():
     """floorEvent="false" (the default written out) asks for no report."""
     assert only_verb('<Conference floorEvent="false">room</Conference>').floor_event is False
+
+
+def test_record_when_alone_without_record_is_a_warning():
+    """recordWhenAlone means nothing without a recording: the document runs with a warning."""
+    document = parse('<Response>\n    <Conference recordWhenAlone="false">room</Conference>\n'
+                     "</Response>")
+    assert document.warnings == (
+        f'{SOURCE}:2:5 <Conference> recordWhenAlone: does nothing without record="true"',
+    )
+    assert only_verb('<Conference record="true" recordWhenAlone="false">r</Conference>'
+                     ).record_when_alone is False
+
+
+def test_send_digits_are_at_most_99():
+    """99 DTMF characters pass (FreeSWITCH's own limit on a DTMF string); 100 do not."""
+    assert only_verb(f'<Conference sendDigits="{"1" * 99}">room</Conference>').send_digits == "1" * 99
+    (line,) = verb_problems(f'<Conference sendDigits="{"1" * 100}">room</Conference>')
+    assert line.startswith(f"{SOURCE}:2:5 <Conference> sendDigits: {SEND_DIGITS} (got '111")
