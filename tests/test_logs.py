@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 from plivoxml_fs.errors import ConfigError
 from plivoxml_fs.logs import (
     MAX_MESSAGE_CHARS,
+    NUMBERS_EXTRA,
     JsonFormatter,
     TextFormatter,
     bind,
+    call_numbers,
     redact_text,
     setup_logging,
 )
@@ -463,3 +465,26 @@ def test_long_extras_and_tracebacks_are_cut_too():
     assert len(data["body"]) <= MAX_MESSAGE_CHARS + 60
     assert len(data["exc"]) <= MAX_MESSAGE_CHARS + 60
     assert data["body"].endswith(f"[cut at {MAX_MESSAGE_CHARS} of 50000 characters]")
+
+
+# --- a call's own numbers ----------------------------------------------------------------------
+
+
+def test_call_numbers_are_the_numeric_parameters():
+    """From, To, a numeric CallerName and ForwardedFrom, each also as digits only, longest first."""
+    assert call_numbers({"From": "+14155550100", "To": "1001", "CallerName": "Alice",
+                         "ForwardedFrom": "442071838750", "CallUUID": "12345678"}) == (
+        "+14155550100", "442071838750", "14155550100")
+
+
+def test_a_calls_numbers_are_masked_wherever_they_appear():
+    """On a call's lines its numbers are masked even glued to letters; DEBUG still shows them."""
+    numbers = call_numbers({"From": "+14155550100", "To": "4155550111"})
+    rec = record("room14155550100 and sip:+14155550100x, to 4155550111b", **{NUMBERS_EXTRA: numbers},
+                 conference="room14155550100")
+    data = json.loads(JsonFormatter().format(rec))
+    assert data["msg"] == "room***0100 and sip:***0100x, to ***0111b"
+    assert data["conference"] == "room***0100"
+    assert NUMBERS_EXTRA not in data
+    debug = record("room14155550100", level=logging.DEBUG, **{NUMBERS_EXTRA: numbers})
+    assert json.loads(JsonFormatter().format(debug))["msg"] == "room14155550100"

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from plivoxml_fs import metrics
+from plivoxml_fs import logs, metrics
 from plivoxml_fs.call import params as call_params
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.urls import shown_url
@@ -115,7 +115,10 @@ class _Call:
         self.conferences = driver.conferences
         self.parse = parse
         self.uuid = conn.uuid
-        self.log = logging.LoggerAdapter(log, {"call_uuid": conn.uuid})
+        # the call's numbers ride along hidden, so every line of the call masks them (logs.py)
+        numbers = logs.call_numbers(call_params.call_params(conn.channel, status=""))
+        self.log = logging.LoggerAdapter(log, {"call_uuid": conn.uuid,
+                                               logs.NUMBERS_EXTRA: numbers})
         # A leg FreeSWITCH originated may reach us already answered.
         self.answered_us = _answered_at(conn.channel)
         self.fallback_used = False

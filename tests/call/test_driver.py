@@ -333,6 +333,17 @@ def test_document_warnings_are_logged_and_the_document_runs(caplog):
     assert call.conn.apps == [("sleep", "1000")]
 
 
+def test_the_calls_lines_carry_its_numbers_for_masking(caplog):
+    """Every line of a call carries its From/To (hidden), so the formatter masks them anywhere."""
+    from plivoxml_fs.logs import NUMBERS_EXTRA
+
+    call = make({ANSWER: FetchError("HTTP 500")})
+    call.conn.channel.headers["Caller-Caller-ID-Number"] = "14155550100"
+    call.run()
+    (line,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "14155550100" in getattr(line, NUMBERS_EXTRA)
+
+
 def test_multipartycall_is_not_supported_yet(caplog):
     """<MultiPartyCall> has no executor yet: a clear error and a hangup, nothing half-done."""
     mpc = MultiPartyCall("room", role="Agent", where=HERE)
