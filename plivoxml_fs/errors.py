@@ -102,11 +102,17 @@ class EventOverflow(PlivoXMLError):
 
 
 class DocumentInvalid(PlivoXMLError):
-    """An XML document that cannot run; `problems` lists every problem found, one line each."""
+    """An XML document that cannot run: `problems` lists the problems found, one line each.
 
-    def __init__(self, problems) -> None:
+    A long report is cut: `problems` holds the first ones, `more` counts the rest, and the
+    message ends with `tail`, the line saying so.
+    """
+
+    def __init__(self, problems, *, more: int = 0, tail: str = "") -> None:
         self.problems = tuple(problems)
-        super().__init__("\n".join(str(problem) for problem in self.problems))
+        self.more = more
+        lines = [str(problem) for problem in self.problems]
+        super().__init__("\n".join([*lines, tail] if tail else lines))
 
 
 class SoundError(PlivoXMLError):

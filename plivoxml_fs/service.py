@@ -7,6 +7,7 @@ Stop: stop accepting, let calls finish up to the drain limit, flush callbacks, c
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import attrs
@@ -14,7 +15,8 @@ import attrs
 from plivoxml_fs.api.http import OperatorServer
 from plivoxml_fs.call.driver import CallDriver
 from plivoxml_fs.config import Settings
-from plivoxml_fs.effects.fetch import DocumentFetcher
+from plivoxml_fs.documents import parse_document
+from plivoxml_fs.effects.fetch import DocumentFetcher, yield_to_others
 from plivoxml_fs.effects.outbox import Outbox
 from plivoxml_fs.errors import ListenError
 from plivoxml_fs.esl.transport import InboundClient, OutboundServer
@@ -42,7 +44,9 @@ class Daemon:
         self.fetcher = DocumentFetcher.from_settings(settings)
         self.outbox = Outbox.from_settings(settings)
         self.inbound: InboundClient | None = None
-        self.driver = CallDriver(settings, self.fetcher, self.outbox, inbound=None)
+        # a large document is parsed in slices, other calls running in between (issue 9, item 6)
+        parse = functools.partial(parse_document, pause=yield_to_others)
+        self.driver = CallDriver(settings, self.fetcher, self.outbox, inbound=None, parse=parse)
         self.server = OutboundServer(
             (settings.listen_host, settings.listen_port),
             self.driver.handle,

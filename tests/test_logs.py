@@ -14,9 +14,12 @@ from hypothesis import strategies as st
 
 from plivoxml_fs.errors import ConfigError
 from plivoxml_fs.logs import (
+    MAX_MESSAGE_CHARS,
+    NUMBERS_EXTRA,
     JsonFormatter,
     TextFormatter,
     bind,
+    call_numbers,
     redact_text,
     setup_logging,
 )
@@ -266,6 +269,43 @@ def test_things_that_are_not_phone_numbers_are_kept(text):
     assert redact_text(text, phones=True) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("conference conf_14155550100 reached its time limit of 1 s",
+         "conference conf_***0100 reached its time limit of 1 s"),
+        ("conference conf-14155550100 ended", "conference conf-***0100 ended"),
+        ("conference conf.14155550100 ended", "conference conf.***0100 ended"),
+        ("room 14155550100-sales", "room ***0100-sales"),
+        ("call from 415-555-0100 failed", "call from ***0100 failed"),
+        ("to +1 415.555.0100 now", "to ***0100 now"),
+        ("to (415) 555-0100 now", "to ***0100 now"),
+        ("GET /answer?From=%2B14155550100&To=%2b4155550111",
+         "GET /answer?From=%2B***0100&To=%2b***0111"),
+    ],
+)
+def test_phone_numbers_joined_to_names_or_in_groups_are_masked(text, shown):
+    """Numbers in room names (after _, -, .), dashed or dotted groups and %2B-encoded are masked."""
+    assert redact_text(text, phones=True) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cannot fetch the document: POST http://app/doc: larger than 262144 bytes",
+        "Content-Length 999999 exceeds 8864 bytes",
+        "must be a URL of at most 2048 characters (got 'http://a'... (200017 characters))",
+        "max_document_bytes = 262144",
+        "RecordingStartMs=1700000000250",
+        "waited 1500000 ms",
+        "a line [cut at 8192 of 9547492 characters]",
+    ],
+)
+def test_sizes_and_limits_stay_readable(text):
+    """A number with its unit, a Content-Length or a value named with its unit is not a phone."""
+    assert redact_text(text, phones=True) == text
+
+
 def test_phone_numbers_are_kept_at_debug(captured):
     """At DEBUG the full number is logged; the same record at INFO is masked."""
     setup_logging("DEBUG", stream=captured.stream)
@@ -385,3 +425,66 @@ def test_no_secret_value_survives_in_text(secret, key, sep):
     """`key<sep>value` for a secret-named key never shows the value."""
     shown = redact_text(f"x {key}{sep}{secret} y", phones=False)
     assert shown == f"x {key}{sep}*** y"
+
+
+# --- long messages -----------------------------------------------------------------------------
+
+
+def test_a_huge_message_is_cut_before_it_is_redacted(captured):
+    """A 9.5 MB message becomes one line of at most MAX_MESSAGE_CHARS plus a marker of its size."""
+    setup_logging("INFO", stream=captured.stream)
+    huge = "call x: invalid document: " + "answer.xml:1:1 <X>: unknown element; " * 250_000
+    logging.getLogger("plivoxml_fs.call").error("%s", huge)
+    (line,) = captured()
+    msg = json.loads(line)["msg"]
+    assert msg.endswith(f" [cut at {MAX_MESSAGE_CHARS} of {len(huge)} characters]")
+    assert len(msg) <= MAX_MESSAGE_CHARS + 60
+    assert msg.startswith("call x: invalid document: answer.xml:1:1 <X>: unknown element;")
+
+
+def test_a_cut_never_leaves_part_of_a_secret_or_a_number():
+    """A secret or a phone number straddling the cut is redacted whole before the cut."""
+    for tail in (" http://alice:UserInfoPw123@app.example/x", " password=hunter2hunter2",
+                 " from 14155550100 to 14155550111"):
+        for shift in range(0, 40, 3):
+            text = "x" * (MAX_MESSAGE_CHARS - shift) + tail + " " + "y" * 100
+            line = JsonFormatter().format(record("%s", text))
+            msg = json.loads(line)["msg"]
+            assert "UserInfoPw" not in msg and "hunter2" not in msg and "14155" not in msg
+            assert msg.endswith(f"[cut at {MAX_MESSAGE_CHARS} of {len(text)} characters]")
+
+
+def test_long_extras_and_tracebacks_are_cut_too():
+    """Text extras and exception text are held to the same length."""
+    try:
+        raise ValueError("v" * 50_000)
+    except ValueError:
+        rec = record("x", body="b" * 50_000)
+        rec.exc_info = sys.exc_info()
+    data = json.loads(JsonFormatter().format(rec))
+    assert len(data["body"]) <= MAX_MESSAGE_CHARS + 60
+    assert len(data["exc"]) <= MAX_MESSAGE_CHARS + 60
+    assert data["body"].endswith(f"[cut at {MAX_MESSAGE_CHARS} of 50000 characters]")
+
+
+# --- a call's own numbers ----------------------------------------------------------------------
+
+
+def test_call_numbers_are_the_numeric_parameters():
+    """From, To, a numeric CallerName and ForwardedFrom, each also as digits only, longest first."""
+    assert call_numbers({"From": "+14155550100", "To": "1001", "CallerName": "Alice",
+                         "ForwardedFrom": "442071838750", "CallUUID": "12345678"}) == (
+        "+14155550100", "442071838750", "14155550100")
+
+
+def test_a_calls_numbers_are_masked_wherever_they_appear():
+    """On a call's lines its numbers are masked even glued to letters; DEBUG still shows them."""
+    numbers = call_numbers({"From": "+14155550100", "To": "4155550111"})
+    rec = record("room14155550100 and sip:+14155550100x, to 4155550111b", **{NUMBERS_EXTRA: numbers},
+                 conference="room14155550100")
+    data = json.loads(JsonFormatter().format(rec))
+    assert data["msg"] == "room***0100 and sip:***0100x, to ***0111b"
+    assert data["conference"] == "room***0100"
+    assert NUMBERS_EXTRA not in data
+    debug = record("room14155550100", level=logging.DEBUG, **{NUMBERS_EXTRA: numbers})
+    assert json.loads(JsonFormatter().format(debug))["msg"] == "room14155550100"

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from plivoxml_fs import metrics
+from plivoxml_fs import logs, metrics
 from plivoxml_fs.call import causes
 from plivoxml_fs.call import params as call_params
 from plivoxml_fs.config import Settings
@@ -122,7 +122,10 @@ class _Call:
         self.conferences = driver.conferences
         self.parse = parse
         self.uuid = conn.uuid
-        self.log = logging.LoggerAdapter(log, {"call_uuid": conn.uuid})
+        # the call's numbers ride along hidden, so every line of the call masks them (logs.py)
+        numbers = logs.call_numbers(call_params.call_params(conn.channel, status=""))
+        self.log = logging.LoggerAdapter(log, {"call_uuid": conn.uuid,
+                                               logs.NUMBERS_EXTRA: numbers})
         # A leg FreeSWITCH originated may reach us already answered.
         self.answered_us = _answered_at(conn.channel)
         self.fallback_used = False
@@ -253,6 +256,8 @@ class _Call:
                            shown_url(url), exc)
 
     def _run_document(self, document: Any) -> Outcome:
+        for warning in getattr(document, "warnings", ()):
+            self.log.warning("call %s: %s", self.uuid, warning)
         for verb in document.verbs:
             outcome = self._run_verb(verb)
             if outcome != NEXT:

@@ -2,8 +2,9 @@
 
 Each converter takes the raw text exactly as parsed and rejects rather than coerces: integers are
 plain decimal digits (no sign for positives, no leading zeros, no spaces), booleans are exactly
-`true`/`false`, enumerations match exactly (the MPC `role` alone is matched in any case, as the
-spec's own examples write both `customer` and `Customer`). Only URLs and names are stripped of
+`true`/`false`, enumerations match exactly, except where Plivo takes any letter case: HTTP
+methods (`post`), recording formats (`MP3`) and the MPC `role` (the spec's own examples write
+both `customer` and `Customer`), which come back in their canonical spelling. Only URLs and names are stripped of
 surrounding whitespace, since XML text around them is layout. `Invalid` messages never repeat
 the value: the builder adds `(got '...')`.
 
@@ -86,10 +87,6 @@ def one_of(*values: str) -> Converter:
     return convert
 
 
-#: HTTP methods for callbacks and fetches.
-method = one_of("GET", "POST")
-
-
 def _check_url(text: str, schemes: Iterable[str], names: str) -> str:
     value = text.strip(XML_SPACE)
     if len(value) > MAX_URL_CHARS:
@@ -151,6 +148,14 @@ def digits_patterns(text: str) -> tuple[str, ...]:
     return patterns
 
 
+def send_digits(text: str) -> str:
+    """DTMF to send: digits 0-9, A-D, * and #, `w` (0.5 s pause) and `W` (1 s pause)."""
+    if not commands.SEND_DIGITS.fullmatch(text) or len(text) > commands.MAX_SEND_DIGITS:
+        raise Invalid(f"must be at most {commands.MAX_SEND_DIGITS} of the DTMF characters "
+                      "0-9, A-D, *, # and the pauses w (0.5 s) and W (1 s)")
+    return text
+
+
 def comma_list(*names: str) -> Converter:
     """A comma-separated list of distinct `names` (exact, no spaces), at least one."""
     message = "must be a comma-separated list of distinct values from: " + ", ".join(names)
@@ -176,6 +181,10 @@ def any_case(*values: str) -> Converter:
         return value
 
     return convert
+
+
+#: HTTP methods for callbacks and fetches, in any case (the SDK passes `post` through); GET/POST out.
+method = any_case("GET", "POST")
 
 
 class _Pairs(list):

@@ -159,6 +159,10 @@ class PreAnswer:
 
 #: `beep:1` / `beep:2` tones for entry and exit sounds.
 BEEPS = ("beep:1", "beep:2")
+#: Recording formats (any letter case, as Plivo takes them; kept in this spelling).
+RECORD_FORMATS = ("mp3", "wav")
+#: Conference attributes that transcribe the recording.
+TRANSCRIPTION_ATTRIBUTES = ("transcriptionType", "transcriptionUrl", "transcriptionMethod")
 
 
 @attrs.frozen
@@ -167,9 +171,18 @@ class Conference:
 
     STRICT readings: `timeLimit` has no stated range; we take 1..86400 (its default is the most).
     `enterSound`/`exitSound` default to "" (no sound), which may also be written out.
-    `transcriptionType`/`transcriptionUrl` transcribe the recording, so they need record="true".
-    `digitsMatch` and floorEvent="true" are reported to `callbackUrl`, so they need one.
     No element may nest inside (the spec names none).
+
+    Warnings, not problems (Plivo runs such a document; the attribute just does nothing):
+    the transcription attributes and `recordWhenAlone` without record="true" (there is no
+    recording), `digitsMatch` and floorEvent="true" without `callbackUrl` (nowhere to report).
+
+    Not on the spec page but emitted by the official SDK's ConferenceElement (and in Plivo's
+    helper libraries since 2013): `sendDigits`, DTMF sent to the member's own phone once it has
+    entered the room (as Plivo's sendDigits elsewhere sends to the party just connected; `w`/`W`
+    pause 0.5 s/1 s; STRICT: no `@duration` suffix, which mod_conference would send as a
+    digit), and `recordWhenAlone` (default true, the daemon's behaviour before: the recording
+    starts with the first member; false: it starts once a second member is in the room).
     """
 
     name: str = text_field(conv.room_name)
@@ -184,7 +197,7 @@ class Conference:
     end_conference_on_exit: bool = attribute("endConferenceOnExit", conv.boolean, False)
     wait_sound: str | None = attribute("waitSound", conv.url, None)
     record: bool = attribute("record", conv.boolean, False)
-    record_file_format: str = attribute("recordFileFormat", conv.one_of("mp3", "wav"), "mp3")
+    record_file_format: str = attribute("recordFileFormat", conv.any_case(*RECORD_FORMATS), "mp3")
     transcription_type: str | None = attribute(
         "transcriptionType", conv.one_of("auto", "hybrid", "manual"), None
     )
@@ -198,16 +211,23 @@ class Conference:
     digits_match: tuple[str, ...] = attribute("digitsMatch", conv.digits_patterns, ())
     floor_event: bool = attribute("floorEvent", conv.boolean, False)
     relay_dtmf: bool = attribute("relayDTMF", conv.boolean, True)
+    # emitted by the official SDK, not on the spec page
+    send_digits: str | None = attribute("sendDigits", conv.send_digits, None)
+    record_when_alone: bool = attribute("recordWhenAlone", conv.boolean, True)
     where: Location = where_field()
 
-    def problems(self, given: Given) -> list[Complaint]:
+    def warnings(self, given: Given) -> list[Complaint]:
         complaints: list[Complaint] = []
         if not self.record:
-            complaints += [(name, 'needs record="true" (it transcribes the recording)')
-                           for name in ("transcriptionType", "transcriptionUrl") if name in given]
+            complaints += [(name, 'does nothing without record="true" (it transcribes the '
+                                  "recording)")
+                           for name in TRANSCRIPTION_ATTRIBUTES if name in given]
+            if "recordWhenAlone" in given:
+                complaints.append(("recordWhenAlone", 'does nothing without record="true"'))
         if self.callback_url is None:
             reported = {"digitsMatch": bool(self.digits_match), "floorEvent": self.floor_event}
-            complaints += [(name, "needs callbackUrl (that is where it is reported)")
+            complaints += [(name, "does nothing without callbackUrl (that is where it is "
+                                  "reported)")
                            for name, asked in reported.items() if asked]
         return complaints
 
@@ -264,7 +284,7 @@ class MultiPartyCall:
     max_duration: int = attribute("maxDuration", conv.integer(300, 28_800), 14_400)  # seconds
     max_participants: int = attribute("maxParticipants", conv.integer(2, 10), 10)
     record: bool = attribute("record", conv.boolean, False)
-    record_file_format: str = attribute("recordFileFormat", conv.one_of("mp3", "wav"), "mp3")
+    record_file_format: str = attribute("recordFileFormat", conv.any_case(*RECORD_FORMATS), "mp3")
     record_min_member_count: int = attribute("recordMinMemberCount", conv.integer(1, 2), 1)
     wait_for_agent: bool = attribute("waitForAgent", conv.boolean, False)
     record_coach_voice: bool | None = attribute("recordCoachVoice", conv.boolean, None)
@@ -338,7 +358,12 @@ class MultiPartyCall:
 
 @attrs.frozen
 class Document:
-    """A valid document: its verbs in order, and where it came from."""
+    """A valid document: its verbs in order, where it came from, and its warnings.
+
+    `warnings` are lines like a problem's for things that run but do nothing (digitsMatch
+    without callbackUrl, ...); the daemon logs them at WARNING and `plivoxml-fs check` prints them.
+    """
 
     verbs: tuple[Any, ...]
     source: str
+    warnings: tuple[str, ...] = ()

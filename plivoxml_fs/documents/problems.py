@@ -2,6 +2,9 @@
 
 A problem prints as one line, like a compiler's:
 `answer.xml:14:5 <Conference> maxMembers: must be an integer 1..20 (got '500')`.
+`Problems` gathers them while a document is validated: the first MAX_PROBLEMS are kept, the
+rest only counted, so a document of 60,000 unknown elements costs a bounded report ("... and
+59980 more problems"), not one line per element.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import attrs
 
 #: Longest part of an offending value a message repeats, in characters.
 MAX_SHOWN_CHARS = 80
+#: Problems (and, separately, warnings) a report lists; past these they are only counted.
+MAX_PROBLEMS = 20
 
 
 @attrs.frozen
@@ -56,3 +61,38 @@ def shown(value: str) -> str:
     if len(value) > MAX_SHOWN_CHARS:
         return repr(value[:MAX_SHOWN_CHARS]) + f"... ({len(value)} characters)"
     return repr(value)
+
+
+class Problems:
+    """Problems found so far, in document order: the first `limit` kept, the rest counted.
+
+    `len()` is the total; `full` says a new problem would only be counted, so callers can skip
+    building a message nobody will read.
+    """
+
+    def __init__(self, limit: int = MAX_PROBLEMS) -> None:
+        self.limit = limit
+        self.kept: list[Problem] = []
+        self.more = 0
+
+    def __len__(self) -> int:
+        return len(self.kept) + self.more
+
+    @property
+    def full(self) -> bool:
+        return len(self.kept) >= self.limit
+
+    def add(self, problem: Problem) -> None:
+        if self.full:
+            self.more += 1
+        else:
+            self.kept.append(problem)
+
+    def count(self) -> None:
+        """One more problem, not described (the report is full)."""
+        self.more += 1
+
+
+def more_line(source: str, more: int, kind: str = "problems") -> str:
+    """The line that ends a cut report: how many were left out."""
+    return f"{source}: and {more} more {kind} (only the first {MAX_PROBLEMS} are listed)"

@@ -52,6 +52,15 @@ POOL_CONNECTIONS_PER_HOST = 100
 #: Methods a document may name for its URLs.
 METHODS = ("GET", "POST")
 USER_AGENT = "plivoxml-fs"
+#: How long a long piece of CPU work (parsing a large document) sleeps between two slices of
+#: it, in seconds. A timer, not sleep(0): sleep(0) lets ready greenlets run but can keep the
+#: hub from polling sockets and timers, so other calls would still wait.
+YIELD_S = 0.0001
+
+
+def yield_to_others() -> None:
+    """Let every other greenlet (calls, /health, callbacks) run before going on."""
+    gevent.sleep(YIELD_S)
 
 
 def _is_xml(content_type: str) -> bool:
@@ -100,6 +109,9 @@ class DocumentFetcher:
 
     def close(self) -> None:
         self._session.close()
+
+    #: What a parser calls between slices of work (`parse_document(..., pause=...)`).
+    pause = staticmethod(yield_to_others)
 
     def fetch(self, url: str, method: str, params: Mapping[str, str]) -> tuple[bytes, str]:
         """The document at `url` and the URL it finally came from (after redirects)."""

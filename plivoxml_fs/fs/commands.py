@@ -466,6 +466,12 @@ ROOM_SUBCOMMANDS = {
     "unmute": 1, "tmute": 1, "deaf": 1, "undeaf": 1, "hold": 1, "unhold": 1, "floor": 1,
     "dtmf": 2, "relate": 3, "recording": 2, "play": 2, "lock": 0, "unlock": 0,
 }
+#: What `conference <room> dtmf <id> <digits>` sends: mod_conference queues each character and
+#: sends it to the member's channel; `w` and `W` are pauses of 0.5 s and 1 s there
+#: (switch_core_session_send_dtmf), not digits. At most MAX_SEND_DIGITS of them (FreeSWITCH's
+#: own limit on a DTMF string, switch_core_session_send_dtmf_string).
+SEND_DIGITS = re.compile(r"[0-9A-D*#wW]+")
+MAX_SEND_DIGITS = 99
 #: Member ids are FreeSWITCH's positive integers; `all` and `last` address groups.
 _MEMBER_ID = re.compile(r"[1-9][0-9]{0,9}|all|last|non_moderator")
 _API_ARGUMENT = re.compile(r"[A-Za-z0-9_.:/%(),*#@=+-]{1,2048}")

@@ -4,7 +4,7 @@ One `Conferences` per daemon, shared by every call's `<Conference>` executor and
 connection's conference::maintenance events. Pure Python, no gevent (timestamps are passed in).
 
 - Room settings (`RoomSettings`: maxMembers, timeLimit, waitSound, record, recordFileFormat,
-  transcription) belong to the room, as on Plivo: the first caller who claims a room name sets
+  recordWhenAlone, transcription) belong to the room, as on Plivo: the first caller who claims a room name sets
   them, later callers with other settings keep the first ones (an INFO line per call). A claim
   is held per call and dropped when that call's verb ends; the settings are forgotten with the
   last claim, so a room name reused later starts afresh. The time limit counts from the first
@@ -46,6 +46,7 @@ class RoomSettings:
     transcription_type: str | None = None
     transcription_url: str | None = None
     transcription_method: str = "POST"
+    record_when_alone: bool = True  # false: the recording waits for a second member
 
     @classmethod
     def of(cls, conf: Any) -> RoomSettings:
@@ -59,6 +60,7 @@ class RoomSettings:
             transcription_type=conf.transcription_type,
             transcription_url=conf.transcription_url,
             transcription_method=conf.transcription_method,
+            record_when_alone=conf.record_when_alone,
         )
 
 

@@ -44,6 +44,8 @@ MEMBER_FLAGS = frozenset({
 })
 #: Media ms between one relayed/sent digit and the next (digits.txt: 20 ms apart).
 DTMF_GAP_MS = 20
+#: What `w` and `W` in a sent DTMF string wait instead of sending a digit, in ms.
+DTMF_PAUSES_MS = {"w": 500, "W": 1000}
 #: Default energy level of a member (profile energy-level).
 ENERGY_LEVEL = 100
 #: Energy reported while a member talks (media.txt measured ~6474 for a loud tone).
@@ -218,8 +220,12 @@ class Member:
     def _send_queued(self) -> None:
         target = self.channel.partner or self.channel
         while not self._dtmf_out.empty():
-            gevent.sleep(self.room.sim.clock.wall_s(DTMF_GAP_MS))
-            target.receive_dtmf(self._dtmf_out.get())
+            digit = self._dtmf_out.get()
+            # `w`/`W` are pauses, not digits (switch_core_session_send_dtmf)
+            pause_ms = DTMF_PAUSES_MS.get(digit)
+            gevent.sleep(self.room.sim.clock.wall_s(pause_ms or DTMF_GAP_MS))
+            if pause_ms is None:
+                target.receive_dtmf(digit)
 
 
 class Recording:

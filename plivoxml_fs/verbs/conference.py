@@ -9,13 +9,17 @@ How a member joins (spec/plivo-conference.md, reference/freeswitch-verified.md):
   caller's (`rooms.conferences`): maxMembers -> `conference_max_members` (FreeSWITCH refuses a
   limit of 1, so maxMembers=1 locks the room once its member entered), waitSound ->
   `conference_moh_sound` (both act on the room's creator, as FreeSWITCH reads them then).
-- enterSound/exitSound `beep:1`/`beep:2` are one or two short tones; a URL is fetched (GET, the
-  call parameters) and gives a sound or a Play/Speak/Wait document (`verbs.sounds`). A sound
-  URL that fails is logged and the member joins without that sound.
+- enterSound/exitSound `beep:1`/`beep:2` are one or two short tones; a URL (waitSound's too) is
+  fetched with POST and the call parameters, as Plivo's reference says ("the URL is fetched with
+  an HTTP POST request"), and gives a sound or a Play/Speak/Wait document (`verbs.sounds`). A
+  sound URL that fails is logged and the member joins without that sound.
 - `hangup_after_conference=false` always: the channel goes on to the next verb.
 
 While the member is in the room the executor reads the call's own events (outbound socket):
-add-member (enter callback; the room's recording starts when record="true" and it has none),
+add-member (the room's recording starts when record="true" and it has none, unless
+recordWhenAlone="false" and the member is alone (Conference-Size 1): then the member whose entry
+makes two starts it; the enter callback; sendDigits goes to the member's own phone as
+`conference <room> dtmf <id> <digits>`),
 floor-change to this member (floorEvent), DTMF (digitsMatch patterns, hangupOnStar kicks the
 member on `*`), kick/hup of this member, and the `conference` application's completion. A room
 full (or locked) completes the application with no add-member. At timeLimit (counted from the
@@ -57,8 +61,9 @@ BEEP_SOUNDS = {
     "beep:1": commands.tone_stream((200, 0, 400)),
     "beep:2": commands.tone_stream((200, 100, 400), (200, 0, 400)),
 }
-#: How sound URLs are fetched (the Conference element has no method for them).
-SOUND_METHOD = "GET"
+#: How sound URLs are fetched: the Conference element has no method for them, and Plivo's
+#: reference says each "is fetched with an HTTP POST request" (with the call's parameters).
+SOUND_METHOD = "POST"
 #: The call parameters' CallStatus once the caller hung up (the action URL is told so).
 CALL_OVER = {"CallStatus": "completed"}
 #: Why a member left, as ConferenceExitReason says it.
@@ -277,8 +282,10 @@ class _Member:
             self.member_id, self.room_uuid = int(member), event.get("Conference-Unique-ID") or ""
             if self.claim is not None and self.claim.settings.max_members == 1:
                 self._api_room("lock")  # FreeSWITCH takes no limit of 1: lock the room instead
-            self._start_recording()
+            self._start_recording(event.get("Conference-Size") or "")
             self._callback("enter", {})
+            if self.conf.send_digits:
+                self._api_member("dtmf", self.conf.send_digits)
         elif action == "floor-change" and self.member_id is not None:
             if event.get("New-ID") == str(self.member_id) and self.conf.floor_event:
                 self._callback("floor", {})
@@ -304,8 +311,8 @@ class _Member:
                       self.conf.name, self.claim.settings.time_limit_s, extra=self.extra)
         self._api_member("kick")
 
-    def _api_member(self, subcommand: str) -> None:
-        self._api_room(subcommand, str(self.member_id))
+    def _api_member(self, subcommand: str, *args: str) -> None:
+        self._api_room(subcommand, str(self.member_id), *args)
 
     def _api_room(self, subcommand: str, *args: str) -> None:
         cmd = commands.conference_api(self.conf.name, subcommand, *args)
@@ -319,11 +326,14 @@ class _Member:
 
     # -- recording --------------------------------------------------------------------------
 
-    def _start_recording(self) -> None:
+    def _start_recording(self, size: str) -> None:
+        """Start the room's recording, if it should have one now (`size`: members in it)."""
         assert self.claim is not None and self.member_id is not None
         room = self.claim.settings
         if not room.record or self.book.recording_of(self.room_uuid) is not None:
             return
+        if not room.record_when_alone and not (size.isdigit() and int(size) >= 2):
+            return  # recordWhenAlone="false": the member whose entry makes two starts it
         settings = self.ctx.settings
         recording_id = str(uuidlib.uuid4())
         try:

@@ -46,7 +46,8 @@ def resolve_sound(
         body, final_url = fetcher.fetch_sound(url, method, params)
         if body is None:
             return commands.http_audio(url)
-        document = parse_document(body, source=shown_url(final_url), max_bytes=max_bytes)
+        document = parse_document(body, source=shown_url(final_url), max_bytes=max_bytes,
+                                  pause=getattr(fetcher, "pause", None))
         sources = _sources(document.verbs)
         return sources[0] if len(sources) == 1 else commands.file_string(sources)
     except FetchError as exc:

@@ -301,6 +301,49 @@ def test_invalid_document_lists_every_problem_on_one_line(caplog):
     assert len(call.hangups) == 1
 
 
+def test_a_flood_of_problems_is_one_short_line(caplog):
+    """60,000 unknown elements are logged as the first 20 problems and how many more, not 9.5 MB."""
+    from plivoxml_fs.documents import DocumentInvalid, parse_document
+
+    with pytest.raises(DocumentInvalid) as err:
+        parse_document(b"<Response>" + b"<X/>" * 60_000 + b"</Response>", source="answer.xml",
+                       max_bytes=256 * 1024)
+    call = make({ANSWER: err.value})
+    call.run()
+    (line,) = errors(caplog)
+    assert line.startswith(f"call {UUID}: invalid document from {ANSWER}: answer.xml:1:11 <X>: ")
+    assert line.endswith("; answer.xml: and 59980 more problems (only the first 20 are listed); "
+                         "hanging up")
+    assert len(line) < 4000
+    assert len(call.hangups) == 1
+
+
+def test_document_warnings_are_logged_and_the_document_runs(caplog):
+    """A document's warnings are WARNING lines naming the call; its verbs still run."""
+    warned = attrs.evolve(doc((Wait(length=1),)), warnings=(
+        "answer.xml:2:5 <Conference> digitsMatch: does nothing without callbackUrl (that is "
+        "where it is reported)",
+    ))
+    call = make({ANSWER: warned})
+    call.run()
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        f"call {UUID}: answer.xml:2:5 <Conference> digitsMatch: does nothing without callbackUrl "
+        "(that is where it is reported)"
+    ]
+    assert call.conn.apps == [("sleep", "1000")]
+
+
+def test_the_calls_lines_carry_its_numbers_for_masking(caplog):
+    """Every line of a call carries its From/To (hidden), so the formatter masks them anywhere."""
+    from plivoxml_fs.logs import NUMBERS_EXTRA
+
+    call = make({ANSWER: FetchError("HTTP 500")})
+    call.conn.channel.headers["Caller-Caller-ID-Number"] = "14155550100"
+    call.run()
+    (line,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "14155550100" in getattr(line, NUMBERS_EXTRA)
+
+
 def test_multipartycall_is_not_supported_yet(caplog):
     """<MultiPartyCall> has no executor yet: a clear error and a hangup, nothing half-done."""
     mpc = MultiPartyCall("room", role="Agent", where=HERE)

@@ -420,7 +420,9 @@ def wait_sound_document_plays_while_waiting(scene: Scene) -> None:
                                                if a[1].startswith("conference_moh_sound=")])
     assert moh == [("set", "conference_moh_sound=file_string://tts://flite|slt|Please wait.!"
                            f"http_cache://{scene.app.base}/sounds/chime.wav!silence_stream://1000")]
-    assert [h for h in scene.app.hits if h.path == "/docs/hold"][0].method == "GET"
+    (fetched,) = [h for h in scene.app.hits if h.path == "/docs/hold"]
+    assert fetched.method == "POST"  # as Plivo fetches sound URLs, with the call's parameters
+    assert (fetched.params["CallUUID"], fetched.params["To"]) == (uuid, waiting.to)
     mod = scene.call("1602", doc(name))
     scene.entered(mod)
     scene.wait("the music stops", lambda: [e for e in scene.room_events(name, "play-file-done")
@@ -441,3 +443,46 @@ def a_failing_sound_url_is_skipped(scene: Scene) -> None:
     assert not [a for a in apps if a[1].startswith("conference_enter_sound")]
     scene.hang_up(caller)
     scene.hung_up(caller)
+
+
+def send_digits_reach_the_members_phone(scene: Scene) -> None:
+    """sendDigits (the SDK's ConferenceElement writes it): once the member is in the room its
+    digits go out to the member's own phone, `w` a pause and not a digit; the other member's
+    phone gets none, and they do not come back in as the member's own digitsMatch."""
+    name = room("senddigits")
+    dialer = scene.call("1701", doc(name, 'sendDigits="1w2#" digitsMatch="12#"'))
+    other = scene.call("1702", doc(name))
+    scene.entered(other)
+    scene.entered(dialer)
+    scene.wait("12# at the dialer's phone", lambda: scene.digits_heard(dialer) == "12#")
+    for c in (dialer, other):
+        scene.hang_up(c)
+        scene.hung_up(c)
+    scene.flush()
+    assert scene.digits_heard(other) == ""
+    assert scene.callbacks("/cb", dialer.to, "digits") == []
+
+
+def record_when_alone_false_waits_for_a_second_member(scene: Scene) -> None:
+    """recordWhenAlone="false": a member alone in a recorded room is not recorded; the member
+    whose entry makes two starts the recording (and gets its record callback)."""
+    name = room("recalone")
+    attrs_ = 'record="true" recordWhenAlone="false" hangupOnStar="true"'
+    a = scene.call("1801", doc(name, attrs_, "<Hangup/>"))
+    enter_a = scene.entered(a)
+    assert "RecordUrl" not in enter_a  # the recording starts before an enter callback
+    assert scene.room_events(name, "start-recording") == []
+    b = scene.call("1802", '<Response><Conference callbackUrl="{base}/cb2" hangupOnStar="true">'
+                           f"{name}</Conference><Hangup/></Response>")
+    enter_b = scene.entered(b, "/cb2")
+    assert enter_b["RecordUrl"] and enter_b["RecordingID"]
+    scene.talk(a, 500)
+    scene.dtmf(a, "*")
+    scene.dtmf(b, "*")
+    scene.hung_up(a)
+    scene.hung_up(b)
+    (record,) = scene.wait("the record callback", lambda: [
+        h for h in scene.app.of("/cb2") if h.get("ConferenceAction") == "record"])
+    assert record["CallUUID"] == enter_b["CallUUID"]
+    assert record["RecordingID"] == enter_b["RecordingID"]
+    assert [h for h in scene.app.of("/cb") if h.get("ConferenceAction") == "record"] == []

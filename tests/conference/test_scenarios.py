@@ -139,3 +139,13 @@ def test_a_recording_that_cannot_start(scene, tmp_path, caplog):
     assert line.startswith(f"call {enter['CallUUID']}: conference {name}: the recording could not "
                            "start: -ERR")
     s.wait("the next verb", lambda: ("speak", "flite|slt|still here") in s.apps(enter["CallUUID"]))
+
+
+def test_send_digits(scene):
+    """sendDigits go to the member's own phone once it is in the room."""
+    scenarios.send_digits_reach_the_members_phone(scene())
+
+
+def test_record_when_alone_false(scene):
+    """recordWhenAlone="false" starts the recording with the second member."""
+    scenarios.record_when_alone_false_waits_for_a_second_member(scene())

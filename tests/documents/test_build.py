@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import attrs
 import pytest
 
-from plivoxml_fs.documents import VERBS, Document, Hangup, Location, Play, Speak
+from plivoxml_fs.documents import (
+    VERBS,
+    Document,
+    DocumentInvalid,
+    Hangup,
+    Location,
+    Play,
+    Speak,
+    parse_document,
+)
 from plivoxml_fs.documents.build import SHAPES
+from plivoxml_fs.documents.problems import MAX_PROBLEMS
 
 from .helpers import SOURCE, parse, problems
 
@@ -117,9 +128,9 @@ def test_every_problem_is_reported_at_once():
         f"{SOURCE}:3:5 <Conference> muted: must be true or false (got 'True')",
         f"{SOURCE}:3:5 <Conference> bogus: unknown attribute (known: action, callbackMethod, "
         "callbackUrl, digitsMatch, endConferenceOnExit, enterSound, exitSound, floorEvent, "
-        "hangupOnStar, maxMembers, method, muted, record, recordFileFormat, redirect, relayDTMF, "
-        "startConferenceOnEnter, stayAlone, timeLimit, transcriptionMethod, transcriptionType, "
-        "transcriptionUrl, waitSound)",
+        "hangupOnStar, maxMembers, method, muted, record, recordFileFormat, recordWhenAlone, "
+        "redirect, relayDTMF, sendDigits, startConferenceOnEnter, stayAlone, timeLimit, "
+        "transcriptionMethod, transcriptionType, transcriptionUrl, waitSound)",
         f"{SOURCE}:3:5 <Conference> (text): must match [A-Za-z0-9][A-Za-z0-9_.-]{{0,127}} "
         "(letters, digits, '_', '.', '-'; starting with a letter or digit; at most 128 "
         "characters) (got 'my room')",
@@ -175,3 +186,38 @@ def test_every_model_field_comes_from_the_xml(name):
     from_xml = {field.name for field in shape.attributes.values()}
     from_xml |= {field.name for field in (shape.text, shape.children) if field is not None}
     assert {field.name for field in attrs.fields(VERBS[name].model)} == from_xml | {"where"}
+
+
+def test_problems_past_the_limit_are_counted_not_listed():
+    """60,000 unknown elements (240 KB) give the first 20 problems and "and 59980 more"."""
+    data = b"<Response>" + b"<X/>" * 60_000 + b"</Response>"
+    with pytest.raises(DocumentInvalid) as err:
+        parse(data, max_bytes=256 * 1024)
+    exc = err.value
+    assert len(exc.problems) == MAX_PROBLEMS and exc.more == 60_000 - MAX_PROBLEMS
+    lines = str(exc).splitlines()
+    assert lines[:2] == [
+        f"{SOURCE}:1:11 <X>: unknown element (known: {KNOWN})",
+        f"{SOURCE}:1:15 <X>: unknown element (known: {KNOWN})",
+    ]
+    assert lines[-1] == f"{SOURCE}: and 59980 more problems (only the first 20 are listed)"
+    assert len(str(exc)) < 4000
+
+
+def test_unknown_attributes_past_the_limit_are_counted():
+    """Past the limit, unknown attributes are counted too (no suggestion is worked out)."""
+    attributes = " ".join(f'x{i}="1"' for i in range(100))
+    with pytest.raises(DocumentInvalid) as err:
+        parse(f"<Response><Wait {attributes}/></Response>")
+    assert (len(err.value.problems), err.value.more) == (MAX_PROBLEMS, 80)
+
+
+def test_a_pause_runs_while_a_large_document_is_read_and_validated():
+    """parse_document calls `pause` between slices of parsing and of validation, valid or not."""
+    for data in (b"<Response>" + b"<Wait/>" * 30_000 + b"</Response>",
+                 b"<Response>" + b"<X/>" * 60_000 + b"</Response>"):
+        pauses = []
+        with contextlib.suppress(DocumentInvalid):
+            parse_document(data, source=SOURCE, max_bytes=256 * 1024,
+                           pause=lambda: pauses.append(1))  # noqa: B023 - used at once
+        assert len(pauses) >= len(data) // (8 * 1024)

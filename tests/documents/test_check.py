@@ -64,3 +64,27 @@ def test_the_shipped_examples_are_valid():
     assert paths
     ok, text = check_paths(paths)
     assert (ok, text) == (True, "\n".join(f"{p}: ok" for p in paths))
+
+
+def test_warnings_are_printed_and_do_not_fail(tmp_path):
+    """A document that runs but has attributes that do nothing prints warnings, then ok."""
+    path = write(tmp_path, "w.xml", '<Response>\n  <Conference digitsMatch="12" '
+                 'transcriptionType="auto">room</Conference>\n</Response>\n')
+    assert check_paths([path]) == (
+        True,
+        f'warning: {path}:2:3 <Conference> transcriptionType: does nothing without record="true" '
+        "(it transcribes the recording)\n"
+        f"warning: {path}:2:3 <Conference> digitsMatch: does nothing without callbackUrl (that "
+        "is where it is reported)\n"
+        f"{path}: ok",
+    )
+
+
+def test_a_flood_of_problems_is_cut(tmp_path):
+    """60,000 unknown elements print the first 20 problems and how many more there were."""
+    path = write(tmp_path, "flood.xml", b"<Response>" + b"<X/>" * 60_000 + b"</Response>")
+    ok, text = check_paths([path])
+    lines = text.splitlines()
+    assert not ok and len(lines) == 21
+    assert lines[0].startswith(f"{path}:1:11 <X>: unknown element (known: ")
+    assert lines[-1] == f"{path}: and 59980 more problems (only the first 20 are listed)"

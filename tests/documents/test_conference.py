@@ -7,13 +7,15 @@ import pytest
 
 from plivoxml_fs.documents import Conference, Location
 
-from .helpers import SOURCE, only_verb, verb_problems
+from .helpers import SOURCE, only_verb, parse, verb_problems
 
 URL = "https://example.com/hook"
 INT_1_20 = "must be an integer 1..20"
 BOOL = "must be true or false"
 HTTP_URL = "must be an absolute http(s) URL"
-METHOD = "must be one of GET, POST"
+METHOD = "must be one of GET, POST (in any case)"
+SEND_DIGITS = ("must be at most 99 of the DTMF characters 0-9, A-D, *, # and the pauses w (0.5 s) "
+               "and W (1 s)")
 SOUND = "must be empty, beep:1, beep:2 or an absolute http(s) URL"
 
 #: The spec's defaults, field by field.
@@ -41,6 +43,8 @@ DEFAULTS = {
     "digits_match": (),
     "floor_event": False,
     "relay_dtmf": True,
+    "send_digits": None,
+    "record_when_alone": True,
 }
 
 #: (XML attribute, field, a valid value, what it becomes, [(invalid value, message)])
@@ -58,8 +62,8 @@ ATTRIBUTES = [
     ("waitSound", "wait_sound", URL, URL, [("hold.xml", HTTP_URL)]),
     ("record", "record", "true", True, [("on", BOOL)]),
     ("recordFileFormat", "record_file_format", "wav", "wav",
-     [("ogg", "must be one of mp3, wav"), ("MP3", "must be one of mp3, wav")]),
-    ("transcriptionMethod", "transcription_method", "GET", "GET", [("post", METHOD)]),
+     [("ogg", "must be one of mp3, wav (in any case)"), ("mp4", "must be one of mp3, wav (in any case)")]),
+    ("transcriptionMethod", "transcription_method", "GET", "GET", [("PUT", METHOD)]),
     ("action", "action", URL, URL, [("", HTTP_URL + " of RFC 3986 characters")]),
     ("method", "method", "GET", "GET", [("DELETE", METHOD)]),
     ("callbackUrl", "callback_url", URL, URL, [("mailto:a@example.com", HTTP_URL)]),
@@ -70,6 +74,9 @@ ATTRIBUTES = [
       for p in ("12,,3", "12,", "1 2", "E", "a")]),
     ("floorEvent", "floor_event", "true", True, [("t", BOOL)]),
     ("relayDTMF", "relay_dtmf", "false", False, [("f", BOOL)]),
+    ("sendDigits", "send_digits", "1w2W#*AD09", "1w2W#*AD09",
+     [(v, SEND_DIGITS) for v in ("", "12@1000", "1 2", "x", "d")]),
+    ("recordWhenAlone", "record_when_alone", "false", False, [("no", BOOL)]),
 ]
 
 
@@ -147,16 +154,29 @@ def test_transcription_type_must_be_known():
     ]
 
 
-def test_transcription_needs_record():
-    """Transcribing needs a recording: both transcription attributes name the missing record."""
-    assert verb_problems(
-        f'<Conference transcriptionType="auto" transcriptionUrl="{URL}">room</Conference>'
-    ) == [
-        f'{SOURCE}:2:5 <Conference> transcriptionType: needs record="true" (it transcribes the '
-        "recording)",
-        f'{SOURCE}:2:5 <Conference> transcriptionUrl: needs record="true" (it transcribes the '
-        "recording)",
-    ]
+def test_transcription_without_record_is_a_warning():
+    """Transcribing without a recording runs (as on Plivo): each attribute is named in a warning."""
+    document = parse(
+        "<Response>\n    <Conference transcriptionType=\"auto\" "
+        f'transcriptionUrl="{URL}" transcriptionMethod="GET">room</Conference>\n</Response>'
+    )
+    assert [type(verb) for verb in document.verbs] == [Conference]
+    assert document.warnings == tuple(
+        f'{SOURCE}:2:5 <Conference> {name}: does nothing without record="true" (it transcribes '
+        "the recording)"
+        for name in ("transcriptionType", "transcriptionUrl", "transcriptionMethod")
+    )
+
+
+@pytest.mark.parametrize(("xml", "raw", "field", "value"), [
+    ("method", "post", "method", "POST"), ("callbackMethod", "get", "callback_method", "GET"),
+    ("transcriptionMethod", "Get", "transcription_method", "GET"),
+    ("recordFileFormat", "MP3", "record_file_format", "mp3"),
+    ("recordFileFormat", "Wav", "record_file_format", "wav"),
+])
+def test_methods_and_formats_in_any_case(xml, raw, field, value):
+    """The SDK passes `post` and `MP3` through unchanged; they read as POST and mp3, as on Plivo."""
+    assert getattr(only_verb(f'<Conference {xml}="{raw}">room</Conference>'), field) == value
 
 
 def test_empty_enter_sound_is_the_default():
@@ -198,13 +218,34 @@ def test_nothing_nests_in_a_conference():
 
 
 @pytest.mark.parametrize(("xml", "raw"), [("digitsMatch", "1"), ("floorEvent", "true")])
-def test_callback_reports_need_a_callback_url(xml, raw):
-    """digitsMatch and floorEvent="true" are reported to callbackUrl: without one, refused."""
-    assert verb_problems(f'<Conference {xml}="{raw}">room</Conference>') == [
-        f"{SOURCE}:2:5 <Conference> {xml}: needs callbackUrl (that is where it is reported)"
-    ]
+def test_callback_reports_without_a_callback_url_are_a_warning(xml, raw):
+    """digitsMatch and floorEvent="true" without callbackUrl run, with a warning naming them."""
+    document = parse(f'<Response>\n    <Conference {xml}="{raw}">room</Conference>\n</Response>')
+    assert [verb.name for verb in document.verbs] == ["room"]
+    assert document.warnings == (
+        f"{SOURCE}:2:5 <Conference> {xml}: does nothing without callbackUrl (that is where it "
+        "is reported)",
+    )
 
 
 def test_floor_event_false_needs_no_callback_url():
     """floorEvent="false" (the default written out) asks for no report."""
     assert only_verb('<Conference floorEvent="false">room</Conference>').floor_event is False
+
+
+def test_record_when_alone_without_record_is_a_warning():
+    """recordWhenAlone means nothing without a recording: the document runs with a warning."""
+    document = parse('<Response>\n    <Conference recordWhenAlone="false">room</Conference>\n'
+                     "</Response>")
+    assert document.warnings == (
+        f'{SOURCE}:2:5 <Conference> recordWhenAlone: does nothing without record="true"',
+    )
+    assert only_verb('<Conference record="true" recordWhenAlone="false">r</Conference>'
+                     ).record_when_alone is False
+
+
+def test_send_digits_are_at_most_99():
+    """99 DTMF characters pass (FreeSWITCH's own limit on a DTMF string); 100 do not."""
+    assert only_verb(f'<Conference sendDigits="{"1" * 99}">room</Conference>').send_digits == "1" * 99
+    (line,) = verb_problems(f'<Conference sendDigits="{"1" * 100}">room</Conference>')
+    assert line.startswith(f"{SOURCE}:2:5 <Conference> sendDigits: {SEND_DIGITS} (got '111")

@@ -14,7 +14,7 @@ URL = "https://example.com/hook"
 WSS = "wss://agent.example.com/stream"
 BOOL = "must be true or false"
 HTTP_URL = "must be an absolute http(s) URL"
-METHOD = "must be one of GET, POST"
+METHOD = "must be one of GET, POST (in any case)"
 SOUND = "must be none, beep:1, beep:2 or an absolute http(s) URL"
 EVENTS = (
     "must be a comma-separated list of distinct values from: mpc-state-changes, "
@@ -78,14 +78,14 @@ ATTRIBUTES = [
     ("maxParticipants", "max_participants", "2", 2,
      [(v, "must be an integer 2..10") for v in ("1", "11")]),
     ("record", "record", "true", True, [("yes", BOOL)]),
-    ("recordFileFormat", "record_file_format", "wav", "wav", [("WAV", "must be one of mp3, wav")]),
+    ("recordFileFormat", "record_file_format", "wav", "wav", [("ogg", "must be one of mp3, wav (in any case)")]),
     ("recordMinMemberCount", "record_min_member_count", "2", 2,
      [(v, "must be an integer 1..2") for v in ("0", "3")]),
     ("waitForAgent", "wait_for_agent", "true", True, [("1", BOOL)]),
     ("recordCoachVoice", "record_coach_voice", "false", False, [("no", BOOL)]),
     ("startRecordingAudio", "start_recording_audio", URL, URL, [("x.xml", HTTP_URL)]),
     ("startRecordingAudioMethod", "start_recording_audio_method", "POST", "POST",
-     [("get", METHOD)]),
+     [("got", METHOD)]),
     ("stopRecordingAudio", "stop_recording_audio", URL, URL, [("x.xml", HTTP_URL)]),
     ("stopRecordingAudioMethod", "stop_recording_audio_method", "POST", "POST", [("PUT", METHOD)]),
     ("waitMusicUrl", "wait_music_url", URL, URL, [("ws://example.com/x", HTTP_URL)]),
@@ -93,9 +93,9 @@ ATTRIBUTES = [
     ("agentHoldMusicUrl", "agent_hold_music_url", URL, URL, [("//example.com/x", HTTP_URL)]),
     ("agentHoldMusicMethod", "agent_hold_music_method", "POST", "POST", [("", METHOD)]),
     ("customerHoldMusicUrl", "customer_hold_music_url", URL, URL, [("example.com", HTTP_URL)]),
-    ("customerHoldMusicMethod", "customer_hold_music_method", "POST", "POST", [("Post", METHOD)]),
+    ("customerHoldMusicMethod", "customer_hold_music_method", "POST", "POST", [("Posted", METHOD)]),
     ("statusCallbackUrl", "status_callback_url", URL, URL, [("file:///etc/x", HTTP_URL)]),
-    ("statusCallbackMethod", "status_callback_method", "GET", "GET", [("get", METHOD)]),
+    ("statusCallbackMethod", "status_callback_method", "GET", "GET", [("PATCH", METHOD)]),
     ("statusCallbackEvents", "status_callback_events",
      "participant-speak-events,participant-audio-events",
      ("participant-speak-events", "participant-audio-events"),

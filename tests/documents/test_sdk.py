@@ -139,3 +139,22 @@ def test_sdk_booleans_are_lowercase_true_false():
     assert parsed(plivoxml.ConferenceElement("room", muted=False, hangup_on_star=True)) == [
         Conference(name="room", muted=False, hangup_on_star=True)
     ]
+
+
+def test_sdk_conference_send_digits_and_record_when_alone():
+    """ConferenceElement's send_digits and record_when_alone (text, as the SDK writes them) validate."""
+    element = plivoxml.ConferenceElement("room", record=True, send_digits="1w2#",
+                                         record_when_alone="false")
+    assert parsed(element) == [Conference(name="room", record=True, send_digits="1w2#",
+                                          record_when_alone=False)]
+
+
+def test_sdk_values_in_other_cases():
+    """method="post", callbackMethod="get", recordFileFormat="MP3" pass the SDK unchanged; we read them."""
+    element = plivoxml.ConferenceElement("room", method="post", callback_method="get",
+                                         record_file_format="MP3")
+    redirect = plivoxml.RedirectElement("https://example.com/next.xml", method="get")
+    assert parsed(element, redirect) == [
+        Conference(name="room", method="POST", callback_method="GET", record_file_format="mp3"),
+        Redirect(url="https://example.com/next.xml", method="GET"),
+    ]

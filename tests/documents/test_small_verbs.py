@@ -157,10 +157,8 @@ INVALID = [
     ('<Hangup schedule="86401"/>',
      "<Hangup> schedule: must be an integer 1..86400 (got '86401')"),
     # Redirect
-    ('<Redirect method="get">{u}</Redirect>',
-     "<Redirect> method: must be one of GET, POST (got 'get')"),
     ('<Redirect method="PUT">{u}</Redirect>',
-     "<Redirect> method: must be one of GET, POST (got 'PUT')"),
+     "<Redirect> method: must be one of GET, POST (in any case) (got 'PUT')"),
     ("<Redirect>next.xml</Redirect>",
      "<Redirect> (text): must be an absolute http(s) URL (got 'next.xml')"),
     # PreAnswer

@@ -43,6 +43,11 @@ def test_conference_api_matches_trace(args: tuple[str, ...]) -> None:
     assert f"api {built}\n" in _BASIC
 
 
+def test_send_digits_command_byte_for_byte() -> None:
+    """sendDigits goes out as `conference <room> dtmf <member> <digits>`, pauses and all."""
+    assert commands.conference_api("room1", "dtmf", "7", "1w2W#*") == "conference room1 dtmf 7 1w2W#*"
+
+
 @pytest.mark.parametrize("room", ["a b", "a@b", "a+flags{x}", "a|b", "${x}", "", "a\nb"])
 def test_room_names_that_would_split_are_refused(room: str) -> None:
     """Room names FreeSWITCH would split on or expand are refused, naming the room."""
