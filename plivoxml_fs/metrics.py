@@ -44,6 +44,12 @@ command_latency = Histogram(
 outbox_depth = Gauge(
     "outbox_depth", "Callbacks waiting to be delivered", namespace=_PREFIX, registry=REGISTRY
 )
+outbox_durable = Gauge(
+    "outbox_durable",
+    "1 while callbacks are written to the outbox file, 0 while they are kept in memory only",
+    namespace=_PREFIX,
+    registry=REGISTRY,
+)
 callbacks_delivered = Counter(
     "callbacks_delivered", "Callbacks the receiver accepted", namespace=_PREFIX, registry=REGISTRY
 )
