@@ -3,6 +3,8 @@
 `Daemon` owns the start and drain order and nothing else; each part owns its own behaviour.
 Start: outbound server first (so its bound address is known), then the inbound connection.
 Stop: stop accepting, let calls finish up to the drain limit, flush callbacks, close inbound.
+Recovery (effects/recovery.py) posts the hangup callbacks of calls an earlier daemon left in
+the outbox's call journal; it asks over the inbound connection and reads its events.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from plivoxml_fs.call.driver import CallDriver
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.fetch import DocumentFetcher
 from plivoxml_fs.effects.outbox import Outbox
+from plivoxml_fs.effects.recovery import Recovery
 from plivoxml_fs.esl.transport import InboundClient, OutboundServer
 from plivoxml_fs.rooms import recordings
 
@@ -32,6 +35,7 @@ class Daemon:
         self.settings = settings
         self.fetcher = DocumentFetcher.from_settings(settings)
         self.outbox = Outbox.from_settings(settings)
+        self.recovery = Recovery(self.outbox, command_timeout_s=settings.command_timeout_s)
         self.inbound: InboundClient | None = None
         self.driver = CallDriver(settings, self.fetcher, self.outbox, inbound=None)
         self.server = OutboundServer(
@@ -76,7 +80,7 @@ class Daemon:
             s.freeswitch_port,
             s.freeswitch_password,
             events=INBOUND_EVENTS,
-            on_event=self.driver.conferences.on_event,
+            on_event=self._on_inbound_event,
             on_down=self.driver.conferences.lost_connection,
             reconnect_min_s=s.reconnect_min_s,
             reconnect_max_s=s.reconnect_max_s,
@@ -84,6 +88,12 @@ class Daemon:
         )
         self.driver.inbound = self.inbound
         self.inbound.start()
+        self.recovery.start(self.inbound)
+
+    def _on_inbound_event(self, event) -> None:
+        """The inbound connection's events: the rooms', then the orphaned calls' hangups."""
+        self.driver.conferences.on_event(event)
+        self.recovery.on_event(event)
 
     def start(self) -> None:
         self.start_server()
@@ -97,6 +107,7 @@ class Daemon:
             log.info("draining: %d calls active, waiting up to %.1f s", active, limit)
         self.server.stop(timeout=limit)
         self.outbox.stop(timeout=limit)
+        self.recovery.stop()
         if self.inbound is not None:
             self.inbound.stop()
         if self.operator is not None:

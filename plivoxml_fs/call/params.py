@@ -40,6 +40,9 @@ SOURCE_ANSWER_XML = "Answer XML"
 SOURCE_PLIVO = "Plivo"
 SOURCE_ERROR = "Error"
 SOURCE_UNKNOWN = "Unknown"
+#: Ours, not Plivo's: the daemon that ran the call stopped (kill -9, crash) before the call
+#: ended, and the next one posted its hangup callback (effects/recovery.py).
+SOURCE_RESTART = "Daemon Restart"
 
 #: How an unanswered outbound call's hangup cause becomes Plivo's CallStatus.
 _UNANSWERED_STATUS = {
