@@ -13,12 +13,19 @@ import logging
 
 import attrs
 
-from plivoxml_fs.api.http import OperatorServer
+from plivoxml_fs.api.http import (
+    CONNECTED,
+    DISCONNECTED,
+    NOT_RESPONDING,
+    FreeSwitchProbe,
+    OperatorServer,
+)
 from plivoxml_fs.call.driver import CallDriver
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.fetch import DocumentFetcher
 from plivoxml_fs.effects.outbox import Outbox
 from plivoxml_fs.effects.recovery import Recovery
+from plivoxml_fs.errors import ConnectionLost
 from plivoxml_fs.esl.transport import InboundClient, OutboundServer
 from plivoxml_fs.rooms import recordings
 
@@ -45,14 +52,33 @@ class Daemon:
             command_timeout_s=settings.command_timeout_s,
         )
         self.operator: OperatorServer | None = None
+        self.probe: FreeSwitchProbe | None = None
         if settings.metrics_port:
             where = (settings.metrics_host, settings.metrics_port)
-            self.operator = OperatorServer(where, self.freeswitch_connected,
-                                           recordings.recordings_dir(settings))
+            self.operator = OperatorServer(where, self.freeswitch_state,
+                                           recordings.recordings_dir(settings),
+                                           lambda: self.outbox.durable)
+            self.probe = FreeSwitchProbe(self._probe_api,
+                                         interval_s=settings.health_probe_interval_s,
+                                         timeout_s=settings.health_probe_timeout_s)
 
     def freeswitch_connected(self) -> bool:
         """Whether the inbound event-socket connection is up (what /health reports)."""
         return self.inbound is not None and self.inbound.connected
+
+    def freeswitch_state(self) -> str:
+        """What /health reports: connected, disconnected, or not responding (the probe's last
+        `api status` went unanswered)."""
+        if not self.freeswitch_connected():
+            return DISCONNECTED
+        if self.probe is not None and not self.probe.responsive:
+            return NOT_RESPONDING
+        return CONNECTED
+
+    def _probe_api(self, command: str, timeout: float) -> str:
+        if self.inbound is None:
+            raise ConnectionLost("the inbound connection is not started")
+        return self.inbound.api(command, timeout=timeout, check=False)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -89,6 +115,8 @@ class Daemon:
         self.driver.inbound = self.inbound
         self.inbound.start()
         self.recovery.start(self.inbound)
+        if self.probe is not None:
+            self.probe.start()
 
     def _on_inbound_event(self, event) -> None:
         """The inbound connection's events: the rooms', then the orphaned calls' hangups."""
@@ -108,6 +136,8 @@ class Daemon:
         self.server.stop(timeout=limit)
         self.outbox.stop(timeout=limit)
         self.recovery.stop()
+        if self.probe is not None:
+            self.probe.stop()
         if self.inbound is not None:
             self.inbound.stop()
         if self.operator is not None:
