@@ -231,6 +231,13 @@ def load_settings(
             f"settings: reconnect_min_s ({settings.reconnect_min_s}) must not exceed "
             f"reconnect_max_s ({settings.reconnect_max_s})"
         )
+    if settings.metrics_port == 0 and not settings.record_base_url:
+        raise ConfigError(
+            "settings: metrics_port is 0 (no operator HTTP server), so nothing would serve "
+            "conference recordings at the RecordUrl they get (http://"
+            f"{settings.metrics_host}:0/recordings/...): set record_base_url to where "
+            "recordings_dir is served, or give metrics_port a port"
+        )
     if settings.callback_backoff_base_s > settings.callback_backoff_max_s:
         raise ConfigError(
             f"settings: callback_backoff_base_s ({settings.callback_backoff_base_s}) must not "

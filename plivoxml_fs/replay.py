@@ -39,6 +39,7 @@ from plivoxml_fs.errors import PlivoXMLError
 from plivoxml_fs.esl.messages import Event
 from plivoxml_fs.esl.transport import InboundClient
 from plivoxml_fs.fs import commands
+from plivoxml_fs.rooms import recordings
 from plivoxml_fs.service import Daemon
 
 log = logging.getLogger("plivoxml_fs.replay")
@@ -93,6 +94,7 @@ class WebApp:
         self.root = root.resolve()
         self.on_hit = on_hit
         self.answers: dict[str, str] = {}  # called number -> document path under root
+        self.recordings: Path | None = None  # served at /recordings/ (the daemon's RecordUrl)
         self.hits: list[HttpHit] = []
         self.server = WSGIServer(("127.0.0.1", port), self._app, log=None, error_log=None)
 
@@ -120,6 +122,8 @@ class WebApp:
         if path.startswith(CALLBACK_PREFIX):
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b""]
+        if path.startswith(recordings.URL_PATH):
+            return self._recording(path[len(recordings.URL_PATH):], start_response)
         if path == ANSWER_PATH and params.get("To") in self.answers:
             # a redirect, so that the daemon names the document's own file in what it logs
             start_response("302 Found", [("Location", self.answers[params["To"]])])
@@ -131,6 +135,17 @@ class WebApp:
         kind = CONTENT_TYPES.get(target.suffix.lower(), "application/xml")
         start_response("200 OK", [("Content-Type", kind)])
         return [target.read_bytes()]
+
+
+    def _recording(self, name: str, start_response):
+        """A recording the daemon made (replay starts no operator server to serve them)."""
+        found = self.recordings / name if self.recordings is not None else None
+        if found is None or not recordings.is_recording_name(name) or not found.is_file():
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"no such recording\n"]
+        kind = recordings.CONTENT_TYPES[name.rsplit(".", 1)[1]]
+        start_response("200 OK", [("Content-Type", kind)])
+        return [found.read_bytes()]
 
 
 class Transcript:
@@ -303,7 +318,8 @@ class Replay:
 
     def _settings(self, base_url: str, answer_url: str) -> Settings:
         """The daemon's settings: the --config file's (if any) under replay's own. No metrics
-        server; a temporary state directory unless the file or environment names state_dir."""
+        server (recordings are served by the web app, unless the file names record_base_url);
+        a temporary state directory unless the file or environment names state_dir."""
         host, port = self.options.listen
         config = self.options.config_path
         base = Settings() if config is None else load_settings(config)
@@ -317,6 +333,8 @@ class Replay:
             freeswitch_password=self.options.password,
             metrics_port=0,
         )
+        if not base.record_base_url:
+            fixed["record_base_url"] = f"{base_url}{recordings.URL_PATH}"
         if not _names_state_dir(config):
             self.temp_state_dir = tempfile.mkdtemp(prefix="plivoxml-fs-replay-")
             fixed["state_dir"] = self.temp_state_dir
@@ -339,6 +357,7 @@ class Replay:
             answer = url or f"{base}/{Path(self.options.document).name}"
         self.transcript.line("replay", f"web app on {base}, answer URL {answer}")
         settings = self._settings(base, answer)
+        self.webapp.recordings = recordings.recordings_dir(settings)
         self.daemon = Daemon(settings)
         self.daemon.start_server()
         if self.options.freeswitch is None:

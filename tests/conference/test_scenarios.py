@@ -98,7 +98,7 @@ def test_record_url_is_served_by_the_daemon(scene):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    s = scene(metrics_port=port)
+    s = scene(metrics_port=port, record_base_url="")
     scenarios.recorded_room_reports_its_recording(s)
     (record,) = [h for h in s.app.of("/cb") if h.get("ConferenceAction") == "record"]
     assert record["RecordUrl"].startswith(f"http://127.0.0.1:{port}/recordings/")
