@@ -139,3 +139,25 @@ def test_a_recording_that_cannot_start(scene, tmp_path, caplog):
     assert line.startswith(f"call {enter['CallUUID']}: conference {name}: the recording could not "
                            "start: -ERR")
     s.wait("the next verb", lambda: ("speak", "flite|slt|still here") in s.apps(enter["CallUUID"]))
+
+
+def test_no_recording_without_a_url_to_serve_it(scene, caplog):
+    """Settings built in code with metrics_port 0 and no record_base_url: the recording does
+    not start (one ERROR saying why), no RecordUrl is handed out, the caller stays in the room."""
+    import logging
+
+    s = scene(record_base_url="")
+    name = scenarios.room("nourl")
+    with caplog.at_level(logging.ERROR, logger="plivoxml_fs.call"):
+        caller = s.call("1802", scenarios.doc(name, 'record="true" hangupOnStar="true"',
+                                              "<Speak>still here</Speak>"))
+        enter = s.entered(caller)
+        s.dtmf(caller, "*")
+        s.hung_up(caller)
+    s.flush()
+    assert "RecordUrl" not in enter
+    (line,) = [r.getMessage() for r in caplog.records if "recording" in r.getMessage()]
+    assert line == (f"call {enter['CallUUID']}: conference {name}: the recording could not "
+                    "start: no URL to serve it at: metrics_port is 0 (no operator HTTP server) "
+                    "and record_base_url is not set")
+    s.wait("the next verb", lambda: ("speak", "flite|slt|still here") in s.apps(enter["CallUUID"]))
