@@ -40,7 +40,8 @@ guarantees:
   is moved into it, the rows an earlier run left there are delivered, and a WARNING says so.
   `durable` (and the `outbox_durable` gauge) says whether callbacks are in a file right now;
 - the call journal (store.py, table `calls`): `call_started` / `call_answered` / `call_ended`
-  keep a row per call in progress with a hangup URL; emitting a `hangup` webhook deletes its
+  keep a row per call in progress with a hangup URL (its `Caller-*` headers and
+  JOURNAL_HEADERS); emitting a `hangup` webhook deletes its
   call's row in the same transaction. Rows found in the file when it is opened are calls an
   earlier process never finished: `take_orphans()` hands them out once (effects/recovery.py
   posts their hangup callbacks), `on_orphans` is called when a file opened later brings some.
@@ -100,8 +101,14 @@ OUTBOX_FILE = "outbox.sqlite3"
 HEARTBEAT_S = 5.0
 #: Default of `reopen_s`: seconds between attempts to open an outbox file that would not open.
 DEFAULT_REOPEN_S = 5.0
-#: Channel variables the journal keeps besides the channel's own (non-variable) headers.
-JOURNAL_VARIABLES = ("variable_direction", "variable_sip_rdnis")
+#: What the journal keeps of a call's channel data besides its `Caller-*` headers: what the
+#: call parameters (call/params.py) are built from. A test pins that the parameters from the
+#: journalled headers of a real connect reply are those of the whole reply.
+JOURNAL_HEADERS = frozenset({
+    "Unique-ID", "Channel-Unique-ID", "Channel-Caller-ID-Number", "Channel-Caller-ID-Name",
+    "Channel-Destination-Number", "Call-Direction", "Answer-State", "variable_direction",
+    "variable_sip_rdnis",
+})
 #: Reply bytes read to keep a connection (a receiver's reply body is otherwise ignored).
 REPLY_BYTES = 64 * 1024
 
@@ -137,10 +144,10 @@ class Orphan:
 
 
 def journal_channel(channel: Any) -> dict[str, str]:
-    """What the journal keeps of a call's channel data: its headers less the channel
-    variables (all but JOURNAL_VARIABLES), decoded."""
+    """What the journal keeps of a call's channel data: its `Caller-*` headers and
+    JOURNAL_HEADERS, decoded."""
     return {name: channel.get(name) or "" for name in channel.headers
-            if not name.startswith("variable_") or name in JOURNAL_VARIABLES}
+            if name.startswith("Caller-") or name in JOURNAL_HEADERS}
 
 
 @attrs.define

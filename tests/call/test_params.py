@@ -115,3 +115,18 @@ def test_unanswered_call_status():
     outbound = channel_data(direction="outbound")
     for cause, status in [("USER_BUSY", "busy"), ("NO_ANSWER", "no-answer"), ("X", "failed")]:
         assert params.final_status(outbound, cause, answered=False) == status
+
+
+def test_journalled_channel_gives_the_same_parameters():
+    """What the call journal keeps of a real connect reply gives the same call and hangup
+    parameters as the whole reply (a recovered hangup callback says what the normal one would)."""
+    from plivoxml_fs.effects.outbox import journal_channel
+
+    full = connect_reply()
+    kept = Event(journal_channel(full))
+    assert len(kept.headers) < len(full.headers) / 2
+    for status in (params.RINGING, params.IN_PROGRESS):
+        assert params.call_params(kept, status=status) == params.call_params(full, status=status)
+    ending = {"cause": "NORMAL_UNSPECIFIED", "source": params.SOURCE_RESTART,
+              "answered_us": 1_795_489_390_000_000, "now_us": 1_795_489_400_000_000}
+    assert params.hangup_params(kept, None, **ending) == params.hangup_params(full, None, **ending)

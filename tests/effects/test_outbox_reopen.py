@@ -133,12 +133,12 @@ def test_unwritable_directory_is_retried_until_it_works(tmp_path, receiver):
 def _channel(uuid):
     from plivoxml_fs.esl.messages import Event
 
-    return Event({"Unique-ID": uuid, "Caller-Caller-ID-Number": "1001",
+    return Event({"Unique-ID": uuid, "Caller-Caller-ID-Number": "1001", "Core-UUID": "x",
                   "variable_secret_thing": "x", "variable_direction": "inbound"})
 
 
 def test_journal_keeps_channel_headers_but_not_its_variables(tmp_path):
-    """call_started keeps the channel's own headers and the named variables, no others."""
+    """call_started keeps the Caller-* headers and JOURNAL_HEADERS, no others."""
     box = make_outbox(tmp_path / "outbox.sqlite3")
     try:
         box.call_started("c-1", "http://127.0.0.1:9/h", "POST", _channel("c-1"), 0)
