@@ -24,7 +24,7 @@ from plivoxml_fs.fs import commands
 
 LONG = b"<Response><Speak>Hello there.</Speak><Wait length='120'/></Response>"
 SHORT = b"<Response><Hangup/></Response>"
-CALLS = 4
+CALLS = 10
 WAIT_S = 20.0
 CLI = [sys.executable, "-c", "from plivoxml_fs.cli import main; main()"]
 

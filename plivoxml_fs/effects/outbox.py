@@ -413,8 +413,9 @@ class Outbox:
     def _orphans_of(store: OutboxStore) -> list[Orphan]:
         if store.path == MEMORY:
             return []
-        calls, alive = store.calls(), store.last_alive()
-        return [Orphan(c, max(c.started, alive or c.started)) for c in calls]
+        calls, alive = store.calls(), store.last_alive() or 0.0
+        # it was up at its start, its answer and (as far as anyone knows) the last heartbeat
+        return [Orphan(c, max(c.started, c.answered_us / 1_000_000, alive)) for c in calls]
 
     def _heartbeat_forever(self) -> None:
         while True:

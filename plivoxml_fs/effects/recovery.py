@@ -9,9 +9,9 @@ those calls ended (`Outbox.take_orphans`). For each such orphan, `Recovery`:
 2. `false` (the usual case: FreeSWITCH's socket application ends when the daemon's socket
    closes, and the call with it): posts the hangup callback now with what the journal knows:
    the call parameters, StartTime, AnswerTime, `HangupCause=NORMAL_UNSPECIFIED` (nobody was
-   told why it ended) and `HangupSource=Daemon Restart`; EndTime is the last moment the earlier
-   daemon was known to run (its heartbeat, at most outbox.HEARTBEAT_S before it stopped), and
-   Duration/BillDuration run to it;
+   told why it ended) and `HangupSource=Daemon Restart`; EndTime is the last moment the call
+   was known to be up (the earlier daemon's last heartbeat, at most outbox.HEARTBEAT_S before
+   it stopped, or the call's answer if later), and Duration/BillDuration run to it;
 3. `true` (the channel outlived its daemon: the dialplan went on after `socket`): the call is
    left alone, since what the dialplan does after `socket` is its choice and no daemon controls
    the call any more; its callback is posted when its CHANNEL_HANGUP_COMPLETE arrives, with

@@ -151,3 +151,20 @@ def test_journal_keeps_channel_headers_but_not_its_variables(tmp_path):
         assert box.store.calls() == []
     finally:
         box.stop()
+
+
+def test_an_orphan_ends_no_earlier_than_its_answer(tmp_path):
+    """An orphan answered after the last heartbeat is last seen at its answer, not before it."""
+    path = tmp_path / "outbox.sqlite3"
+    old = OutboxStore(str(path), exclusive=True)
+    old.mark_alive(1000.0)
+    old.call_started(CallRow("early", "http://127.0.0.1:9/h", "POST", {}, 0, 990.0))
+    old.call_started(CallRow("late", "http://127.0.0.1:9/h", "POST", {}, 1_002_500_000, 1001.0))
+    old.close()
+    box = make_outbox(path)
+    try:
+        assert {o.call.call_uuid: o.last_seen for o in box.take_orphans()} == {
+            "early": 1000.0, "late": 1002.5}
+        assert box.take_orphans() == []
+    finally:
+        box.stop()
