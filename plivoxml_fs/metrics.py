@@ -1,7 +1,7 @@
 """The daemon's Prometheus metrics: module-level objects, one per measured thing.
 
 The parts that do the work update these (transport: reconnects and command latency; driver:
-calls and verbs; fetcher: fetch latency; outbox: depth and deliveries). `api/http.py` exposes
+calls and verbs; fetcher: fetch latency; outbox: depth, deliveries and whether it is durable). `api/http.py` exposes
 them on /metrics. All live in one registry of their own (`REGISTRY`), so an importing program's
 default registry is left alone. Names carry the `plivoxml_fs_` prefix.
 """

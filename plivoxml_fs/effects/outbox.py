@@ -454,7 +454,8 @@ class Outbox:
 
     def _move_into(self, store: OutboxStore) -> None:
         """Adopt `store`: copy memory's rows and journal into it (one transaction), queue
-        the rows an earlier run left in it, hand out its orphans. Nothing here yields."""
+        the rows an earlier run left in it, hand out its orphans. Every change of state comes
+        before the first log line (which may yield to another greenlet)."""
         orphans = self._orphans_of(store)
         earlier = store.rows(PENDING)
         memory, delivered = self.store, set(self._delivered_rows)
@@ -471,18 +472,18 @@ class Outbox:
                     item.row_id = new_ids.get(item.row_id)
         self._delivered_rows = []
         self.store = store
+        self._last_id = store.last_id()  # every row in it now is queued here or dead
         memory.close()
         metrics.outbox_durable.set(1)
+        self._orphans.extend(orphans)
+        # state first, log lines last: a log line may yield to another greenlet
+        self._adopt(earlier, "left pending by an earlier run")
         self._mark_alive()
         if new_ids:
             log.warning("outbox %s: %d callback(s) kept in memory moved into it", store.path,
                         len(new_ids))
-        self._adopt(earlier, "left pending by an earlier run")
-        self._last_id = store.last_id()  # every row in it now is queued or dead
-        if orphans:
-            self._orphans.extend(orphans)
-            if self.on_orphans is not None:
-                self.on_orphans()
+        if orphans and self.on_orphans is not None:
+            self.on_orphans()
 
     def _enqueue(self, item: _Item) -> None:
         self._pending += 1
