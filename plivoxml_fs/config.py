@@ -63,11 +63,17 @@ class Settings:
     callback_backoff_max_s: float = 300.0
     # "" = <state_dir>/outbox.sqlite3
     outbox_path: str = ""
+    # seconds between attempts to open an outbox file that would not open at start
+    outbox_reopen_interval_s: float = 5.0
     # Plivo auth token: callbacks are signed (X-Plivo-Signature-V3) when set; "" = unsigned
     auth_token: str = attrs.field(default="", repr=False)
     # operator HTTP: /metrics (Prometheus) and /health; metrics_port 0 = not served
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9464
+    # /health asks FreeSWITCH `api status` every health_probe_interval_s; no answer within
+    # health_probe_timeout_s reports it as not responding (503)
+    health_probe_interval_s: float = 5.0
+    health_probe_timeout_s: float = 2.0
     # conferences: the mod_conference profile rooms are made with (conference.conf.xml),
     # where recordings are written ("" = <state_dir>/recordings), the public URL they are
     # served under as RecordUrl ("" = served by the operator HTTP server at /recordings/),
@@ -224,6 +230,13 @@ def load_settings(
         raise ConfigError(
             f"settings: reconnect_min_s ({settings.reconnect_min_s}) must not exceed "
             f"reconnect_max_s ({settings.reconnect_max_s})"
+        )
+    if settings.metrics_port == 0 and not settings.record_base_url:
+        raise ConfigError(
+            "settings: metrics_port is 0 (no operator HTTP server), so nothing would serve "
+            "conference recordings at the RecordUrl they get (http://"
+            f"{settings.metrics_host}:0/recordings/...): set record_base_url to where "
+            "recordings_dir is served, or give metrics_port a port"
         )
     if settings.callback_backoff_base_s > settings.callback_backoff_max_s:
         raise ConfigError(

@@ -1,7 +1,7 @@
 """The daemon's Prometheus metrics: module-level objects, one per measured thing.
 
 The parts that do the work update these (transport: reconnects and command latency; driver:
-calls and verbs; fetcher: fetch latency; outbox: depth and deliveries). `api/http.py` exposes
+calls and verbs; fetcher: fetch latency; outbox: depth, deliveries and whether it is durable). `api/http.py` exposes
 them on /metrics. All live in one registry of their own (`REGISTRY`), so an importing program's
 default registry is left alone. Names carry the `plivoxml_fs_` prefix.
 """
@@ -43,6 +43,12 @@ command_latency = Histogram(
 )
 outbox_depth = Gauge(
     "outbox_depth", "Callbacks waiting to be delivered", namespace=_PREFIX, registry=REGISTRY
+)
+outbox_durable = Gauge(
+    "outbox_durable",
+    "1 while callbacks are written to the outbox file, 0 while they are kept in memory only",
+    namespace=_PREFIX,
+    registry=REGISTRY,
 )
 callbacks_delivered = Counter(
     "callbacks_delivered", "Callbacks the receiver accepted", namespace=_PREFIX, registry=REGISTRY

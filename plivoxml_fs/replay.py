@@ -50,6 +50,7 @@ from plivoxml_fs.errors import (
 from plivoxml_fs.esl.messages import Event
 from plivoxml_fs.esl.transport import InboundClient
 from plivoxml_fs.fs import commands
+from plivoxml_fs.rooms import recordings
 from plivoxml_fs.service import Daemon
 
 log = logging.getLogger("plivoxml_fs.replay")
@@ -119,6 +120,7 @@ class WebApp:
         self.root = root.resolve()
         self.on_hit = on_hit
         self.answers: dict[str, str] = {}  # called number -> document path under root
+        self.recordings: Path | None = None  # served at /recordings/ (the daemon's RecordUrl)
         self.hits: list[HttpHit] = []
         self.named = re.compile(re.escape(named_url.encode()) + rb"(?![0-9])")
         self.server = WSGIServer((HTTP_HOST, port), self._app, log=None, error_log=None)
@@ -154,6 +156,8 @@ class WebApp:
         if path.startswith(CALLBACK_PREFIX):
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b""]
+        if path.startswith(recordings.URL_PATH):
+            return self._recording(path[len(recordings.URL_PATH):], start_response)
         if path == ANSWER_PATH and params.get("To") in self.answers:
             # a redirect, so that the daemon names the document's own file in what it logs
             start_response("302 Found", [("Location", self.answers[params["To"]])])
@@ -165,6 +169,17 @@ class WebApp:
         kind, body = self._served(target)
         start_response("200 OK", [("Content-Type", kind)])
         return [body]
+
+
+    def _recording(self, name: str, start_response):
+        """A recording the daemon made (replay starts no operator server to serve them)."""
+        found = self.recordings / name if self.recordings is not None else None
+        if found is None or not recordings.is_recording_name(name) or not found.is_file():
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"no such recording\n"]
+        kind = recordings.CONTENT_TYPES[name.rsplit(".", 1)[1]]
+        start_response("200 OK", [("Content-Type", kind)])
+        return [found.read_bytes()]
 
 
 class Transcript:
@@ -343,7 +358,8 @@ class Replay:
 
     def _settings(self, base_url: str, answer_url: str) -> Settings:
         """The daemon's settings: the --config file's (if any) under replay's own. No metrics
-        server; a temporary state directory unless the file or environment names state_dir."""
+        server (recordings are served by the web app, unless the file names record_base_url);
+        a temporary state directory unless the file or environment names state_dir."""
         host, port = self.options.listen
         config = self.options.config_path
         base = Settings() if config is None else load_settings(config)
@@ -357,6 +373,8 @@ class Replay:
             freeswitch_password=self.options.password,
             metrics_port=0,
         )
+        if not base.record_base_url:
+            fixed["record_base_url"] = f"{base_url}{recordings.URL_PATH}"
         if not _names_state_dir(config):
             self.temp_state_dir = tempfile.mkdtemp(prefix="plivoxml-fs-replay-")
             fixed["state_dir"] = self.temp_state_dir
@@ -397,6 +415,7 @@ class Replay:
             answer = url or f"{base}/{Path(self.options.document).name}"
         self.transcript.line("replay", f"web app on {base}, answer URL {answer}")
         settings = self._settings(base, answer)
+        self.webapp.recordings = recordings.recordings_dir(settings)
         self.daemon = Daemon(settings)
         try:
             self.daemon.start_server()

@@ -3,6 +3,8 @@
 `Daemon` owns the start and drain order and nothing else; each part owns its own behaviour.
 Start: outbound server first (so its bound address is known), then the inbound connection.
 Stop: stop accepting, let calls finish up to the drain limit, flush callbacks, close inbound.
+Recovery (effects/recovery.py) posts the hangup callbacks of calls an earlier daemon left in
+the outbox's call journal; it asks over the inbound connection and reads its events.
 """
 
 from __future__ import annotations
@@ -12,13 +14,20 @@ import logging
 
 import attrs
 
-from plivoxml_fs.api.http import OperatorServer
+from plivoxml_fs.api.http import (
+    CONNECTED,
+    DISCONNECTED,
+    NOT_RESPONDING,
+    FreeSwitchProbe,
+    OperatorServer,
+)
 from plivoxml_fs.call.driver import CallDriver
 from plivoxml_fs.config import Settings
 from plivoxml_fs.documents import parse_document
 from plivoxml_fs.effects.fetch import DocumentFetcher, yield_to_others
 from plivoxml_fs.effects.outbox import Outbox
-from plivoxml_fs.errors import ListenError
+from plivoxml_fs.effects.recovery import Recovery
+from plivoxml_fs.errors import ConnectionLost, ListenError
 from plivoxml_fs.esl.transport import InboundClient, OutboundServer
 from plivoxml_fs.rooms import recordings
 
@@ -43,6 +52,7 @@ class Daemon:
         self.settings = settings
         self.fetcher = DocumentFetcher.from_settings(settings)
         self.outbox = Outbox.from_settings(settings)
+        self.recovery = Recovery(self.outbox, command_timeout_s=settings.command_timeout_s)
         self.inbound: InboundClient | None = None
         # a large document is parsed in slices, other calls running in between (issue 9, item 6)
         parse = functools.partial(parse_document, pause=yield_to_others)
@@ -54,14 +64,33 @@ class Daemon:
             command_timeout_s=settings.command_timeout_s,
         )
         self.operator: OperatorServer | None = None
+        self.probe: FreeSwitchProbe | None = None
         if settings.metrics_port:
             where = (settings.metrics_host, settings.metrics_port)
-            self.operator = OperatorServer(where, self.freeswitch_connected,
-                                           recordings.recordings_dir(settings))
+            self.operator = OperatorServer(where, self.freeswitch_state,
+                                           recordings.recordings_dir(settings),
+                                           lambda: self.outbox.durable)
+            self.probe = FreeSwitchProbe(self._probe_api,
+                                         interval_s=settings.health_probe_interval_s,
+                                         timeout_s=settings.health_probe_timeout_s)
 
     def freeswitch_connected(self) -> bool:
         """Whether the inbound event-socket connection is up (what /health reports)."""
         return self.inbound is not None and self.inbound.connected
+
+    def freeswitch_state(self) -> str:
+        """What /health reports: connected, disconnected, or not responding (the probe's last
+        `api status` went unanswered)."""
+        if not self.freeswitch_connected():
+            return DISCONNECTED
+        if self.probe is not None and not self.probe.responsive:
+            return NOT_RESPONDING
+        return CONNECTED
+
+    def _probe_api(self, command: str, timeout: float) -> str:
+        if self.inbound is None:
+            raise ConnectionLost("the inbound connection is not started")
+        return self.inbound.api(command, timeout=timeout, check=False)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -93,7 +122,7 @@ class Daemon:
             s.freeswitch_port,
             s.freeswitch_password,
             events=INBOUND_EVENTS,
-            on_event=self.driver.conferences.on_event,
+            on_event=self._on_inbound_event,
             on_down=self.driver.conferences.lost_connection,
             reconnect_min_s=s.reconnect_min_s,
             reconnect_max_s=s.reconnect_max_s,
@@ -101,6 +130,14 @@ class Daemon:
         )
         self.driver.inbound = self.inbound
         self.inbound.start()
+        self.recovery.start(self.inbound)
+        if self.probe is not None:
+            self.probe.start()
+
+    def _on_inbound_event(self, event) -> None:
+        """The inbound connection's events: the rooms', then the orphaned calls' hangups."""
+        self.driver.conferences.on_event(event)
+        self.recovery.on_event(event)
 
     def start(self) -> None:
         self.start_server()
@@ -114,6 +151,9 @@ class Daemon:
             log.info("draining: %d calls active, waiting up to %.1f s", active, limit)
         self.server.stop(timeout=limit)
         self.outbox.stop(timeout=limit)
+        self.recovery.stop()
+        if self.probe is not None:
+            self.probe.stop()
         if self.inbound is not None:
             self.inbound.stop()
         if self.operator is not None:

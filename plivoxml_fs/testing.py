@@ -230,9 +230,24 @@ class RecordingOutbox:
 
     def __init__(self) -> None:
         self.emitted: list = []
+        #: The call journal: call uuid -> (hangup url, method, answered_us) while in progress.
+        self.journal: dict[str, tuple[str, str, int]] = {}
 
     def emit(self, webhook) -> None:
         self.emitted.append(webhook)
+        if webhook.kind == "hangup":
+            self.journal.pop(webhook.call_uuid, None)
+
+    def call_started(self, call_uuid, url, method, channel, answered_us=0) -> None:
+        self.journal[call_uuid] = (url, method, answered_us)
+
+    def call_answered(self, call_uuid, answered_us) -> None:
+        if call_uuid in self.journal:
+            url, method, _ = self.journal[call_uuid]
+            self.journal[call_uuid] = (url, method, answered_us)
+
+    def call_ended(self, call_uuid) -> None:
+        self.journal.pop(call_uuid, None)
 
     def flush(self, timeout: float) -> bool:
         return True

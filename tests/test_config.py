@@ -297,3 +297,28 @@ def test_example_config_keeps_the_defaults_it_claims():
     assert attrs.evolve(
         s, freeswitch_password=Settings().freeswitch_password, answer_url=""
     ) == Settings()
+
+
+def test_metrics_port_zero_needs_a_record_base_url():
+    """Without the operator server nothing serves recordings: load_settings refuses
+    metrics_port 0 unless record_base_url says where they are served."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={}, metrics_port=0)
+    assert str(caught.value) == (
+        "settings: metrics_port is 0 (no operator HTTP server), so nothing would serve "
+        "conference recordings at the RecordUrl they get (http://127.0.0.1:0/recordings/...): "
+        "set record_base_url to where recordings_dir is served, or give metrics_port a port")
+    settings = load_settings(environ={}, metrics_port=0,
+                             record_base_url="https://cdn.example.com/rec/")
+    assert (settings.metrics_port, settings.record_base_url) == (
+        0, "https://cdn.example.com/rec/")
+
+
+def test_probe_and_reopen_settings_are_positive_seconds():
+    """The health probe's interval and timeout and the outbox reopen interval are seconds > 0."""
+    for name in ("health_probe_interval_s", "health_probe_timeout_s",
+                 "outbox_reopen_interval_s"):
+        with pytest.raises(ConfigError) as caught:
+            load_settings(environ={}, **{name: 0.0})
+        assert str(caught.value) == (
+            f"override: {name} must be a positive number of seconds (got 0.0)")

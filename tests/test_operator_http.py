@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import socket
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -104,14 +108,16 @@ def test_metrics_count_a_call_and_its_verbs(running):
 def test_health_follows_the_inbound_connection(running):
     """/health: 200 connected while the simulator runs, 503 disconnected once it stops."""
     daemon, fs, base = running
-    assert _get(f"{base}/health") == (200, json.dumps({"status": "ok", "freeswitch": "connected"}))
+    assert _get(f"{base}/health") == (200, json.dumps(
+        {"status": "ok", "freeswitch": "connected", "outbox_durable": True}))
     reconnects = _sample(_get(f"{base}/metrics")[1], "plivoxml_fs_esl_reconnects_total")
     fs.stop()
     with gevent.Timeout(5):
         while daemon.freeswitch_connected():
             gevent.sleep(0.01)
     status, body = _get(f"{base}/health")
-    assert (status, json.loads(body)) == (503, {"status": "degraded", "freeswitch": "disconnected"})
+    assert (status, json.loads(body)) == (
+        503, {"status": "degraded", "freeswitch": "disconnected", "outbox_durable": True})
     after = _sample(_get(f"{base}/metrics")[1], "plivoxml_fs_esl_reconnects_total")
     assert after == reconnects + 1
 
@@ -134,3 +140,73 @@ def test_metrics_port_zero_serves_nothing_and_bad_ports_are_refused(tmp_path):
     assert str(caught.value) == (
         "override: metrics_port must be a port 1..65535, or 0 for none (got 70000)"
     )
+
+
+def _wait_for(predicate, what: str, timeout: float = 5.0) -> float:
+    """Seconds until `predicate()` held (fails after `timeout`)."""
+    started = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - started < timeout, f"timed out waiting for {what}"
+        gevent.sleep(0.02)
+    return time.monotonic() - started
+
+
+def test_health_reports_a_frozen_freeswitch_within_the_probe_deadline(tmp_path):
+    """A `simulate` process stopped with SIGSTOP keeps its TCP connection but answers nothing:
+    /health turns 503 "not responding" within interval + timeout, and 200 after SIGCONT."""
+    esl_port = _free_port()
+    sim = subprocess.Popen(
+        [sys.executable, "-c", "from plivoxml_fs.cli import main; main()", "simulate",
+         "--listen", f"127.0.0.1:{esl_port}", "--socket", f"127.0.0.1:{_free_port()}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    settings = Settings(listen_port=0, metrics_port=_free_port(), state_dir=str(tmp_path),
+                        freeswitch_port=esl_port, reconnect_min_s=0.05, reconnect_max_s=0.2,
+                        health_probe_interval_s=0.2, health_probe_timeout_s=0.5)
+    daemon = Daemon(settings)
+    base = f"http://127.0.0.1:{settings.metrics_port}"
+    try:
+        daemon.start()
+        assert daemon.inbound.wait_connected(15), "simulate did not come up"
+        _wait_for(lambda: _get(f"{base}/health")[0] == 200, "a healthy start")
+        sim.send_signal(signal.SIGSTOP)
+        took = _wait_for(lambda: _get(f"{base}/health")[0] == 503, "503 while frozen")
+        assert took < 0.2 + 0.5 + 0.5
+        status, body = _get(f"{base}/health")
+        assert (status, json.loads(body)) == (
+            503, {"status": "degraded", "freeswitch": "not responding", "outbox_durable": True})
+        assert daemon.freeswitch_connected()  # the TCP connection never noticed
+        sim.send_signal(signal.SIGCONT)
+        _wait_for(lambda: _get(f"{base}/health")[0] == 200, "200 once it runs again")
+    finally:
+        sim.send_signal(signal.SIGCONT)
+        daemon.stop(drain_timeout_s=1)
+        sim.terminate()
+        sim.wait(timeout=10)
+
+
+def test_health_and_metrics_say_when_the_outbox_is_memory_only(tmp_path):
+    """An outbox file that cannot be opened: /health keeps 200 but says outbox_durable false,
+    the gauge is 0; once the directory is usable both turn to durable."""
+    blocked = tmp_path / "state"
+    blocked.write_text("")
+    settings = Settings(listen_port=0, metrics_port=_free_port(), state_dir=str(blocked),
+                        outbox_reopen_interval_s=0.05)
+    daemon = Daemon(settings)
+    base = f"http://127.0.0.1:{settings.metrics_port}"
+    fs = EmbeddedFreeSwitch(socket_address=("127.0.0.1", 9), media_dir=str(tmp_path))
+    fs.start()
+    try:
+        daemon.start_server()
+        daemon.start_inbound(*fs.inbound_address)
+        assert daemon.inbound.wait_connected(5)
+        status, body = _get(f"{base}/health")
+        assert (status, json.loads(body)) == (
+            200, {"status": "ok", "freeswitch": "connected", "outbox_durable": False})
+        assert _sample(_get(f"{base}/metrics")[1], "plivoxml_fs_outbox_durable") == 0
+        blocked.unlink()
+        blocked.mkdir()
+        _wait_for(lambda: json.loads(_get(f"{base}/health")[1])["outbox_durable"], "durable")
+        assert _sample(_get(f"{base}/metrics")[1], "plivoxml_fs_outbox_durable") == 1
+    finally:
+        daemon.stop(drain_timeout_s=0)
+        fs.stop()

@@ -42,3 +42,25 @@ def test_several_documents_must_be_files(examples, tmp_path):
         run_replay(ReplayOptions(document=str(root / "welcome.xml"),
                                  other_documents=("http://example.com/x.xml",), http_port=port),
                    io.StringIO())
+
+
+def test_recorded_room_gets_a_record_url_the_web_app_serves(examples):
+    """replay starts no operator server, so its web app serves the recordings: RecordUrl names
+    it, and fetching that URL gives the WAV."""
+    import urllib.request
+
+    from plivoxml_fs.replay import Replay
+
+    root, port = examples
+    replay = Replay(ReplayOptions(document=str(root / "conference-recorded.xml"), http_port=port,
+                                  time_scale=0.05, call_timeout_s=30), io.StringIO())
+    try:
+        replay.start()
+        assert replay.run() == 0
+        urls = {h.params["RecordUrl"] for h in replay.webapp.hits if "RecordUrl" in h.params}
+        assert urls and all(u.startswith(f"http://127.0.0.1:{port}/recordings/") for u in urls)
+        with urllib.request.urlopen(urls.pop(), timeout=5) as reply:
+            assert reply.headers["Content-Type"] == "audio/wav"
+            assert reply.read(4) == b"RIFF"
+    finally:
+        replay.stop()

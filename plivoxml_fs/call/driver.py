@@ -13,7 +13,10 @@
 6. at the end: hang up (NORMAL_CLEARING after the last verb), send `exit`, and emit the hangup
    URL's callback (`plivoxml_hangup_url` / settings.hangup_url) exactly once, however the call
    ended: document end, Hangup verb, caller hangup mid-verb, lost connection or error; each
-   ending carries its `call.causes` row, so the callback says Plivo's HangupCauseCode;
+   ending carries its `call.causes` row, so the callback says Plivo's HangupCauseCode. A call
+   with a hangup URL is journalled in the outbox from its start (`outbox.call_started`, and
+   `call_answered` when the daemon answers it), so that a daemon killed mid-call leaves what
+   the next one needs to post that callback (effects/recovery.py);
 7. a call that hangs up before an action URL (a Goto of kind ACTION) is fetched has that URL
    requested through the outbox instead, so the app still learns the verb's outcome.
 
@@ -132,6 +135,7 @@ class _Call:
         self.verbs_started = 0
         self.ending: Outcome = Gone("not started")
         self._hangup_emitted = False
+        self._journalled = False
 
     # -- ExecContext ----------------------------------------------------------------------
 
@@ -160,6 +164,7 @@ class _Call:
 
     def run(self) -> None:
         try:
+            self._journal()
             self._subscribe()
             self.ending = self._documents()
         except ConnectionLost as exc:
@@ -171,6 +176,18 @@ class _Call:
             self.ending = HangupCall(ERROR_CAUSE, call_params.SOURCE_ERROR, causes.INTERNAL_ERROR)
         finally:
             self._finish()
+
+    def _hangup_target(self) -> tuple[str, str]:
+        """The hangup URL and method ("" when the call has no hangup URL)."""
+        url = self._var(VAR_HANGUP_URL) or self.settings.hangup_url
+        method = self._var(VAR_HANGUP_METHOD) or self.settings.hangup_method
+        return url, method
+
+    def _journal(self) -> None:
+        url, method = self._hangup_target()
+        if url:
+            self.outbox.call_started(self.uuid, url, method, self.conn.channel, self.answered_us)
+            self._journalled = True
 
     def _subscribe(self) -> None:
         self.conn.command(commands.myevents())
@@ -287,6 +304,8 @@ class _Call:
             if isinstance(done, Gone):
                 return done
             self.answered_us = time.time_ns() // 1000
+            if self._journalled:
+                self.outbox.call_answered(self.uuid, self.answered_us)
         try:
             return executor(verb, self)
         except UnsafeValue as exc:
@@ -338,8 +357,7 @@ class _Call:
         if self._hangup_emitted:
             return
         self._hangup_emitted = True
-        url = self._var(VAR_HANGUP_URL) or self.settings.hangup_url
-        method = self._var(VAR_HANGUP_METHOD) or self.settings.hangup_method
+        url, method = self._hangup_target()
         if not url:
             return
         hangup_params = call_params.hangup_params(
@@ -355,6 +373,8 @@ class _Call:
             self.outbox.emit(Webhook(url, method, hangup_params, self.uuid, "hangup"))
         except (ValueError, PlivoXMLError) as exc:
             self.log.error("call %s: hangup callback not sent: %s", self.uuid, exc)
+            if self._journalled:
+                self.outbox.call_ended(self.uuid)
 
 
 class _Failed:

@@ -52,7 +52,10 @@ SOURCE_PLIVO = causes.PLIVO
 SOURCE_ERROR = causes.ERROR
 SOURCE_UNKNOWN = causes.UNKNOWN_SOURCE
 #: Channel variables of the custom SIP headers Plivo echoes (`X-PH-*`), and the prefix kept.
-_SIP_HEADER_VAR, _CUSTOM_HEADER = "variable_sip_h_", "X-PH-"
+SIP_HEADER_VARIABLE, _CUSTOM_HEADER = "variable_sip_h_", "X-PH-"
+#: Ours, not Plivo's: the daemon that ran the call stopped (kill -9, crash) before the call
+#: ended, and the next one posted its hangup callback (effects/recovery.py).
+SOURCE_RESTART = "Daemon Restart"
 
 #: How an unanswered outbound call's hangup cause becomes Plivo's CallStatus.
 _UNANSWERED_STATUS = {
@@ -115,8 +118,8 @@ def custom_headers(channel: Event) -> dict[str, str]:
     """The `X-PH-*` SIP headers the call arrived with (name as sent, value as FreeSWITCH kept)."""
     found = {}
     for name in channel.headers:
-        if name.startswith(_SIP_HEADER_VAR):
-            header = name[len(_SIP_HEADER_VAR):]
+        if name.startswith(SIP_HEADER_VARIABLE):
+            header = name[len(SIP_HEADER_VARIABLE):]
             value = channel.get(name)
             if header[: len(_CUSTOM_HEADER)].upper() == _CUSTOM_HEADER.upper() and value:
                 found[header] = value

@@ -29,11 +29,24 @@ guarantees:
 - HTTP goes through one urllib3 `PoolManager` (keep-alive, `pool_size` connections per host):
   a requests Session cost 2.5 times the CPU per callback. A reply body is read up to
   `REPLY_BYTES` to keep the connection, else the connection is dropped;
-- when the outbox file cannot be opened or written (unwritable directory, full disk), the
-  webhook is kept in memory and delivered anyway, with one ERROR line per outage saying such
-  callbacks are lost by a restart (a WARNING counts them when writing works again). Delivered
-  rows that cannot be deleted stay queued for the next batch. A corrupt file at start is set
-  aside and a fresh one created (store.py);
+- when the outbox file cannot be written (full disk), the webhook is kept in memory and
+  delivered anyway, with one ERROR line per outage saying such callbacks are lost by a restart
+  (a WARNING counts them when writing works again). Delivered rows that cannot be deleted stay
+  queued for the next batch. A corrupt file at start is set aside and a fresh one created
+  (store.py);
+- when the file cannot be opened at start (unwritable or missing mount, lock still held by an
+  old process), the outbox keeps to memory (one ERROR line) and tries again every `reopen_s`;
+  once it opens, what memory holds (callbacks not yet delivered, dead ones, the call journal)
+  is moved into it, the rows an earlier run left there are delivered, and a WARNING says so.
+  `durable` (and the `outbox_durable` gauge) says whether callbacks are in a file right now;
+- the call journal (store.py, table `calls`): `call_started` / `call_answered` / `call_ended`
+  keep a row per call in progress with a hangup URL (its `Caller-*` headers and
+  JOURNAL_HEADERS); emitting a `hangup` webhook deletes its
+  call's row in the same transaction. Rows found in the file when it is opened are calls an
+  earlier process never finished: `take_orphans()` hands them out once (effects/recovery.py
+  posts their hangup callbacks), `on_orphans` is called when a file opened later brings some.
+  Every `HEARTBEAT_S` (and at stop) the file records that this process runs, so an orphan's
+  end can be put at the last moment its daemon was known alive;
 - metrics (plivoxml_fs/metrics.py): `outbox_depth` counts the webhooks this outbox has queued
   and not yet delivered or given up (rows picked up at start or from `outbox retry` included;
   what is left at `stop` is taken off, as this process no longer delivers it);
@@ -46,10 +59,12 @@ from __future__ import annotations
 import logging
 import random
 import sqlite3
+import time
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import attrs
@@ -60,10 +75,11 @@ import urllib3
 import urllib3.exceptions as http_errors
 
 from plivoxml_fs import metrics
+from plivoxml_fs.call.params import SIP_HEADER_VARIABLE
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.fetch import USER_AGENT
 from plivoxml_fs.effects.signing import signature_headers
-from plivoxml_fs.effects.store import MEMORY, PENDING, OutboxStore, Row
+from plivoxml_fs.effects.store import MEMORY, PENDING, CallRow, OutboxStore, Row
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.effects.webhook import Webhook
 
@@ -73,6 +89,8 @@ log = logging.getLogger("plivoxml_fs.outbox")
 DEFAULT_BACKOFF_S = (1.0, 4.0, 15.0)
 #: HTTP statuses worth another attempt besides 5xx.
 RETRY_STATUSES = frozenset({429})
+#: The webhook kind of the hangup URL's callback (it ends its call's journal row).
+HANGUP_KIND = "hangup"
 #: Header naming one callback across all its attempts and restarts.
 DELIVERY_ID_HEADER = "X-PlivoXML-Delivery-Id"
 #: How often delivered rows are deleted from the outbox file.
@@ -80,6 +98,18 @@ DELETE_BATCH_S = 0.05
 #: How often rows made pending by another process (`plivoxml-fs outbox retry`) are picked up.
 ADOPT_S = 2.0
 OUTBOX_FILE = "outbox.sqlite3"
+#: How often the file records that this process runs (an orphaned call ended after that).
+HEARTBEAT_S = 5.0
+#: Default of `reopen_s`: seconds between attempts to open an outbox file that would not open.
+DEFAULT_REOPEN_S = 5.0
+#: What the journal keeps of a call's channel data besides its `Caller-*` headers: what the
+#: call parameters (call/params.py) are built from. A test pins that the parameters from the
+#: journalled headers of a real connect reply are those of the whole reply.
+JOURNAL_HEADERS = frozenset({
+    "Unique-ID", "Channel-Unique-ID", "Channel-Caller-ID-Number", "Channel-Caller-ID-Name",
+    "Channel-Destination-Number", "Call-Direction", "Answer-State", "variable_direction",
+    "variable_sip_rdnis",
+})
 #: Reply bytes read to keep a connection (a receiver's reply body is otherwise ignored).
 REPLY_BYTES = 64 * 1024
 
@@ -106,6 +136,21 @@ class Delivery:
     delivery_id: str = ""
 
 
+@attrs.frozen
+class Orphan:
+    """A call an earlier process took and never posted the hangup callback of."""
+
+    call: CallRow
+    last_seen: float  # epoch seconds: the last moment its daemon was known to run
+
+
+def journal_channel(channel: Any) -> dict[str, str]:
+    """What the journal keeps of a call's channel data: its `Caller-*` headers and
+    JOURNAL_HEADERS and the SIP headers (the X-PH-* ones are call parameters), decoded."""
+    return {name: channel.get(name) or "" for name in channel.headers
+            if name.startswith(("Caller-", SIP_HEADER_VARIABLE)) or name in JOURNAL_HEADERS}
+
+
 @attrs.define
 class _Item:
     webhook: Webhook
@@ -123,15 +168,16 @@ def _context(webhook: Webhook) -> dict[str, str]:
     return context
 
 
-def _open_store(path: str) -> OutboxStore:
+def _open_store(path: str, reopen_s: float) -> OutboxStore:
     try:
         return OutboxStore(path, exclusive=True)
     except (OSError, sqlite3.Error) as exc:
         log.error(
             "outbox %s cannot be opened (%s): callbacks are kept in memory only and are lost "
-            "if the daemon stops before delivering them",
+            "if the daemon stops before delivering them; trying again every %s s",
             path,
             exc,
+            reopen_s,
         )
         return OutboxStore(MEMORY)
 
@@ -181,6 +227,7 @@ class Outbox:
         total_timeout_s: float | None = None,
         path: str = MEMORY,
         auth_token: str = "",
+        reopen_s: float = DEFAULT_REOPEN_S,
     ) -> None:
         if pool_size < 1:
             raise ValueError(f"Outbox: pool_size must be >= 1 (got {pool_size})")
@@ -189,7 +236,14 @@ class Outbox:
         self._backoff = tuple(backoff_s)
         self._auth_token = auth_token
         self._http = pooled_http(pool_size)
-        self.store = _open_store(path)
+        self._path = path
+        self._reopen_s = reopen_s
+        self.store = _open_store(path, reopen_s)
+        #: Called (no arguments) when a file opened after the start brings orphaned calls.
+        self.on_orphans: Callable[[], object] | None = None
+        self._orphans: list[Orphan] = self._orphans_of(self.store)
+        self._journal_failing = False
+        metrics.outbox_durable.set(1 if self.durable else 0)
         self._queues: dict[str, deque[_Item]] = {}
         self._ready: gevent.queue.Queue = gevent.queue.Queue()
         self._pending = 0
@@ -217,7 +271,13 @@ class Outbox:
             backoff_s=backoff_from_settings(settings),
             path=outbox_path(settings),
             auth_token=settings.auth_token,
+            reopen_s=settings.outbox_reopen_interval_s,
         )
+
+    @property
+    def durable(self) -> bool:
+        """Whether callbacks are written to a file now (False: in memory only)."""
+        return self.store.path != MEMORY
 
     @property
     def pending(self) -> int:
@@ -234,6 +294,9 @@ class Outbox:
         self._workers = [gevent.spawn(self._work) for _ in range(self._pool_size)]
         self._workers.append(gevent.spawn(self._delete_delivered_forever))
         self._workers.append(gevent.spawn(self._adopt_retried_forever))
+        self._workers.append(gevent.spawn(self._heartbeat_forever))
+        if not self.durable and self._path != MEMORY:
+            self._workers.append(gevent.spawn(self._reopen_forever))
 
     def emit(self, webhook: Webhook) -> None:
         """Store `webhook`, queue it after the earlier ones of its call; returns at once."""
@@ -276,6 +339,7 @@ class Outbox:
             metrics.outbox_depth.dec(self._pending)  # kept in the file, not delivered here
             self._in_depth = False
         self._delete_delivered()
+        self._mark_alive()
         self.store.unlock()
         if not drained:
             where = ("lost: the outbox has no file" if self.store.path == MEMORY
@@ -289,8 +353,11 @@ class Outbox:
         """The new row's id, or None when it cannot be written (one ERROR line per outage)."""
         try:
             row_id = self.store.add(delivery_id, webhook.call_uuid, webhook.kind, webhook.method,
-                                    webhook.url, dict(webhook.params))
+                                    webhook.url, dict(webhook.params),
+                                    ends_call=webhook.kind == HANGUP_KIND)
         except (OSError, sqlite3.Error) as exc:
+            if webhook.kind == HANGUP_KIND:
+                self.call_ended(webhook.call_uuid)  # may still work (a delete is small)
             self._unstored += 1
             if self._unstored == 1:
                 log.error(
@@ -309,6 +376,115 @@ class Outbox:
                         self.store.path, self._unstored)
             self._unstored = 0
         return row_id
+
+    # -- the call journal -------------------------------------------------------------------
+
+    def call_started(self, call_uuid: str, url: str, method: str, channel: Any,
+                     answered_us: int = 0) -> None:
+        """Journal a call in progress whose hangup callback goes to `url` (see the module)."""
+        call = CallRow(call_uuid, url, method, journal_channel(channel), answered_us,
+                       time.time())
+        self._journal(self.store.call_started, call)
+
+    def call_answered(self, call_uuid: str, answered_us: int) -> None:
+        self._journal(self.store.call_answered, call_uuid, answered_us)
+
+    def call_ended(self, call_uuid: str) -> None:
+        """Forget a journalled call that gets no hangup webhook (emit forgets the others)."""
+        self._journal(self.store.call_ended, call_uuid)
+
+    def take_orphans(self) -> list[Orphan]:
+        """The calls earlier processes left in the journal, each handed out once."""
+        orphans, self._orphans = self._orphans, []
+        return orphans
+
+    def _journal(self, write: Callable[..., None], *args: Any) -> None:
+        try:
+            write(*args)
+        except (OSError, sqlite3.Error) as exc:
+            if not self._journal_failing:
+                log.error("outbox %s: the call journal cannot be written (%s): a call in "
+                          "progress when the daemon stops may get no hangup callback",
+                          self.store.path, exc)
+            self._journal_failing = True
+            return
+        self._journal_failing = False
+
+    @staticmethod
+    def _orphans_of(store: OutboxStore) -> list[Orphan]:
+        if store.path == MEMORY:
+            return []
+        calls, alive = store.calls(), store.last_alive() or 0.0
+        # it was up at its start, its answer and (as far as anyone knows) the last heartbeat
+        return [Orphan(c, max(c.started, c.answered_us / 1_000_000, alive)) for c in calls]
+
+    def _heartbeat_forever(self) -> None:
+        while True:
+            self._mark_alive()
+            gevent.sleep(HEARTBEAT_S)
+
+    def _mark_alive(self) -> None:
+        if not self.durable:
+            return
+        try:
+            self.store.mark_alive(time.time())
+        except (OSError, sqlite3.Error) as exc:
+            log.debug("outbox %s: heartbeat not written (%s)", self.store.path, exc)
+
+    # -- a file that opens late --------------------------------------------------------------
+
+    def _reopen_forever(self) -> None:
+        attempts = 1
+        while not self.durable:
+            gevent.sleep(self._reopen_s)
+            attempts += 1
+            try:
+                store = OutboxStore(self._path, exclusive=True)
+            except (OSError, sqlite3.Error) as exc:
+                log.debug("outbox %s still cannot be opened (%s)", self._path, exc)
+                continue
+            try:
+                self._move_into(store)
+            except (OSError, sqlite3.Error) as exc:
+                store.close()
+                log.debug("outbox %s: moving memory into it failed (%s)", self._path, exc)
+                continue
+            log.warning(
+                "outbox %s opened after %d attempt(s): callbacks are durable again", self._path,
+                attempts)
+
+    def _move_into(self, store: OutboxStore) -> None:
+        """Adopt `store`: copy memory's rows and journal into it (one transaction), queue
+        the rows an earlier run left in it, hand out its orphans. Every change of state comes
+        before the first log line (which may yield to another greenlet)."""
+        orphans = self._orphans_of(store)
+        earlier = store.rows(PENDING)
+        memory, delivered = self.store, set(self._delivered_rows)
+        new_ids: dict[int, int] = {}
+        with store._transaction():
+            for row in memory.rows():
+                if row.id not in delivered:
+                    new_ids[row.id] = store.copy_row(row)
+            for call in memory.calls():
+                store.call_started(call)
+        for queue in self._queues.values():
+            for item in queue:
+                if item.row_id is not None:
+                    item.row_id = new_ids.get(item.row_id)
+        self._delivered_rows = []
+        self.store = store
+        self._last_id = store.last_id()  # every row in it now is queued here or dead
+        memory.close()
+        metrics.outbox_durable.set(1)
+        self._orphans.extend(orphans)
+        # state first, log lines last: a log line may yield to another greenlet
+        self._adopt(earlier, "left pending by an earlier run")
+        self._mark_alive()
+        if new_ids:
+            log.warning("outbox %s: %d callback(s) kept in memory moved into it", store.path,
+                        len(new_ids))
+        if orphans and self.on_orphans is not None:
+            self.on_orphans()
 
     def _enqueue(self, item: _Item) -> None:
         self._pending += 1

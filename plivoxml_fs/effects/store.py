@@ -1,8 +1,16 @@
 """The outbox's SQLite file: every callback is a row from `emit` until it is delivered.
 
-One table, `webhooks`; a row is `pending` until delivered (then deleted) or `dead` (kept with its
+Table `webhooks`: a row is `pending` until delivered (then deleted) or `dead` (kept with its
 attempt count and last error until `plivoxml-fs outbox retry|purge`). Rows are read back in id
 order, which is emit order, so a restart keeps each call's order.
+
+Table `calls` is the call journal: a row per call in progress that has a hangup URL (what its
+hangup callback needs: the URL and method, the channel headers the call parameters are built
+from, when it was answered). A `hangup` webhook deletes its call's row in the transaction that
+stores it, so a call has either its journal row or its hangup callback, never both and (unless
+the file cannot be written) never neither. Rows found when the file is opened belong to calls an
+earlier process never finished (effects/recovery.py). Table `alive` holds one time stamp, the
+last moment the delivering process was known to run (written every few seconds).
 
 The file is opened in WAL mode with `synchronous=NORMAL`: an insert is one short transaction that
 survives a crash of the process (a power loss may lose the last ones, as WAL+NORMAL allows).
@@ -50,6 +58,18 @@ CREATE TABLE IF NOT EXISTS webhooks (
     updated REAL NOT NULL
 )
 """
+_CALLS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    call_uuid TEXT PRIMARY KEY,
+    hangup_url TEXT NOT NULL,
+    hangup_method TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    answered_us INTEGER NOT NULL DEFAULT 0,
+    started REAL NOT NULL
+)
+"""
+_ALIVE_SCHEMA = "CREATE TABLE IF NOT EXISTS alive (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL)"
+_CALL_COLUMNS = "call_uuid, hangup_url, hangup_method, channel, answered_us, started"
 _COLUMNS = (
     "id, delivery_id, call_uuid, kind, method, url, params, state, attempts, last_error, created,"
     " updated"
@@ -74,6 +94,18 @@ class Row:
     updated: float
 
 
+@attrs.frozen
+class CallRow:
+    """One journalled call: what its hangup callback needs if the daemon stops first."""
+
+    call_uuid: str
+    hangup_url: str
+    hangup_method: str
+    channel: dict[str, str]  # the channel headers the call parameters come from
+    answered_us: int  # 0: not answered (as far as the daemon knew)
+    started: float  # epoch seconds the daemon took the call
+
+
 def _row(values: Sequence) -> Row:
     fields = list(values)
     fields[6] = json.loads(fields[6])
@@ -93,6 +125,8 @@ def _connect(path: str) -> sqlite3.Connection:
             if check is None or check[0] != "ok":
                 raise sqlite3.DatabaseError(f"quick_check says {check[0] if check else None!r}")
         conn.execute(_SCHEMA)
+        conn.execute(_CALLS_SCHEMA)
+        conn.execute(_ALIVE_SCHEMA)
         columns = [r[1] for r in conn.execute("PRAGMA table_info(webhooks)")]
         if ", ".join(columns) != _COLUMNS:
             raise sqlite3.DatabaseError(f"table webhooks has columns {columns}")
@@ -168,15 +202,65 @@ class OutboxStore:
             self._lock = None
 
     def add(self, delivery_id: str, call_uuid: str, kind: str, method: str, url: str,
-            params: dict[str, str]) -> int:
-        """Insert one pending row (its own transaction); its id."""
+            params: dict[str, str], *, ends_call: bool = False) -> int:
+        """Insert one pending row (its own transaction); its id. `ends_call` also deletes the
+        call's journal row, in the same transaction."""
         now = time.time()
-        cursor = self._conn.execute(
+        insert = (
             "INSERT INTO webhooks (delivery_id, call_uuid, kind, method, url, params, created,"
-            " updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (delivery_id, call_uuid, kind, method, url, json.dumps(params), now, now),
+            " updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        values = (delivery_id, call_uuid, kind, method, url, json.dumps(params), now, now)
+        if not ends_call:
+            return int(self._conn.execute(insert, values).lastrowid or 0)
+        with self._transaction():
+            cursor = self._conn.execute(insert, values)
+            self._conn.execute("DELETE FROM calls WHERE call_uuid = ?", (call_uuid,))
+        return int(cursor.lastrowid or 0)
+
+    def copy_row(self, row: Row) -> int:
+        """Insert `row` as it is (delivery id, state, attempts) under a new id; its id."""
+        cursor = self._conn.execute(
+            "INSERT INTO webhooks (delivery_id, call_uuid, kind, method, url, params, state,"
+            " attempts, last_error, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (row.delivery_id, row.call_uuid, row.kind, row.method, row.url,
+             json.dumps(row.params), row.state, row.attempts, row.last_error, row.created,
+             row.updated),
         )
         return int(cursor.lastrowid or 0)
+
+    # -- the call journal -------------------------------------------------------------------
+
+    def call_started(self, call: CallRow) -> None:
+        """Journal a call in progress (its own transaction)."""
+        self._conn.execute(
+            f"INSERT OR REPLACE INTO calls ({_CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+            (call.call_uuid, call.hangup_url, call.hangup_method, json.dumps(call.channel),
+             call.answered_us, call.started),
+        )
+
+    def call_answered(self, call_uuid: str, answered_us: int) -> None:
+        self._conn.execute("UPDATE calls SET answered_us = ? WHERE call_uuid = ?",
+                           (answered_us, call_uuid))
+
+    def call_ended(self, call_uuid: str) -> None:
+        """Forget a journalled call (when no hangup webhook will end it)."""
+        self._conn.execute("DELETE FROM calls WHERE call_uuid = ?", (call_uuid,))
+
+    def calls(self) -> list[CallRow]:
+        """The journalled calls, oldest first."""
+        found = self._conn.execute(f"SELECT {_CALL_COLUMNS} FROM calls ORDER BY started")
+        return [CallRow(r[0], r[1], r[2], json.loads(r[3]), int(r[4]), float(r[5]))
+                for r in found]
+
+    def mark_alive(self, now: float) -> None:
+        """Record that the delivering process runs at `now` (epoch seconds)."""
+        self._conn.execute("INSERT OR REPLACE INTO alive (id, at) VALUES (1, ?)", (now,))
+
+    def last_alive(self) -> float | None:
+        """When a delivering process last said it ran, or None."""
+        row = self._conn.execute("SELECT at FROM alive WHERE id = 1").fetchone()
+        return None if row is None or row[0] is None else float(row[0])
 
     def delete(self, ids: Iterable[int]) -> None:
         """Forget delivered rows, in one transaction."""
@@ -256,4 +340,7 @@ class _Transaction:
         self._conn.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, kind, value, tb) -> None:
-        self._conn.execute("COMMIT" if kind is None else "ROLLBACK")
+        if kind is None:
+            self._conn.execute("COMMIT")
+        elif self._conn.in_transaction:  # SQLite may have rolled back itself (a full disk)
+            self._conn.execute("ROLLBACK")

@@ -187,6 +187,15 @@ def bgapi(command: str, job_uuid: str) -> Bgapi:
     return Bgapi(f"bgapi {_api_text(command, 'bgapi command')}", identifier(job_uuid, "Job-UUID"))
 
 
+def uuid_exists(uuid: str) -> str:
+    """`uuid_exists <uuid>` for `api`: FreeSWITCH answers `true` or `false`."""
+    return f"uuid_exists {identifier(uuid)}"
+
+
+STATUS = "status"
+"""`status` for `api`: FreeSWITCH's uptime and session counts (the health probe's question)."""
+
+
 def execute(
     app: str,
     arg: str = "",

@@ -38,7 +38,13 @@ def is_recording_name(name: str) -> bool:
 
 
 def record_url(settings: Settings, name: str) -> str:
-    """RecordUrl: `record_base_url` + name, else the operator HTTP server's /recordings/ URL."""
+    """RecordUrl: `record_base_url` + name, else the operator HTTP server's /recordings/ URL.
+
+    ValueError when neither exists (`metrics_port` 0 and no `record_base_url`: load_settings
+    refuses that, Settings built in code may not): a URL nothing serves is never handed out."""
     if settings.record_base_url:
         return settings.record_base_url.rstrip("/") + "/" + name
+    if not settings.metrics_port:
+        raise ValueError("no URL to serve it at: metrics_port is 0 (no operator HTTP server) "
+                         "and record_base_url is not set")
     return f"http://{settings.metrics_host}:{settings.metrics_port}{URL_PATH}{name}"

@@ -339,6 +339,7 @@ class _Member:
         try:
             name = recordings.recording_name(self.room_uuid, recording_id,
                                              room.record_file_format)
+            url = recordings.record_url(settings, name)
         except ValueError as exc:
             self.log.error("call %s: conference %s: the recording could not start: %s",
                            self.uuid, self.conf.name, exc, extra=self.extra)
@@ -346,7 +347,7 @@ class _Member:
         path = str(recordings.recordings_dir(settings) / name)
         rec = Recording(
             conference_name=self.conf.name, conference_uuid=self.room_uuid, path=path,
-            recording_id=recording_id, record_url=recordings.record_url(settings, name),
+            recording_id=recording_id, record_url=url,
             started_ms=time.time_ns() // 1_000_000, member_id=self.member_id, call_uuid=self.uuid,
             callback_url=self.conf.callback_url, callback_method=self.conf.callback_method,
             call_params=self.ctx.params,

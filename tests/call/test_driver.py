@@ -560,3 +560,43 @@ def test_hangup_before_a_redirect_fetch_requests_nothing(monkeypatch):
     call = make({ANSWER: doc((Speak("in"),))})
     call.run()
     assert [w.kind for w in call.outbox.emitted] == ["hangup"]
+class JournalOutbox(RecordingOutbox):
+    """A RecordingOutbox that also logs every journal step, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps: list[tuple] = []
+
+    def call_started(self, call_uuid, url, method, channel, answered_us=0) -> None:
+        self.steps.append(("started", call_uuid, url, method, answered_us))
+        super().call_started(call_uuid, url, method, channel, answered_us)
+
+    def call_answered(self, call_uuid, answered_us) -> None:
+        self.steps.append(("answered", call_uuid, answered_us > 0))
+        super().call_answered(call_uuid, answered_us)
+
+    def emit(self, webhook) -> None:
+        self.steps.append(("emit", webhook.kind))
+        super().emit(webhook)
+
+
+def test_call_is_journalled_from_its_start_to_its_hangup_callback():
+    """A call with a hangup URL is journalled before its first command, its answer recorded,
+    and the hangup webhook (which closes the journal row) is the last step."""
+    call = make({ANSWER: doc((Speak("Hello"),))}, hangup_method="GET")
+    call.outbox = JournalOutbox()
+    call.run()
+    assert call.outbox.steps == [
+        ("started", call.conn.uuid, HANGUP, "GET", 0),
+        ("answered", call.conn.uuid, True),
+        ("emit", "hangup"),
+    ]
+    assert call.outbox.journal == {}
+
+
+def test_call_without_hangup_url_is_not_journalled():
+    """No hangup URL, nothing to recover: no journal row."""
+    call = make({ANSWER: doc((Hangup(),))}, hangup_url="")
+    call.outbox = JournalOutbox()
+    call.run()
+    assert call.outbox.steps == []

@@ -172,3 +172,19 @@ def test_custom_sip_headers_are_echoed():
     assert params.call_params(channel, status="ringing")["X-PH-Ticket"] == "T-42"
     hangup = params.hangup_params(channel, None, cause="X", source=None, answered_us=0, now_us=0)
     assert "X-Other" not in hangup and hangup["x-ph-lower"] == "yes"
+def test_journalled_channel_gives_the_same_parameters():
+    """What the call journal keeps of a real connect reply gives the same call and hangup
+    parameters as the whole reply (a recovered hangup callback says what the normal one would)."""
+    from plivoxml_fs.effects.outbox import journal_channel
+
+    full = connect_reply()
+    kept = Event(journal_channel(full))
+    assert len(kept.headers) < len(full.headers) / 2
+    for status in (params.RINGING, params.IN_PROGRESS):
+        assert params.call_params(kept, status=status) == params.call_params(full, status=status)
+    with_header = channel_data(variables={"sip_h_X-PH-Ticket": "T-42"})
+    assert params.call_params(Event(journal_channel(with_header)), status=params.RINGING)[
+        "X-PH-Ticket"] == "T-42"
+    ending = {"cause": "NORMAL_UNSPECIFIED", "source": params.SOURCE_RESTART,
+              "answered_us": 1_795_489_390_000_000, "now_us": 1_795_489_400_000_000}
+    assert params.hangup_params(kept, None, **ending) == params.hangup_params(full, None, **ending)

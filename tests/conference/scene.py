@@ -190,6 +190,9 @@ def scene_settings(app: WebApp, tmp_path: Path, **overrides) -> Settings:
         command_timeout_s=5.0,
         linger_s=1,
         metrics_port=0,
+        # not served (metrics_port 0): the scenarios only read the name; a daemon without either
+        # would start no recording at all
+        record_base_url="http://recordings.example.com/rec/",
         state_dir=str(tmp_path / "state"),
         recordings_dir=str(tmp_path / "recordings"),
         callback_max_retries=1,

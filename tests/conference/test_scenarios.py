@@ -98,7 +98,7 @@ def test_record_url_is_served_by_the_daemon(scene):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    s = scene(metrics_port=port)
+    s = scene(metrics_port=port, record_base_url="")
     scenarios.recorded_room_reports_its_recording(s)
     (record,) = [h for h in s.app.of("/cb") if h.get("ConferenceAction") == "record"]
     assert record["RecordUrl"].startswith(f"http://127.0.0.1:{port}/recordings/")
@@ -149,3 +149,23 @@ def test_send_digits(scene):
 def test_record_when_alone_false(scene):
     """recordWhenAlone="false" starts the recording with the second member."""
     scenarios.record_when_alone_false_waits_for_a_second_member(scene())
+def test_no_recording_without_a_url_to_serve_it(scene, caplog):
+    """Settings built in code with metrics_port 0 and no record_base_url: the recording does
+    not start (one ERROR saying why), no RecordUrl is handed out, the caller stays in the room."""
+    import logging
+
+    s = scene(record_base_url="")
+    name = scenarios.room("nourl")
+    with caplog.at_level(logging.ERROR, logger="plivoxml_fs.call"):
+        caller = s.call("1802", scenarios.doc(name, 'record="true" hangupOnStar="true"',
+                                              "<Speak>still here</Speak>"))
+        enter = s.entered(caller)
+        s.dtmf(caller, "*")
+        s.hung_up(caller)
+    s.flush()
+    assert "RecordUrl" not in enter
+    (line,) = [r.getMessage() for r in caplog.records if "recording" in r.getMessage()]
+    assert line == (f"call {enter['CallUUID']}: conference {name}: the recording could not "
+                    "start: no URL to serve it at: metrics_port is 0 (no operator HTTP server) "
+                    "and record_base_url is not set")
+    s.wait("the next verb", lambda: ("speak", "flite|slt|still here") in s.apps(enter["CallUUID"]))

@@ -339,7 +339,8 @@ def test_unopenable_outbox_falls_back_to_memory(tmp_path, receiver, caplog):
     [message] = [r.getMessage() for r in caplog.records]
     assert message.startswith(f"outbox {path} cannot be opened ([Errno 17] File exists")
     assert message.endswith(
-        "callbacks are kept in memory only and are lost if the daemon stops before delivering them"
+        "callbacks are kept in memory only and are lost if the daemon stops before delivering "
+        "them; trying again every 5.0 s"
     )
     assert len(receiver.hits) == 1
 
@@ -429,7 +430,7 @@ def test_second_process_on_the_same_file_keeps_to_memory(tmp_path, caplog):
     assert [r.getMessage() for r in caplog.records] == [
         f"outbox {path} cannot be opened (another process is delivering from it: {path}.lock is "
         "locked): callbacks are kept in memory only and are lost if the daemon stops before "
-        "delivering them"
+        "delivering them; trying again every 5.0 s"
     ]
     assert second.store.path == ":memory:"
     third = make_outbox(tmp_path)  # the first one's stop released the file

@@ -194,3 +194,13 @@ def test_filter_matches_trace():
     line = commands.filter_events("Unique-ID", "899eb96b-52e9-4b99-9fbf-472e474ce955")
     sent = [e.data for e in traces.outgoing("sub-filter.txt") if e.data.startswith(b"filter ")]
     assert _line(line) in sent
+
+
+def test_uuid_exists_and_status_commands():
+    """`uuid_exists <uuid>` (the journal's question) and `status` (the health probe's), as
+    `api` lines; a uuid that is not an identifier is refused."""
+    assert commands.api(commands.uuid_exists("fb118d4e-457b")) == "api uuid_exists fb118d4e-457b"
+    assert commands.api(commands.STATUS) == "api status"
+    with pytest.raises(UnsafeValue) as caught:
+        commands.uuid_exists("a b")
+    assert str(caught.value).startswith("uuid: 'a b' does not match")

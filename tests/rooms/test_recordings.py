@@ -71,3 +71,14 @@ def test_other_names_are_not_found(served, name) -> None:
     (root.parent / "secret").write_text("no")
     (root / "notes.txt").write_text("no")
     assert _get(f"{base}/recordings/{name}")[0] == 404
+
+
+def test_no_record_url_without_a_server_to_serve_it() -> None:
+    """metrics_port 0 and no record_base_url: record_url refuses rather than name port 0."""
+    s = Settings(metrics_port=0)
+    with pytest.raises(ValueError) as caught:
+        recordings.record_url(s, "a_b.wav")
+    assert str(caught.value) == ("no URL to serve it at: metrics_port is 0 (no operator HTTP "
+                                 "server) and record_base_url is not set")
+    s2 = Settings(metrics_port=0, record_base_url="https://cdn.example.com/rec")
+    assert recordings.record_url(s2, "a_b.wav") == "https://cdn.example.com/rec/a_b.wav"
