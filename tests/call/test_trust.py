@@ -137,7 +137,7 @@ def test_a_forged_connect_reply_gets_no_fetch_and_no_callback(world, caplog):
     assert sock.recv(100) == b"connect\n\n"
     sock.sendall(_forged_reply(app.base, "forged-0001"))
     assert _closed(sock)
-    peer = "127.0.0.1:%d" % sock.getsockname()[1]
+    peer = f"127.0.0.1:{sock.getsockname()[1]}"
     _wait_for(lambda: daemon.server.active == 0)
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings == [f"refused call forged-0001 from the peer {peer}: FreeSWITCH has no live "

@@ -213,7 +213,7 @@ def test_connect_without_reply_is_dropped(caplog):
         assert side.read().line == "connect"
         assert side.read(timeout=2) is None
         assert calls == []
-        peer = "127.0.0.1:%d" % side.sock.getsockname()[1]
+        peer = f"127.0.0.1:{side.sock.getsockname()[1]}"
         lines = [(r.levelname, r.getMessage()) for r in caplog.records
                  if r.levelno >= logging.WARNING]
         assert lines == [("WARNING", f"no call: no reply to 'connect' within 0.05 s (the peer {peer})")]
