@@ -1030,6 +1030,12 @@ class InboundClient:
                 conn.command(self._subscription, timeout=_remaining(deadline))
             if sub is not None:
                 gevent.spawn(self._deliver, sub)
+        except CommandTimeout as exc:
+            conn.close()
+            step = str(exc).removeprefix(f"{self.name}: ").split(" within ")[0]
+            raise CommandTimeout(
+                f"{self.name}: {step} within connect_timeout_s ({self._connect_timeout_s} s)"
+            ) from None
         except BaseException:
             conn.close()
             raise
