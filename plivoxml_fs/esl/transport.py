@@ -942,7 +942,12 @@ class InboundClient:
         timeout = self._command_timeout_s if timeout is None else timeout
         deadline = time.monotonic() + timeout
         conn = self._connection(deadline)
-        return conn.api(cmd, timeout=_remaining(deadline), check=check)
+        try:
+            return conn.api(cmd, timeout=_remaining(deadline), check=check)
+        except CommandTimeout:  # say the caller's deadline, not what was left of it
+            raise CommandTimeout(
+                f"{self.name}: no reply to {_shown(commands.api(cmd))!r} within {timeout} s"
+            ) from None
 
     def bgapi(self, cmd: str, *, timeout: float | None = None) -> Event:
         timeout = self._command_timeout_s if timeout is None else timeout
