@@ -848,7 +848,11 @@ class OutboundServer:
                 log.warning("no call: %s", conn.no_call_reason(exc))
             return False
         if self._confirm is not None:
-            reason = self._confirm(conn)
+            try:
+                reason = self._confirm(conn)
+            except Exception:  # a bug: refuse (fail closed), say so once
+                log.exception("call %s: confirm failed", conn.uuid, extra=conn.log_extra)
+                reason = "the check failed (see the traceback above)"
             if reason is not None:
                 log.warning("refused call %s from the peer %s: %s", conn.uuid, conn.address,
                             reason, extra=conn.log_extra)

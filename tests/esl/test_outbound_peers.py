@@ -207,3 +207,24 @@ def test_call_pool_full_is_one_warning_and_room_again_one_info(make_server, capl
                        "further calls wait in the listen backlog")
     assert pool[1][0] == "INFO" and pool[1][1].startswith(
         "call pool has room again: 3 connections being handled (max_calls 4), full for 0.")
+
+
+def test_a_failing_confirm_refuses_the_call(make_server, caplog):
+    """A confirm hook that raises refuses the call (fails closed): its traceback once, then
+    the refusal line; the handler never runs."""
+    calls = []
+
+    def confirm(conn):
+        raise RuntimeError("boom")
+
+    server = make_server(calls.append, confirm=confirm)
+    side = dial(server.address)
+    peer = _peer(side)
+    answer_call(side, "c-1")
+    assert side.read(timeout=2) is None
+    assert calls == []
+    assert _lines(caplog) == [
+        ("ERROR", "call c-1: confirm failed"),
+        ("WARNING", f"refused call c-1 from the peer {peer}: the check failed (see the "
+                    "traceback above)"),
+    ]
