@@ -122,7 +122,8 @@ class CallDriver:
         except (CommandTimeout, CommandFailed, UnsafeValue) as exc:
             return f"cannot confirm it: {exc}"
         if answer.strip() != "true":
-            return f"FreeSWITCH has no live channel with this Unique-ID (uuid_exists: {answer.strip()[:40]!r})"
+            shown = answer.strip()[:40]
+            return f"FreeSWITCH has no live channel with this Unique-ID (uuid_exists: {shown!r})"
         return None
 
     def handle(self, conn: Any) -> None:
