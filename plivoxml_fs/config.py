@@ -6,6 +6,7 @@ the components take values from a `Settings`, never from the environment directl
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -31,6 +32,11 @@ class Settings:
     listen_host: str = "127.0.0.1"
     listen_port: int = 8084
     max_calls: int = 2000
+    # who may hand calls to listen_port: addresses, networks (10.0.0.0/24) or host names,
+    # comma-separated; "" = freeswitch_host (its addresses). Others are refused unread.
+    allowed_peers: str = ""
+    # bytes a peer may send before a call exists (the connect reply with the channel data)
+    max_connect_reply_bytes: int = 1024 * 1024
     # inbound event socket: the one connection for room-wide events and api/bgapi
     freeswitch_host: str = "127.0.0.1"
     freeswitch_port: int = 8021
@@ -39,7 +45,9 @@ class Settings:
     reconnect_max_s: float = 30.0
     # deadlines on FreeSWITCH
     command_timeout_s: float = 10.0
-    connect_timeout_s: float = 5.0
+    # a new call's connect reply and its check over the inbound connection, and the inbound
+    # connection's TCP connect and authentication, must each be done within this
+    connect_timeout_s: float = 2.0
     linger_s: int = 10
     # documents
     answer_url: str = ""
@@ -93,10 +101,13 @@ _FIELDS = {f.name: f for f in attrs.fields(Settings)}
 _SECRET_FIELDS = frozenset({"freeswitch_password", "auth_token"})
 PORT_FIELDS = ("listen_port", "freeswitch_port")
 # at least 1; max_redirects may be 0 (no redirects followed)
-POSITIVE_INT_FIELDS = ("max_calls", "max_document_bytes", "callback_pool_size")
+POSITIVE_INT_FIELDS = (
+    "max_calls", "max_document_bytes", "callback_pool_size", "max_connect_reply_bytes"
+)
 METHODS = ("GET", "POST")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _PROFILE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9][A-Za-z0-9-]{0,62})*\.?")
 _INT_TEXT = re.compile(r"-?[0-9]+")
 _FLOAT_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
@@ -150,6 +161,8 @@ def _problem(name: str, value: Any) -> str | None:
         value
     ):
         return "must be non-empty, without spaces or control characters"
+    if name == "allowed_peers":
+        return _peers_problem(value)
     if name == "conference_profile" and not _PROFILE.fullmatch(value):
         return "must be a conference profile name (letters, digits, _ and -)"
     if name in ("outbox_path", "recordings_dir") and value and not _is_word(value):
@@ -158,6 +171,28 @@ def _problem(name: str, value: Any) -> str | None:
         return "must be on one line"
     if name == "freeswitch_password" and (not value or any(c in value for c in "\r\n\0")):
         return "must be non-empty, on one line"
+    return None
+
+
+def peer_entries(value: str) -> tuple[str, ...]:
+    """The entries of an `allowed_peers` value: comma-separated, spaces around them dropped."""
+    return tuple(entry.strip() for entry in value.split(",") if entry.strip())
+
+
+def allowed_peers(settings: Settings) -> tuple[str, ...]:
+    """Who may hand calls to the outbound socket: `allowed_peers`, else `freeswitch_host`."""
+    return peer_entries(settings.allowed_peers) or (settings.freeswitch_host,)
+
+
+def _peers_problem(value: str) -> str | None:
+    if value and not peer_entries(value):
+        return "must list addresses, networks or host names, comma-separated"
+    for entry in peer_entries(value):
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            if not _HOST_NAME.fullmatch(entry):
+                return f"entry {entry!r} is not an IP address, a network or a host name"
     return None
 
 

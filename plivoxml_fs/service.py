@@ -22,7 +22,7 @@ from plivoxml_fs.api.http import (
     OperatorServer,
 )
 from plivoxml_fs.call.driver import CallDriver
-from plivoxml_fs.config import Settings
+from plivoxml_fs.config import Settings, allowed_peers
 from plivoxml_fs.documents import parse_document
 from plivoxml_fs.effects.fetch import DocumentFetcher, yield_to_others
 from plivoxml_fs.effects.outbox import Outbox
@@ -62,6 +62,10 @@ class Daemon:
             self.driver.handle,
             max_calls=settings.max_calls,
             command_timeout_s=settings.command_timeout_s,
+            connect_timeout_s=settings.connect_timeout_s,
+            max_connect_reply_bytes=settings.max_connect_reply_bytes,
+            allowed_peers=allowed_peers(settings),
+            confirm=self.driver.confirm,
         )
         self.operator: OperatorServer | None = None
         self.probe: FreeSwitchProbe | None = None
@@ -116,6 +120,7 @@ class Daemon:
                 freeswitch_host=host or self.settings.freeswitch_host,
                 freeswitch_port=port or self.settings.freeswitch_port,
             )
+            self.server.allowed_peers = allowed_peers(self.settings)
         s = self.settings
         self.inbound = InboundClient(
             s.freeswitch_host,
@@ -127,6 +132,7 @@ class Daemon:
             reconnect_min_s=s.reconnect_min_s,
             reconnect_max_s=s.reconnect_max_s,
             command_timeout_s=s.command_timeout_s,
+            connect_timeout_s=s.connect_timeout_s,
         )
         self.driver.inbound = self.inbound
         self.inbound.start()

@@ -174,6 +174,16 @@ class FakeConnection:
             raise CommandFailed(f"{line} {app}", self._refused[app])
         return self.request(line, headers, body, timeout=timeout)
 
+    def api(self, cmd: str, *, timeout=None, check: bool = True) -> str:
+        """`api <cmd>` on the call's socket: uuid_getvar answers the fake channel's variable
+        (`_undef_` when unset), anything else `+OK`."""
+        self.request(commands.api(cmd), timeout=timeout)
+        words = cmd.split(" ")
+        if words[0] == "uuid_getvar" and len(words) == 3:
+            value = self.channel.variable(words[2])
+            return "_undef_" if value is None else value
+        return "+OK"
+
     def execute_async(self, app: str, arg: str = "", **kwargs) -> FakeExecution:
         self._count += 1
         app_uuid = f"app-{self._count}"

@@ -2,6 +2,10 @@
 
 `CallDriver(settings, fetcher, outbox).handle(conn)`:
 
+0. before any of this, `confirm(conn)` (run by the OutboundServer) asks FreeSWITCH over the
+   inbound connection whether the connecting Unique-ID is a live channel (`uuid_exists`);
+   the URL channel variables are then read as the dialplan set them (`uuid_getvar`: the
+   connect reply's URL-encoded copy cannot tell `a+b` from `a%2Bb`);
 1. `myevents`, `event plain BACKGROUND_JOB CUSTOM conference::maintenance`, `linger <s>`;
 2. fetch the answer URL (channel variable `plivoxml_answer_url` / `plivoxml_answer_method`,
    else settings) with the Plivo call parameters, parse and validate it;
@@ -74,6 +78,8 @@ ANSWER = "answer"
 VAR_ANSWER_URL, VAR_ANSWER_METHOD = "plivoxml_answer_url", "plivoxml_answer_method"
 VAR_FALLBACK_URL, VAR_FALLBACK_METHOD = "plivoxml_fallback_url", "plivoxml_fallback_method"
 VAR_HANGUP_URL, VAR_HANGUP_METHOD = "plivoxml_hangup_url", "plivoxml_hangup_method"
+#: The variables read with uuid_getvar (their exact text matters: signed or token URLs).
+URL_VARIABLES = (VAR_ANSWER_URL, VAR_FALLBACK_URL, VAR_HANGUP_URL)
 #: How long `exit` may take once the call is over, in seconds.
 EXIT_TIMEOUT_S = 2.0
 
@@ -106,6 +112,30 @@ class CallDriver:
         self.conferences = conferences or Conferences(outbox.emit, _now_ms)
         self._parse = parse
 
+    def confirm(self, conn: Any) -> str | None:
+        """Why the call on `conn` is refused, or None: its Unique-ID must be a live channel.
+
+        Asked over the inbound connection, never over the call's own socket (whoever connected
+        controls that). It waits up to connect_timeout_s for a connection that is down (a
+        reconnect in progress), then refuses: no check, no call. Without an inbound client
+        (`Daemon.start_server` alone, as the benchmark runs it) nothing can be asked and the
+        call is accepted.
+        """
+        if self.inbound is None:
+            return None
+        timeout = self.settings.connect_timeout_s
+        try:
+            answer = self.inbound.api(commands.uuid_exists(conn.uuid), timeout=timeout)
+        except ConnectionLost:
+            return ("cannot confirm it: the inbound connection to FreeSWITCH is down "
+                    f"(waited {timeout} s)")
+        except (CommandTimeout, CommandFailed, UnsafeValue) as exc:
+            return f"cannot confirm it: {exc}"
+        if answer.strip() != "true":
+            shown = answer.strip()[:40]
+            return f"FreeSWITCH has no live channel with this Unique-ID (uuid_exists: {shown!r})"
+        return None
+
     def handle(self, conn: Any) -> None:
         """Run the call on `conn` (an OutboundConnection) until it is over. Never raises."""
         metrics.calls_total.inc()
@@ -136,6 +166,7 @@ class _Call:
         self.ending: Outcome = Gone("not started")
         self._hangup_emitted = False
         self._journalled = False
+        self._urls: dict[str, str] = {}
 
     # -- ExecContext ----------------------------------------------------------------------
 
@@ -153,6 +184,32 @@ class _Call:
         return self.verbs_started == 1
 
     def _var(self, name: str) -> str:
+        if name in self._urls:
+            return self._urls[name]
+        return self.conn.channel.variable(name) or ""
+
+    def _read_urls(self) -> None:
+        """Read each URL variable the connect reply names as it was set, while the channel is up."""
+        for name in URL_VARIABLES:
+            if self.conn.channel.variable(name) is not None:
+                self._urls[name] = self._exact_variable(name)
+
+    def _exact_variable(self, name: str) -> str:
+        """`name` as the dialplan set it (uuid_getvar, over the inbound connection when there is
+        one); if that fails, the connect reply's decoded copy, with a WARNING."""
+        api = self.inbound.api if self.inbound is not None else self.conn.api
+        try:
+            value = api(commands.uuid_getvar(self.uuid, name),
+                        timeout=self.settings.connect_timeout_s, check=False)
+        except PlivoXMLError as exc:
+            why = str(exc)
+        else:
+            if not value.startswith("-ERR"):
+                return "" if value == "_undef_" else value
+            why = value.strip()
+        self.log.warning(
+            "call %s: cannot read %s as set (%s); using the connect reply's copy, whose %%XX "
+            "escapes came decoded", self.uuid, name, why)
         return self.conn.channel.variable(name) or ""
 
     def error(self, cause: str, reason: causes.Row = causes.INTERNAL_ERROR) -> HangupCall:
@@ -164,6 +221,7 @@ class _Call:
 
     def run(self) -> None:
         try:
+            self._read_urls()
             self._journal()
             self._subscribe()
             self.ending = self._documents()

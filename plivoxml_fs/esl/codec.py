@@ -268,10 +268,16 @@ def encode_command(
 
 
 def url_encode(value: str) -> str:
-    """Encode a header value the way FreeSWITCH's switch_url_encode does (existing %XX kept)."""
+    """Encode a header value the way FreeSWITCH's switch_url_encode does.
+
+    An existing `%XX` is kept only with upper-case hex digits (switch_utils.c looks the two
+    digits up in "0123456789ABCDEF"): `%2B` stays, `%2b` becomes `%252b`. So the encoding is
+    not one-to-one (`a+b` and `a%2Bb` both give `a%2Bb`): decoding a header cannot always give
+    back what was set (tests/simulator/fs-traces/probe-urls.txt).
+    """
     raw = value.encode("utf-8")
     out = []
-    hexdigits = b"0123456789ABCDEFabcdef"
+    hexdigits = b"0123456789ABCDEF"
     for i, byte in enumerate(raw):
         if (
             byte == 0x25

@@ -10,11 +10,18 @@ matched by Job-UUID, CHANNEL_EXECUTE_COMPLETE by Application-UUID. Every wait ha
 `OutboundConnection` is one call handed over by `socket ... async full`; `OutboundServer`
 accepts those into a bounded pool; `InboundClient` keeps one authenticated, subscribed
 connection to FreeSWITCH alive with exponential back-off.
+
+Before a call exists the outbound side trusts nothing: a peer not in `allowed_peers` is closed
+unread; the connect reply has its own deadline (`connect_timeout_s`) and a byte cap
+(`max_connect_reply_bytes`); an optional `confirm(conn)` (the driver's check over the inbound
+connection) may still refuse it. Each connection that never becomes a call is one log line
+naming the peer: INFO when it sent nothing (a TCP check), WARNING otherwise.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import socket
 import time
@@ -57,6 +64,11 @@ DELIVER_POLL_S = 60.0
 LISTEN_BACKLOG = 4096
 #: How long stop() gives connections it closed after the drain timeout to end, in seconds.
 CLOSE_GRACE_S = 1.0
+#: Share of max_calls that must be free again before "call pool has room again" is logged (so
+#: a pool that stays about full is one episode, not a line per call ending).
+POOL_ROOM_SHARE = 0.1
+#: Host names in allowed_peers are resolved again, on a refusal, at most this often (seconds).
+PEER_RESOLVE_INTERVAL_S = 30.0
 
 _REPLY_TYPES = ("command/reply", "api/response")
 
@@ -239,6 +251,13 @@ class EslConnection:
         self._closed = gevent.event.Event()
         self._close_reason = ""
         self._reader: gevent.Greenlet | None = None
+        #: Who is on the other end, in loss reasons (an outbound peer is not trusted at first).
+        self.peer = "FreeSWITCH"
+        #: Bytes received so far, and at most how many may come (None: no cap).
+        self.bytes_received = 0
+        self.read_limit: int | None = None
+        #: When set, the loss is logged at DEBUG only: the owner writes the one line about it.
+        self.quiet_loss = False
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -450,14 +469,22 @@ class EslConnection:
                     self._lost(f"read failed: {exc}", level=logging.WARNING)
                     return
                 if not data:
-                    self._lost("connection closed by FreeSWITCH", level=logging.INFO)
+                    self._lost(f"connection closed by {self.peer}", level=logging.INFO)
+                    return
+                self.bytes_received += len(data)
+                if self.read_limit is not None and self.bytes_received > self.read_limit:
+                    self._lost(
+                        f"{self.peer} sent more than {self.read_limit} bytes before a call "
+                        f"existed (max_connect_reply_bytes)",
+                        level=logging.WARNING,
+                    )
                     return
                 for message in self._parser.feed(data):
                     self._dispatch(message)
                     if self.closed:  # a message (or a subscriber's overflow) ended it
                         return
         except ProtocolError as exc:
-            self._lost(f"malformed ESL from FreeSWITCH: {exc}", level=logging.ERROR)
+            self._lost(f"malformed ESL from {self.peer}: {exc}", level=logging.ERROR)
         except Exception:
             log.exception("%s: reader failed", self.name, extra=self.log_extra)
             self._lost("reader failed (see the traceback above)", level=logging.ERROR)
@@ -531,6 +558,8 @@ class EslConnection:
             return
         self._close_reason = reason
         self._closed.set()
+        if self.quiet_loss:
+            level = logging.DEBUG
         log.log(level, "%s: connection ended: %s", self.name, reason, extra=self.log_extra)
         error = ConnectionLost(f"{self.name}: {reason}")
         while self._replies:
@@ -557,23 +586,54 @@ class EslConnection:
 class OutboundConnection(EslConnection):
     """One call handed to us by the dialplan's `socket <addr> async full`."""
 
-    def __init__(self, sock: Any, address: tuple[str, int], *, command_timeout_s: float) -> None:
+    def __init__(
+        self,
+        sock: Any,
+        address: tuple[str, int],
+        *,
+        command_timeout_s: float,
+        read_limit: int | None = None,
+    ) -> None:
         super().__init__(
             sock, name=f"outbound {address[0]}:{address[1]}", command_timeout_s=command_timeout_s
         )
+        self.address = f"{address[0]}:{address[1]}"
         self.channel: Event = Event({})
         self.uuid = ""
         self.hangup = gevent.event.Event()
         self.hangup_event: Event | None = None
+        # Until established(): a peer, capped, whose loss the server reports in one line.
+        self.peer = f"the peer {self.address}"
+        self.read_limit = read_limit
+        self.quiet_loss = True
 
     def connect(self, timeout: float | None = None) -> Event:
         """Send `connect`; keep the channel data of its reply and the channel's Unique-ID."""
         self.start()
         self.command(commands.connect(), timeout=timeout)
         if not self.uuid:
-            self._lost("connect reply without Unique-ID", level=logging.ERROR)
-            raise ProtocolError(f"{self.name}: connect reply carries no Unique-ID")
-        return self.channel
+            reason = f"{self.peer} sent a connect reply without Unique-ID"
+        elif not commands.IDENTIFIER.fullmatch(self.uuid):
+            reason = f"{self.peer} sent a Unique-ID that is no channel id ({self.uuid[:60]!r})"
+        else:
+            return self.channel
+        self._lost(reason, level=logging.ERROR)
+        raise ProtocolError(f"{self.name}: {reason}")
+
+    def established(self) -> None:
+        """The connection is a call: no byte cap any more, FreeSWITCH named, losses logged."""
+        self.read_limit = None
+        self.peer = "FreeSWITCH"
+        self.quiet_loss = False
+
+    def no_call_reason(self, error: Exception) -> str:
+        """Why this connection did not become a call, naming the peer (from `error` or the loss)."""
+        if self.closed:
+            return self.close_reason
+        text = str(error)
+        prefix = f"{self.name}: "
+        text = text[len(prefix):] if text.startswith(prefix) else text
+        return f"{text} (the peer {self.address})"
 
     def _on_reply(self, message: Message) -> None:
         # Adopt the channel in the reader, before any later message of the same read is seen.
@@ -606,8 +666,78 @@ class OutboundConnection(EslConnection):
         self.hangup.set()
 
 
+def _peer_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """A peer's address as ipaddress sees it (IPv4-mapped IPv6 as IPv4, scope dropped)."""
+    try:
+        addr = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
+class PeerFilter:
+    """Which peers may hand calls to the outbound server: addresses, networks, host names.
+
+    Host names are resolved when first needed and again, at most every PEER_RESOLVE_INTERVAL_S,
+    when a peer is not found among their addresses (FreeSWITCH's address may change).
+    """
+
+    def __init__(self, entries: Sequence[str]) -> None:
+        self.entries = tuple(entries)
+        self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        self._names: list[str] = []
+        for entry in self.entries:
+            try:
+                self._networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                self._names.append(entry)
+        self._resolved: set[Any] = set()
+        self._resolved_at: float | None = None
+
+    def refusal(self, host: str) -> str | None:
+        """Why `host` may not connect, or None when it may."""
+        addr = _peer_address(host)
+        if addr is not None:
+            if any(addr in network for network in self._networks):
+                return None
+            if self._names:
+                if addr in self._resolved:
+                    return None
+                if self._resolved_at is None or (
+                    time.monotonic() - self._resolved_at >= PEER_RESOLVE_INTERVAL_S
+                ):
+                    self.resolve()
+                    if addr in self._resolved:
+                        return None
+        return f"not an allowed peer (allowed_peers: {', '.join(self.entries)})"
+
+    def resolve(self) -> None:
+        """Look the host names up again; a name that does not resolve is one WARNING."""
+        resolved: set[Any] = set()
+        for name in self._names:
+            try:
+                infos = gevent.socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM)
+            except OSError as exc:
+                log.warning("allowed_peers: cannot resolve %r (%s); its calls are refused",
+                            name, exc)
+                continue
+            for info in infos:
+                addr = _peer_address(str(info[4][0]))
+                if addr is not None:
+                    resolved.add(addr)
+        self._resolved, self._resolved_at = resolved, time.monotonic()
+
+
 class OutboundServer:
-    """Accepts outbound-socket calls into a bounded pool and runs `handler(conn)` for each."""
+    """Accepts outbound-socket calls into a bounded pool and runs `handler(conn)` for each.
+
+    `allowed_peers` (None: anyone) is checked before anything is read; `connect_timeout_s`
+    (default: command_timeout_s) bounds the connect reply, `max_connect_reply_bytes` (None: no
+    cap) what a peer may send before a call exists; `confirm(conn)` returns why a connected
+    call is refused (a str) or None, and runs before the handler.
+    """
 
     def __init__(
         self,
@@ -616,18 +746,41 @@ class OutboundServer:
         *,
         max_calls: int,
         command_timeout_s: float,
+        connect_timeout_s: float | None = None,
+        max_connect_reply_bytes: int | None = None,
+        allowed_peers: Sequence[str] | None = None,
+        confirm: Callable[[OutboundConnection], str | None] | None = None,
     ) -> None:
         if max_calls < 1:
             raise ValueError(f"OutboundServer: max_calls must be >= 1 (got {max_calls})")
         self._handler = handler
         self._command_timeout_s = command_timeout_s
+        self._connect_timeout_s = connect_timeout_s or command_timeout_s
+        self._read_limit = max_connect_reply_bytes
+        self._peers = None if allowed_peers is None else PeerFilter(allowed_peers)
+        self._confirm = confirm
+        self._max_calls = max_calls
+        self._room_mark = max_calls - max(1, int(max_calls * POOL_ROOM_SHARE))
+        self._full_since: float | None = None
         self._pool = gevent.pool.Pool(max_calls)
         self._server = gevent.server.StreamServer(
             address, self._serve, backlog=LISTEN_BACKLOG, spawn=self._pool
         )
         self._conns: set[OutboundConnection] = set()
 
+    @property
+    def allowed_peers(self) -> tuple[str, ...] | None:
+        return None if self._peers is None else self._peers.entries
+
+    @allowed_peers.setter
+    def allowed_peers(self, entries: Sequence[str] | None) -> None:
+        self._peers = None if entries is None else PeerFilter(entries)
+        if self._server.started and self._peers is not None:
+            self._peers.resolve()
+
     def start(self) -> None:
+        if self._peers is not None:
+            self._peers.resolve()
         self._server.start()
         log.info("outbound event socket listening on %s:%d", *self.address[:2])
 
@@ -659,14 +812,20 @@ class OutboundServer:
         return bool(drained)
 
     def _serve(self, sock: Any, address: tuple[str, int]) -> None:
+        refusal = None if self._peers is None else self._peers.refusal(str(address[0]))
+        if refusal is not None:
+            log.warning("refused a connection from the peer %s:%s: %s", *address[:2], refusal)
+            with contextlib.suppress(OSError):
+                sock.close()
+            return
+        self._note_taken()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn = OutboundConnection(sock, address, command_timeout_s=self._command_timeout_s)
+        conn = OutboundConnection(
+            sock, address, command_timeout_s=self._command_timeout_s, read_limit=self._read_limit
+        )
         self._conns.add(conn)
         try:
-            try:
-                conn.connect()
-            except PlivoXMLError as exc:
-                log.warning("%s: connect failed: %s", conn.name, exc)
+            if not self._connected(conn):
                 return
             try:
                 self._handler(conn)
@@ -675,6 +834,48 @@ class OutboundServer:
         finally:
             conn.close()
             self._conns.discard(conn)
+            self._note_freed()
+
+    def _connected(self, conn: OutboundConnection) -> bool:
+        """Connect and confirm; False (after its one log line) when this is not a call."""
+        try:
+            conn.connect(timeout=self._connect_timeout_s)
+        except PlivoXMLError as exc:
+            if conn.bytes_received == 0 and conn.close_reason.startswith("connection closed"):
+                log.info("the peer %s closed the connection without sending anything "
+                         "(a TCP check?): no call", conn.address)
+            else:
+                log.warning("no call: %s", conn.no_call_reason(exc))
+            return False
+        if self._confirm is not None:
+            try:
+                reason = self._confirm(conn)
+            except Exception:  # a bug: refuse (fail closed), say so once
+                log.exception("call %s: confirm failed", conn.uuid, extra=conn.log_extra)
+                reason = "the check failed (see the traceback above)"
+            if reason is not None:
+                log.warning("refused call %s from the peer %s: %s", conn.uuid, conn.address,
+                            reason, extra=conn.log_extra)
+                return False
+        conn.established()
+        return True
+
+    def _note_taken(self) -> None:
+        """One WARNING when the last call slot is taken (this connection holds one)."""
+        if self._full_since is None and self._pool.full():
+            self._full_since = time.monotonic()
+            log.warning(
+                "call pool full: %d connections being handled (max_calls %d); further calls "
+                "wait in the listen backlog", len(self._pool), self._max_calls,
+            )
+
+    def _note_freed(self) -> None:
+        """One INFO once enough slots are free again after the pool was full."""
+        left = len(self._pool) - 1  # this connection's slot frees as it returns
+        if self._full_since is not None and left <= self._room_mark:
+            log.info("call pool has room again: %d connections being handled (max_calls %d), "
+                     "full for %.1f s", left, self._max_calls, time.monotonic() - self._full_since)
+            self._full_since = None
 
 
 class InboundClient:
@@ -692,6 +893,7 @@ class InboundClient:
         reconnect_min_s: float,
         reconnect_max_s: float,
         command_timeout_s: float,
+        connect_timeout_s: float | None = None,
     ) -> None:
         names = [e for e in events if "::" not in e]
         custom = [e for e in events if "::" in e]
@@ -703,6 +905,7 @@ class InboundClient:
         next(backoff(reconnect_min_s, reconnect_max_s))  # refuse a bad range here, not later
         self._min_s, self._max_s = reconnect_min_s, reconnect_max_s
         self._command_timeout_s = command_timeout_s
+        self._connect_timeout_s = connect_timeout_s or command_timeout_s
         self._conn: EslConnection | None = None
         self._up = gevent.event.Event()
         self._runner: gevent.Greenlet | None = None
@@ -743,7 +946,12 @@ class InboundClient:
         timeout = self._command_timeout_s if timeout is None else timeout
         deadline = time.monotonic() + timeout
         conn = self._connection(deadline)
-        return conn.api(cmd, timeout=_remaining(deadline), check=check)
+        try:
+            return conn.api(cmd, timeout=_remaining(deadline), check=check)
+        except CommandTimeout:  # say the caller's deadline, not what was left of it
+            raise CommandTimeout(
+                f"{self.name}: no reply to {_shown(commands.api(cmd))!r} within {timeout} s"
+            ) from None
 
     def bgapi(self, cmd: str, *, timeout: float | None = None) -> Event:
         timeout = self._command_timeout_s if timeout is None else timeout
@@ -809,25 +1017,34 @@ class InboundClient:
             log.exception("%s: on_down failed", self.name)
 
     def _open(self) -> EslConnection:
-        timeout = self._command_timeout_s
-        sock = gevent.socket.create_connection((self._host, self._port), timeout=timeout)
+        """Connect, authenticate and subscribe, all within connect_timeout_s."""
+        deadline = time.monotonic() + self._connect_timeout_s
+        sock = gevent.socket.create_connection(
+            (self._host, self._port), timeout=self._connect_timeout_s
+        )
         sock.settimeout(None)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn = EslConnection(sock, name=self.name, command_timeout_s=timeout)
+        conn = EslConnection(sock, name=self.name, command_timeout_s=self._command_timeout_s)
         conn._on_lost = self._up.clear  # api/bgapi wait for the next connection at once
         conn.start()
         try:
             sub = None
             if self._on_event is not None:
                 sub = conn.subscribe(on_overflow=lambda error: self._overflowed(conn, error))
-            conn.wait_auth_request(timeout)
-            reply = conn.command(self._auth, timeout=timeout)
+            conn.wait_auth_request(_remaining(deadline))
+            reply = conn.command(self._auth, timeout=_remaining(deadline))
             if not reply.reply_text.startswith("+OK"):
                 raise CommandFailed("auth <redacted>", reply.reply_text)
             if self._subscription is not None:
-                conn.command(self._subscription, timeout=timeout)
+                conn.command(self._subscription, timeout=_remaining(deadline))
             if sub is not None:
                 gevent.spawn(self._deliver, sub)
+        except CommandTimeout as exc:
+            conn.close()
+            step = str(exc).removeprefix(f"{self.name}: ").split(" within ")[0]
+            raise CommandTimeout(
+                f"{self.name}: {step} within connect_timeout_s ({self._connect_timeout_s} s)"
+            ) from None
         except BaseException:
             conn.close()
             raise

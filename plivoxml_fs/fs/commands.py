@@ -31,6 +31,8 @@ EVENT_SUBCLASS = re.compile(r"[A-Za-z0-9_]+(::[A-Za-z0-9_.-]+)*")
 APP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 #: Channel, event and job identifiers: RFC 4122 UUIDs and the ids dialplans set themselves.
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+#: Channel variable names (plivoxml_answer_url, origination_uuid, ...).
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 #: Hangup causes are the upper-case Q.850 names (NORMAL_CLEARING, USER_BUSY, ...).
 HANGUP_CAUSE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 #: Largest linger we ask for, in seconds (FreeSWITCH takes any positive int; an hour is plenty).
@@ -182,14 +184,22 @@ def api(command: str) -> str:
     return f"api {_api_text(command, 'api command')}"
 
 
+def uuid_exists(uuid: str) -> str:
+    """`uuid_exists <uuid>` (for api): `true` while the channel is up, `false` otherwise
+    (also once it hung up, lingering socket or not)."""
+    return f"uuid_exists {identifier(uuid)}"
+
+
+def uuid_getvar(uuid: str, name: str) -> str:
+    """`uuid_getvar <uuid> <name>` (for api): the variable exactly as set, whole; `_undef_` when
+    unset, `-ERR No such channel!` once the channel is down. (`getvar` on the call's socket
+    cuts values at 511 bytes; the connect reply's copy is URL-encoded without being one-to-one.)"""
+    return f"uuid_getvar {identifier(uuid)} {_match(VARIABLE_NAME, name, 'variable name')}"
+
+
 def bgapi(command: str, job_uuid: str) -> Bgapi:
     """`bgapi <command>` with a Job-UUID header: the BACKGROUND_JOB event carries the same id."""
     return Bgapi(f"bgapi {_api_text(command, 'bgapi command')}", identifier(job_uuid, "Job-UUID"))
-
-
-def uuid_exists(uuid: str) -> str:
-    """`uuid_exists <uuid>` for `api`: FreeSWITCH answers `true` or `false`."""
-    return f"uuid_exists {identifier(uuid)}"
 
 
 STATUS = "status"

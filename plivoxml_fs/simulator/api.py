@@ -149,7 +149,7 @@ def _uuid_getvar(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
     if len(parts) < 2:
         return "-USAGE: <uuid> <var>\n"
     channel = sim.channels.get(parts[0])
-    if channel is None:
+    if channel is None or not channel.is_up:  # a channel that hung up cannot be located
         return "-ERR No such channel!\n"
     value = channel.get_var(parts[1])
     return "_undef_" if value is None else value
@@ -172,7 +172,8 @@ def _uuid_setvar(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
 
 @api_command("uuid_exists")
 def _uuid_exists(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
-    return "true" if arg in sim.channels else "false"
+    channel = sim.channels.get(arg)
+    return "true" if channel is not None and channel.is_up else "false"
 
 
 @api_command("show")

@@ -57,14 +57,18 @@ def parse(dial: str, target: str) -> DialString:
 
 
 def _split_vars(text: str) -> list[str]:
-    items, current, escaped = [], "", False
+    """`a=1,b='x,y'` -> ["a=1", "b=x,y"]: single quotes hold commas and are dropped, as
+    switch_separate_string does (probe-urls.txt: `{plivoxml_answer_url='...'}`)."""
+    items, current, escaped, quoted = [], "", False, False
     for ch in text:
         if escaped:
             current += ch
             escaped = False
         elif ch == "\\":
             escaped = True
-        elif ch == ",":
+        elif ch == "'":
+            quoted = not quoted
+        elif ch == "," and not quoted:
             items.append(current)
             current = ""
         else:

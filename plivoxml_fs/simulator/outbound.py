@@ -42,6 +42,8 @@ log = logging.getLogger("plivoxml_fs.simulator")
 CONNECT = Calling("mod_event_socket.c", "parse_command", 2021)
 #: Seconds to wait for the daemon to accept the socket connection.
 CONNECT_TIMEOUT_S = 5.0
+#: Bytes of a value `getvar` answers with (mod_event_socket's reply buffer is 512 bytes).
+GETVAR_MAX_BYTES = 511
 
 
 class OutboundSession(EslListener):
@@ -139,8 +141,11 @@ class OutboundSession(EslListener):
         self.reply("+OK will not linger")
 
     def _getvar(self, command: Command) -> None:
+        # mod_event_socket writes the value into its 512-byte reply buffer, and an empty reply
+        # becomes "-ERR command not found" (probe-urls.txt).
         _, _, name = command.line.partition(" ")
-        self.reply(self.channel.get_var(name.strip()) or "")
+        value = (self.channel.get_var(name.strip()) or "").encode("utf-8")[:GETVAR_MAX_BYTES]
+        self.reply(value.decode("utf-8", "ignore") or "-ERR command not found")
 
     def _divert(self, command: Command) -> None:
         on = command.line[len("divert_events") :].strip().lower() == "on"

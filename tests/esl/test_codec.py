@@ -403,6 +403,13 @@ def test_url_encode_matches_freeswitch_trace():
     assert url_encode("Tue, 24 Nov 2026") == "Tue,%2024%20Nov%202026"
 
 
+def test_url_encode_keeps_only_upper_case_escapes_as_freeswitch():
+    """An upper-case %XX is kept, a lower-case one and a stray % are encoded (probe-urls.txt)."""
+    assert url_encode("a%2Bb+c") == "a%2Bb%2Bc"
+    assert url_encode("low=%2b") == "low%3D%252b"
+    assert url_encode("100%") == "100%25"
+
+
 # ---- pinning against the recorded FreeSWITCH 1.10.12 traces ---------------------------------
 
 

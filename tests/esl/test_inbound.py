@@ -274,3 +274,26 @@ def test_api_err_raises_command_failed(clients):
             client.api("conference nosuch list")
     finally:
         fake.stop()
+
+
+def test_a_silent_freeswitch_fails_the_handshake_after_connect_timeout_s(caplog):
+    """A port that accepts but never sends auth/request fails the connection after
+    connect_timeout_s, not command_timeout_s: the warning names that deadline."""
+    fake = FakeInbound(lambda side: side.read(timeout=30)).start()
+    client = InboundClient("127.0.0.1", fake.port, PASSWORD, events=EVENTS,
+                           reconnect_min_s=5.0, reconnect_max_s=5.0,
+                           command_timeout_s=30.0, connect_timeout_s=0.1)
+    try:
+        client.start()
+        deadline = gevent.Timeout(3)
+        deadline.start()
+        try:
+            while not any("cannot reach FreeSWITCH" in r.getMessage() for r in caplog.records):
+                gevent.sleep(0.01)
+        finally:
+            deadline.close()
+    finally:
+        client.stop()
+        fake.stop()
+    warning = next(r.getMessage() for r in caplog.records if "cannot reach" in r.getMessage())
+    assert f"(inbound 127.0.0.1:{fake.port}: no auth/request within connect_timeout_s (0.1 s))" in warning

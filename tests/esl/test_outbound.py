@@ -202,16 +202,21 @@ def test_events_in_the_same_read_as_the_connect_reply_see_the_uuid(make_server):
 
 
 def test_connect_without_reply_is_dropped(caplog):
-    """A caller that never answers `connect` is dropped after the deadline; the handler never runs."""
+    """A caller that never answers `connect` is dropped after connect_timeout_s (not the
+    command timeout), in one WARNING naming the peer; the handler never runs."""
     calls = []
-    server = OutboundServer(("127.0.0.1", 0), calls.append, max_calls=2, command_timeout_s=0.05)
+    server = OutboundServer(("127.0.0.1", 0), calls.append, max_calls=2, command_timeout_s=30,
+                            connect_timeout_s=0.05)
     server.start()
     try:
         side = dial(server.address)
         assert side.read().line == "connect"
         assert side.read(timeout=2) is None
         assert calls == []
-        assert "connect failed: " in caplog.text and "no reply to 'connect'" in caplog.text
+        peer = f"127.0.0.1:{side.sock.getsockname()[1]}"
+        lines = [(r.levelname, r.getMessage()) for r in caplog.records
+                 if r.levelno >= logging.WARNING]
+        assert lines == [("WARNING", f"no call: no reply to 'connect' within 0.05 s (the peer {peer})")]
     finally:
         server.stop(timeout=0.2)
 

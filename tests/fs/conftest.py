@@ -2,7 +2,8 @@
 
 They need FreeSWITCH's inbound event socket on 127.0.0.1:8021 (password ClueCon, or
 PLIVOXML_FS_TEST_PASSWORD) with a dialplan that sends calls to 127.0.0.1:8084, as
-../shared/tools/run-freeswitch.sh sets up. When nothing answers there, every test here is
+../shared/tools/run-freeswitch.sh sets up. PLIVOXML_FS_TEST_HOST / _PORT name another event
+socket, PLIVOXML_FS_TEST_SOCKET_PORT the port its dialplan sends calls to (the daemon's). When nothing answers there, every test here is
 skipped with that reason, never silently passed.
 """
 
@@ -16,6 +17,8 @@ import pytest
 FS_HOST = os.environ.get("PLIVOXML_FS_TEST_HOST", "127.0.0.1")
 FS_PORT = int(os.environ.get("PLIVOXML_FS_TEST_PORT", "8021"))
 FS_PASSWORD = os.environ.get("PLIVOXML_FS_TEST_PASSWORD", "ClueCon")
+#: Where the daemon under test listens: the port the FreeSWITCH dialplan's `socket` names.
+FS_SOCKET_PORT = int(os.environ.get("PLIVOXML_FS_TEST_SOCKET_PORT", "8084"))
 
 
 def _reachable() -> bool:

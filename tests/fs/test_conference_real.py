@@ -1,8 +1,8 @@
 """The conference scenarios of tests/conference/ against a real FreeSWITCH.
 
-The daemon listens on 127.0.0.1:8084, where the test configuration's dialplan sends calls
-(../shared/tools/run-freeswitch.sh); its inbound connection and the scene's observer use the
-real event socket. Skipped, with the reason, when no FreeSWITCH answers (see conftest.py).
+The daemon listens on 127.0.0.1:8084 (or PLIVOXML_FS_TEST_SOCKET_PORT), where the test
+configuration's dialplan sends calls (../shared/tools/run-freeswitch.sh); its inbound connection
+and the scene's observer use the real event socket. Skipped, with the reason, when no FreeSWITCH answers (see conftest.py).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from conference import scenarios
 from conference.scene import Scene, WebApp, scene_settings
 
+from fs.conftest import FS_SOCKET_PORT
 from plivoxml_fs.service import Daemon
 
 
@@ -22,7 +23,7 @@ def scene(freeswitch, tmp_path):
     # The test configuration's `default` profile plays local_stream://moh itself, which wins
     # over conference_moh_sound; its `wideband` profile, like the profiles we ship in
     # freeswitch/, has no music of its own, so waitSound is heard there.
-    settings = scene_settings(app, tmp_path, listen_port=8084, freeswitch_host=host,
+    settings = scene_settings(app, tmp_path, listen_port=FS_SOCKET_PORT, freeswitch_host=host,
                               freeswitch_port=port, freeswitch_password=password,
                               conference_profile="wideband")
     daemon = Daemon(settings)

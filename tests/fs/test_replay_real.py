@@ -1,13 +1,14 @@
 """The example documents against a real FreeSWITCH: the same replay, a real loopback call.
 
-The daemon listens on 127.0.0.1:8084, where the test configuration's dialplan sends calls
-(../shared/tools/run-freeswitch.sh). Skipped, with the reason, when no FreeSWITCH answers.
+The daemon listens on 127.0.0.1:8084 (or PLIVOXML_FS_TEST_SOCKET_PORT), where the test
+configuration's dialplan sends calls (../shared/tools/run-freeswitch.sh). Skipped, with the reason, when no FreeSWITCH answers.
 """
 
 from __future__ import annotations
 
 import io
 
+from fs.conftest import FS_SOCKET_PORT
 from plivoxml_fs.replay import ReplayOptions, run_replay
 
 
@@ -16,7 +17,7 @@ def _replay(freeswitch, document: str, port: int, **options) -> tuple[int, str]:
     out = io.StringIO()
     status = run_replay(
         ReplayOptions(document=document, http_port=port, freeswitch=(host, fs_port),
-                      password=password, listen=("127.0.0.1", 8084), call_timeout_s=30,
+                      password=password, listen=("127.0.0.1", FS_SOCKET_PORT), call_timeout_s=30,
                       **options),
         out,
     )

@@ -204,3 +204,19 @@ def test_uuid_exists_and_status_commands():
     with pytest.raises(UnsafeValue) as caught:
         commands.uuid_exists("a b")
     assert str(caught.value).startswith("uuid: 'a b' does not match")
+
+
+def test_uuid_exists_and_uuid_getvar_match_the_url_probe():
+    """uuid_exists and uuid_getvar are sent as recorded in probe-urls.txt; bad names refused."""
+    from simulator.helpers import LOCAL_TRACES, trace_messages
+
+    sent = [t for d, c, t in trace_messages(LOCAL_TRACES / "probe-urls.txt")
+            if d == ">>>" and c == "in" and t.startswith("api uuid_")]
+    uuid = sent[0].split()[2]
+    assert encode_command(commands.api(commands.uuid_exists(uuid))).decode() + "\n" in sent
+    line = commands.api(commands.uuid_getvar(uuid, "plivoxml_hangup_url"))
+    assert encode_command(line).decode() + "\n" in sent
+    with pytest.raises(UnsafeValue, match="variable name: 'a b'"):
+        commands.uuid_getvar(uuid, "a b")
+    with pytest.raises(UnsafeValue, match="uuid: 'x y'"):
+        commands.uuid_exists("x y")
