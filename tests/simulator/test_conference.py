@@ -446,6 +446,23 @@ def test_caller_playing_a_file_makes_the_member_talk(sim, daemon):
         str(r) for r in sim.channel(member.a_uuid).history]
 
 
+def test_a_steady_tone_of_whole_sample_periods_stops_talking_without_statistics(sim, daemon):
+    """A 500 Hz tone measures the same in every frame: stop-talking carries no talking-*
+    headers, with the header names of media.txt's stop-talking after its 500 Hz tone."""
+    inb = inbound(sim.inbound_address)
+    join(inb, daemon, "q1", "roomQ")
+    wait_action(inb, "floor-change")
+    member = join(inb, daemon, "q2", "roomQ")
+    wait_action(inb, "add-member", member_id="2")
+    api(inb, f"uuid_broadcast {member.a_uuid} tone_stream://%(600,0,500) aleg")
+    wait_action(inb, "stop-talking")
+    recorded = [text.split("\n\n", 1)[1] for direction, conn, text
+                in trace_messages(SHARED_TRACES / "media.txt") if direction == "<<<"
+                and conn.startswith("in") and "\nAction: stop-talking\n" in text]
+    assert "talking-gate-hits" not in recorded[1]
+    assert names_of(raw_event(inb, "stop-talking")) == names_of(recorded[1])
+
+
 def test_uuid_broadcast_errors(sim):
     """uuid_broadcast without a path or to an unknown channel answers FreeSWITCH's texts."""
     assert sim.api("uuid_broadcast x") == "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
