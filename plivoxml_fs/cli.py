@@ -198,12 +198,14 @@ def simulate(listen, password, socket_at) -> None:
     """Run the embedded FreeSWITCH on its own, so any ESL client can connect to it."""
     from plivoxml_fs.logs import setup_logging
     from plivoxml_fs.simulator import EmbeddedFreeSwitch
+    from plivoxml_fs.simulator.server import SIMULATE_ENDED_KEPT
 
     setup_logging("INFO", json=False)
     inbound = _host_port(listen, "--listen")
     sim = EmbeddedFreeSwitch(
         inbound_address=inbound, password=password,
         socket_address=_host_port(socket_at, "--socket"),
+        ended_kept=SIMULATE_ENDED_KEPT,  # it runs for as long as it is left running
     )
     try:
         sim.start()

@@ -3,7 +3,7 @@
 Each view is built from an `Event` by its `from_event`, which checks the event's name and the
 headers the view needs and raises `ProtocolError` naming the event and header otherwise (never a
 guessed default). `view(event)` picks the right one, or returns None for events we do not type.
-Header names and values are those recorded from FreeSWITCH 1.10.12 (../shared/fs-traces).
+Header names and values are those recorded from FreeSWITCH 1.10.12 (tests/esl/fs-traces).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ show; member events carry the member's Unique-ID, so an outbound socket subscrib
 
 Media is modelled, not mixed: files played to the room or a member last their media time (see
 media.py), `talk(uuid, ms)` stands for audio a member sends (start-talking, floor-change,
-stop-talking), and recordings are WAV files of silence as long as the media time recorded.
+stop-talking, with talking.py's statistics), and recordings are WAV files of silence as long as the media time recorded.
 The API sub-commands are conference_api.py's.
 """
 
@@ -31,6 +31,12 @@ import gevent.queue
 from plivoxml_fs.simulator.apps import DONE, PLAYBACK_HOOKS, application, wait_media
 from plivoxml_fs.simulator.bus import Calling
 from plivoxml_fs.simulator.channels import Channel
+from plivoxml_fs.simulator.talking import (
+    START_STEP,
+    TONE_ENERGY,
+    frame_energies,
+    stop_talking_stats,
+)
 
 if TYPE_CHECKING:
     from plivoxml_fs.simulator.server import EmbeddedFreeSwitch
@@ -48,8 +54,8 @@ DTMF_GAP_MS = 20
 DTMF_PAUSES_MS = {"w": 500, "W": 1000}
 #: Default energy level of a member (profile energy-level).
 ENERGY_LEVEL = 100
-#: Energy reported while a member talks (media.txt measured ~6474 for a loud tone).
-TALK_ENERGY = 6474
+#: Energy reported while a member talks: that of the frame that started it (media.txt: 6474).
+TALK_ENERGY = TONE_ENERGY + START_STEP
 FRAME_MS = 20
 #: Media ms between the end of a member's audio and its stop-talking (media.txt: 780 ms after
 #: a 1500 ms and after a 2000 ms tone).
@@ -412,8 +418,9 @@ class Room:
         if self.floor is None and speakers and not self.ending:
             self.set_floor(speakers[0])
 
-    def talk(self, member: Member, ms: int) -> None:
-        """The member sends `ms` of audio above its energy level."""
+    def talk(self, member: Member, ms: int, source: str = "") -> None:
+        """The member sends `ms` of audio above its energy level (`source`: what its caller
+        plays, whose frames' energies decide the stop-talking statistics; talking.py)."""
         if not member.can_speak or member.talking:
             return
         member.talking, member.current_energy = True, TALK_ENERGY
@@ -428,16 +435,8 @@ class Room:
         member.talking = False
         if member.id not in self.members:
             return
-        frames = max(1, heard // FRAME_MS - 1)  # media.txt: 1500 ms of tone, 74 gate hits
-        off = 100 / frames  # the one frame below the gate that ended the talk
-        stats = [
-            ("talking-gate-hits", str(frames)), ("talking-total-packets", str(frames)),
-            ("talking-duration-ms", str(frames * FRAME_MS)),
-            ("talking-average-energy", f"{TALK_ENERGY:.6f}"),
-            ("talking-delta-average", f"{1 / frames:.6f}"), ("talking-hit-on-percent", "100.000000"),
-            ("talking-non-hit-ratio", f"{off:.6f}"), ("talking-hit-off-percent", f"{off:.6f}"),
-            ("talking-hit-off-differential", f"{100 - off:.6f}"),
-        ]
+        # media.txt: 1500 ms of tone, 74 gate hits (the first frame started the talk)
+        stats = stop_talking_stats(frame_energies(source, heard), member.energy)
         self.fire(STOP_TALK, member.headers() + stats + [("Action", "stop-talking")])
         member.current_energy = 0
 
@@ -566,13 +565,14 @@ class Conferences:
                     return member
         return None
 
-    def talk(self, uuid: str, ms: int) -> bool:
+    def talk(self, uuid: str, ms: int, source: str = "") -> bool:
         """The member on channel `uuid` sends `ms` of audio (start-talking ... stop-talking)
-        in the background; False when that channel is in no room."""
+        in the background, as if its caller played `source` (steady audio when empty); False
+        when that channel is in no room."""
         member = self.member_of(uuid)
         if member is None:
             return False
-        gevent.spawn(member.room.talk, member, ms)
+        gevent.spawn(member.room.talk, member, ms, source)
         return True
 
 
@@ -586,7 +586,7 @@ def _partner_talks(channel: Channel, piece) -> None:
     partner = channel.partner
     if partner is None or not piece.ms or piece.source.startswith(SILENT_PREFIXES):
         return
-    partner.sim.conferences.talk(partner.uuid, piece.ms)
+    partner.sim.conferences.talk(partner.uuid, piece.ms, piece.source)
 
 
 PLAYBACK_HOOKS.append(_partner_talks)

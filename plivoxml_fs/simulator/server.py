@@ -39,8 +39,12 @@ VERSION = "1.10.12-release git a88d069 2024-08-02 21:02:27Z"
 STOP_WAIT_S = 2.0
 #: Seconds `api originate` waits for the answer unless originate_timeout says otherwise.
 ORIGINATE_TIMEOUT_S = 60
-#: Ended channels kept for their history (the oldest are forgotten first).
+#: Ended channels kept for their history (the oldest are forgotten first), by default: enough
+#: for a test or a replay to read every channel it made.
 ENDED_KEPT = 10_000
+#: Ended channels `plivoxml-fs simulate` keeps: it runs for as long as its user wants, and each
+#: ended channel's history and variables cost about 13 KiB.
+SIMULATE_ENDED_KEPT = 100
 #: Wall seconds a closing inbound connection may take to write what it still has queued.
 FLUSH_WAIT_S = 5.0
 
@@ -58,7 +62,11 @@ class EmbeddedFreeSwitch:
         socket_address: tuple[str, int] = ("127.0.0.1", 8084),
         time_scale: float = 1.0,
         media_dir: str | None = None,
+        ended_kept: int = ENDED_KEPT,
     ) -> None:
+        if isinstance(ended_kept, bool) or not isinstance(ended_kept, int) or ended_kept < 0:
+            raise ValueError(f"simulator ended_kept: must be an integer >= 0 (got {ended_kept!r})")
+        self.ended_kept = ended_kept
         self.clock = MediaClock(time_scale)
         self.password = password
         self.socket_address = tuple(socket_address)
@@ -139,7 +147,8 @@ class EmbeddedFreeSwitch:
 
     @property
     def ended_channels(self) -> Mapping[str, Channel]:
-        """Channels that finished (their history stays readable), by uuid (read-only)."""
+        """Channels that finished (their history stays readable), by uuid (read-only): the
+        last `ended_kept` of them, oldest first."""
         return MappingProxyType(self._ended)
 
     def channel(self, uuid: str) -> Channel | None:
@@ -212,7 +221,7 @@ class EmbeddedFreeSwitch:
     def channel_gone(self, channel: Channel) -> None:
         self._channels.pop(channel.uuid, None)
         self._ended[channel.uuid] = channel
-        while len(self._ended) > ENDED_KEPT:
+        while len(self._ended) > self.ended_kept:
             self._ended.pop(next(iter(self._ended)))
 
     def talk(self, uuid: str, ms: int) -> bool:

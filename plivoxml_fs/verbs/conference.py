@@ -378,7 +378,9 @@ class _Member:
             "ConferenceMemberID": "" if self.member_id is None else str(self.member_id),
         }
         rec = self.book.recording_of(self.room_uuid) if self.room_uuid else None
-        rec = rec or self.recording
+        # kept once seen: the inbound connection may read the room's end (and the book forget
+        # its recording) before this member's own socket says it left
+        self.recording = rec = rec or self.recording
         if rec is not None:
             params.update(RecordUrl=rec.record_url, RecordingID=rec.recording_id)
         return params

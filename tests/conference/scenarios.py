@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import uuid
 
-import gevent
-
 from conference.scene import Scene
 
 CB = 'callbackUrl="{base}/cb"'
@@ -249,7 +247,9 @@ def moderator_starts_and_ends_the_room(scene: Scene) -> None:
         return [a for u in uuids for a in scene.apps(u) if a[1].startswith("conference_moh_sound=")]
 
     scene.wait("the music set", music)
-    gevent.sleep(0.2)  # a second set, if any, would have been seen by now
+    # a second set, if any, would come before that member's conference application
+    scene.wait("both members' conference application", lambda: all(
+        any(app == "conference" for app, _ in scene.apps(u)) for u in uuids))
     # only the room's creator sets the music (mod_conference reads it from the creator)
     assert music() == [("set", f"conference_moh_sound=http_cache://{scene.app.base}/sounds/chime.wav")]
     mod = scene.call("9003", doc(name, 'endConferenceOnExit="true" hangupOnStar="true"',

@@ -90,6 +90,39 @@ def test_recorded_room(scene):
     scenarios.recorded_room_reports_its_recording(scene())
 
 
+def test_recorded_room_ended_before_its_last_member_is_done(scene):
+    """The last member's exit callback and action URL carry the room's RecordUrl and RecordingID
+    even when the daemon reads the room's end (conference-destroy) before that member is done."""
+    s = scene()
+    book = s.daemon.driver.conferences
+    name = scenarios.room("recend")
+    attrs_ = 'record="true" hangupOnStar="true" action="{base}/action" redirect="false"'
+    a = s.call("1511", scenarios.doc(name, attrs_, "<Hangup/>"))
+    enter_a = s.entered(a)
+    b = s.call("1512", scenarios.doc(name, attrs_, "<Hangup/>"))
+    last = s.entered(b)["CallUUID"]
+    real_release = book.release
+
+    def release(room_name: str, call_uuid: str) -> None:
+        if call_uuid == last:  # the order a loaded machine can give: the room's end read first
+            s.wait("the daemon to read the room's end",
+                   lambda: book.recording_of(enter_a["ConferenceUUID"]) is None)
+        real_release(room_name, call_uuid)
+
+    book.release = release
+    s.dtmf(a, "*")
+    s.hung_up(a)
+    s.dtmf(b, "*")
+    s.hung_up(b)
+    s.flush()
+    wanted = (enter_a["RecordUrl"], enter_a["RecordingID"])
+    for c in (a, b):
+        (exit_,) = s.callbacks("/cb", c.to, "exit")
+        (action,) = s.app.of("/action", c.to)
+        assert (exit_["RecordUrl"], exit_["RecordingID"]) == wanted
+        assert (action["RecordUrl"], action["RecordingID"]) == wanted
+
+
 def test_record_url_is_served_by_the_daemon(scene):
     """Without record_base_url, RecordUrl is the daemon's operator server, which serves the WAV."""
     import socket

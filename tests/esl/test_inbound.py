@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import gevent
 import gevent.event
 import gevent.queue
 import pytest
+from waiting import until
 
 from esl.fakefs import FakeInbound, FakeSide
 from plivoxml_fs.errors import CommandFailed, ConnectionLost
@@ -41,6 +43,16 @@ def freeswitch(side: FakeSide, *, password: str = PASSWORD) -> None:
             side.event([("Event-Name", "BACKGROUND_JOB"), ("Job-UUID", job)], b"+OK done\n")
         else:
             side.reply("-ERR command not found")
+
+
+def _subscribed(side: FakeSide) -> None:
+    """Wait until the client has authenticated and subscribed on this connection."""
+    until("auth and the subscription", lambda: len(side.received) >= 2)
+
+
+def _attempts(caplog) -> list:
+    """The client's reconnect attempts logged so far."""
+    return [r for r in caplog.records if "attempt" in r.getMessage()]
 
 
 @pytest.fixture
@@ -124,7 +136,7 @@ def test_events_reach_on_event_in_order_and_a_failing_callback_is_contained(clie
     try:
         clients(fake.port, on_event=on_event)
         side = sides.get(timeout=2)
-        gevent.sleep(0.05)  # let auth and the subscription go through
+        _subscribed(side)
         for i in range(4):
             side.event([("Event-Name", "CUSTOM"), ("Seq", str(i))])
         assert [seen.get(timeout=2) for _ in range(3)] == ["0", "2", "3"]
@@ -144,16 +156,18 @@ def test_reconnects_with_backoff_and_resubscribes(clients, caplog):
     client = clients(port)
     assert client.wait_connected(2)
     first = fake.sides.get(timeout=1)
-    gevent.sleep(0.05)
+    _subscribed(first)
     fake.stop()  # stop listening: reconnect attempts are refused
     first.close()
-    gevent.sleep(0.3)  # several back-off periods
+    outage = time.monotonic()
+    until("several refused attempts", lambda: len(_attempts(caplog)) >= 3)
     assert not client.connected
     with pytest.raises(ConnectionLost, match="inbound 127.0.0.1:.*: not connected"):
         client.api("status", timeout=0.02)
     fake = FakeInbound(freeswitch, port=port).start()
     try:
         assert client.wait_connected(2)
+        down_s = time.monotonic() - outage
         second = fake.sides.get(timeout=1)
         assert client.api("status") == "+OK status\n"
         assert [c.line for c in second.received[:2]] == [f"auth {PASSWORD}", SUBSCRIPTION]
@@ -163,8 +177,9 @@ def test_reconnects_with_backoff_and_resubscribes(clients, caplog):
     assert len(warnings) == 2, warnings
     assert "FreeSWITCH went away (connection closed by FreeSWITCH); reconnecting" in warnings[0]
     assert "FreeSWITCH is back after" in warnings[1]
-    retries = [r for r in caplog.records if "attempt" in r.getMessage()]
-    assert 2 <= len(retries) <= 12  # doubling from 10 ms to an 80 ms cap in 300 ms
+    # doubling from 10 ms to an 80 ms cap: at most the attempt at once, those after 10, 20 and
+    # 40 ms and one each 80 ms after that (a fixed 10 ms delay would make eight times as many)
+    assert 3 <= len(_attempts(caplog)) <= 5 + down_s / 0.08
     assert PASSWORD not in caplog.text
 
 
@@ -175,7 +190,7 @@ def test_api_during_a_reconnect_waits_for_the_new_connection(clients):
         client = clients(fake.port)
         assert client.wait_connected(2)
         first = fake.sides.get(timeout=1)
-        gevent.sleep(0.05)
+        _subscribed(first)
         first.close()
         with gevent.Timeout(2):
             while client.connected:  # until the client's reader has seen the EOF
@@ -194,7 +209,7 @@ def test_unreachable_at_start_logs_once_then_connects(clients, caplog):
     port = placeholder.port
     placeholder.stop()
     client = clients(port)
-    gevent.sleep(0.15)
+    until("the first refused attempt", lambda: "cannot reach FreeSWITCH" in caplog.text)
     assert not client.connected
     fake = FakeInbound(freeswitch, port=port).start()
     try:
@@ -237,12 +252,12 @@ def test_slow_on_event_overflow_reconnects_loudly(clients, caplog, monkeypatch):
     try:
         clients(fake.port, on_event=lambda event: release.wait(2))
         first = sides.get(timeout=2)
-        gevent.sleep(0.05)
+        _subscribed(first)
         for i in range(6):
             first.event([("Event-Name", "CUSTOM"), ("Seq", str(i))])
         second = sides.get(timeout=2)  # the client came back on a new connection
         release.set()
-        gevent.sleep(0.05)
+        _subscribed(second)
         assert [c.line for c in second.received[:2]] == [f"auth {PASSWORD}", SUBSCRIPTION]
     finally:
         fake.stop()

@@ -1,7 +1,7 @@
 """An OutboundConnection driven through the whole recorded lifecycle of a real call.
 
 A scripted FreeSWITCH plays back, byte for byte, what FreeSWITCH 1.10.12 sent on the first
-outbound socket of ../shared/fs-traces/lifecycle.txt, in answer to the same commands; only the
+outbound socket of tests/esl/fs-traces/lifecycle.txt, in answer to the same commands; only the
 ids we choose ourselves (Event-UUID, Job-UUID) are swapped for the recorded ones.
 """
 

@@ -1,4 +1,4 @@
-"""Load the raw ESL traces recorded on a real FreeSWITCH 1.10.12 (../shared/fs-traces).
+"""Load the raw ESL traces recorded on a real FreeSWITCH 1.10.12 (vendored in tests/esl/fs-traces).
 
 The traces were anonymised after recording, so their Content-Length values can be a few bytes
 off. Entries are split on the trace's own `<<<` / `>>>` marker lines and every length (the outer
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-TRACE_DIR = Path(__file__).resolve().parents[3] / "shared" / "fs-traces"
+TRACE_DIR = Path(__file__).resolve().parent / "fs-traces"
 _MARKER = re.compile(rb"^(<<<|>>>) \[([^\]]+)\] ([0-9.]+)\n", re.MULTILINE)
 _NOTE = re.compile(rb"^### .*\n", re.MULTILINE)  # the recorder's own notes, not ESL bytes
 _LENGTH = re.compile(rb"^Content-Length: \d+$", re.MULTILINE | re.IGNORECASE)

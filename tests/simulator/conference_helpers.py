@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-import gevent
-
 from simulator.helpers import Wire, execute, header_names
 
 MAINTENANCE = "conference::maintenance"
@@ -104,7 +102,3 @@ def actions(events) -> list[str]:
 def names_of(text: str) -> list[str]:
     """Header names of an event body, duplicates kept, in order."""
     return header_names(unquote(text))
-
-
-def settle(seconds: float = 0.3) -> None:
-    gevent.sleep(seconds)

@@ -20,7 +20,8 @@ from gevent.server import StreamServer
 from plivoxml_fs.esl.codec import MessageParser, encode_command
 from plivoxml_fs.esl.messages import Message
 
-SHARED_TRACES = Path(__file__).resolve().parents[3] / "shared" / "fs-traces"
+#: The shared trace set, vendored (tests/esl/fs-traces/README.md says where it comes from).
+SHARED_TRACES = Path(__file__).resolve().parents[1] / "esl" / "fs-traces"
 LOCAL_TRACES = Path(__file__).resolve().parent / "fs-traces"
 #: Wall seconds a test waits for something that should come at once.
 WAIT_S = 3.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gevent
 import pytest
+from waiting import until
 
 from plivoxml_fs.errors import CommandFailed
 from plivoxml_fs.simulator import EmbeddedFreeSwitch
@@ -220,7 +221,7 @@ def test_serve_forever_until_stop(daemon):
     """serve_forever starts the server and returns once stop() is called; calls are hung up."""
     fs = EmbeddedFreeSwitch(socket_address=daemon.address, time_scale=0.05)
     serving = gevent.spawn(fs.serve_forever)
-    gevent.sleep(0.05)
+    until("the inbound port bound", lambda: fs.inbound_address[1] != 0)
     wire = authed_inbound(fs)
     a_uuid = fs.originate("loopback/s/default")
     fs.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from waiting import until
 
 from plivoxml_fs.simulator.conference import Profile, parse_join
 from plivoxml_fs.simulator.conference_api import cjson
@@ -17,7 +18,6 @@ from simulator.conference_helpers import (
     join,
     names_of,
     raw_event,
-    settle,
     wait_action,
 )
 from simulator.helpers import (
@@ -210,9 +210,9 @@ def test_api_dtmf_reaches_the_members_caller(sim, daemon):
     """`dtmf 2 123`: the digits arrive on member 2's A leg, 20 ms apart."""
     inb, members = _basic_room(sim, daemon)
     api(inb, "conference room1 dtmf 2 123")
-    settle(0.3)
-    assert [str(r) for r in sim.channel(members[1].a_uuid).history if r.kind == "dtmf"] == [
-        "dtmf 1", "dtmf 2", "dtmf 3"]
+    history = sim.channel(members[1].a_uuid).history
+    until("three digits", lambda: len([r for r in history if r.kind == "dtmf"]) >= 3)
+    assert [str(r) for r in history if r.kind == "dtmf"] == ["dtmf 1", "dtmf 2", "dtmf 3"]
 
 
 def test_kick_all_destroys_the_room_and_the_call_goes_on(sim, daemon):
@@ -305,7 +305,7 @@ def test_wait_mod_music_until_the_moderator_comes(sim, daemon, tmp_path):
     join(inb, daemon, "w1", "roomW+flags{wait-mod}", sets=["conference_moh_sound="
                                                             "local_stream://moh"])
     wait_action(inb, "floor-change")
-    settle(0.1)
+    until("the hold music", lambda: sim.conferences.rooms["roomW"].moh is not None)
     join(inb, daemon, "w2", "roomW+flags{moderator}",
          sets=["conference_enter_sound=tone_stream://%(100,0,900)"])
     done = wait_action(inb, "play-file-done")
@@ -352,8 +352,9 @@ def test_dist_dtmf_relays_to_the_other_members(sim, daemon):
     sender = join(inb, daemon, "r2", "roomR+flags{dist-dtmf}")
     wait_action(inb, "add-member", member_id="2")
     api(inb, f"uuid_send_dtmf {sender.a_uuid} 45#")
-    settle(0.4)
-    heard = [r.detail for r in sim.channel(listener.a_uuid).history if r.kind == "dtmf"]
+    history = sim.channel(listener.a_uuid).history
+    until("three digits relayed", lambda: len([r for r in history if r.kind == "dtmf"]) >= 3)
+    heard = [r.detail for r in history if r.kind == "dtmf"]
     assert heard == ["4", "5", "#"]
     assert "dtmf-member" not in actions(conference_events(inb))
 
@@ -430,7 +431,8 @@ def test_caller_playing_a_file_makes_the_member_talk(sim, daemon):
     wait_action(inb, "add-member", member_id="2")
     assert api(inb, f"uuid_broadcast {member.a_uuid} silence_stream://300 aleg") == (
         "+OK Message sent\n")
-    settle(0.1)
+    history = sim.channel(member.a_uuid).history
+    until("the silence played", lambda: any(r.kind == "played" for r in history))
     assert api(inb, f"uuid_broadcast {member.a_uuid} tone_stream://%(600,0,600) aleg") == (
         "+OK Message sent\n")
     stop = wait_action(inb, "stop-talking")
@@ -442,6 +444,23 @@ def test_caller_playing_a_file_makes_the_member_talk(sim, daemon):
                                                     "stop-talking 2"]
     assert "played tone_stream://%(600,0,600) (600 ms)" in [
         str(r) for r in sim.channel(member.a_uuid).history]
+
+
+def test_a_steady_tone_of_whole_sample_periods_stops_talking_without_statistics(sim, daemon):
+    """A 500 Hz tone measures the same in every frame: stop-talking carries no talking-*
+    headers, with the header names of media.txt's stop-talking after its 500 Hz tone."""
+    inb = inbound(sim.inbound_address)
+    join(inb, daemon, "q1", "roomQ")
+    wait_action(inb, "floor-change")
+    member = join(inb, daemon, "q2", "roomQ")
+    wait_action(inb, "add-member", member_id="2")
+    api(inb, f"uuid_broadcast {member.a_uuid} tone_stream://%(600,0,500) aleg")
+    wait_action(inb, "stop-talking")
+    recorded = [text.split("\n\n", 1)[1] for direction, conn, text
+                in trace_messages(SHARED_TRACES / "media.txt") if direction == "<<<"
+                and conn.startswith("in") and "\nAction: stop-talking\n" in text]
+    assert "talking-gate-hits" not in recorded[1]
+    assert names_of(raw_event(inb, "stop-talking")) == names_of(recorded[1])
 
 
 def test_uuid_broadcast_errors(sim):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from esl import traces
 
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
 
-_BASIC = Path("/work/shared/fs-traces/basic.txt").read_text(encoding="utf-8", errors="replace")
+_BASIC = traces.trace_path("basic.txt").read_text(encoding="utf-8", errors="replace")
 
 
 @pytest.mark.parametrize(
