@@ -1,7 +1,8 @@
 """Scenario tests against a real FreeSWITCH (marker `freeswitch`).
 
 They need FreeSWITCH's inbound event socket on 127.0.0.1:8021 (password ClueCon, or
-PLIVOXML_FS_TEST_PASSWORD) with a dialplan that sends calls to 127.0.0.1:8084, as
+PLIVOXML_FS_TEST_PASSWORD; PLIVOXML_FS_TEST_HOST/PORT for another place) with a dialplan that
+sends calls to 127.0.0.1:8084 (PLIVOXML_FS_TEST_SOCKET_PORT for another port), as
 ../shared/tools/run-freeswitch.sh sets up. When nothing answers there, every test here is
 skipped with that reason, never silently passed.
 """
@@ -16,6 +17,8 @@ import pytest
 FS_HOST = os.environ.get("PLIVOXML_FS_TEST_HOST", "127.0.0.1")
 FS_PORT = int(os.environ.get("PLIVOXML_FS_TEST_PORT", "8021"))
 FS_PASSWORD = os.environ.get("PLIVOXML_FS_TEST_PASSWORD", "ClueCon")
+#: Where the test FreeSWITCH's dialplan sends calls (the daemon, or a test's stub, listens).
+FS_SOCKET_PORT = int(os.environ.get("PLIVOXML_FS_TEST_SOCKET_PORT", "8084"))
 
 
 def _reachable() -> bool:
@@ -43,3 +46,9 @@ def pytest_collection_modifyitems(config, items):
 def freeswitch() -> tuple[str, int, str]:
     """Address and password of the real FreeSWITCH."""
     return FS_HOST, FS_PORT, FS_PASSWORD
+
+
+@pytest.fixture
+def socket_port() -> int:
+    """The port on 127.0.0.1 where the real FreeSWITCH sends its calls."""
+    return FS_SOCKET_PORT
