@@ -10,7 +10,7 @@ Samples (16-bit, at the rate asked) are rendered only when a file is written: `u
 stop` (simulator/leg_record.py) and the conference recording. Sources (`signal_of`):
 
 - `tone_stream://` as libteletone generates it: `%(on,off,hz[,hz...])` segments, each starting at
-  phase 0, a tone at `v=` dB (default -7: a peak of 10185 out of 32767, -10.2 dBFS, measured on
+  phase 0, a tone at `v=` dB (default -7: a peak of 10184 out of 32767, -10.2 dBFS, measured on
   FreeSWITCH 1.10.12), several frequencies of one segment averaged, plus libteletone's +128
   offset; `;loops=N` (-1: until stopped);
 - `silence_stream://`, `tts://` (not synthesised) and anything unreadable (MP3): silence;

@@ -1,7 +1,8 @@
 """Who hears whom on a real FreeSWITCH 1.10.12, measured from the audio each caller receives.
 
 The cases of tests/simulator/hearing_cases.py (callers joined by a stub standing where the
-daemon would) and the `<Conference>` ones of tests/conference/hearing_scenarios.py (through the
+daemon would), the uuid_record ones of tests/simulator/leg_record_cases.py, and the
+`<Conference>` ones of tests/conference/hearing_scenarios.py (through the
 daemon), as the embedded FreeSWITCH runs them. The stub and the daemon listen on
 127.0.0.1:PLIVOXML_FS_TEST_SOCKET_PORT (default 8084), where the dialplan sends calls; the
 recordings are written by FreeSWITCH into the test's tmp_path (it must run on this machine).
@@ -17,6 +18,7 @@ import pytest
 from conference import hearing_scenarios
 from conference.scene import Scene, WebApp, scene_settings
 from gevent.server import StreamServer
+from simulator import leg_record_cases
 from simulator.conference_helpers import api, inbound
 from simulator.hearing_cases import CASES, Rooms
 from simulator.helpers import Wire
@@ -63,6 +65,30 @@ def rooms(freeswitch, socket_port, tmp_path):
 def test_hearing_on_real_freeswitch(rooms, case):
     """The case's who-hears-whom, from audio, on FreeSWITCH 1.10.12."""
     case(rooms)
+
+
+@pytest.fixture
+def leg_wire(freeswitch, socket_port):
+    host, port, _ = freeswitch
+    stub = _SocketStub(socket_port)
+    wire = inbound((host, port), leg_record_cases.EVENTS)
+    yield wire, stub
+    wire.close()
+    stub.stop()
+
+
+def test_uuid_record_on_real_freeswitch(leg_wire, tmp_path):
+    """uuid_record's replies and events on FreeSWITCH 1.10.12."""
+    wire, stub = leg_wire
+    leg_record_cases.uuid_record_replies_and_events(wire, stub, tmp_path / "rec",
+                                                    f"lr1-{tmp_path.name[-6:]}")
+
+
+def test_record_modes_on_real_freeswitch(leg_wire, tmp_path):
+    """What RECORD_READ_ONLY/WRITE_ONLY/STEREO record, and where bleg/both play, on 1.10.12."""
+    wire, stub = leg_wire
+    leg_record_cases.record_modes_and_broadcast_legs(wire, stub, tmp_path / "rec",
+                                                     f"lr2-{tmp_path.name[-6:]}")
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from pathlib import Path
 import gevent
 from conference.hearing import Party, everyone_but, heard, measure
 
+from plivoxml_fs.testing import read_wav, tone_levels
 from simulator.conference_helpers import join
 
 
@@ -67,7 +68,7 @@ class Rooms:
 
 
 NAMES = ["c0", "c1", "c2"]
-#: A tone_stream tone as FreeSWITCH 1.10.12 mixes it: -10.2 dBFS (its peak, 10185 of 32767).
+#: A tone_stream tone as FreeSWITCH 1.10.12 mixes it: -10.2 dBFS (its peak, 10184 of 32767).
 FULL_LEVEL = (-10.6, -9.8)
 
 
@@ -161,6 +162,43 @@ def muted_then_unmuted_through_the_api(rooms: Rooms) -> None:
     assert heard(rooms.hear(parties)) == everyone_but(NAMES)
 
 
+def room_recording_holds_the_mix(rooms: Rooms) -> None:
+    """`recording start`: the file holds every member that speaks, whatever `relate` says (the
+    recorder is no member it can name); a muted member is not in it."""
+    room, parties, (m1, _, m3) = rooms.build(3, {1: "mute"})
+    assert rooms.conference(room, f"relate {m1} {m3} nospeak") == f"+OK {m1}->{m3} nospeak set\n"
+    path = rooms.record_dir / f"{room}.wav"
+    rooms.record_dir.mkdir(parents=True, exist_ok=True)
+    assert rooms.conference(room, f"recording start {path}") == f"+OK Record file {path}\n"
+    hearing = rooms.hear(parties)
+    assert heard(hearing)["c2"] == set(), str(hearing)  # c0 nospeak to c2, c1 muted
+    assert rooms.conference(room, f"recording stop {path}") == (
+        f"Stopped recording file {path}\n+OK Stopped recording 0 files\n")
+    levels = _settled_levels(path, [500, 800, 1200])
+    assert levels[500] > -10.6 and levels[1200] > -10.6, levels  # c0 and c2
+    assert levels[800] < -40, levels  # c1 is muted
+
+
+def _settled_levels(path: Path, freqs) -> dict:
+    """Tone levels of a room recording once FreeSWITCH has finished writing it."""
+    sizes = []
+
+    def settled() -> bool:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return False
+        sizes.append(size)
+        return len(sizes) > 2 and sizes[-1] == sizes[-2] == sizes[-3] and size > 44
+
+    deadline = time.monotonic() + 10
+    while not settled():
+        assert time.monotonic() < deadline, f"{path} never finished"
+        gevent.sleep(0.1)
+    samples, rate = read_wav(path)
+    return tone_levels(samples, rate, freqs)
+
+
 CASES = [
     everyone_hears_everyone_but_themselves,
     muted_member_is_heard_by_nobody,
@@ -170,4 +208,5 @@ CASES = [
     relate_lists_of_members,
     held_member_hears_the_hold_sound,
     muted_then_unmuted_through_the_api,
+    room_recording_holds_the_mix,
 ]
