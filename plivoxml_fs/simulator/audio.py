@@ -373,6 +373,21 @@ def sent(channel, t0: int, t1: int, rate: int, depth: int = 0) -> list[int] | No
     return out
 
 
+def in_pieces(render, t0: int, t1: int, rate: int, pause=lambda: None,
+              step_ms: int = 5000) -> list[int]:
+    """`render(lo, hi, rate)` over [t0, t1) in steps of `step_ms`, calling `pause()` between
+    them (gevent.sleep: a long file renders without holding up the other calls); silence as 0s."""
+    out: list[int] = []
+    lo = t0
+    while lo < t1:
+        hi = min(t1, lo + step_ms)
+        out += render(lo, hi, rate) or [0] * ((hi - lo) * rate // 1000)
+        lo = hi
+        if lo < t1:
+            pause()
+    return out
+
+
 def received(channel, t0: int, t1: int, rate: int, depth: int = 0) -> list[int] | None:
     """What `channel` receives (reads) in [t0, t1): what its loopback partner sends."""
     return sent(channel.partner, t0, t1, rate, depth)

@@ -29,7 +29,14 @@ import gevent.lock
 import gevent.queue
 
 from plivoxml_fs.simulator.apps import DONE, PLAYBACK_HOOKS, application, wait_media
-from plivoxml_fs.simulator.audio import Membership, frame_ms, now_ms, signal_of, write_wav
+from plivoxml_fs.simulator.audio import (
+    Membership,
+    frame_ms,
+    in_pieces,
+    now_ms,
+    signal_of,
+    write_wav,
+)
 from plivoxml_fs.simulator.bus import Calling
 from plivoxml_fs.simulator.channels import Channel
 from plivoxml_fs.simulator.mixer import RoomMixer
@@ -266,7 +273,8 @@ class Recording:
         out: list[int] = []
         for start, stop in self.spans:
             stop = end if stop == -1 else stop
-            out += self.room.mixer.render_for(None, start, stop, rate) or []
+            out += in_pieces(lambda lo, hi, r: self.room.mixer.render_for(None, lo, hi, r),
+                             start, stop, rate, gevent.sleep)
         return (out + [0] * samples)[:samples]
 
     def write(self) -> tuple[int, int]:

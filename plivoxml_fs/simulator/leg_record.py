@@ -26,7 +26,7 @@ import gevent
 
 from plivoxml_fs.simulator import channels as channels_module
 from plivoxml_fs.simulator.api import api_command
-from plivoxml_fs.simulator.audio import frame_ms, now_ms, received, sent, write_wav
+from plivoxml_fs.simulator.audio import frame_ms, in_pieces, now_ms, received, sent, write_wav
 from plivoxml_fs.simulator.bus import Calling
 
 if TYPE_CHECKING:
@@ -58,13 +58,14 @@ class LegRecording:
     def write(self, end_ms: int) -> tuple[int, int]:
         """Render and write the file; (samples, size in bytes)."""
         channel, start = self.channel, self.start_ms
-        heard = received(channel, start, end_ms, LEG_RATE)
         count = (end_ms - start) * LEG_RATE // 1000
-        heard = heard if heard is not None else [0] * count
+        heard = in_pieces(lambda lo, hi, rate: received(channel, lo, hi, rate), start, end_ms,
+                          LEG_RATE, gevent.sleep)
         if self.flag("RECORD_READ_ONLY"):
             tracks = [heard]
         else:
-            said = sent(channel, start, end_ms, LEG_RATE) or [0] * count
+            said = in_pieces(lambda lo, hi, rate: sent(channel, lo, hi, rate), start, end_ms,
+                             LEG_RATE, gevent.sleep)
             if self.flag("RECORD_WRITE_ONLY"):
                 tracks = [said]
             elif self.flag("RECORD_STEREO"):
