@@ -153,6 +153,32 @@ def held_member_hears_the_hold_sound(rooms: Rooms) -> None:
     assert heard(hearing) == everyone_but(NAMES), str(hearing)
 
 
+def hold_without_a_file(rooms: Rooms) -> None:
+    """hold <id> alone: the held member still hears the room; nobody hears it."""
+    room, parties, (_, _, m3) = rooms.build(3)
+    assert rooms.conference(room, f"hold {m3}") == f"+OK hold {m3}\n"
+    hearing = rooms.hear(parties)
+    assert heard(hearing) == everyone_but(NAMES, "c2"), str(hearing)
+
+
+def files_to_the_room_and_to_a_deaf_member(rooms: Rooms) -> None:
+    """A file played to the room reaches every member that hears; a file played to a deaf
+    member reaches it all the same, and only it."""
+    room, parties, (_, _, m3) = rooms.build(3, {2: "deaf"})
+    to_room, to_member = "tone_stream://%(60000,0,2300)", "tone_stream://%(60000,0,2900)"
+    assert rooms.conference(room, f"play {to_room} async") == f"+OK (play) Playing file {to_room}\n"
+    assert rooms.conference(room, f"play {to_member} {m3}") == (
+        f"+OK (play) Playing file {to_member} to member {m3}\n")
+    hearing = rooms.hear(parties)
+    levels = {name: (hearing.level_of(name, 2300), hearing.level_of(name, 2900)) for name in NAMES}
+    assert heard(hearing) == {"c0": {"c1", "c2"}, "c1": {"c0", "c2"}, "c2": set()}, str(hearing)
+    assert all(FULL_LEVEL[0] < levels[n][0] < FULL_LEVEL[1] for n in ("c0", "c1")), levels
+    assert levels["c2"][0] < -40 and FULL_LEVEL[0] < levels["c2"][1] < FULL_LEVEL[1], levels
+    assert levels["c0"][1] < -40 and levels["c1"][1] < -40, levels
+    rooms.conference(room, "stop all")
+    rooms.conference(room, f"stop all {m3}")
+
+
 def muted_then_unmuted_through_the_api(rooms: Rooms) -> None:
     """conference mute <id>: nobody hears the member; unmute: everybody does again."""
     room, parties, (m1, _, _) = rooms.build(3)
@@ -209,4 +235,6 @@ CASES = [
     held_member_hears_the_hold_sound,
     muted_then_unmuted_through_the_api,
     room_recording_holds_the_mix,
+    hold_without_a_file,
+    files_to_the_room_and_to_a_deaf_member,
 ]
