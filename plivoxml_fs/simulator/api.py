@@ -4,7 +4,8 @@ Each command is `func(sim, arg, owner) -> str`, the exact text FreeSWITCH 1.10.1
 (mod_commands.c; error texts checked on a running instance): `originate` (loopback only),
 `uuid_send_dtmf`, `uuid_broadcast`, `uuid_kill`, `hupall`, `show channels [count]`, `uuid_getvar`,
 `uuid_setvar`, `uuid_exists`, `status`, `version`, `hostname`. Anything else is
-`-ERR <cmd> Command not found!`. Other parts (the conference) add theirs with `api_command`.
+`-ERR <cmd> Command not found!`. Other parts add theirs with `api_command` (the conference:
+conference_api.py; `uuid_record`: leg_record.py).
 """
 
 from __future__ import annotations
