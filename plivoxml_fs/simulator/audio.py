@@ -21,6 +21,7 @@ stop` (simulator/leg_record.py) and the conference recording. Sources (`signal_o
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import sys
@@ -197,26 +198,18 @@ class Sine(Signal):
 
 
 class WavFile(Signal):
-    """A WAV file's samples (first channel), read once, resampled by nearest sample."""
+    """A WAV file's samples (first channel), resampled by nearest sample. The samples are read
+    on first render and shared by every playback of that file (most playbacks never render)."""
 
-    def __init__(self, path: Path) -> None:
-        with wave.open(str(path), "rb") as wav:
-            self.rate = wav.getframerate()
-            channels, width = wav.getnchannels(), wav.getsampwidth()
-            frames = wav.readframes(wav.getnframes())
-        if width != 2:
-            self.samples: Sequence[int] = []
-            self.silent = True
-        else:
-            data = array("h")
-            data.frombytes(frames[: len(frames) // 2 * 2])
-            if sys.byteorder != "little":
-                data.byteswap()
-            self.samples = data[::channels] if channels > 1 else data
-        self.ms = len(self.samples) * 1000 // self.rate if self.rate else 0
+    def __init__(self, path: Path, ms: int | None = None) -> None:
+        self.path = Path(path)
+        if ms is None:
+            _, count, rate = file_samples(self.path)
+            ms = count * 1000 // rate if rate else 0
+        self.ms = ms
 
     def render(self, offset: int, count: int, rate: int) -> list[int]:
-        samples, own = self.samples, self.rate
+        samples, _, own = file_samples(self.path)
         size = len(samples)
         if own == rate:
             chunk = list(samples[offset : offset + count])
@@ -224,6 +217,34 @@ class WavFile(Signal):
             chunk = [samples[i] for i in ((offset + n) * own // rate for n in range(count))
                      if i < size]
         return chunk + [0] * (count - len(chunk))
+
+
+def file_samples(path: Path) -> tuple[Sequence[int], int, int]:
+    """(first-channel samples, count, rate) of a 16-bit WAV file; cached by path and mtime."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return [], 0, 0
+    return _read_wav(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=32)
+def _read_wav(path: str, stamp: int) -> tuple[Sequence[int], int, int]:
+    try:
+        with wave.open(path, "rb") as wav:
+            rate = wav.getframerate()
+            channels, width = wav.getnchannels(), wav.getsampwidth()
+            frames = wav.readframes(wav.getnframes())
+    except (wave.Error, EOFError, OSError):
+        return [], 0, 0
+    if width != 2:
+        return [], 0, rate
+    data = array("h")
+    data.frombytes(frames[: len(frames) // 2 * 2])
+    if sys.byteorder != "little":
+        data.byteswap()
+    samples = data[::channels] if channels > 1 else data
+    return samples, len(samples), rate
 
 
 class Pieces(Signal):
@@ -261,11 +282,8 @@ def signal_of_piece(piece: Piece) -> Signal:
     if source.startswith("local_stream://"):
         return Sine(MOH_HZ, MOH_AMPLITUDE)
     path = getattr(piece, "path", None)
-    if path is not None:
-        try:
-            return WavFile(path)
-        except (wave.Error, EOFError, OSError):
-            pass
+    if path is not None and file_samples(path)[2]:
+        return WavFile(path, piece.ms)
     return Silence(piece.ms)
 
 
