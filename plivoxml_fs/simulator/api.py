@@ -4,7 +4,8 @@ Each command is `func(sim, arg, owner) -> str`, the exact text FreeSWITCH 1.10.1
 (mod_commands.c; error texts checked on a running instance): `originate` (loopback only),
 `uuid_send_dtmf`, `uuid_broadcast`, `uuid_kill`, `hupall`, `show channels [count]`, `uuid_getvar`,
 `uuid_setvar`, `uuid_exists`, `status`, `version`, `hostname`. Anything else is
-`-ERR <cmd> Command not found!`. Other parts (the conference) add theirs with `api_command`.
+`-ERR <cmd> Command not found!`. Other parts add theirs with `api_command` (the conference:
+conference_api.py; `uuid_record`: leg_record.py).
 """
 
 from __future__ import annotations
@@ -94,19 +95,23 @@ def _deliver_dtmf(channel, digits: list[str], samples: int) -> None:
 
 @api_command("uuid_broadcast")
 def _uuid_broadcast(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
-    """Queue `playback <path>` on the channel (aleg, the default), its partner (bleg) or both,
-    as a parked channel runs it; `+OK Message sent` as media.txt shows."""
+    """Queue `playback <path>` (or `<app>::<arg>`) on the channel, as a parked channel runs it;
+    `+OK Message sent` as media.txt shows. The legs word is matched as mod_commands does
+    (substrings; none given: aleg): `aleg` and `both` play on this channel; `bleg` plays on its
+    bridged partner only, and a loopback leg has none (FreeSWITCH 1.10.12: a `bleg` or `both`
+    broadcast on a loopback A leg never reaches the B leg), so the simulator's never do."""
     parts = arg.split()
     if len(parts) < 2:
         return "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
     channel = sim.channels.get(parts[0])
     if channel is None or not channel.is_up:
         return "-ERR invalid uuid\n"  # FreeSWITCH 1.10.12's text
-    legs = parts[2] if len(parts) > 2 else "aleg"
-    targets = {"aleg": [channel], "bleg": [channel.partner], "both": [channel, channel.partner]}
-    for target in targets.get(legs, [channel]):
-        if target is not None and target.is_up:
-            target.commands.put(Execute("playback", parts[1]))
+    legs = parts[2].lower() if len(parts) > 2 else "aleg"
+    app, sep, app_arg = parts[1].partition("::")
+    if not sep:
+        app, app_arg = "playback", parts[1]
+    if "aleg" in legs or "both" in legs:
+        channel.commands.put(Execute(app, app_arg))
     return "+OK Message sent\n"
 
 

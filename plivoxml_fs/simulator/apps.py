@@ -21,6 +21,7 @@ import attrs
 import gevent
 import gevent.event
 
+from plivoxml_fs.simulator.audio import frame_ms, signal_of_piece
 from plivoxml_fs.simulator.bus import Calling
 from plivoxml_fs.simulator.causes import cause_from
 from plivoxml_fs.simulator.channels import SAMPLES_PER_MS, Channel
@@ -314,8 +315,11 @@ def _play_pieces(channel: Channel, pieces, stop) -> tuple[int, str]:
         for hook in PLAYBACK_HOOKS:
             hook(channel, piece)
         start = channel.sim.clock.now_us()
+        sent_at = frame_ms(start // 1000)
+        segment = channel.audio.sent.start(signal_of_piece(piece), sent_at, piece.ms)
         outcome = wait_media(channel, piece.ms, stop)
         ms = piece.ms if outcome == DONE else (channel.sim.clock.now_us() - start) // 1000
+        channel.audio.sent.stop(segment, sent_at + (ms or 0))
         total += ms or 0
         channel.record("played", f"{piece.source} ({ms} ms)", ms)
         if outcome == HUNG_UP:

@@ -18,6 +18,7 @@ import attrs
 import gevent.event
 import gevent.queue
 
+from plivoxml_fs.simulator.audio import ChannelAudio
 from plivoxml_fs.simulator.bus import Calling, SimEvent, local_stamp
 from plivoxml_fs.simulator.causes import q850
 
@@ -44,6 +45,8 @@ CALL_STATE_NUMBERS = {"DOWN": 0, "DIALING": 1, "RINGING": 2, "EARLY": 3, "ACTIVE
 SAMPLES_PER_MS = 8
 #: DTMF-Duration FreeSWITCH reports by default, in samples at 8 kHz (250 ms).
 DTMF_DEFAULT_SAMPLES = 2000
+#: Called as `hook(channel)` in CS_HANGUP, before CS_REPORTING (leg recordings close there).
+TEARDOWN_HOOKS: list[Callable[[Channel], None]] = []
 
 
 @attrs.frozen
@@ -99,6 +102,7 @@ class Channel:
         self.dtmf_handlers: list[Callable[[Channel, str], None]] = []
         self.current_app: str | None = None
         self.current_arg: str | None = None
+        self.audio = ChannelAudio()  # what it sends, the rooms it was in, its recordings
 
     # -- variables --------------------------------------------------------------------------
     def set_var(self, name: str, value: str | None) -> None:
@@ -267,6 +271,8 @@ class Channel:
         """The teardown after the session's applications ended (CS_HANGUP, CS_REPORTING)."""
         self.state = "CS_HANGUP"
         self.fire("CHANNEL_STATE", STATE, variables=False)
+        for hook in TEARDOWN_HOOKS:
+            hook(self)
         self.state = "CS_REPORTING"
         self.state_number = STATE_NUMBERS["CS_REPORTING"]
         self.set_call_state("HANGUP")

@@ -8,17 +8,18 @@ comes in the order the recorded traces (basic.txt, flags.txt, digits.txt, media.
 show; member events carry the member's Unique-ID, so an outbound socket subscribed to
 `CUSTOM conference::maintenance` gets its own member's events only, as mod_event_socket delivers.
 
-Media is modelled, not mixed: files played to the room or a member last their media time (see
-media.py), `talk(uuid, ms)` stands for audio a member sends (start-talking, floor-change,
-stop-talking, with talking.py's statistics), and recordings are WAV files of silence as long as the media time recorded.
-The API sub-commands are conference_api.py's.
+Audio is carried as timelines (audio.py, mixer.py): each member receives the mix of the others'
+audio under mute, deaf, hold and `relate`, files played to the room or a member are heard for
+their media time, and a WAV recording holds the room's real mix (MP3: silent frames of the right
+length). `talk(uuid, ms)` stands for audio a member sends without samples (start-talking,
+floor-change, stop-talking, with talking.py's statistics). The API sub-commands are
+conference_api.py's.
 """
 
 from __future__ import annotations
 
 import itertools
 import uuid as uuidlib
-import wave
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,8 +30,17 @@ import gevent.lock
 import gevent.queue
 
 from plivoxml_fs.simulator.apps import DONE, PLAYBACK_HOOKS, application, wait_media
+from plivoxml_fs.simulator.audio import (
+    Membership,
+    frame_ms,
+    in_pieces,
+    now_ms,
+    signal_of,
+    write_wav,
+)
 from plivoxml_fs.simulator.bus import Calling
 from plivoxml_fs.simulator.channels import Channel
+from plivoxml_fs.simulator.mixer import RoomMixer
 from plivoxml_fs.simulator.talking import (
     START_STEP,
     TONE_ENERGY,
@@ -126,8 +136,10 @@ def parse_join(arg: str) -> JoinSpec:
 class Playback:
     """A file playing to the room or to one member; play-file-done when it ends or is stopped."""
 
-    def __init__(self, room: Room, source: str, *, member: Member | None, is_async: bool) -> None:
+    def __init__(self, room: Room, source: str, *, member: Member | None, is_async: bool,
+                 mux: bool = True) -> None:
         self.room, self.source, self.member, self.is_async = room, source, member, is_async
+        self.mux = mux  # False: the member hears this file alone (a hold file)
         self.stop = gevent.event.Event()
         self.ms = 0
         self.done = gevent.event.Event()
@@ -138,7 +150,13 @@ class Playback:
         try:
             clock = self.room.sim.clock
             start = clock.now_us()
+            mixer = self.room.mixer
+            span = mixer.file_started(signal_of(self.room.sim.media, self.source),
+                                      frame_ms(start // 1000), ms,
+                                      member=None if self.member is None else self.member.id,
+                                      mux=self.mux)
             gevent.wait([self.stop], timeout=None if ms is None else clock.wall_s(ms))
+            mixer.file_stopped(span, frame_ms(now_ms(self.room.sim)))
             if self.stop.is_set():
                 self.ms = (clock.now_us() - start) // 1000 // FRAME_MS * FRAME_MS
             else:
@@ -235,13 +253,15 @@ class Member:
 
 
 class Recording:
-    """A recording of the room's mix: a WAV file of silence as long as the media time recorded."""
+    """A recording of the room's mix (what the room's recorder hears, see mixer.py), as long as
+    the media time recorded, pauses left out."""
 
     def __init__(self, room: Room, path: str) -> None:
         self.room, self.path = room, path
         self.started_us = room.sim.clock.now_us()
         self.paused_since: int | None = None
         self.paused_us = 0
+        self.spans: list[list[int]] = [[self.started_us // 1000, -1]]  # [start, end] ms; -1: open
 
     def elapsed_ms(self) -> int:
         now = self.room.sim.clock.now_us()
@@ -251,11 +271,24 @@ class Recording:
     def pause(self) -> None:
         if self.paused_since is None:
             self.paused_since = self.room.sim.clock.now_us()
+            self.spans[-1][1] = self.paused_since // 1000
 
     def resume(self) -> None:
         if self.paused_since is not None:
-            self.paused_us += self.room.sim.clock.now_us() - self.paused_since
+            now = self.room.sim.clock.now_us()
+            self.paused_us += now - self.paused_since
             self.paused_since = None
+            self.spans.append([now // 1000, -1])
+
+    def mix(self, rate: int, samples: int) -> list[int]:
+        """The room's mix over the recorded spans: exactly `samples` samples."""
+        end = now_ms(self.room.sim)
+        out: list[int] = []
+        for start, stop in self.spans:
+            stop = end if stop == -1 else stop
+            out += in_pieces(lambda lo, hi, r: self.room.mixer.render_for(None, lo, hi, r),
+                             start, stop, rate, gevent.sleep)
+        return (out + [0] * samples)[:samples]
 
     def write(self) -> tuple[int, int]:
         """Write the file (WAV, or MP3 for a .mp3 path); (samples, ms)."""
@@ -265,11 +298,7 @@ class Recording:
         if Path(self.path).suffix.lower() == ".mp3":
             Path(self.path).write_bytes(silent_mp3(rate, ms))
             return samples, ms
-        with wave.open(self.path, "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(rate)
-            out.writeframes(b"\x00\x00" * samples)
+        write_wav(self.path, [self.mix(rate, samples)], rate)
         return samples, ms
 
 
@@ -310,6 +339,11 @@ class Room:
         self.moh: Playback | None = None
         self.file_lock = gevent.lock.Semaphore()
         self.created_us = sim.clock.now_us()
+        self.mixer = RoomMixer()
+
+    def audio_changed(self) -> None:
+        """Who hears whom changed (join, leave, mute, deaf, hold, relate): the mixer keeps it."""
+        self.mixer.changed(list(self.members.values()), now_ms(self.sim))
 
     # -- events -------------------------------------------------------------------------------
     def headers(self) -> list[tuple[str, str]]:
@@ -337,6 +371,8 @@ class Room:
 
     def add(self, member: Member) -> None:
         self.members[member.id] = member
+        member.channel.audio.rooms.append(Membership(self.mixer, member.id, now_ms(self.sim)))
+        self.audio_changed()
         if "mintwo" in member.flags:
             self.enforce_min = True
         self.member_event(ADD, member, "add-member")
@@ -364,6 +400,7 @@ class Room:
             self.fire(FLOOR, self.headers() + [("Action", "floor-change"), ("Old-ID", "none"),
                                                ("New-ID", "none")])
         del self.members[member.id]
+        self._left(member)
         self.member_event(DEL, member, "del-member")
         for other in self.members.values():
             other.relations.pop(member.id, None)
@@ -378,6 +415,12 @@ class Room:
             self.destroy()
         else:
             self.update_moh()
+
+    def _left(self, member: Member) -> None:
+        for membership in member.channel.audio.rooms:
+            if membership.mixer is self.mixer and membership.member_id == member.id:
+                membership.end_ms = now_ms(self.sim)
+        self.audio_changed()
 
     def end(self) -> None:
         """endconf / mintwo: every member leaves and (hangup_after_conference) hangs up."""
@@ -442,11 +485,11 @@ class Room:
 
     # -- files --------------------------------------------------------------------------------
     def play(self, source: str, member: Member | None = None, *, is_async: bool = False,
-             ms: int | None = -1) -> Playback:
+             ms: int | None = -1, mux: bool = True) -> Playback:
         if ms == -1:
             piece = self.sim.media.piece(source)
             ms = piece.ms
-        playback = Playback(self, source, member=member, is_async=is_async)
+        playback = Playback(self, source, member=member, is_async=is_async, mux=mux)
         self.playbacks.append(playback)
         lock = None if is_async or member is not None else self.file_lock
         gevent.spawn(playback.run, ms, lock)

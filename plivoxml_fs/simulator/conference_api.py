@@ -300,18 +300,67 @@ def _say(room: Room, rest: list[str]) -> str:
 
 @room_command("relate")
 def _relate(room: Room, rest: list[str]) -> str:
-    if len(rest) < 3 or rest[2] not in ("nospeak", "nohear", "clear"):
+    """`relate <id>[,<id>] <id>[,<id>] nospeak|nohear|nospeak,nohear|clear` (the words are
+    matched as substrings, as conference_api_sub_relate does); `relate [<id>]` lists."""
+    if len(rest) < 2:
+        return _relations(room, rest)
+    if len(rest) < 3:
         return RELATE_USAGE
-    first, other, action = rest[0], rest[1], rest[2]
-    a = room.members.get(int(first)) if first.isdigit() else None
-    b = room.members.get(int(other)) if other.isdigit() else None
-    if a is None or b is None:
-        return f"-ERR relationship {first}->{other} not found.\n"
-    if action == "clear":
-        a.relations.pop(b.id, None)
-        return f"+OK relationship {first}->{other} cleared.\n"
-    a.relations[b.id] = action
-    return f"+OK {first}->{other} {action} set\n"
+    action = rest[2]
+    nospeak, nohear = "nospeak" in action, "nohear" in action
+    if action.lower() != "clear" and not (nospeak or nohear):
+        return RELATE_USAGE
+    out = ""
+    for first in (i for i in rest[0].split(",") if i):
+        for other in (i for i in rest[1].split(",") if i):
+            a, b = _member(room, first), _member(room, other)
+            a_id, b_id = _id(first), _id(other)
+            if action.lower() == "clear":
+                if a is None:
+                    out += f"-ERR relationship {a_id}->{b_id} not found.\n"
+                    continue
+                a.relations.pop(b_id, None)
+                out += f"+OK relationship {a_id}->{b_id} cleared.\n"
+            elif a is None or b is None:
+                out += f"-ERR relationship {a_id}->{b_id} not found.\n"
+            else:
+                a.relations[b.id] = ",".join(w for w, on in (("nospeak", nospeak),
+                                                             ("nohear", nohear)) if on)
+                out += f"+OK {a_id}->{b_id} {action} set\n"
+    room.audio_changed()
+    return out
+
+
+def _id(text: str) -> int:
+    """The member id as atoi reads it (0 for what is no number)."""
+    digits = ""
+    for ch in text.strip():
+        if not ch.isdigit():
+            break
+        digits += ch
+    return int(digits) if digits else 0
+
+
+def _member(room: Room, text: str) -> Member | None:
+    return room.members.get(_id(text))
+
+
+def _relations(room: Room, rest: list[str]) -> str:
+    """`relate` / `relate <id>[,<id>]`: each relationship, or `+OK No relationships`."""
+    if not any(m.relations for m in room.members.values()):
+        return "+OK No relationships\n"
+    if not rest:
+        return ""
+    out = ""
+    for wanted in (_id(i) for i in rest[0].split(",") if i):
+        for member in room.members.values():
+            if wanted and member.id != wanted:
+                continue
+            for other, what in member.relations.items():
+                speak = "NOSPEAK " if "nospeak" in what else "SPEAK "
+                hear = "NOHEAR " if "nohear" in what else "HEAR "
+                out += f"{member.id} -> {other} {speak}{hear}NOSENDVIDEO \n"
+    return out
 
 
 @room_command("floor")
@@ -377,6 +426,7 @@ def _pause_recording(room: Room, action: str, path: str) -> str:
 def _mute(room: Room, member: Member, args: list[str]) -> str:
     member.can_speak = False
     member.talking = False
+    room.audio_changed()
     room.member_event(_at("conference_api_sub_mute", 339), member, "mute-member")
     return f"+OK mute {member.id}\n"
 
@@ -384,6 +434,7 @@ def _mute(room: Room, member: Member, args: list[str]) -> str:
 @member_command("unmute")
 def _unmute(room: Room, member: Member, args: list[str]) -> str:
     member.can_speak = True
+    room.audio_changed()
     room.member_event(_at("conference_api_sub_unmute", 492), member, "unmute-member")
     return f"+OK unmute {member.id}\n"
 
@@ -396,6 +447,7 @@ def _tmute(room: Room, member: Member, args: list[str]) -> str:
 @member_command("deaf")
 def _deaf(room: Room, member: Member, args: list[str]) -> str:
     member.can_hear = False
+    room.audio_changed()
     room.member_event(_at("conference_api_sub_deaf", 797), member, "deaf-member")
     return f"+OK deaf {member.id}\n"
 
@@ -403,6 +455,7 @@ def _deaf(room: Room, member: Member, args: list[str]) -> str:
 @member_command("undeaf")
 def _undeaf(room: Room, member: Member, args: list[str]) -> str:
     member.can_hear = True
+    room.audio_changed()
     room.member_event(_at("conference_api_sub_undeaf", 839), member, "undeaf-member")
     return f"+OK undeaf {member.id}\n"
 
@@ -410,15 +463,17 @@ def _undeaf(room: Room, member: Member, args: list[str]) -> str:
 @member_command("hold")
 def _hold(room: Room, member: Member, args: list[str]) -> str:
     member.hold = True
+    room.audio_changed()
     room.member_event(_at("conference_api_sub_hold", 440), member, "hold-member")
-    if args and member.hold_playback is None:
-        member.hold_playback = room.play(args[0], member)
+    if args and member.hold_playback is None:  # heard alone (mux=false), not mixed with the room
+        member.hold_playback = room.play(args[0], member, mux=False)
     return f"+OK hold {member.id}\n"
 
 
 @member_command("unhold")
 def _unhold(room: Room, member: Member, args: list[str]) -> str:
     member.hold = False
+    room.audio_changed()
     room.member_event(_at("conference_api_sub_unhold", 389), member, "unhold-member")
     if member.hold_playback is not None:
         member.hold_playback.stop.set()

@@ -67,11 +67,13 @@ class MediaClock:
 
 @attrs.frozen
 class Piece:
-    """One source of a playback: its name, media length (None = until stopped), found or not."""
+    """One source of a playback: its name, media length (None = until stopped), found or not,
+    and the local file behind it (a file or a fetched URL), if any."""
 
     source: str
     ms: int | None
     found: bool = True
+    path: Path | None = attrs.field(default=None, eq=False)
 
 
 def speak_ms(text: str) -> int:
@@ -151,7 +153,7 @@ class MediaLibrary:
         if path is None or not path.is_file():
             return Piece(source, 0, found=False)
         ms = file_ms(path)
-        return Piece(source, 0, found=False) if ms is None else Piece(source, ms)
+        return Piece(source, 0, found=False) if ms is None else Piece(source, ms, path=path)
 
 
 def file_ms(path: Path) -> int | None:

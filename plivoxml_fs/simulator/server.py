@@ -21,7 +21,10 @@ import gevent.event
 from gevent.server import StreamServer
 
 from plivoxml_fs.errors import CommandFailed
-from plivoxml_fs.simulator import conference_api  # noqa: F401  (registers `conference`)
+from plivoxml_fs.simulator import (
+    conference_api,  # noqa: F401  (registers `conference`)
+    leg_record,  # noqa: F401  (registers `uuid_record`)
+)
 from plivoxml_fs.simulator.api import run_api
 from plivoxml_fs.simulator.apps import Execute, execute
 from plivoxml_fs.simulator.bus import EventBus, EventFactory

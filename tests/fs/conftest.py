@@ -1,9 +1,9 @@
 """Scenario tests against a real FreeSWITCH (marker `freeswitch`).
 
 They need FreeSWITCH's inbound event socket on 127.0.0.1:8021 (password ClueCon, or
-PLIVOXML_FS_TEST_PASSWORD) with a dialplan that sends calls to 127.0.0.1:8084, as
-../shared/tools/run-freeswitch.sh sets up. PLIVOXML_FS_TEST_HOST / _PORT name another event
-socket, PLIVOXML_FS_TEST_SOCKET_PORT the port its dialplan sends calls to (the daemon's). When nothing answers there, every test here is
+PLIVOXML_FS_TEST_PASSWORD; PLIVOXML_FS_TEST_HOST/PORT for another place) with a dialplan that
+sends calls to 127.0.0.1:8084 (PLIVOXML_FS_TEST_SOCKET_PORT for another port), as
+../shared/tools/run-freeswitch.sh sets up. When nothing answers there, every test here is
 skipped with that reason, never silently passed.
 """
 
@@ -46,3 +46,9 @@ def pytest_collection_modifyitems(config, items):
 def freeswitch() -> tuple[str, int, str]:
     """Address and password of the real FreeSWITCH."""
     return FS_HOST, FS_PORT, FS_PASSWORD
+
+
+@pytest.fixture
+def socket_port() -> int:
+    """The port on 127.0.0.1 where the real FreeSWITCH sends its calls."""
+    return FS_SOCKET_PORT

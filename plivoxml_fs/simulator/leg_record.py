@@ -1,0 +1,174 @@
+"""`uuid_record <uuid> start|stop <path|all> [<limit s>]`: recording one leg, as FreeSWITCH 1.10.12.
+
+What is recorded (switch_ivr_record_session_event's media-bug flags, from channel variables or a
+`{var=value}` recording_vars argument): by default what the channel receives and what it sends,
+summed; RECORD_READ_ONLY=true what it receives (on a loopback A leg: what its B leg's caller
+hears, e.g. a conference member's mix); RECORD_WRITE_ONLY=true what it sends; RECORD_STEREO=true
+receives on the left, sends on the right (RECORD_STEREO_SWAP the other way). 16-bit WAV at the
+channel's rate (8000). Replies and events as a running 1.10.12 gave them (checked with
+tests/fs/): `+OK Success`; starting a path already recording is `+OK Success` and nothing new;
+a path whose format is unknown is `-ERR Cannot record session!`; stopping a path not recording
+(or `all` with none) `-ERR Cannot stop record session!`; an unknown uuid `-ERR Cannot locate
+session!`. RECORD_START (channel data, Record-File-Path) fires once the recording runs;
+RECORD_STOP (channel data with record_file_size, record_samples, record_seconds, record_ms and
+record_completion_cause set before it, then Record-File-Path, Record-Completion-Cause) when it
+is stopped (`success-maxtime`, also when the limit ends it) or when the channel hangs up
+(`success-silence`, fired in CS_HANGUP). `mask`/`unmask`/`pause`/`resume` answer as FreeSWITCH
+does but change nothing in the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import gevent
+
+from plivoxml_fs.simulator import channels as channels_module
+from plivoxml_fs.simulator.api import api_command
+from plivoxml_fs.simulator.audio import frame_ms, in_pieces, now_ms, received, sent, write_wav
+from plivoxml_fs.simulator.bus import Calling
+
+if TYPE_CHECKING:
+    from plivoxml_fs.simulator.channels import Channel
+    from plivoxml_fs.simulator.server import EmbeddedFreeSwitch
+
+USAGE = "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n"
+RECORD_START = Calling("switch_ivr_async.c", "record_callback", 1481)
+RECORD_STOP = Calling("switch_ivr_async.c", "send_record_stop_event", 1240)
+#: File formats a leg recording can be written in here.
+FORMATS = (".wav",)
+#: Sample rate of a loopback leg (L16 at 8 kHz both ways).
+LEG_RATE = 8000
+TRUE_WORDS = ("true", "yes", "on", "1", "enabled", "active", "allow")
+
+
+class LegRecording:
+    """One `uuid_record` in progress on one channel."""
+
+    def __init__(self, channel: Channel, path: str, variables: dict[str, str]) -> None:
+        self.channel, self.path, self.variables = channel, path, variables
+        self.start_ms = frame_ms(now_ms(channel.sim))
+        self.limit: gevent.Greenlet | None = None
+
+    def flag(self, name: str) -> bool:
+        value = self.variables.get(name, self.channel.get_var(name))
+        return (value or "").strip().lower() in TRUE_WORDS
+
+    def write(self, end_ms: int) -> tuple[int, int]:
+        """Render and write the file; (samples, size in bytes)."""
+        channel, start = self.channel, self.start_ms
+        count = (end_ms - start) * LEG_RATE // 1000
+        heard = in_pieces(lambda lo, hi, rate: received(channel, lo, hi, rate), start, end_ms,
+                          LEG_RATE, gevent.sleep)
+        if self.flag("RECORD_READ_ONLY"):
+            tracks = [heard]
+        else:
+            said = in_pieces(lambda lo, hi, rate: sent(channel, lo, hi, rate), start, end_ms,
+                             LEG_RATE, gevent.sleep)
+            if self.flag("RECORD_WRITE_ONLY"):
+                tracks = [said]
+            elif self.flag("RECORD_STEREO"):
+                tracks = [heard, said]
+            elif self.flag("RECORD_STEREO_SWAP"):
+                tracks = [said, heard]
+            else:
+                tracks = [[a + b for a, b in zip(heard, said, strict=True)]]
+        return count, write_wav(self.path, tracks, LEG_RATE)
+
+
+@api_command("uuid_record")
+def _uuid_record(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
+    parts = arg.split(" ", 4)
+    if len(parts) < 3 or not all(parts[:3]):
+        return USAGE
+    uuid, action, path = parts[0], parts[1].lower(), parts[2]
+    channel = sim.channels.get(uuid)
+    if channel is None or not channel.is_up:
+        return "-ERR Cannot locate session!\n"
+    if action == "start":
+        limit = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
+        return _start(channel, path, limit, _recording_vars(parts[4] if len(parts) > 4 else ""))
+    if action == "stop":
+        recordings = channel.audio.recordings
+        chosen = list(recordings.values()) if path == "all" else (
+            [recordings[path]] if path in recordings else [])
+        if not chosen:
+            return "-ERR Cannot stop record session!\n"
+        for recording in chosen:
+            stop(recording, "success-maxtime")
+        return "+OK Success\n"
+    if action in ("mask", "unmask", "pause", "resume"):
+        if path not in channel.audio.recordings:
+            return f"-ERR Cannot {action} recording session!\n"
+        return "+OK Success\n"
+    return USAGE
+
+
+def _recording_vars(text: str) -> dict[str, str]:
+    """`{a=b,c=d}` of uuid_record's last argument."""
+    text = text.strip()
+    if not (text.startswith("{") and "}" in text):
+        return {}
+    items = {}
+    for item in text[1 : text.index("}")].split(","):
+        name, _, value = item.partition("=")
+        if name.strip():
+            items[name.strip()] = value
+    return items
+
+
+def _start(channel: Channel, path: str, limit_s: int, variables: dict[str, str]) -> str:
+    recordings = channel.audio.recordings
+    if path in recordings:  # "Already recording": FreeSWITCH answers success and does nothing
+        return "+OK Success\n"
+    if Path(path).suffix.lower() not in FORMATS:
+        return "-ERR Cannot record session!\n"
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).open("wb").close()
+    except OSError:
+        return "-ERR Cannot record session!\n"
+    recording = LegRecording(channel, path, variables)
+    recordings[path] = recording
+    if limit_s > 0:
+        recording.limit = gevent.spawn_later(channel.sim.clock.wall_s(limit_s * 1000), stop,
+                                             recording, "success-maxtime")
+    gevent.spawn(_started, recording)  # after the api reply, as the media bug starts next frame
+    return "+OK Success\n"
+
+
+def _started(recording: LegRecording) -> None:
+    channel = recording.channel
+    if channel.audio.recordings.get(recording.path) is recording:
+        channel.fire("RECORD_START", RECORD_START, [("Record-File-Path", recording.path)])
+
+
+def stop(recording: LegRecording, cause: str) -> None:
+    """Close the recording: write the file, set record_* variables, fire RECORD_STOP."""
+    channel = recording.channel
+    if channel.audio.recordings.get(recording.path) is not recording:
+        return
+    del channel.audio.recordings[recording.path]
+    if recording.limit is not None and recording.limit is not gevent.getcurrent():
+        recording.limit.kill(block=False)
+    try:
+        samples, size = recording.write(frame_ms(now_ms(channel.sim)))
+    except OSError:
+        samples, size = 0, 0
+    for name, value in (
+        ("record_file_size", str(size)), ("record_samples", str(samples)),
+        ("record_seconds", str(samples // LEG_RATE)), ("record_ms", str(samples * 1000 // LEG_RATE)),
+        ("record_completion_cause", cause),
+    ):
+        channel.set_var(name, value)
+    channel.fire("RECORD_STOP", RECORD_STOP, [("Record-File-Path", recording.path),
+                                              ("Record-Completion-Cause", cause)])
+
+
+def _on_teardown(channel: Channel) -> None:
+    for recording in list(channel.audio.recordings.values()):
+        stop(recording, "success-silence")
+
+
+channels_module.TEARDOWN_HOOKS.append(_on_teardown)

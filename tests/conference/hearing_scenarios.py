@@ -1,0 +1,66 @@
+"""`<Conference>` rooms through the daemon, who hears whom asserted from audio.
+
+Run on the embedded FreeSWITCH (test_hearing_scenarios.py) and on a real one
+(tests/fs/test_hearing_real.py). Each caller's document joins one room; once every caller has
+entered, each plays its own tone and records what it receives (hearing.py). The scene carries
+`record_dir` and `time_scale` (1.0 on a real FreeSWITCH).
+"""
+
+from __future__ import annotations
+
+from conference.hearing import Party, everyone_but, heard, measure
+from conference.scenarios import doc, room
+from conference.scene import Scene
+
+
+def _join(scene: Scene, name: str, attributes: dict[str, str]):
+    """One caller per (To, Conference attributes); every one entered; (callers, enters)."""
+    callers = [scene.call(to, doc(name, extra)) for to, extra in attributes.items()]
+    enters = [scene.entered(caller) for caller in callers]
+    return callers, enters
+
+
+def _hear(scene: Scene, callers):
+    return measure(scene.api, [Party(c.to, c.a_leg) for c in callers], scene.record_dir,
+                   time_scale=scene.time_scale)
+
+
+def _leave(scene: Scene, callers) -> None:
+    for caller in callers:
+        scene.hang_up(caller)
+    for caller in callers:
+        scene.hung_up(caller)
+
+
+def muted_member_is_heard_by_nobody(scene: Scene) -> None:
+    """muted="true": the muted caller hears the two others; nobody hears the muted caller."""
+    name = room("hear-muted")
+    callers, _ = _join(scene, name, {"7001": "", "7002": 'muted="true"', "7003": ""})
+    try:
+        hearing = _hear(scene, callers)
+        assert heard(hearing) == everyone_but(["7001", "7002", "7003"], "7002"), str(hearing)
+    finally:
+        _leave(scene, callers)
+
+
+def relate_through_the_conference_api(scene: Scene) -> None:
+    """`relate <3> <1> nohear` sent to the daemon's room: caller 3 hears silence at caller 1's
+    tone and caller 2's at full level; callers 1 and 2 hear everyone."""
+    name = room("hear-relate")
+    callers, enters = _join(scene, name, {"7101": "", "7102": "", "7103": ""})
+    try:
+        # the room as FreeSWITCH names it, from the member's own channel
+        fs_room = scene.api(f"uuid_getvar {enters[2]['CallUUID']} conference_name").strip()
+        first, third = enters[0]["ConferenceMemberID"], enters[2]["ConferenceMemberID"]
+        reply = scene.api(f"conference {fs_room} relate {third} {first} nohear")
+        assert reply == f"+OK {third}->{first} nohear set\n"
+        hearing = _hear(scene, callers)
+        assert heard(hearing) == {"7101": {"7102", "7103"}, "7102": {"7101", "7103"},
+                                  "7103": {"7102"}}, str(hearing)
+        assert hearing.levels["7103"]["7101"] < -40, str(hearing)
+        assert -10.6 < hearing.levels["7103"]["7102"] < -9.8, str(hearing)
+    finally:
+        _leave(scene, callers)
+
+
+SCENARIOS = [muted_member_is_heard_by_nobody, relate_through_the_conference_api]
