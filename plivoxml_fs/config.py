@@ -22,6 +22,9 @@ from plivoxml_fs.errors import ConfigError
 from plivoxml_fs.fs.commands import MAX_LINGER_S
 
 ENV_PREFIX = "PLIVOXML_FS_"
+#: Variables under this prefix belong to the test suite (tests/fs: which FreeSWITCH to use),
+#: not to the daemon: settings never read them, and they are not unknown settings.
+TEST_ENV_PREFIX = "PLIVOXML_FS_TEST_"
 
 
 @attrs.frozen
@@ -251,7 +254,7 @@ def load_settings(
     """
     values: dict[str, Any] = {} if path is None else _read_toml(path)
     for key, raw in sorted((os.environ if environ is None else environ).items()):
-        if key.startswith(ENV_PREFIX):
+        if key.startswith(ENV_PREFIX) and not key.startswith(TEST_ENV_PREFIX):
             name = key[len(ENV_PREFIX) :].lower()
             if name not in _FIELDS:
                 raise ConfigError(f"environment: unknown setting {key}")

@@ -109,6 +109,16 @@ def test_unknown_environment_variable_is_named():
     )
 
 
+def test_the_test_suites_variables_are_not_settings():
+    """PLIVOXML_FS_TEST_* (which FreeSWITCH tests/fs uses) is left to the tests: a daemon or a
+    test started with them set loads its settings as without them."""
+    environ = {"PLIVOXML_FS_TEST_PORT": "8031", "PLIVOXML_FS_TEST_SOCKET_PORT": "8094",
+               "PLIVOXML_FS_LISTEN_PORT": "9000"}
+    settings = load_settings(environ=environ)
+    assert settings.listen_port == 9000
+    assert settings == load_settings(environ={"PLIVOXML_FS_LISTEN_PORT": "9000"})
+
+
 def test_unknown_override_is_named():
     """An unknown keyword override is a ConfigError, not a KeyError."""
     assert error_of(environ={}, nope=1) == "override: unknown setting 'nope'"
