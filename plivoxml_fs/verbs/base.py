@@ -108,7 +108,9 @@ class ExecContext(Protocol):
     settings: Settings
     fetcher: Any  # DocumentFetcher
     outbox: Any  # Outbox
-    conferences: Any  # rooms.conferences.Conferences: room claims and recordings
+    rooms: Any  # rooms.registry.RoomEngine: seats in rooms; every room decision is made there
+    clock: Callable[[], float]  # monotonic seconds (how long a verb waited)
+    new_id: Callable[[], str]  # a fresh identifier
     log: logging.LoggerAdapter
     answered: bool  # the call is answered (by us or before it reached us)
     first_verb: bool  # no verb of this call has run before the current one
