@@ -31,8 +31,8 @@ from plivoxml_fs.effects.rooms import GeventEdge
 from plivoxml_fs.errors import ConnectionLost, ListenError
 from plivoxml_fs.esl.transport import InboundClient, OutboundServer
 from plivoxml_fs.rooms import recordings
+from plivoxml_fs.rooms.model import RoomContext
 from plivoxml_fs.rooms.registry import RoomEngine
-from plivoxml_fs.rooms.room import RoomContext
 
 log = logging.getLogger("plivoxml_fs.service")
 

@@ -356,14 +356,24 @@ class FakeEdge:
     def emit(self, webhook) -> None:
         self.outbox.emit(webhook)
 
-    def arm(self, at: float, fire: Callable[[], None]) -> None:
-        self.timers.append((at, fire))
+    def arm(self, at: float, fire: Callable[[], None]) -> Any:
+        entry = (at, fire)
+        self.timers.append(entry)
+        timers = self.timers
+
+        class Handle:
+            def cancel(self) -> None:
+                if entry in timers:
+                    timers.remove(entry)
+
+        return Handle()
 
     def advance(self, seconds: float) -> None:
         """Move the clock on and fire the timers now due, in time order."""
         self.clock += seconds
         due = sorted((t for t in self.timers if t[0] <= self.clock), key=lambda t: t[0])
-        self.timers = [t for t in self.timers if t[0] > self.clock]
+        for entry in due:
+            self.timers.remove(entry)
         for _, fire in due:
             fire()
 

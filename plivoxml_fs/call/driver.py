@@ -51,8 +51,8 @@ from plivoxml_fs.errors import (
     UnsafeValue,
 )
 from plivoxml_fs.fs import commands
+from plivoxml_fs.rooms.model import RoomContext
 from plivoxml_fs.rooms.registry import RoomEngine, SyncEdge
-from plivoxml_fs.rooms.room import RoomContext
 from plivoxml_fs.verbs import registry
 from plivoxml_fs.verbs.base import (
     ACTION,

@@ -27,6 +27,24 @@ from plivoxml_fs.rooms.model import Command, CommandDone
 log = logging.getLogger("plivoxml_fs.rooms")
 
 
+class _Timer:
+    """A timer handle: `cancel()` kills its greenlet."""
+
+    def __init__(self, greenlet: gevent.Greenlet) -> None:
+        self._greenlet = greenlet
+
+    def cancel(self) -> None:
+        self._greenlet.kill(block=False)
+
+
+def _guarded(run: Callable[[], None], what: str) -> None:
+    """Run a room input from a greenlet of ours; a failure is logged, never lost in the hub."""
+    try:
+        run()
+    except Exception:
+        log.exception("room engine failed on %s", what)
+
+
 class GeventEdge:
     """Commands over `inbound()` (an InboundClient, or None), webhooks into `outbox`."""
 
@@ -44,7 +62,8 @@ class GeventEdge:
         gevent.spawn(self._send, command, done, via)
 
     def _send(self, command: Command, done: Callable[[CommandDone], None], via: Any) -> None:
-        done(CommandDone(command.token, self._answer(command, via)))
+        answer = CommandDone(command.token, self._answer(command, via))
+        _guarded(lambda: done(answer), f"the answer to {command.cmd!r}")
 
     def _answer(self, command: Command, via: Any) -> str:
         try:
@@ -66,10 +85,11 @@ class GeventEdge:
             log.error("call %s: %s callback to %s not sent: %s", webhook.call_uuid, webhook.kind,
                       shown_url(webhook.url), exc, extra={"call_uuid": webhook.call_uuid})
 
-    def arm(self, at: float, fire: Callable[[], None]) -> None:
-        timer = gevent.spawn_later(max(0.0, at - time.time()), fire)
+    def arm(self, at: float, fire: Callable[[], None]) -> _Timer:
+        timer = gevent.spawn_later(max(0.0, at - time.time()), _guarded, fire, "a room's timer")
         self._timers.add(timer)
         timer.link(self._timers.discard)
+        return _Timer(timer)
 
     def stop(self) -> None:
         """Cancel the timers (the daemon stops)."""

@@ -10,11 +10,12 @@ other members and the join time.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
+from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.webhook import Webhook
 
 
@@ -89,6 +90,19 @@ class RoomSettings:
             transcription_method=conf.transcription_method,
             record_when_alone=conf.record_when_alone,
         )
+
+    def differences(self, other: RoomSettings) -> str:
+        """`name: first <mine>, this <other's>` for each setting that differs."""
+        a, b = attrs.asdict(self), attrs.asdict(other)
+        return ", ".join(f"{k}: first {a[k]!r}, this {b[k]!r}" for k in a if a[k] != b[k])
+
+
+@attrs.frozen
+class RoomContext:
+    """What every room is made with: the daemon's settings and its id source."""
+
+    settings: Settings
+    new_id: Callable[[], str]
 
 
 def _frozen(value: Mapping[str, str]) -> Mapping[str, str]:

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from plivoxml_fs.config import Settings
+from plivoxml_fs.rooms.model import Recording
 
 #: Recording formats (recordFileFormat) and the content type each is served with.
 CONTENT_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav"}
@@ -48,3 +49,21 @@ def record_url(settings: Settings, name: str) -> str:
         raise ValueError("no URL to serve it at: metrics_port is 0 (no operator HTTP server) "
                          "and record_base_url is not set")
     return f"http://{settings.metrics_host}:{settings.metrics_port}{URL_PATH}{name}"
+
+
+def record_params(rec: Recording, end_ms: int, duration_ms: int | None) -> dict[str, str]:
+    """The ConferenceAction=record parameters of a finished recording."""
+    ms = max(0, end_ms - rec.started_ms) if duration_ms is None else duration_ms
+    return {
+        "ConferenceAction": "record",
+        "ConferenceName": rec.conference_name,
+        "ConferenceUUID": rec.conference_uuid,
+        "ConferenceMemberID": str(rec.member_id),
+        "CallUUID": rec.call_uuid,
+        "RecordUrl": rec.record_url,
+        "RecordingID": rec.recording_id,
+        "RecordingDuration": str(round(ms / 1000)),
+        "RecordingDurationMs": str(ms),
+        "RecordingStartMs": str(rec.started_ms),
+        "RecordingEndMs": str(rec.started_ms + ms),
+    }

@@ -33,10 +33,11 @@ from plivoxml_fs.rooms.model import (
     Exit,
     Member,
     Release,
+    RoomContext,
     RoomState,
     Seat,
 )
-from plivoxml_fs.rooms.room import Room, RoomContext
+from plivoxml_fs.rooms.room import Room
 
 log = logging.getLogger("plivoxml_fs.rooms")
 
@@ -52,7 +53,19 @@ class Edge(Protocol):
 
     def emit(self, webhook: Any) -> None: ...
 
-    def arm(self, at: float, fire: Callable[[], None]) -> None: ...
+    def arm(self, at: float, fire: Callable[[], None]) -> Any:
+        """Call `fire` at `at` (epoch seconds); returns a handle whose `cancel()` stops it."""
+
+
+class _Kept:
+    """A timer handle of an edge that keeps its timers in a list."""
+
+    def __init__(self, timers: list, entry: tuple) -> None:
+        self._timers, self._entry = timers, entry
+
+    def cancel(self) -> None:
+        if self._entry in self._timers:
+            self._timers.remove(self._entry)
 
 
 class SyncEdge:
@@ -90,8 +103,9 @@ class SyncEdge:
             log.error("call %s: %s callback not sent: %s", webhook.call_uuid, webhook.kind, exc,
                       extra={"call_uuid": webhook.call_uuid})
 
-    def arm(self, at: float, fire: Callable[[], None]) -> None:
+    def arm(self, at: float, fire: Callable[[], None]) -> _Kept:
         self.timers.append((at, fire))
+        return _Kept(self.timers, self.timers[-1])
 
 
 class RoomOwner(Protocol):
@@ -162,6 +176,7 @@ class RoomEngine:
         self.owner: RoomOwner = owner or LocalRooms()
         self._seats: dict[str, Room] = {}  # call uuid -> its room
         self._conns: dict[str, Any] = {}  # call uuid -> its own connection (commands' fallback)
+        self._timers: dict[int, list[Any]] = {}  # id(room) -> its armed timers' handles
 
     # -- callers ----------------------------------------------------------------------------
 
@@ -183,7 +198,7 @@ class RoomEngine:
         exit_, decisions = room.leave(call_uuid, self.edge.now(), hung_up=hung_up)
         self._perform(room, decisions)
         self._conns.pop(call_uuid, None)
-        self.owner.settle(room)
+        self._settle(room)
         return exit_
 
     def room_of(self, call_uuid: str) -> Room | None:
@@ -222,7 +237,7 @@ class RoomEngine:
         for call_uuid in room.members:  # seats may have moved to a successor room
             self._seats[call_uuid] = room
         self._perform(room, room.apply(conf, self.edge.now()))
-        self.owner.settle(room)
+        self._settle(room)
 
     def lost_connection(self) -> None:
         """The inbound connection is gone: rooms report their recordings in flight; rooms no
@@ -232,7 +247,7 @@ class RoomEngine:
             self._perform(room, room.lost_connection(now))
             if not room.members:
                 room.state = RoomState.ENDED
-            self.owner.settle(room)
+            self._settle(room)
 
     # -- performing decisions ---------------------------------------------------------------
 
@@ -244,21 +259,31 @@ class RoomEngine:
                 self.edge.send(decision, self._answer(room),
                                self._conns.get(decision.call_uuid))
             elif isinstance(decision, ArmTimer):
-                self.edge.arm(decision.at, self._ticker(room))
+                handle = self.edge.arm(decision.at, self._ticker(room))
+                self._timers.setdefault(id(room), []).append(handle)
             elif isinstance(decision, Release):
                 log.debug("call %s: conference %s releases member %s (%s)", decision.call_uuid,
                           room.name, decision.member_id, decision.reason.value,
                           extra={"call_uuid": decision.call_uuid, "conference": room.name})
 
+    def _settle(self, room: Room) -> None:
+        """Let the owner forget what it may; a room that owes nothing has its timers cancelled
+        (a default timeLimit is a day: its timer would hold the room that long)."""
+        self.owner.settle(room)
+        if room.done:
+            for handle in self._timers.pop(id(room), ()):
+                handle.cancel()
+
     def _answer(self, room: Room) -> Callable[[CommandDone], None]:
         def done(answer: CommandDone) -> None:
             self._perform(room, room.apply(answer, self.edge.now()))
-            self.owner.settle(room)
+            self._settle(room)
 
         return done
 
     def _ticker(self, room: Room) -> Callable[[], None]:
         def fire() -> None:
+            self._timers.pop(id(room), None)  # fired (a re-arm adds a new handle)
             self._perform(room, room.tick(self.edge.now()))
 
         return fire

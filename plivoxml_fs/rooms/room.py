@@ -37,7 +37,6 @@ from typing import Any
 
 import attrs
 
-from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
@@ -56,6 +55,7 @@ from plivoxml_fs.rooms.model import (
     Recording,
     Relation,
     Release,
+    RoomContext,
     RoomKind,
     RoomSettings,
     RoomState,
@@ -68,14 +68,6 @@ log = logging.getLogger("plivoxml_fs.rooms")
 SEEN_EVENTS = 512
 #: Tokens of the commands whose answers the room acts on.
 RECORD_START = "recording-start"
-
-
-@attrs.frozen
-class RoomContext:
-    """What every room is made with: the daemon's settings and its id source."""
-
-    settings: Settings
-    new_id: Callable[[], str]
 
 
 class Room:
@@ -130,7 +122,7 @@ class Room:
             # INFO: on Plivo too the room keeps its creator's settings; this is no fault
             log.info("conference %s: this call asks for other room settings than the first "
                      "caller (%s); the first caller's are kept", self.name,
-                     _differences(self.settings, seat.settings),
+                     self.settings.differences(seat.settings),
                      extra={"call_uuid": seat.call_uuid, "conference": self.name})
         member = self.members.get(seat.call_uuid)
         if member is None:
@@ -417,7 +409,7 @@ class Room:
     def _record_callback(self, rec: Recording, end_ms: int, duration_ms: int | None):
         if not rec.callback_url:
             return []
-        params = {**rec.call_params, **record_params(rec, end_ms, duration_ms)}
+        params = {**rec.call_params, **recordings.record_params(rec, end_ms, duration_ms)}
         return [Emit(Webhook(rec.callback_url, rec.callback_method, params, rec.call_uuid,
                              "conference-record"))]
 
@@ -479,29 +471,6 @@ def _member_flag(attribute: str, value: bool):
         return []
 
     return handler
-
-
-def record_params(rec: Recording, end_ms: int, duration_ms: int | None) -> dict[str, str]:
-    """The ConferenceAction=record parameters of a finished recording."""
-    ms = max(0, end_ms - rec.started_ms) if duration_ms is None else duration_ms
-    return {
-        "ConferenceAction": "record",
-        "ConferenceName": rec.conference_name,
-        "ConferenceUUID": rec.conference_uuid,
-        "ConferenceMemberID": str(rec.member_id),
-        "CallUUID": rec.call_uuid,
-        "RecordUrl": rec.record_url,
-        "RecordingID": rec.recording_id,
-        "RecordingDuration": str(round(ms / 1000)),
-        "RecordingDurationMs": str(ms),
-        "RecordingStartMs": str(rec.started_ms),
-        "RecordingEndMs": str(rec.started_ms + ms),
-    }
-
-
-def _differences(first: RoomSettings, later: RoomSettings) -> str:
-    a, b = attrs.asdict(first), attrs.asdict(later)
-    return ", ".join(f"{k}: first {a[k]!r}, this {b[k]!r}" for k in a if a[k] != b[k])
 
 
 _TABLE: dict[str, Callable[[Room, ConferenceEvent, float], list[Decision]]] = {

@@ -6,9 +6,8 @@ import attrs
 
 from plivoxml_fs.config import Settings
 from plivoxml_fs.fs.events import ConferenceEvent
-from plivoxml_fs.rooms.model import ExitReason, RoomSettings, RoomState, Seat
+from plivoxml_fs.rooms.model import ExitReason, RoomContext, RoomSettings, RoomState, Seat
 from plivoxml_fs.rooms.registry import RoomEngine
-from plivoxml_fs.rooms.room import RoomContext
 from plivoxml_fs.testing import FakeEdge, conference_event, dtmf_event
 
 SETTINGS = RoomSettings(max_members=20, time_limit_s=60, wait_sound=None, record=False,
@@ -124,3 +123,14 @@ def test_settings_go_with_the_last_seat() -> None:
     assert rooms.owner.rooms() == []
     second, _ = rooms.join(seat("b"))
     assert second is not first
+
+
+def test_a_room_that_owes_nothing_cancels_its_timer() -> None:
+    """The last seat leaves a room with no recording running: its time-limit timer is
+    cancelled (a default timeLimit of a day would hold the room that long)."""
+    rooms, edge = engine()
+    rooms.join(seat("a"))
+    add(rooms, "a", 1)
+    assert len(edge.timers) == 1
+    rooms.leave("a", hung_up=True)
+    assert edge.timers == []

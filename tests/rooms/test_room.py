@@ -17,11 +17,12 @@ from plivoxml_fs.rooms.model import (
     ExitReason,
     Relation,
     Release,
+    RoomContext,
     RoomSettings,
     RoomState,
     Seat,
 )
-from plivoxml_fs.rooms.room import Room, RoomContext
+from plivoxml_fs.rooms.room import Room
 from plivoxml_fs.testing import conference_event, dtmf_event
 
 NAME, UID, T0 = "room1", "uid-1", 1_000.0
@@ -365,3 +366,16 @@ def test_other_inputs_are_refused() -> None:
     """Anything but a ConferenceEvent, Dtmf or CommandDone is a TypeError naming the room."""
     with pytest.raises(TypeError, match="room room1: cannot apply str"):
         make_room().apply("add-member", T0)
+
+
+def test_a_member_entering_while_the_recording_starts_gets_its_record_url() -> None:
+    """Two members enter before `recording start` is answered: both enter callbacks wait for
+    it and both carry RecordUrl (no enter can see a recording half made)."""
+    room = make_room(RECORDED)
+    for call in "ab":
+        room.join(seat(call, RECORDED), T0)
+    (start,) = cmds_of(added(room, "a", 1))
+    assert hooks(added(room, "b", 2, size=2)) == []
+    answered = room.apply(CommandDone(start.token, "+OK Record file"), T0 + 1)
+    assert [(k, p["CallUUID"], p["RecordingID"]) for k, p in hooks(answered)] == [
+        ("conference-enter", "a", "rec-1"), ("conference-enter", "b", "rec-1")]

@@ -9,8 +9,8 @@ import attrs
 import pytest
 
 from plivoxml_fs.config import Settings
+from plivoxml_fs.rooms.model import RoomContext
 from plivoxml_fs.rooms.registry import RoomEngine
-from plivoxml_fs.rooms.room import RoomContext
 from plivoxml_fs.testing import FakeConnection, FakeEdge, RecordingOutbox
 
 
