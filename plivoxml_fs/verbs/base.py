@@ -22,6 +22,7 @@ import attrs
 from plivoxml_fs.config import Settings
 from plivoxml_fs.errors import CommandFailed, CommandTimeout, ConnectionLost
 from plivoxml_fs.esl.messages import Event
+from plivoxml_fs.fs.events import ExecuteComplete
 
 
 def _frozen_params(value: Mapping[str, str]) -> Mapping[str, str]:
@@ -157,5 +158,6 @@ def run_app(ctx: ExecContext, app: str, arg: str = "") -> Event | Gone:
 
 
 def app_response(event: Event) -> str:
-    """The Application-Response of a CHANNEL_EXECUTE_COMPLETE (`FILE PLAYED`, ...)."""
-    return event.get("Application-Response", "") or ""
+    """The Application-Response of a CHANNEL_EXECUTE_COMPLETE (`FILE PLAYED`, ...), read
+    through its fs/events view (ProtocolError naming the header if it is no such event)."""
+    return ExecuteComplete.from_event(event).response
