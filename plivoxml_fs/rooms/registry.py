@@ -283,7 +283,7 @@ class RoomEngine:
 
     def _ticker(self, room: Room) -> Callable[[], None]:
         def fire() -> None:
-            self._timers.pop(id(room), None)  # fired (a re-arm adds a new handle)
             self._perform(room, room.tick(self.edge.now()))
+            self._settle(room)
 
         return fire

@@ -13,6 +13,7 @@ Conference-Unique-ID from FreeSWITCH's events, and ends with conference-destroy.
 Each returns a list of decisions (rooms/model.py); nothing here sends, waits or reads a clock.
 The same event may arrive twice (from the inbound connection and from the member's own
 socket): events are applied once per Event-Sequence, and each handler is idempotent anyway.
+After conference-destroy only a stop-recording still counts (the recorder is a thread).
 
 `<Conference>` rules (spec/plivo-conference.md, docs/conference.md):
 - the first claimant's RoomSettings are the room's (a later caller with others: one INFO line);
@@ -93,6 +94,7 @@ class Room:
         self._seen: collections.deque[str] = collections.deque(maxlen=SEEN_EVENTS)
         self._tokens = 0
         self._deadline_armed = False
+        self._stop_due: float | None = None  # when a stop-recording is overdue
 
     # -- what the registry asks -------------------------------------------------------------
 
@@ -156,6 +158,11 @@ class Room:
             params = self.conference_params(member)
         else:  # it never entered: no room id, no recording of its
             params = {"ConferenceName": self.name, "ConferenceUUID": "", "ConferenceMemberID": ""}
+        if not self.members and self.recording_live and self.state != RoomState.ENDED:
+            # FreeSWITCH stops the recording as the room ends, right after its last member:
+            # if that event never comes (the inbound connection down), report it anyway
+            self._stop_due = now + self.ctx.settings.command_timeout_s
+            decisions.append(ArmTimer(self._stop_due))
         return Exit(self.name, params["ConferenceUUID"], member.member_id, reason, params), \
             decisions
 
@@ -210,8 +217,8 @@ class Room:
             self.uid = event.conference_uid
         if self.state == RoomState.CLAIMED:
             self.state = RoomState.OPEN
-        if self.state == RoomState.ENDED:
-            return []
+        if self.state == RoomState.ENDED and event.action != "stop-recording":
+            return []  # the recorder thread may finish after conference-destroy
         handler = _TABLE.get(event.action)
         decisions = handler(self, event, now) if handler else []
         if not self._deadline_armed and self.members:  # a successor room (registry.py)
@@ -220,16 +227,28 @@ class Room:
         return decisions
 
     def tick(self, now: float) -> list[Decision]:
-        """The time limit: every member in the room is kicked once it is due."""
-        if self.state == RoomState.ENDED:
-            return []
-        if now < self.deadline:  # woken early: wait on
-            return [ArmTimer(self.deadline)]
+        """The room's timers: the time limit kicks every member in the room once it is due;
+        a recording the room still owes after its last member left is reported by our clock."""
         decisions: list[Decision] = []
+        if (self._stop_due is not None and now >= self._stop_due and not self.members
+                and self.recording_live and self.recording is not None):
+            decisions.extend(self._unstopped(self.recording, now))
+        if self.state == RoomState.ENDED or not self.members:
+            return decisions
+        if now < self.deadline:  # woken early: wait on
+            return [*decisions, ArmTimer(self.deadline)]
         for member in list(self.members.values()):
             if member.in_room and member.reason is None:
                 decisions.extend(self._time_up(member))
         return decisions
+
+    def _unstopped(self, rec: Recording, now: float) -> list[Decision]:
+        self.recording_live = False
+        log.warning("conference %s: no stop-recording came for %s within %s s of the last "
+                    "member leaving; its record callback carries the daemon's measure of the "
+                    "duration", self.name, rec.recording_id, self.ctx.settings.command_timeout_s,
+                    extra=self._extra(rec.call_uuid))
+        return self._record_callback(rec, int(now * 1000), None)
 
     def lost_connection(self, now: float) -> list[Decision]:
         """The inbound connection is gone: a recording in flight is reported now, by our clock."""

@@ -379,3 +379,37 @@ def test_a_member_entering_while_the_recording_starts_gets_its_record_url() -> N
     answered = room.apply(CommandDone(start.token, "+OK Record file"), T0 + 1)
     assert [(k, p["CallUUID"], p["RecordingID"]) for k, p in hooks(answered)] == [
         ("conference-enter", "a", "rec-1"), ("conference-enter", "b", "rec-1")]
+
+
+def recording_room(call: str = "a") -> tuple[Room, Command]:
+    room = make_room(RECORDED)
+    room.join(seat(call, RECORDED), T0)
+    (start,) = cmds_of(added(room, call, 1))
+    room.apply(CommandDone(start.token, "+OK Record file"), T0 + 1)
+    return room, start
+
+
+def test_a_stop_recording_after_the_destroy_still_posts_the_record_callback() -> None:
+    """The recorder thread may finish after conference-destroy: its stop still reports."""
+    room, _ = recording_room()
+    event(room, "conference-destroy")
+    ((kind, _),) = hooks(event(room, "stop-recording", Path="/rec/uid-1_rec-1.wav",
+                               Milliseconds_Elapsed="900"))
+    assert kind == "conference-record"
+
+
+def test_an_overdue_stop_recording_is_reported_by_the_daemon_clock(caplog) -> None:
+    """The last member left a recorded room and no stop-recording came within
+    command_timeout_s (the inbound connection was down): the record callback goes anyway,
+    timed by our clock, with a WARNING; it is not posted twice."""
+    room, _ = recording_room()
+    _, decisions = room.leave("a", T0 + 5, hung_up=True)
+    (timer,) = [d for d in decisions if isinstance(d, ArmTimer)]
+    assert timer.at == T0 + 5 + Settings().command_timeout_s
+    assert room.tick(timer.at - 1) == []
+    with caplog.at_level(logging.WARNING):
+        ((kind, params),) = hooks(room.tick(timer.at))
+    assert (kind, params["RecordingDurationMs"]) == ("conference-record",
+                                                     str(int((timer.at - T0 - 1) * 1000)))
+    assert "no stop-recording came for rec-1" in caplog.text
+    assert room.done and event(room, "stop-recording", Path="/rec/uid-1_rec-1.wav") == []
