@@ -3,5 +3,6 @@
 model.py (states, reasons, seats, members, inputs and decisions), room.py (one `Room` per room:
 join/leave/apply/tick/mute/hold/relate -> decisions), registry.py (`RoomEngine`: the rooms by
 name then Conference-Unique-ID behind `RoomOwner`, the one path inputs and decisions take),
-recordings.py (recording names and URLs). effects/rooms.py performs the decisions.
+callbacks.py (what a member's conference callbacks carry), recordings.py (recording
+names, URLs, the record callback's parameters). effects/rooms.py performs the decisions.
 """

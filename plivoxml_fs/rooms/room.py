@@ -3,11 +3,9 @@
 A `Room` is made when the first caller claims a room name (`join`), learns its
 Conference-Unique-ID from FreeSWITCH's events, and ends with conference-destroy. Its inputs:
 
-- `join(seat, now)` / `leave(call_uuid, now, hung_up=)`: a caller's `<Conference>` asks for a
-  seat and gives it back (the Exit says why it left);
-- `apply(event, now)`: a conference::maintenance event (`fs.events.ConferenceEvent`), a
-  member's own `fs.events.Dtmf`, or a `CommandDone` (the answer to a Command it decided);
-- `tick(now)`: its timer (the time limit) is due;
+- `join(seat, now)` / `leave(call_uuid, now, hung_up=)`: a caller's seat (Exit: why it left);
+- `apply(event, now)`: a `fs.events.ConferenceEvent`, a member's own `fs.events.Dtmf`, or a
+  `CommandDone` (the answer to a Command it decided); `tick(now)`: a timer is due;
 - `mute`, `deaf`, `hold`, `relate`, `kick`: what the control API (later) asks.
 
 Each returns a list of decisions (rooms/model.py); nothing here sends, waits or reads a clock.
@@ -42,7 +40,7 @@ from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
-from plivoxml_fs.rooms import recordings
+from plivoxml_fs.rooms import callbacks, recordings
 from plivoxml_fs.rooms.model import (
     ArmTimer,
     Command,
@@ -93,6 +91,7 @@ class Room:
         self._enters_held: list[str] = []  # enter callbacks waiting for that answer
         self._seen: collections.deque[str] = collections.deque(maxlen=SEEN_EVENTS)
         self._tokens = 0
+        self._sent: dict[str, str] = {}  # token of a command not yet answered -> its member
         self._deadline_armed = False
         self._stop_due: float | None = None  # when a stop-recording is overdue
 
@@ -243,22 +242,21 @@ class Room:
         return decisions
 
     def _unstopped(self, rec: Recording, now: float) -> list[Decision]:
-        self.recording_live = False
-        log.warning("conference %s: no stop-recording came for %s within %s s of the last "
-                    "member leaving; its record callback carries the daemon's measure of the "
-                    "duration", self.name, rec.recording_id, self.ctx.settings.command_timeout_s,
-                    extra=self._extra(rec.call_uuid))
-        return self._record_callback(rec, int(now * 1000), None)
+        return self._by_our_clock(rec, now, f"no stop-recording came for {rec.recording_id} "
+                                  f"within {self.ctx.settings.command_timeout_s} s of the last "
+                                  "member leaving")
 
     def lost_connection(self, now: float) -> list[Decision]:
         """The inbound connection is gone: a recording in flight is reported now, by our clock."""
         if not self.recording_live or self.recording is None:
             return []
-        rec = self.recording
+        return self._by_our_clock(self.recording, now, "the inbound connection was lost while "
+                                  f"recording {self.recording.recording_id}")
+
+    def _by_our_clock(self, rec: Recording, now: float, why: str) -> list[Decision]:
         self.recording_live = False
-        log.warning("conference %s: the inbound connection was lost while recording %s; its "
-                    "record callback carries the daemon's measure of the duration",
-                    rec.conference_name, rec.recording_id, extra=self._extra(rec.call_uuid))
+        log.warning("conference %s: %s; its record callback carries the daemon's measure of the "
+                    "duration", self.name, why, extra=self._extra(rec.call_uuid))
         return self._record_callback(rec, int(now * 1000), None)
 
     # -- the table --------------------------------------------------------------------------
@@ -361,11 +359,17 @@ class Room:
         return decisions
 
     def _done(self, done: CommandDone) -> list[Decision]:
+        call_uuid = self._sent.pop(done.token, "")
         if done.token.startswith(RECORD_START):
             return self._record_answer(done)
         if not done.ok:
-            log.warning("conference %s: %s: %s", self.name, done.token.split(" ", 1)[-1],
-                        done.text.strip(), extra={"conference": self.name})
+            cmd = done.token.split(" ", 1)[-1]
+            if call_uuid:
+                log.warning("call %s: %s: %s", call_uuid, cmd, done.text.strip(),
+                            extra=self._extra(call_uuid))
+            else:
+                log.warning("conference %s: %s: %s", self.name, cmd, done.text.strip(),
+                            extra={"conference": self.name})
         return []
 
     # -- recording --------------------------------------------------------------------------
@@ -376,32 +380,22 @@ class Room:
             return []
         if not self.settings.record_when_alone and (size or 0) < 2:
             return []  # recordWhenAlone="false": the member whose entry makes two starts it
-        settings, uid = self.ctx.settings, self.uid or ""
-        recording_id = self.ctx.new_id()
         try:
-            name = recordings.recording_name(uid, recording_id, self.settings.record_file_format)
-            url = recordings.record_url(settings, name)
+            self.recording = recordings.new_recording(self.ctx.settings, self.name,
+                                                      self.uid or "", self.ctx.new_id(),
+                                                      self.settings.record_file_format, member)
         except ValueError as exc:
             log.error("call %s: conference %s: the recording could not start: %s",
                       member.call_uuid, self.name, exc, extra=self._extra(member.call_uuid))
             return []
-        folder = recordings.recordings_dir(settings)
-        seat = member.seat
-        assert member.member_id is not None and member.joined_at is not None
-        self.recording = Recording(
-            conference_name=self.name, conference_uuid=uid, path=str(folder / name),
-            recording_id=recording_id, record_url=url, started_ms=int(member.joined_at * 1000),
-            member_id=member.member_id, call_uuid=member.call_uuid,
-            callback_url=seat.callback_url, callback_method=seat.callback_method,
-            call_params=seat.call_params,
-        )
         self._recording_pending = True
         command = self._command("recording", "start", self.recording.path,
                                 call_uuid=member.call_uuid, token=RECORD_START)
         if command is None:
             self.recording, self._recording_pending = None, False
             return []
-        return [attrs.evolve(command, make_dir=str(folder))]
+        folder = str(recordings.recordings_dir(self.ctx.settings))
+        return [attrs.evolve(command, make_dir=folder)]
 
     def _record_answer(self, done: CommandDone) -> list[Decision]:
         self._recording_pending = False
@@ -451,28 +445,21 @@ class Room:
             log.error("conference %s: %s not sent: %s", self.name, subcommand, exc,
                       extra=self._extra(call_uuid))
             return None
-        return Command(cmd, f"{token or subcommand}#{self._tokens} {cmd}", call_uuid)
+        command = Command(cmd, f"{token or subcommand}#{self._tokens} {cmd}", call_uuid)
+        self._sent[command.token] = call_uuid
+        return command
+
+    @property
+    def shown_recording(self) -> Recording | None:
+        """The recording callbacks name: the room's, once `recording start` was answered."""
+        return None if self._recording_pending else self.recording
 
     def conference_params(self, member: Member) -> dict[str, str]:
-        """ConferenceName, ConferenceUUID, ConferenceMemberID, and the recording's when any."""
-        params = {
-            "ConferenceName": self.name,
-            "ConferenceUUID": self.uid or "",
-            "ConferenceMemberID": "" if member.member_id is None else str(member.member_id),
-        }
-        if self.recording is not None and not self._recording_pending:
-            params.update(RecordUrl=self.recording.record_url,
-                          RecordingID=self.recording.recording_id)
-        return params
+        return callbacks.conference_params(self.name, self.uid, self.shown_recording, member)
 
     def _callback(self, member: Member, action: str, extra: Mapping[str, str]) -> Emit | None:
-        seat = member.seat
-        if not seat.callback_url:
-            return None
-        params = {**seat.call_params, "ConferenceAction": action,
-                  **self.conference_params(member), "CallUUID": seat.call_uuid, **extra}
-        return Emit(Webhook(seat.callback_url, seat.callback_method, params, seat.call_uuid,
-                            f"conference-{action}"))
+        return callbacks.member_callback(self.name, self.uid, self.shown_recording, member,
+                                         action, extra)
 
     def _extra(self, call_uuid: str) -> dict[str, str]:
         return {"call_uuid": call_uuid, "conference": self.name}

@@ -352,14 +352,19 @@ def test_mute_hold_and_relate_are_commands_and_events_keep_the_state() -> None:
 
 
 def test_a_failed_command_is_one_warning(caplog) -> None:
-    """A command FreeSWITCH refuses: one WARNING naming the room and the command."""
+    """A command FreeSWITCH refuses: one WARNING naming the member's call and the command, or
+    the room when the command is about no member."""
     room = make_room(attrs.evolve(PLAIN, max_members=1))
     room.join(seat("a", attrs.evolve(PLAIN, max_members=1)), T0)
     (lock,) = cmds_of(added(room, "a", 1))
+    (mute,) = cmds_of(room.mute(1))
     with caplog.at_level(logging.WARNING):
         room.apply(CommandDone(lock.token, "-ERR Conference room1 not found\n"), T0)
+        room.apply(CommandDone(mute.token, "-ERR Non-Existant ID 1\n"), T0)
     assert [r.getMessage() for r in caplog.records] == [
-        "conference room1: conference room1 lock: -ERR Conference room1 not found"]
+        "call a: conference room1 lock: -ERR Conference room1 not found",
+        "conference room1: conference room1 mute 1: -ERR Non-Existant ID 1"]
+    assert caplog.records[0].call_uuid == "a"
 
 
 def test_other_inputs_are_refused() -> None:
