@@ -131,7 +131,7 @@ class Seat:
     floor_event: bool = False
     hangup_on_star: bool = False
     digits_match: tuple[str, ...] = ()
-    digits_match_timeout_s: float = 5.0
+    digits_match_timeout_s: float = attrs.fields(Settings).digits_match_timeout_s.default
     send_digits: str | None = None
 
 

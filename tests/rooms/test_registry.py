@@ -134,3 +134,23 @@ def test_a_room_that_owes_nothing_cancels_its_timer() -> None:
     assert len(edge.timers) == 1
     rooms.leave("a", hung_up=True)
     assert edge.timers == []
+
+
+def test_a_bare_sync_edge_sends_over_the_members_socket(tmp_path) -> None:
+    """SyncEdge (a CallDriver built without the daemon): `api` on the member's connection,
+    answered at once; no connection or a folder that cannot be made answers -ERR."""
+    from plivoxml_fs.rooms.model import Command
+    from plivoxml_fs.rooms.registry import SyncEdge
+    from plivoxml_fs.testing import FakeConnection, RecordingOutbox
+
+    edge = SyncEdge(RecordingOutbox(), clock=lambda: 5.0)
+    conn, got = FakeConnection(), []
+    edge.send(Command("conference r1 kick 1", "kick#1"), got.append, conn)
+    edge.send(Command("conference r1 kick 1", "kick#2"), got.append, None)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    edge.send(Command("conference r1 recording start /x.wav", "rec#3",
+                      make_dir=str(blocker / "d")), got.append, conn)
+    assert conn.lines == ["api conference r1 kick 1"]
+    assert [d.text for d in got[:2]] == ["+OK", "-ERR no connection to send it on"]
+    assert got[2].text.startswith("-ERR [Errno 20] Not a directory")
