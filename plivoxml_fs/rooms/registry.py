@@ -138,9 +138,9 @@ class LocalRooms:
         if room is not None:
             return room
         room = self._by_name.get(event.conference_name)
-        if room is None:
-            return None  # not a room of ours
-        if room.uid is not None and room.uid != event.conference_uid:
+        if room is None or not _makes(event, room):
+            return None  # not a room of ours, or a late event of one forgotten
+        if room.uid is not None:
             # FreeSWITCH made a new room of this name: the seats not yet in follow to it
             room = self._successor(room, event.conference_uid)
         room.uid = event.conference_uid
@@ -165,6 +165,15 @@ class LocalRooms:
 
     def rooms(self) -> list[Room]:
         return list({id(r): r for r in (*self._by_name.values(), *self._by_uid.values())}.values())
+
+
+def _makes(event: ConferenceEvent, room: Room) -> bool:
+    """Whether `event` says FreeSWITCH's room `event.conference_uid` is the claimed `room`:
+    its creation, or one of the room's waiting seats entering it."""
+    if event.action == "conference-create":
+        return True
+    member = room.members.get(event.unique_id or "")
+    return event.action == "add-member" and member is not None and member.member_id is None
 
 
 class RoomEngine:

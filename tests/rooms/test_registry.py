@@ -154,3 +154,19 @@ def test_a_bare_sync_edge_sends_over_the_members_socket(tmp_path) -> None:
     assert conn.lines == ["api conference r1 kick 1"]
     assert [d.text for d in got[:2]] == ["+OK", "-ERR no connection to send it on"]
     assert got[2].text.startswith("-ERR [Errno 20] Not a directory")
+
+
+def test_a_late_event_of_a_forgotten_room_does_not_take_the_name() -> None:
+    """A del-member of a room already forgotten, arriving after the name was claimed again,
+    is dropped: the new claim learns its uid from its own seat's add-member."""
+    rooms, edge = engine()
+    rooms.join(seat("a"))
+    add(rooms, "a", 1)
+    rooms.on_event(conference_event("conference-destroy", "r1", uid="u1"))
+    rooms.leave("a", hung_up=True)
+    room, _ = rooms.join(seat("b"))
+    rooms.on_event(conference_event("del-member", "r1", uid="u1", member_id=1, uuid="a"))
+    assert room.uid is None
+    add(rooms, "b", 2, uid="u2")
+    assert room.uid == "u2" and rooms.room_of("b") is room
+    assert [w.params["CallUUID"] for w in edge.outbox.of_kind("conference-enter")] == ["a", "b"]
