@@ -90,6 +90,42 @@ def test_recorded_room(scene):
     scenarios.recorded_room_reports_its_recording(scene())
 
 
+def test_recorded_room_ended_before_its_last_member_leaves(scene):
+    """The last member's exit callback and action URL carry the room's RecordUrl and RecordingID
+    even when the room's end (conference-destroy) is read before that member leaves: the room,
+    not the member, owns the recording (the order a loaded machine can give, forced here)."""
+    from plivoxml_fs.rooms.model import RoomState
+
+    s = scene()
+    rooms = s.daemon.rooms
+    name = scenarios.room("recend")
+    attrs_ = 'record="true" hangupOnStar="true" action="{base}/action" redirect="false"'
+    a = s.call("1511", scenarios.doc(name, attrs_, "<Hangup/>"))
+    enter_a = s.entered(a)
+    b = s.call("1512", scenarios.doc(name, attrs_, "<Hangup/>"))
+    last = s.entered(b)["CallUUID"]
+    real_leave = rooms.leave
+
+    def leave(call_uuid: str, **kw):
+        if call_uuid == last:
+            room = rooms.room_of(call_uuid)
+            s.wait("the room's end read first", lambda: room.state == RoomState.ENDED)
+        return real_leave(call_uuid, **kw)
+
+    rooms.leave = leave
+    s.dtmf(a, "*")
+    s.hung_up(a)
+    s.dtmf(b, "*")
+    s.hung_up(b)
+    s.flush()
+    wanted = (enter_a["RecordUrl"], enter_a["RecordingID"])
+    for c in (a, b):
+        (exit_,) = s.callbacks("/cb", c.to, "exit")
+        (action,) = s.app.of("/action", c.to)
+        assert (exit_["RecordUrl"], exit_["RecordingID"]) == wanted
+        assert (action["RecordUrl"], action["RecordingID"]) == wanted
+
+
 def test_record_url_is_served_by_the_daemon(scene):
     """Without record_base_url, RecordUrl is the daemon's operator server, which serves the WAV."""
     import socket
