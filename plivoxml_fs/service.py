@@ -21,15 +21,18 @@ from plivoxml_fs.api.http import (
     FreeSwitchProbe,
     OperatorServer,
 )
-from plivoxml_fs.call.driver import CallDriver
+from plivoxml_fs.call.driver import CallDriver, new_id
 from plivoxml_fs.config import Settings, allowed_peers
 from plivoxml_fs.documents import parse_document
 from plivoxml_fs.effects.fetch import DocumentFetcher, yield_to_others
 from plivoxml_fs.effects.outbox import Outbox
 from plivoxml_fs.effects.recovery import Recovery
+from plivoxml_fs.effects.rooms import GeventEdge
 from plivoxml_fs.errors import ConnectionLost, ListenError
 from plivoxml_fs.esl.transport import InboundClient, OutboundServer
 from plivoxml_fs.rooms import recordings
+from plivoxml_fs.rooms.model import RoomContext
+from plivoxml_fs.rooms.registry import RoomEngine
 
 log = logging.getLogger("plivoxml_fs.service")
 
@@ -56,7 +59,12 @@ class Daemon:
         self.inbound: InboundClient | None = None
         # a large document is parsed in slices, other calls running in between (issue 9, item 6)
         parse = functools.partial(parse_document, pause=yield_to_others)
-        self.driver = CallDriver(settings, self.fetcher, self.outbox, inbound=None, parse=parse)
+        # the rooms' commands go over the inbound connection once it is opened
+        self.room_edge = GeventEdge(lambda: self.inbound, self.outbox,
+                                    command_timeout_s=settings.command_timeout_s)
+        self.rooms = RoomEngine(RoomContext(settings, new_id), self.room_edge)
+        self.driver = CallDriver(settings, self.fetcher, self.outbox, inbound=None, parse=parse,
+                                 rooms=self.rooms)
         self.server = OutboundServer(
             (settings.listen_host, settings.listen_port),
             self.driver.handle,
@@ -128,7 +136,7 @@ class Daemon:
             s.freeswitch_password,
             events=INBOUND_EVENTS,
             on_event=self._on_inbound_event,
-            on_down=self.driver.conferences.lost_connection,
+            on_down=self.rooms.lost_connection,
             reconnect_min_s=s.reconnect_min_s,
             reconnect_max_s=s.reconnect_max_s,
             command_timeout_s=s.command_timeout_s,
@@ -142,7 +150,7 @@ class Daemon:
 
     def _on_inbound_event(self, event) -> None:
         """The inbound connection's events: the rooms', then the orphaned calls' hangups."""
-        self.driver.conferences.on_event(event)
+        self.rooms.on_event(event)
         self.recovery.on_event(event)
 
     def start(self) -> None:
@@ -158,6 +166,7 @@ class Daemon:
         self.server.stop(timeout=limit)
         self.outbox.stop(timeout=limit)
         self.recovery.stop()
+        self.room_edge.stop()
         if self.probe is not None:
             self.probe.stop()
         if self.inbound is not None:

@@ -16,20 +16,34 @@ A `hangup` sendmsg hangs the fake call up with that cause, as FreeSWITCH would.
 Who hears whom, from audio (`hearing_matrix`): give each caller its own tone (TONES_HZ), record
 what each receives (a WAV per caller), and read every tone's level in every recording with a
 Goertzel filter per tone; `Hearing.hears(listener, speaker)` is that level against HEARS_DBFS.
+`subscribe()` gives the call's events as a Subscription does: each execution's completion, and
+what `script(app, [...])` says happens while `app` runs (events, or callables run at that point
+that may return an event), before the app completes:
+
+    conn.script("conference", [conference_event("add-member", "room1", member_id=4),
+                               dtmf_event("*", conn.uuid)])
+
+`FakeEdge` is a room engine edge (rooms/registry.py) that answers every command at once
+(`+OK`, or what `answer(prefix, text)` says), emits webhooks into a RecordingOutbox and keeps
+timers until `advance(seconds)` moves its clock past them.
 """
 
 from __future__ import annotations
 
+import collections
 import math
 import sys
 import wave
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from plivoxml_fs.errors import CommandFailed, ConnectionLost
 from plivoxml_fs.esl.codec import encode_command
 from plivoxml_fs.esl.messages import Event, Message
 from plivoxml_fs.fs import commands
+from plivoxml_fs.fs.events import CONFERENCE_SUBCLASS
+from plivoxml_fs.rooms.model import Command, CommandDone
 
 #: Times (µs since the epoch) of the fake call: created, then answered 2 s later, hung up 7 s in.
 CREATED_US = 1_795_489_386_973_048
@@ -125,6 +139,8 @@ class FakeConnection:
         self._refused: dict[str, str] = {}
         self._count = 0
         self._answered_us = 0
+        self._scripts: dict[str, list[Any]] = {}
+        self._subscriptions: list[FakeSubscription] = []
 
     # -- scripting ------------------------------------------------------------------------
 
@@ -143,6 +159,11 @@ class FakeConnection:
     def lose_during(self, app: str) -> None:
         """FreeSWITCH drops the connection while `app` runs."""
         self._lose_during.add(app)
+
+    def script(self, app: str, happenings: Iterable[Any]) -> None:
+        """While `app` runs next, these happen in order (an Event is delivered to subscribers,
+        a callable is called and the Event it returns, if any, delivered); then it completes."""
+        self._scripts[app] = list(happenings)
 
     def caller_hangs_up(self, cause: str = "NORMAL_CLEARING") -> None:
         """The far end hangs up now: CHANNEL_HANGUP arrives and the flag is set."""
@@ -192,6 +213,17 @@ class FakeConnection:
             return "_undef_" if value is None else value
         return "+OK"
 
+    def subscribe(self, maxsize: int | None = None) -> FakeSubscription:
+        """Every event of the call from now on (see `script`)."""
+        sub = FakeSubscription(self)
+        self._subscriptions.append(sub)
+        return sub
+
+    def deliver(self, event: Any) -> None:
+        """Hand `event` (or a callable, run when a subscriber reaches it) to every subscriber."""
+        for sub in self._subscriptions:
+            sub.queue.append(event)
+
     def execute_async(self, app: str, arg: str = "", **kwargs) -> FakeExecution:
         self._count += 1
         app_uuid = f"app-{self._count}"
@@ -208,7 +240,11 @@ class FakeConnection:
             if self._hangup_during[app] == 0:
                 del self._hangup_during[app]
                 self.caller_hangs_up()
-        return FakeExecution(app, app_uuid, self._complete(app, arg, app_uuid), None)
+        completion = self._complete(app, arg, app_uuid)
+        for happening in self._scripts.pop(app, ()):
+            self.deliver(happening)
+        self.deliver(completion)
+        return FakeExecution(app, app_uuid, completion, None)
 
     def execute(self, app: str, arg: str = "", **kwargs) -> Event:
         return self.execute_async(app, arg).wait(0)
@@ -241,6 +277,112 @@ class FakeConnection:
                 "Event-Date-Timestamp": str(HUNGUP_US),
             }
         )
+
+
+class FakeSubscription:
+    """A Subscription over the fake call's events: `get` never blocks."""
+
+    #: How many empty `get`s in a row before the fake says nothing more will come.
+    MAX_EMPTY = 100
+
+    def __init__(self, conn: FakeConnection) -> None:
+        self.conn = conn
+        self.queue: collections.deque[Any] = collections.deque()
+        self._empty = 0
+
+    def get(self, timeout: float) -> Event | None:
+        while self.queue:
+            item = self.queue.popleft()
+            event = item() if callable(item) else item
+            if event is not None:
+                self._empty = 0
+                return event
+        self._empty += 1
+        if self._empty > self.MAX_EMPTY or self.conn.closed:
+            raise ConnectionLost(f"call {self.conn.uuid}: fake: no more events are scripted")
+        return None
+
+    def close(self) -> None:
+        if self in self.conn._subscriptions:
+            self.conn._subscriptions.remove(self)
+
+    def __enter__(self) -> FakeSubscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def conference_event(action: str, room: str, *, uid: str = "room-uid-1",
+                     member_id: int | None = None, uuid: str | None = None,
+                     size: int | None = None, **headers: str) -> Event:
+    """A conference::maintenance event as mod_conference fires it (headers by keyword:
+    New_ID="4" is New-ID)."""
+    fields = {"Event-Name": "CUSTOM", "Event-Subclass": CONFERENCE_SUBCLASS, "Action": action,
+              "Conference-Name": room, "Conference-Unique-ID": uid}
+    if size is not None:
+        fields["Conference-Size"] = str(size)
+    if member_id is not None:
+        fields["Member-ID"] = str(member_id)
+    if uuid is not None:
+        fields["Unique-ID"] = uuid
+    fields.update({k.replace("_", "-"): v for k, v in headers.items()})
+    return Event(fields)
+
+
+def dtmf_event(digit: str, uuid: str) -> Event:
+    """A DTMF event of channel `uuid`."""
+    return Event({"Event-Name": "DTMF", "Unique-ID": uuid, "DTMF-Digit": digit,
+                  "DTMF-Duration": "2000"})
+
+
+class FakeEdge:
+    """A room engine edge: commands answered at once, webhooks kept, timers on a fake clock."""
+
+    def __init__(self, outbox: RecordingOutbox | None = None, now: float = CREATED_US / 1e6):
+        self.outbox = outbox or RecordingOutbox()
+        self.clock = now
+        self.commands: list[str] = []
+        self.vias: list[Any] = []
+        self.timers: list[tuple[float, Callable[[], None]]] = []
+        self._answers: dict[str, str] = {}
+
+    def answer(self, prefix: str, text: str) -> None:
+        """Commands starting with `prefix` are answered `text` (default `+OK`)."""
+        self._answers[prefix] = text
+
+    def now(self) -> float:
+        return self.clock
+
+    def send(self, command: Command, done: Callable[[CommandDone], None], via: Any) -> None:
+        self.commands.append(command.cmd)
+        self.vias.append(via)
+        text = next((t for p, t in self._answers.items() if command.cmd.startswith(p)), "+OK")
+        done(CommandDone(command.token, text))
+
+    def emit(self, webhook) -> None:
+        self.outbox.emit(webhook)
+
+    def arm(self, at: float, fire: Callable[[], None]) -> Any:
+        entry = (at, fire)
+        self.timers.append(entry)
+        timers = self.timers
+
+        class Handle:
+            def cancel(self) -> None:
+                if entry in timers:
+                    timers.remove(entry)
+
+        return Handle()
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock on and fire the timers now due, in time order."""
+        self.clock += seconds
+        due = sorted((t for t in self.timers if t[0] <= self.clock), key=lambda t: t[0])
+        for entry in due:
+            self.timers.remove(entry)
+        for _, fire in due:
+            fire()
 
 
 class RecordingOutbox:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid as uuidlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -50,7 +51,8 @@ from plivoxml_fs.errors import (
     UnsafeValue,
 )
 from plivoxml_fs.fs import commands
-from plivoxml_fs.rooms.conferences import Conferences
+from plivoxml_fs.rooms.model import RoomContext
+from plivoxml_fs.rooms.registry import RoomEngine, SyncEdge
 from plivoxml_fs.verbs import registry
 from plivoxml_fs.verbs.base import (
     ACTION,
@@ -86,6 +88,11 @@ EXIT_TIMEOUT_S = 2.0
 Parser = Callable[..., Any]
 
 
+def new_id() -> str:
+    """A fresh identifier (recording ids, ...)."""
+    return str(uuidlib.uuid4())
+
+
 def _default_parser() -> Parser:
     from plivoxml_fs.documents import parse_document
 
@@ -103,13 +110,16 @@ class CallDriver:
         inbound: Any = None,
         *,
         parse: Parser | None = None,
-        conferences: Conferences | None = None,
+        rooms: RoomEngine | None = None,
     ) -> None:
         self.settings = settings
         self.fetcher = fetcher
         self.outbox = outbox
         self.inbound = inbound
-        self.conferences = conferences or Conferences(outbox.emit, _now_ms)
+        # the daemon gives the engine its gevent edge (service.py); built bare, rooms send over
+        # each member's own socket and arm no timers
+        self.rooms = rooms or RoomEngine(RoomContext(settings, new_id),
+                                         SyncEdge(outbox, time.time))
         self._parse = parse
 
     def confirm(self, conn: Any) -> str | None:
@@ -152,7 +162,9 @@ class _Call:
         self.fetcher = driver.fetcher
         self.outbox = driver.outbox
         self.inbound = driver.inbound
-        self.conferences = driver.conferences
+        self.rooms = driver.rooms
+        self.clock = time.monotonic  # ExecContext: how long things take
+        self.new_id = new_id  # ExecContext: fresh identifiers
         self.parse = parse
         self.uuid = conn.uuid
         # the call's numbers ride along hidden, so every line of the call masks them (logs.py)
@@ -442,10 +454,6 @@ class _Failed:
 
     def __init__(self, why: str, reason: causes.Row) -> None:
         self.why, self.reason = why, reason
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _outcome_label(outcome: Outcome | None) -> str:

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from plivoxml_fs.config import Settings
+from plivoxml_fs.rooms.model import Member, Recording
 
 #: Recording formats (recordFileFormat) and the content type each is served with.
 CONTENT_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav"}
@@ -48,3 +49,39 @@ def record_url(settings: Settings, name: str) -> str:
         raise ValueError("no URL to serve it at: metrics_port is 0 (no operator HTTP server) "
                          "and record_base_url is not set")
     return f"http://{settings.metrics_host}:{settings.metrics_port}{URL_PATH}{name}"
+
+
+def new_recording(settings: Settings, room: str, uid: str, recording_id: str, fmt: str,
+                  member: Member) -> Recording:
+    """The recording `member`'s entry starts in room `room` (Conference-Unique-ID `uid`): its
+    file under recordings_dir, its RecordUrl, and the member's callbacks; ValueError (naming
+    why) when there is no name or no URL for it."""
+    name = recording_name(uid, recording_id, fmt)
+    url = record_url(settings, name)
+    seat = member.seat
+    assert member.member_id is not None and member.joined_at is not None
+    return Recording(
+        conference_name=room, conference_uuid=uid, path=str(recordings_dir(settings) / name),
+        recording_id=recording_id, record_url=url, started_ms=int(member.joined_at * 1000),
+        member_id=member.member_id, call_uuid=member.call_uuid,
+        callback_url=seat.callback_url, callback_method=seat.callback_method,
+        call_params=seat.call_params,
+    )
+
+
+def record_params(rec: Recording, end_ms: int, duration_ms: int | None) -> dict[str, str]:
+    """The ConferenceAction=record parameters of a finished recording."""
+    ms = max(0, end_ms - rec.started_ms) if duration_ms is None else duration_ms
+    return {
+        "ConferenceAction": "record",
+        "ConferenceName": rec.conference_name,
+        "ConferenceUUID": rec.conference_uuid,
+        "ConferenceMemberID": str(rec.member_id),
+        "CallUUID": rec.call_uuid,
+        "RecordUrl": rec.record_url,
+        "RecordingID": rec.recording_id,
+        "RecordingDuration": str(round(ms / 1000)),
+        "RecordingDurationMs": str(ms),
+        "RecordingStartMs": str(rec.started_ms),
+        "RecordingEndMs": str(rec.started_ms + ms),
+    }

@@ -1,75 +1,298 @@
-"""Every live room, keyed by Conference-Unique-ID, with the call <-> member map across rooms.
+"""Who owns which room, and the one path every room input and decision takes.
 
-Routes conference::maintenance events to their `Room` (creating it on first sight) and keeps
-which room and member each call is in. Room settings come from the first caller that claims a
-room name; later callers with different settings keep the first ones and the conflict is logged.
-Pure Python, no gevent.
+- `RoomOwner` is the ownership interface: the room a claim of a name gets, the room an event
+  belongs to, and when a room is forgotten. `LocalRooms` keeps this daemon's rooms by name
+  while claimed and by Conference-Unique-ID once FreeSWITCH made them; a registry shared by
+  several daemons (several FreeSWITCH boxes) can stand in its place without touching `Room`.
+- `RoomEngine` is what the rest of the daemon talks to: `join`/`leave` from a caller's verb,
+  `own_event` for a member's own channel events (its socket), `on_event` for the inbound
+  connection's events, `lost_connection`. Each runs the room's input and hands the decisions
+  to the `Edge` (effects/rooms.py sends commands over the inbound connection, emits webhooks
+  into the outbox, arms timers on the hub; testing.FakeEdge records them). A command's answer
+  comes back into the room as a `CommandDone`, a timer as `tick`.
+
+Pure Python: no gevent, no sockets, no clock (the Edge says what time it is).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
 
-from plivoxml_fs.fs.events import ConferenceEvent
-from plivoxml_fs.rooms.room import Decision, MemberEntered, MemberLeft, Room, RoomEnded
+from plivoxml_fs.errors import PlivoXMLError
+from plivoxml_fs.esl.messages import Event
+from plivoxml_fs.fs.events import CONFERENCE_SUBCLASS, ConferenceEvent, Dtmf
+from plivoxml_fs.rooms.model import (
+    ArmTimer,
+    Command,
+    CommandDone,
+    Decision,
+    Emit,
+    Exit,
+    Member,
+    Release,
+    RoomContext,
+    RoomState,
+    Seat,
+)
+from plivoxml_fs.rooms.room import Room
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("plivoxml_fs.rooms")
 
 
-class RoomRegistry:
-    """Rooms by uid, the settings each room name was first claimed with, and calls' seats."""
+class Edge(Protocol):
+    """Performs decisions: the only part of the engine that does I/O."""
+
+    def now(self) -> float: ...  # epoch seconds
+
+    def send(self, command: Command, done: Callable[[CommandDone], None], via: Any) -> None:
+        """Send `command.cmd` (over the inbound connection; `via`, the member's own connection,
+        when that is down), then call `done` with the answer; never raises."""
+
+    def emit(self, webhook: Any) -> None: ...
+
+    def arm(self, at: float, fire: Callable[[], None]) -> Any:
+        """Call `fire` at `at` (epoch seconds); returns a handle whose `cancel()` stops it."""
+
+
+class _Kept:
+    """A timer handle of an edge that keeps its timers in a list."""
+
+    def __init__(self, timers: list, entry: tuple) -> None:
+        self._timers, self._entry = timers, entry
+
+    def cancel(self) -> None:
+        if self._entry in self._timers:
+            self._timers.remove(self._entry)
+
+
+class SyncEdge:
+    """An Edge without a hub (a CallDriver built bare, as tests do): commands over the member's
+    own connection, answered before `send` returns; webhooks into `outbox`; timers are kept in
+    `timers` and fire only when someone calls them (the daemon uses effects.rooms.GeventEdge)."""
+
+    def __init__(self, outbox: Any, clock: Callable[[], float]) -> None:
+        self._outbox, self._clock = outbox, clock
+        self.timers: list[tuple[float, Callable[[], None]]] = []
+
+    def now(self) -> float:
+        return self._clock()
+
+    def send(self, command: Command, done: Callable[[CommandDone], None], via: Any) -> None:
+        if command.make_dir:
+            try:
+                Path(command.make_dir).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                done(CommandDone(command.token, f"-ERR {exc}"))
+                return
+        if via is None:
+            done(CommandDone(command.token, "-ERR no connection to send it on"))
+            return
+        try:
+            text = via.api(command.cmd, check=False)
+        except PlivoXMLError as exc:
+            text = f"-ERR {exc}"
+        done(CommandDone(command.token, text))
+
+    def emit(self, webhook: Any) -> None:
+        try:
+            self._outbox.emit(webhook)
+        except (ValueError, PlivoXMLError) as exc:
+            log.error("call %s: %s callback not sent: %s", webhook.call_uuid, webhook.kind, exc,
+                      extra={"call_uuid": webhook.call_uuid})
+
+    def arm(self, at: float, fire: Callable[[], None]) -> _Kept:
+        self.timers.append((at, fire))
+        return _Kept(self.timers, self.timers[-1])
+
+
+class RoomOwner(Protocol):
+    """Which room a name or an event belongs to (this daemon's, or a shared registry's)."""
+
+    def for_claim(self, name: str, make: Callable[[], Room]) -> Room: ...
+
+    def for_event(self, event: ConferenceEvent) -> Room | None: ...
+
+    def settle(self, room: Room) -> None: ...
+
+    def rooms(self) -> list[Room]: ...
+
+
+class LocalRooms:
+    """This daemon's rooms: by name while claimed, by Conference-Unique-ID once made."""
 
     def __init__(self) -> None:
-        self.rooms: dict[str, Room] = {}
-        self.settings: dict[str, Hashable] = {}  # room name -> first claimant's settings
-        self.seats: dict[str, tuple[str, int]] = {}  # call uuid -> (room uid, member id)
+        self._by_name: dict[str, Room] = {}
+        self._by_uid: dict[str, Room] = {}
 
-    def claim(self, name: str, settings: Hashable) -> Hashable:
-        """The settings room `name` runs with: the first claimant's; a different later one is logged."""
-        first = self.settings.setdefault(name, settings)
-        if first != settings:
-            log.warning("conference %s: settings %r differ from the first caller's %r; "
-                        "the first caller's are kept", name, settings, first)
-        return first
+    def for_claim(self, name: str, make: Callable[[], Room]) -> Room:
+        room = self._by_name.get(name)
+        if room is None or room.state == RoomState.ENDED:
+            room = self._by_name[name] = make()
+        return room
 
-    def apply(self, event: ConferenceEvent) -> list[Decision]:
-        """Route one event to its room and keep the seat map in step with the decisions."""
-        room = self.rooms.get(event.conference_uid)
+    def for_event(self, event: ConferenceEvent) -> Room | None:
+        room = self._by_uid.get(event.conference_uid)
+        if room is not None:
+            return room
+        room = self._by_name.get(event.conference_name)
+        if room is None or not _makes(event, room):
+            return None  # not a room of ours, or a late event of one forgotten
+        if room.uid is not None:
+            # FreeSWITCH made a new room of this name: the seats not yet in follow to it
+            room = self._successor(room, event.conference_uid)
+        room.uid = event.conference_uid
+        self._by_uid[room.uid] = room
+        return room
+
+    def _successor(self, old: Room, uid: str) -> Room:
+        new = Room(old.name, old.ctx, old.settings, old.since, old.kind)
+        new.creator, new.uid = old.creator, uid
+        for call_uuid, member in list(old.members.items()):
+            if member.member_id is None:
+                new.members[call_uuid] = old.members.pop(call_uuid)
+        self._by_name[old.name] = new
+        return new
+
+    def settle(self, room: Room) -> None:
+        """Forget the room's name once no seat holds it, and the room once nothing is owed."""
+        if not room.members and self._by_name.get(room.name) is room:
+            del self._by_name[room.name]
+        if room.done and room.uid is not None and self._by_uid.get(room.uid) is room:
+            del self._by_uid[room.uid]
+
+    def rooms(self) -> list[Room]:
+        return list({id(r): r for r in (*self._by_name.values(), *self._by_uid.values())}.values())
+
+
+def _makes(event: ConferenceEvent, room: Room) -> bool:
+    """Whether `event` says FreeSWITCH's room `event.conference_uid` is the claimed `room`:
+    its creation, or one of the room's waiting seats entering it."""
+    if event.action == "conference-create":
+        return True
+    member = room.members.get(event.unique_id or "")
+    return event.action == "add-member" and member is not None and member.member_id is None
+
+
+class RoomEngine:
+    """The daemon's rooms and the one path their inputs and decisions take."""
+
+    def __init__(self, ctx: RoomContext, edge: Edge, owner: RoomOwner | None = None) -> None:
+        self.ctx = ctx
+        self.edge = edge
+        self.owner: RoomOwner = owner or LocalRooms()
+        self._seats: dict[str, Room] = {}  # call uuid -> its room
+        self._conns: dict[str, Any] = {}  # call uuid -> its own connection (commands' fallback)
+        self._timers: dict[int, list[Any]] = {}  # id(room) -> its armed timers' handles
+
+    # -- callers ----------------------------------------------------------------------------
+
+    def join(self, seat: Seat, conn: Any = None) -> tuple[Room, Member]:
+        """Seat a caller in the room of its name (made with its settings if there is none)."""
+        now = self.edge.now()
+        room = self.owner.for_claim(seat.name, lambda: Room(seat.name, self.ctx, seat.settings,
+                                                             now, seat.kind))
+        member, decisions = room.join(seat, now)
+        self._seats[seat.call_uuid] = room
+        if conn is not None:
+            self._conns[seat.call_uuid] = conn
+        self._perform(room, decisions)
+        return room, member
+
+    def leave(self, call_uuid: str, *, hung_up: bool) -> Exit:
+        """The caller's verb is done with its seat; the callbacks owed are emitted first."""
+        room = self._seats.pop(call_uuid)
+        exit_, decisions = room.leave(call_uuid, self.edge.now(), hung_up=hung_up)
+        self._perform(room, decisions)
+        self._conns.pop(call_uuid, None)
+        self._settle(room)
+        return exit_
+
+    def room_of(self, call_uuid: str) -> Room | None:
+        return self._seats.get(call_uuid)
+
+    def own_event(self, call_uuid: str, event: Dtmf | ConferenceEvent) -> None:
+        """An event of the caller's own channel (its socket): its DTMF, its conference events.
+
+        They reach the room on the inbound connection too (the room applies each once); this
+        way the room sees them while that connection is down or behind."""
+        room = self._seats.get(call_uuid)
         if room is None:
-            room = self.rooms[event.conference_uid] = Room(event.conference_uid,
-                                                          event.conference_name)
-        decisions = room.apply(event)
-        self._follow(decisions)
-        if room.state != "open":
-            self._forget(room)
-        return decisions
+            return
+        if isinstance(event, ConferenceEvent):
+            self._conference(event)
+        else:
+            self._perform(room, room.apply(event, self.edge.now()))
 
-    def lost_connection(self) -> list[Decision]:
-        """End every room (no more events will come); each member is owed its exit."""
-        decisions: list[Decision] = []
-        for room in list(self.rooms.values()):
-            ended = room.end()
-            self._follow(ended)
-            decisions.extend(ended)
-            self._forget(room)
-        return decisions
+    # -- the inbound connection -------------------------------------------------------------
 
-    def seat(self, call_uuid: str) -> tuple[str, int] | None:
-        """(room uid, member id) of the call, or None when it is in no room."""
-        return self.seats.get(call_uuid)
+    def on_event(self, event: Event) -> None:
+        """One event (conference::maintenance is acted on; others are not the rooms')."""
+        if event.name != "CUSTOM" or event.subclass != CONFERENCE_SUBCLASS:
+            return
+        try:
+            conf = ConferenceEvent.from_event(event)
+        except PlivoXMLError as exc:
+            log.warning("conference event ignored: %s", exc)
+            return
+        self._conference(conf)
 
-    def _follow(self, decisions: list[Decision]) -> None:
+    def _conference(self, conf: ConferenceEvent) -> None:
+        room = self.owner.for_event(conf)
+        if room is None:
+            return
+        for call_uuid in room.members:  # seats may have moved to a successor room
+            self._seats[call_uuid] = room
+        self._perform(room, room.apply(conf, self.edge.now()))
+        self._settle(room)
+
+    def lost_connection(self) -> None:
+        """The inbound connection is gone: rooms report their recordings in flight; rooms no
+        seat holds are forgotten (their destroy may never come). Members carry on."""
+        now = self.edge.now()
+        for room in self.owner.rooms():
+            self._perform(room, room.lost_connection(now))
+            if not room.members:
+                room.state = RoomState.ENDED
+            self._settle(room)
+
+    # -- performing decisions ---------------------------------------------------------------
+
+    def _perform(self, room: Room, decisions: list[Decision]) -> None:
         for decision in decisions:
-            if isinstance(decision, MemberEntered):
-                self.seats[decision.call_uuid] = (decision.room_uid, decision.member_id)
-            elif isinstance(decision, MemberLeft):
-                self.seats.pop(decision.call_uuid, None)
-            elif isinstance(decision, RoomEnded):
-                for left in decision.left_behind:
-                    self.seats.pop(left.call_uuid, None)
+            if isinstance(decision, Emit):
+                self.edge.emit(decision.webhook)
+            elif isinstance(decision, Command):
+                self.edge.send(decision, self._answer(room),
+                               self._conns.get(decision.call_uuid))
+            elif isinstance(decision, ArmTimer):
+                handle = self.edge.arm(decision.at, self._ticker(room))
+                self._timers.setdefault(id(room), []).append(handle)
+            elif isinstance(decision, Release):
+                log.debug("call %s: conference %s releases member %s (%s)", decision.call_uuid,
+                          room.name, decision.member_id, decision.reason.value,
+                          extra={"call_uuid": decision.call_uuid, "conference": room.name})
 
-    def _forget(self, room: Room) -> None:
-        self.rooms.pop(room.uid, None)
-        if not any(other.name == room.name for other in self.rooms.values()):
-            self.settings.pop(room.name, None)
+    def _settle(self, room: Room) -> None:
+        """Let the owner forget what it may; a room that owes nothing has its timers cancelled
+        (a default timeLimit is a day: its timer would hold the room that long)."""
+        self.owner.settle(room)
+        if room.done:
+            for handle in self._timers.pop(id(room), ()):
+                handle.cancel()
+
+    def _answer(self, room: Room) -> Callable[[CommandDone], None]:
+        def done(answer: CommandDone) -> None:
+            self._perform(room, room.apply(answer, self.edge.now()))
+            self._settle(room)
+
+        return done
+
+    def _ticker(self, room: Room) -> Callable[[], None]:
+        def fire() -> None:
+            self._perform(room, room.tick(self.edge.now()))
+            self._settle(room)
+
+        return fire

@@ -1,145 +1,497 @@
-"""One conference room's state as a transition table: `Room.apply(event)` returns decisions.
+"""One room, pure: its members, settings, timers and recording; every room decision is made here.
 
-Driven by conference::maintenance events (`fs.events.ConferenceEvent`) for one
-Conference-Unique-ID. Pure Python, no gevent: the caller performs the decisions (callbacks,
-commands). Members are keyed by FreeSWITCH member id and remember their channel uuid, so a
-MultiPartyCall layer can hang roles and relations on them later without changing the table.
+A `Room` is made when the first caller claims a room name (`join`), learns its
+Conference-Unique-ID from FreeSWITCH's events, and ends with conference-destroy. Its inputs:
+
+- `join(seat, now)` / `leave(call_uuid, now, hung_up=)`: a caller's seat (Exit: why it left);
+- `apply(event, now)`: a `fs.events.ConferenceEvent`, a member's own `fs.events.Dtmf`, or a
+  `CommandDone` (the answer to a Command it decided); `tick(now)`: a timer is due;
+- `mute`, `deaf`, `hold`, `relate`, `kick`: what the control API (later) asks.
+
+Each returns a list of decisions (rooms/model.py); nothing here sends, waits or reads a clock.
+The same event may arrive twice (from the inbound connection and from the member's own
+socket): events are applied once per Event-Sequence, and each handler is idempotent anyway.
+After conference-destroy only a stop-recording still counts (the recorder is a thread).
+
+`<Conference>` rules (spec/plivo-conference.md, docs/conference.md):
+- the first claimant's RoomSettings are the room's (a later caller with others: one INFO line);
+  the time limit counts from that first claim;
+- add-member: maxMembers=1 locks the room (FreeSWITCH takes no limit of 1); the room's
+  recording starts when record="true" and it has none (with recordWhenAlone="false" only once
+  two members are in); the enter callback (held back until `recording start` is answered, so
+  it carries RecordUrl only for a recording that runs); sendDigits to the member's phone;
+- a member's `*` with hangupOnStar: `hup` it (reason hangup-on-star); digitsMatch patterns: a
+  digits callback; floor-change to a member with floorEvent: a floor callback;
+- at the time limit every member in the room is kicked (reason time-limit);
+- stop-recording: the record callback to the member who started it, with FreeSWITCH's
+  duration; `lost_connection`: each recording in flight reported at once by our clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import collections
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
-from plivoxml_fs.fs.events import ConferenceEvent
+from plivoxml_fs.effects.webhook import Webhook
+from plivoxml_fs.errors import UnsafeValue
+from plivoxml_fs.fs import commands
+from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
+from plivoxml_fs.rooms import callbacks, recordings
+from plivoxml_fs.rooms.model import (
+    ArmTimer,
+    Command,
+    CommandDone,
+    Decision,
+    DigitsMatcher,
+    Emit,
+    Exit,
+    ExitReason,
+    Member,
+    Recording,
+    Relation,
+    Release,
+    RoomContext,
+    RoomKind,
+    RoomSettings,
+    RoomState,
+    Seat,
+)
 
-#: Room states: `open` from conference-create (or the first event seen), `ended` after destroy.
-OPEN = "open"
-ENDED = "ended"
+log = logging.getLogger("plivoxml_fs.rooms")
 
-
-@attrs.frozen
-class MemberEntered:
-    room_uid: str
-    member_id: int
-    call_uuid: str
-
-
-@attrs.frozen
-class MemberLeft:
-    room_uid: str
-    member_id: int
-    call_uuid: str
-
-
-@attrs.frozen
-class FloorChanged:
-    room_uid: str
-    member_id: int | None
-
-
-@attrs.frozen
-class RecordingStarted:
-    room_uid: str
-    path: str
-
-
-@attrs.frozen
-class RecordingStopped:
-    room_uid: str
-    path: str
-    milliseconds: int | None
+#: How many Event-Sequence numbers a room remembers to drop an event it got twice.
+SEEN_EVENTS = 512
+#: Tokens of the commands whose answers the room acts on.
+RECORD_START = "recording-start"
 
 
-@attrs.frozen
-class RoomEnded:
-    room_uid: str
-    #: members still in the room when it ended (each still owed its exit)
-    left_behind: tuple[MemberLeft, ...]
-
-
-Decision = MemberEntered | MemberLeft | FloorChanged | RecordingStarted | RecordingStopped | RoomEnded
-
-
-@attrs.define
 class Room:
-    """A room's members, floor holder and recording, changed only through `apply`."""
+    """One room's state; changed only through its inputs, each returning decisions."""
 
-    uid: str
-    name: str
-    state: str = OPEN
-    members: dict[int, str] = attrs.field(factory=dict)  # member id -> call uuid
-    floor: int | None = None
-    recording: str | None = None
+    def __init__(self, name: str, ctx: RoomContext, settings: RoomSettings, since: float,
+                 kind: RoomKind = RoomKind.CONFERENCE) -> None:
+        self.name = name
+        self.kind = kind
+        self.ctx = ctx
+        self.settings = settings
+        self.since = since
+        self.uid: str | None = None
+        self.state = RoomState.CLAIMED
+        self.creator: str | None = None  # the call uuid of the first claimant
+        self.members: dict[str, Member] = {}  # call uuid -> seat, in join order
+        self.others: dict[int, str] = {}  # members without a seat of ours: id -> channel
+        self.floor: int | None = None
+        self.recording: Recording | None = None
+        self.recording_live = False  # started and not yet stopped (its callback still owed)
+        self._recording_pending = False  # `recording start` sent, no answer yet
+        self._enters_held: list[str] = []  # enter callbacks waiting for that answer
+        self._seen: collections.deque[str] = collections.deque(maxlen=SEEN_EVENTS)
+        self._tokens = 0
+        self._sent: dict[str, str] = {}  # token of a command not yet answered -> its member
+        self._deadline_armed = False
+        self._stop_due: float | None = None  # when a stop-recording is overdue
 
-    def apply(self, event: ConferenceEvent) -> list[Decision]:
-        """Apply one event of this room; events after the room ended change nothing."""
-        if event.conference_uid != self.uid:
-            raise ValueError(f"room {self.name} ({self.uid}): event for {event.conference_uid}")
-        if self.state == ENDED:
+    # -- what the registry asks -------------------------------------------------------------
+
+    @property
+    def deadline(self) -> float:
+        return self.since + self.settings.time_limit_s
+
+    @property
+    def done(self) -> bool:
+        """Nothing more is owed: no seats, and the room ended or has no recording running."""
+        return not self.members and (self.state == RoomState.ENDED or not self.recording_live)
+
+    def member(self, call_uuid: str) -> Member | None:
+        return self.members.get(call_uuid)
+
+    def by_member_id(self, member_id: int) -> Member | None:
+        return next((m for m in self.members.values() if m.member_id == member_id), None)
+
+    # -- callers ----------------------------------------------------------------------------
+
+    def join(self, seat: Seat, now: float) -> tuple[Member, list[Decision]]:
+        """Seat `seat.call_uuid`; the member (whose room settings are the room's) and decisions."""
+        decisions: list[Decision] = []
+        if self.creator is None:
+            self.creator = seat.call_uuid
+        elif seat.settings != self.settings:
+            # INFO: on Plivo too the room keeps its creator's settings; this is no fault
+            log.info("conference %s: this call asks for other room settings than the first "
+                     "caller (%s); the first caller's are kept", self.name,
+                     self.settings.differences(seat.settings),
+                     extra={"call_uuid": seat.call_uuid, "conference": self.name})
+        member = self.members.get(seat.call_uuid)
+        if member is None:
+            matcher = (DigitsMatcher(seat.digits_match, seat.digits_match_timeout_s)
+                       if seat.digits_match else None)
+            member = self.members[seat.call_uuid] = Member(seat, muted=seat.muted,
+                                                           deaf=seat.deaf, held=seat.held,
+                                                           matcher=matcher)
+        if not self._deadline_armed:
+            self._deadline_armed = True
+            decisions.append(ArmTimer(self.deadline))
+        return member, decisions
+
+    def is_creator(self, call_uuid: str) -> bool:
+        return self.creator == call_uuid
+
+    def leave(self, call_uuid: str, now: float, *, hung_up: bool) -> tuple[Exit, list[Decision]]:
+        """The caller's verb is done with its seat: why it left, and the callbacks still owed."""
+        decisions = self._release_enter(call_uuid) if call_uuid in self._enters_held else []
+        member = self.members.pop(call_uuid)
+        if hung_up:
+            reason = ExitReason.HANGUP
+        elif member.member_id is None:
+            reason = ExitReason.ROOM_FULL
+            log.info("call %s: conference %s is full; the member did not enter", call_uuid,
+                     self.name, extra=self._extra(call_uuid))
+        else:
+            reason = member.reason or ExitReason.ENDED
+        if member.member_id is not None:
+            decisions.extend(_some(self._callback(member, "exit", {})))
+            params = self.conference_params(member)
+        else:  # it never entered: no room id, no recording of its
+            params = {"ConferenceName": self.name, "ConferenceUUID": "", "ConferenceMemberID": ""}
+        if not self.members and self.recording_live and self.state != RoomState.ENDED:
+            # FreeSWITCH stops the recording as the room ends, right after its last member:
+            # if that event never comes (the inbound connection down), report it anyway
+            self._stop_due = now + self.ctx.settings.command_timeout_s
+            decisions.append(ArmTimer(self._stop_due))
+        return Exit(self.name, params["ConferenceUUID"], member.member_id, reason, params), \
+            decisions
+
+    # -- the control API (and MultiPartyCall) -----------------------------------------------
+
+    def mute(self, member_id: int, on: bool = True) -> list[Decision]:
+        return _some(self._command("mute" if on else "unmute", str(member_id)))
+
+    def deaf(self, member_id: int, on: bool = True) -> list[Decision]:
+        return _some(self._command("deaf" if on else "undeaf", str(member_id)))
+
+    def hold(self, member_id: int, on: bool = True) -> list[Decision]:
+        """Hold: the member hears the hold sound and is not heard (the hold-member event
+        sets `held`)."""
+        return _some(self._command("hold" if on else "unhold", str(member_id)))
+
+    def relate(self, member_id: int, other_id: int, relation: Relation) -> list[Decision]:
+        """`member_id` stops hearing (or being heard by) `other_id`; CLEAR undoes both."""
+        member = self.by_member_id(member_id)
+        if member is not None:
+            if relation == Relation.CLEAR:
+                member.relations.pop(other_id, None)
+            else:
+                member.relations[other_id] = relation
+        return _some(self._command("relate", str(member_id), str(other_id), relation.value))
+
+    def kick(self, member_id: int, reason: ExitReason = ExitReason.KICKED) -> list[Decision]:
+        member = self.by_member_id(member_id)
+        if member is None or member.reason is not None:
             return []
+        member.reason = reason
+        return [Release(member.call_uuid, member_id, reason),
+                *_some(self._command("kick", str(member_id), call_uuid=member.call_uuid))]
+
+    # -- events -----------------------------------------------------------------------------
+
+    def apply(self, event: Any, now: float) -> list[Decision]:
+        """One input: a ConferenceEvent of this room, a member's Dtmf, or a CommandDone."""
+        if isinstance(event, CommandDone):
+            return self._done(event)
+        if isinstance(event, Dtmf):
+            member = self.members.get(event.unique_id)
+            return self._digit(member, event.digit, now) if member is not None else []
+        if not isinstance(event, ConferenceEvent):
+            raise TypeError(f"room {self.name}: cannot apply {type(event).__name__}")
+        sequence = event.get("Event-Sequence")
+        if sequence:
+            if sequence in self._seen:
+                return []
+            self._seen.append(sequence)
+        if self.uid is None:
+            self.uid = event.conference_uid
+        if self.state == RoomState.CLAIMED:
+            self.state = RoomState.OPEN
+        if self.state == RoomState.ENDED and event.action != "stop-recording":
+            return []  # the recorder thread may finish after conference-destroy
         handler = _TABLE.get(event.action)
-        return handler(self, event) if handler else []
+        decisions = handler(self, event, now) if handler else []
+        if not self._deadline_armed and self.members:  # a successor room (registry.py)
+            self._deadline_armed = True
+            decisions.insert(0, ArmTimer(self.deadline))
+        return decisions
 
-    def end(self) -> list[Decision]:
-        """End the room without a destroy event (e.g. the inbound connection was lost)."""
-        if self.state == ENDED:
+    def tick(self, now: float) -> list[Decision]:
+        """The room's timers: the time limit kicks every member in the room once it is due;
+        a recording the room still owes after its last member left is reported by our clock."""
+        decisions: list[Decision] = []
+        if (self._stop_due is not None and now >= self._stop_due and not self.members
+                and self.recording_live and self.recording is not None):
+            decisions.extend(self._unstopped(self.recording, now))
+        if self.state == RoomState.ENDED or not self.members:
+            return decisions
+        if now < self.deadline:  # woken early: wait on
+            return [*decisions, ArmTimer(self.deadline)]
+        for member in list(self.members.values()):
+            if member.in_room and member.reason is None:
+                decisions.extend(self._time_up(member))
+        return decisions
+
+    def _unstopped(self, rec: Recording, now: float) -> list[Decision]:
+        return self._by_our_clock(rec, now, f"no stop-recording came for {rec.recording_id} "
+                                  f"within {self.ctx.settings.command_timeout_s} s of the last "
+                                  "member leaving")
+
+    def lost_connection(self, now: float) -> list[Decision]:
+        """The inbound connection is gone: a recording in flight is reported now, by our clock."""
+        if not self.recording_live or self.recording is None:
             return []
-        self.state = ENDED
-        left = tuple(MemberLeft(self.uid, mid, uuid) for mid, uuid in sorted(self.members.items()))
-        self.members.clear()
-        return [RoomEnded(self.uid, left)]
+        return self._by_our_clock(self.recording, now, "the inbound connection was lost while "
+                                  f"recording {self.recording.recording_id}")
 
+    def _by_our_clock(self, rec: Recording, now: float, why: str) -> list[Decision]:
+        self.recording_live = False
+        log.warning("conference %s: %s; its record callback carries the daemon's measure of the "
+                    "duration", self.name, why, extra=self._extra(rec.call_uuid))
+        return self._record_callback(rec, int(now * 1000), None)
 
-def _add(room: Room, event: ConferenceEvent) -> list[Decision]:
-    if event.member_id is None or event.unique_id is None:
+    # -- the table --------------------------------------------------------------------------
+
+    def _added(self, event: ConferenceEvent, now: float) -> list[Decision]:
+        if event.member_id is None or event.unique_id is None:
+            return []
+        member = self.members.get(event.unique_id)
+        if member is None:
+            self.others[event.member_id] = event.unique_id
+            return []
+        if member.member_id is not None:
+            return []
+        member.member_id, member.joined_at, member.in_room = event.member_id, now, True
+        decisions: list[Decision] = []
+        if self.settings.max_members == 1:  # FreeSWITCH takes no limit of 1: lock the room
+            decisions.extend(_some(self._command("lock", call_uuid=member.call_uuid)))
+        decisions.extend(self._maybe_record(member, event.size))
+        if self._recording_pending:
+            self._enters_held.append(member.call_uuid)
+        else:
+            decisions.extend(_some(self._callback(member, "enter", {})))
+        if member.seat.send_digits:
+            decisions.extend(_some(self._command("dtmf", str(event.member_id),
+                                                 member.seat.send_digits,
+                                                 call_uuid=member.call_uuid)))
+        if now >= self.deadline:
+            decisions.extend(self._time_up(member))
+        return decisions
+
+    def _deleted(self, event: ConferenceEvent, now: float) -> list[Decision]:
+        if event.member_id is None:
+            return []
+        self.others.pop(event.member_id, None)
+        member = self.by_member_id(event.member_id)
+        if member is not None:
+            member.in_room = False
+        if self.floor == event.member_id:
+            self.floor = None
         return []
-    room.members[event.member_id] = event.unique_id
-    return [MemberEntered(room.uid, event.member_id, event.unique_id)]
 
-
-def _delete(room: Room, event: ConferenceEvent) -> list[Decision]:
-    if event.member_id is None or event.member_id not in room.members:
+    def _kicked(self, event: ConferenceEvent, now: float) -> list[Decision]:
+        member = self.by_member_id(event.member_id) if event.member_id is not None else None
+        if member is not None and member.reason is None:
+            member.reason = ExitReason.KICKED
         return []
-    uuid = room.members.pop(event.member_id)
-    if room.floor == event.member_id:
-        room.floor = None
-    return [MemberLeft(room.uid, event.member_id, uuid)]
 
+    def _floor(self, event: ConferenceEvent, now: float) -> list[Decision]:
+        new = event.get("New-ID") or ""
+        floor = int(new) if new.isdigit() else None
+        if floor == self.floor:
+            return []
+        self.floor = floor
+        member = self.by_member_id(floor) if floor is not None else None
+        if member is None or not member.seat.floor_event:
+            return []
+        return _some(self._callback(member, "floor", {}))
 
-def _floor(room: Room, event: ConferenceEvent) -> list[Decision]:
-    new = event.get("New-ID")
-    room.floor = int(new) if new and new.isdigit() else None
-    return [FloorChanged(room.uid, room.floor)]
-
-
-def _start_recording(room: Room, event: ConferenceEvent) -> list[Decision]:
-    path = event.get("Path") or ""
-    if event.get("Error"):
+    def _recording_started(self, event: ConferenceEvent, now: float) -> list[Decision]:
+        rec = self.recording
+        if not event.get("Error") or rec is None or event.get("Path") != rec.path:
+            return []
+        log.error("conference %s: FreeSWITCH could not record to %s: %s", self.name, rec.path,
+                  event.get("Error"),
+                  extra={**self._extra(rec.call_uuid), "event": "start-recording"})
+        self.recording, self.recording_live = None, False
         return []
-    room.recording = path
-    return [RecordingStarted(room.uid, path)]
 
+    def _recording_stopped(self, event: ConferenceEvent, now: float) -> list[Decision]:
+        rec = self.recording
+        if rec is None or not self.recording_live or event.get("Path") != rec.path:
+            return []
+        self.recording_live = False
+        raw = event.get("Milliseconds-Elapsed") or ""
+        return self._record_callback(rec, int(now * 1000), int(raw) if raw.isdigit() else None)
 
-def _stop_recording(room: Room, event: ConferenceEvent) -> list[Decision]:
-    path = event.get("Path") or ""
-    if room.recording is None or (path and path != room.recording):
+    def _destroyed(self, event: ConferenceEvent, now: float) -> list[Decision]:
+        self.state = RoomState.ENDED
+        for member in self.members.values():
+            member.in_room = False
         return []
-    room.recording = None
-    ms = event.get("Milliseconds-Elapsed")
-    return [RecordingStopped(room.uid, path, int(ms) if ms and ms.isdigit() else None)]
+
+    # -- members' own events and answers ---------------------------------------------------
+
+    def _digit(self, member: Member, digit: str, now: float) -> list[Decision]:
+        if member.member_id is None:
+            return []
+        decisions: list[Decision] = []
+        seat = member.seat
+        if digit == "*" and seat.hangup_on_star and member.reason is None:
+            member.reason = ExitReason.HANGUP_ON_STAR
+            decisions.append(Release(member.call_uuid, member.member_id, member.reason))
+            decisions.extend(_some(self._command("hup", str(member.member_id),
+                                                 call_uuid=member.call_uuid)))
+        if member.matcher is not None:
+            matched = member.matcher.press(digit, now)
+            if matched is not None:
+                decisions.extend(_some(self._callback(member, "digits",
+                                                      {"ConferenceDigitsMatch": matched})))
+        return decisions
+
+    def _done(self, done: CommandDone) -> list[Decision]:
+        call_uuid = self._sent.pop(done.token, "")
+        if done.token.startswith(RECORD_START):
+            return self._record_answer(done)
+        if not done.ok:
+            cmd = done.token.split(" ", 1)[-1]
+            if call_uuid:
+                log.warning("call %s: %s: %s", call_uuid, cmd, done.text.strip(),
+                            extra=self._extra(call_uuid))
+            else:
+                log.warning("conference %s: %s: %s", self.name, cmd, done.text.strip(),
+                            extra={"conference": self.name})
+        return []
+
+    # -- recording --------------------------------------------------------------------------
+
+    def _maybe_record(self, member: Member, size: int | None) -> list[Decision]:
+        """Start the room's recording if it should have one now (`size`: members in it)."""
+        if not self.settings.record or self.recording is not None or self._recording_pending:
+            return []
+        if not self.settings.record_when_alone and (size or 0) < 2:
+            return []  # recordWhenAlone="false": the member whose entry makes two starts it
+        try:
+            self.recording = recordings.new_recording(self.ctx.settings, self.name,
+                                                      self.uid or "", self.ctx.new_id(),
+                                                      self.settings.record_file_format, member)
+        except ValueError as exc:
+            log.error("call %s: conference %s: the recording could not start: %s",
+                      member.call_uuid, self.name, exc, extra=self._extra(member.call_uuid))
+            return []
+        self._recording_pending = True
+        command = self._command("recording", "start", self.recording.path,
+                                call_uuid=member.call_uuid, token=RECORD_START)
+        if command is None:
+            self.recording, self._recording_pending = None, False
+            return []
+        folder = str(recordings.recordings_dir(self.ctx.settings))
+        return [attrs.evolve(command, make_dir=folder)]
+
+    def _record_answer(self, done: CommandDone) -> list[Decision]:
+        self._recording_pending = False
+        rec = self.recording
+        if rec is not None and done.ok:
+            self.recording_live = True
+            log.info("call %s: recording conference %s as %s", rec.call_uuid, self.name,
+                     rec.recording_id, extra=self._extra(rec.call_uuid))
+        elif rec is not None:
+            self.recording = None
+            log.error("call %s: conference %s: the recording could not start: %s",
+                      rec.call_uuid, self.name, done.text.strip(),
+                      extra=self._extra(rec.call_uuid))
+        decisions: list[Decision] = []
+        for call_uuid in list(self._enters_held):
+            decisions.extend(self._release_enter(call_uuid))
+        return decisions
+
+    def _release_enter(self, call_uuid: str) -> list[Decision]:
+        self._enters_held.remove(call_uuid)
+        member = self.members.get(call_uuid)
+        return _some(self._callback(member, "enter", {})) if member is not None else []
+
+    def _record_callback(self, rec: Recording, end_ms: int, duration_ms: int | None):
+        if not rec.callback_url:
+            return []
+        params = {**rec.call_params, **recordings.record_params(rec, end_ms, duration_ms)}
+        return [Emit(Webhook(rec.callback_url, rec.callback_method, params, rec.call_uuid,
+                             "conference-record"))]
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _time_up(self, member: Member) -> list[Decision]:
+        log.info("call %s: conference %s reached its time limit of %d s", member.call_uuid,
+                 self.name, self.settings.time_limit_s, extra=self._extra(member.call_uuid))
+        assert member.member_id is not None
+        return self.kick(member.member_id, ExitReason.TIME_LIMIT)
+
+    def _command(self, subcommand: str, *args: str, call_uuid: str = "",
+                 token: str | None = None) -> Command | None:
+        """The Command for `conference <room> <subcommand> <args>`; None (one ERROR) when a
+        value cannot be sent."""
+        self._tokens += 1
+        try:
+            cmd = commands.conference_api(self.name, subcommand, *args)
+        except UnsafeValue as exc:
+            log.error("conference %s: %s not sent: %s", self.name, subcommand, exc,
+                      extra=self._extra(call_uuid))
+            return None
+        command = Command(cmd, f"{token or subcommand}#{self._tokens} {cmd}", call_uuid)
+        self._sent[command.token] = call_uuid
+        return command
+
+    @property
+    def shown_recording(self) -> Recording | None:
+        """The recording callbacks name: the room's, once `recording start` was answered."""
+        return None if self._recording_pending else self.recording
+
+    def conference_params(self, member: Member) -> dict[str, str]:
+        return callbacks.conference_params(self.name, self.uid, self.shown_recording, member)
+
+    def _callback(self, member: Member, action: str, extra: Mapping[str, str]) -> Emit | None:
+        return callbacks.member_callback(self.name, self.uid, self.shown_recording, member,
+                                         action, extra)
+
+    def _extra(self, call_uuid: str) -> dict[str, str]:
+        return {"call_uuid": call_uuid, "conference": self.name}
 
 
-def _destroy(room: Room, event: ConferenceEvent) -> list[Decision]:
-    return room.end()
+def _some(*decisions: Decision | None) -> list[Decision]:
+    return [d for d in decisions if d is not None]
 
 
-_TABLE: dict[str, Callable[[Room, ConferenceEvent], list[Decision]]] = {
-    "add-member": _add,
-    "del-member": _delete,
-    "floor-change": _floor,
-    "start-recording": _start_recording,
-    "stop-recording": _stop_recording,
-    "conference-destroy": _destroy,
+def _member_flag(attribute: str, value: bool):
+    def handler(room: Room, event: ConferenceEvent, now: float) -> list[Decision]:
+        member = room.by_member_id(event.member_id) if event.member_id is not None else None
+        if member is not None:
+            setattr(member, attribute, value)
+        return []
+
+    return handler
+
+
+_TABLE: dict[str, Callable[[Room, ConferenceEvent, float], list[Decision]]] = {
+    "add-member": Room._added,
+    "del-member": Room._deleted,
+    "kick-member": Room._kicked,
+    "hup-member": Room._kicked,
+    "floor-change": Room._floor,
+    "mute-member": _member_flag("muted", True),
+    "unmute-member": _member_flag("muted", False),
+    "deaf-member": _member_flag("deaf", True),
+    "undeaf-member": _member_flag("deaf", False),
+    "hold-member": _member_flag("held", True),
+    "unhold-member": _member_flag("held", False),
+    "start-recording": Room._recording_started,
+    "stop-recording": Room._recording_stopped,
+    "conference-destroy": Room._destroyed,
 }

@@ -22,6 +22,7 @@ import attrs
 from plivoxml_fs.config import Settings
 from plivoxml_fs.errors import CommandFailed, CommandTimeout, ConnectionLost
 from plivoxml_fs.esl.messages import Event
+from plivoxml_fs.fs.events import ExecuteComplete
 
 
 def _frozen_params(value: Mapping[str, str]) -> Mapping[str, str]:
@@ -108,7 +109,9 @@ class ExecContext(Protocol):
     settings: Settings
     fetcher: Any  # DocumentFetcher
     outbox: Any  # Outbox
-    conferences: Any  # rooms.conferences.Conferences: room claims and recordings
+    rooms: Any  # rooms.registry.RoomEngine: seats in rooms; every room decision is made there
+    clock: Callable[[], float]  # monotonic seconds (how long a verb waited)
+    new_id: Callable[[], str]  # a fresh identifier
     log: logging.LoggerAdapter
     answered: bool  # the call is answered (by us or before it reached us)
     first_verb: bool  # no verb of this call has run before the current one
@@ -155,5 +158,6 @@ def run_app(ctx: ExecContext, app: str, arg: str = "") -> Event | Gone:
 
 
 def app_response(event: Event) -> str:
-    """The Application-Response of a CHANNEL_EXECUTE_COMPLETE (`FILE PLAYED`, ...)."""
-    return event.get("Application-Response", "") or ""
+    """The Application-Response of a CHANNEL_EXECUTE_COMPLETE (`FILE PLAYED`, ...), read
+    through its fs/events view (ProtocolError naming the header if it is no such event)."""
+    return ExecuteComplete.from_event(event).response

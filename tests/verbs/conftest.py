@@ -1,4 +1,5 @@
-"""An ExecContext for executor tests: a FakeConnection and default settings."""
+"""An ExecContext for executor tests: a FakeConnection, default settings, and a room engine
+whose edge (`ctx.edge`, a testing.FakeEdge) answers commands at once and keeps timers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import attrs
 import pytest
 
 from plivoxml_fs.config import Settings
-from plivoxml_fs.testing import FakeConnection, RecordingOutbox
+from plivoxml_fs.rooms.model import RoomContext
+from plivoxml_fs.rooms.registry import RoomEngine
+from plivoxml_fs.testing import FakeConnection, FakeEdge, RecordingOutbox
 
 
 @attrs.define
@@ -23,6 +26,14 @@ class Ctx:
     params: dict = attrs.field(factory=dict)
     answered: bool = True
     first_verb: bool = False
+    edge: FakeEdge = attrs.field(default=attrs.Factory(lambda self: FakeEdge(self.outbox),
+                                                       takes_self=True))
+    rooms: RoomEngine = attrs.field(default=attrs.Factory(
+        lambda self: RoomEngine(RoomContext(self.settings, lambda: "rec-1"), self.edge),
+        takes_self=True))
+    clock: object = attrs.field(default=attrs.Factory(lambda self: self.edge.now,
+                                                      takes_self=True))
+    new_id: object = lambda: "id-1"  # noqa: E731
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def test_beeps_and_max_members() -> None:
 
 def test_room_settings_and_resolved_sounds_win() -> None:
     """The room's (first caller's) maxMembers and the resolved sounds go in the variables."""
-    from plivoxml_fs.rooms.conferences import RoomSettings
+    from plivoxml_fs.rooms.model import RoomSettings
     from plivoxml_fs.verbs.conference import Sounds
 
     first = RoomSettings.of(_conf('maxMembers="4"'))

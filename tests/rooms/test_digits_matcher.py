@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plivoxml_fs.verbs.conference import DigitsMatcher
+from plivoxml_fs.rooms.model import DigitsMatcher
 
 
 def test_a_pattern_at_the_end_of_what_was_typed_matches_once() -> None:
