@@ -9,13 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 import gevent
 import pytest
 from gevent.pywsgi import WSGIServer
+from waiting import until
 
 from plivoxml_fs.effects.store import OutboxStore
 from plivoxml_fs.errors import PlivoXMLError
@@ -56,10 +56,7 @@ class App:
 
 
 def wait_for(predicate, what: str, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        gevent.sleep(0.05)
+    until(what, predicate, timeout)
 
 
 def spawn(args: list[str], log: Path) -> subprocess.Popen:

@@ -16,6 +16,7 @@ import urllib.request
 import gevent
 import pytest
 from gevent.pywsgi import WSGIServer
+from waiting import until
 
 from plivoxml_fs.config import Settings, load_settings
 from plivoxml_fs.errors import ConfigError
@@ -145,9 +146,7 @@ def test_metrics_port_zero_serves_nothing_and_bad_ports_are_refused(tmp_path):
 def _wait_for(predicate, what: str, timeout: float = 5.0) -> float:
     """Seconds until `predicate()` held (fails after `timeout`)."""
     started = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - started < timeout, f"timed out waiting for {what}"
-        gevent.sleep(0.02)
+    until(what, predicate, timeout)
     return time.monotonic() - started
 
 

@@ -5,12 +5,12 @@ no callback; the URL channel variables are fetched exactly as the dialplan set t
 from __future__ import annotations
 
 import logging
-import time
 
 import gevent
 import gevent.socket
 import pytest
 from gevent.pywsgi import WSGIServer
+from waiting import until
 
 from plivoxml_fs.config import Settings
 from plivoxml_fs.esl.codec import encode_message
@@ -42,10 +42,7 @@ class App:
 
 
 def _wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        gevent.sleep(0.01)
+    until("the condition", predicate, timeout)
 
 
 @pytest.fixture

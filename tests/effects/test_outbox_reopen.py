@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 
 import gevent
 import gevent.event
 import pytest
 from gevent.pywsgi import WSGIServer
+from waiting import until
 
 from plivoxml_fs import metrics
 from plivoxml_fs.effects.outbox import Outbox
@@ -64,10 +64,7 @@ def durable_gauge() -> float | None:
 
 
 def wait_for(predicate, what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        gevent.sleep(0.01)
+    until(what, predicate, WAIT_S)
 
 
 def test_locked_file_is_adopted_once_released(tmp_path, receiver, caplog):

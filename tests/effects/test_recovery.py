@@ -3,7 +3,6 @@ a gone channel's hangup callback is posted at once, a live one's when it ends.""
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qsl
 
 import gevent
@@ -11,6 +10,7 @@ import gevent.event
 import pytest
 from gevent.pywsgi import WSGIServer
 from gevent.server import StreamServer
+from waiting import until
 
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.store import CallRow, OutboxStore
@@ -22,10 +22,7 @@ STARTED = 1_764_000_000.0  # epoch seconds, 2025-11-24 16:00:00 UTC
 
 
 def wait_for(predicate, what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        gevent.sleep(0.01)
+    until(what, predicate, WAIT_S)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import gevent
 import gevent.event
 import gevent.socket
 import pytest
+from waiting import until
 
 from esl.fakefs import answer_call, channel_data, dial
 from plivoxml_fs.esl.codec import encode_message
@@ -48,10 +49,7 @@ def _peer(side) -> str:
 
 
 def _wait_for(predicate, timeout=3.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        gevent.sleep(0.01)
+    until("the condition", predicate, timeout)
 
 
 def test_a_peer_not_allowed_is_closed_before_anything_is_sent(make_server, caplog):

@@ -5,12 +5,12 @@ FreeSWITCH has no such channel. The daemon listens on PLIVOXML_FS_TEST_SOCKET_PO
 from __future__ import annotations
 
 import logging
-import time
 
 import gevent
 import gevent.socket
 import pytest
 from gevent.pywsgi import WSGIServer
+from waiting import until
 
 from fs.conftest import FS_SOCKET_PORT
 from plivoxml_fs.config import Settings
@@ -38,10 +38,7 @@ class App:
 
 
 def _wait_for(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        gevent.sleep(0.02)
+    until("the condition", predicate, timeout)
 
 
 @pytest.fixture
