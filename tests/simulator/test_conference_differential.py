@@ -9,6 +9,7 @@ header names of every kind of event seen.
 
 from __future__ import annotations
 
+import itertools
 import re
 import wave
 from pathlib import Path
@@ -154,7 +155,7 @@ def _flags_scenario(address, daemon, tag: str):
         action()
         gevent.sleep(STEP_S * 2)
         _drain(inb)
-        steps.append((name, events_since(start)))
+        steps.append((name, _digits_by_channel(events_since(start))))
 
     members = {}
 
@@ -185,6 +186,17 @@ def _flags_scenario(address, daemon, tag: str):
         member.wire.close()
     inb.close()
     return steps, still_up
+
+
+def _digits_by_channel(events: list[str]) -> list[str]:
+    """Each run of DTMF events grouped by channel, each channel's digits in order: a digit
+    relayed to several members reaches each caller's leg in that leg's own thread, so the
+    legs' events interleave as the threads run (on 1.10.12, A-m before A-w or after)."""
+    out: list[str] = []
+    for is_dtmf, run in itertools.groupby(events, key=lambda e: e.startswith("DTMF ")):
+        items = list(run)
+        out += sorted(items, key=lambda e: e.split()[1]) if is_dtmf else items
+    return out
 
 
 def _talk_scenario(address, daemon, tag: str, tone: str):

@@ -87,7 +87,8 @@ def _scenario(inbound_address, daemon, tag: str) -> tuple[list[str], list[str]]:
     inbound.send(f"api uuid_kill aleg-{tag} USER_BUSY")
     call.until(is_final_notice, timeout=10)
     gevent.sleep(0.5)
-    outbound = [s for s in summary([m for _, m in call.received]) if s != "CHANNEL_PARK"]
+    outbound = _killed_hangup_in_place(
+        [s for s in summary([m for _, m in call.received]) if s != "CHANNEL_PARK"])
     seen = []
     for _, message in inbound.received:
         if message.is_event:
@@ -99,6 +100,17 @@ def _scenario(inbound_address, daemon, tag: str) -> tuple[list[str], list[str]]:
             seen.append("api " + message.body.decode().strip().replace(f"aleg-{tag}", "A"))
     inbound.close()
     return outbound, seen
+
+
+def _killed_hangup_in_place(items: list[str]) -> list[str]:
+    """The CHANNEL_HANGUP of a channel killed from another thread (uuid_kill runs in the API
+    thread) races its own session thread's last events on the socket: on 1.10.12 it came after
+    CHANNEL_HANGUP_COMPLETE once in five runs. Checked to come once after the killed playback
+    started, it is put right after that, where it comes most often."""
+    started = len(items) - 1 - items[::-1].index("CHANNEL_EXECUTE playback")
+    assert items[started:].count("CHANNEL_HANGUP") == 1 == items.count("CHANNEL_HANGUP"), items
+    rest = [item for item in items if item != "CHANNEL_HANGUP"]
+    return [*rest[: started + 1], "CHANNEL_HANGUP", *rest[started + 1 :]]
 
 
 def _edge_scenario(inbound_address, daemon, tag: str) -> tuple[list[str], list[str]]:
