@@ -256,12 +256,16 @@ def _record_scenario(address, daemon, tag: str, folder: Path):
     replies.append(api(inb, f"{nb} start {folder / 'blocker' / 'x.wav'}"))
     gevent.sleep(STEP_S)
     _drain(inb)
-    seen, headers, files = [], {}, {}
+    # per room: each room's recording runs in its own thread on a real FreeSWITCH, so the two
+    # rooms' events interleave either way (seen both ways); within a room the order holds
+    seen: dict[str, list[str]] = {}
+    headers, files = {}, {}
     for raw, message in inb.received[start:]:
         if message.is_event:
             event = message.event()
-            seen.append(f"{event['Action']} {event['Conference-Name'].split('-')[0]} "
-                        f"{event.get('Error') or ''}".strip())
+            room = event["Conference-Name"].split("-")[0]
+            seen.setdefault(room, []).append(
+                f"{event['Action']} {room} {event.get('Error') or ''}".strip())
             headers.setdefault(event["Action"], names_of(raw.decode().split("\n\n", 1)[1]))
             if event["Action"] == "stop-recording" and event.get("Record-File-Size"):
                 with wave.open(event["Path"], "rb") as wav:
