@@ -9,6 +9,7 @@ import logging
 import gevent
 import gevent.socket
 import pytest
+from call.test_trust import App
 from gevent.pywsgi import WSGIServer
 from waiting import until
 
@@ -21,20 +22,6 @@ ANSWER_QUERY = "sig=a%2Bb%26c%3Dd%40e%25f&plus=1+2&sp=a%20b"
 FALLBACK_QUERY = "token=t%2Bk%3D%3D&n=100%25"
 HANGUP_QUERY = "sig=h%2Bh%26x%3Dy&t=1+1"
 
-
-class App:
-    """A broken answer document, a Hangup fallback; each request's path and raw query."""
-
-    def __init__(self) -> None:
-        self.hits: list[tuple[str, str]] = []
-
-    def __call__(self, environ, start_response):
-        path = environ["PATH_INFO"]
-        self.hits.append((path, environ.get("QUERY_STRING", "")))
-        start_response("200 OK", [("Content-Type", "application/xml")])
-        if path == "/answer":
-            return [b"<Response><NoSuchVerb/></Response>"]
-        return [b"<Response><Hangup/></Response>"]
 
 
 def _wait_for(predicate, timeout=15.0):
