@@ -111,9 +111,11 @@ class SyncEdge:
 class RoomOwner(Protocol):
     """Which room a name or an event belongs to (this daemon's, or a shared registry's)."""
 
-    def for_claim(self, name: str, make: Callable[[], Room]) -> Room: ...
+    def for_claim(self, seat: Seat, make: Callable[[], Room]) -> Room:
+        """The live room `seat` asks for by kind and name (made by `make` if none is live)."""
 
-    def for_event(self, event: ConferenceEvent) -> Room | None: ...
+    def for_event(self, event: ConferenceEvent) -> Room | None:
+        """The room FreeSWITCH's room `event.conference_name` / `conference_uid` is."""
 
     def settle(self, room: Room) -> None: ...
 
@@ -121,23 +123,27 @@ class RoomOwner(Protocol):
 
 
 class LocalRooms:
-    """This daemon's rooms: by name while claimed, by Conference-Unique-ID once made."""
+    """This daemon's rooms: by kind and name while claimed (a user's name and FreeSWITCH's room
+    name, `Room.fs_name`, may differ), by Conference-Unique-ID once made."""
 
     def __init__(self) -> None:
-        self._by_name: dict[str, Room] = {}
+        self._by_name: dict[tuple[Any, str], Room] = {}  # (kind, user's name) -> live room
+        self._by_fs: dict[str, Room] = {}  # FreeSWITCH's room name -> the room claiming it
         self._by_uid: dict[str, Room] = {}
 
-    def for_claim(self, name: str, make: Callable[[], Room]) -> Room:
-        room = self._by_name.get(name)
+    def for_claim(self, seat: Seat, make: Callable[[], Room]) -> Room:
+        key = (seat.kind, seat.name)
+        room = self._by_name.get(key)
         if room is None or room.state == RoomState.ENDED:
-            room = self._by_name[name] = make()
+            room = self._by_name[key] = make()
+            self._by_fs[room.fs_name] = room
         return room
 
     def for_event(self, event: ConferenceEvent) -> Room | None:
         room = self._by_uid.get(event.conference_uid)
         if room is not None:
             return room
-        room = self._by_name.get(event.conference_name)
+        room = self._by_fs.get(event.conference_name)
         if room is None or not _makes(event, room):
             return None  # not a room of ours, or a late event of one forgotten
         if room.uid is not None:
@@ -148,23 +154,23 @@ class LocalRooms:
         return room
 
     def _successor(self, old: Room, uid: str) -> Room:
-        new = Room(old.name, old.ctx, old.settings, old.since, old.kind)
-        new.creator, new.uid = old.creator, uid
-        for call_uuid, member in list(old.members.items()):
-            if member.member_id is None:
-                new.members[call_uuid] = old.members.pop(call_uuid)
-        self._by_name[old.name] = new
+        new = old.successor(uid)
+        self._by_name[(old.kind, old.name)] = new
+        self._by_fs[new.fs_name] = new
         return new
 
     def settle(self, room: Room) -> None:
         """Forget the room's name once no seat holds it, and the room once nothing is owed."""
-        if not room.members and self._by_name.get(room.name) is room:
-            del self._by_name[room.name]
+        if not room.members and self._by_name.get((room.kind, room.name)) is room:
+            del self._by_name[(room.kind, room.name)]
+        if not room.members and self._by_fs.get(room.fs_name) is room:
+            del self._by_fs[room.fs_name]
         if room.done and room.uid is not None and self._by_uid.get(room.uid) is room:
             del self._by_uid[room.uid]
 
     def rooms(self) -> list[Room]:
-        return list({id(r): r for r in (*self._by_name.values(), *self._by_uid.values())}.values())
+        every = (*self._by_name.values(), *self._by_fs.values(), *self._by_uid.values())
+        return list({id(r): r for r in every}.values())
 
 
 def _makes(event: ConferenceEvent, room: Room) -> bool:
@@ -192,8 +198,8 @@ class RoomEngine:
     def join(self, seat: Seat, conn: Any = None) -> tuple[Room, Member]:
         """Seat a caller in the room of its name (made with its settings if there is none)."""
         now = self.edge.now()
-        room = self.owner.for_claim(seat.name, lambda: Room(seat.name, self.ctx, seat.settings,
-                                                             now, seat.kind))
+        room = self.owner.for_claim(seat, lambda: Room(seat.name, self.ctx, seat.settings,
+                                                        now, seat.kind))
         member, decisions = room.join(seat, now)
         self._seats[seat.call_uuid] = room
         if conn is not None:

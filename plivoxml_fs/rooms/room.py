@@ -74,7 +74,8 @@ class Room:
 
     def __init__(self, name: str, ctx: RoomContext, settings: RoomSettings, since: float,
                  kind: RoomKind = RoomKind.CONFERENCE) -> None:
-        self.name = name
+        self.name = name  # the user's name: what callbacks and log lines show
+        self.fs_name = name  # FreeSWITCH's name of the room: what commands address
         self.kind = kind
         self.ctx = ctx
         self.settings = settings
@@ -105,6 +106,16 @@ class Room:
     def done(self) -> bool:
         """Nothing more is owed: no seats, and the room ended or has no recording running."""
         return not self.members and (self.state == RoomState.ENDED or not self.recording_live)
+
+    def successor(self, uid: str) -> Room:
+        """The room FreeSWITCH made anew under this room's name (uid `uid`): it takes the
+        seats that never entered this one, and this room's creator and settings."""
+        new = Room(self.name, self.ctx, self.settings, self.since, self.kind)
+        new.fs_name, new.creator, new.uid = self.fs_name, self.creator, uid
+        for call_uuid, member in list(self.members.items()):
+            if member.member_id is None:
+                new.members[call_uuid] = self.members.pop(call_uuid)
+        return new
 
     def member(self, call_uuid: str) -> Member | None:
         return self.members.get(call_uuid)
@@ -440,7 +451,7 @@ class Room:
         value cannot be sent."""
         self._tokens += 1
         try:
-            cmd = commands.conference_api(self.name, subcommand, *args)
+            cmd = commands.conference_api(self.fs_name, subcommand, *args)
         except UnsafeValue as exc:
             log.error("conference %s: %s not sent: %s", self.name, subcommand, exc,
                       extra=self._extra(call_uuid))
