@@ -209,6 +209,34 @@ def test_core_module_does_not_pull_in_io_through_the_package(name):
     assert chain is None, f"{name} imports I/O at import time: " + " -> ".join(chain)
 
 
+#: The pure leaves the call's path ends in (fs/) and starts from (esl/ below the transport): the
+#: package's own modules each may import, besides packages' empty __init__ files. A builder that
+#: reached for a room, a verb or the transport would no longer be a leaf.
+LEAVES = {
+    "plivoxml_fs.esl.codec": {"plivoxml_fs.errors", "plivoxml_fs.esl.messages"},
+    "plivoxml_fs.fs.commands": {"plivoxml_fs.errors", "plivoxml_fs.esl.codec"},
+    "plivoxml_fs.fs.arguments": {"plivoxml_fs.errors", "plivoxml_fs.fs.commands"},
+}
+
+
+def own_imports(name: str, modules) -> set[str]:
+    """The package's own modules `name` imports (at any level), packages left out."""
+    found = set()
+    for imp in modules[name][1]:
+        for loaded in _loaded_by(imp.module, modules):
+            if not modules[loaded][0].endswith("__init__.py") and loaded != name:
+                found.add(loaded)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(LEAVES))
+def test_leaf_modules_import_only_what_they_build_on(name):
+    """fs/commands, fs/arguments (split from it) and the codec stay leaves of the call's path."""
+    assert name in CORE, f"{name} is missing or allowed I/O"
+    extra = own_imports(name, MODULES) - LEAVES[name]
+    assert not extra, f"{name} imports {sorted(extra)}: only {sorted(LEAVES[name])} are allowed"
+
+
 # --- the checker itself ------------------------------------------------------------------------
 
 
@@ -279,3 +307,23 @@ def test_chain_follows_module_level_imports_only():
         "gevent (plivoxml_fs/esl/transport.py:1)",
     ]
     assert import_chain("plivoxml_fs.verbs.lazy", mods) is None
+
+
+def test_own_imports_sees_every_level_and_leaves_packages_out():
+    """A builder importing a room inside a function still counts; empty packages do not."""
+    mods = {
+        "plivoxml_fs": ("plivoxml_fs/__init__.py", []),
+        "plivoxml_fs.fs": ("plivoxml_fs/fs/__init__.py", []),
+        "plivoxml_fs.rooms": ("plivoxml_fs/rooms/__init__.py", []),
+        **fake_modules(
+            plivoxml_fs__errors="",
+            plivoxml_fs__rooms__room="",
+            plivoxml_fs__fs__commands=(
+                "from plivoxml_fs.errors import UnsafeValue\n"
+                "def f():\n    from plivoxml_fs.rooms import room\n"
+            ),
+        ),
+    }
+    assert own_imports("plivoxml_fs.fs.commands", mods) == {
+        "plivoxml_fs.errors", "plivoxml_fs.rooms.room",
+    }

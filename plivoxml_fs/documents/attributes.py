@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import arguments, commands
 
 
 class Invalid(ValueError):
@@ -45,10 +45,10 @@ ROOM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _DTMF_PATTERN = re.compile(r"[0-9A-D*#]+")
 #: An HTTP header name (RFC 9110 token).
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-HTTP_SCHEMES = commands.MEDIA_URL_SCHEMES
+HTTP_SCHEMES = arguments.MEDIA_URL_SCHEMES
 WEBSOCKET_SCHEMES = ("ws", "wss")
-MAX_URL_CHARS = commands.MAX_MEDIA_URL_CHARS
-MAX_SPEAK_TEXT_CHARS = commands.MAX_SPEAK_TEXT_CHARS
+MAX_URL_CHARS = arguments.MAX_MEDIA_URL_CHARS
+MAX_SPEAK_TEXT_CHARS = arguments.MAX_SPEAK_TEXT_CHARS
 
 
 def integer(low: int, high: int) -> Converter:

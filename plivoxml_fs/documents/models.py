@@ -19,7 +19,7 @@ import attrs
 
 from plivoxml_fs.documents import attributes as conv
 from plivoxml_fs.documents.problems import IN_CODE, Location
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import arguments
 
 #: Field metadata keys.
 XML = "plivoxml_fs.xml"
@@ -31,8 +31,8 @@ CHILDREN = "plivoxml_fs.children"
 MAX_LOOP = 10_000
 #: STRICT: `<Wait length>` and `<Hangup schedule>` are "integer > 0" with no upper bound in Plivo's
 #: reference; we allow up to a day, what fs/commands.py will build.
-MAX_SECONDS = commands.MAX_SCHEDULE_S
-MAX_MILLISECONDS = commands.MAX_SLEEP_MS
+MAX_SECONDS = arguments.MAX_SCHEDULE_S
+MAX_MILLISECONDS = arguments.MAX_SLEEP_MS
 
 
 def attribute(xml: str, convert: conv.Converter, default: Any = attrs.NOTHING) -> Any:
@@ -101,7 +101,7 @@ class Speak:
     """
 
     text: str = text_field(conv.speak_text)
-    voice: str = attribute("voice", conv.one_of(*commands.FLITE_VOICES), "WOMAN")
+    voice: str = attribute("voice", conv.one_of(*arguments.FLITE_VOICES), "WOMAN")
     language: str = attribute("language", conv.one_of(*SPEAK_LANGUAGES), "en-US")
     loop: int = attribute("loop", conv.integer(0, MAX_LOOP), 1)  # 0 = until the call ends
     where: Location = where_field()
@@ -135,7 +135,7 @@ class Wait:
 class Hangup:
     """`<Hangup reason="busy" schedule="60"/>`: end (or reject) the call, now or later."""
 
-    reason: str | None = attribute("reason", conv.one_of(*commands.HANGUP_REASONS), None)
+    reason: str | None = attribute("reason", conv.one_of(*arguments.HANGUP_REASONS), None)
     schedule: int = attribute("schedule", conv.integer(1, MAX_SECONDS), 0)  # 0 = now
     where: Location = where_field()
 

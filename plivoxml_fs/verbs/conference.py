@@ -44,7 +44,7 @@ from plivoxml_fs.documents.models import Conference
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import ConnectionLost, EventOverflow, PlivoXMLError, ProtocolError
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import arguments, commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf, ExecuteComplete, View, view
 from plivoxml_fs.rooms.model import Exit, RoomSettings, Seat
 from plivoxml_fs.rooms.registry import RoomEngine
@@ -53,8 +53,8 @@ from plivoxml_fs.verbs.base import ACTION, NEXT, ExecContext, Gone, Goto, Outcom
 
 #: beep:1 is one 400 Hz tone, beep:2 two (what the member hears on entry / exit).
 BEEP_SOUNDS = {
-    "beep:1": commands.tone_stream((200, 0, 400)),
-    "beep:2": commands.tone_stream((200, 100, 400), (200, 0, 400)),
+    "beep:1": arguments.tone_stream((200, 0, 400)),
+    "beep:2": arguments.tone_stream((200, 100, 400), (200, 0, 400)),
 }
 #: How sound URLs are fetched: the Conference element has no method for them, and Plivo's
 #: reference says each "is fetched with an HTTP POST request" (with the call's parameters).

@@ -14,16 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 from plivoxml_fs.call.params import SOURCE_ANSWER_XML
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import arguments
 from plivoxml_fs.verbs.base import NEXT, ExecContext, Gone, HangupCall, Outcome, run_app
 
 
 def cause_of(hangup: Any, ctx: ExecContext) -> str:
     if hangup.reason:
-        return commands.hangup_cause_for(hangup.reason)
+        return arguments.hangup_cause_for(hangup.reason)
     if ctx.first_verb and not ctx.answered:
-        return commands.hangup_cause_for("rejected")
-    return commands.hangup_cause_for(None)
+        return arguments.hangup_cause_for("rejected")
+    return arguments.hangup_cause_for(None)
 
 
 #: The cause of a scheduled hangup without a reason (FreeSWITCH's timer cause).
@@ -32,7 +32,7 @@ SCHEDULED_CAUSE = "ALLOTTED_TIMEOUT"
 
 def run(hangup: Any, ctx: ExecContext) -> Outcome:
     if hangup.schedule:
-        cause = commands.hangup_cause_for(hangup.reason) if hangup.reason else SCHEDULED_CAUSE
-        done = run_app(ctx, "sched_hangup", commands.sched_hangup(hangup.schedule, cause))
+        cause = arguments.hangup_cause_for(hangup.reason) if hangup.reason else SCHEDULED_CAUSE
+        done = run_app(ctx, "sched_hangup", arguments.sched_hangup(hangup.schedule, cause))
         return done if isinstance(done, Gone) else NEXT
     return HangupCall(cause_of(hangup, ctx), SOURCE_ANSWER_XML)

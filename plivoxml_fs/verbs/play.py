@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from plivoxml_fs.effects.urls import shown_url
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import arguments
 from plivoxml_fs.verbs.base import NEXT, ExecContext, Gone, Outcome, app_response, run_app
 
 PLAYED = "FILE PLAYED"
@@ -29,9 +29,9 @@ def _batches(loop: int, batch: int):
 
 def play_source(ctx: ExecContext, source: str, loop: int, what: str) -> Outcome:
     """Play `source` (a FreeSWITCH playback source) `loop` times; shared with Conference sounds."""
-    batch = 1 if "!" in source else commands.MAX_FILE_STRING_SOURCES
+    batch = 1 if "!" in source else arguments.MAX_FILE_STRING_SOURCES
     for size in _batches(loop, batch):
-        arg = source if size == 1 else commands.file_string([source] * size)
+        arg = source if size == 1 else arguments.file_string([source] * size)
         done = run_app(ctx, "playback", arg)
         if isinstance(done, Gone):
             return done
@@ -48,5 +48,5 @@ def play_source(ctx: ExecContext, source: str, loop: int, what: str) -> Outcome:
 
 
 def run(play: Any, ctx: ExecContext) -> Outcome:
-    source = commands.http_audio(play.url)
+    source = arguments.http_audio(play.url)
     return play_source(ctx, source, play.loop, f"<Play> {shown_url(play.url)}")

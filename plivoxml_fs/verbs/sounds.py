@@ -23,7 +23,7 @@ from plivoxml_fs.documents import parse_document
 from plivoxml_fs.documents.models import Play, Speak, Wait
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.errors import FetchError, PlivoXMLError, SoundError
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import arguments
 
 #: What a sound document may hold.
 SOUND_VERBS = (Play, Speak, Wait)
@@ -45,11 +45,11 @@ def resolve_sound(
     try:
         body, final_url = fetcher.fetch_sound(url, method, params)
         if body is None:
-            return commands.http_audio(url)
+            return arguments.http_audio(url)
         document = parse_document(body, source=shown_url(final_url), max_bytes=max_bytes,
                                   pause=getattr(fetcher, "pause", None))
         sources = _sources(document.verbs)
-        return sources[0] if len(sources) == 1 else commands.file_string(sources)
+        return sources[0] if len(sources) == 1 else arguments.file_string(sources)
     except FetchError as exc:
         raise SoundError(f"{where}: {exc}") from None
     except (PlivoXMLError, ValueError) as exc:
@@ -65,14 +65,14 @@ def _sources(verbs: tuple[Any, ...]) -> list[str]:
             raise SoundError(f"<{type(verb).__name__}> at {place}: a sound document holds only "
                              "Play, Speak and Wait")
         if isinstance(verb, Play):
-            sources += [commands.http_audio(verb.url)] * max(1, verb.loop)
+            sources += [arguments.http_audio(verb.url)] * max(1, verb.loop)
         elif isinstance(verb, Speak):
-            sources += [commands.tts_source(verb.text, verb.voice)] * max(1, verb.loop)
+            sources += [arguments.tts_source(verb.text, verb.voice)] * max(1, verb.loop)
         else:
-            sources.append(commands.silence_stream(verb.length * MS_PER_S))
+            sources.append(arguments.silence_stream(verb.length * MS_PER_S))
     if not sources:
         raise SoundError("the sound document is empty")
-    if len(sources) > commands.MAX_FILE_STRING_SOURCES:
+    if len(sources) > arguments.MAX_FILE_STRING_SOURCES:
         raise SoundError(f"the sound document plays {len(sources)} sounds, more than "
-                         f"{commands.MAX_FILE_STRING_SOURCES}")
+                         f"{arguments.MAX_FILE_STRING_SOURCES}")
     return sources

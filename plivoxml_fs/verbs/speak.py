@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import arguments
 from plivoxml_fs.verbs.base import NEXT, ExecContext, Gone, Outcome, run_app
 
 
 def run(speak: Any, ctx: ExecContext) -> Outcome:
-    arg = commands.speak(speak.text, speak.voice)
+    arg = arguments.speak(speak.text, speak.voice)
     if not str(speak.language).lower().startswith("en"):
         ctx.log.debug(
             "call %s: <Speak language=%r>: flite speaks it with an English voice",

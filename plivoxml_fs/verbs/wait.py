@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import arguments
 from plivoxml_fs.verbs.base import NEXT, ExecContext, Gone, Outcome, run_app
 
 MS_PER_S = 1000
@@ -21,7 +21,7 @@ MS_PER_S = 1000
 def run(wait: Any, ctx: ExecContext) -> Outcome:
     length_ms = wait.length * MS_PER_S
     if wait.silence:
-        done = run_app(ctx, "detect_silence", commands.detect_silence(wait.min_silence, length_ms))
+        done = run_app(ctx, "detect_silence", arguments.detect_silence(wait.min_silence, length_ms))
     else:
         if wait.beep:
             ctx.log.debug(
@@ -29,5 +29,5 @@ def run(wait: Any, ctx: ExecContext) -> Outcome:
                 ctx.conn.uuid,
                 wait.length,
             )
-        done = run_app(ctx, "sleep", commands.sleep_arg(length_ms))
+        done = run_app(ctx, "sleep", arguments.sleep_arg(length_ms))
     return done if isinstance(done, Gone) else NEXT

@@ -21,7 +21,7 @@ from plivoxml_fs.documents import (
     Wait,
 )
 from plivoxml_fs.errors import FetchError, PlivoXMLError
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import arguments, commands
 from plivoxml_fs.testing import FakeConnection, FakeFetcher, RecordingOutbox, channel_data
 
 ANSWER = "http://app.example.com/answer"
@@ -95,7 +95,7 @@ def test_whole_call_in_order():
         ("sleep", "1000"),
         ("answer", ""),
         ("speak", "flite|slt|Hello"),
-        ("playback", commands.http_audio(MEDIA)),
+        ("playback", arguments.http_audio(MEDIA)),
     ]
     assert call.conn.sent[-2] == commands.hangup("NORMAL_CLEARING").encode()
     assert call.conn.sent[-1] == b"exit\n\n"

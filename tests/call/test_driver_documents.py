@@ -10,7 +10,7 @@ import pytest
 
 from plivoxml_fs.call.driver import CallDriver
 from plivoxml_fs.config import Settings
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import arguments, commands
 from plivoxml_fs.testing import FakeConnection, FakeFetcher, RecordingOutbox
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -35,13 +35,13 @@ def test_welcome_example_runs_verb_by_verb(caplog):
         "http://127.0.0.1:8089/next/goodbye.xml": (EXAMPLES / "next" / "goodbye.xml").read_bytes(),
     }
     conn, outbox, lines = run(documents, caplog)
-    chime = commands.http_audio("http://127.0.0.1:8089/sounds/chime.wav")
+    chime = arguments.http_audio("http://127.0.0.1:8089/sounds/chime.wav")
     assert conn.apps == [
         ("pre_answer", ""),
         ("speak", "flite|slt|Please hold while we connect you."),
         ("answer", ""),
         ("speak", "flite|slt|Welcome to plivo XML on FreeSWITCH."),
-        ("playback", commands.file_string([chime, chime])),
+        ("playback", arguments.file_string([chime, chime])),
         ("sleep", "1000"),
         ("speak", "flite|kal|Goodbye."),
     ]

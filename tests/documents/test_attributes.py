@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plivoxml_fs.documents import attributes as conv
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import arguments
 
 FAST = settings(max_examples=200, deadline=None)
 
@@ -131,21 +131,21 @@ URLISH = st.builds(
 @settings(max_examples=400, deadline=None)
 @given(URLISH)
 def test_every_accepted_url_is_one_freeswitch_commands_accept(text):
-    """A URL the document accepts never fails later in fs/commands.py's media_url check."""
+    """A URL the document accepts never fails later in fs/arguments.py's media_url check."""
     try:
         value = conv.url(text)
     except conv.Invalid:
         return
-    assert commands.media_url(value) == value
+    assert arguments.media_url(value) == value
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.one_of(st.sampled_from(" \t\n\r\u2003\u00a0\x1c\x7f${}|"),
                                   st.characters(blacklist_categories=("Cs",))), max_size=60))
 def test_every_accepted_speak_text_is_one_freeswitch_commands_accept(text):
-    """Speak text the document accepts never fails later in fs/commands.py's speak_text."""
+    """Speak text the document accepts never fails later in fs/arguments.py's speak_text."""
     try:
         value = conv.speak_text(text)
     except conv.Invalid:
         return
-    assert commands.speak_text(value) == " ".join(value.split())
+    assert arguments.speak_text(value) == " ".join(value.split())

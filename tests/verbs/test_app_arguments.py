@@ -8,14 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plivoxml_fs.errors import UnsafeValue
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import arguments, commands
 
 
 def test_http_audio_goes_through_http_cache():
     """An http(s) URL is played through mod_http_cache, the URL kept as written."""
     url = "https://media.example.com/sounds/hello.wav?sig=a%2Fb&x=1"
-    assert commands.http_audio(url) == "http_cache://" + url
-    assert commands.http_audio("http://127.0.0.1:8089/a.mp3") == (
+    assert arguments.http_audio(url) == "http_cache://" + url
+    assert arguments.http_audio("http://127.0.0.1:8089/a.mp3") == (
         "http_cache://http://127.0.0.1:8089/a.mp3"
     )
 
@@ -35,14 +35,14 @@ def test_http_audio_goes_through_http_cache():
 def test_media_url_refuses(url, message):
     """Anything but a plain absolute http(s) URL is refused, naming what is wrong."""
     with pytest.raises(UnsafeValue, match="audio URL") as info:
-        commands.http_audio(url)
+        arguments.http_audio(url)
     assert message in str(info.value)
 
 
 def test_file_string_joins_with_bang():
     """file_string joins the sources with `!`, in order."""
-    a, b = commands.http_audio("http://h/a.wav"), commands.http_audio("http://h/b.wav")
-    assert commands.file_string([a, b, a]) == (
+    a, b = arguments.http_audio("http://h/a.wav"), arguments.http_audio("http://h/b.wav")
+    assert arguments.file_string([a, b, a]) == (
         "file_string://http_cache://http://h/a.wav!http_cache://http://h/b.wav"
         "!http_cache://http://h/a.wav"
     )
@@ -55,14 +55,14 @@ def test_file_string_joins_with_bang():
 def test_file_string_refuses_what_it_cannot_frame(sources):
     """No sources, too many, a `!` (the separator), a `{` block or an empty source is refused."""
     with pytest.raises(UnsafeValue, match="file_string"):
-        commands.file_string(sources)
+        arguments.file_string(sources)
 
 
 def test_speak_argument_and_voices():
     """speak is `flite|<voice>|<text>`: WOMAN -> slt, MAN -> kal; XML whitespace collapses."""
-    assert commands.speak("Hello,\n      world.\t Bye", "WOMAN") == "flite|slt|Hello, world. Bye"
-    assert commands.speak("Goodbye.", "MAN") == "flite|kal|Goodbye."
-    assert commands.speak("a | b", "WOMAN") == "flite|slt|a | b"
+    assert arguments.speak("Hello,\n      world.\t Bye", "WOMAN") == "flite|slt|Hello, world. Bye"
+    assert arguments.speak("Goodbye.", "MAN") == "flite|kal|Goodbye."
+    assert arguments.speak("a | b", "WOMAN") == "flite|slt|a | b"
 
 
 @pytest.mark.parametrize(
@@ -79,20 +79,20 @@ def test_speak_argument_and_voices():
 def test_speak_refuses(text, voice, message):
     """Unknown voices, empty text, `${`, control characters and overlong text are refused."""
     with pytest.raises(UnsafeValue) as info:
-        commands.speak(text, voice)
+        arguments.speak(text, voice)
     assert message in str(info.value)
 
 
 def test_tone_stream_matches_trace():
     """A tone built from numbers is the argument FreeSWITCH played in the lifecycle trace."""
-    arg = commands.tone_stream((300, 0, 440))
+    arg = arguments.tone_stream((300, 0, 440))
     sent = [
         e.data
         for e in traces.outgoing("lifecycle.txt", "outbound-1")
         if b"execute-app-name: playback" in e.data
     ]
     assert sent and sent[0].endswith(b"\n\n" + arg.encode())
-    assert commands.tone_stream((200, 0, 500), (100, 50, 350, 440)) == (
+    assert arguments.tone_stream((200, 0, 500), (100, 50, 350, 440)) == (
         "tone_stream://%(200,0,500);%(100,50,350,440)"
     )
 
@@ -101,42 +101,42 @@ def test_tone_stream_matches_trace():
 def test_tone_stream_refuses(tones):
     """Tones must be 3..6 ints in 0..20000."""
     with pytest.raises(UnsafeValue, match="tone_stream"):
-        commands.tone_stream(*tones)
+        arguments.tone_stream(*tones)
 
 
 def test_silence_sleep_and_sched_hangup():
     """silence_stream, sleep and sched_hangup take positive whole numbers only."""
-    assert commands.silence_stream(1500) == "silence_stream://1500"
-    assert commands.sleep_arg(2000) == "2000"
-    assert commands.sched_hangup(10, "USER_BUSY") == "+10 USER_BUSY"
+    assert arguments.silence_stream(1500) == "silence_stream://1500"
+    assert arguments.sleep_arg(2000) == "2000"
+    assert arguments.sched_hangup(10, "USER_BUSY") == "+10 USER_BUSY"
     for bad in (0, -1, 1.5, True, "10"):
         with pytest.raises(UnsafeValue, match="sleep ms"):
-            commands.sleep_arg(bad)
+            arguments.sleep_arg(bad)
     with pytest.raises(UnsafeValue, match="hangup cause"):
-        commands.sched_hangup(5, "normal clearing")
+        arguments.sched_hangup(5, "normal clearing")
 
 
 def test_hangup_reasons():
     """Plivo reasons map to Q.850 causes; no reason is NORMAL_CLEARING; others are refused."""
-    assert commands.hangup_cause_for(None) == "NORMAL_CLEARING"
-    assert commands.hangup_cause_for("rejected") == "CALL_REJECTED"
-    assert commands.hangup_cause_for("busy") == "USER_BUSY"
+    assert arguments.hangup_cause_for(None) == "NORMAL_CLEARING"
+    assert arguments.hangup_cause_for("rejected") == "CALL_REJECTED"
+    assert arguments.hangup_cause_for("busy") == "USER_BUSY"
     with pytest.raises(UnsafeValue, match="'timeout' is not one of"):
-        commands.hangup_cause_for("timeout")
+        arguments.hangup_cause_for("timeout")
 
 
 def test_detect_silence_counts_frames():
     """minSilence ms become 20 ms frames, rounded up; the timeout is the Wait length in ms."""
-    assert commands.detect_silence(2000, 5000) == "200 100 5000"
-    assert commands.detect_silence(1, 1000) == "200 1 1000"
+    assert arguments.detect_silence(2000, 5000) == "200 100 5000"
+    assert arguments.detect_silence(1, 1000) == "200 1 1000"
     with pytest.raises(UnsafeValue, match="minSilence ms"):
-        commands.detect_silence(0, 1000)
+        arguments.detect_silence(0, 1000)
 
 
 SAFE_BUILDERS = [
-    lambda value: commands.http_audio(value),
-    lambda value: commands.speak(value, "WOMAN"),
-    lambda value: commands.file_string([value]),
+    lambda value: arguments.http_audio(value),
+    lambda value: arguments.speak(value, "WOMAN"),
+    lambda value: arguments.file_string([value]),
 ]
 
 
@@ -162,7 +162,7 @@ def test_http_audio_keeps_accepted_urls_exact(path, query):
     """An accepted URL is passed through unchanged behind http_cache://."""
     url = f"http://media.example.com/{path}?{query}"
     try:
-        result = commands.http_audio(url)
+        result = arguments.http_audio(url)
     except UnsafeValue:
         return
     assert result == "http_cache://" + url

@@ -8,7 +8,7 @@ import pytest
 
 from plivoxml_fs.documents import Hangup, Play, PreAnswer, Redirect, Speak, Wait
 from plivoxml_fs.errors import UnsafeValue
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import arguments, commands
 from plivoxml_fs.verbs import hangup, play, preanswer, redirect, speak, wait
 from plivoxml_fs.verbs.base import NEXT, Gone, Goto, HangupCall
 
@@ -36,7 +36,7 @@ def test_play_once_sends_one_playback_byte_for_byte(ctx):
 def test_play_loops_in_one_file_string(ctx):
     """loop=3 is one playback of file_string joining the source three times."""
     assert play.run(Play(URL, loop=3), ctx) == NEXT
-    source = commands.http_audio(URL)
+    source = arguments.http_audio(URL)
     assert ctx.conn.sent == executed(("playback", f"file_string://{source}!{source}!{source}"))
 
 
@@ -51,7 +51,7 @@ def test_play_url_with_bang_loops_with_single_playbacks(ctx):
     """A URL holding `!` cannot go in a file_string: each loop is its own playback."""
     url = "http://media.example.com/wow!.wav"
     assert play.run(Play(url, loop=2), ctx) == NEXT
-    source = commands.http_audio(url)
+    source = arguments.http_audio(url)
     assert ctx.conn.sent == executed(("playback", source), ("playback", source))
 
 
@@ -171,7 +171,7 @@ def test_preanswer_plays_early_media_without_answering(ctx):
     assert ctx.conn.sent == executed(
         ("pre_answer", ""),
         ("speak", "flite|slt|Please hold."),
-        ("playback", commands.http_audio(URL)),
+        ("playback", arguments.http_audio(URL)),
         ("sleep", "1000"),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plivoxml_fs.errors import FetchError, SoundError
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import arguments
 from plivoxml_fs.verbs.sounds import resolve_sound
 
 URL = "http://app.example/hold?token=s3cret"
@@ -48,7 +48,7 @@ def test_a_document_plays_back_to_back() -> None:
 
 def test_one_sound_plays_as_it_is() -> None:
     """A single sound is not wrapped in a file_string, so its text may hold `!`."""
-    assert commands.tts_source("Hello  there", "WOMAN") == "tts://flite|slt|Hello there"
+    assert arguments.tts_source("Hello  there", "WOMAN") == "tts://flite|slt|Hello there"
     assert resolve(Fetcher(b"<Response><Speak>Hold on!</Speak></Response>")) == (
         "tts://flite|slt|Hold on!")
 
