@@ -50,6 +50,7 @@ from plivoxml_fs.errors import (
     PlivoXMLError,
     UnsafeValue,
 )
+from plivoxml_fs.esl import session
 from plivoxml_fs.fs import commands
 from plivoxml_fs.rooms.model import RoomContext
 from plivoxml_fs.rooms.registry import RoomEngine, SyncEdge
@@ -260,9 +261,9 @@ class _Call:
             self._journalled = True
 
     def _subscribe(self) -> None:
-        self.conn.command(commands.myevents())
-        self.conn.command(commands.event_plain(["BACKGROUND_JOB"], ["conference::maintenance"]))
-        self.conn.command(commands.linger(self.settings.linger_s))
+        """The outbound sequence's setup (esl/session.call_setup), each reply awaited in turn."""
+        for line in session.call_setup(self.settings.linger_s):
+            self.conn.command(line)
 
     def _first_url(self) -> tuple[str, str] | None:
         url = self._var(VAR_ANSWER_URL) or self.settings.answer_url

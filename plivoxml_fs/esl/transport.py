@@ -1,21 +1,18 @@
-"""The gevent side of the event socket: connections, the outbound server, the inbound client.
+"""The gevent side of one event socket: the socket, its reader greenlet, writes and waiters.
 
-`EslConnection` owns one socket: one reader greenlet feeds the sans-IO `MessageParser`, writes
-go out whole (`sendall`) under a lock together with the registration of their waiter, so the
-FIFO of command/reply and api/response waiters is in wire order. BACKGROUND_JOB events are
-matched by Job-UUID, CHANNEL_EXECUTE_COMPLETE by Application-UUID. Every wait has a deadline
-(`CommandTimeout`, naming the command); EOF, a reset, a malformed frame or a final
-`text/disconnect-notice` fails every pending waiter at once with `ConnectionLost`.
+`EslConnection` owns one socket: one reader greenlet feeds what it reads to the sans-IO
+`Session` (esl/session.py), which says what each message means; the connection performs that
+(wakes a waiter, delivers an event to the subscriptions, ends). Writes go out whole
+(`sendall`) under a lock together with the registration of their waiter in the session, so
+the FIFO of command/reply and api/response waiters is in wire order. BACKGROUND_JOB events are
+matched by Job-UUID, CHANNEL_EXECUTE_COMPLETE by Application-UUID (in the session). Every wait
+has a deadline (`CommandTimeout`, naming the command); EOF, a reset, a malformed frame or a
+final `text/disconnect-notice` fails every pending waiter at once with `ConnectionLost`.
 
-`OutboundConnection` is one call handed over by `socket ... async full`; `OutboundServer`
-accepts those into a bounded pool; `InboundClient` keeps one authenticated, subscribed
-connection to FreeSWITCH alive with exponential back-off.
-
-Before a call exists the outbound side trusts nothing: a peer not in `allowed_peers` is closed
-unread; the connect reply has its own deadline (`connect_timeout_s`) and a byte cap
-(`max_connect_reply_bytes`); an optional `confirm(conn)` (the driver's check over the inbound
-connection) may still refuse it. Each connection that never becomes a call is one log line
-naming the peer: INFO when it sent nothing (a TCP check), WARNING otherwise.
+`OutboundConnection` is one call handed over by `socket ... async full`; its `CallSession`
+holds the outbound sequence (connect reply, trust, hangup). The outbound server
+(esl/server.py) accepts those into a bounded pool; the inbound client (esl/inbound.py) keeps
+one authenticated, subscribed connection to FreeSWITCH alive with exponential back-off.
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ import logging
 import socket
 import time
 import uuid as uuidlib
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -47,8 +43,10 @@ from plivoxml_fs.errors import (
     PlivoXMLError,
     ProtocolError,
 )
-from plivoxml_fs.esl.codec import MessageParser, encode_command
-from plivoxml_fs.esl.messages import Event, Headers, Message
+from plivoxml_fs.esl import session as sessions
+from plivoxml_fs.esl.codec import encode_command
+from plivoxml_fs.esl.messages import Event, Message
+from plivoxml_fs.esl.session import CallSession, Session, describe, event_summary, shown
 from plivoxml_fs.fs import commands
 
 log = logging.getLogger("plivoxml_fs.esl.transport")
@@ -69,44 +67,6 @@ CLOSE_GRACE_S = 1.0
 POOL_ROOM_SHARE = 0.1
 #: Host names in allowed_peers are resolved again, on a refusal, at most this often (seconds).
 PEER_RESOLVE_INTERVAL_S = 30.0
-
-_REPLY_TYPES = ("command/reply", "api/response")
-
-
-def _shown(line: str) -> str:
-    """A command line safe to log or put in an error: never a password."""
-    if line.startswith("auth "):
-        return "auth <redacted>"
-    return line if len(line) <= 120 else line[:117] + "..."
-
-
-def _event_summary(event: Event) -> str:
-    """One readable line for an event in debug logs and transcripts."""
-    name = event.get("Action", "") if event.name == "CUSTOM" else event.name
-    if event.name.startswith("CHANNEL_EXECUTE"):
-        detail = f"{event.get('Application', '')} -> {event.get('Application-Response', '')}"
-        if event.name == "CHANNEL_EXECUTE":
-            detail = event.get("Application", "")
-    elif event.name == "DTMF":
-        detail = event.get("DTMF-Digit", "")
-    elif event.name.startswith("CHANNEL_HANGUP"):
-        detail = event.get("Hangup-Cause", "")
-    elif event.name == "BACKGROUND_JOB":
-        detail = event.body_text.strip()[:80]
-    else:
-        detail = ""
-    return f"{name} {detail}".rstrip()
-
-
-def _describe(line: str, headers: Sequence[tuple[str, str]]) -> str:
-    """How a command is named in errors and logs: its line, and the app of a sendmsg."""
-    what = _shown(line)
-    if line == "sendmsg" or line.startswith("sendmsg "):
-        app = next((v for k, v in headers if k.lower() == "execute-app-name"), None)
-        command = next((v for k, v in headers if k.lower() == "call-command"), "")
-        what = f"{what} {app or command}".rstrip()
-    return what
-
 
 def _remaining(deadline: float) -> float:
     return max(0.0, deadline - time.monotonic())
@@ -236,30 +196,43 @@ class Subscription:
 class EslConnection:
     """One event socket: a reader greenlet, serialised writes, correlated waiters."""
 
-    def __init__(self, sock: Any, *, name: str, command_timeout_s: float) -> None:
+    def __init__(
+        self, sock: Any, *, name: str, command_timeout_s: float, session: Session | None = None
+    ) -> None:
         self.name = name
         self.command_timeout_s = command_timeout_s
         self.log_extra: dict[str, str] = {}
         self._sock = sock
-        self._parser = MessageParser()
+        #: The sans-IO state table: correlation, and for a call the outbound sequence.
+        self._session = session or Session()
         self._write_lock = gevent.lock.Semaphore(1)
-        self._replies: deque[_Reply] = deque()
-        self._jobs: dict[str, gevent.event.AsyncResult] = {}
-        self._executions: dict[str, Execution] = {}
         self._subscriptions: set[Subscription] = set()
         self._auth_request: gevent.event.AsyncResult = gevent.event.AsyncResult()
         self._closed = gevent.event.Event()
         self._close_reason = ""
         self._reader: gevent.Greenlet | None = None
-        #: Who is on the other end, in loss reasons (an outbound peer is not trusted at first).
-        self.peer = "FreeSWITCH"
-        #: Bytes received so far, and at most how many may come (None: no cap).
-        self.bytes_received = 0
-        self.read_limit: int | None = None
         #: When set, the loss is logged at DEBUG only: the owner writes the one line about it.
         self.quiet_loss = False
 
     # -- life cycle -----------------------------------------------------------------------
+
+    @property
+    def peer(self) -> str:
+        """Who is on the other end, in loss reasons (an outbound peer is not trusted at first)."""
+        return self._session.peer
+
+    @property
+    def bytes_received(self) -> int:
+        return self._session.bytes_received
+
+    @property
+    def read_limit(self) -> int | None:
+        """At most how many bytes may come (None: no cap); more ends the connection."""
+        return self._session.read_limit
+
+    @read_limit.setter
+    def read_limit(self, value: int | None) -> None:
+        self._session.read_limit = value
 
     def start(self) -> None:
         """Start the reader greenlet."""
@@ -294,7 +267,7 @@ class EslConnection:
             if self.closed:
                 raise ConnectionLost(f"{self.name}: cannot send {what}: {self._close_reason}")
             if waiter is not None:
-                self._replies.append(waiter)
+                self._session.sent(waiter.what, waiter)
             timer = gevent.Timeout(_remaining(deadline))
             timer.start()
             try:
@@ -333,7 +306,7 @@ class EslConnection:
         started = time.monotonic()
         deadline = started + timeout
         data = encode_command(line, headers, body)
-        waiter = _Reply(_describe(line, headers))
+        waiter = _Reply(describe(line, headers))
         self._send(data, waiter, deadline, waiter.what)
         if log.isEnabledFor(logging.DEBUG):
             shown = f" {body[:120].decode('utf-8', 'replace')}" if body else ""
@@ -357,7 +330,7 @@ class EslConnection:
         """Send one command and return its reply; a `-ERR` reply raises CommandFailed."""
         reply = self.request(line, headers, body, timeout=timeout)
         if reply.reply_text.startswith("-ERR"):
-            raise CommandFailed(_describe(line, headers), reply.reply_text)
+            raise CommandFailed(describe(line, headers), reply.reply_text)
         return reply
 
     def api(self, cmd: str, *, timeout: float | None = None, check: bool = True) -> str:
@@ -378,17 +351,17 @@ class EslConnection:
         deadline = time.monotonic() + timeout
         job = commands.bgapi(cmd, str(uuidlib.uuid4()))
         result: gevent.event.AsyncResult = gevent.event.AsyncResult()
-        self._jobs[job.job_uuid] = result
+        self._session.expect_job(job.job_uuid, result)
         try:
             self.command(job.line, job.headers, timeout=_remaining(deadline))
             if not _within(result, _remaining(deadline)):
                 raise CommandTimeout(
-                    f"{self.name}: no BACKGROUND_JOB for {_shown(job.line)!r} "
+                    f"{self.name}: no BACKGROUND_JOB for {shown(job.line)!r} "
                     f"(Job-UUID {job.job_uuid}) within {timeout} s"
                 )
             return result.get()
         finally:
-            self._jobs.pop(job.job_uuid, None)
+            self._session.forget_job(job.job_uuid)
 
     def execute_async(
         self,
@@ -406,11 +379,11 @@ class EslConnection:
         app_uuid = str(uuidlib.uuid4())
         msg = commands.execute(app, arg, event_uuid=app_uuid, event_lock=event_lock, uuid=uuid)
         execution = Execution(self, app, app_uuid)
-        self._executions[app_uuid] = execution
+        self._session.expect_execution(app_uuid, execution)
         try:
             self.command(msg.line, msg.headers, msg.body, timeout=timeout)
         except BaseException:
-            self._executions.pop(app_uuid, None)
+            self._session.forget_execution(app_uuid)
             raise
         return execution
 
@@ -471,16 +444,8 @@ class EslConnection:
                 if not data:
                     self._lost(f"connection closed by {self.peer}", level=logging.INFO)
                     return
-                self.bytes_received += len(data)
-                if self.read_limit is not None and self.bytes_received > self.read_limit:
-                    self._lost(
-                        f"{self.peer} sent more than {self.read_limit} bytes before a call "
-                        f"existed (max_connect_reply_bytes)",
-                        level=logging.WARNING,
-                    )
-                    return
-                for message in self._parser.feed(data):
-                    self._dispatch(message)
+                for happening in self._session.feed(data):
+                    self._perform(happening)
                     if self.closed:  # a message (or a subscriber's overflow) ended it
                         return
         except ProtocolError as exc:
@@ -489,60 +454,46 @@ class EslConnection:
             log.exception("%s: reader failed", self.name, extra=self.log_extra)
             self._lost("reader failed (see the traceback above)", level=logging.ERROR)
 
-    def _dispatch(self, message: Message) -> None:
-        kind = message.content_type
-        if kind in _REPLY_TYPES:
-            self._on_reply(message)
-        elif message.is_event:
-            self._on_event_message(message.event())
-        elif kind == "text/disconnect-notice":
-            self._on_disconnect_notice(message)
-        elif kind == "auth/request":
-            self._auth_request.set(message)
-        elif kind == "text/rude-rejection":
-            text = message.body.decode("utf-8", "replace").strip()
-            self._lost(f"FreeSWITCH rejected the connection: {text}", level=logging.ERROR)
-        elif kind == "log/data":
-            log.debug("%s: log/data %r", self.name, message.body[:200], extra=self.log_extra)
+    def _perform(self, happening: sessions.Happening) -> None:
+        """Do what the session says a message means: wake its waiter, deliver, or end."""
+        if isinstance(happening, sessions.Replied):
+            happening.waiter.result.set(happening.message)  # type: ignore[attr-defined]
+        elif isinstance(happening, sessions.JobDone):
+            happening.waiter.set(happening.event)  # type: ignore[attr-defined]
+        elif isinstance(happening, sessions.Executed):
+            happening.waiter._result.set(happening.event)  # type: ignore[attr-defined]
+        elif isinstance(happening, sessions.HungUp):
+            if happening.event is None:
+                log.debug("%s: hung up, lingering", self.name, extra=self.log_extra)
+                self._on_linger()
+            else:
+                self._on_hangup(happening.event)
+        elif isinstance(happening, sessions.Received):
+            self._deliver(happening.event)
+        elif isinstance(happening, sessions.AuthRequested):
+            self._auth_request.set(happening.message)
+        elif isinstance(happening, sessions.Ended):
+            self._lost(happening.reason, level=happening.level)
+        elif happening.message.content_type == "log/data":
+            log.debug("%s: log/data %r", self.name, happening.message.body[:200],
+                      extra=self.log_extra)
         else:
-            log.debug("%s: ignored %s message", self.name, kind, extra=self.log_extra)
+            log.debug("%s: ignored %s message", self.name, happening.message.content_type,
+                      extra=self.log_extra)
 
-    def _on_reply(self, message: Message) -> None:
-        if not self._replies:
-            raise ProtocolError(f"{message.content_type} with no command waiting for it")
-        waiter = self._replies.popleft()
-        waiter.result.set(message)
-
-    def _on_event_message(self, event: Event) -> None:
+    def _deliver(self, event: Event) -> None:
         if log.isEnabledFor(logging.DEBUG):
             extra = {**self.log_extra, "event": event.get("Action") or event.name}
             if event.get("Conference-Name"):
                 extra["conference"] = event.get("Conference-Name")
             if "call_uuid" not in extra and event.get("Unique-ID"):
                 extra["call_uuid"] = event.get("Unique-ID")
-            log.debug("%s: <- event %s", self.name, _event_summary(event), extra=extra)
-        if event.name == "BACKGROUND_JOB":
-            job = self._jobs.get(event.get("Job-UUID", ""))
-            if job is not None:
-                job.set(event)
-        elif event.name == "CHANNEL_EXECUTE_COMPLETE":
-            execution = self._executions.pop(event.get("Application-UUID", ""), None)
-            if execution is not None:
-                execution._result.set(event)
-        self._on_event(event)
+            log.debug("%s: <- event %s", self.name, event_summary(event), extra=extra)
         for sub in list(self._subscriptions):
             sub._put(event)
 
-    def _on_event(self, event: Event) -> None:
-        """Hook for subclasses: every event, before the subscriptions see it."""
-
-    def _on_disconnect_notice(self, message: Message) -> None:
-        disposition = message.get("Content-Disposition", "")
-        if disposition == "linger":
-            log.debug("%s: hung up, lingering", self.name, extra=self.log_extra)
-            self._on_linger()
-            return
-        self._lost(f"disconnect-notice ({disposition or 'no disposition'})", level=logging.DEBUG)
+    def _on_hangup(self, event: Event) -> None:
+        """Hook for subclasses: the call's own channel hung up (before subscriptions see it)."""
 
     def _on_linger(self) -> None:
         """Hook for subclasses: the call hung up and FreeSWITCH lingers."""
@@ -562,13 +513,13 @@ class EslConnection:
             level = logging.DEBUG
         log.log(level, "%s: connection ended: %s", self.name, reason, extra=self.log_extra)
         error = ConnectionLost(f"{self.name}: {reason}")
-        while self._replies:
-            self._replies.popleft().result.set_exception(error)
-        for job in list(self._jobs.values()):
-            job.set_exception(error)
-        executions, self._executions = self._executions, {}
-        for execution in executions.values():
-            execution._result.set_exception(error)
+        pending = self._session.drain()
+        for waiter in pending.replies:
+            waiter.result.set_exception(error)  # type: ignore[attr-defined]
+        for job in pending.jobs:
+            job.set_exception(error)  # type: ignore[attr-defined]
+        for execution in pending.executions:
+            execution._result.set_exception(error)  # type: ignore[attr-defined]
         for sub in list(self._subscriptions):
             sub._end(error)
         self._subscriptions.clear()
@@ -584,7 +535,11 @@ class EslConnection:
 
 
 class OutboundConnection(EslConnection):
-    """One call handed to us by the dialplan's `socket <addr> async full`."""
+    """One call handed to us by the dialplan's `socket <addr> async full`.
+
+    Its CallSession holds the outbound sequence (esl/session.py PHASES): the channel from the
+    connect reply, the byte cap and the peer's name until the call is confirmed, the hangup.
+    """
 
     def __init__(
         self,
@@ -594,36 +549,48 @@ class OutboundConnection(EslConnection):
         command_timeout_s: float,
         read_limit: int | None = None,
     ) -> None:
-        super().__init__(
-            sock, name=f"outbound {address[0]}:{address[1]}", command_timeout_s=command_timeout_s
-        )
         self.address = f"{address[0]}:{address[1]}"
-        self.channel: Event = Event({})
-        self.uuid = ""
+        self._call = CallSession(self.address, read_limit=read_limit)
+        super().__init__(
+            sock, name=f"outbound {address[0]}:{address[1]}", command_timeout_s=command_timeout_s,
+            session=self._call,
+        )
         self.hangup = gevent.event.Event()
-        self.hangup_event: Event | None = None
-        # Until established(): a peer, capped, whose loss the server reports in one line.
-        self.peer = f"the peer {self.address}"
-        self.read_limit = read_limit
+        # Until established(): a peer whose loss the server reports in one line.
         self.quiet_loss = True
+
+    @property
+    def channel(self) -> Event:
+        """The connect reply's channel data (no Reply-Text)."""
+        return self._call.channel
+
+    @property
+    def uuid(self) -> str:
+        """The channel's Unique-ID ("" until the connect reply named it)."""
+        return self._call.uuid
+
+    @property
+    def hangup_event(self) -> Event | None:
+        """The call's own CHANNEL_HANGUP (or _COMPLETE) event, when there was one."""
+        return self._call.hangup_event
+
+    @property
+    def phase(self) -> sessions.Phase:
+        return self._call.phase
 
     def connect(self, timeout: float | None = None) -> Event:
         """Send `connect`; keep the channel data of its reply and the channel's Unique-ID."""
         self.start()
-        self.command(commands.connect(), timeout=timeout)
-        if not self.uuid:
-            reason = f"{self.peer} sent a connect reply without Unique-ID"
-        elif not commands.IDENTIFIER.fullmatch(self.uuid):
-            reason = f"{self.peer} sent a Unique-ID that is no channel id ({self.uuid[:60]!r})"
-        else:
+        self.command(self._call.connect(), timeout=timeout)
+        reason = self._call.connect_refusal()
+        if reason is None:
             return self.channel
         self._lost(reason, level=logging.ERROR)
         raise ProtocolError(f"{self.name}: {reason}")
 
     def established(self) -> None:
         """The connection is a call: no byte cap any more, FreeSWITCH named, losses logged."""
-        self.read_limit = None
-        self.peer = "FreeSWITCH"
+        self._call.confirmed()
         self.quiet_loss = False
 
     def no_call_reason(self, error: Exception) -> str:
@@ -635,28 +602,15 @@ class OutboundConnection(EslConnection):
         text = text[len(prefix):] if text.startswith(prefix) else text
         return f"{text} (the peer {self.address})"
 
-    def _on_reply(self, message: Message) -> None:
-        # Adopt the channel in the reader, before any later message of the same read is seen.
-        if not self.uuid and self._replies and self._replies[0].what == "connect":
-            unique_id = message.get("Unique-ID") or message.get("Channel-Unique-ID") or ""
-            if unique_id:
-                headers = message.headers
-                self.channel = Event(
-                    headers.without("Reply-Text") if isinstance(headers, Headers)
-                    else {k: v for k, v in headers.items() if k != "Reply-Text"}
-                )
-                self.uuid = unique_id
-                self.name = f"call {unique_id}"
-                self.log_extra = {"call_uuid": unique_id}
-        super()._on_reply(message)
+    def _perform(self, happening: sessions.Happening) -> None:
+        # The connect reply named the channel: name the connection after it at once, before
+        # any later message of the same read is logged.
+        if isinstance(happening, sessions.Replied) and self._call.uuid and not self.log_extra:
+            self.name = f"call {self._call.uuid}"
+            self.log_extra = {"call_uuid": self._call.uuid}
+        super()._perform(happening)
 
-    def _on_event(self, event: Event) -> None:
-        if event.name not in ("CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"):
-            return
-        if self.uuid and event.unique_id and event.unique_id != self.uuid:
-            return
-        if self.hangup_event is None:
-            self.hangup_event = event
+    def _on_hangup(self, event: Event) -> None:
         self.hangup.set()
 
     def _on_linger(self) -> None:
@@ -950,7 +904,7 @@ class InboundClient:
             return conn.api(cmd, timeout=_remaining(deadline), check=check)
         except CommandTimeout:  # say the caller's deadline, not what was left of it
             raise CommandTimeout(
-                f"{self.name}: no reply to {_shown(commands.api(cmd))!r} within {timeout} s"
+                f"{self.name}: no reply to {shown(commands.api(cmd))!r} within {timeout} s"
             ) from None
 
     def bgapi(self, cmd: str, *, timeout: float | None = None) -> Event:
