@@ -47,8 +47,8 @@ from plivoxml_fs.errors import (
     ListenError,
     PlivoXMLError,
 )
+from plivoxml_fs.esl.inbound import InboundClient
 from plivoxml_fs.esl.messages import Event
-from plivoxml_fs.esl.transport import InboundClient
 from plivoxml_fs.fs import commands
 from plivoxml_fs.rooms import recordings
 from plivoxml_fs.service import Daemon

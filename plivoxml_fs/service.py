@@ -29,7 +29,8 @@ from plivoxml_fs.effects.outbox import Outbox
 from plivoxml_fs.effects.recovery import Recovery
 from plivoxml_fs.effects.rooms import GeventEdge
 from plivoxml_fs.errors import ConnectionLost, ListenError
-from plivoxml_fs.esl.transport import InboundClient, OutboundServer
+from plivoxml_fs.esl.inbound import InboundClient
+from plivoxml_fs.esl.server import OutboundServer
 from plivoxml_fs.rooms import recordings
 from plivoxml_fs.rooms.model import RoomContext
 from plivoxml_fs.rooms.registry import RoomEngine

@@ -19,7 +19,7 @@ from waiting import until
 
 from plivoxml_fs.effects.store import OutboxStore
 from plivoxml_fs.errors import PlivoXMLError
-from plivoxml_fs.esl.transport import InboundClient
+from plivoxml_fs.esl.inbound import InboundClient
 from plivoxml_fs.fs import commands
 
 LONG = b"<Response><Speak>Hello there.</Speak><Wait length='120'/></Response>"

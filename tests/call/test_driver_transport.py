@@ -11,7 +11,7 @@ from verbs.helpers import doc
 from plivoxml_fs.call.driver import CallDriver
 from plivoxml_fs.config import Settings
 from plivoxml_fs.documents import Play, Speak
-from plivoxml_fs.esl.transport import OutboundServer
+from plivoxml_fs.esl.server import OutboundServer
 from plivoxml_fs.testing import FakeFetcher, RecordingOutbox
 
 UUID = "7d1f2a9c-0000-4000-8000-000000000001"

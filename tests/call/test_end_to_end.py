@@ -14,7 +14,7 @@ from plivoxml_fs.call.driver import CallDriver
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.fetch import DocumentFetcher
 from plivoxml_fs.effects.outbox import Outbox
-from plivoxml_fs.esl.transport import OutboundServer
+from plivoxml_fs.esl.server import OutboundServer
 from plivoxml_fs.simulator import EmbeddedFreeSwitch
 
 SOUNDS = Path(__file__).resolve().parents[2] / "examples" / "sounds"

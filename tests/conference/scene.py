@@ -21,7 +21,7 @@ import gevent
 from gevent.pywsgi import WSGIServer
 
 from plivoxml_fs.config import Settings
-from plivoxml_fs.esl.transport import InboundClient
+from plivoxml_fs.esl.inbound import InboundClient
 from plivoxml_fs.service import Daemon
 
 SOUNDS = Path(__file__).resolve().parents[2] / "examples" / "sounds"

@@ -14,7 +14,7 @@ from waiting import until
 from esl.fakefs import FakeInbound, FakeSide
 from plivoxml_fs.errors import CommandFailed, ConnectionLost
 from plivoxml_fs.esl.codec import encode_message
-from plivoxml_fs.esl.transport import InboundClient, backoff
+from plivoxml_fs.esl.inbound import InboundClient, backoff
 
 PASSWORD = "s3cret-Pw"
 EVENTS = ("CHANNEL_HANGUP_COMPLETE", "BACKGROUND_JOB", "conference::maintenance")

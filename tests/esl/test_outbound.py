@@ -11,7 +11,8 @@ import pytest
 from esl.fakefs import answer_call, channel_data, dial
 from plivoxml_fs.errors import ConnectionLost
 from plivoxml_fs.esl.codec import encode_event_plain, frame_event
-from plivoxml_fs.esl.transport import OutboundConnection, OutboundServer
+from plivoxml_fs.esl.server import OutboundServer
+from plivoxml_fs.esl.transport import OutboundConnection
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from waiting import until
 
 from esl.fakefs import answer_call, channel_data, dial
 from plivoxml_fs.esl.codec import encode_message
-from plivoxml_fs.esl.transport import OutboundServer, PeerFilter
+from plivoxml_fs.esl.server import OutboundServer, PeerFilter
 
 TRANSPORT = "plivoxml_fs.esl.transport"
 

@@ -16,7 +16,7 @@ from esl import traces
 from esl.fakefs import FakeSide, dial
 from plivoxml_fs.errors import ConnectionLost
 from plivoxml_fs.esl.codec import CommandParser, MessageParser
-from plivoxml_fs.esl.transport import OutboundServer
+from plivoxml_fs.esl.server import OutboundServer
 from plivoxml_fs.fs import commands
 
 CONN = "outbound-1"
