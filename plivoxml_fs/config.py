@@ -85,6 +85,18 @@ class Settings:
     # health_probe_timeout_s reports it as not responding (503)
     health_probe_interval_s: float = 5.0
     health_probe_timeout_s: float = 2.0
+    # control API (docs/api.md): Plivo's Conference API on api_host:api_port; 0 = not served.
+    # api_auth: the accounts, `AUTH_ID:AUTH_TOKEN` comma-separated (auth ids as the SDK takes
+    # them: 20 characters starting MA or SA); required when api_port is set. A call's rooms
+    # belong to the account its channel variable plivoxml_account_id names, else to
+    # api_default_account ("" = the first account of api_auth).
+    api_host: str = "127.0.0.1"
+    api_port: int = 0
+    api_auth: str = attrs.field(default="", repr=False)
+    api_default_account: str = ""
+    # ended rooms kept for GET after their end ("" = <state_dir>/history.sqlite3), how long
+    history_path: str = ""
+    history_retention_s: float = 30 * 86400.0
     # conferences: the mod_conference profile rooms are made with (conference.conf.xml),
     # where recordings are written ("" = <state_dir>/recordings), the public URL they are
     # served under as RecordUrl ("" = served by the operator HTTP server at /recordings/),
@@ -101,7 +113,7 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in attrs.fields(Settings)}
-_SECRET_FIELDS = frozenset({"freeswitch_password", "auth_token"})
+_SECRET_FIELDS = frozenset({"freeswitch_password", "auth_token", "api_auth"})
 PORT_FIELDS = ("listen_port", "freeswitch_port")
 # at least 1; max_redirects may be 0 (no redirects followed)
 POSITIVE_INT_FIELDS = (
@@ -144,7 +156,7 @@ def _problem(name: str, value: Any) -> str | None:
     """Why `value` is not acceptable for field `name`, or None when it is."""
     if name in PORT_FIELDS and not 1 <= value <= 65535:
         return "must be a port 1..65535"
-    if name == "metrics_port" and not 0 <= value <= 65535:
+    if name in ("metrics_port", "api_port") and not 0 <= value <= 65535:
         return "must be a port 1..65535, or 0 for none"
     if name in POSITIVE_INT_FIELDS and value < 1:
         return "must be at least 1"
@@ -160,7 +172,8 @@ def _problem(name: str, value: Any) -> str | None:
         return _url_problem(value)
     if name == "log_level" and value not in LOG_LEVELS:
         return f"must be one of {', '.join(LOG_LEVELS)}"
-    if name in ("listen_host", "freeswitch_host", "metrics_host", "state_dir") and not _is_word(
+    if name in ("listen_host", "freeswitch_host", "metrics_host", "api_host",
+                "state_dir") and not _is_word(
         value
     ):
         return "must be non-empty, without spaces or control characters"
@@ -168,13 +181,51 @@ def _problem(name: str, value: Any) -> str | None:
         return _peers_problem(value)
     if name == "conference_profile" and not _PROFILE.fullmatch(value):
         return "must be a conference profile name (letters, digits, _ and -)"
-    if name in ("outbox_path", "recordings_dir") and value and not _is_word(value):
+    if name == "api_auth":
+        return _accounts_problem(value)
+    if name == "api_default_account" and value and not AUTH_ID.fullmatch(value):
+        return "must be empty or an auth id (20 characters starting MA or SA)"
+    if name in ("outbox_path", "recordings_dir", "history_path") and value and not _is_word(value):
         return "must be empty or a path without spaces or control characters"
     if name == "auth_token" and any(c in value for c in "\r\n\0"):
         return "must be on one line"
     if name == "freeswitch_password" and (not value or any(c in value for c in "\r\n\0")):
         return "must be non-empty, on one line"
     return None
+
+
+#: An account's auth id as the official SDK accepts it (it checks only length and prefix).
+AUTH_ID = re.compile(r"(?:MA|SA)[A-Za-z0-9]{18}")
+
+
+def api_accounts(value: str) -> dict[str, str]:
+    """`api_auth` as auth id -> token (ValueError naming the entry, never its token)."""
+    accounts: dict[str, str] = {}
+    for number, entry in enumerate(e.strip() for e in value.split(",") if e.strip()):
+        auth_id, sep, token = entry.partition(":")
+        if not sep or not AUTH_ID.fullmatch(auth_id):
+            raise ValueError(f"entry {number + 1} is not AUTH_ID:AUTH_TOKEN with an auth id of "
+                             "20 characters starting MA or SA")
+        if not token or any(c.isspace() or ord(c) < 32 for c in token):
+            raise ValueError(f"entry {number + 1} ({auth_id}) has an empty token or one with "
+                             "spaces")
+        if auth_id in accounts:
+            raise ValueError(f"entry {number + 1}: {auth_id} is listed twice")
+        accounts[auth_id] = token
+    return accounts
+
+
+def _accounts_problem(value: str) -> str | None:
+    try:
+        api_accounts(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def default_account(settings: Settings) -> str:
+    """The account of rooms whose calls name none: api_default_account, else the first one."""
+    return settings.api_default_account or next(iter(api_accounts(settings.api_auth)), "")
 
 
 def peer_entries(value: str) -> tuple[str, ...]:
@@ -275,6 +326,11 @@ def load_settings(
             "conference recordings at the RecordUrl they get (http://"
             f"{settings.metrics_host}:0/recordings/...): set record_base_url to where "
             "recordings_dir is served, or give metrics_port a port"
+        )
+    if settings.api_port and not api_accounts(settings.api_auth):
+        raise ConfigError(
+            "settings: api_port is set but api_auth lists no account: the control API would "
+            "answer every request 401; set api_auth to AUTH_ID:AUTH_TOKEN[,...] or api_port 0"
         )
     if settings.callback_backoff_base_s > settings.callback_backoff_max_s:
         raise ConfigError(

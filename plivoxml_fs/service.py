@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
+from pathlib import Path
 
 import attrs
 
+from plivoxml_fs.api.conference import ApiContext
 from plivoxml_fs.api.http import (
     CONNECTED,
     DISCONNECTED,
@@ -21,10 +24,13 @@ from plivoxml_fs.api.http import (
     FreeSwitchProbe,
     OperatorServer,
 )
+from plivoxml_fs.api.routes import route_map
+from plivoxml_fs.api.server import ControlApp, ControlServer
 from plivoxml_fs.call.driver import CallDriver, new_id
-from plivoxml_fs.config import Settings, allowed_peers
+from plivoxml_fs.config import Settings, allowed_peers, api_accounts
 from plivoxml_fs.documents import parse_document
 from plivoxml_fs.effects.fetch import DocumentFetcher, yield_to_others
+from plivoxml_fs.effects.history import HistoryStore
 from plivoxml_fs.effects.outbox import Outbox
 from plivoxml_fs.effects.recovery import Recovery
 from plivoxml_fs.effects.rooms import GeventEdge
@@ -39,6 +45,11 @@ log = logging.getLogger("plivoxml_fs.service")
 
 #: Event subscriptions of the daemon's one inbound connection (CUSTOM must come last).
 INBOUND_EVENTS = ("BACKGROUND_JOB", "CHANNEL_HANGUP_COMPLETE", "conference::maintenance")
+
+
+def history_path(settings: Settings) -> str:
+    """`history_path`, else `<state_dir>/history.sqlite3`."""
+    return settings.history_path or str(Path(settings.state_dir) / "history.sqlite3")
 
 
 def _listen(start, address: tuple[str, int], setting: str) -> None:
@@ -76,6 +87,13 @@ class Daemon:
             allowed_peers=allowed_peers(settings),
             confirm=self.driver.confirm,
         )
+        self.history = HistoryStore(history_path(settings), settings.history_retention_s)
+        self.api_context = ApiContext(self.rooms, self.history, time.time)
+        self.rooms.on_ended = self.api_context.keep
+        self.api: ControlServer | None = None
+        if settings.api_port:
+            app = ControlApp(route_map(), api_accounts(settings.api_auth), self.api_context)
+            self.api = ControlServer((settings.api_host, settings.api_port), app)
         self.operator: OperatorServer | None = None
         self.probe: FreeSwitchProbe | None = None
         if settings.metrics_port:
@@ -120,6 +138,8 @@ class Daemon:
         if self.operator is not None:
             _listen(self.operator.start, (s.metrics_host, s.metrics_port),
                     "metrics_host:metrics_port")
+        if self.api is not None:
+            _listen(self.api.start, (s.api_host, s.api_port), "api_host:api_port")
 
     def start_inbound(self, host: str | None = None, port: int | None = None) -> None:
         """Open the inbound connection (it reconnects by itself while FreeSWITCH is away)."""
@@ -174,5 +194,8 @@ class Daemon:
             self.inbound.stop()
         if self.operator is not None:
             self.operator.stop()
+        if self.api is not None:
+            self.api.stop()
+        self.history.close()
         log.info("stopped")
 

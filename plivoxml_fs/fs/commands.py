@@ -198,6 +198,11 @@ def uuid_exists(uuid: str) -> str:
     return f"uuid_exists {identifier(uuid)}"
 
 
+def uuid_kill(uuid: str, cause: str = "NORMAL_CLEARING") -> str:
+    """`uuid_kill <uuid> <cause>` (for api/bgapi): hang the channel up with `cause`."""
+    return f"uuid_kill {identifier(uuid)} {_match(HANGUP_CAUSE, cause, 'hangup cause')}"
+
+
 def uuid_getvar(uuid: str, name: str) -> str:
     """`uuid_getvar <uuid> <name>` (for api): the variable exactly as set, whole; `_undef_` when
     unset, `-ERR No such channel!` once the channel is down. (`getvar` on the call's socket
@@ -303,7 +308,7 @@ MEMBER_FLAGS = frozenset(
 ROOM_SUBCOMMANDS = {
     "list": 0, "json_list": 0, "xml_list": 0, "count": 0, "kick": 1, "hup": 1, "mute": 1,
     "unmute": 1, "tmute": 1, "deaf": 1, "undeaf": 1, "hold": 1, "unhold": 1, "floor": 1,
-    "dtmf": 2, "relate": 3, "recording": 2, "play": 2, "lock": 0, "unlock": 0,
+    "dtmf": 2, "relate": 3, "recording": 2, "play": 2, "lock": 0, "unlock": 0, "stop": 2,
 }
 #: What `conference <room> dtmf <id> <digits>` sends: mod_conference queues each character and
 #: sends it to the member's channel; `w` and `W` are pauses of 0.5 s and 1 s there

@@ -133,6 +133,7 @@ class Seat:
     digits_match: tuple[str, ...] = ()
     digits_match_timeout_s: float = attrs.fields(Settings).digits_match_timeout_s.default
     send_digits: str | None = None
+    account: str = ""  # the control API account the room belongs to ("" = none configured)
 
 
 @attrs.define

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from plivoxml_fs.errors import PlivoXMLError
 from plivoxml_fs.esl.messages import Event
 from plivoxml_fs.fs.events import CONFERENCE_SUBCLASS, ConferenceEvent, Dtmf
+from plivoxml_fs.rooms.history import RoomLog, RoomRecord
 from plivoxml_fs.rooms.model import (
     ArmTimer,
     Command,
@@ -34,6 +35,7 @@ from plivoxml_fs.rooms.model import (
     Member,
     Release,
     RoomContext,
+    RoomKind,
     RoomState,
     Seat,
 )
@@ -189,6 +191,9 @@ class RoomEngine:
         self.ctx = ctx
         self.edge = edge
         self.owner: RoomOwner = owner or LocalRooms()
+        #: Told each room that is over (FreeSWITCH's room gone, no seat left): the history.
+        self.on_ended: Callable[[Room, RoomRecord], None] | None = None
+        self._logs: dict[int, RoomLog] = {}  # id(room) -> its members' stays and recordings
         self._seats: dict[str, Room] = {}  # call uuid -> its room
         self._conns: dict[str, Any] = {}  # call uuid -> its own connection (commands' fallback)
         self._timers: dict[int, list[Any]] = {}  # id(room) -> its armed timers' handles
@@ -200,6 +205,8 @@ class RoomEngine:
         now = self.edge.now()
         room = self.owner.for_claim(seat, lambda: Room(seat.name, self.ctx, seat.settings,
                                                         now, seat.kind))
+        if room.creator is None:
+            room.account = seat.account
         member, decisions = room.join(seat, now)
         self._seats[seat.call_uuid] = room
         if conn is not None:
@@ -210,7 +217,11 @@ class RoomEngine:
     def leave(self, call_uuid: str, *, hung_up: bool) -> Exit:
         """The caller's verb is done with its seat; the callbacks owed are emitted first."""
         room = self._seats.pop(call_uuid)
-        exit_, decisions = room.leave(call_uuid, self.edge.now(), hung_up=hung_up)
+        now = self.edge.now()
+        member = room.member(call_uuid)
+        exit_, decisions = room.leave(call_uuid, now, hung_up=hung_up)
+        if member is not None and member.member_id is not None:
+            self._log(room).left(member, now, exit_.reason.value)
         self._perform(room, decisions)
         self._conns.pop(call_uuid, None)
         self._settle(room)
@@ -218,6 +229,22 @@ class RoomEngine:
 
     def room_of(self, call_uuid: str) -> Room | None:
         return self._seats.get(call_uuid)
+
+    # -- the control API ----------------------------------------------------------------------
+
+    def live(self, account: str, kind: RoomKind = RoomKind.CONFERENCE) -> list[Room]:
+        """The rooms of `account` FreeSWITCH has made and not yet ended, oldest first."""
+        return sorted((r for r in self.owner.rooms() if r.account == account and r.kind == kind
+                       and r.state == RoomState.OPEN), key=lambda r: r.since)
+
+    def find(self, account: str, name: str, kind: RoomKind = RoomKind.CONFERENCE) -> Room | None:
+        """The live room `name` of `account` (None: none, or another account's)."""
+        return next((r for r in self.live(account, kind) if r.name == name), None)
+
+    def control(self, room: Room, decide: Callable[[Room], list[Decision]]) -> None:
+        """Run one control input (`decide(room)`, rooms/control.py) and perform its decisions."""
+        self._perform(room, decide(room))
+        self._settle(room)
 
     def own_event(self, call_uuid: str, event: Dtmf | ConferenceEvent) -> None:
         """An event of the caller's own channel (its socket): its DTMF, its conference events.
@@ -267,6 +294,8 @@ class RoomEngine:
     # -- performing decisions ---------------------------------------------------------------
 
     def _perform(self, room: Room, decisions: list[Decision]) -> None:
+        if room.recording is not None:
+            self._log(room).recorded(room.recording)
         for decision in decisions:
             if isinstance(decision, Emit):
                 self.edge.emit(decision.webhook)
@@ -288,6 +317,13 @@ class RoomEngine:
         if room.done:
             for handle in self._timers.pop(id(room), ()):
                 handle.cancel()
+        if room.done and not room.members and id(room) in self._logs:
+            log_ = self._logs.pop(id(room))
+            if room.uid is not None and self.on_ended is not None:
+                self.on_ended(room, log_.ended(room, self.edge.now()))
+
+    def _log(self, room: Room) -> RoomLog:
+        return self._logs.setdefault(id(room), RoomLog())
 
     def _answer(self, room: Room) -> Callable[[CommandDone], None]:
         def done(answer: CommandDone) -> None:

@@ -77,6 +77,7 @@ class Room:
         self.name = name  # the user's name: what callbacks and log lines show
         self.fs_name = name  # FreeSWITCH's name of the room: what commands address
         self.kind = kind
+        self.account = ""  # the control API account it belongs to (its creator's)
         self.ctx = ctx
         self.settings = settings
         self.since = since
@@ -198,6 +199,10 @@ class Room:
             else:
                 member.relations[other_id] = relation
         return _some(self._command("relate", str(member_id), str(other_id), relation.value))
+
+    def command(self, subcommand: str, *args: str, call_uuid: str = "") -> list[Decision]:
+        """`conference <room> <subcommand> <args>` as a decision (rooms/control.py's inputs)."""
+        return _some(self._command(subcommand, *args, call_uuid=call_uuid))
 
     def kick(self, member_id: int, reason: ExitReason = ExitReason.KICKED) -> list[Decision]:
         member = self.by_member_id(member_id)

@@ -40,6 +40,7 @@ from typing import Any
 
 import attrs
 
+from plivoxml_fs.config import default_account
 from plivoxml_fs.documents.models import Conference
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.effects.webhook import Webhook
@@ -50,6 +51,9 @@ from plivoxml_fs.rooms.model import Exit, RoomSettings, Seat
 from plivoxml_fs.rooms.registry import RoomEngine
 from plivoxml_fs.verbs import sounds
 from plivoxml_fs.verbs.base import ACTION, NEXT, ExecContext, Gone, Goto, Outcome, hung_up
+
+#: The channel variable naming the control API account a call's rooms belong to.
+ACCOUNT_VARIABLE = "plivoxml_account_id"
 
 #: beep:1 is one 400 Hz tone, beep:2 two (what the member hears on entry / exit).
 BEEP_SOUNDS = {
@@ -127,7 +131,16 @@ def seat_of(conf: Conference, ctx: ExecContext) -> Seat:
         call_params=ctx.params, floor_event=conf.floor_event, hangup_on_star=conf.hangup_on_star,
         digits_match=conf.digits_match,
         digits_match_timeout_s=ctx.settings.digits_match_timeout_s, send_digits=conf.send_digits,
+        account=call_account(ctx),
     )
+
+
+def call_account(ctx: ExecContext) -> str:
+    """The control API account of the call's rooms: its channel variable ACCOUNT_VARIABLE,
+    else the default account (config.default_account)."""
+    channel = getattr(ctx.conn, "channel", None)
+    named = channel.variable(ACCOUNT_VARIABLE) if channel is not None else None
+    return named or default_account(ctx.settings)
 
 
 class _Stay:

@@ -128,12 +128,14 @@ class Scene:
         return [e for e in list(self.events) if e.name == "CUSTOM"
                 and e.get("Conference-Name") == name and e.get("Action") == action]
 
-    def call(self, to: str, document: str) -> Caller:
-        """Start a caller to `to` whose answer document is `document` ({base} = the web app)."""
+    def call(self, to: str, document: str, variables: str = "") -> Caller:
+        """Start a caller to `to` whose answer document is `document` ({base} = the web app);
+        `variables`: more `name=value,...` for both loopback legs."""
         self._n += 1
         self.app.answers[to] = document
         a_leg = f"conf-{to}-{self._n}-{int(time.time() * 1000) % 100000}"
-        dial = (f"originate {{origination_uuid={a_leg},origination_caller_id_number=1001}}"
+        more = f",{variables}" if variables else ""
+        dial = (f"originate {{origination_uuid={a_leg},origination_caller_id_number=1001{more}}}"
                 f"loopback/{to}/default &park")
         self._jobs.append(gevent.spawn(self.daemon.inbound.bgapi, dial, timeout=WAIT_S))
         return Caller(to, a_leg)

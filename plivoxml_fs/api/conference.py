@@ -1,0 +1,129 @@
+"""Plivo's Conference API on this daemon's rooms (docs/api.md; the routes: api/routes.py).
+
+Each handler takes the `ApiContext` and the request, finds the account's room (404 when the
+account has no live room of that name: another account's room is never found), checks the
+parameters (400 naming one), runs the room input (rooms/control.py) through the room engine,
+and answers as Plivo does. Commands are sent as every room command is (bgapi over the inbound
+connection); the answer does not wait for FreeSWITCH's, as Plivo's "queued" answers do not.
+GET of a room that is over answers from the history (effects/history.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from plivoxml_fs.api import objects
+from plivoxml_fs.api.server import ApiError, ApiRequest, bad
+from plivoxml_fs.rooms import control
+from plivoxml_fs.rooms.history import RoomRecord
+from plivoxml_fs.rooms.model import Decision, Member, RoomKind
+from plivoxml_fs.rooms.room import Room
+
+KIND = RoomKind.CONFERENCE.value
+
+
+@attrs.define
+class ApiContext:
+    """What handlers use: the room engine, the history and the clock (epoch seconds)."""
+
+    rooms: Any  # rooms.registry.RoomEngine
+    history: Any  # effects.history.HistoryStore
+    clock: Callable[[], float]
+
+    def keep(self, room: Room, record: RoomRecord) -> None:
+        """The room engine's `on_ended`: an ended conference goes into the history."""
+        if record.kind == KIND:
+            self.history.add(KIND, record.account, record.name, record.uuid, record.ended_at,
+                             objects.ended_conference(record))
+
+
+def _room(ctx: ApiContext, req: ApiRequest) -> Room:
+    name = req.values["name"]
+    room = ctx.rooms.find(req.account, name)
+    if room is None:
+        raise ApiError(404, f"conference {name!r} not found")
+    return room
+
+
+def _members(room: Room, req: ApiRequest) -> list[Member]:
+    try:
+        return control.members_of(room, req.values["member_id"])
+    except control.NoSuchMember as exc:
+        raise ApiError(404, str(exc)) from None
+    except ValueError as exc:
+        raise bad("member_id", str(exc)) from None
+
+
+def _act(ctx: ApiContext, req: ApiRequest, room: Room,
+         decide: Callable[[Room], list[Decision]]) -> None:
+    req.acted = True
+    ctx.rooms.control(room, decide)
+
+
+def _member_answer(req: ApiRequest, message: str) -> tuple[int, dict[str, Any]]:
+    return 202, {"message": message, "member_id": req.values["member_id"]}
+
+
+# -- conferences ------------------------------------------------------------------------------
+
+def list_conferences(ctx: ApiContext, req: ApiRequest):
+    return 200, {"conferences": [room.name for room in ctx.rooms.live(req.account)]}
+
+
+def get_conference(ctx: ApiContext, req: ApiRequest):
+    name = req.values["name"]
+    room = ctx.rooms.find(req.account, name)
+    if room is not None:
+        return 200, objects.conference(room, ctx.clock())
+    ended = ctx.history.by_name(KIND, req.account, name)
+    if ended is None:
+        raise ApiError(404, f"conference {name!r} not found")
+    return 200, ended
+
+
+def hang_up_conference(ctx: ApiContext, req: ApiRequest):
+    room = _room(ctx, req)
+    _act(ctx, req, room, control.hang_up_room)
+    return 204, None
+
+
+def hang_up_all(ctx: ApiContext, req: ApiRequest):
+    for room in ctx.rooms.live(req.account):
+        _act(ctx, req, room, control.hang_up_room)
+    return 204, None
+
+
+# -- members ------------------------------------------------------------------------------------
+
+def _member_input(message: str, decide: Callable[[Room, list[Member]], list[Decision]]):
+    def handler(ctx: ApiContext, req: ApiRequest):
+        room = _room(ctx, req)
+        members = _members(room, req)
+        _act(ctx, req, room, lambda r: decide(r, members))
+        return _member_answer(req, message)
+
+    return handler
+
+
+mute = _member_input("muted", lambda r, ms: control.mute(r, ms, True))
+unmute = _member_input("unmuted", lambda r, ms: control.mute(r, ms, False))
+deaf = _member_input("deaf", lambda r, ms: control.deaf(r, ms, True))
+undeaf = _member_input("undeaf", lambda r, ms: control.deaf(r, ms, False))
+kick = _member_input("kicked", control.kick)
+hang_up_member = _member_input("hangup", control.hang_up)
+stop_play = _member_input("playing in conference stopped", control.stop_play)
+
+
+def play(ctx: ApiContext, req: ApiRequest):
+    room = _room(ctx, req)
+    members = _members(room, req)
+    url = req.text("url", required=True)
+    try:
+        decisions = control.play(room, members, url)
+    except ValueError as exc:
+        raise bad("url", str(exc)) from None
+    _act(ctx, req, room, lambda r: decisions)
+    return _member_answer(req, "play queued into conference")

@@ -1,0 +1,194 @@
+"""The control API's HTTP server: Plivo's REST paths, HTTP Basic accounts, Plivo's errors.
+
+`ControlApp` is a WSGI application: it authenticates the request (HTTP Basic, an account of
+`api_auth`; the path's auth id must be that account's), matches it against the route table
+(api/routes.py, werkzeug.routing), reads the parameters (the query string for GET, the JSON body
+otherwise, as the SDK sends them) and calls the route's handler with an `ApiRequest`. Answers
+are JSON; errors are Plivo's `{"api_id": ..., "error": "..."}`: 401 bad credentials, 404 no
+such route, room or member, 405 a wrong verb (with Allow), 400 a bad parameter (named).
+
+A handler that changed something (`ApiRequest.acted`) never gets a 5xx: the SDK repeats a
+5xx three times at once, which would repeat the change. Should building the answer fail after
+that, the answer is 202 saying the request was carried out.
+
+It runs on gevent's WSGI server: every request is a greenlet on the daemon's hub, so room
+inputs run there as every other room input does (rooms/registry.py). Every request is logged
+once: method, path, status, account; never the Authorization header or a token.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import attrs
+import gevent.pywsgi
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map
+
+log = logging.getLogger("plivoxml_fs.api")
+
+#: The largest request body read, in bytes (the SDK's bodies are a few hundred).
+MAX_BODY_BYTES = 64 * 1024
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+class ApiError(Exception):
+    """An answer other than success: `status` and Plivo's `error` text."""
+
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(error)
+        self.status, self.error = status, error
+
+
+def bad(parameter: str, why: str) -> ApiError:
+    """400 naming the parameter."""
+    return ApiError(400, f"{parameter}: {why}")
+
+
+@attrs.define
+class ApiRequest:
+    """One authenticated, routed request."""
+
+    method: str
+    path: str
+    account: str
+    values: dict[str, str]  # the path's parts (auth_id, name, member_id ...)
+    params: dict[str, Any]  # query (GET) or JSON body
+    api_id: str
+    acted: bool = False  # set once the request changed something
+
+    def text(self, name: str, *, required: bool = False, default: str = "") -> str:
+        """Parameter `name` as text (400 when required and absent, or not text)."""
+        raw = self.params.get(name)
+        if raw is None or raw == "":
+            if required:
+                raise bad(name, "is required")
+            return default
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            raise bad(name, f"must be text (got {type(raw).__name__})")
+        return str(raw)
+
+
+Handler = Callable[[Any, ApiRequest], tuple[int, Mapping[str, Any] | None]]
+
+_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
+                400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+                405: "Method Not Allowed", 413: "Content Too Large", 500: "Internal Server Error"}
+
+
+class ControlApp:
+    """The WSGI application; `context` is handed to every handler (api/conference.py)."""
+
+    def __init__(self, routes: Map, accounts: Mapping[str, str], context: Any) -> None:
+        self._routes = routes
+        self._accounts = dict(accounts)
+        self._context = context
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
+        api_id = str(uuid.uuid4())
+        account = self._account(environ)
+        status, body, headers = self._answer(environ, method, path, account, api_id)
+        log.info("%s %s %d", method, path, status,
+                 extra={"account": account or "-", "api_id": api_id})
+        payload = b"" if body is None else json.dumps({"api_id": api_id, **body}).encode()
+        head = [("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
+                *headers]
+        start_response(f"{status} {_STATUS_TEXT.get(status, 'Status')}", head)
+        return [payload]
+
+    def _account(self, environ: dict[str, Any]) -> str | None:
+        """The account the Basic credentials are right for, else None."""
+        header = environ.get("HTTP_AUTHORIZATION", "")
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            auth_id, sep, token = base64.b64decode(encoded.strip(), validate=True).decode(
+                "utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        expected = self._accounts.get(auth_id)
+        if not sep or expected is None:
+            return None
+        return auth_id if hmac.compare_digest(token.encode(), expected.encode()) else None
+
+    def _answer(self, environ: dict[str, Any], method: str, path: str, account: str | None,
+                api_id: str) -> tuple[int, Mapping[str, Any] | None, list[tuple[str, str]]]:
+        if account is None:
+            return 401, {"error": "authentication failed: give an auth id and auth token of "
+                                  "this daemon's accounts (HTTP Basic)"}, \
+                [("WWW-Authenticate", 'Basic realm="plivoxml-fs"')]
+        adapter = self._routes.bind_to_environ(environ)
+        try:
+            handler, values = adapter.match()
+        except MethodNotAllowed as exc:
+            allowed = sorted(exc.valid_methods or ())
+            return 405, {"error": f"{method} is not allowed on {path} (allowed: "
+                                  f"{', '.join(allowed)})"}, [("Allow", ", ".join(allowed))]
+        except NotFound:
+            return 404, {"error": f"no such resource: {path}"}, []
+        if values.get("auth_id") != account:
+            return 401, {"error": "the auth id in the path is not the one authenticated"}, []
+        request = None
+        try:
+            params = self._params(environ, method)
+            request = ApiRequest(method, path, account, values, params, api_id)
+            status, body = handler(self._context, request)
+            return status, body, []
+        except ApiError as exc:
+            return exc.status, {"error": exc.error}, []
+        except Exception:
+            log.exception("control API: %s %s failed", method, path,
+                          extra={"account": account, "api_id": api_id})
+            if request is not None and request.acted:
+                return 202, {"message": "request carried out; its answer could not be built"}, []
+            return 500, {"error": "internal error: nothing was changed"}, []
+
+    @staticmethod
+    def _params(environ: dict[str, Any], method: str) -> dict[str, Any]:
+        if method in ("GET", "HEAD"):
+            return dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise ApiError(400, "Content-Length: not a number") from None
+        if length > MAX_BODY_BYTES:
+            raise ApiError(413, f"body: larger than {MAX_BODY_BYTES} bytes")
+        raw = environ["wsgi.input"].read(length) if length else b""
+        if not raw.strip():
+            return {}
+        try:
+            body = json.loads(raw)
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError(400, "body: not JSON") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "body: must be a JSON object")
+        return body
+
+
+class ControlServer:
+    """The control API on `address`; port 0 binds an ephemeral port (see `address`)."""
+
+    def __init__(self, address: tuple[str, int], app: ControlApp) -> None:
+        self._server = gevent.pywsgi.WSGIServer(address, app, log=None)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self._server.address[:2]
+
+    def start(self) -> None:
+        self._server.start()
+        log.info("control API on http://%s:%d/v1/Account/", *self.address)
+
+    def stop(self) -> None:
+        self._server.stop(timeout=1)

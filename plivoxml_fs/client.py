@@ -1,0 +1,54 @@
+"""The official Plivo SDK pointed at this daemon's control API (docs/api.md).
+
+The SDK has no base-URL option: `RestClient.request` sets its `base_uri` anew on every call,
+always to `https://api.plivo.com/v1/Account`. So the client is left as it is and its requests
+session gets a transport adapter for that host: every request the SDK prepares for
+`https://api.plivo.com/...` is sent to `base_url` + the same path and query, with the SDK's own
+headers, body and Basic credentials. Nothing global is patched; other sessions and other
+`RestClient`s still talk to Plivo.
+
+    from plivoxml_fs.client import rest_client
+    client = rest_client("http://127.0.0.1:8095", "MA0123456789ABCDEFGH", "token")
+    client.conferences.member_mute("sales", "all")
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+#: Where the SDK sends every request (plivo.rest.client PLIVO_API and API_VOICE*).
+PLIVO_API = "https://api.plivo.com"
+
+
+class DaemonAdapter(HTTPAdapter):
+    """Sends requests prepared for `PLIVO_API` to `base_url` instead."""
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base_url = base_url.rstrip("/")
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+             ) -> requests.Response:
+        url = request.url or ""
+        if url.startswith(PLIVO_API):
+            request = request.copy()
+            request.url = self.base_url + url[len(PLIVO_API):]
+        return super().send(request, *args, **kwargs)
+
+
+def point_at(client: Any, base_url: str) -> Any:
+    """Mount the adapter on `client`'s sessions (a `plivo.RestClient`); returns the client."""
+    for session in (client.session, client.multipart_session):
+        session.mount(PLIVO_API + "/", DaemonAdapter(base_url))
+    return client
+
+
+def rest_client(base_url: str, auth_id: str, auth_token: str, **kwargs: Any) -> Any:
+    """A real `plivo.RestClient(auth_id, auth_token, **kwargs)` whose requests go to
+    `base_url` (e.g. `http://127.0.0.1:8095`, or the TLS proxy in front of the daemon)."""
+    import plivo
+
+    return point_at(plivo.RestClient(auth_id, auth_token, **kwargs), base_url)

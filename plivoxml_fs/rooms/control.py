@@ -1,0 +1,106 @@
+"""What the control API asks of a room, as pure inputs: each returns the room's decisions.
+
+The API (api/conference.py) resolves a room and its members, then calls one of these through
+`RoomEngine.control`, so its commands take the path every room decision takes (the engine
+performs them; the answers come back into the room as `CommandDone`). Nothing here sends,
+waits or reads a clock.
+
+- `members_of(room, spec)`: `spec` is one member id, a comma list (`10,11`) or `all` (the
+  members of ours in the room now); ValueError for a malformed spec, NoSuchMember naming the
+  ids the room does not have.
+- `mute`/`deaf` (on or off) go through `Room.mute`/`Room.deaf`; repeating one does no harm
+  (FreeSWITCH answers, the member's flag stays as it is).
+- `kick`: out of the room (`Room.kick`, reason kicked); the call goes on with its next verb.
+- `hang_up`: the member's call is hung up (`uuid_kill`); `hang_up_room`: every member's.
+- `play(url)`/`stop_play`: `conference <room> play http_cache://<url> <id>` to each member,
+  and `stop all <id>`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from plivoxml_fs.errors import UnsafeValue
+from plivoxml_fs.fs import arguments, commands
+from plivoxml_fs.rooms.model import Command, Decision, ExitReason, Member
+from plivoxml_fs.rooms.room import Room
+
+#: `member_id` as the API takes it: `all`, or ids separated by commas.
+MEMBER_SPEC = re.compile(r"all|[1-9][0-9]{0,9}(?:,[1-9][0-9]{0,9})*")
+#: The hangup cause of a call the API hangs up.
+API_HANGUP_CAUSE = "NORMAL_CLEARING"
+
+
+class NoSuchMember(LookupError):
+    """The room has no member of ours with these ids (the message lists them)."""
+
+
+def present(room: Room) -> list[Member]:
+    """The members of ours in the room now (entered, not left), in join order."""
+    return [m for m in room.members.values() if m.in_room and m.member_id is not None]
+
+
+def members_of(room: Room, spec: str) -> list[Member]:
+    """The members `spec` names (see the module docstring)."""
+    spec = spec.strip()
+    if not MEMBER_SPEC.fullmatch(spec):
+        raise ValueError("must be a member id, a comma-separated list of ids, or all")
+    here = present(room)
+    if spec == "all":
+        return here
+    by_id = {m.member_id: m for m in here}
+    wanted = list(dict.fromkeys(int(i) for i in spec.split(",")))
+    missing = [str(i) for i in wanted if i not in by_id]
+    if missing:
+        raise NoSuchMember(f"conference {room.name!r} has no member {', '.join(missing)}")
+    return [by_id[i] for i in wanted]
+
+
+def mute(room: Room, members: list[Member], on: bool) -> list[Decision]:
+    return [d for m in members for d in room.mute(_id(m), on)]
+
+
+def deaf(room: Room, members: list[Member], on: bool) -> list[Decision]:
+    return [d for m in members for d in room.deaf(_id(m), on)]
+
+
+def kick(room: Room, members: list[Member]) -> list[Decision]:
+    return [d for m in members for d in room.kick(_id(m), ExitReason.KICKED)]
+
+
+def hang_up(room: Room, members: list[Member]) -> list[Decision]:
+    """Hang up each member's call (its verb then leaves with reason hangup)."""
+    return [_kill(m.call_uuid) for m in members]
+
+
+def hang_up_room(room: Room) -> list[Decision]:
+    """Every member's call hung up; members without a seat of ours hung up from the room."""
+    decisions: list[Decision] = [_kill(m.call_uuid) for m in room.members.values()]
+    for member_id in list(room.others):
+        decisions.extend(room.command("hup", str(member_id)))
+    return decisions
+
+
+def play(room: Room, members: list[Member], url: str) -> list[Decision]:
+    """ValueError (naming why) for a URL FreeSWITCH cannot be handed."""
+    try:
+        source = arguments.http_audio(url)
+    except UnsafeValue as exc:
+        raise ValueError(str(exc)) from None
+    return [d for m in members for d in room.command("play", source, str(_id(m)),
+                                                      call_uuid=m.call_uuid)]
+
+
+def stop_play(room: Room, members: list[Member]) -> list[Decision]:
+    return [d for m in members for d in room.command("stop", "all", str(_id(m)),
+                                                      call_uuid=m.call_uuid)]
+
+
+def _id(member: Member) -> int:
+    assert member.member_id is not None
+    return member.member_id
+
+
+def _kill(call_uuid: str) -> Command:
+    cmd = commands.uuid_kill(call_uuid, API_HANGUP_CAUSE)
+    return Command(cmd, f"api-hangup {cmd}", call_uuid)

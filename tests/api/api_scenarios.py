@@ -1,0 +1,282 @@
+"""The Conference control API driven through the official Plivo SDK, written once, run on the
+embedded FreeSWITCH (tests/api/test_conference_api.py) and on a real one (tests/fs/test_api_real.py).
+
+Each scenario takes a Scene whose daemon serves the API (`api_scene` in conftest.py), and an
+SDK client for account A (`scene.client`), B (`scene.client_b`); it asserts the room's real
+state (the daemon's room, FreeSWITCH's `conference list`, audio) and the callbacks caused.
+"""
+
+from __future__ import annotations
+
+import gevent
+import plivo.exceptions as px
+import pytest
+import requests
+from conference.hearing import Party, everyone_but, heard, measure
+from conference.scenarios import doc, room
+from conference.scene import Scene
+
+ACCOUNT_A = "MAPLIVOXMLFSTEST0001"
+TOKEN_A = "token-of-a-0001"
+ACCOUNT_B = "SAPLIVOXMLFSTEST0002"
+TOKEN_B = "token-of-b-0002"
+API_AUTH = f"{ACCOUNT_A}:{TOKEN_A},{ACCOUNT_B}:{TOKEN_B}"
+#: Channel variables that put a call's rooms in account B (the default account is A).
+IN_B = f"plivoxml_account_id={ACCOUNT_B}"
+
+
+def _join(scene: Scene, name: str, numbers, variables: str = ""):
+    callers = [scene.call(to, doc(name, "", "<Speak>after the room</Speak>"), variables)
+               for to in numbers]
+    enters = [scene.entered(c) for c in callers]
+    return callers, enters
+
+
+def _member(scene: Scene, name: str, member_id: str, account: str = ACCOUNT_A):
+    room = scene.daemon.rooms.find(account, name)
+    assert room is not None, f"no live room {name}"
+    return room.by_member_id(int(member_id))
+
+
+def _fs_flags(scene: Scene, name: str, member_id: str) -> str:
+    """The flags field of the member's `conference <room> list` line (hear|speak|...)."""
+    room = scene.daemon.rooms.find(ACCOUNT_A, name)
+    reply = scene.api(f"conference {room.fs_name} list")
+    for line in reply.splitlines():
+        fields = line.split(";")
+        if len(fields) > 5 and fields[0] == member_id:
+            return fields[5]
+    return ""
+
+
+def _leave(scene: Scene, callers) -> None:
+    for caller in callers:
+        scene.hang_up(caller)
+    for caller in callers:
+        scene.hung_up(caller)
+
+
+def list_and_get(scene: Scene) -> None:
+    """list names the room; get gives each member with Plivo's fields, counts as strings."""
+    name = room("api-get")
+    callers, enters = _join(scene, name, ["7201", "7202"])
+    try:
+        assert name in scene.client.conferences.list().conferences
+        got = scene.client.conferences.get(name)
+        assert got.conference_name == name
+        assert got.conference_member_count == "2"
+        assert isinstance(got.conference_run_time, str) and got.conference_run_time.isdigit()
+        members = {m["member_id"]: m for m in got.members}
+        assert set(members) == {e["ConferenceMemberID"] for e in enters}
+        for enter, caller in zip(enters, callers, strict=True):
+            m = members[enter["ConferenceMemberID"]]
+            assert m["call_uuid"] == enter["CallUUID"]
+            assert m["to"] == caller.to and m["from"] == "1001"
+            assert m["muted"] is False and m["deaf"] is False
+            assert m["direction"] == enter["Direction"]
+            assert m["join_time"].isdigit()
+            assert "caller_name" in vars(m)
+    finally:
+        _leave(scene, callers)
+
+
+def mute_is_heard_by_nobody(scene: Scene) -> None:
+    """member_mute through the SDK: the room's member is muted (FreeSWITCH's flags lose speak),
+    nobody hears it (audio); member_mute_stop: speak again; a repeated mute does no harm."""
+    name = room("api-mute")
+    callers, enters = _join(scene, name, ["7211", "7212", "7213"])
+    quiet = enters[1]["ConferenceMemberID"]
+    try:
+        answer = scene.client.conferences.member_mute(name, quiet)
+        assert answer.message == "muted" and answer.member_id == quiet
+        scene.wait("muted", lambda: _member(scene, name, quiet).muted)
+        assert "speak" not in _fs_flags(scene, name, quiet)
+        scene.client.conferences.member_mute(name, quiet)  # again: no harm
+        hearing = measure(scene.api, [Party(c.to, c.a_leg) for c in callers], scene.record_dir,
+                          time_scale=scene.time_scale)
+        assert heard(hearing) == everyone_but(["7211", "7212", "7213"], "7212"), str(hearing)
+        got = scene.client.conferences.get(name)
+        assert {m["member_id"]: m["muted"] for m in got.members}[quiet] is True
+        scene.client.conferences.member_mute_stop(name, quiet)
+        scene.wait("unmuted", lambda: not _member(scene, name, quiet).muted)
+        assert "speak" in _fs_flags(scene, name, quiet)
+    finally:
+        _leave(scene, callers)
+
+
+def deaf_all_and_undeaf(scene: Scene) -> None:
+    """member_deaf with `all` and member_deaf_stop with a comma list."""
+    name = room("api-deaf")
+    callers, enters = _join(scene, name, ["7221", "7222"])
+    ids = [e["ConferenceMemberID"] for e in enters]
+    try:
+        scene.client.conferences.member_deaf(name, "all")
+        scene.wait("both deaf", lambda: all(_member(scene, name, i).deaf for i in ids))
+        assert all("hear" not in _fs_flags(scene, name, i) for i in ids)
+        got = scene.client.conferences.get(name)
+        assert all(m["deaf"] is True for m in got.members)
+        scene.client.conferences.member_deaf_stop(name, ",".join(ids))
+        scene.wait("both hear", lambda: not any(_member(scene, name, i).deaf for i in ids))
+    finally:
+        _leave(scene, callers)
+
+
+def kick_goes_on_and_hangup_ends(scene: Scene) -> None:
+    """member_kick: out of the room with exit reason kicked, the document goes on (its Speak
+    runs); member_hangup: the member's call ends (its hangup callback)."""
+    name = room("api-kick")
+    callers, enters = _join(scene, name, ["7231", "7232", "7233"])
+    try:
+        answer = scene.client.conferences.member_kick(name, enters[0]["ConferenceMemberID"])
+        assert answer.message == "kicked"
+        exit_ = scene.wait("kicked exit", lambda: next(iter(
+            scene.callbacks("/cb", "7231", "exit")), None))
+        assert exit_["ConferenceMemberID"] == enters[0]["ConferenceMemberID"]
+        scene.wait("Speak after the room", lambda: any(
+            app == "speak" for app, _ in scene.apps(enters[0]["CallUUID"])))
+        scene.client.conferences.member_hangup(name, enters[1]["ConferenceMemberID"])
+        hangup = scene.hung_up(callers[1])
+        assert hangup["CallUUID"] == enters[1]["CallUUID"]
+        assert not any(app == "speak" for app, _ in scene.apps(enters[1]["CallUUID"]))
+        scene.wait("two left", lambda: len(scene.members(scene.daemon.rooms.find(
+            ACCOUNT_A, name).fs_name)) == 1)
+    finally:
+        _leave(scene, callers)
+
+
+def play_and_stop(scene: Scene) -> None:
+    """member_play of a URL plays it to that member (FreeSWITCH's play-file-member event);
+    member_play_stop stops it."""
+    name = room("api-play")
+    callers, enters = _join(scene, name, ["7241", "7242"])
+    target = enters[1]["ConferenceMemberID"]
+    fs_name = scene.daemon.rooms.find(ACCOUNT_A, name).fs_name
+    try:
+        url = f"{scene.app.base}/sounds/chime.wav"
+        answer = scene.client.conferences.member_play(name, target, url)
+        assert answer.message == "play queued into conference"
+        played = scene.wait("play-file-member", lambda: [
+            e for e in scene.room_events(fs_name, "play-file-member")
+            if e.get("Member-ID") == target])
+        assert played[0].get("File", "").endswith(url)
+        answer = scene.client.conferences.member_play_stop(name, target)
+        assert answer.message == "playing in conference stopped"
+    finally:
+        _leave(scene, callers)
+
+
+def hang_up_room_then_history(scene: Scene) -> None:
+    """delete(name): every member's call ends; GET afterwards answers from the history: ended,
+    with both stays (durations, exit causes)."""
+    name = room("api-end")
+    callers, enters = _join(scene, name, ["7251", "7252"])
+    assert scene.client.conferences.delete(name) is None  # 204
+    for caller in callers:
+        scene.hung_up(caller)
+    scene.wait("the room's end", lambda: scene.daemon.rooms.find(ACCOUNT_A, name) is None)
+    got = scene.wait("history", lambda: _get_or_none(scene, name))
+    assert got.status == "ended" and got.conference_member_count == "0"
+    stays = {m["member_id"]: m for m in got.past_members}
+    assert set(stays) == {e["ConferenceMemberID"] for e in enters}
+    assert all(m["exit_cause"] == "hangup" and m["duration"].isdigit() for m in stays.values())
+    assert name not in scene.client.conferences.list().conferences
+
+
+def _get_or_none(scene: Scene, name: str):
+    try:
+        got = scene.client.conferences.get(name)
+    except px.ResourceNotFoundError:
+        return None
+    return got if getattr(got, "status", "") == "ended" else None
+
+
+def hang_up_all(scene: Scene) -> None:
+    """delete_all(): account A's rooms end, account B's room is left alone."""
+    a1, a2, b = room("api-all1"), room("api-all2"), room("api-allb")
+    mine = [*_join(scene, a1, ["7261"])[0], *_join(scene, a2, ["7262"])[0]]
+    theirs, _ = _join(scene, b, ["7263"], IN_B)
+    try:
+        assert scene.client.conferences.delete_all() is None
+        for caller in mine:
+            scene.hung_up(caller)
+        assert scene.client.conferences.list().conferences == []
+        assert scene.client_b.conferences.list().conferences == [b]
+    finally:
+        _leave(scene, theirs)
+
+
+def accounts_are_apart(scene: Scene) -> None:
+    """Bad credentials: 401. Account B neither sees nor touches A's room (404), and A not B's."""
+    name = room("api-acct")
+    callers, enters = _join(scene, name, ["7271"])
+    other = room("api-acct-b")
+    theirs, their_enters = _join(scene, other, ["7272"], IN_B)
+    try:
+        with pytest.raises(px.AuthenticationError):
+            scene.sdk(ACCOUNT_A, "wrong-token").conferences.list()
+        with pytest.raises(px.AuthenticationError):
+            scene.sdk("MAUNKNOWNACCOUNT0000", TOKEN_A).conferences.list()
+        assert name not in scene.client_b.conferences.list().conferences
+        with pytest.raises(px.ResourceNotFoundError):
+            scene.client_b.conferences.get(name)
+        with pytest.raises(px.ResourceNotFoundError):
+            scene.client_b.conferences.member_mute(name, enters[0]["ConferenceMemberID"])
+        assert not _member(scene, name, enters[0]["ConferenceMemberID"]).muted
+        assert scene.client_b.conferences.list().conferences == [other]
+        with pytest.raises(px.ResourceNotFoundError):
+            scene.client.conferences.get(other)
+        got = scene.client_b.conferences.get(other)
+        assert got.members[0]["call_uuid"] == their_enters[0]["CallUUID"]
+    finally:
+        _leave(scene, [*callers, *theirs])
+
+
+def errors_in_plivos_shape(scene: Scene) -> None:
+    """Unknown room or member: 404; a bad member_id or no url: 400 naming it; a wrong verb:
+    405 with Allow; each body `{"api_id", "error"}`."""
+    name = room("api-err")
+    callers, enters = _join(scene, name, ["7281"])
+    try:
+        with pytest.raises(px.ResourceNotFoundError, match="not found"):
+            scene.client.conferences.get("no-such-room")
+        with pytest.raises(px.ResourceNotFoundError, match="no member 999"):
+            scene.client.conferences.member_mute(name, "999")
+        with pytest.raises(px.ValidationError, match="member_id"):
+            scene.client.conferences.member_mute(name, "one")
+        base = f"{scene.api_base}/v1/Account/{ACCOUNT_A}/Conference/{name}"
+        auth = (ACCOUNT_A, TOKEN_A)
+        reply = requests.post(f"{base}/Member/all/Play/", json={}, auth=auth, timeout=5)
+        assert reply.status_code == 400 and reply.json()["error"].startswith("url:")
+        assert set(reply.json()) == {"api_id", "error"}
+        reply = requests.put(f"{base}/Member/all/Mute/", json={}, auth=auth, timeout=5)
+        assert reply.status_code == 405 and reply.headers["Allow"] == "DELETE, POST"
+        with pytest.raises(px.InvalidRequestError):
+            scene.client.conferences.client.request("PUT", ("Conference", name), {},
+                                                    is_voice_request=True)
+        assert not _member(scene, name, enters[0]["ConferenceMemberID"]).muted
+    finally:
+        _leave(scene, callers)
+
+
+def concurrent_updates(scene: Scene) -> None:
+    """Mute and deaf of one member sent at once, twice each, from four greenlets: every call
+    answers 202 and the member ends muted and deaf."""
+    name = room("api-race")
+    callers, enters = _join(scene, name, ["7291", "7292"])
+    target = enters[0]["ConferenceMemberID"]
+    try:
+        calls = [scene.client.conferences.member_mute, scene.client.conferences.member_deaf] * 2
+        jobs = [gevent.spawn(call, name, target) for call in calls]
+        gevent.joinall(jobs, timeout=10, raise_error=True)
+        assert [job.value.message for job in jobs] == ["muted", "deaf", "muted", "deaf"]
+        scene.wait("muted and deaf", lambda: (lambda m: m.muted and m.deaf)(
+            _member(scene, name, target)))
+        flags = _fs_flags(scene, name, target)
+        assert "speak" not in flags and "hear" not in flags
+    finally:
+        _leave(scene, callers)
+
+
+SCENARIOS = [list_and_get, mute_is_heard_by_nobody, deaf_all_and_undeaf,
+             kick_goes_on_and_hangup_ends, play_and_stop, hang_up_room_then_history,
+             hang_up_all, accounts_are_apart, errors_in_plivos_shape, concurrent_updates]
