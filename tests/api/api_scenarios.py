@@ -16,6 +16,9 @@ from conference.hearing import Party, everyone_but, heard, measure
 from conference.scenarios import doc, room
 from conference.scene import Scene
 
+from plivoxml_fs.client import rest_client
+from plivoxml_fs.service import Daemon
+
 ACCOUNT_A = "MAPLIVOXMLFSTEST0001"
 TOKEN_A = "token-of-a-0001"
 ACCOUNT_B = "SAPLIVOXMLFSTEST0002"
@@ -280,3 +283,29 @@ def concurrent_updates(scene: Scene) -> None:
 SCENARIOS = [list_and_get, mute_is_heard_by_nobody, deaf_all_and_undeaf,
              kick_goes_on_and_hangup_ends, play_and_stop, hang_up_room_then_history,
              hang_up_all, accounts_are_apart, errors_in_plivos_shape, concurrent_updates]
+
+
+def history_survives_a_restart(scene: Scene) -> None:
+    """An ended room is answered from the history by a daemon started anew on the same
+    state directory (the first one stopped)."""
+    name = room("api-restart")
+    callers, enters = _join(scene, name, ["7301", "7302"])
+    scene.client.conferences.delete(name)
+    for caller in callers:
+        scene.hung_up(caller)
+    before = scene.wait("history", lambda: _get_or_none(scene, name))
+    scene.daemon.stop(drain_timeout_s=2)
+    again = Daemon(scene.settings)
+    again.start_server()
+    try:
+        host, port = again.api.address
+        client = rest_client(f"http://{host}:{port}", ACCOUNT_A, TOKEN_A)
+        got = client.conferences.get(name)
+        assert got.status == "ended" and got.conference_uuid == before.conference_uuid
+        assert {m["member_id"] for m in got.past_members} == {
+            e["ConferenceMemberID"] for e in enters}
+        assert got.end_time == before.end_time
+        with pytest.raises(px.ResourceNotFoundError):
+            rest_client(f"http://{host}:{port}", ACCOUNT_B, TOKEN_B).conferences.get(name)
+    finally:
+        again.stop(drain_timeout_s=1)
