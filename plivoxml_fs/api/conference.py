@@ -17,7 +17,8 @@ import attrs
 
 from plivoxml_fs.api import objects
 from plivoxml_fs.api.server import ApiError, ApiRequest, bad
-from plivoxml_fs.rooms import control
+from plivoxml_fs.documents.models import SPEAK_LANGUAGES
+from plivoxml_fs.rooms import control, recordings
 from plivoxml_fs.rooms.history import RoomRecord
 from plivoxml_fs.rooms.model import Decision, Member, RoomKind
 from plivoxml_fs.rooms.room import Room
@@ -27,11 +28,14 @@ KIND = RoomKind.CONFERENCE.value
 
 @attrs.define
 class ApiContext:
-    """What handlers use: the room engine, the history and the clock (epoch seconds)."""
+    """What handlers use: the room engine, the history, the clock (epoch seconds), the
+    daemon's settings (where recordings go) and its id source."""
 
     rooms: Any  # rooms.registry.RoomEngine
     history: Any  # effects.history.HistoryStore
     clock: Callable[[], float]
+    settings: Any = None  # config.Settings
+    new_id: Callable[[], str] = lambda: ""
 
     def keep(self, room: Room, record: RoomRecord) -> None:
         """The room engine's `on_ended`: an ended conference goes into the history."""
@@ -127,3 +131,61 @@ def play(ctx: ApiContext, req: ApiRequest):
         raise bad("url", str(exc)) from None
     _act(ctx, req, room, lambda r: decisions)
     return _member_answer(req, "play queued into conference")
+
+
+stop_speak = _member_input("speak stopped", control.stop_play)
+
+
+def speak(ctx: ApiContext, req: ApiRequest):
+    """text (required), voice WOMAN|MAN, language of Plivo's Speak table (as `<Speak>`)."""
+    room = _room(ctx, req)
+    members = _members(room, req)
+    text = req.text("text", required=True)
+    voice = req.text("voice", default="WOMAN")
+    language = req.text("language", default="en-US")
+    if language not in SPEAK_LANGUAGES:
+        raise bad("language", f"must be one of {', '.join(SPEAK_LANGUAGES)} (got {language!r})")
+    if voice not in SPEAK_LANGUAGES[language]:
+        raise bad("voice", f"{language} has {', '.join(SPEAK_LANGUAGES[language])} "
+                           f"(got {voice!r})")
+    try:
+        decisions = control.speak(room, members, text, voice)
+    except ValueError as exc:
+        raise bad("text", str(exc)) from None
+    _act(ctx, req, room, lambda r: decisions)
+    return _member_answer(req, "speak queued into conference")
+
+
+RECORD_FORMATS = ("mp3", "wav")
+
+
+def record(ctx: ApiContext, req: ApiRequest):
+    """file_format mp3|wav; callback_url/callback_method: told when the recording ends."""
+    room = _room(ctx, req)
+    fmt = req.text("file_format", default="mp3")
+    if fmt not in RECORD_FORMATS:
+        raise bad("file_format", f"must be mp3 or wav (got {fmt!r})")
+    callback = req.text("callback_url") or None
+    method = req.text("callback_method", default="POST").upper()
+    if method not in ("GET", "POST"):
+        raise bad("callback_method", f"must be GET or POST (got {method!r})")
+    if callback is not None and not callback.startswith(("http://", "https://")):
+        raise bad("callback_url", "must be an http(s) URL")
+    if control.recording_busy(room):
+        raise bad("conference_name", f"conference {room.name!r} is being recorded already")
+    try:
+        rec = recordings.api_recording(ctx.settings, room.name, room.uid or "", ctx.new_id(),
+                                       fmt, int(ctx.clock() * 1000), callback, method,
+                                       req.api_id)
+    except ValueError as exc:
+        raise bad("conference_name", f"cannot be recorded: {exc}") from None
+    _act(ctx, req, room, lambda r: control.record(r, rec))
+    return 202, {"message": "conference recording started", "recording_id": rec.recording_id,
+                 "url": rec.record_url}
+
+
+def record_stop(ctx: ApiContext, req: ApiRequest):
+    """Stops the room's recording; a room not recording: nothing to do (204 all the same)."""
+    room = _room(ctx, req)
+    _act(ctx, req, room, control.stop_recording)
+    return 204, None

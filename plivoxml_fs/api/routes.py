@@ -32,6 +32,10 @@ CONFERENCE = [
     Rule(f"{MEMBER}/Kick/", methods=["POST"], endpoint=c.kick),
     Rule(f"{MEMBER}/Play/", methods=["POST"], endpoint=c.play),
     Rule(f"{MEMBER}/Play/", methods=["DELETE"], endpoint=c.stop_play),
+    Rule(f"{MEMBER}/Speak/", methods=["POST"], endpoint=c.speak),
+    Rule(f"{MEMBER}/Speak/", methods=["DELETE"], endpoint=c.stop_speak),
+    Rule(f"{CONF}/Record/", methods=["POST"], endpoint=c.record),
+    Rule(f"{CONF}/Record/", methods=["DELETE"], endpoint=c.record_stop),
 ]
 
 #: `/v1/Account/<auth_id>/MultiPartyCall/...` (the next increment).

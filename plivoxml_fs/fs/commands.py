@@ -359,6 +359,26 @@ def conference_api(room: str, subcommand: str, *args: str) -> str:
     return " ".join(("conference", room, subcommand, *args))
 
 
+#: flite voices `saymember` may name (arguments.FLITE_VOICES' values).
+TTS_VOICE = re.compile(r"[a-z0-9_]{1,32}")
+
+
+def conference_saymember(room: str, member_id: int, voice: str, text: str) -> str:
+    """`conference <room> saymember <id> #<voice>#<text>`: the room's TTS engine speaks `text`
+    to one member in `voice` (conference_member_say reads a leading `#voice#`; `{...}` there
+    carries only `position`). mod_conference takes the text whole (spaces included) and
+    expands `${...}` in it, so that, line breaks and control characters are refused."""
+    room_name(room)
+    if not isinstance(member_id, int) or member_id < 1:
+        raise UnsafeValue(f"conference saymember: member id {member_id!r} is not a positive id")
+    _match(TTS_VOICE, voice, "conference saymember voice")
+    flat = _no_expansion(_check_text(text, "conference saymember text"),
+                         "conference saymember text")
+    if not flat.strip() or any(ord(c) < 0x20 or ord(c) == 0x7F for c in flat):
+        raise UnsafeValue("conference saymember text: empty or holds a control character")
+    return f"conference {room} saymember {member_id} #{voice}#{flat}"
+
+
 #: Channel variables the `<Conference>` executor sets before `conference` (freeswitch-verified.md).
 CONFERENCE_VARIABLES = frozenset(
     {"hangup_after_conference", "conference_max_members", "conference_enter_sound",

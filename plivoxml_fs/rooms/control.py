@@ -13,7 +13,10 @@ waits or reads a clock.
 - `kick`: out of the room (`Room.kick`, reason kicked); the call goes on with its next verb.
 - `hang_up`: the member's call is hung up (`uuid_kill`); `hang_up_room`: every member's.
 - `play(url)`/`stop_play`: `conference <room> play http_cache://<url> <id>` to each member,
-  and `stop all <id>`.
+  and `stop all <id>`; `speak(text, voice)`: `saymember <id> {tts_voice=...}<text>` (the
+  room's TTS engine, flite), stopped as a play is.
+- `record(rec)`/`stop_recording`: the room's recording, its callback the Record API's
+  (`Recording.api_id`); one at a time (`recording_busy`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import re
 
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import arguments, commands
-from plivoxml_fs.rooms.model import Command, Decision, ExitReason, Member
+from plivoxml_fs.rooms.model import Command, Decision, ExitReason, Member, Recording
 from plivoxml_fs.rooms.room import Room
 
 #: `member_id` as the API takes it: `all`, or ids separated by commas.
@@ -94,6 +97,34 @@ def play(room: Room, members: list[Member], url: str) -> list[Decision]:
 def stop_play(room: Room, members: list[Member]) -> list[Decision]:
     return [d for m in members for d in room.command("stop", "all", str(_id(m)),
                                                       call_uuid=m.call_uuid)]
+
+
+def speak(room: Room, members: list[Member], text: str, voice: str) -> list[Decision]:
+    """ValueError (naming why) for text or a voice FreeSWITCH cannot be handed."""
+    try:
+        flat, flite = arguments.speak_text(text), arguments.flite_voice(voice)
+        cmds = [commands.conference_saymember(room.fs_name, _id(m), flite, flat)
+                for m in members]
+    except UnsafeValue as exc:
+        raise ValueError(str(exc)) from None
+    return [Command(cmd, f"api-speak {cmd}", m.call_uuid)
+            for cmd, m in zip(cmds, members, strict=True)]
+
+
+def recording_busy(room: Room) -> bool:
+    """Whether the room records already (or is starting to)."""
+    return room.recording_live or room.shown_recording is not room.recording
+
+
+def record(room: Room, rec: Recording) -> list[Decision]:
+    return room.record(rec)
+
+
+def stop_recording(room: Room) -> list[Decision]:
+    """Stop the room's recording (its callback follows FreeSWITCH's stop-recording)."""
+    if room.recording is None or not room.recording_live:
+        return []
+    return room.command("recording", "stop", room.recording.path)
 
 
 def _id(member: Member) -> int:

@@ -202,6 +202,7 @@ class Recording:
     callback_url: str | None
     callback_method: str
     call_params: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen)
+    api_id: str = ""  # started by the control API (its callback has the API's parameters)
 
 
 @attrs.frozen

@@ -69,9 +69,29 @@ def new_recording(settings: Settings, room: str, uid: str, recording_id: str, fm
     )
 
 
+def api_recording(settings: Settings, room: str, uid: str, recording_id: str, fmt: str,
+                  now_ms: int, callback_url: str | None, callback_method: str,
+                  api_id: str) -> Recording:
+    """A recording the control API starts at `now_ms` (ValueError as `new_recording`)."""
+    name = recording_name(uid, recording_id, fmt)
+    return Recording(
+        conference_name=room, conference_uuid=uid, path=str(recordings_dir(settings) / name),
+        recording_id=recording_id, record_url=record_url(settings, name), started_ms=now_ms,
+        member_id=0, call_uuid="", callback_url=callback_url, callback_method=callback_method,
+        api_id=api_id,
+    )
+
+
 def record_params(rec: Recording, end_ms: int, duration_ms: int | None) -> dict[str, str]:
-    """The ConferenceAction=record parameters of a finished recording."""
+    """The parameters of a finished recording's callback: ConferenceAction=record ones, or for
+    the control API's the Record API's (api_id, record_url, recording_id, ...)."""
     ms = max(0, end_ms - rec.started_ms) if duration_ms is None else duration_ms
+    if rec.api_id:
+        return {"api_id": rec.api_id, "record_url": rec.record_url,
+                "recording_id": rec.recording_id, "conference_name": rec.conference_name,
+                "recording_duration": str(round(ms / 1000)), "recording_duration_ms": str(ms),
+                "recording_start_ms": str(rec.started_ms),
+                "recording_end_ms": str(rec.started_ms + ms)}
     return {
         "ConferenceAction": "record",
         "ConferenceName": rec.conference_name,

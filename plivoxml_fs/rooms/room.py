@@ -397,21 +397,24 @@ class Room:
         if not self.settings.record_when_alone and (size or 0) < 2:
             return []  # recordWhenAlone="false": the member whose entry makes two starts it
         try:
-            self.recording = recordings.new_recording(self.ctx.settings, self.name,
-                                                      self.uid or "", self.ctx.new_id(),
-                                                      self.settings.record_file_format, member)
+            rec = recordings.new_recording(self.ctx.settings, self.name, self.uid or "",
+                                           self.ctx.new_id(), self.settings.record_file_format,
+                                           member)
         except ValueError as exc:
             log.error("call %s: conference %s: the recording could not start: %s",
                       member.call_uuid, self.name, exc, extra=self._extra(member.call_uuid))
             return []
-        self._recording_pending = True
-        command = self._command("recording", "start", self.recording.path,
-                                call_uuid=member.call_uuid, token=RECORD_START)
+        return self.record(rec)
+
+    def record(self, rec: Recording) -> list[Decision]:
+        """Record the room to `rec` (record="true"'s, or the control API's: rooms/control.py)."""
+        self.recording, self._recording_pending = rec, True
+        command = self._command("recording", "start", rec.path, call_uuid=rec.call_uuid,
+                                token=RECORD_START)
         if command is None:
             self.recording, self._recording_pending = None, False
             return []
-        folder = str(recordings.recordings_dir(self.ctx.settings))
-        return [attrs.evolve(command, make_dir=folder)]
+        return [attrs.evolve(command, make_dir=str(recordings.recordings_dir(self.ctx.settings)))]
 
     def _record_answer(self, done: CommandDone) -> list[Decision]:
         self._recording_pending = False

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from plivoxml_fs.simulator.api import api_command
 from plivoxml_fs.simulator.bus import Calling
 from plivoxml_fs.simulator.conference import Member, Room
+from plivoxml_fs.simulator.media import speak_ms
 
 if TYPE_CHECKING:
     from plivoxml_fs.simulator.server import EmbeddedFreeSwitch
@@ -296,6 +297,25 @@ def _say(room: Room, rest: list[str]) -> str:
     text = " ".join(rest)
     room.room_event(_at("conference_api_sub_say", 2885), "speak-text", [("Text", text)])
     return "+OK (say) OK\n"
+
+
+@room_command("saymember")
+def _saymember(room: Room, rest: list[str]) -> str:
+    """`saymember <id> [#voice#]<text>`: speech to one member (conference_member_say reads
+    the `#voice#`); the event's Text is the text as given."""
+    member = room.members.get(int(rest[0])) if rest and rest[0].isdigit() else None
+    if len(rest) < 2:
+        return "-ERR (saymember) No Text!\n"
+    if member is None:
+        return f"-ERR (saymember) Unknown Member {rest[0]}!\n"
+    text = " ".join(rest[1:])
+    room.member_event(_at("conference_api_sub_saymember", 2944), member, "speak-text-member",
+                      [("Text", text)])
+    voice, spoken = ("slt", text)
+    if text.startswith("#") and "#" in text[1:]:
+        voice, spoken = text[1:].split("#", 1)
+    room.play(f"tts://flite|{voice}|{spoken}", member, ms=speak_ms(spoken))
+    return "+OK (saymember) OK\n"
 
 
 @room_command("relate")

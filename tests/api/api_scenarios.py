@@ -8,6 +8,8 @@ state (the daemon's room, FreeSWITCH's `conference list`, audio) and the callbac
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gevent
 import plivo.exceptions as px
 import pytest
@@ -309,3 +311,65 @@ def history_survives_a_restart(scene: Scene) -> None:
             rest_client(f"http://{host}:{port}", ACCOUNT_B, TOKEN_B).conferences.get(name)
     finally:
         again.stop(drain_timeout_s=1)
+
+
+def speak_and_stop(scene: Scene) -> None:
+    """member_speak: FreeSWITCH speaks the text, spaces folded, to that member (its
+    speak-text-member event) in the voice asked for; member_speak_stop answers; a voice the
+    language lacks is a 400 naming voice."""
+    name = room("api-speak")
+    callers, enters = _join(scene, name, ["7311", "7312"])
+    target = enters[0]["ConferenceMemberID"]
+    fs_name = scene.daemon.rooms.find(ACCOUNT_A, name).fs_name
+    try:
+        answer = scene.client.conferences.member_speak(name, target, "Hello  from the API",
+                                                       voice="MAN", language="en-GB")
+        assert answer.message == "speak queued into conference"
+        spoken = scene.wait("speak-text-member", lambda: [
+            e for e in scene.room_events(fs_name, "speak-text-member")
+            if e.get("Member-ID") == target])
+        # the voice rides in front as conference_member_say reads it (MAN is flite's kal)
+        assert spoken[0].get("Text") == "#kal#Hello from the API", spoken[0].headers
+        assert scene.client.conferences.member_speak_stop(name, target).message == "speak stopped"
+        with pytest.raises(px.ValidationError, match="voice"):
+            scene.client.conferences.member_speak(name, target, "hi", voice="MAN",
+                                                  language="da-DK")
+    finally:
+        _leave(scene, callers)
+
+
+def record_start_and_stop(scene: Scene) -> None:
+    """record through the API: FreeSWITCH records the room to the file named in the answer's
+    url; record_stop: the callback the SDK's callback_url asked for, with the Record API's
+    parameters; the history keeps the recording."""
+    name = room("api-rec")
+    callers, enters = _join(scene, name, ["7321", "7322"])
+    fs_name = scene.daemon.rooms.find(ACCOUNT_A, name).fs_name
+    answer = scene.client.conferences.record(name, file_format="wav",
+                                             callback_url=f"{scene.app.base}/recorded",
+                                             callback_method="POST")
+    try:
+        assert answer.message == "conference recording started"
+        assert answer.url.endswith(f"_{answer.recording_id}.wav")
+        scene.wait("start-recording", lambda: scene.room_events(fs_name, "start-recording"))
+        with pytest.raises(px.ValidationError, match="recorded already"):
+            scene.client.conferences.record(name)
+        scene.talk(callers[0], 600)
+        scene.wait("recording live", lambda: scene.daemon.rooms.find(
+            ACCOUNT_A, name).recording_live)
+        scene.client.conferences.record_stop(name)
+        done = scene.wait("record callback", lambda: scene.app.of("/recorded"))
+        assert done[0]["recording_id"] == answer.recording_id
+        assert done[0]["record_url"] == answer.url
+        assert done[0]["conference_name"] == name
+        assert done[0]["api_id"] == answer.api_id
+        assert int(done[0]["recording_duration_ms"]) >= 0
+        path = scene.daemon.rooms.find(ACCOUNT_A, name).recording.path
+        scene.wait("the file", lambda: Path(path).exists() and Path(path).stat().st_size > 44)
+    finally:
+        _leave(scene, callers)
+    got = scene.wait("history", lambda: _get_or_none(scene, name))
+    assert [r["recording_id"] for r in got.recordings] == [answer.recording_id]
+
+
+SCENARIOS += [speak_and_stop, record_start_and_stop]
