@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from conference.hearing import Party, everyone_but, heard, measure
 from conference.scene import Scene
+
 from mpc.scenarios import doc, events, mpc_name, wait_event
 
 #: A wait/hold music document: 2 s of silence, looped by the room (what the members hear
