@@ -32,12 +32,8 @@ from plivoxml_fs.rooms.model import Exit, ExitReason, RoomKind, Seat
 from plivoxml_fs.rooms.mpc_model import MpcSettings, Participant, role_of
 from plivoxml_fs.verbs import sounds
 from plivoxml_fs.verbs.base import ACTION, ExecContext, Gone, Goto, Next, Outcome, hung_up
+from plivoxml_fs.verbs.conference import BEEP_SOUNDS  # beep:1, beep:2 as <Conference>'s
 
-#: beep:1 is one 400 Hz tone, beep:2 two (as `<Conference>`'s).
-BEEP_SOUNDS = {
-    "beep:1": commands.tone_stream((200, 0, 400)),
-    "beep:2": commands.tone_stream((200, 100, 400), (200, 0, 400)),
-}
 #: A call the MPC's end let go, with nothing after: Plivo's 4020 Multiparty Call Ended.
 MPC_ENDED = causes.Row(4020, causes.PLIVO, "D")
 #: The call parameters' CallStatus once the caller hung up.
