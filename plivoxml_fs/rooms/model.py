@@ -113,7 +113,8 @@ def _frozen(value: Mapping[str, str]) -> Mapping[str, str]:
 class Seat:
     """A caller's ask for a place in room `name`: who it is and what it wants told.
 
-    `callback_url` gets the member's enter/exit/floor/digits/record callbacks (None: none);
+    `name` is the user's (rooms/names.py); `scope` keeps apart two accounts' rooms of one name
+    ("" until the control API brings accounts). `callback_url` gets the member's enter/exit/floor/digits/record callbacks (None: none);
     `call_params` are the call's Plivo parameters every callback carries.
     """
 
@@ -121,6 +122,7 @@ class Seat:
     call_uuid: str
     settings: RoomSettings
     kind: RoomKind = RoomKind.CONFERENCE
+    scope: str = ""
     role: Role = Role.MEMBER
     muted: bool = False
     deaf: bool = False
