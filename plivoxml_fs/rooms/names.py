@@ -13,9 +13,10 @@ names are case-sensitive).
 `fs_room_name(name, scope)` is the name FreeSWITCH knows the room by. It must survive the
 `conference` application argument (`name@profile+flags{...}`: the first `+` starts a PIN, the
 last `@` a profile, `${...}` is expanded, leading spaces are dropped) and the API string
-`conference <name> <command>` (split on spaces, `'` groups, `\\` escapes, a first word `list`
-is FreeSWITCH's own command), all seen on FreeSWITCH 1.10.12. So the id is made of
-`[A-Za-z0-9_.-]` only, at most FS_ID_CHARS long, and:
+`conference <name> <command>` (split on spaces, `'` groups, `\\` escapes; `list`, when no
+room of that name lives, is FreeSWITCH's list of every room), all seen on FreeSWITCH 1.10.12
+(tests/fs/test_room_names_real.py). So the id is made of `[A-Za-z0-9_.-]` only, at most
+FS_ID_CHARS long, and:
 
 - a name that is already such a word, at most KEPT_CHARS long, without `--`, and not one of
   FreeSWITCH's own words (RESERVED, any case), in no scope, is its own id (`room1` -> `room1`);
@@ -50,8 +51,9 @@ FS_ID_CHARS = 127
 SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 #: What a kept name is: FreeSWITCH-safe characters, starting with a letter or digit, no `--`.
 _KEPT = re.compile(rf"(?=.{{1,{KEPT_CHARS}}}\Z)[A-Za-z0-9](?:[A-Za-z0-9_.]|-(?!-))*")
-#: First words of `conference ...` FreeSWITCH may read as its own (global) commands, and the
-#: name the `conference` application reads as "the caller's uuid": never kept as ids.
+#: First words of `conference ...` FreeSWITCH reads as its own (global) commands when no room
+#: of that name lives, and the name `conference bridge:` reads as "the caller's uuid": never
+#: kept as ids.
 RESERVED = frozenset({"list", "count", "help", "xml_list", "json_list", "dial", "bgdial",
                       "_uuid_"})
 #: Unicode categories refused in a name: control, surrogate, private use, unassigned, line

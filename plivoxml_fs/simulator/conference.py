@@ -119,8 +119,11 @@ class JoinSpec:
 
 
 def parse_join(arg: str) -> JoinSpec:
-    """Split the conference application's argument as mod_conference does."""
-    text = arg.strip()
+    """Split the conference application's argument as mod_conference does: `+flags{...}` cut
+    first, leading spaces dropped, the first `+` starts a PIN, the last `@` the profile (a
+    room may be `a@b`: `a@b@default`); trailing spaces are the room's (`trail @default` is
+    room `trail `), as on FreeSWITCH 1.10.12."""
+    text = arg.lstrip(" ")
     flags: frozenset[str] = frozenset()
     start = text.find("+flags{")
     if start != -1:
@@ -128,9 +131,11 @@ def parse_join(arg: str) -> JoinSpec:
         inner = text[start + len("+flags{") : end if end != -1 else len(text)]
         flags = frozenset(f.strip() for f in inner.split("|") if f.strip())
         text = text[:start] + (text[end + 1 :] if end != -1 else "")
-    text = text.split("+", 1)[0].strip()
-    room, _, profile = text.partition("@")
-    return JoinSpec(room.strip(), profile.strip() or "default", flags)
+    text = text.split("+", 1)[0]
+    room, at, profile = text.rpartition("@")
+    if not at:
+        room, profile = text, ""
+    return JoinSpec(room, profile.strip() or "default", flags)
 
 
 class Playback:

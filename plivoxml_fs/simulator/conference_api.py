@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from plivoxml_fs.simulator.api import api_command
+from plivoxml_fs.simulator.api import api_command, split_words
 from plivoxml_fs.simulator.bus import Calling
 from plivoxml_fs.simulator.conference import Member, Room
 
@@ -77,12 +77,15 @@ def member_command(name: str):
 
 @api_command("conference")
 def _conference(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
-    words = arg.split()
+    words = split_words(arg)
     if not words:
         return "-ERR Conference command, not specified.\n"
-    if words[0] == "list" and len(words) == 1:
-        return "".join(_room_summary(room) for room in sim.conferences.rooms.values())
     room = sim.conferences.rooms.get(words[0])
+    if room is None and words[0] == "list":
+        # FreeSWITCH's list of every room, whatever follows; while a room `list` lives, that
+        # room's commands instead (1.10.12)
+        rooms = sim.conferences.rooms.values()
+        return "".join(_room_summary(r) for r in rooms) or "+OK No active conferences.\n"
     if room is None:
         return f"-ERR Conference {words[0]} not found\n"
     if len(words) == 1:
