@@ -516,8 +516,8 @@ class EslConnection:
     def _on_event_message(self, event: Event) -> None:
         if log.isEnabledFor(logging.DEBUG):
             extra = {**self.log_extra, "event": event.get("Action") or event.name}
-            if event.get("Conference-Name"):
-                extra["conference"] = event.get("Conference-Name")
+            if event.get("Conference-Name"):  # FreeSWITCH's room id, not the user's name
+                extra["fs_room"] = event.get("Conference-Name")
             if "call_uuid" not in extra and event.get("Unique-ID"):
                 extra["call_uuid"] = event.get("Unique-ID")
             log.debug("%s: <- event %s", self.name, _event_summary(event), extra=extra)
@@ -1076,4 +1076,4 @@ class InboundClient:
                 log.exception("%s: on_event failed for %s", self.name, event.name,
                               extra={"event": event.get("Action") or event.name,
                                      "call_uuid": event.get("Unique-ID") or "",
-                                     "conference": event.get("Conference-Name") or ""})
+                                     "fs_room": event.get("Conference-Name") or ""})
