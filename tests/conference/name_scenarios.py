@@ -3,8 +3,8 @@
 `My Conf Room`, `Tikrīt`, `Gasteiz / Vitoria` and a 256-character name: two callers of each
 name meet in one FreeSWITCH room (the room's id from rooms/names.py, in the `conference`
 application's argument and in `conference <id> list`), and every callback says the name as
-written. Two names with one slug (`My Conf Room`, `My/Conf/Room`) are two rooms. Each name ends
-with a per-run tag so runs never share a room.
+written. Two names with one slug (`My Conf Room`, `My/Conf/Room`) are two rooms. Who hears whom,
+from audio, says the same. Each name ends with a per-run tag so runs never share a room.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from xml.sax.saxutils import escape
 
+from conference.hearing import Party, everyone_but, heard, measure
 from conference.scene import Caller, Scene
 from plivoxml_fs.rooms.names import MAX_ROOM_NAME_CHARS, fs_room_name
 
@@ -96,3 +97,24 @@ def names_with_one_slug_are_two_rooms(scene: Scene) -> None:
     assert scene.entered(a)["ConferenceUUID"] != scene.entered(b)["ConferenceUUID"]
     _leave(scene, spaced, [a])
     _leave(scene, slashed, [b])
+
+
+def callers_of_one_name_hear_each_other_only(scene: Scene) -> None:
+    """Three callers of `Gasteiz / Vitoria` hear each other, from audio; a caller of
+    `Gasteiz/Vitoria` (the same slug) hears none of them and is heard by none. The scene
+    carries `record_dir` and `time_scale`."""
+    tag = _tag()
+    name, near = f"Gasteiz / Vitoria {tag}", f"Gasteiz/Vitoria {tag}"
+    assert fs_room_name(name).split("--")[0] == fs_room_name(near).split("--")[0]
+    callers = [scene.call(to, _doc(name)) for to in ("7601", "7602", "7603")]
+    apart = scene.call("7604", _doc(near))
+    try:
+        _one_room(scene, name, callers)
+        _one_room(scene, near, [apart])
+        hearing = measure(scene.api, [Party(c.to, c.a_leg) for c in [*callers, apart]],
+                          scene.record_dir, time_scale=scene.time_scale)
+        expected = {**everyone_but(["7601", "7602", "7603"]), "7604": set()}
+        assert heard(hearing) == expected, str(hearing)
+    finally:
+        _leave(scene, name, callers)
+        _leave(scene, near, [apart])

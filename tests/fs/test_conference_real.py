@@ -31,6 +31,7 @@ def scene(freeswitch, tmp_path):
     daemon.start_inbound()
     assert daemon.inbound.wait_connected(5)
     built = Scene(daemon, app, (host, port), password)
+    built.record_dir, built.time_scale = tmp_path / "heard", 1.0  # for who-hears-whom
     yield built
     built.api("hupall NORMAL_CLEARING")
     built.stop()
@@ -59,6 +60,7 @@ SCENARIOS = [
     scenarios.a_failing_sound_url_is_skipped,
     name_scenarios.free_text_names_meet,
     name_scenarios.names_with_one_slug_are_two_rooms,
+    name_scenarios.callers_of_one_name_hear_each_other_only,
 ]
 
 
