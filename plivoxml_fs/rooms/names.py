@@ -6,9 +6,11 @@ names we take: 1 to MAX_ROOM_NAME_CHARS characters (code points) once the surrou
 whitespace is stripped, any letter of any script, digits, spaces, punctuation and symbols
 (`/`, `@`, `+`, ...); refused are control characters (tab, CR, LF, ...), line and paragraph
 separators, the bidirectional embedding/override/isolate controls (they reorder how a log line
-reads), surrogates, private-use and unassigned code points. Names are compared exactly as
-written: case matters and no Unicode normalization is applied (as on FreeSWITCH, whose room
-names are case-sensitive).
+reads), surrogates, private-use code points and the 66 noncharacters (U+FDD0..U+FDEF, U+xFFFE,
+U+xFFFF). Code points not yet assigned are taken (a newer emoji than this Python's Unicode
+tables know must not make a document valid on one install and invalid on another). Names are
+compared exactly as written: case matters and no Unicode normalization is applied (as on
+FreeSWITCH, whose room names are case-sensitive).
 
 `fs_room_name(name, scope)` is the name FreeSWITCH knows the room by. It must survive the
 `conference` application argument (`name@profile+flags{...}`: the first `+` starts a PIN, the
@@ -56,11 +58,11 @@ _KEPT = re.compile(rf"(?=.{{1,{KEPT_CHARS}}}\Z)[A-Za-z0-9](?:[A-Za-z0-9_.]|-(?!-
 #: kept as ids.
 RESERVED = frozenset({"list", "count", "help", "xml_list", "json_list", "dial", "bgdial",
                       "_uuid_"})
-#: Unicode categories refused in a name: control, surrogate, private use, unassigned, line
-#: and paragraph separators.
+#: Unicode categories refused in a name: control, surrogate, private use, line and paragraph
+#: separators.
 _REFUSED_CATEGORIES = {"Cc": "a control character", "Cs": "a surrogate",
-                       "Co": "a private-use character", "Cn": "an unassigned code point",
-                       "Zl": "a line separator", "Zp": "a paragraph separator"}
+                       "Co": "a private-use character", "Zl": "a line separator",
+                       "Zp": "a paragraph separator"}
 #: Bidirectional embedding, override and isolate controls (U+202A..U+202E, U+2066..U+2069).
 _BIDI_CONTROLS = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
 #: Letters NFKD does not take apart, spelled in ASCII for the slug.
@@ -98,6 +100,9 @@ def refused(char: str) -> str | None:
     """Why `char` may not be in a room name (None: it may)."""
     if char in _BIDI_CONTROLS:
         return "a bidirectional control"
+    code = ord(char)
+    if 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE:
+        return "a noncharacter"
     return _REFUSED_CATEGORIES.get(unicodedata.category(char))
 
 
