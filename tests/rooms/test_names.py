@@ -87,7 +87,7 @@ def test_a_name_shaped_like_an_id_is_not_kept():
     """A name holding `--` is changed, so no kept name is ever another name's id."""
     other = fs_room_name("My Conf Room")
     assert fs_room_name(other) != other
-    assert fs_room_name(other).endswith("--" + fs_room_name(other).rpartition("--")[2])
+    assert fs_room_name(other).count("--") == 1  # the slug lost the name's `--`
 
 
 @pytest.mark.parametrize("name", ["list", "LIST", "count", "help", "xml_list", "json_list",
