@@ -290,8 +290,13 @@ def originate(endpoint: str, variables: dict[str, str], app: str = "&park") -> s
 # Section 4: mod_conference (the `conference` application argument and `conference` API strings)
 # ---------------------------------------------------------------------------------------------
 
-#: Room names we send: no `@`, `+`, `{`, `}`, `|`, space or `$` (FreeSWITCH splits or expands on them).
+#: FreeSWITCH room ids we send: no `@`, `+`, `{`, `}`, `|`, `'`, `\`, space or `$`
+#: (FreeSWITCH splits, groups or expands on them). Users' room names are free text: the room
+#: engine maps each to such an id (rooms/names.py), and only the id comes here.
 ROOM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+#: `conference list <cmd>` reaches a room `list` only while it lives; otherwise FreeSWITCH
+#: answers with its list of every room (1.10.12), which nothing reading the answer expects.
+_NOT_A_ROOM = frozenset({"list"})
 #: Conference profiles from conference.conf.xml.
 PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: Member flags the `conference` application takes in `+flags{a|b}` (freeswitch-verified.md).
@@ -317,8 +322,12 @@ _API_ARGUMENT = re.compile(r"[A-Za-z0-9_.:/%(),*#@=+-]{1,2048}")
 
 
 def room_name(value: object) -> str:
-    """Return `value` if it is a room name FreeSWITCH takes whole, else raise `UnsafeValue`."""
-    return _match(ROOM_NAME, value, "conference room name")
+    """Return `value` if it is a room id FreeSWITCH takes whole, else raise `UnsafeValue`."""
+    _match(ROOM_NAME, value, "conference room name")
+    if value in _NOT_A_ROOM:
+        raise UnsafeValue(f"conference room name: {value!r} is FreeSWITCH's own command "
+                          "(its list of every room)")
+    return value
 
 
 def conference_app(room: str, profile: str = "default", flags: Iterable[str] = ()) -> str:

@@ -66,8 +66,9 @@ class MpcRoom:
     """One MPC's state; changed only through its inputs, each returning decisions."""
 
     def __init__(self, name: str, ctx: RoomContext, settings: MpcSettings, since: float,
-                 kind: RoomKind = RoomKind.MULTIPARTY_CALL) -> None:
-        self.name = name
+                 kind: RoomKind = RoomKind.MULTIPARTY_CALL, scope: str = "") -> None:
+        self.name = name  # the user's: what callbacks and log lines show
+        self.scope = scope  # the account's ("" until the control API brings accounts)
         self.kind = kind
         self.ctx = ctx
         self.settings = settings

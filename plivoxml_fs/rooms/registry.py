@@ -114,7 +114,8 @@ class RoomOwner(Protocol):
     """Which room a name or an event belongs to (this daemon's, or a shared registry's)."""
 
     def for_claim(self, seat: Seat, make: Callable[[], Room]) -> Room:
-        """The live room `seat` asks for by kind and name (made by `make` if none is live)."""
+        """The live room `seat` asks for by kind, scope and name (made by `make` if none is
+        live)."""
 
     def for_event(self, event: ConferenceEvent) -> Room | None:
         """The room FreeSWITCH's room `event.conference_name` / `conference_uid` is."""
@@ -125,16 +126,18 @@ class RoomOwner(Protocol):
 
 
 class LocalRooms:
-    """This daemon's rooms: by kind and name while claimed (a user's name and FreeSWITCH's room
-    name, `Room.fs_name`, may differ), by Conference-Unique-ID once made."""
+    """This daemon's rooms: by kind, scope and name while claimed (a user's name and
+    FreeSWITCH's room name, `Room.fs_name` from rooms/names.py, differ when the user's would
+    not survive FreeSWITCH's strings), by Conference-Unique-ID once made."""
 
     def __init__(self) -> None:
-        self._by_name: dict[tuple[Any, str], Room] = {}  # (kind, user's name) -> live room
+        # (kind, scope, user's name) -> live room
+        self._by_name: dict[tuple[Any, str, str], Room] = {}
         self._by_fs: dict[str, Room] = {}  # FreeSWITCH's room name -> the room claiming it
         self._by_uid: dict[str, Room] = {}
 
     def for_claim(self, seat: Seat, make: Callable[[], Room]) -> Room:
-        key = (seat.kind, seat.name)
+        key = (seat.kind, seat.scope, seat.name)
         room = self._by_name.get(key)
         if room is None or room.state == RoomState.ENDED:
             room = self._by_name[key] = make()
@@ -157,14 +160,14 @@ class LocalRooms:
 
     def _successor(self, old: Room, uid: str) -> Room:
         new = old.successor(uid)
-        self._by_name[(old.kind, old.name)] = new
+        self._by_name[_key(old)] = new
         self._by_fs[new.fs_name] = new
         return new
 
     def settle(self, room: Room) -> None:
         """Forget the room's name once no seat holds it, and the room once nothing is owed."""
-        if not room.members and self._by_name.get((room.kind, room.name)) is room:
-            del self._by_name[(room.kind, room.name)]
+        if not room.members and self._by_name.get(_key(room)) is room:
+            del self._by_name[_key(room)]
         if not room.members and self._by_fs.get(room.fs_name) is room:
             del self._by_fs[room.fs_name]
         if room.done and room.uid is not None and self._by_uid.get(room.uid) is room:
@@ -173,6 +176,10 @@ class LocalRooms:
     def rooms(self) -> list[Room]:
         every = (*self._by_name.values(), *self._by_fs.values(), *self._by_uid.values())
         return list({id(r): r for r in every}.values())
+
+
+def _key(room: Room) -> tuple[Any, str, str]:
+    return room.kind, room.scope, room.name
 
 
 def _makes(event: ConferenceEvent, room: Room) -> bool:
@@ -202,7 +209,7 @@ class RoomEngine:
         now = self.edge.now()
         make = MpcRoom if seat.kind == RoomKind.MULTIPARTY_CALL else Room
         room = self.owner.for_claim(seat, lambda: make(seat.name, self.ctx, seat.settings,
-                                                        now, seat.kind))
+                                                        now, seat.kind, seat.scope))
         member, decisions = room.join(seat, now)
         self._seats[seat.call_uuid] = room
         if conn is not None:

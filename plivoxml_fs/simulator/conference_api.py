@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from plivoxml_fs.simulator.api import api_command
+from plivoxml_fs.simulator.api import api_command, split_words
 from plivoxml_fs.simulator.bus import Calling
 from plivoxml_fs.simulator.conference import Member, Room
 
@@ -75,23 +75,6 @@ def member_command(name: str):
     return register
 
 
-def _words(arg: str) -> list[str]:
-    """The API's arguments: split at spaces, a single-quoted one kept whole without its quotes
-    (switch_separate_string, as FreeSWITCH 1.10.12 did with `play '<file with spaces>' <id>`)."""
-    words, word, quoted, started = [], "", False, False
-    for char in arg:
-        if char == "'":
-            quoted, started = not quoted, True
-        elif char.isspace() and not quoted:
-            if started:
-                words.append(word)
-            word, started = "", False
-        else:
-            word, started = word + char, True
-    if started:
-        words.append(word)
-    return words
-
 
 def _file_params(source: str) -> tuple[str, list[tuple[str, str]]]:
     """A file name's `{k=v,...}` prefix: (the bare source, its params). FreeSWITCH copies the
@@ -105,12 +88,15 @@ def _file_params(source: str) -> tuple[str, list[tuple[str, str]]]:
 
 @api_command("conference")
 def _conference(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
-    words = _words(arg)
+    words = split_words(arg)
     if not words:
         return "-ERR Conference command, not specified.\n"
-    if words[0] == "list" and len(words) == 1:
-        return "".join(_room_summary(room) for room in sim.conferences.rooms.values())
     room = sim.conferences.rooms.get(words[0])
+    if room is None and words[0] == "list":
+        # FreeSWITCH's list of every room, whatever follows; while a room `list` lives, that
+        # room's commands instead (1.10.12)
+        rooms = sim.conferences.rooms.values()
+        return "".join(_room_summary(r) for r in rooms) or "+OK No active conferences.\n"
     if room is None:
         return f"-ERR Conference {words[0]} not found\n"
     if len(words) == 1:

@@ -15,6 +15,8 @@ How a member joins (spec/plivo-conference.md, reference/freeswitch-verified.md):
   an HTTP POST request"), and gives a sound or a Play/Speak/Wait document (`verbs.sounds`). A
   sound URL that fails is logged and the member joins without that sound.
 - `hangup_after_conference=false` always: the channel goes on to the next verb.
+- The room's name is the user's (`My Conf Room`); FreeSWITCH is sent the room's id
+  (`Room.fs_name`, rooms/names.py) and every callback and log line shows the user's name.
 
 The executor claims a seat (`ctx.rooms.join`), runs the `conference` app and hands the call's
 own events (DTMF, its conference events) to the room until the app completes; every room act
@@ -46,6 +48,7 @@ from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import ConnectionLost, EventOverflow, PlivoXMLError, ProtocolError
 from plivoxml_fs.fs import arguments, commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf, ExecuteComplete, View, view
+from plivoxml_fs.rooms import names
 from plivoxml_fs.rooms.model import Exit, RoomSettings, Seat
 from plivoxml_fs.rooms.registry import RoomEngine
 from plivoxml_fs.verbs import sounds
@@ -100,8 +103,12 @@ def join_plan(
     *,
     room: RoomSettings | None = None,
     sounds_: Sounds | None = None,
+    fs_name: str | None = None,
 ) -> JoinPlan:
-    """What to send for `conf`: variables first (in order), then `conference <app_arg>`."""
+    """What to send for `conf`: variables first (in order), then `conference <app_arg>`.
+
+    `fs_name`: FreeSWITCH's name of the room (`Room.fs_name`; by default the one
+    rooms/names.py maps `conf.name` to), never the user's name as written."""
     room = room or RoomSettings.of(conf)
     heard = sounds_ or Sounds(BEEP_SOUNDS.get(conf.enter_sound), BEEP_SOUNDS.get(conf.exit_sound))
     variables = [("hangup_after_conference", "false"),
@@ -111,7 +118,8 @@ def join_plan(
                          ("conference_moh_sound", heard.wait)):
         if source:
             variables.append((name, source))
-    app_arg = commands.conference_app(conf.name, profile, member_flags(conf))
+    app_arg = commands.conference_app(fs_name or names.fs_room_name(conf.name), profile,
+                                      member_flags(conf))
     return JoinPlan(app_arg, tuple(variables))
 
 
@@ -144,7 +152,7 @@ class _Stay:
         room, _ = self.rooms.join(seat_of(self.conf, self.ctx), self.ctx.conn)
         ended: Outcome | None = Gone("the conference did not start")
         try:
-            ended = self._stay(room.settings, room.is_creator(self.uuid))
+            ended = self._stay(room.settings, room.is_creator(self.uuid), room.fs_name)
         finally:
             exit_ = self.rooms.leave(self.uuid, hung_up=ended is not None)
         if ended is not None:
@@ -178,10 +186,10 @@ class _Stay:
             resolve(room.wait_sound if creator else None, "<Conference> waitSound"),
         )
 
-    def _stay(self, room: RoomSettings, creator: bool) -> Outcome | None:
+    def _stay(self, room: RoomSettings, creator: bool, fs_name: str) -> Outcome | None:
         """Join, follow the call until it leaves the room; an Outcome only if the call ended."""
         plan = join_plan(self.conf, self.ctx.settings.conference_profile, room=room,
-                         sounds_=self._sounds(room, creator))
+                         sounds_=self._sounds(room, creator), fs_name=fs_name)
         conn = self.ctx.conn
         try:
             with conn.subscribe() as sub:

@@ -273,12 +273,21 @@ def test_ai_attributes_need_the_ai_agent_role():
     ]
 
 
-def test_name_pattern():
-    """The MPC name follows the same strict pattern as conference names."""
-    assert verb_problems('<MultiPartyCall role="Agent">my mpc</MultiPartyCall>') == [
-        f"{SOURCE}:2:5 <MultiPartyCall> (text): must match [A-Za-z0-9][A-Za-z0-9_.-]{{0,127}} "
-        "(letters, digits, '_', '.', '-'; starting with a letter or digit; at most 128 "
-        "characters) (got 'my mpc')"
+@pytest.mark.parametrize("name", ["my mpc", "Tikrīt", "Gasteiz / Vitoria", "a@b+c", "x" * 256])
+def test_names_are_free_text(name):
+    """The MPC name is free text, as conference names are (rooms/names.py)."""
+    assert only_verb(f'<MultiPartyCall role="Agent">{name}</MultiPartyCall>').name == name
+
+
+def test_name_rule():
+    """The MPC name follows the conference names' rule: no control characters, at most 256."""
+    assert verb_problems('<MultiPartyCall role="Agent">my&#10;mpc</MultiPartyCall>') == [
+        f"{SOURCE}:2:5 <MultiPartyCall> (text): must hold printable characters only: U+000A "
+        "at character 3 is a control character (got 'my\\nmpc')"
+    ]
+    assert verb_problems(f'<MultiPartyCall role="Agent">{"x" * 257}</MultiPartyCall>') == [
+        f"{SOURCE}:2:5 <MultiPartyCall> (text): must be a room name of at most 256 characters "
+        f"(it has 257) (got {'x' * 80!r}... (257 characters))"
     ]
 
 
