@@ -488,3 +488,36 @@ def test_a_calls_numbers_are_masked_wherever_they_appear():
     assert NUMBERS_EXTRA not in data
     debug = record("room14155550100", level=logging.DEBUG, **{NUMBERS_EXTRA: numbers})
     assert json.loads(JsonFormatter().format(debug))["msg"] == "room14155550100"
+
+
+# --- room names as users write them -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ("My Conf Room", "My Conf Room"),
+    ("My Conf Room 2", "My Conf Room 2"),
+    ("Room 2024", "Room 2024"),
+    ("Tikrīt", "Tikrīt"),
+    ("Gasteiz / Vitoria", "Gasteiz / Vitoria"),
+    ("Floor 3.14 / Bay 12", "Floor 3.14 / Bay 12"),
+    ("Sales 14155550100", "Sales ***0100"),  # a phone number in a name is still one
+    ("Support (415) 555-0100", "Support ***0100"),
+    ("conf_14155550100", "conf_***0100"),
+])
+def test_room_names_show_above_debug_with_phone_numbers_masked(name, shown):
+    """A room name is shown as the user wrote it (spaces, Unicode, `/`, short numbers) in the
+    message and the `conference` field; only what the masking rules call a phone number is
+    masked, above DEBUG. DEBUG shows it all."""
+    rec = record("conference %s: the recording could not start", name, conference=name)
+    data = json.loads(JsonFormatter().format(rec))
+    assert (data["msg"], data["conference"]) == (
+        f"conference {shown}: the recording could not start", shown)
+    debug = record("conference %s", name, level=logging.DEBUG, conference=name)
+    assert json.loads(JsonFormatter().format(debug))["conference"] == name
+
+
+def test_a_long_room_name_shows_whole():
+    """256 characters of name are far under the line cap: shown whole."""
+    name = ("Gasteiz / Vitoria, Tikrīt @ Ban Selaphum + " * 6)[:256]
+    data = json.loads(JsonFormatter().format(record("conference %s", name, conference=name)))
+    assert data["conference"] == name and data["msg"] == f"conference {name}"

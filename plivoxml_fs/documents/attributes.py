@@ -12,6 +12,8 @@ Everything here may reach FreeSWITCH, so nothing returned holds CR, LF or anothe
 character (except Speak text: its inner whitespace, line breaks included, is kept as written and
 fs/commands.py speaks each run of it as one space), a URL is absolute http(s) made of RFC 3986
 characters (so it cannot hold `${`, which FreeSWITCH would expand), and `${` is refused in text.
+Room names are the exception: they are free text (rooms/names.py), and only the FreeSWITCH
+room id they map to is ever sent.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from plivoxml_fs.fs import arguments, commands
+from plivoxml_fs.rooms import names
 
 
 class Invalid(ValueError):
@@ -38,9 +41,6 @@ _INTEGER = re.compile(r"0|-?[1-9][0-9]{0,17}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SPEAK_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
-#: Conference and MPC names reach `conference <name>...` commands and the app argument
-#: `name@profile+flags{...}`: letters, digits, `_`, `.`, `-` only, starting alphanumeric.
-ROOM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 #: One `digitsMatch` pattern: DTMF characters.
 _DTMF_PATTERN = re.compile(r"[0-9A-D*#]+")
 #: An HTTP header name (RFC 9110 token).
@@ -114,14 +114,14 @@ def websocket_url(text: str) -> str:
 
 
 def room_name(text: str) -> str:
-    """A conference or MPC name matching ROOM_NAME, surrounding whitespace stripped."""
-    value = text.strip(XML_SPACE)
-    if not ROOM_NAME.fullmatch(value):
-        raise Invalid(
-            f"must match {ROOM_NAME.pattern} (letters, digits, '_', '.', '-'; "
-            "starting with a letter or digit; at most 128 characters)"
-        )
-    return value
+    """A conference or MPC name as users write it (rooms/names.py: 1 to 256 printable
+    characters, any script, spaces and punctuation), surrounding whitespace stripped.
+
+    It never reaches FreeSWITCH as written: the room engine maps it to a safe room id."""
+    try:
+        return names.check_room_name(text)
+    except names.BadRoomName as exc:
+        raise Invalid(str(exc)) from None
 
 
 def sound(*keywords: str) -> Converter:
@@ -165,6 +165,22 @@ def comma_list(*names: str) -> Converter:
         if any(item not in names for item in items) or len(set(items)) != len(items):
             raise Invalid(message)
         return items
+
+    return convert
+
+
+def group_list(*names: str) -> Converter:
+    """A comma-separated list of `names` in any case, at least one: returned in the spelling
+    given here, in the order written, each once (a repeated group is harmless: the official
+    SDK lets it through); an empty item or one not in `names` is refused."""
+    by_folded = {name.casefold(): name for name in names}
+    message = "must be a comma-separated list (any case) of: " + ", ".join(names)
+
+    def convert(text: str) -> tuple[str, ...]:
+        items = [by_folded.get(item.casefold()) for item in text.split(",")]
+        if any(item is None for item in items):
+            raise Invalid(message)
+        return tuple(dict.fromkeys(item for item in items if item is not None))
 
     return convert
 

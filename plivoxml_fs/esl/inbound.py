@@ -245,4 +245,4 @@ class InboundClient:
                 log.exception("%s: on_event failed for %s", self.name, event.name,
                               extra={"event": event.get("Action") or event.name,
                                      "call_uuid": event.get("Unique-ID") or "",
-                                     "conference": event.get("Conference-Name") or ""})
+                                     "fs_room": event.get("Conference-Name") or ""})

@@ -343,8 +343,8 @@ class EslConnection:
     def _deliver(self, event: Event) -> None:
         if log.isEnabledFor(logging.DEBUG):
             extra = {**self.log_extra, "event": event.get("Action") or event.name}
-            if event.get("Conference-Name"):
-                extra["conference"] = event.get("Conference-Name")
+            if event.get("Conference-Name"):  # FreeSWITCH's room id, not the user's name
+                extra["fs_room"] = event.get("Conference-Name")
             if "call_uuid" not in extra and event.get("Unique-ID"):
                 extra["call_uuid"] = event.get("Unique-ID")
             log.debug("%s: <- event %s", self.name, event_summary(event), extra=extra)

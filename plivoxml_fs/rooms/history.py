@@ -63,5 +63,5 @@ class RoomLog:
             }
 
     def ended(self, room: Any, now: float) -> RoomRecord:
-        return RoomRecord(room.kind.value, room.account, room.name, room.uid or "", room.since,
+        return RoomRecord(room.kind.value, room.scope, room.name, room.uid or "", room.since,
                           now, tuple(self.stays), tuple(self.recordings.values()))

@@ -33,12 +33,14 @@ from plivoxml_fs.rooms.model import (
     Emit,
     Exit,
     Member,
+    Recording,
     Release,
     RoomContext,
     RoomKind,
     RoomState,
     Seat,
 )
+from plivoxml_fs.rooms.mpc import MpcRoom
 from plivoxml_fs.rooms.room import Room
 
 log = logging.getLogger("plivoxml_fs.rooms")
@@ -114,7 +116,8 @@ class RoomOwner(Protocol):
     """Which room a name or an event belongs to (this daemon's, or a shared registry's)."""
 
     def for_claim(self, seat: Seat, make: Callable[[], Room]) -> Room:
-        """The live room `seat` asks for by kind and name (made by `make` if none is live)."""
+        """The live room `seat` asks for by kind, scope and name (made by `make` if none is
+        live)."""
 
     def for_event(self, event: ConferenceEvent) -> Room | None:
         """The room FreeSWITCH's room `event.conference_name` / `conference_uid` is."""
@@ -125,16 +128,18 @@ class RoomOwner(Protocol):
 
 
 class LocalRooms:
-    """This daemon's rooms: by kind and name while claimed (a user's name and FreeSWITCH's room
-    name, `Room.fs_name`, may differ), by Conference-Unique-ID once made."""
+    """This daemon's rooms: by kind, scope and name while claimed (a user's name and
+    FreeSWITCH's room name, `Room.fs_name` from rooms/names.py, differ when the user's would
+    not survive FreeSWITCH's strings), by Conference-Unique-ID once made."""
 
     def __init__(self) -> None:
-        self._by_name: dict[tuple[Any, str], Room] = {}  # (kind, user's name) -> live room
+        # (kind, scope, user's name) -> live room
+        self._by_name: dict[tuple[Any, str, str], Room] = {}
         self._by_fs: dict[str, Room] = {}  # FreeSWITCH's room name -> the room claiming it
         self._by_uid: dict[str, Room] = {}
 
     def for_claim(self, seat: Seat, make: Callable[[], Room]) -> Room:
-        key = (seat.kind, seat.name)
+        key = (seat.kind, seat.scope, seat.name)
         room = self._by_name.get(key)
         if room is None or room.state == RoomState.ENDED:
             room = self._by_name[key] = make()
@@ -157,14 +162,14 @@ class LocalRooms:
 
     def _successor(self, old: Room, uid: str) -> Room:
         new = old.successor(uid)
-        self._by_name[(old.kind, old.name)] = new
+        self._by_name[_key(old)] = new
         self._by_fs[new.fs_name] = new
         return new
 
     def settle(self, room: Room) -> None:
         """Forget the room's name once no seat holds it, and the room once nothing is owed."""
-        if not room.members and self._by_name.get((room.kind, room.name)) is room:
-            del self._by_name[(room.kind, room.name)]
+        if not room.members and self._by_name.get(_key(room)) is room:
+            del self._by_name[_key(room)]
         if not room.members and self._by_fs.get(room.fs_name) is room:
             del self._by_fs[room.fs_name]
         if room.done and room.uid is not None and self._by_uid.get(room.uid) is room:
@@ -173,6 +178,10 @@ class LocalRooms:
     def rooms(self) -> list[Room]:
         every = (*self._by_name.values(), *self._by_fs.values(), *self._by_uid.values())
         return list({id(r): r for r in every}.values())
+
+
+def _key(room: Room) -> tuple[Any, str, str]:
+    return room.kind, room.scope, room.name
 
 
 def _makes(event: ConferenceEvent, room: Room) -> bool:
@@ -203,10 +212,9 @@ class RoomEngine:
     def join(self, seat: Seat, conn: Any = None) -> tuple[Room, Member]:
         """Seat a caller in the room of its name (made with its settings if there is none)."""
         now = self.edge.now()
-        room = self.owner.for_claim(seat, lambda: Room(seat.name, self.ctx, seat.settings,
-                                                        now, seat.kind))
-        if room.creator is None:
-            room.account = seat.account
+        make = MpcRoom if seat.kind == RoomKind.MULTIPARTY_CALL else Room
+        room = self.owner.for_claim(seat, lambda: make(seat.name, self.ctx, seat.settings,
+                                                        now, seat.kind, seat.scope))
         member, decisions = room.join(seat, now)
         self._seats[seat.call_uuid] = room
         if conn is not None:
@@ -234,7 +242,7 @@ class RoomEngine:
 
     def live(self, account: str, kind: RoomKind = RoomKind.CONFERENCE) -> list[Room]:
         """The rooms of `account` FreeSWITCH has made and not yet ended, oldest first."""
-        return sorted((r for r in self.owner.rooms() if r.account == account and r.kind == kind
+        return sorted((r for r in self.owner.rooms() if r.scope == account and r.kind == kind
                        and r.state == RoomState.OPEN), key=lambda r: r.since)
 
     def find(self, account: str, name: str, kind: RoomKind = RoomKind.CONFERENCE) -> Room | None:
@@ -294,8 +302,9 @@ class RoomEngine:
     # -- performing decisions ---------------------------------------------------------------
 
     def _perform(self, room: Room, decisions: list[Decision]) -> None:
-        if room.recording is not None:
-            self._log(room).recorded(room.recording)
+        recording = getattr(room, "recording", None)  # a <Conference> room's (MPC: next)
+        if isinstance(recording, Recording):
+            self._log(room).recorded(recording)
         for decision in decisions:
             if isinstance(decision, Emit):
                 self.edge.emit(decision.webhook)

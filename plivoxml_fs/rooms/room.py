@@ -40,7 +40,7 @@ from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
-from plivoxml_fs.rooms import callbacks, recordings
+from plivoxml_fs.rooms import callbacks, names, recordings
 from plivoxml_fs.rooms.model import (
     ArmTimer,
     Command,
@@ -73,11 +73,12 @@ class Room:
     """One room's state; changed only through its inputs, each returning decisions."""
 
     def __init__(self, name: str, ctx: RoomContext, settings: RoomSettings, since: float,
-                 kind: RoomKind = RoomKind.CONFERENCE) -> None:
+                 kind: RoomKind = RoomKind.CONFERENCE, scope: str = "") -> None:
         self.name = name  # the user's name: what callbacks and log lines show
-        self.fs_name = name  # FreeSWITCH's name of the room: what commands address
+        self.scope = scope  # whose room: the control API account ("" = none configured)
+        # FreeSWITCH's name of the room: what commands address (never shown)
+        self.fs_name = names.fs_room_name(name, scope)
         self.kind = kind
-        self.account = ""  # the control API account it belongs to (its creator's)
         self.ctx = ctx
         self.settings = settings
         self.since = since
@@ -111,7 +112,7 @@ class Room:
     def successor(self, uid: str) -> Room:
         """The room FreeSWITCH made anew under this room's name (uid `uid`): it takes the
         seats that never entered this one, and this room's creator and settings."""
-        new = Room(self.name, self.ctx, self.settings, self.since, self.kind)
+        new = Room(self.name, self.ctx, self.settings, self.since, self.kind, self.scope)
         new.fs_name, new.creator, new.uid = self.fs_name, self.creator, uid
         for call_uuid, member in list(self.members.items()):
             if member.member_id is None:
@@ -379,12 +380,11 @@ class Room:
         if done.token.startswith(RECORD_START):
             return self._record_answer(done)
         if not done.ok:
-            cmd = done.token.split(" ", 1)[-1]
+            cmd, text = self.shown(done.token.split(" ", 1)[-1]), self.shown(done.text.strip())
             if call_uuid:
-                log.warning("call %s: %s: %s", call_uuid, cmd, done.text.strip(),
-                            extra=self._extra(call_uuid))
+                log.warning("call %s: %s: %s", call_uuid, cmd, text, extra=self._extra(call_uuid))
             else:
-                log.warning("conference %s: %s: %s", self.name, cmd, done.text.strip(),
+                log.warning("conference %s: %s: %s", self.name, cmd, text,
                             extra={"conference": self.name})
         return []
 
@@ -416,6 +416,10 @@ class Room:
             return []
         return [attrs.evolve(command, make_dir=str(recordings.recordings_dir(self.ctx.settings)))]
 
+    def shown(self, text: str) -> str:
+        """`text` (a command, FreeSWITCH's answer) with the room's id as the user's name."""
+        return text.replace(self.fs_name, self.name) if self.fs_name != self.name else text
+
     def _record_answer(self, done: CommandDone) -> list[Decision]:
         self._recording_pending = False
         rec = self.recording
@@ -426,7 +430,7 @@ class Room:
         elif rec is not None:
             self.recording = None
             log.error("call %s: conference %s: the recording could not start: %s",
-                      rec.call_uuid, self.name, done.text.strip(),
+                      rec.call_uuid, self.name, self.shown(done.text.strip()),
                       extra=self._extra(rec.call_uuid))
         decisions: list[Decision] = []
         for call_uuid in list(self._enters_held):

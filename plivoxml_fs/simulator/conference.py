@@ -119,8 +119,11 @@ class JoinSpec:
 
 
 def parse_join(arg: str) -> JoinSpec:
-    """Split the conference application's argument as mod_conference does."""
-    text = arg.strip()
+    """Split the conference application's argument as mod_conference does: `+flags{...}` cut
+    first, leading spaces dropped, the first `+` starts a PIN, the last `@` the profile (a
+    room may be `a@b`: `a@b@default`); trailing spaces are the room's (`trail @default` is
+    room `trail `), as on FreeSWITCH 1.10.12."""
+    text = arg.lstrip(" ")
     flags: frozenset[str] = frozenset()
     start = text.find("+flags{")
     if start != -1:
@@ -128,21 +131,29 @@ def parse_join(arg: str) -> JoinSpec:
         inner = text[start + len("+flags{") : end if end != -1 else len(text)]
         flags = frozenset(f.strip() for f in inner.split("|") if f.strip())
         text = text[:start] + (text[end + 1 :] if end != -1 else "")
-    text = text.split("+", 1)[0].strip()
-    room, _, profile = text.partition("@")
-    return JoinSpec(room.strip(), profile.strip() or "default", flags)
+    text = text.split("+", 1)[0]
+    room, at, profile = text.rpartition("@")
+    if not at:
+        room, profile = text, ""
+    return JoinSpec(room, profile.strip() or "default", flags)
 
 
 class Playback:
     """A file playing to the room or to one member; play-file-done when it ends or is stopped."""
 
     def __init__(self, room: Room, source: str, *, member: Member | None, is_async: bool,
-                 mux: bool = True) -> None:
+                 mux: bool = True, params: list[tuple[str, str]] | None = None,
+                 shown: str | None = None) -> None:
         self.room, self.source, self.member, self.is_async = room, source, member, is_async
+        self.params = params or []  # the file's {k=v} params, copied into its done event
+        self.shown = shown or source  # its File header (with the params prefix)
         self.mux = mux  # False: the member hears this file alone (a hold file)
         self.stop = gevent.event.Event()
         self.ms = 0
         self.done = gevent.event.Event()
+        # a room file started while the room ends (an endconf member's exit sound) is cut
+        # before its first frame: FreeSWITCH reports it done at 0 ms, heard by nobody
+        self.cut = room.ending and member is None
 
     def run(self, ms: int | None, lock: gevent.lock.Semaphore | None) -> None:
         if lock is not None:
@@ -152,12 +163,14 @@ class Playback:
             start = clock.now_us()
             mixer = self.room.mixer
             span = mixer.file_started(signal_of(self.room.sim.media, self.source),
-                                      frame_ms(start // 1000), ms,
+                                      frame_ms(start // 1000), 0 if self.cut else ms,
                                       member=None if self.member is None else self.member.id,
                                       mux=self.mux)
             gevent.wait([self.stop], timeout=None if ms is None else clock.wall_s(ms))
             mixer.file_stopped(span, frame_ms(now_ms(self.room.sim)))
-            if self.stop.is_set():
+            if self.cut:
+                self.ms = 0
+            elif self.stop.is_set():
                 self.ms = (clock.now_us() - start) // 1000 // FRAME_MS * FRAME_MS
             else:
                 self.ms = ms or 0
@@ -485,11 +498,13 @@ class Room:
 
     # -- files --------------------------------------------------------------------------------
     def play(self, source: str, member: Member | None = None, *, is_async: bool = False,
-             ms: int | None = -1, mux: bool = True) -> Playback:
+             ms: int | None = -1, mux: bool = True, params: list[tuple[str, str]] | None = None,
+             shown: str | None = None) -> Playback:
         if ms == -1:
             piece = self.sim.media.piece(source)
             ms = piece.ms
-        playback = Playback(self, source, member=member, is_async=is_async, mux=mux)
+        playback = Playback(self, source, member=member, is_async=is_async, mux=mux,
+                            params=params, shown=shown)
         self.playbacks.append(playback)
         lock = None if is_async or member is not None else self.file_lock
         gevent.spawn(playback.run, ms, lock)
@@ -513,7 +528,7 @@ class Room:
         member = playback.member
         if member is not None:
             headers = self.headers() + timing + [("Action", "play-file-member-done")]
-            headers += member.headers() + [("File", playback.source)]
+            headers += member.headers() + [("File", playback.shown), *playback.params]
         else:
             headers = self.headers() + timing + [("Action", "play-file-done"),
                                                  ("File", playback.source)]

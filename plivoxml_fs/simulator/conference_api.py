@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from plivoxml_fs.simulator.api import api_command
+from plivoxml_fs.simulator.api import api_command, split_words
 from plivoxml_fs.simulator.bus import Calling
 from plivoxml_fs.simulator.conference import Member, Room
 from plivoxml_fs.simulator.media import speak_ms
@@ -76,14 +76,28 @@ def member_command(name: str):
     return register
 
 
+
+def _file_params(source: str) -> tuple[str, list[tuple[str, str]]]:
+    """A file name's `{k=v,...}` prefix: (the bare source, its params). FreeSWITCH copies the
+    params into the file's play events (play_id correlates a member play with its done)."""
+    if not source.startswith("{") or "}" not in source:
+        return source, []
+    inner, bare = source[1:].split("}", 1)
+    params = [(k, v) for k, _, v in (kv.partition("=") for kv in inner.split(",")) if k]
+    return bare, params
+
+
 @api_command("conference")
 def _conference(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
-    words = arg.split()
+    words = split_words(arg)
     if not words:
         return "-ERR Conference command, not specified.\n"
-    if words[0] == "list" and len(words) == 1:
-        return "".join(_room_summary(room) for room in sim.conferences.rooms.values())
     room = sim.conferences.rooms.get(words[0])
+    if room is None and words[0] == "list":
+        # FreeSWITCH's list of every room, whatever follows; while a room `list` lives, that
+        # room's commands instead (1.10.12)
+        rooms = sim.conferences.rooms.values()
+        return "".join(_room_summary(r) for r in rooms) or "+OK No active conferences.\n"
     if room is None:
         return f"-ERR Conference {words[0]} not found\n"
     if len(words) == 1:
@@ -239,11 +253,16 @@ def _play(room: Room, rest: list[str]) -> str:
     piece = room.sim.media.piece(source)
     if target not in ("", "async"):
         member = room.members.get(int(target)) if target.isdigit() else None
-        if member is None or not piece.found:
+        bare, params = _file_params(source)
+        pieces = room.sim.media.pieces(bare)
+        if member is None:
             return f"-ERR Member: {target} not found.\n{PLAY_USAGE}"
+        if not pieces or not all(p.found for p in pieces):
+            return f"-ERR (play) File: {source} not found.\n"
         room.member_event(_at("conference_api_sub_play", 2846), member, "play-file-member",
-                          [("File", source)])
-        room.play(source, member, ms=piece.ms)
+                          [("File", source), *params])
+        ms = None if any(p.ms is None for p in pieces) else sum(p.ms or 0 for p in pieces)
+        room.play(bare, member, ms=ms, params=params, shown=source)
         return f"+OK (play) Playing file {source} to member {target}\n"
     is_async = target == "async"
     room.room_event(_at("conference_api_sub_play", 2817), "play-file",

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from plivoxml_fs.config import Settings
+from plivoxml_fs.config import AUTH_ID, Settings, default_account
 from plivoxml_fs.errors import CommandFailed, CommandTimeout, ConnectionLost
 from plivoxml_fs.esl.messages import Event
 from plivoxml_fs.fs.events import ExecuteComplete
@@ -31,7 +31,11 @@ def _frozen_params(value: Mapping[str, str]) -> Mapping[str, str]:
 
 @attrs.frozen
 class Next:
-    """Go on with the next verb."""
+    """Go on with the next verb. `end`: the `call.causes` row the call ends with if no verb
+    follows (None: End Of XML Instructions); it does not take part in comparisons, so every
+    Next is NEXT."""
+
+    end: Any = attrs.field(default=None, eq=False)
 
 
 #: What kind of URL a Goto names (Plivo's hangup codes tell them apart: 7012 vs 7014, ...).
@@ -118,6 +122,26 @@ class ExecContext(Protocol):
 
 
 Executor = Callable[[Any, ExecContext], Outcome]
+
+
+#: The channel variable naming the control API account a call's rooms belong to.
+ACCOUNT_VARIABLE = "plivoxml_account_id"
+
+
+def call_account(ctx: ExecContext) -> str:
+    """The control API account the call's rooms belong to (their scope, rooms/names.py): the
+    channel variable ACCOUNT_VARIABLE when it holds an auth id, else the default account
+    (config.default_account; "" when no account is configured). Another value: one WARNING,
+    the default account."""
+    channel = getattr(ctx.conn, "channel", None)
+    named = channel.variable(ACCOUNT_VARIABLE) if channel is not None else None
+    if named and AUTH_ID.fullmatch(named):
+        return named
+    if named:
+        ctx.log.warning("channel variable %s=%r is not an auth id (20 characters starting MA "
+                        "or SA): the call's rooms belong to the default account",
+                        ACCOUNT_VARIABLE, named[:40])
+    return default_account(ctx.settings)
 
 
 def hung_up(ctx: ExecContext) -> bool:

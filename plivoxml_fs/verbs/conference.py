@@ -15,6 +15,8 @@ How a member joins (spec/plivo-conference.md, reference/freeswitch-verified.md):
   an HTTP POST request"), and gives a sound or a Play/Speak/Wait document (`verbs.sounds`). A
   sound URL that fails is logged and the member joins without that sound.
 - `hangup_after_conference=false` always: the channel goes on to the next verb.
+- The room's name is the user's (`My Conf Room`); FreeSWITCH is sent the room's id
+  (`Room.fs_name`, rooms/names.py) and every callback and log line shows the user's name.
 
 The executor claims a seat (`ctx.rooms.join`), runs the `conference` app and hands the call's
 own events (DTMF, its conference events) to the room until the app completes; every room act
@@ -40,20 +42,26 @@ from typing import Any
 
 import attrs
 
-from plivoxml_fs.config import default_account
 from plivoxml_fs.documents.models import Conference
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import ConnectionLost, EventOverflow, PlivoXMLError, ProtocolError
 from plivoxml_fs.fs import arguments, commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf, ExecuteComplete, View, view
+from plivoxml_fs.rooms import names
 from plivoxml_fs.rooms.model import Exit, RoomSettings, Seat
 from plivoxml_fs.rooms.registry import RoomEngine
 from plivoxml_fs.verbs import sounds
-from plivoxml_fs.verbs.base import ACTION, NEXT, ExecContext, Gone, Goto, Outcome, hung_up
-
-#: The channel variable naming the control API account a call's rooms belong to.
-ACCOUNT_VARIABLE = "plivoxml_account_id"
+from plivoxml_fs.verbs.base import (
+    ACTION,
+    NEXT,
+    ExecContext,
+    Gone,
+    Goto,
+    Outcome,
+    call_account,
+    hung_up,
+)
 
 #: beep:1 is one 400 Hz tone, beep:2 two (what the member hears on entry / exit).
 BEEP_SOUNDS = {
@@ -104,8 +112,12 @@ def join_plan(
     *,
     room: RoomSettings | None = None,
     sounds_: Sounds | None = None,
+    fs_name: str | None = None,
 ) -> JoinPlan:
-    """What to send for `conf`: variables first (in order), then `conference <app_arg>`."""
+    """What to send for `conf`: variables first (in order), then `conference <app_arg>`.
+
+    `fs_name`: FreeSWITCH's name of the room (`Room.fs_name`; by default the one
+    rooms/names.py maps `conf.name` to), never the user's name as written."""
     room = room or RoomSettings.of(conf)
     heard = sounds_ or Sounds(BEEP_SOUNDS.get(conf.enter_sound), BEEP_SOUNDS.get(conf.exit_sound))
     variables = [("hangup_after_conference", "false"),
@@ -115,7 +127,8 @@ def join_plan(
                          ("conference_moh_sound", heard.wait)):
         if source:
             variables.append((name, source))
-    app_arg = commands.conference_app(conf.name, profile, member_flags(conf))
+    app_arg = commands.conference_app(fs_name or names.fs_room_name(conf.name), profile,
+                                      member_flags(conf))
     return JoinPlan(app_arg, tuple(variables))
 
 
@@ -131,16 +144,8 @@ def seat_of(conf: Conference, ctx: ExecContext) -> Seat:
         call_params=ctx.params, floor_event=conf.floor_event, hangup_on_star=conf.hangup_on_star,
         digits_match=conf.digits_match,
         digits_match_timeout_s=ctx.settings.digits_match_timeout_s, send_digits=conf.send_digits,
-        account=call_account(ctx),
+        scope=call_account(ctx),
     )
-
-
-def call_account(ctx: ExecContext) -> str:
-    """The control API account of the call's rooms: its channel variable ACCOUNT_VARIABLE,
-    else the default account (config.default_account)."""
-    channel = getattr(ctx.conn, "channel", None)
-    named = channel.variable(ACCOUNT_VARIABLE) if channel is not None else None
-    return named or default_account(ctx.settings)
 
 
 class _Stay:
@@ -157,7 +162,7 @@ class _Stay:
         room, _ = self.rooms.join(seat_of(self.conf, self.ctx), self.ctx.conn)
         ended: Outcome | None = Gone("the conference did not start")
         try:
-            ended = self._stay(room.settings, room.is_creator(self.uuid))
+            ended = self._stay(room.settings, room.is_creator(self.uuid), room.fs_name)
         finally:
             exit_ = self.rooms.leave(self.uuid, hung_up=ended is not None)
         if ended is not None:
@@ -191,10 +196,10 @@ class _Stay:
             resolve(room.wait_sound if creator else None, "<Conference> waitSound"),
         )
 
-    def _stay(self, room: RoomSettings, creator: bool) -> Outcome | None:
+    def _stay(self, room: RoomSettings, creator: bool, fs_name: str) -> Outcome | None:
         """Join, follow the call until it leaves the room; an Outcome only if the call ended."""
         plan = join_plan(self.conf, self.ctx.settings.conference_profile, room=room,
-                         sounds_=self._sounds(room, creator))
+                         sounds_=self._sounds(room, creator), fs_name=fs_name)
         conn = self.ctx.conn
         try:
             with conn.subscribe() as sub:

@@ -372,4 +372,31 @@ def record_start_and_stop(scene: Scene) -> None:
     assert [r["recording_id"] for r in got.recordings] == [answer.recording_id]
 
 
-SCENARIOS += [speak_and_stop, record_start_and_stop]
+def one_name_two_accounts(scene: Scene) -> None:
+    """Accounts A and B each have a room called the same: two FreeSWITCH rooms (the account
+    scopes the id), each account sees only its members, B's `mute all` touches none of A's,
+    and nobody hears across them (audio)."""
+    name = room("api-dup")
+    mine, my_enters = _join(scene, name, ["7331", "7332"])
+    theirs, their_enters = _join(scene, name, ["7333"], IN_B)
+    try:
+        a_room = scene.daemon.rooms.find(ACCOUNT_A, name)
+        b_room = scene.daemon.rooms.find(ACCOUNT_B, name)
+        assert a_room is not b_room and a_room.fs_name != b_room.fs_name
+        a_got = scene.client.conferences.get(name)
+        b_got = scene.client_b.conferences.get(name)
+        assert {m["call_uuid"] for m in a_got.members} == {e["CallUUID"] for e in my_enters}
+        assert [m["call_uuid"] for m in b_got.members] == [their_enters[0]["CallUUID"]]
+        scene.client_b.conferences.member_mute(name, "all")
+        scene.wait("B's member muted", lambda: b_room.by_member_id(
+            int(their_enters[0]["ConferenceMemberID"])).muted)
+        assert not any(m.muted for m in a_room.members.values())
+        hearing = measure(scene.api, [Party(c.to, c.a_leg) for c in [*mine, *theirs]],
+                          scene.record_dir, time_scale=scene.time_scale)
+        assert heard(hearing) == {"7331": {"7332"}, "7332": {"7331"}, "7333": set()}, \
+            str(hearing)
+    finally:
+        _leave(scene, [*mine, *theirs])
+
+
+SCENARIOS += [speak_and_stop, record_start_and_stop, one_name_two_accounts]

@@ -114,7 +114,7 @@ def test_every_problem_is_reported_at_once():
     xml = "\n".join([
         "<Response>",
         '    <Speak voice="ROBOT" loop="-2">Hi</Speak>',
-        '    <Conference maxMembers="500" muted="True" bogus="1">my room</Conference>',
+        '    <Conference maxMembers="500" muted="True" bogus="1">my&#9;room</Conference>',
         "    <Dial/>",
         '    <PreAnswer><Hangup/><Wait length="0"/></PreAnswer>',
         '    <MultiPartyCall maxDuration="1">m</MultiPartyCall>',
@@ -131,9 +131,8 @@ def test_every_problem_is_reported_at_once():
         "hangupOnStar, maxMembers, method, muted, record, recordFileFormat, recordWhenAlone, "
         "redirect, relayDTMF, sendDigits, startConferenceOnEnter, stayAlone, timeLimit, "
         "transcriptionMethod, transcriptionType, transcriptionUrl, waitSound)",
-        f"{SOURCE}:3:5 <Conference> (text): must match [A-Za-z0-9][A-Za-z0-9_.-]{{0,127}} "
-        "(letters, digits, '_', '.', '-'; starting with a letter or digit; at most 128 "
-        "characters) (got 'my room')",
+        f"{SOURCE}:3:5 <Conference> (text): must hold printable characters only: U+0009 at "
+        "character 3 is a control character (got 'my\\troom')",
         f"{SOURCE}:4:5 <Dial>: unknown element (known: {KNOWN})",
         f"{SOURCE}:5:16 <Hangup>: not allowed inside <PreAnswer> (allowed: Play, Speak, Wait)",
         f"{SOURCE}:5:25 <Wait> length: must be an integer 1..86400 (got '0')",

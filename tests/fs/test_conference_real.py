@@ -8,7 +8,7 @@ and the scene's observer use the real event socket. Skipped, with the reason, wh
 from __future__ import annotations
 
 import pytest
-from conference import scenarios
+from conference import name_scenarios, scenarios
 from conference.scene import Scene, WebApp, scene_settings
 
 from fs.conftest import FS_SOCKET_PORT
@@ -31,6 +31,7 @@ def scene(freeswitch, tmp_path):
     daemon.start_inbound()
     assert daemon.inbound.wait_connected(5)
     built = Scene(daemon, app, (host, port), password)
+    built.record_dir, built.time_scale = tmp_path / "heard", 1.0  # for who-hears-whom
     yield built
     built.api("hupall NORMAL_CLEARING")
     built.stop()
@@ -57,6 +58,9 @@ SCENARIOS = [
     scenarios.recorded_room_reports_its_recording,
     scenarios.wait_sound_document_plays_while_waiting,
     scenarios.a_failing_sound_url_is_skipped,
+    name_scenarios.free_text_names_meet,
+    name_scenarios.names_with_one_slug_are_two_rooms,
+    name_scenarios.callers_of_one_name_hear_each_other_only,
 ]
 
 

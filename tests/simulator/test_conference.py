@@ -52,9 +52,16 @@ def with_trace_moh(sim) -> None:
     ("room1@wideband", "room1", "wideband", set()),
     ("r@default+flags{mute|deaf}", "r", "default", {"mute", "deaf"}),
     ("r+flags{moderator|endconf}", "r", "default", {"moderator", "endconf"}),
+    ("a@b@default", "a@b", "default", set()),  # the last `@` starts the profile
+    ("My Conf Room@wideband+flags{mute}", "My Conf Room", "wideband", {"mute"}),
+    ("a+1234@default", "a", "default", set()),  # the first `+` starts a PIN
+    ("  lead@default", "lead", "default", set()),
+    ("trail @default", "trail ", "default", set()),  # trailing spaces are the room's
+    ("Tikrīt", "Tikrīt", "default", set()),
 ])
 def test_parse_join(arg, room, profile, flags):
-    """room[@profile][+flags{...}] splits into room, profile (default) and flags."""
+    """room[@profile][+flags{...}] splits into room, profile (default) and flags, as
+    FreeSWITCH 1.10.12 splits them (tests/fs/test_room_names_real.py compares the two)."""
     spec = parse_join(arg)
     assert (spec.room, spec.profile, set(spec.flags)) == (room, profile, flags)
 
@@ -587,3 +594,22 @@ def test_wideband_room_in_conference_list(sim, daemon):
         "+OK Conference roomWB (1 member rate: 16000 flags: running|answered|enforce_min|dynamic|"
         f"exit_sound|enter_sound|json_status)\n1;loopback/wb1-b;{member.b_uuid};;0000000000;"
         "hear|speak|floor;0;0;100\n")
+
+
+def test_api_words_and_room_names_as_freeswitch_reads_them(sim, daemon):
+    """`conference <name> ...` words split as on 1.10.12 (tests/fs/test_room_names_real.py):
+    `'...'` groups, double quotes do not, `\\'` is a quote; `list` is every room's list until
+    a room `list` lives, then that room's."""
+    inb = inbound(sim.inbound_address)
+    assert api(inb, "conference list count") == "+OK No active conferences.\n"
+    join(inb, daemon, "w1", "My Conf Room@default")
+    join(inb, daemon, "w2", "q'x@default")
+    wait_action(inb, "add-member", member_id="2")
+    assert api(inb, "conference 'My Conf Room' count") == "1"
+    assert api(inb, 'conference "My Conf Room" count') == '-ERR Conference "My not found\n'
+    assert api(inb, "conference My Conf Room count") == "-ERR Conference My not found\n"
+    assert api(inb, "conference q\\'x count") == "1"
+    assert api(inb, "conference list count").startswith("+OK Conference ")
+    join(inb, daemon, "w3", "list@default")
+    wait_action(inb, "add-member", member_id="3")
+    assert api(inb, "conference list count") == "1"

@@ -6,8 +6,8 @@ from plivoxml_fs.documents.build import parse_document
 from plivoxml_fs.verbs.conference import BEEP_SOUNDS, join_plan
 
 
-def _conf(attrs: str):
-    xml = f"<Response><Conference {attrs}>room1</Conference></Response>".encode()
+def _conf(attrs: str, name: str = "room1"):
+    xml = f"<Response><Conference {attrs}>{name}</Conference></Response>".encode()
     return parse_document(xml, source="test", max_bytes=65536).verbs[0]
 
 
@@ -50,3 +50,16 @@ def test_room_settings_and_resolved_sounds_win() -> None:
         ("conference_enter_sound", "http_cache://http://a/x.wav"),
         ("conference_moh_sound", "tone_stream://%(1,0,2)"),
     )
+
+
+def test_free_text_names_join_the_rooms_id() -> None:
+    """`My Conf Room @ HQ+1` goes to FreeSWITCH as its room id, never as written (its `@` and
+    `+` would pick a profile and a PIN, its spaces would split API strings)."""
+    from plivoxml_fs.rooms.names import fs_room_name
+
+    conf = _conf("", "My Conf Room @ HQ+1")
+    assert conf.name == "My Conf Room @ HQ+1"
+    room_id = fs_room_name(conf.name)
+    assert room_id.startswith("My-Conf-Room-HQ-1--")
+    assert join_plan(conf).app_arg == f"{room_id}@default+flags{{moderator|dist-dtmf}}"
+    assert join_plan(conf, fs_name="r--x").app_arg == "r--x@default+flags{moderator|dist-dtmf}"

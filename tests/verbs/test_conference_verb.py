@@ -108,3 +108,20 @@ def _other_seat(ctx):
     from plivoxml_fs.rooms.model import RoomSettings, Seat
 
     return Seat(name=ROOM, call_uuid="x", settings=RoomSettings.of(conf()))
+
+
+def test_a_free_text_name_joins_the_rooms_id_and_reports_the_name(ctx) -> None:
+    """`Gasteiz / Vitoria`: the conference app and the room's commands name the room's id;
+    enter, exit and the action carry the name as written."""
+    from plivoxml_fs.rooms.names import fs_room_name
+
+    name, room_id = "Gasteiz / Vitoria", fs_room_name("Gasteiz / Vitoria")
+    event = conference_event("add-member", room_id, member_id=7, uuid=ctx.conn.uuid, size=1)
+    ctx.conn.script("conference", [event, dtmf_event("*", ctx.conn.uuid)])
+    xml = (f'<Response><Conference callbackUrl="http://app/cb" hangupOnStar="true" '
+           f'action="http://app/next">{name}</Conference></Response>').encode()
+    outcome = run(parse_document(xml, source="test", max_bytes=65536).verbs[0], ctx)
+    assert ctx.conn.apps[-1] == ("conference", f"{room_id}@default+flags{{moderator|dist-dtmf}}")
+    assert ctx.edge.commands == [f"conference {room_id} hup 7"]
+    assert [w.params["ConferenceName"] for w in ctx.outbox.emitted] == [name, name]
+    assert isinstance(outcome, Goto) and outcome.params["ConferenceName"] == name
