@@ -358,7 +358,7 @@ class Replay:
 
     def _settings(self, base_url: str, answer_url: str) -> Settings:
         """The daemon's settings: the --config file's (if any) under replay's own. No metrics
-        server (recordings are served by the web app, unless the file names record_base_url);
+        server or control API (recordings are served by the web app, unless the file names record_base_url);
         a temporary state directory unless the file or environment names state_dir."""
         host, port = self.options.listen
         config = self.options.config_path
@@ -372,6 +372,7 @@ class Replay:
             log_json=False,
             freeswitch_password=self.options.password,
             metrics_port=0,
+            api_port=0,  # nor the control API (a test run has no operator driving it)
         )
         if not base.record_base_url:
             fixed["record_base_url"] = f"{base_url}{recordings.URL_PATH}"

@@ -6,7 +6,8 @@ Conference-Unique-ID from FreeSWITCH's events, and ends with conference-destroy.
 - `join(seat, now)` / `leave(call_uuid, now, hung_up=)`: a caller's seat (Exit: why it left);
 - `apply(event, now)`: a `fs.events.ConferenceEvent`, a member's own `fs.events.Dtmf`, or a
   `CommandDone` (the answer to a Command it decided); `tick(now)`: a timer is due;
-- `mute`, `deaf`, `hold`, `relate`, `kick`: what the control API (later) asks.
+- `mute`, `deaf`, `hold`, `relate`, `kick`, `command`, `record`: what the control API asks
+  (rooms/control.py).
 
 Each returns a list of decisions (rooms/model.py); nothing here sends, waits or reads a clock.
 The same event may arrive twice (from the inbound connection and from the member's own
@@ -24,7 +25,8 @@ After conference-destroy only a stop-recording still counts (the recorder is a t
   digits callback; floor-change to a member with floorEvent: a floor callback;
 - at the time limit every member in the room is kicked (reason time-limit);
 - stop-recording: the record callback to the member who started it, with FreeSWITCH's
-  duration; `lost_connection`: each recording in flight reported at once by our clock.
+  duration (the recording methods: rooms/room_recording.py, a mixin of `Room`);
+  `lost_connection`: each recording in flight reported at once by our clock.
 """
 
 from __future__ import annotations
@@ -34,13 +36,10 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import attrs
-
-from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
-from plivoxml_fs.rooms import callbacks, names, recordings
+from plivoxml_fs.rooms import callbacks, names
 from plivoxml_fs.rooms.model import (
     ArmTimer,
     Command,
@@ -60,16 +59,15 @@ from plivoxml_fs.rooms.model import (
     RoomState,
     Seat,
 )
+from plivoxml_fs.rooms.room_recording import RECORD_START, RoomRecording
 
 log = logging.getLogger("plivoxml_fs.rooms")
 
 #: How many Event-Sequence numbers a room remembers to drop an event it got twice.
 SEEN_EVENTS = 512
-#: Tokens of the commands whose answers the room acts on.
-RECORD_START = "recording-start"
 
 
-class Room:
+class Room(RoomRecording):
     """One room's state; changed only through its inputs, each returning decisions."""
 
     def __init__(self, name: str, ctx: RoomContext, settings: RoomSettings, since: float,
@@ -258,24 +256,6 @@ class Room:
                 decisions.extend(self._time_up(member))
         return decisions
 
-    def _unstopped(self, rec: Recording, now: float) -> list[Decision]:
-        return self._by_our_clock(rec, now, f"no stop-recording came for {rec.recording_id} "
-                                  f"within {self.ctx.settings.command_timeout_s} s of the last "
-                                  "member leaving")
-
-    def lost_connection(self, now: float) -> list[Decision]:
-        """The inbound connection is gone: a recording in flight is reported now, by our clock."""
-        if not self.recording_live or self.recording is None:
-            return []
-        return self._by_our_clock(self.recording, now, "the inbound connection was lost while "
-                                  f"recording {self.recording.recording_id}")
-
-    def _by_our_clock(self, rec: Recording, now: float, why: str) -> list[Decision]:
-        self.recording_live = False
-        log.warning("conference %s: %s; its record callback carries the daemon's measure of the "
-                    "duration", self.name, why, extra=self._extra(rec.call_uuid))
-        return self._record_callback(rec, int(now * 1000), None)
-
     # -- the table --------------------------------------------------------------------------
 
     def _added(self, event: ConferenceEvent, now: float) -> list[Decision]:
@@ -332,24 +312,6 @@ class Room:
             return []
         return _some(self._callback(member, "floor", {}))
 
-    def _recording_started(self, event: ConferenceEvent, now: float) -> list[Decision]:
-        rec = self.recording
-        if not event.get("Error") or rec is None or event.get("Path") != rec.path:
-            return []
-        log.error("conference %s: FreeSWITCH could not record to %s: %s", self.name, rec.path,
-                  event.get("Error"),
-                  extra={**self._extra(rec.call_uuid), "event": "start-recording"})
-        self.recording, self.recording_live = None, False
-        return []
-
-    def _recording_stopped(self, event: ConferenceEvent, now: float) -> list[Decision]:
-        rec = self.recording
-        if rec is None or not self.recording_live or event.get("Path") != rec.path:
-            return []
-        self.recording_live = False
-        raw = event.get("Milliseconds-Elapsed") or ""
-        return self._record_callback(rec, int(now * 1000), int(raw) if raw.isdigit() else None)
-
     def _destroyed(self, event: ConferenceEvent, now: float) -> list[Decision]:
         self.state = RoomState.ENDED
         for member in self.members.values():
@@ -388,66 +350,14 @@ class Room:
                             extra={"conference": self.name})
         return []
 
-    # -- recording --------------------------------------------------------------------------
-
-    def _maybe_record(self, member: Member, size: int | None) -> list[Decision]:
-        """Start the room's recording if it should have one now (`size`: members in it)."""
-        if not self.settings.record or self.recording is not None or self._recording_pending:
-            return []
-        if not self.settings.record_when_alone and (size or 0) < 2:
-            return []  # recordWhenAlone="false": the member whose entry makes two starts it
-        try:
-            rec = recordings.new_recording(self.ctx.settings, self.name, self.uid or "",
-                                           self.ctx.new_id(), self.settings.record_file_format,
-                                           member)
-        except ValueError as exc:
-            log.error("call %s: conference %s: the recording could not start: %s",
-                      member.call_uuid, self.name, exc, extra=self._extra(member.call_uuid))
-            return []
-        return self.record(rec)
-
-    def record(self, rec: Recording) -> list[Decision]:
-        """Record the room to `rec` (record="true"'s, or the control API's: rooms/control.py)."""
-        self.recording, self._recording_pending = rec, True
-        command = self._command("recording", "start", rec.path, call_uuid=rec.call_uuid,
-                                token=RECORD_START)
-        if command is None:
-            self.recording, self._recording_pending = None, False
-            return []
-        return [attrs.evolve(command, make_dir=str(recordings.recordings_dir(self.ctx.settings)))]
-
     def shown(self, text: str) -> str:
         """`text` (a command, FreeSWITCH's answer) with the room's id as the user's name."""
         return text.replace(self.fs_name, self.name) if self.fs_name != self.name else text
-
-    def _record_answer(self, done: CommandDone) -> list[Decision]:
-        self._recording_pending = False
-        rec = self.recording
-        if rec is not None and done.ok:
-            self.recording_live = True
-            log.info("call %s: recording conference %s as %s", rec.call_uuid, self.name,
-                     rec.recording_id, extra=self._extra(rec.call_uuid))
-        elif rec is not None:
-            self.recording = None
-            log.error("call %s: conference %s: the recording could not start: %s",
-                      rec.call_uuid, self.name, self.shown(done.text.strip()),
-                      extra=self._extra(rec.call_uuid))
-        decisions: list[Decision] = []
-        for call_uuid in list(self._enters_held):
-            decisions.extend(self._release_enter(call_uuid))
-        return decisions
 
     def _release_enter(self, call_uuid: str) -> list[Decision]:
         self._enters_held.remove(call_uuid)
         member = self.members.get(call_uuid)
         return _some(self._callback(member, "enter", {})) if member is not None else []
-
-    def _record_callback(self, rec: Recording, end_ms: int, duration_ms: int | None):
-        if not rec.callback_url:
-            return []
-        params = {**rec.call_params, **recordings.record_params(rec, end_ms, duration_ms)}
-        return [Emit(Webhook(rec.callback_url, rec.callback_method, params, rec.call_uuid,
-                             "conference-record"))]
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -471,11 +381,6 @@ class Room:
         command = Command(cmd, f"{token or subcommand}#{self._tokens} {cmd}", call_uuid)
         self._sent[command.token] = call_uuid
         return command
-
-    @property
-    def shown_recording(self) -> Recording | None:
-        """The recording callbacks name: the room's, once `recording start` was answered."""
-        return None if self._recording_pending else self.recording
 
     def conference_params(self, member: Member) -> dict[str, str]:
         return callbacks.conference_params(self.name, self.uid, self.shown_recording, member)
