@@ -110,18 +110,25 @@ def mute_is_heard_by_nobody(scene: Scene) -> None:
 
 
 def deaf_all_and_undeaf(scene: Scene) -> None:
-    """member_deaf with `all` and member_deaf_stop with a comma list."""
+    """member_deaf with a comma list: those two hear nobody (audio), the third hears both;
+    member_deaf_stop with `all`: everyone hears again."""
     name = room("api-deaf")
-    callers, enters = _join(scene, name, ["7221", "7222"])
-    ids = [e["ConferenceMemberID"] for e in enters]
+    callers, enters = _join(scene, name, ["7221", "7222", "7223"])
+    ids = [e["ConferenceMemberID"] for e in enters[:2]]
     try:
-        scene.client.conferences.member_deaf(name, "all")
-        scene.wait("both deaf", lambda: all(_member(scene, name, i).deaf for i in ids))
+        scene.client.conferences.member_deaf(name, ",".join(ids))
+        scene.wait("two deaf", lambda: all(_member(scene, name, i).deaf for i in ids))
         assert all("hear" not in _fs_flags(scene, name, i) for i in ids)
         got = scene.client.conferences.get(name)
-        assert all(m["deaf"] is True for m in got.members)
-        scene.client.conferences.member_deaf_stop(name, ",".join(ids))
-        scene.wait("both hear", lambda: not any(_member(scene, name, i).deaf for i in ids))
+        assert {m["member_id"]: m["deaf"] for m in got.members} == {
+            ids[0]: True, ids[1]: True, enters[2]["ConferenceMemberID"]: False}
+        hearing = measure(scene.api, [Party(c.to, c.a_leg) for c in callers], scene.record_dir,
+                          time_scale=scene.time_scale)
+        assert heard(hearing) == {"7221": set(), "7222": set(), "7223": {"7221", "7222"}}, \
+            str(hearing)
+        scene.client.conferences.member_deaf_stop(name, "all")
+        scene.wait("all hear", lambda: not any(_member(scene, name, i).deaf for i in ids))
+        assert all("hear" in _fs_flags(scene, name, i) for i in ids)
     finally:
         _leave(scene, callers)
 
