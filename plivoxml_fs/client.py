@@ -49,6 +49,9 @@ def point_at(client: Any, base_url: str) -> Any:
 def rest_client(base_url: str, auth_id: str, auth_token: str, **kwargs: Any) -> Any:
     """A real `plivo.RestClient(auth_id, auth_token, **kwargs)` whose requests go to
     `base_url` (e.g. `http://127.0.0.1:8095`, or the TLS proxy in front of the daemon)."""
-    import plivo
-
+    try:
+        import plivo
+    except ImportError:
+        raise ImportError("plivoxml_fs.client.rest_client needs the official Plivo SDK: "
+                          "pip install 'plivoxml-fs[client]'") from None
     return point_at(plivo.RestClient(auth_id, auth_token, **kwargs), base_url)

@@ -15,10 +15,14 @@ from plivoxml_fs.service import Daemon
 from plivoxml_fs.simulator import EmbeddedFreeSwitch
 
 
-def _unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def unused_port(besides: int) -> int:
+    """A free port other than `besides` (the OS may hand a just-freed port out again)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port != besides:
+            return port
 
 
 def with_api(scene: Scene) -> Scene:
@@ -39,7 +43,7 @@ def api_scene(tmp_path, free_port):
         app = WebApp()
         app.start()
         stops.append(app.stop)
-        settings = scene_settings(app, tmp_path, listen_port=free_port, api_port=_unused_port(),
+        settings = scene_settings(app, tmp_path, listen_port=free_port, api_port=unused_port(free_port),
                                   api_auth=API_AUTH, **overrides)
         daemon = Daemon(settings)
         daemon.start_server()

@@ -5,20 +5,12 @@ the reason, when no FreeSWITCH answers (see conftest.py)."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from api import api_scenarios
-from api.conftest import with_api
+from api.conftest import unused_port, with_api
 from conference.scene import Scene, WebApp, scene_settings
 
 from plivoxml_fs.service import Daemon
-
-
-def _unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -28,7 +20,7 @@ def api_scene(freeswitch, socket_port, tmp_path):
     app.start()
     settings = scene_settings(app, tmp_path, listen_port=socket_port, freeswitch_host=host,
                               freeswitch_port=port, freeswitch_password=password,
-                              api_port=_unused_port(), api_auth=api_scenarios.API_AUTH)
+                              api_port=unused_port(socket_port), api_auth=api_scenarios.API_AUTH)
     daemon = Daemon(settings)
     daemon.start_server()
     daemon.start_inbound()
