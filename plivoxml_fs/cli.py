@@ -86,6 +86,9 @@ def main() -> None:
 def serve(config_path: str | None) -> None:
     """Run the daemon: accept calls from FreeSWITCH's `socket ... async full` until SIGTERM.
 
+    With api_port set, it also serves the control API (Plivo's Conference REST API for the
+    accounts of api_auth) on api_host:api_port; see docs/api.md.
+
     SIGTERM or SIGINT stops accepting new calls and lets active calls finish for up to
     drain_timeout_s seconds before exiting.
     """

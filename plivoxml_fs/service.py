@@ -88,7 +88,8 @@ class Daemon:
             confirm=self.driver.confirm,
         )
         self.history = HistoryStore(history_path(settings), settings.history_retention_s)
-        self.api_context = ApiContext(self.rooms, self.history, time.time, settings, new_id)
+        self.api_context = ApiContext(self.rooms, self.history, time.time, settings, new_id,
+                                      self.freeswitch_connected)
         self.rooms.on_ended = self.api_context.keep
         self.api: ControlServer | None = None
         if settings.api_port:

@@ -36,6 +36,8 @@ class ApiContext:
     clock: Callable[[], float]
     settings: Any = None  # config.Settings
     new_id: Callable[[], str] = lambda: ""
+    #: whether FreeSWITCH is connected (the inbound connection): no change is tried without it
+    connected: Callable[[], bool] = lambda: True
 
     def keep(self, room: Room, record: RoomRecord) -> None:
         """The room engine's `on_ended`: an ended conference goes into the history."""
@@ -63,6 +65,10 @@ def _members(room: Room, req: ApiRequest) -> list[Member]:
 
 def _act(ctx: ApiContext, req: ApiRequest, room: Room,
          decide: Callable[[Room], list[Decision]]) -> None:
+    """Run a room input; 503 (nothing changed, so the SDK's repeats do no harm) while
+    FreeSWITCH is not connected: its commands could not be sent."""
+    if not ctx.connected():
+        raise ApiError(503, "FreeSWITCH is not connected: nothing was changed; try again")
     req.acted = True
     ctx.rooms.control(room, decide)
 

@@ -82,7 +82,8 @@ Handler = Callable[[Any, ApiRequest], tuple[int, Mapping[str, Any] | None]]
 
 _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
                 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-                405: "Method Not Allowed", 413: "Content Too Large", 500: "Internal Server Error"}
+                405: "Method Not Allowed", 413: "Content Too Large", 500: "Internal Server Error",
+                503: "Service Unavailable"}
 
 
 class ControlApp:

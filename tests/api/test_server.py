@@ -111,3 +111,38 @@ def test_settings_of_the_api():
     with pytest.raises(ConfigError, match="api_default_account"):
         load_settings(environ={}, api_default_account="nope")
     assert "api_auth" not in repr(load_settings(environ={}, api_auth=good))
+
+
+def test_no_change_is_tried_while_freeswitch_is_away(tmp_path):
+    """503 before anything is sent (the SDK's three tries do no harm); once connected, 202."""
+    from plivoxml_fs.api.conference import ApiContext
+    from plivoxml_fs.api.routes import route_map
+    from plivoxml_fs.config import Settings
+    from plivoxml_fs.effects.history import HistoryStore
+    from plivoxml_fs.rooms.model import RoomContext, RoomSettings, Seat
+    from plivoxml_fs.rooms.registry import RoomEngine
+    from plivoxml_fs.testing import FakeEdge, conference_event
+
+    edge = FakeEdge()
+    rooms = RoomEngine(RoomContext(Settings(), new_id=lambda: "x"), edge)
+    settings = RoomSettings(max_members=20, time_limit_s=60, wait_sound=None, record=False,
+                            record_file_format="mp3")
+    room, _ = rooms.join(Seat(name="sales", call_uuid="a", settings=settings, scope=AUTH_ID))
+    rooms.on_event(conference_event("add-member", room.fs_name, uid="u1", member_id=5, uuid="a"))
+    up = [False]
+    context = ApiContext(rooms, HistoryStore(":memory:", 60), lambda: 0.0,
+                         connected=lambda: up[0])
+    server = ControlServer(("127.0.0.1", 0), ControlApp(route_map(), {AUTH_ID: TOKEN}, context))
+    server.start()
+    try:
+        client = rest_client("http://%s:%d" % server.address, AUTH_ID, TOKEN)
+        edge.commands.clear()
+        with pytest.raises(px.PlivoRestError, match="503"):
+            client.conferences.member_mute("sales", "5")
+        assert edge.commands == []
+        assert client.conferences.get("sales").conference_member_count == "1"  # reads go on
+        up[0] = True
+        assert client.conferences.member_mute("sales", "5").message == "muted"
+        assert edge.commands == [f"conference {room.fs_name} mute 5"]
+    finally:
+        server.stop()
