@@ -135,7 +135,8 @@ def test_no_change_is_tried_while_freeswitch_is_away(tmp_path):
     server = ControlServer(("127.0.0.1", 0), ControlApp(route_map(), {AUTH_ID: TOKEN}, context))
     server.start()
     try:
-        client = rest_client("http://%s:%d" % server.address, AUTH_ID, TOKEN)
+        host, port = server.address
+        client = rest_client(f"http://{host}:{port}", AUTH_ID, TOKEN)
         edge.commands.clear()
         with pytest.raises(px.PlivoRestError, match="503"):
             client.conferences.member_mute("sales", "5")
