@@ -87,7 +87,8 @@ def list_and_get(scene: Scene) -> None:
 
 def mute_is_heard_by_nobody(scene: Scene) -> None:
     """member_mute through the SDK: the room's member is muted (FreeSWITCH's flags lose speak),
-    nobody hears it (audio); member_mute_stop: speak again; a repeated mute does no harm."""
+    nobody hears it (audio); a repeated mute does no harm; member_mute_stop: everyone hears it
+    again (audio)."""
     name = room("api-mute")
     callers, enters = _join(scene, name, ["7211", "7212", "7213"])
     quiet = enters[1]["ConferenceMemberID"]
@@ -105,6 +106,9 @@ def mute_is_heard_by_nobody(scene: Scene) -> None:
         scene.client.conferences.member_mute_stop(name, quiet)
         scene.wait("unmuted", lambda: not _member(scene, name, quiet).muted)
         assert "speak" in _fs_flags(scene, name, quiet)
+        again = measure(scene.api, [Party(c.to, c.a_leg) for c in callers],
+                        scene.record_dir / "unmuted", time_scale=scene.time_scale)
+        assert heard(again) == everyone_but(["7211", "7212", "7213"]), str(again)
     finally:
         _leave(scene, callers)
 
