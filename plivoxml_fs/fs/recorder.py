@@ -23,8 +23,10 @@ import re
 
 from plivoxml_fs.fs.commands import PROFILE_NAME, _check_text, _match, identifier, room_name
 
-#: The B leg's inline dialplan: answer (so the originate succeeds) and park.
-RECORDER_DESTINATION = "loopback/^^!answer!park/default/inline"
+#: The B leg's inline dialplan (`!` between applications: a `,` would split the originate and
+#: `;` the lines of `conference list`): answer (so the originate succeeds), hang up by itself
+#: after `max_s` (a recorder the daemon can no longer reach never outlives its MPC), park.
+RECORDER_DESTINATION = "loopback/^^!answer!sched_hangup:+{max_s}!park/default/inline"
 #: Enter and exit sound of the recorder: the room hears nothing when it joins or leaves.
 QUIET = "silence_stream://20"
 #: Seconds the originate waits for the inline B leg (it answers at once).
@@ -35,7 +37,7 @@ RECORD_ACTIONS = ("start", "stop", "pause", "resume")
 RECORD_PATH = re.compile(r"/[A-Za-z0-9_./-]{1,1024}\.(wav|mp3)")
 
 
-def recorder_originate(room: str, profile: str, uuid: str) -> str:
+def recorder_originate(room: str, profile: str, uuid: str, *, max_s: int = 28_800 + 60) -> str:
     """`originate` of the recorder member `uuid` (its A leg) into room `room@profile`.
 
     The reply (`+OK <uuid>`) comes once the B leg answered; the A leg then joins the room, so its
@@ -44,6 +46,8 @@ def recorder_originate(room: str, profile: str, uuid: str) -> str:
     room_name(room)
     _match(PROFILE_NAME, profile, "conference profile")
     identifier(uuid, "recorder uuid")
+    if not isinstance(max_s, int) or isinstance(max_s, bool) or not 0 < max_s <= 10**6:
+        raise ValueError(f"recorder: max_s {max_s!r} is not 1..1000000 seconds")
     variables = (
         f"origination_uuid={uuid}",
         f"originate_timeout={ORIGINATE_TIMEOUT_S}",
@@ -54,7 +58,8 @@ def recorder_originate(room: str, profile: str, uuid: str) -> str:
         "conference_controls=none",
         "RECORD_WRITE_ONLY=true",
     )
-    return f"originate {{{','.join(variables)}}}{RECORDER_DESTINATION} &conference({room}@{profile})"
+    destination = RECORDER_DESTINATION.format(max_s=max_s)
+    return f"originate {{{','.join(variables)}}}{destination} &conference({room}@{profile})"
 
 
 def uuid_record(uuid: str, action: str, path: str, *, read_only: bool = False) -> str:

@@ -14,7 +14,10 @@ def test_recorder_originate():
         "conference_member_flags_mute=true,conference_member_flags_nomoh=true,"
         "conference_enter_sound=silence_stream://20,conference_exit_sound=silence_stream://20,"
         "conference_controls=none,RECORD_WRITE_ONLY=true}"
-        "loopback/^^!answer!park/default/inline &conference(mpc-1@default)")
+        "loopback/^^!answer!sched_hangup:+28860!park/default/inline &conference(mpc-1@default)")
+    assert "sched_hangup:+360!" in recorder.recorder_originate("r", "default", "x", max_s=360)
+    with pytest.raises(ValueError):
+        recorder.recorder_originate("r", "default", "x", max_s=0)
 
 
 @pytest.mark.parametrize("room,profile,uuid", [

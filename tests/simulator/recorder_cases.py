@@ -219,9 +219,22 @@ def participant_track_is_its_own_voice(rec: Recorded) -> None:
     assert levels[TONES_HZ[1]] < ABSENT_DBFS, levels
 
 
+def recorder_hangs_itself_up(rec: Recorded) -> None:
+    """The recorder's B leg hangs up by itself after max_s (sched_hangup): its A leg leaves
+    the room and is gone, so a recorder the daemon lost never outlives its MPC."""
+    room, _, _, _ = rec.room(1)
+    uuid = f"recorder-{room}"
+    cmd = recorder.recorder_originate(room, rec.profile, uuid, max_s=1)
+    assert rec.api(cmd) == f"+OK {uuid}\n"
+    rec.member_id(room, uuid)
+    _until(lambda: rec.api(f"uuid_exists {uuid}").strip() == "false", "the recorder to hang up",
+           10 * max(rec.time_scale, 0.2))
+    assert all(uuid not in line for line in rec.api(f"conference {room} list").splitlines())
+
+
 CASES = [recording_leaves_out_the_supervisor, recording_with_the_supervisor,
          recording_holds_a_lone_member, pause_leaves_out_the_paused_time,
-         participant_track_is_its_own_voice]
+         participant_track_is_its_own_voice, recorder_hangs_itself_up]
 
 
 __all__ = ["CASES", "Recorded", "tone_levels"]
