@@ -311,6 +311,8 @@ class MpcRoom:
 
     def apply(self, event: Any, now: float) -> list[Decision]:
         if isinstance(event, CommandDone):
+            if event.token not in self._sent:  # the recording component's
+                return self.recorder.apply(self, event, now)
             return self._answered(event)
         if isinstance(event, Dtmf):
             member = self.members.get(event.unique_id)
