@@ -185,7 +185,6 @@ class MpcRoom:
         if member.member_id is not None:
             decisions.extend(self._status("ParticipantExit", now, member,
                                           {"ParticipantExitCause": cause}))
-            decisions.extend(self.recorder.left(self, member, now))
             participant = member.seat.participant
             if self.status != MpcState.ENDED:
                 if participant is not None and participant.end_mpc_on_exit:
@@ -194,6 +193,8 @@ class MpcRoom:
                     decisions.extend(self.end(Termination.NO_ACTIVE_PARTICIPANTS, now))
                 else:
                     decisions.extend(self._alone(now))
+            # after the end decision: a recording the MPC's end stops is not paused first
+            decisions.extend(self.recorder.left(self, member, now))
         elif reason != ExitReason.ROOM_FULL and self.status != MpcState.ENDED:
             decisions.extend(self._alone(now))
         decisions.extend(self._end_if_due(now))
