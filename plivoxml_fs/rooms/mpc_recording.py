@@ -12,7 +12,9 @@ the conference events and the answers to its commands (docs/multipartycall.md, R
 - It starts once the MPC is Active and holds recordMinMemberCount participants (members of the
   room the MPC has not let go; the recorder is none); with 2, when one participant is left it
   pauses (`uuid_record pause`: the paused time is not in the file) and resumes at two again.
-- At the MPC's end `uuid_record stop`, MPCRecordingCompleted, then the recorder is hung up.
+- At the MPC's end `uuid_record stop`, `uuid_getvar <recorder> record_ms` (the file's length as
+  FreeSWITCH wrote it: Completed's RecordingDuration; Paused and Resumed carry the daemon's
+  measure so far), MPCRecordingCompleted, then the recorder is hung up.
   A recorder that cannot be made or started, or that leaves the room on its own, is
   MPCRecordingFailed (one ERROR line naming the MPC). Never-started (the MPC ended first): no
   callback. The inbound connection lost while recording: MPCRecordingFailed at once (the
@@ -80,6 +82,7 @@ class File:
     since: float | None = None  # start of the span being recorded now (None: paused)
     recorded_s: float = 0.0
     ended_at: float | None = None
+    fs_ms: int | None = None  # the file's length as FreeSWITCH reports it, once known
 
     def run(self, now: float) -> None:
         if self.started_at is None:
@@ -92,6 +95,8 @@ class File:
             self.since = None
 
     def duration(self, now: float) -> int:
+        if self.fs_ms is not None:
+            return round(self.fs_ms / 1000)
         running = max(0.0, now - self.since) if self.since is not None else 0.0
         return round(self.recorded_s + running)
 
@@ -178,7 +183,11 @@ class MpcRecording:
     # -- the MPC recording ------------------------------------------------------------------
 
     def _count(self, room: MpcRoom) -> int:
-        return sum(1 for m in room.members.values() if m.in_room and m.reason is None)
+        """Participants in the MPC: entered, seated, not let go. (Not `in_room`: when callers
+        hang up together their del-member events may come before their seats are given up,
+        and the count would drop to nothing a moment before the MPC's end.)"""
+        return sum(1 for m in room.members.values()
+                   if m.member_id is not None and m.reason is None)
 
     def _step(self, room: MpcRoom, now: float) -> list[Decision]:
         """Move the recording toward what the MPC wants now, one command at a time."""
@@ -296,9 +305,17 @@ class MpcRecording:
             self.state = RECORDING
             file.run(now)
             return self._callback(room, "MPCRecordingResumed", now) + self._step(room, now)
-        # stop
-        file.halt(now)
-        file.ended_at, self.state = now, DONE
+        if what == "stop":  # FreeSWITCH closed the file: ask it how long the file is
+            file.halt(now)
+            file.ended_at = now
+            assert self.recorder_uuid is not None
+            return [self._command("length", commands.uuid_getvar(self.recorder_uuid,
+                                                                  "record_ms"))]
+        # length: record_ms, the media time FreeSWITCH wrote (our clock's when it has none)
+        text = done.text.strip()
+        if text.isdigit():
+            file.fs_ms = int(text)
+        self.state = DONE
         return self._callback(room, "MPCRecordingCompleted", now) + self._hang_up()
 
     def _failed(self, room: MpcRoom, now: float, why: str, *,

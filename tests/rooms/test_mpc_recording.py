@@ -108,7 +108,9 @@ def test_one_participant_starts_the_recording_with_its_callbacks():
     (stop,) = commands_of(gone)
     assert stop.cmd == "uuid_record rec-id2 stop /var/rec/id1_id2.wav"
     assert not room.done
-    stopped = answer(room, gone, T0 + 12.4)
+    length = answer(room, gone, T0 + 12.4)
+    assert [c.cmd for c in commands_of(length)] == ["uuid_getvar rec-id2 record_ms"]
+    stopped = answer(room, length, T0 + 12.5, text="9980")
     (completed,) = hooks(stopped)
     assert completed["EventName"] == "MPCRecordingCompleted"
     assert completed["RecordingDuration"] == "10" and completed["SequenceNumber"] == "2"
@@ -141,7 +143,8 @@ def test_two_participants_needed_then_pause_and_resume():
     _, gone = room.leave("a2", T0 + 26, hung_up=True)  # the last: the MPC ends
     (stop,) = commands_of(gone)
     assert stop.cmd == "uuid_record rec-id2 stop /var/rec/id1_id2.wav"
-    (completed,) = hooks(answer(room, gone, T0 + 26))
+    length = answer(room, gone, T0 + 26)
+    (completed,) = hooks(answer(room, length, T0 + 26, text="-ERR No such channel!\n"))
     assert completed["EventName"] == "MPCRecordingCompleted" and completed["SequenceNumber"] == "5"
     assert completed["RecordingDuration"] == "10"  # 5 s, then 5 s after the resume
 
