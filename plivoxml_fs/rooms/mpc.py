@@ -195,8 +195,9 @@ class MpcRoom:
                     decisions.extend(self._alone(now))
             # after the end decision: a recording the MPC's end stops is not paused first
             decisions.extend(self.recorder.left(self, member, now))
-        elif reason != ExitReason.ROOM_FULL and self.status != MpcState.ENDED:
-            decisions.extend(self._alone(now))
+        elif self.status != MpcState.ENDED and not self._present():
+            # it never got in: it leaves nobody alone, but may leave the MPC empty
+            decisions.extend(self.end(Termination.NO_ACTIVE_PARTICIPANTS, now))
         decisions.extend(self._end_if_due(now))
         params = cb.exit_params(self.mpc_uuid, self.name, member, now, cause)
         return Exit(self.name, self.mpc_uuid, member.member_id, reason, params), decisions

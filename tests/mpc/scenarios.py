@@ -185,3 +185,32 @@ def digits_and_speech_reach_the_status_url(scene: Scene) -> None:
 SCENARIOS += [max_duration_ends_the_mpc, max_participants_refuses_the_third,
               end_mpc_on_exit_releases_the_others, wait_time_leaves_an_unstarted_mpc,
               digits_and_speech_reach_the_status_url]
+
+
+def sdk_defaults_run(scene: Scene) -> None:
+    """Documents built with the official SDK's MultiPartyCallElement defaults (every default
+    written out) run: an agent and a customer meet, the MPC starts and ends in order."""
+    from plivo import plivoxml
+
+    name = mpc_name("sdk")
+
+    def built(role: str) -> str:
+        response = plivoxml.ResponseElement()
+        response.add(plivoxml.MultiPartyCallElement(
+            content=name, role=role, status_callback_url="http://base.invalid/mpc"))
+        return response.to_string().replace("http://base.invalid", "{base}")
+
+    customer = scene.call("5601", built("customer"))
+    agent = scene.call("5602", built("agent"))
+    wait_event(scene, name, "ParticipantJoin", 2)
+    scene.hang_up(agent)
+    scene.hung_up(agent)
+    scene.hung_up(customer)
+    wait_event(scene, name, "MPCEnd")
+    scene.flush()
+    assert names(scene, name) == ["MPCInitialized", "ParticipantJoin", "MPCStart",
+                                  "ParticipantJoin", "ParticipantExit", "ParticipantExit",
+                                  "MPCEnd"]
+
+
+SCENARIOS.append(sdk_defaults_run)

@@ -244,3 +244,18 @@ def test_a_new_mpc_for_an_ended_name_has_a_new_uuid():
     second = owner.for_claim(seat("c2"), lambda: MpcRoom(NAME, ctx, PLAIN, T0))
     assert (first.mpc_uuid, second.mpc_uuid) == ("u1", "u2")
     assert first.fs_name != second.fs_name
+
+
+def test_a_caller_gone_before_entering_leaves_nobody_alone():
+    """A waits alone; B hangs up before its add-member: the MPC goes on (A was alone before);
+    when A leaves too, the empty MPC ends with 1000."""
+    room = make(attrs.evolve(PLAIN, wait_for_agent=True))
+    room.join(seat("c1"), T0)
+    enter(room, "c1", 1)
+    room.join(seat("c2"), T0 + 1)
+    exit_, decisions = room.leave("c2", T0 + 2, hung_up=True)
+    assert exit_.reason == ExitReason.HANGUP and decisions == []
+    assert room.status == MpcState.INITIALIZED
+    _, decisions = room.leave("c1", T0 + 3, hung_up=True)
+    assert names(decisions) == ["ParticipantExit", "MPCEnd"]
+    assert status(decisions)[-1]["MPCTerminationCauseCode"] == "1000"
