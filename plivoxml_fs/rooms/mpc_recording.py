@@ -176,7 +176,7 @@ class MpcRecording:
     def lost_connection(self, room: MpcRoom, now: float) -> list[Decision]:
         if self.state in (IDLE, DONE):
             return []
-        self._pending.clear()
+        # the commands in flight are still answered (-ERR): _answered ignores them once DONE
         return self._failed(room, now, "the inbound connection to FreeSWITCH was lost",
                             hang_up=False)
 
@@ -266,6 +266,8 @@ class MpcRecording:
                     w == "relate-first" for w, _ in self._pending.values()):
                 return self._record(room, STARTING, "start")
             return []
+        if self.state == DONE and what not in ("kill", "play"):
+            return []  # the recording already ended (failed): a late answer changes nothing
         if what in ("kill", "play"):
             if not done.ok:
                 log.warning("MPC %s (%s): %s refused: %s", room.name, room.mpc_uuid,

@@ -210,8 +210,14 @@ def test_the_lost_connection_fails_the_recording_at_once():
     room = make(attrs.evolve(REC, start_recording_sound=None))
     room.decisions = enter(room, "c1", 5, T0 + 1)
     start_recording(room, T0 + 2)
-    (hook,) = hooks(room.lost_connection(T0 + 4))
-    assert hook["EventName"] == "MPCRecordingFailed" and room.recorder.done
+    room.decisions = enter(room, "c2", 6, T0 + 3, record_participant_track=True)
+    lost = room.lost_connection(T0 + 4)
+    (hook,) = hooks(lost)
+    assert hook["EventName"] == "MPCRecordingFailed" and not room.recorder.done
+    # the commands in flight are answered -ERR: the track's start fails, the rest is ignored
+    late = answer(room, lost + room.decisions, T0 + 4, text="-ERR no inbound connection\n")
+    assert [h["EventName"] for h in hooks(late)] == ["ParticipantRecordingFailed"]
+    assert room.recorder.done
 
 
 def test_participant_track_from_its_entry_to_its_exit():
@@ -233,6 +239,14 @@ def test_participant_track_from_its_entry_to_its_exit():
     assert (completed["EventName"], completed["MemberID"], completed["RecordingDuration"],
             completed["SequenceNumber"]) == ("ParticipantRecordingCompleted", "5", "3", "2")
     assert room.recorder.done
+
+
+def test_recording_names_are_served_like_conference_recordings():
+    from plivoxml_fs.rooms import recordings
+
+    name = recordings.recording_name("0a4c2a4e-5a59-4e0a-9d3a-1f6f2b8f2a11",
+                                     "9b1d3c3e-2f3e-4a4b-8c8d-0e0f1a1b2c2d", "mp3")
+    assert recordings.is_recording_name(name)
 
 
 def test_no_callback_url_no_callbacks_but_still_a_recording():
