@@ -254,3 +254,38 @@ def test_no_callback_url_no_callbacks_but_still_a_recording():
     room.decisions = enter(room, "c1", 5, T0 + 1)
     started = start_recording(room, T0 + 2)
     assert hooks(started) == [] and room.recorder.state == mpc_recording.RECORDING
+
+
+def test_a_refused_relate_still_records_with_one_warning(caplog):
+    """FreeSWITCH refusing the recorder's relate: one WARNING naming the MPC and the
+    supervisor's call; the recording starts all the same."""
+    room = make(attrs.evolve(REC, record_coach_voice=False, start_recording_sound=None))
+    room.decisions = enter(room, "s1", 4, T0 + 1, Role.SUPERVISOR)
+    decisions = answer(room, room.decisions, T0 + 2, what="originate")
+    decisions += room.apply(event(room, "add-member", 90, room.recorder.recorder_uuid), T0 + 2)
+    with caplog.at_level(logging.WARNING):
+        started = answer(room, decisions, T0 + 2, text="-ERR relationship 90->4 not found.\n",
+                         what="relate-first")
+    assert [c.cmd for c in commands_of(started)] == [
+        "uuid_record rec-id2 start /var/rec/id1_id2.wav"]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"MPC {NAME} (id1): the recorder may hear supervisor call s1: "
+        "-ERR relationship 90->4 not found."]
+
+
+def test_stop_while_the_mpc_goes_on_plays_the_stop_sound():
+    """`stop` (the control API's): stopRecordingAudio to each participant, then the file is
+    stopped and Completed; the MPC goes on."""
+    room = make(attrs.evolve(REC, start_recording_sound=None,
+                             stop_recording_sound="tone_stream://%(300,0,700)"))
+    room.decisions = enter(room, "c1", 5, T0 + 1, stay_alone=True)
+    start_recording(room, T0 + 2)
+    stopping = room.recorder.stop(room, T0 + 5)
+    assert [c.cmd.split(" ", 2)[2] for c in commands_of(stopping)] == [
+        "play '{play_id=rec-1}file_string://tone_stream://%(300,0,700)' 5",
+        "stop /var/rec/id1_id2.wav"]
+    length = answer(room, stopping, T0 + 5)
+    (completed,) = hooks(answer(room, length, T0 + 5, text="3000"))
+    assert (completed["EventName"], completed["RecordingDuration"]) == (
+        "MPCRecordingCompleted", "3")
+    assert room.status.value == "Active"
