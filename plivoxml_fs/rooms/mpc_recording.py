@@ -110,7 +110,6 @@ class MpcRecording:
         self.file: File | None = None
         self.recorder_uuid: str | None = None
         self.recorder_id: int | None = None
-        self.initiated = False  # MPCRecordingInitiated was sent
         self.ending = False
         self.related: set[int] = set()  # supervisors the recorder does not hear
         self.tracks: dict[str, File] = {}  # participant call uuid -> its track, once started
@@ -280,9 +279,12 @@ class MpcRecording:
         assert file is not None
         if what == "originate":
             self.state = RELATING
+            if self.ending and self.recorder_id is None:  # the MPC ended meanwhile
+                self.state = DONE
+                return self._hang_up()
             return self._relate_all(room, now) if self.recorder_id is not None else []
         if what == "start":
-            self.state, self.initiated = RECORDING, True
+            self.state = RECORDING
             file.run(now)
             log.info("MPC %s (%s): recording as %s", room.name, room.mpc_uuid,
                      file.recording_id, extra=_extra(room, room.creator or ""))
