@@ -289,3 +289,15 @@ def test_stop_while_the_mpc_goes_on_plays_the_stop_sound():
     assert (completed["EventName"], completed["RecordingDuration"]) == (
         "MPCRecordingCompleted", "3")
     assert room.status.value == "Active"
+
+
+def test_the_mpc_ending_before_the_originate_is_answered_records_nothing():
+    room = make()
+    decisions = enter(room, "c1", 5, T0 + 1)
+    _, gone = room.leave("c1", T0 + 2, hung_up=True)
+    assert commands_of(gone) == [] and hooks(gone) == []
+    late = answer(room, decisions, T0 + 3, what="originate")
+    assert [c.cmd for c in commands_of(late)] == ["uuid_kill rec-id2 NORMAL_CLEARING"]
+    assert hooks(late) == []
+    answer(room, late, T0 + 3)
+    assert room.recorder.done and room.done
