@@ -20,7 +20,7 @@ from pathlib import Path
 import gevent
 from conference.hearing import Party, _written, heard, measure
 
-from plivoxml_fs.fs import commands, recorder
+from plivoxml_fs.fs import arguments, recorder
 from plivoxml_fs.testing import TONES_HZ, hearing_matrix, tone_levels
 from simulator.conference_helpers import join
 from simulator.hearing_cases import FULL_LEVEL
@@ -89,7 +89,7 @@ class Recorded:
     def play(self, party: Party, hz: int, ms: int) -> None:
         """`party` plays a tone of `ms`; returns once it has played."""
         assert self.api(f"uuid_setvar {party.a_leg} playback_ms").startswith("+OK")
-        tone = commands.tone_stream((ms, 0, hz))
+        tone = arguments.tone_stream((ms, 0, hz))
         assert self.api(f"uuid_broadcast {party.a_leg} {tone} aleg").startswith("+OK")
         _until(lambda: self.api(f"uuid_getvar {party.a_leg} playback_ms").strip()
                not in ("", "_undef_"), f"{party.name}'s tone", ms / 1000 * self.time_scale + 10)
@@ -230,7 +230,7 @@ def member_plays_are_not_in_the_recording(rec: Recorded) -> None:
     uuid, _ = rec.recorder(room)
     path = rec.record_dir / f"{room}.wav"
     rec.record(uuid, "start", path)
-    tone = commands.tone_stream((3000, 0, MEMBER_PLAY_HZ))
+    tone = arguments.tone_stream((3000, 0, MEMBER_PLAY_HZ))
     assert rec.api(f"conference {room} play {tone} {m0}").startswith("+OK")
     hearing = rec.hear(parties)
     rec.record(uuid, "stop", path)
