@@ -17,14 +17,16 @@ After conference-destroy only a stop-recording still counts (the recorder is a t
 - the first claimant's RoomSettings are the room's (a later caller with others: one INFO line);
   the time limit counts from that first claim;
 - add-member: maxMembers=1 locks the room (FreeSWITCH takes no limit of 1); the room's
-  recording starts when record="true" and it has none (with recordWhenAlone="false" only once
-  two members are in); the enter callback (held back until `recording start` is answered, so
-  it carries RecordUrl only for a recording that runs); sendDigits to the member's phone;
+  recording (rooms/recordings.py `RoomRecording`) starts when record="true" and it has none
+  (with recordWhenAlone="false" only once two members are in, and it pauses while one member
+  is left); the enter callback (held back until `recording start` is answered, so it carries
+  RecordUrl only for a recording that runs); sendDigits to the member's phone;
 - a member's `*` with hangupOnStar: `hup` it (reason hangup-on-star); digitsMatch patterns: a
   digits callback; floor-change to a member with floorEvent: a floor callback;
 - at the time limit every member in the room is kicked (reason time-limit);
 - stop-recording: the record callback to the member who started it, with FreeSWITCH's
-  duration; `lost_connection`: each recording in flight reported at once by our clock.
+  duration (the audio recorded, pauses left out); `lost_connection`: a recording in flight is
+  reported at once by our clock.
 """
 
 from __future__ import annotations
@@ -34,9 +36,6 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import attrs
-
-from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
@@ -65,8 +64,6 @@ log = logging.getLogger("plivoxml_fs.rooms")
 
 #: How many Event-Sequence numbers a room remembers to drop an event it got twice.
 SEEN_EVENTS = 512
-#: Tokens of the commands whose answers the room acts on.
-RECORD_START = "recording-start"
 
 
 class Room:
@@ -86,15 +83,12 @@ class Room:
         self.members: dict[str, Member] = {}  # call uuid -> seat, in join order
         self.others: dict[int, str] = {}  # members without a seat of ours: id -> channel
         self.floor: int | None = None
-        self.recording: Recording | None = None
-        self.recording_live = False  # started and not yet stopped (its callback still owed)
-        self._recording_pending = False  # `recording start` sent, no answer yet
-        self._enters_held: list[str] = []  # enter callbacks waiting for that answer
+        self.rec = recordings.RoomRecording(name, ctx, self._command, _policy(settings))
+        self._enters_held: list[str] = []  # enter callbacks waiting for `recording start`
         self._seen: collections.deque[str] = collections.deque(maxlen=SEEN_EVENTS)
         self._tokens = 0
         self._sent: dict[str, str] = {}  # token of a command not yet answered -> its member
         self._deadline_armed = False
-        self._stop_due: float | None = None  # when a stop-recording is overdue
 
     # -- what the registry asks -------------------------------------------------------------
 
@@ -105,7 +99,16 @@ class Room:
     @property
     def done(self) -> bool:
         """Nothing more is owed: no seats, and the room ended or has no recording running."""
-        return not self.members and (self.state == RoomState.ENDED or not self.recording_live)
+        return not self.members and (self.state == RoomState.ENDED or not self.rec.owed)
+
+    @property
+    def recording(self) -> Recording | None:
+        return self.rec.recording
+
+    @property
+    def recording_live(self) -> bool:
+        """Started and not yet stopped (its record callback still owed)."""
+        return self.rec.owed
 
     def successor(self, uid: str) -> Room:
         """The room FreeSWITCH made anew under this room's name (uid `uid`): it takes the
@@ -168,11 +171,8 @@ class Room:
             params = self.conference_params(member)
         else:  # it never entered: no room id, no recording of its
             params = {"ConferenceName": self.name, "ConferenceUUID": "", "ConferenceMemberID": ""}
-        if not self.members and self.recording_live and self.state != RoomState.ENDED:
-            # FreeSWITCH stops the recording as the room ends, right after its last member:
-            # if that event never comes (the inbound connection down), report it anyway
-            self._stop_due = now + self.ctx.settings.command_timeout_s
-            decisions.append(ArmTimer(self._stop_due))
+        if not self.members and self.state != RoomState.ENDED:
+            decisions.extend(self.rec.emptied(now))
         return Exit(self.name, params["ConferenceUUID"], member.member_id, reason, params), \
             decisions
 
@@ -239,10 +239,7 @@ class Room:
     def tick(self, now: float) -> list[Decision]:
         """The room's timers: the time limit kicks every member in the room once it is due;
         a recording the room still owes after its last member left is reported by our clock."""
-        decisions: list[Decision] = []
-        if (self._stop_due is not None and now >= self._stop_due and not self.members
-                and self.recording_live and self.recording is not None):
-            decisions.extend(self._unstopped(self.recording, now))
+        decisions = [] if self.members else self.rec.tick(now)
         if self.state == RoomState.ENDED or not self.members:
             return decisions
         if now < self.deadline:  # woken early: wait on
@@ -252,23 +249,9 @@ class Room:
                 decisions.extend(self._time_up(member))
         return decisions
 
-    def _unstopped(self, rec: Recording, now: float) -> list[Decision]:
-        return self._by_our_clock(rec, now, f"no stop-recording came for {rec.recording_id} "
-                                  f"within {self.ctx.settings.command_timeout_s} s of the last "
-                                  "member leaving")
-
     def lost_connection(self, now: float) -> list[Decision]:
         """The inbound connection is gone: a recording in flight is reported now, by our clock."""
-        if not self.recording_live or self.recording is None:
-            return []
-        return self._by_our_clock(self.recording, now, "the inbound connection was lost while "
-                                  f"recording {self.recording.recording_id}")
-
-    def _by_our_clock(self, rec: Recording, now: float, why: str) -> list[Decision]:
-        self.recording_live = False
-        log.warning("conference %s: %s; its record callback carries the daemon's measure of the "
-                    "duration", self.name, why, extra=self._extra(rec.call_uuid))
-        return self._record_callback(rec, int(now * 1000), None)
+        return self.rec.lost(now)
 
     # -- the table --------------------------------------------------------------------------
 
@@ -278,15 +261,16 @@ class Room:
         member = self.members.get(event.unique_id)
         if member is None:
             self.others[event.member_id] = event.unique_id
-            return []
+            return self.rec.sized(event.size)
         if member.member_id is not None:
             return []
         member.member_id, member.joined_at, member.in_room = event.member_id, now, True
         decisions: list[Decision] = []
         if self.settings.max_members == 1:  # FreeSWITCH takes no limit of 1: lock the room
             decisions.extend(_some(self._command("lock", call_uuid=member.call_uuid)))
-        decisions.extend(self._maybe_record(member, event.size))
-        if self._recording_pending:
+        decisions.extend(self.rec.entered(member, event.size, self.uid or ""))
+        decisions.extend(self.rec.sized(event.size))
+        if self.rec.pending:
             self._enters_held.append(member.call_uuid)
         else:
             decisions.extend(_some(self._callback(member, "enter", {})))
@@ -307,7 +291,7 @@ class Room:
             member.in_room = False
         if self.floor == event.member_id:
             self.floor = None
-        return []
+        return self.rec.sized(event.size)
 
     def _kicked(self, event: ConferenceEvent, now: float) -> list[Decision]:
         member = self.by_member_id(event.member_id) if event.member_id is not None else None
@@ -325,24 +309,6 @@ class Room:
         if member is None or not member.seat.floor_event:
             return []
         return _some(self._callback(member, "floor", {}))
-
-    def _recording_started(self, event: ConferenceEvent, now: float) -> list[Decision]:
-        rec = self.recording
-        if not event.get("Error") or rec is None or event.get("Path") != rec.path:
-            return []
-        log.error("conference %s: FreeSWITCH could not record to %s: %s", self.name, rec.path,
-                  event.get("Error"),
-                  extra={**self._extra(rec.call_uuid), "event": "start-recording"})
-        self.recording, self.recording_live = None, False
-        return []
-
-    def _recording_stopped(self, event: ConferenceEvent, now: float) -> list[Decision]:
-        rec = self.recording
-        if rec is None or not self.recording_live or event.get("Path") != rec.path:
-            return []
-        self.recording_live = False
-        raw = event.get("Milliseconds-Elapsed") or ""
-        return self._record_callback(rec, int(now * 1000), int(raw) if raw.isdigit() else None)
 
     def _destroyed(self, event: ConferenceEvent, now: float) -> list[Decision]:
         self.state = RoomState.ENDED
@@ -371,8 +337,12 @@ class Room:
 
     def _done(self, done: CommandDone) -> list[Decision]:
         call_uuid = self._sent.pop(done.token, "")
-        if done.token.startswith(RECORD_START):
-            return self._record_answer(done)
+        if done.token.startswith(recordings.TOKEN):
+            decisions = self.rec.answered(done)
+            if not self.rec.pending:
+                for held in list(self._enters_held):
+                    decisions.extend(self._release_enter(held))
+            return decisions
         if not done.ok:
             cmd = done.token.split(" ", 1)[-1]
             if call_uuid:
@@ -383,59 +353,12 @@ class Room:
                             extra={"conference": self.name})
         return []
 
-    # -- recording --------------------------------------------------------------------------
-
-    def _maybe_record(self, member: Member, size: int | None) -> list[Decision]:
-        """Start the room's recording if it should have one now (`size`: members in it)."""
-        if not self.settings.record or self.recording is not None or self._recording_pending:
-            return []
-        if not self.settings.record_when_alone and (size or 0) < 2:
-            return []  # recordWhenAlone="false": the member whose entry makes two starts it
-        try:
-            self.recording = recordings.new_recording(self.ctx.settings, self.name,
-                                                      self.uid or "", self.ctx.new_id(),
-                                                      self.settings.record_file_format, member)
-        except ValueError as exc:
-            log.error("call %s: conference %s: the recording could not start: %s",
-                      member.call_uuid, self.name, exc, extra=self._extra(member.call_uuid))
-            return []
-        self._recording_pending = True
-        command = self._command("recording", "start", self.recording.path,
-                                call_uuid=member.call_uuid, token=RECORD_START)
-        if command is None:
-            self.recording, self._recording_pending = None, False
-            return []
-        folder = str(recordings.recordings_dir(self.ctx.settings))
-        return [attrs.evolve(command, make_dir=folder)]
-
-    def _record_answer(self, done: CommandDone) -> list[Decision]:
-        self._recording_pending = False
-        rec = self.recording
-        if rec is not None and done.ok:
-            self.recording_live = True
-            log.info("call %s: recording conference %s as %s", rec.call_uuid, self.name,
-                     rec.recording_id, extra=self._extra(rec.call_uuid))
-        elif rec is not None:
-            self.recording = None
-            log.error("call %s: conference %s: the recording could not start: %s",
-                      rec.call_uuid, self.name, done.text.strip(),
-                      extra=self._extra(rec.call_uuid))
-        decisions: list[Decision] = []
-        for call_uuid in list(self._enters_held):
-            decisions.extend(self._release_enter(call_uuid))
-        return decisions
+    # -- recording ----------------------------------------------------------------------
 
     def _release_enter(self, call_uuid: str) -> list[Decision]:
         self._enters_held.remove(call_uuid)
         member = self.members.get(call_uuid)
         return _some(self._callback(member, "enter", {})) if member is not None else []
-
-    def _record_callback(self, rec: Recording, end_ms: int, duration_ms: int | None):
-        if not rec.callback_url:
-            return []
-        params = {**rec.call_params, **recordings.record_params(rec, end_ms, duration_ms)}
-        return [Emit(Webhook(rec.callback_url, rec.callback_method, params, rec.call_uuid,
-                             "conference-record"))]
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -463,7 +386,7 @@ class Room:
     @property
     def shown_recording(self) -> Recording | None:
         """The recording callbacks name: the room's, once `recording start` was answered."""
-        return None if self._recording_pending else self.recording
+        return self.rec.shown
 
     def conference_params(self, member: Member) -> dict[str, str]:
         return callbacks.conference_params(self.name, self.uid, self.shown_recording, member)
@@ -474,6 +397,19 @@ class Room:
 
     def _extra(self, call_uuid: str) -> dict[str, str]:
         return {"call_uuid": call_uuid, "conference": self.name}
+
+
+def _policy(settings: RoomSettings) -> recordings.Policy | None:
+    """A `<Conference>` room's recording: recordWhenAlone="false" starts it with the second
+    member and pauses it while one is left."""
+    if not settings.record:
+        return None
+    alone = settings.record_when_alone
+    return recordings.Policy(settings.record_file_format, 1 if alone else 2, not alone)
+
+
+def _recording_event(room: Room, event: ConferenceEvent, now: float) -> list[Decision]:
+    return room.rec.event(event, now)
 
 
 def _some(*decisions: Decision | None) -> list[Decision]:
@@ -502,7 +438,9 @@ _TABLE: dict[str, Callable[[Room, ConferenceEvent, float], list[Decision]]] = {
     "undeaf-member": _member_flag("deaf", False),
     "hold-member": _member_flag("held", True),
     "unhold-member": _member_flag("held", False),
-    "start-recording": Room._recording_started,
-    "stop-recording": Room._recording_stopped,
+    "start-recording": _recording_event,
+    "pause-recording": _recording_event,
+    "resume-recording": _recording_event,
+    "stop-recording": _recording_event,
     "conference-destroy": Room._destroyed,
 }

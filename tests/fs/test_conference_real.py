@@ -8,7 +8,7 @@ and the scene's observer use the real event socket. Skipped, with the reason, wh
 from __future__ import annotations
 
 import pytest
-from conference import scenarios
+from conference import recording_scenarios, scenarios
 from conference.scene import Scene, WebApp, scene_settings
 
 from fs.conftest import FS_SOCKET_PORT
@@ -57,6 +57,8 @@ SCENARIOS = [
     scenarios.recorded_room_reports_its_recording,
     scenarios.wait_sound_document_plays_while_waiting,
     scenarios.a_failing_sound_url_is_skipped,
+    scenarios.record_when_alone_false_waits_for_a_second_member,
+    recording_scenarios.record_when_alone_false_pauses_while_one_is_left,
 ]
 
 
