@@ -12,7 +12,8 @@ a path whose format is unknown is `-ERR Cannot record session!`; stopping a path
 session!`. RECORD_START (channel data, Record-File-Path) fires once the recording runs;
 RECORD_STOP (channel data with record_file_size, record_samples, record_seconds, record_ms and
 record_completion_cause set before it, then Record-File-Path, Record-Completion-Cause) when it
-is stopped (`success-maxtime`, also when the limit ends it) or when the channel hangs up
+is stopped (`success-maxtime`, also when the limit ends it: at the start of the epoch
+second `limit` seconds after the one it started in) or when the channel hangs up
 (`success-silence`, fired in CS_HANGUP). `mask`/`unmask`/`pause`/`resume` answer as FreeSWITCH
 does but change nothing in the file.
 """
@@ -132,7 +133,12 @@ def _start(channel: Channel, path: str, limit_s: int, variables: dict[str, str])
     recording = LegRecording(channel, path, variables)
     recordings[path] = recording
     if limit_s > 0:
-        recording.limit = gevent.spawn_later(channel.sim.clock.wall_s(limit_s * 1000), stop,
+        # the media bug's stop time is whole epoch seconds (switch_epoch_time_now() + limit),
+        # checked as frames are read: a limit of N s ends the recording N-1 to N s after it
+        # started (1.10.12, a 1 s limit: 0.21 to 1.03 s over 120 runs)
+        now = now_ms(channel.sim)
+        until_ms = (now // 1000 + limit_s) * 1000 - now
+        recording.limit = gevent.spawn_later(channel.sim.clock.wall_s(until_ms), stop,
                                              recording, "success-maxtime")
     gevent.spawn(_started, recording)  # after the api reply, as the media bug starts next frame
     return "+OK Success\n"

@@ -32,7 +32,7 @@ def scene(freeswitch, tmp_path):
     assert daemon.inbound.wait_connected(5)
     built = Scene(daemon, app, (host, port), password)
     yield built
-    built.api("hupall NORMAL_CLEARING")
+    built.hang_up_all()
     built.stop()
     daemon.stop(drain_timeout_s=5)
     app.stop()

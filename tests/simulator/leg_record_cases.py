@@ -67,12 +67,35 @@ def _events(wire, a_leg: str) -> list[str]:
 
 
 def _wait_event(wire, text: str, a_leg: str) -> None:
+    """Wait for `text` among the A leg's events; a hangup of the A leg that nothing here asked
+    for fails at once, naming its cause (a FreeSWITCH shared with another client: its
+    `hupall` or uuid_kill; a missed limit would otherwise look like FreeSWITCH's)."""
     def seen():
         while not wire.quiet(0.05):
             pass
-        return text in _events(wire, a_leg)
+        events = _events(wire, a_leg)
+        if text in events:
+            return True
+        if text != "CHANNEL_HANGUP_COMPLETE" and "CHANNEL_HANGUP_COMPLETE" in events:
+            raise AssertionError(f"{a_leg} was hung up ({_hangup_cause(wire, a_leg)}) before "
+                                 f"{text}; its events: {events}")
+        return False
 
-    _until(seen, text)
+    try:
+        _until(seen, text)
+    except AssertionError as exc:  # say what did come, and what the leg still records
+        bugs = api(wire, f"uuid_buglist {a_leg}").strip()
+        raise AssertionError(f"{exc}; {a_leg}'s events: {_events(wire, a_leg)}; "
+                             f"its media bugs: {bugs[:400]}") from None
+
+
+def _hangup_cause(wire, a_leg: str) -> str:
+    for _, message in wire.received:
+        if message.is_event:
+            event = message.event()
+            if event.name == "CHANNEL_HANGUP_COMPLETE" and event.get("Unique-ID") == a_leg:
+                return event.get("Hangup-Cause") or "no cause"
+    return "no cause"
 
 
 def uuid_record_replies_and_events(wire, daemon, record_dir: Path, tag: str) -> None:
