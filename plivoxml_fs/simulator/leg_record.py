@@ -14,8 +14,10 @@ RECORD_STOP (channel data with record_file_size, record_samples, record_seconds,
 record_completion_cause set before it, then Record-File-Path, Record-Completion-Cause) when it
 is stopped (`success-maxtime`, also when the limit ends it: at the start of the epoch
 second `limit` seconds after the one it started in) or when the channel hangs up
-(`success-silence`, fired in CS_HANGUP). `mask`/`unmask`/`pause`/`resume` answer as FreeSWITCH
-does but change nothing in the file.
+(`success-silence`, fired in CS_HANGUP). A recording that captured no frame (stopped within the
+20 ms frame it started in) is discarded as 1.10.12 does: the file removed, RECORD_DISCARDED=true,
+`empty-file` (record_file_size 44, the WAV header it had). `mask`/`unmask`/`pause`/`resume`
+answer as FreeSWITCH does but change nothing in the file.
 """
 
 from __future__ import annotations
@@ -162,8 +164,12 @@ def stop(recording: LegRecording, cause: str) -> None:
         samples, size = recording.write(frame_ms(now_ms(channel.sim)))
     except OSError:
         samples, size = 0, 0
+    discarded = []
+    if samples == 0:  # no frame captured (stopped within the frame it started in): discarded
+        Path(recording.path).unlink(missing_ok=True)
+        cause, discarded = "empty-file", [("RECORD_DISCARDED", "true")]
     for name, value in (
-        ("record_file_size", str(size)), ("record_samples", str(samples)),
+        ("record_file_size", str(size)), *discarded, ("record_samples", str(samples)),
         ("record_seconds", str(samples // LEG_RATE)), ("record_ms", str(samples * 1000 // LEG_RATE)),
         ("record_completion_cause", cause),
     ):

@@ -101,7 +101,12 @@ def _hangup_cause(wire, a_leg: str) -> str:
 def uuid_record_replies_and_events(wire, daemon, record_dir: Path, tag: str) -> None:
     """uuid_record's replies (usage, unknown session, nothing to stop, unknown format, a path
     started twice), the limit, stop all, and RECORD_STOP at hangup in CS_HANGUP, before the
-    leg's CHANNEL_HANGUP_COMPLETE, with the record_* variables set."""
+    leg's CHANNEL_HANGUP_COMPLETE, with the record_* variables set.
+
+    The limit is 2 s, not 1: FreeSWITCH's limit is whole epoch seconds (a limit of N ends the
+    recording N-1 to N s after it started), so 1 s could end it before it captured a frame,
+    and a recording with no samples is discarded with `empty-file`, not `success-maxtime`
+    (1.10.12; seen in about 1 run in 50 under load)."""
     record_dir.mkdir(parents=True, exist_ok=True)
     a_leg, _ = parked_call(wire, daemon, tag)
     one, two, three = (record_dir / f"{tag}-{n}.wav" for n in (1, 2, 3))
@@ -109,7 +114,7 @@ def uuid_record_replies_and_events(wire, daemon, record_dir: Path, tag: str) -> 
         "uuid_record", f"uuid_record {a_leg}", f"uuid_record nosuch-{tag} start {one}",
         f"uuid_record {a_leg} stop {one}", f"uuid_record {a_leg} bogus {one}",
         f"uuid_record {a_leg} start {one}", f"uuid_record {a_leg} start {one}",
-        f"uuid_record {a_leg} start {record_dir / 'x.xyz'}", f"uuid_record {a_leg} start {two} 1",
+        f"uuid_record {a_leg} start {record_dir / 'x.xyz'}", f"uuid_record {a_leg} start {two} 2",
     )]
     assert replies == [
         USAGE, USAGE, "-ERR Cannot locate session!\n", "-ERR Cannot stop record session!\n",
