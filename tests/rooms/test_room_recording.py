@@ -117,3 +117,28 @@ def test_a_lost_connection_while_paused_leaves_the_pause_out_of_the_duration() -
     ((_, params),) = hooks(room.lost_connection(T0 + 10))
     assert params["RecordingDurationMs"] == "2000"
     assert params["RecordingEndMs"] == str(int((T0 + 10) * 1000))
+
+
+def test_the_component_alone_as_another_kind_of_room_would_use_it() -> None:
+    """RoomRecording without a Room (as a MultiPartyCall room can hold one): its own `send`,
+    Policy(start_at=2) without pause_alone starts with the second member and never pauses."""
+    from plivoxml_fs.config import Settings
+    from plivoxml_fs.rooms.model import Command, Member, RoomContext
+    from plivoxml_fs.rooms.recordings import Policy, RoomRecording
+
+    sent = []
+
+    def send(sub, *args, call_uuid="", token=None):
+        sent.append(" ".join((sub, *args)))
+        return Command(f"conference mpc1 {sent[-1]}", f"{token}#{len(sent)}", call_uuid)
+
+    ctx = RoomContext(Settings(record_base_url="http://r/", recordings_dir="/rec"),
+                      new_id=lambda: "rec-9")
+    rec = RoomRecording("mpc1", ctx, send, Policy("mp3", start_at=2))
+    first = Member(seat("a"), member_id=1, joined_at=T0)
+    second = Member(seat("b"), member_id=2, joined_at=T0 + 1)
+    assert rec.entered(first, 1, "uid-9") == [] and rec.recording is None
+    (start,) = rec.entered(second, 2, "uid-9")
+    assert start.cmd == "conference mpc1 recording start /rec/uid-9_rec-9.mp3" and rec.pending
+    assert rec.answered(CommandDone(start.token, "+OK Record file")) == [] and rec.owed
+    assert rec.sized(1) == [] and sent == ["recording start /rec/uid-9_rec-9.mp3"]

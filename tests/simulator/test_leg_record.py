@@ -30,8 +30,9 @@ def test_record_modes_and_broadcast_legs(wire, daemon, tmp_path):
 def test_uuid_record_without_a_directory_creates_it(sim, wire, daemon, tmp_path):
     """A path in a directory that does not exist yet: the directory is made (as FreeSWITCH's
     switch_dir_make_recursive does) and the recording written there."""
-    from simulator.conference_helpers import api
     from waiting import until
+
+    from simulator.conference_helpers import api
 
     a_leg, _ = cases.parked_call(wire, daemon, "lr3")
     path = tmp_path / "new" / "dir" / "leg.wav"
