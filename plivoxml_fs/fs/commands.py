@@ -363,8 +363,8 @@ def conference_api(room: str, subcommand: str, *args: str) -> str:
     if subcommand in ("kick", "hup", "mute", "unmute", "tmute", "deaf", "undeaf", "hold",
                       "unhold", "floor", "dtmf"):
         _match(_MEMBER_ID, args[0], f"conference {subcommand} member id")
-    if subcommand == "recording" and args[0] not in ("start", "stop"):
-        raise UnsafeValue(f"conference recording: {args[0]!r} is not start or stop")
+    if subcommand == "recording" and args[0] not in ("start", "stop", "pause", "resume"):
+        raise UnsafeValue(f"conference recording: {args[0]!r} is not start|stop|pause|resume")
     return " ".join(("conference", room, subcommand, *args))
 
 

@@ -98,6 +98,7 @@ class Scene:
         self.app = app
         self._n = 0
         self._jobs: list[gevent.Greenlet] = []
+        self.callers: list[Caller] = []  # every caller this scene started
         # CHANNEL_EXECUTE, DTMF and conference::maintenance, as an observer sees them
         self.events: list = []
         self.observer = InboundClient(
@@ -138,7 +139,9 @@ class Scene:
         dial = (f"originate {{origination_uuid={a_leg},origination_caller_id_number=1001{more}}}"
                 f"loopback/{to}/default &park")
         self._jobs.append(gevent.spawn(self.daemon.inbound.bgapi, dial, timeout=WAIT_S))
-        return Caller(to, a_leg)
+        caller = Caller(to, a_leg)
+        self.callers.append(caller)
+        return caller
 
     def wait(self, what: str, ready: Callable[[], object], timeout: float = WAIT_S):
         """Wait until `ready()` is truthy and return it; fail naming `what` otherwise."""
@@ -173,6 +176,12 @@ class Scene:
 
     def hang_up(self, caller: Caller) -> None:
         self.api(f"uuid_kill {caller.a_leg}")
+
+    def hang_up_all(self) -> None:
+        """Hang up every caller this scene started (only those: never `hupall`, which would
+        end the calls of anyone else using the same FreeSWITCH)."""
+        for caller in self.callers:
+            self.hang_up(caller)
 
     def members(self, room: str) -> list[str]:
         """`conference <room> list` lines (empty when the room does not exist)."""
