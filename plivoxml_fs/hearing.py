@@ -204,3 +204,22 @@ def measure(api: Callable[[str], str], parties: Sequence[Party], record_dir: Pat
 
 def _file_part(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
+def tone_wav(hz: float, ms: int = 3000, rate: int = 8000, amplitude: float = 0.3) -> bytes:
+    """A mono 16-bit WAV file of a sine at `hz`: music at a known frequency, so a matrix can
+    tell it apart from the callers' tones (`measure(..., extra_tones=...)`)."""
+    import io
+
+    count = rate * ms // 1000
+    samples = array("h", (round(amplitude * 32767 * math.sin(2 * math.pi * hz * i / rate))
+                          for i in range(count)))
+    if sys.byteorder != "little":
+        samples.byteswap()
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(samples.tobytes())
+    return out.getvalue()
