@@ -19,12 +19,14 @@ failure message. The scene carries `record_dir` and `time_scale` (1.0 on a real 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import attrs
 
 from conference.hearing import Party, measure
 from conference.scenarios import room
 from conference.scene import Caller, Scene
+from plivoxml_fs.hearing import HEARS_DBFS, TONES_HZ, read_wav, tone_levels
 
 #: Music, each at its own frequency: exact 200 ms Goertzel bins, 150 Hz or more from every
 #: caller tone (plivoxml_fs.hearing.TONES_HZ) and from each other.
@@ -197,8 +199,58 @@ def muted_customer_hears_but_is_not_heard(scene: Scene) -> None:
         leave(scene, parties)
 
 
+def _recorded(scene: Scene, prefix: str, coach_voice: str) -> dict[str, float]:
+    """Customer, Agent and a coaching Supervisor in an MPC recorded as WAV with
+    recordCoachVoice=`coach_voice`: each plays its tone while recorded; once all have left,
+    the level of each one's tone in the recording (MPCRecordingCompleted's file)."""
+    music_documents(scene)
+    name = room(prefix)
+    record = dict(record="true", record_file_format="wav", record_coach_voice=coach_voice,
+                  recording_callback_url="{base}/mpc-recording")
+    parties = [join(scene, "Customer", f"{prefix[-1]}501", mpc(name, "Customer", **record)),
+               join(scene, "Agent", f"{prefix[-1]}502", mpc(name, "Agent")),
+               join(scene, "Supervisor", f"{prefix[-1]}503", mpc(name, "Supervisor"))]
+    try:
+        scene.wait("the recording starts", lambda: _recording_event(scene, "MPCRecordingInitiated"))
+        hearing = hears(scene, parties, {"Customer": {"Agent"},
+                                         "Agent": {"Customer", "Supervisor"},
+                                         "Supervisor": {"Customer", "Agent"}})
+    finally:
+        leave(scene, parties)
+    done = scene.wait("the recording completes",
+                      lambda: _recording_event(scene, "MPCRecordingCompleted"))
+    path = Path(scene.daemon.settings.recordings_dir) / done["RecordingURL"].rsplit("/", 1)[1]
+    assert path.is_file(), (done, list(path.parent.iterdir()))
+    samples, rate = read_wav(path)
+    tones = {p.name: hz for p, hz in zip(parties, TONES_HZ, strict=False)}
+    found = tone_levels(samples, rate, list(tones.values()))
+    levels = {who: found[hz] for who, hz in tones.items()}
+    assert hearing.heard_by("Customer") == {"Agent"}, str(hearing)
+    return levels
+
+
+def _recording_event(scene: Scene, name: str) -> dict | None:
+    return next((h for h in scene.app.of("/mpc-recording") if h.get("EventName") == name), None)
+
+
+def recording_leaves_out_the_coach_voice(scene: Scene) -> None:
+    """recordCoachVoice="false": the recording has the customer's and the agent's tones and not
+    the coaching supervisor's."""
+    levels = _recorded(scene, "cc-rec-nocoach-5", "false")
+    assert levels["Customer"] >= HEARS_DBFS and levels["Agent"] >= HEARS_DBFS, levels
+    assert levels["Supervisor"] < -40, levels
+
+
+def recording_keeps_the_coach_voice(scene: Scene) -> None:
+    """recordCoachVoice="true": the supervisor's tone is in the recording with the others'."""
+    levels = _recorded(scene, "cc-rec-coach-6", "true")
+    assert all(level >= HEARS_DBFS for level in levels.values()), levels
+
+
 SCENARIOS = [customer_hears_wait_music_until_the_agent_joins,
              coaching_supervisor_is_heard_by_the_agent_only,
              barging_supervisor_is_heard_by_everyone,
              held_participants_hear_their_roles_music,
-             muted_customer_hears_but_is_not_heard]
+             muted_customer_hears_but_is_not_heard,
+             recording_leaves_out_the_coach_voice,
+             recording_keeps_the_coach_voice]
