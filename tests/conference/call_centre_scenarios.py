@@ -212,9 +212,8 @@ def _recorded(scene: Scene, prefix: str, coach_voice: str) -> dict[str, float]:
                join(scene, "Supervisor", f"{prefix[-1]}503", mpc(name, "Supervisor"))]
     try:
         scene.wait("the recording starts", lambda: _recording_event(scene, "MPCRecordingInitiated"))
-        hearing = hears(scene, parties, {"Customer": {"Agent"},
-                                         "Agent": {"Customer", "Supervisor"},
-                                         "Supervisor": {"Customer", "Agent"}})
+        hears(scene, parties, {"Customer": {"Agent"}, "Agent": {"Customer", "Supervisor"},
+                               "Supervisor": {"Customer", "Agent"}})
     finally:
         leave(scene, parties)
     done = scene.wait("the recording completes",
@@ -225,7 +224,6 @@ def _recorded(scene: Scene, prefix: str, coach_voice: str) -> dict[str, float]:
     tones = {p.name: hz for p, hz in zip(parties, TONES_HZ, strict=False)}
     found = tone_levels(samples, rate, list(tones.values()))
     levels = {who: found[hz] for who, hz in tones.items()}
-    assert hearing.heard_by("Customer") == {"Agent"}, str(hearing)
     return levels
 
 
