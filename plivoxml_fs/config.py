@@ -93,6 +93,11 @@ class Settings:
     recordings_dir: str = ""
     record_base_url: str = ""
     digits_match_timeout_s: float = 1.5
+    # <MultiPartyCall>: the price of one MPC minute in USD (MPCBilledAmount; billed by the
+    # started minute), and wall seconds per MPC second for maxDuration and waitTime (1.0;
+    # tests shorten them, e.g. 0.01 makes maxDuration="300" last 3 s)
+    mpc_rate_per_minute: float = 0.0
+    mpc_time_scale: float = 1.0
     # service
     drain_timeout_s: float = 30.0
     state_dir: str = "/var/lib/plivoxml-fs"
@@ -154,6 +159,10 @@ def _problem(name: str, value: Any) -> str | None:
         return f"must be 1..{MAX_LINGER_S} seconds"
     if name.endswith("_s") and isinstance(value, float) and not (0 < value < math.inf):
         return "must be a positive number of seconds"
+    if name == "mpc_rate_per_minute" and not 0 <= value < math.inf:
+        return "must be 0 or a positive price"
+    if name == "mpc_time_scale" and not 0 < value <= 1:
+        return "must be more than 0 and at most 1"
     if name.endswith("_method") and value not in METHODS:
         return "must be GET or POST"
     if name.endswith("_url") and value:

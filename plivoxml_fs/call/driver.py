@@ -345,11 +345,13 @@ class _Call:
     def _run_document(self, document: Any) -> Outcome:
         for warning in getattr(document, "warnings", ()):
             self.log.warning("call %s: %s", self.uuid, warning)
+        end = causes.END_OF_XML
         for verb in document.verbs:
             outcome = self._run_verb(verb)
             if outcome != NEXT:
                 return outcome
-        return HangupCall(END_CAUSE, call_params.SOURCE_PLIVO, causes.END_OF_XML)
+            end = getattr(outcome, "end", None) or causes.END_OF_XML
+        return HangupCall(END_CAUSE, call_params.SOURCE_PLIVO, end)
 
     def _run_verb(self, verb: Any) -> Outcome:
         name = registry.verb_name(verb)

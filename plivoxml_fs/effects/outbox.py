@@ -7,7 +7,9 @@ guarantees:
 - `emit` returns at once; it never waits for HTTP, even when every worker is busy;
 - per-call order: the webhooks of one call uuid are delivered one after the other, in emit
   order (also after a restart: stored rows are read back in emit order); different calls never
-  wait on each other beyond the shared worker bound (`pool_size`);
+  wait on each other beyond the shared worker bound (`pool_size`). The order is really per
+  `Webhook.key`: its `order_key` (stored with it) or else its call uuid, so one MPC's status
+  callbacks, from all its participants' calls, are delivered in the order they were emitted;
 - each attempt has connect and read timeouts and a total deadline; connect errors, timeouts,
   HTTP 5xx and 429 are retried after each delay of `backoff_s` (with jitter: each delay is
   drawn from [d/2, d]); other 4xx are final; so are 3xx: redirects are never followed for
@@ -354,7 +356,8 @@ class Outbox:
         try:
             row_id = self.store.add(delivery_id, webhook.call_uuid, webhook.kind, webhook.method,
                                     webhook.url, dict(webhook.params),
-                                    ends_call=webhook.kind == HANGUP_KIND)
+                                    ends_call=webhook.kind == HANGUP_KIND,
+                                    order_key=webhook.order_key)
         except (OSError, sqlite3.Error) as exc:
             if webhook.kind == HANGUP_KIND:
                 self.call_ended(webhook.call_uuid)  # may still work (a delete is small)
@@ -491,18 +494,19 @@ class Outbox:
         if self._in_depth:
             metrics.outbox_depth.inc()
         self._idle.clear()
-        call_uuid = item.webhook.call_uuid
-        queue = self._queues.get(call_uuid)
+        key = item.webhook.key  # the call's uuid, or a shared key (one MPC's callbacks)
+        queue = self._queues.get(key)
         if queue is None:
-            # No worker owns this call: make it ready. Otherwise its owner will reach it.
-            self._queues[call_uuid] = deque([item])
-            self._ready.put(call_uuid)
+            # No worker owns this key: make it ready. Otherwise its owner will reach it.
+            self._queues[key] = deque([item])
+            self._ready.put(key)
         else:
             queue.append(item)
 
     def _adopt(self, rows: Sequence[Row], why: str) -> None:
         for row in rows:
-            webhook = Webhook(row.url, row.method, row.params, row.call_uuid, row.kind)
+            webhook = Webhook(row.url, row.method, row.params, row.call_uuid, row.kind,
+                              order_key=row.order_key)
             self._enqueue(_Item(webhook, row.delivery_id, row.id, row.attempts))
             self._last_id = max(self._last_id, row.id)
         if rows:
@@ -553,15 +557,15 @@ class Outbox:
 
     def _work(self) -> None:
         while True:
-            call_uuid = self._ready.get()
-            queue = self._queues[call_uuid]
+            key = self._ready.get()
+            queue = self._queues[key]
             while queue:
                 try:
                     self._deliver(queue[0])
                 finally:
                     queue.popleft()
                     self._done()
-            del self._queues[call_uuid]
+            del self._queues[key]
 
     def _done(self) -> None:
         self._pending -= 1

@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS webhooks (
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT NOT NULL DEFAULT '',
     created REAL NOT NULL,
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    order_key TEXT NOT NULL DEFAULT ''
 )
 """
 _CALLS_SCHEMA = """
@@ -72,8 +73,10 @@ _ALIVE_SCHEMA = "CREATE TABLE IF NOT EXISTS alive (id INTEGER PRIMARY KEY CHECK 
 _CALL_COLUMNS = "call_uuid, hangup_url, hangup_method, channel, answered_us, started"
 _COLUMNS = (
     "id, delivery_id, call_uuid, kind, method, url, params, state, attempts, last_error, created,"
-    " updated"
+    " updated, order_key"
 )
+#: The columns of an outbox written before webhooks had an ordering key (upgraded in place).
+_COLUMNS_BEFORE_ORDER_KEY = _COLUMNS.removesuffix(", order_key")
 
 
 @attrs.frozen
@@ -92,6 +95,7 @@ class Row:
     last_error: str
     created: float
     updated: float
+    order_key: str = ""  # "" = the call uuid (Webhook.order_key)
 
 
 @attrs.frozen
@@ -128,6 +132,9 @@ def _connect(path: str) -> sqlite3.Connection:
         conn.execute(_CALLS_SCHEMA)
         conn.execute(_ALIVE_SCHEMA)
         columns = [r[1] for r in conn.execute("PRAGMA table_info(webhooks)")]
+        if ", ".join(columns) == _COLUMNS_BEFORE_ORDER_KEY:
+            conn.execute("ALTER TABLE webhooks ADD COLUMN order_key TEXT NOT NULL DEFAULT ''")
+            columns.append("order_key")
         if ", ".join(columns) != _COLUMNS:
             raise sqlite3.DatabaseError(f"table webhooks has columns {columns}")
     except BaseException:
@@ -202,15 +209,16 @@ class OutboxStore:
             self._lock = None
 
     def add(self, delivery_id: str, call_uuid: str, kind: str, method: str, url: str,
-            params: dict[str, str], *, ends_call: bool = False) -> int:
+            params: dict[str, str], *, ends_call: bool = False, order_key: str = "") -> int:
         """Insert one pending row (its own transaction); its id. `ends_call` also deletes the
         call's journal row, in the same transaction."""
         now = time.time()
         insert = (
             "INSERT INTO webhooks (delivery_id, call_uuid, kind, method, url, params, created,"
-            " updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " updated, order_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
-        values = (delivery_id, call_uuid, kind, method, url, json.dumps(params), now, now)
+        values = (delivery_id, call_uuid, kind, method, url, json.dumps(params), now, now,
+                  order_key)
         if not ends_call:
             return int(self._conn.execute(insert, values).lastrowid or 0)
         with self._transaction():
@@ -222,10 +230,11 @@ class OutboxStore:
         """Insert `row` as it is (delivery id, state, attempts) under a new id; its id."""
         cursor = self._conn.execute(
             "INSERT INTO webhooks (delivery_id, call_uuid, kind, method, url, params, state,"
-            " attempts, last_error, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " attempts, last_error, created, updated, order_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (row.delivery_id, row.call_uuid, row.kind, row.method, row.url,
              json.dumps(row.params), row.state, row.attempts, row.last_error, row.created,
-             row.updated),
+             row.updated, row.order_key),
         )
         return int(cursor.lastrowid or 0)
 
@@ -312,9 +321,9 @@ class OutboxStore:
                 self._conn.execute("DELETE FROM webhooks WHERE id = ?", (row.id,))
                 self._conn.execute(
                     "INSERT INTO webhooks (delivery_id, call_uuid, kind, method, url, params,"
-                    " created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " created, updated, order_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (row.delivery_id, row.call_uuid, row.kind, row.method, row.url,
-                     json.dumps(row.params), row.created, now),
+                     json.dumps(row.params), row.created, now, row.order_key),
                 )
         return len(rows)
 

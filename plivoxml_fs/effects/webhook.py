@@ -16,13 +16,23 @@ def _frozen_params(value: Mapping[str, str]) -> Mapping[str, str]:
 
 @attrs.frozen
 class Webhook:
-    """One callback: where, how, what, for which call, and what kind (hangup, action, ...)."""
+    """One callback: where, how, what, for which call, and what kind (hangup, action, ...).
+
+    `order_key`: webhooks with the same key are delivered one after another in emit order
+    ("" = the call's uuid: per-call order); one MPC's status callbacks share theirs whichever
+    participant's call they come from."""
 
     url: str
     method: str
     params: Mapping[str, str] = attrs.field(converter=_frozen_params)
     call_uuid: str
     kind: str
+    order_key: str = ""
+
+    @property
+    def key(self) -> str:
+        """What the outbox orders this webhook by."""
+        return self.order_key or self.call_uuid
 
     def __attrs_post_init__(self) -> None:
         if self.method not in METHODS:

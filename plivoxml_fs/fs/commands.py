@@ -552,3 +552,46 @@ def conference_variable(name: str, value: object) -> str:
     if not text:
         raise UnsafeValue(f"conference variable {name}: empty value")
     return f"{name}={text}"
+
+
+#: Member-play ids we put in a file's `{play_id=...}` (FreeSWITCH copies it into the
+#: play-file-member(-done) events, which is how a room tells its own plays apart).
+_PLAY_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def conference_member_play(room: str, source: str, member_id: int, play_id: str) -> str:
+    """`conference <room> play '{play_id=<id>}file_string://<source>' <member>`: `source`
+    played to one member only, its done event carrying `play_id`.
+
+    Verified on FreeSWITCH 1.10.12 (docs/multipartycall.md): the API splits its arguments at
+    spaces but keeps a single-quoted one whole; a `{...}`-prefixed `tts://` source is not
+    found there while the same inside `file_string://` plays, so every source is wrapped in
+    one (a file_string source list as it is)."""
+    room_name(room)
+    _match(_PLAY_ID, play_id, "member play id")
+    text = _no_expansion(_check_text(source, "member play source"), "member play source")
+    if not text or "'" in text or text.startswith("{"):
+        raise UnsafeValue(f"member play source: empty, or holds a quote or a leading '{{': "
+                          f"{text[:60]!r}")
+    if not text.startswith("file_string://"):
+        text = "file_string://" + text
+    member = _match(_MEMBER_ID, str(member_id), "conference play member id")
+    return f"conference {room} play '{{play_id={play_id}}}{text}' {member}"
+
+
+def conference_stop_member(room: str, member_id: int) -> str:
+    """`conference <room> stop all <member>`: every file playing or queued to that member
+    (each fires its play-file-member-done)."""
+    room_name(room)
+    member = _match(_MEMBER_ID, str(member_id), "conference stop member id")
+    return f"conference {room} stop all {member}"
+
+
+def conference_member_quiet(room: str, subcommand: str, member_id: int) -> str:
+    """`conference <room> mute|unmute <member> quiet`: without the profile's muted/unmuted
+    sounds (a room the daemon mutes for its own reasons announces nothing)."""
+    if subcommand not in ("mute", "unmute"):
+        raise UnsafeValue(f"conference {subcommand!r}: only mute and unmute take quiet")
+    room_name(room)
+    member = _match(_MEMBER_ID, str(member_id), f"conference {subcommand} member id")
+    return f"conference {room} {subcommand} {member} quiet"

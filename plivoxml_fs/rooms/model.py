@@ -114,12 +114,14 @@ class Seat:
     """A caller's ask for a place in room `name`: who it is and what it wants told.
 
     `callback_url` gets the member's enter/exit/floor/digits/record callbacks (None: none);
-    `call_params` are the call's Plivo parameters every callback carries.
+    `call_params` are the call's Plivo parameters every callback carries. A
+    `<MultiPartyCall>` seat has kind MULTIPARTY_CALL, `settings` an `MpcSettings` and
+    `participant` its `Participant` options (rooms/mpc_model.py).
     """
 
     name: str
     call_uuid: str
-    settings: RoomSettings
+    settings: Any
     kind: RoomKind = RoomKind.CONFERENCE
     role: Role = Role.MEMBER
     muted: bool = False
@@ -133,6 +135,7 @@ class Seat:
     digits_match: tuple[str, ...] = ()
     digits_match_timeout_s: float = attrs.fields(Settings).digits_match_timeout_s.default
     send_digits: str | None = None
+    participant: Any = None
 
 
 @attrs.define

@@ -34,9 +34,11 @@ from plivoxml_fs.rooms.model import (
     Member,
     Release,
     RoomContext,
+    RoomKind,
     RoomState,
     Seat,
 )
+from plivoxml_fs.rooms.mpc import MpcRoom
 from plivoxml_fs.rooms.room import Room
 
 log = logging.getLogger("plivoxml_fs.rooms")
@@ -198,7 +200,8 @@ class RoomEngine:
     def join(self, seat: Seat, conn: Any = None) -> tuple[Room, Member]:
         """Seat a caller in the room of its name (made with its settings if there is none)."""
         now = self.edge.now()
-        room = self.owner.for_claim(seat, lambda: Room(seat.name, self.ctx, seat.settings,
+        make = MpcRoom if seat.kind == RoomKind.MULTIPARTY_CALL else Room
+        room = self.owner.for_claim(seat, lambda: make(seat.name, self.ctx, seat.settings,
                                                         now, seat.kind))
         member, decisions = room.join(seat, now)
         self._seats[seat.call_uuid] = room

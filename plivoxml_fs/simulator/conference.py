@@ -137,8 +137,11 @@ class Playback:
     """A file playing to the room or to one member; play-file-done when it ends or is stopped."""
 
     def __init__(self, room: Room, source: str, *, member: Member | None, is_async: bool,
-                 mux: bool = True) -> None:
+                 mux: bool = True, params: list[tuple[str, str]] | None = None,
+                 shown: str | None = None) -> None:
         self.room, self.source, self.member, self.is_async = room, source, member, is_async
+        self.params = params or []  # the file's {k=v} params, copied into its done event
+        self.shown = shown or source  # its File header (with the params prefix)
         self.mux = mux  # False: the member hears this file alone (a hold file)
         self.stop = gevent.event.Event()
         self.ms = 0
@@ -485,11 +488,13 @@ class Room:
 
     # -- files --------------------------------------------------------------------------------
     def play(self, source: str, member: Member | None = None, *, is_async: bool = False,
-             ms: int | None = -1, mux: bool = True) -> Playback:
+             ms: int | None = -1, mux: bool = True, params: list[tuple[str, str]] | None = None,
+             shown: str | None = None) -> Playback:
         if ms == -1:
             piece = self.sim.media.piece(source)
             ms = piece.ms
-        playback = Playback(self, source, member=member, is_async=is_async, mux=mux)
+        playback = Playback(self, source, member=member, is_async=is_async, mux=mux,
+                            params=params, shown=shown)
         self.playbacks.append(playback)
         lock = None if is_async or member is not None else self.file_lock
         gevent.spawn(playback.run, ms, lock)
@@ -513,7 +518,7 @@ class Room:
         member = playback.member
         if member is not None:
             headers = self.headers() + timing + [("Action", "play-file-member-done")]
-            headers += member.headers() + [("File", playback.source)]
+            headers += member.headers() + [("File", playback.shown), *playback.params]
         else:
             headers = self.headers() + timing + [("Action", "play-file-done"),
                                                  ("File", playback.source)]

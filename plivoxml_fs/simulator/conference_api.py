@@ -75,9 +75,37 @@ def member_command(name: str):
     return register
 
 
+def _words(arg: str) -> list[str]:
+    """The API's arguments: split at spaces, a single-quoted one kept whole without its quotes
+    (switch_separate_string, as FreeSWITCH 1.10.12 did with `play '<file with spaces>' <id>`)."""
+    words, word, quoted, started = [], "", False, False
+    for char in arg:
+        if char == "'":
+            quoted, started = not quoted, True
+        elif char.isspace() and not quoted:
+            if started:
+                words.append(word)
+            word, started = "", False
+        else:
+            word, started = word + char, True
+    if started:
+        words.append(word)
+    return words
+
+
+def _file_params(source: str) -> tuple[str, list[tuple[str, str]]]:
+    """A file name's `{k=v,...}` prefix: (the bare source, its params). FreeSWITCH copies the
+    params into the file's play events (play_id correlates a member play with its done)."""
+    if not source.startswith("{") or "}" not in source:
+        return source, []
+    inner, bare = source[1:].split("}", 1)
+    params = [(k, v) for k, _, v in (kv.partition("=") for kv in inner.split(",")) if k]
+    return bare, params
+
+
 @api_command("conference")
 def _conference(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
-    words = arg.split()
+    words = _words(arg)
     if not words:
         return "-ERR Conference command, not specified.\n"
     if words[0] == "list" and len(words) == 1:
@@ -238,11 +266,16 @@ def _play(room: Room, rest: list[str]) -> str:
     piece = room.sim.media.piece(source)
     if target not in ("", "async"):
         member = room.members.get(int(target)) if target.isdigit() else None
-        if member is None or not piece.found:
+        bare, params = _file_params(source)
+        pieces = room.sim.media.pieces(bare)
+        if member is None:
             return f"-ERR Member: {target} not found.\n{PLAY_USAGE}"
+        if not pieces or not all(p.found for p in pieces):
+            return f"-ERR (play) File: {source} not found.\n"
         room.member_event(_at("conference_api_sub_play", 2846), member, "play-file-member",
-                          [("File", source)])
-        room.play(source, member, ms=piece.ms)
+                          [("File", source), *params])
+        ms = None if any(p.ms is None for p in pieces) else sum(p.ms or 0 for p in pieces)
+        room.play(bare, member, ms=ms, params=params, shown=source)
         return f"+OK (play) Playing file {source} to member {target}\n"
     is_async = target == "async"
     room.room_event(_at("conference_api_sub_play", 2817), "play-file",

@@ -31,7 +31,11 @@ def _frozen_params(value: Mapping[str, str]) -> Mapping[str, str]:
 
 @attrs.frozen
 class Next:
-    """Go on with the next verb."""
+    """Go on with the next verb. `end`: the `call.causes` row the call ends with if no verb
+    follows (None: End Of XML Instructions); it does not take part in comparisons, so every
+    Next is NEXT."""
+
+    end: Any = attrs.field(default=None, eq=False)
 
 
 #: What kind of URL a Goto names (Plivo's hangup codes tell them apart: 7012 vs 7014, ...).

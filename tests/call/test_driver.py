@@ -13,7 +13,6 @@ from plivoxml_fs.call.driver import CallDriver
 from plivoxml_fs.config import Settings
 from plivoxml_fs.documents import (
     Hangup,
-    MultiPartyCall,
     Play,
     PreAnswer,
     Redirect,
@@ -342,18 +341,6 @@ def test_the_calls_lines_carry_its_numbers_for_masking(caplog):
     call.run()
     (line,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert "14155550100" in getattr(line, NUMBERS_EXTRA)
-
-
-def test_multipartycall_is_not_supported_yet(caplog):
-    """<MultiPartyCall> has no executor yet: a clear error and a hangup, nothing half-done."""
-    mpc = MultiPartyCall("room", role="Agent", where=HERE)
-    call = make({ANSWER: doc((Speak("hi"), mpc, Speak("never")))})
-    call.run()
-    assert errors(caplog) == [
-        f"call {UUID}: <MultiPartyCall> at answer.xml:1:1 is not supported yet; hanging up"
-    ]
-    assert [app for app, _ in call.conn.apps] == ["answer", "speak"]
-    assert len(call.hangups) == 1
 
 
 def test_unsafe_value_never_reaches_freeswitch(caplog):

@@ -1,0 +1,611 @@
+"""One `<MultiPartyCall>`, pure: its participants, state, music, coach relations and callbacks.
+
+The same protocol as rooms/room.py `Room` (RoomEngine drives both): `join`, `leave`, `apply`,
+`tick`, `lost_connection`, `done`, `successor`, `state`, `members`, `fs_name`, `uid`. What an
+MPC decides (docs/multipartycall.md):
+
+- It is made by its first participant's claim (MPCInitialized, MPCUUID = ctx.new_id()) with that
+  participant's `MpcSettings`; its FreeSWITCH room is `mpc-<MPCUUID>`, so a new MPC of an ended
+  one's name never meets the old room's late events. maxDuration counts from then.
+- Initialized -> Active (MPCStart) once a participant with startMpcOnEnter is in the room and,
+  with waitForAgent, an Agent is too (`activate` is the control API's way). mod_conference's
+  wait-mod is not used: the room decides.
+- What each member hears and says is reconciled from the room's state (`_reconcile`): before
+  the start, and while held, a member is muted and deaf (quiet) and hears its music as a
+  member play (wait music before the start; its role's hold music when held; none gives
+  silence), replayed on each play-file-member-done of the play id it started; otherwise it
+  hears the room and speaks unless muted.
+- Coach mode: a coaching supervisor is `relate <sup> <x> nospeak` to every member but Agents
+  (set as soon as both are in the room, so for later joiners too); barge sets nothing.
+- Ends: maxDuration (2000), the last participant leaving (1000), one left without stayAlone
+  (1010), endMpcOnExit (1000: every other participant is released), `hangup` (3000). Members
+  still in are released (`hup`, exit cause "Multiparty Call Ended"); MPCEnd is emitted after
+  their ParticipantExit callbacks (or by a timer if one never leaves).
+- Recording is a separate component (`recorder`, default none) called on start, join, leave,
+  end and for its events.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+from typing import Any, Protocol
+
+import attrs
+
+from plivoxml_fs.errors import UnsafeValue
+from plivoxml_fs.fs import commands
+from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
+from plivoxml_fs.rooms import mpc_callbacks as cb
+from plivoxml_fs.rooms.model import (
+    ArmTimer,
+    Command,
+    CommandDone,
+    Decision,
+    Emit,
+    Exit,
+    ExitReason,
+    Member,
+    Release,
+    Role,
+    RoomContext,
+    RoomKind,
+    RoomState,
+    Seat,
+)
+from plivoxml_fs.rooms.mpc_model import EXIT_CAUSES, GROUP_OF, MpcSettings, MpcState, Termination
+
+log = logging.getLogger("plivoxml_fs.rooms")
+
+SEEN_EVENTS = 512
+#: A member play that ends within this many (media) ms is not replayed: its source is broken.
+MIN_LOOP_MS = 100
+#: The FreeSWITCH room name of an MPC.
+FS_PREFIX = "mpc-"
+
+
+class MpcRecorder(Protocol):
+    """The MPC's recording component (m2): each hook returns decisions."""
+
+    def started(self, room: MpcRoom, now: float) -> list[Decision]: ...
+    def joined(self, room: MpcRoom, member: Member, now: float) -> list[Decision]: ...
+    def left(self, room: MpcRoom, member: Member, now: float) -> list[Decision]: ...
+    def ended(self, room: MpcRoom, now: float) -> list[Decision]: ...
+    def apply(self, room: MpcRoom, event: Any, now: float) -> list[Decision]: ...
+    def lost_connection(self, room: MpcRoom, now: float) -> list[Decision]: ...
+
+    @property
+    def done(self) -> bool: ...
+
+
+class NoRecording:
+    """An MPC without a recording component."""
+
+    done = True
+
+    def started(self, room, now):
+        return []
+
+    joined = left = apply = lambda self, room, x, now: []  # noqa: E731
+
+    def ended(self, room, now):
+        return []
+
+    def lost_connection(self, room, now):
+        return []
+
+
+#: Makes the recording component of a new MPC (replaced by m2's).
+make_recorder: Any = lambda room: NoRecording()  # noqa: E731
+
+
+@attrs.define
+class _Media:
+    """What the room last told FreeSWITCH about one member."""
+
+    speaks: bool
+    hears: bool
+    music: str | None = None
+    play_id: str | None = None
+    wait_deadline: float | None = None
+
+
+class MpcRoom:
+    """One MPC's state; changed only through its inputs, each returning decisions."""
+
+    def __init__(self, name: str, ctx: RoomContext, settings: MpcSettings, since: float,
+                 kind: RoomKind = RoomKind.MULTIPARTY_CALL) -> None:
+        self.name = name
+        self.kind = kind
+        self.ctx = ctx
+        self.settings = settings
+        self.since = since
+        self.mpc_uuid = ctx.new_id()
+        self.fs_name = FS_PREFIX + self.mpc_uuid
+        self.uid: str | None = None
+        self.state = RoomState.CLAIMED
+        self.status = MpcState.INITIALIZED
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
+        self.termination: Termination | None = None
+        self.creator: str | None = None
+        self.members: dict[str, Member] = {}
+        self.media: dict[str, _Media] = {}
+        self.related: set[tuple[int, int]] = set()  # (supervisor id, other id): nospeak set
+        self.coaching: dict[str, bool] = {}  # call uuid -> coach mode now (supervisors)
+        self.sequence: collections.Counter[str] = collections.Counter()
+        self.recorder: MpcRecorder = make_recorder(self)
+        self._seen: collections.deque[str] = collections.deque(maxlen=SEEN_EVENTS)
+        self._tokens = 0
+        self._sent: dict[str, str] = {}
+        self._end_owed = False  # MPCEnd not yet emitted
+        self._initialized = False
+
+    # -- the registry's protocol --------------------------------------------------------------
+
+    @property
+    def scale(self) -> float:
+        return self.ctx.settings.mpc_time_scale
+
+    @property
+    def deadline(self) -> float:
+        return self.since + self.settings.max_duration_s * self.scale
+
+    @property
+    def done(self) -> bool:
+        return (not self.members and self.status == MpcState.ENDED and not self._end_owed
+                and self.recorder.done)
+
+    def successor(self, uid: str) -> MpcRoom:
+        """FreeSWITCH made its room anew (every member had left it): the MPC goes on there."""
+        self.uid = uid
+        return self
+
+    def member(self, call_uuid: str) -> Member | None:
+        return self.members.get(call_uuid)
+
+    def by_member_id(self, member_id: int) -> Member | None:
+        return next((m for m in self.members.values() if m.member_id == member_id), None)
+
+    def is_creator(self, call_uuid: str) -> bool:
+        return self.creator == call_uuid
+
+    # -- callers ------------------------------------------------------------------------------
+
+    def join(self, seat: Seat, now: float) -> tuple[Member, list[Decision]]:
+        """Seat a participant. Beyond maxParticipants its member has reason ROOM_FULL (the
+        verb does not join FreeSWITCH's room and leaves at once)."""
+        decisions: list[Decision] = []
+        if not self._initialized:
+            self._initialized, self.creator = True, seat.call_uuid
+            decisions.extend(self._status("MPCInitialized", now, call_uuid=seat.call_uuid))
+            decisions.append(ArmTimer(self.deadline))
+        elif seat.settings != self.settings:
+            log.info("MPC %s (%s): participant %s asks for other MPC attributes than the first "
+                     "(%s); the first participant's are kept", self.name, self.mpc_uuid,
+                     seat.call_uuid, self.settings.differences(seat.settings),
+                     extra=self._extra(seat.call_uuid))
+        member = Member(seat, muted=seat.muted, held=seat.held)
+        if len(self._present()) >= self.settings.max_participants:
+            member.reason = ExitReason.ROOM_FULL
+            log.info("MPC %s (%s): participant %s not joined: the MPC has its maxParticipants "
+                     "(%d)", self.name, self.mpc_uuid, seat.call_uuid,
+                     self.settings.max_participants, extra=self._extra(seat.call_uuid))
+        elif self.status == MpcState.ENDED:
+            member.reason = ExitReason.ENDED
+        self.members[seat.call_uuid] = member
+        if seat.participant is not None and seat.role == Role.SUPERVISOR:
+            self.coaching[seat.call_uuid] = bool(seat.participant.coach_mode)
+        return member, decisions
+
+    def entry_flags(self, call_uuid: str) -> tuple[str, ...]:
+        """The member flags its `conference` app joins with (what FreeSWITCH does before the
+        room's first command reaches it): never the profile's lone-member music; muted and
+        deaf unless the MPC is Active and it is not held; dist-dtmf with relayDTMFInputs."""
+        member = self.members[call_uuid]
+        hears = self.status == MpcState.ACTIVE and not member.held
+        speaks = hears and not member.muted
+        self.media[call_uuid] = _Media(speaks=speaks, hears=hears)
+        flags = ["nomoh"]
+        if not speaks:
+            flags.append("mute")
+        if not hears:
+            flags.append("deaf")
+        participant = member.seat.participant
+        if participant is not None and participant.relay_dtmf:
+            flags.append("dist-dtmf")
+        return tuple(flags)
+
+    def leave(self, call_uuid: str, now: float, *, hung_up: bool) -> tuple[Exit, list[Decision]]:
+        member = self.members.pop(call_uuid)
+        self.media.pop(call_uuid, None)
+        self.coaching.pop(call_uuid, None)
+        if hung_up:
+            reason = ExitReason.HANGUP
+        elif member.reason is not None:
+            reason = member.reason
+        elif member.member_id is None:
+            reason = ExitReason.ROOM_FULL  # FreeSWITCH's own limit refused it
+        else:
+            reason = ExitReason.KICKED  # it left the room without the MPC letting it go
+        cause = EXIT_CAUSES[reason]
+        decisions: list[Decision] = []
+        if member.member_id is not None:
+            decisions.extend(self._status("ParticipantExit", now, member,
+                                          {"ParticipantExitCause": cause}))
+            decisions.extend(self.recorder.left(self, member, now))
+            participant = member.seat.participant
+            if self.status != MpcState.ENDED:
+                if participant is not None and participant.end_mpc_on_exit:
+                    log.info("MPC %s (%s): member %s left with endMpcOnExit", self.name,
+                             self.mpc_uuid, member.member_id, extra=self._extra(call_uuid))
+                    decisions.extend(self.end(Termination.NO_ACTIVE_PARTICIPANTS, now))
+                else:
+                    decisions.extend(self._alone(now))
+        elif reason != ExitReason.ROOM_FULL and self.status != MpcState.ENDED:
+            decisions.extend(self._alone(now))
+        decisions.extend(self._end_if_due(now))
+        params = cb.exit_params(self.mpc_uuid, self.name, member, now, cause)
+        return Exit(self.name, self.mpc_uuid, member.member_id, reason, params), decisions
+
+    def _present(self) -> list[Member]:
+        """Participants that count: seated and not being let go."""
+        return [m for m in self.members.values() if m.reason is None]
+
+    def _alone(self, now: float) -> list[Decision]:
+        present = self._present()
+        if not present:
+            return self.end(Termination.NO_ACTIVE_PARTICIPANTS, now)
+        if len(present) == 1:
+            last = present[0]
+            if not (last.seat.participant and last.seat.participant.stay_alone):
+                log.info("MPC %s (%s): participant %s is left alone without stayAlone",
+                         self.name, self.mpc_uuid, last.call_uuid, extra=self._extra(last.call_uuid))
+                return self.end(Termination.STAY_ALONE_NOT_PERMITTED, now)
+        return []
+
+    # -- the MPC as a whole -------------------------------------------------------------------
+
+    def activate(self, now: float) -> list[Decision]:
+        """Initialized -> Active: MPCStart; every member hears the room (the control API
+        calls this too)."""
+        if self.status != MpcState.INITIALIZED:
+            return []
+        self.status, self.started_at = MpcState.ACTIVE, now
+        log.info("MPC %s (%s) starts", self.name, self.mpc_uuid,
+                 extra=self._extra(self.creator or ""))
+        decisions = self._status("MPCStart", now, call_uuid=self.creator or "")
+        decisions.extend(self.recorder.started(self, now))
+        for member in list(self.members.values()):
+            decisions.extend(self._reconcile(member))
+        return decisions
+
+    def end(self, why: Termination, now: float) -> list[Decision]:
+        """End the MPC: members still in are let go; MPCEnd once they left."""
+        if self.status == MpcState.ENDED:
+            return []
+        self.status, self.state = MpcState.ENDED, RoomState.ENDED
+        self.ended_at, self.termination, self._end_owed = now, why, True
+        log.info("MPC %s (%s) ends: %s (%d)", self.name, self.mpc_uuid, why.cause, why.code,
+                 extra=self._extra(self.creator or ""))
+        decisions = self.recorder.ended(self, now)
+        for member in list(self.members.values()):
+            decisions.extend(self._release(member, ExitReason.ENDED))
+        decisions.append(ArmTimer(now + self.ctx.settings.command_timeout_s))
+        return decisions
+
+    def hangup(self, now: float) -> list[Decision]:
+        """The control API's end (3000)."""
+        return self.end(Termination.HANGUP_API_TRIGGERED, now)
+
+    def _end_if_due(self, now: float, *, overdue: bool = False) -> list[Decision]:
+        if not self._end_owed or (self.members and not overdue):
+            return []
+        self._end_owed = False
+        assert self.termination is not None and self.ended_at is not None
+        duration = max(0, round(self.ended_at - self.since))
+        billed, amount = cb.billing(duration, self.ctx.settings.mpc_rate_per_minute)
+        return self._status("MPCEnd", now, call_uuid=self.creator or "", extra={
+            "MPCTerminationCause": self.termination.cause,
+            "MPCTerminationCauseCode": str(self.termination.code),
+            "MPCDuration": str(duration), "MPCBilledDuration": str(billed),
+            "MPCBilledAmount": amount,
+        })
+
+    # -- participants (XML at join; the control API later) -------------------------------------
+
+    def mute(self, member_id: int, on: bool, now: float) -> list[Decision]:
+        return self._set(member_id, "muted", on, ("ParticipantMute", "ParticipantUnmute"), now)
+
+    def hold(self, member_id: int, on: bool, now: float) -> list[Decision]:
+        return self._set(member_id, "held", on, ("ParticipantHold", "ParticipantUnhold"), now)
+
+    def coach(self, member_id: int, on: bool, now: float) -> list[Decision]:
+        """A supervisor's coach mode on (heard by Agents only) or off (heard by everyone)."""
+        member = self.by_member_id(member_id)
+        if member is None or member.role != Role.SUPERVISOR:
+            return []
+        if self.coaching.get(member.call_uuid) == on:
+            return []
+        self.coaching[member.call_uuid] = on
+        event = "ParticipantCoachModeStart" if on else "ParticipantCoachModeStop"
+        return [*self._status(event, now, member), *self._relations()]
+
+    def kick(self, member_id: int, now: float) -> list[Decision]:
+        member = self.by_member_id(member_id)
+        return self._release(member, ExitReason.KICKED) if member is not None else []
+
+    def _set(self, member_id: int, attribute: str, on: bool, events: tuple[str, str],
+             now: float) -> list[Decision]:
+        member = self.by_member_id(member_id)
+        if member is None or getattr(member, attribute) == on:
+            return []
+        setattr(member, attribute, on)
+        return [*self._status(events[0] if on else events[1], now, member),
+                *self._reconcile(member)]
+
+    def _release(self, member: Member, reason: ExitReason) -> list[Decision]:
+        if member.reason is not None and member.reason != ExitReason.ROOM_FULL:
+            return []
+        if member.reason is None:
+            member.reason = reason
+        decisions: list[Decision] = [Release(member.call_uuid, member.member_id, member.reason)]
+        if member.member_id is not None and member.in_room:
+            decisions.extend(self._send(commands.conference_api, "hup", str(member.member_id),
+                                        call_uuid=member.call_uuid))
+        return decisions
+
+    # -- events -------------------------------------------------------------------------------
+
+    def apply(self, event: Any, now: float) -> list[Decision]:
+        if isinstance(event, CommandDone):
+            return self._answered(event)
+        if isinstance(event, Dtmf):
+            member = self.members.get(event.unique_id)
+            if member is None or not member.in_room:
+                return []
+            return self._status("ParticipantDigitInput", now, member,
+                                {"DigitInput": event.digit})
+        if not isinstance(event, ConferenceEvent):
+            raise TypeError(f"MPC {self.name}: cannot apply {type(event).__name__}")
+        sequence = event.get("Event-Sequence")
+        if sequence:
+            if sequence in self._seen:
+                return []
+            self._seen.append(sequence)
+        if self.uid is None:
+            self.uid = event.conference_uid
+        if self.state == RoomState.CLAIMED:
+            self.state = RoomState.OPEN
+        handler = _TABLE.get(event.action)
+        decisions = handler(self, event, now) if handler else []
+        return [*decisions, *self.recorder.apply(self, event, now)]
+
+    def tick(self, now: float) -> list[Decision]:
+        decisions: list[Decision] = []
+        if self.status == MpcState.ENDED:
+            return self._end_if_due(now, overdue=self.ended_at is not None and now >= self.ended_at
+                                    + self.ctx.settings.command_timeout_s)
+        if now >= self.deadline:
+            log.info("MPC %s (%s) reached its maxDuration of %d s", self.name, self.mpc_uuid,
+                     self.settings.max_duration_s, extra=self._extra(self.creator or ""))
+            return self.end(Termination.MAX_DURATION_REACHED, now)
+        for member in list(self.members.values()):
+            media = self.media.get(member.call_uuid)
+            if (media is not None and media.wait_deadline is not None
+                    and now >= media.wait_deadline and self.status == MpcState.INITIALIZED):
+                media.wait_deadline = None
+                log.info("MPC %s (%s): member %s waited its waitTime for the start",
+                         self.name, self.mpc_uuid, member.member_id,
+                         extra=self._extra(member.call_uuid))
+                decisions.extend(self._release(member, ExitReason.TIME_LIMIT))
+        return [*decisions, ArmTimer(self.deadline)]
+
+    def lost_connection(self, now: float) -> list[Decision]:
+        return self.recorder.lost_connection(self, now)
+
+    def _added(self, event: ConferenceEvent, now: float) -> list[Decision]:
+        member = self.members.get(event.unique_id or "")
+        if member is None or event.member_id is None or member.member_id is not None:
+            return []
+        member.member_id, member.joined_at, member.in_room = event.member_id, now, True
+        decisions: list[Decision] = []
+        if member.reason is not None:  # let go before it got in (the MPC ended meanwhile)
+            return self._send(commands.conference_api, "hup", str(event.member_id),
+                              call_uuid=member.call_uuid)
+        decisions.extend(self._status("ParticipantJoin", now, member))
+        participant = member.seat.participant
+        if participant is not None and participant.wait_time_s is not None \
+                and self.status == MpcState.INITIALIZED:
+            at = now + participant.wait_time_s * self.scale
+            self.media[member.call_uuid].wait_deadline = at
+            decisions.append(ArmTimer(at))
+        decisions.extend(self.recorder.joined(self, member, now))
+        decisions.extend(self._relations())
+        if self.status == MpcState.INITIALIZED and self._may_start():
+            decisions.extend(self.activate(now))
+        else:
+            decisions.extend(self._reconcile(member))
+        return decisions
+
+    def _may_start(self) -> bool:
+        inside = [m for m in self.members.values() if m.in_room and m.reason is None]
+        starter = any(m.seat.participant is None or m.seat.participant.start_mpc_on_enter
+                      for m in inside)
+        agent = any(m.role == Role.AGENT for m in inside)
+        return starter and (agent or not self.settings.wait_for_agent)
+
+    def _deleted(self, event: ConferenceEvent, now: float) -> list[Decision]:
+        member = self.by_member_id(event.member_id) if event.member_id is not None else None
+        if member is not None:
+            member.in_room = False
+            if member.role == Role.AGENT and not any(
+                    m.in_room and m.role == Role.AGENT for m in self.members.values()):
+                for sup in self.members.values():
+                    if sup.in_room and self.coaching.get(sup.call_uuid):
+                        log.info("MPC %s (%s): supervisor member %s coaches no agent now",
+                                 self.name, self.mpc_uuid, sup.member_id,
+                                 extra=self._extra(sup.call_uuid))
+        self.related = {p for p in self.related if event.member_id not in p}
+        return []
+
+    def _kicked(self, event: ConferenceEvent, now: float) -> list[Decision]:
+        member = self.by_member_id(event.member_id) if event.member_id is not None else None
+        if member is not None and member.reason is None:
+            member.reason = ExitReason.KICKED
+        return []
+
+    def _talking(self, event: ConferenceEvent, now: float) -> list[Decision]:
+        member = self.members.get(event.unique_id or "")
+        if member is None or not member.in_room or self.status != MpcState.ACTIVE:
+            return []
+        name = "ParticipantSpeakStart" if event.action == "start-talking" else "ParticipantSpeakStop"
+        return self._status(name, now, member)
+
+    def _play_done(self, event: ConferenceEvent, now: float) -> list[Decision]:
+        member = self.by_member_id(event.member_id) if event.member_id is not None else None
+        media = self.media.get(member.call_uuid) if member is not None else None
+        if member is None or media is None or not member.in_room:
+            return []
+        if media.play_id is None or event.get("play_id") != media.play_id:
+            return []  # a play the room stopped or replaced
+        media.play_id = None
+        raw = event.get("milliseconds") or ""
+        if raw.isdigit() and int(raw) < MIN_LOOP_MS:
+            log.warning("MPC %s (%s): member %s: its music %s ended after %s ms; not looped "
+                        "(silence)", self.name, self.mpc_uuid, member.member_id,
+                        media.music, raw, extra=self._extra(member.call_uuid))
+            return []
+        music, media.music = media.music, None
+        return self._play(member, media, music) if music else []
+
+    def _destroyed(self, event: ConferenceEvent, now: float) -> list[Decision]:
+        for member in self.members.values():
+            member.in_room = False
+        if self.status != MpcState.ENDED and not self._present():
+            return self.end(Termination.NO_ACTIVE_PARTICIPANTS, now)
+        return []
+
+    # -- what each member hears ---------------------------------------------------------------
+
+    def _reconcile(self, member: Member) -> list[Decision]:
+        """Commands that make FreeSWITCH's view of `member` what the MPC's state says."""
+        media = self.media.get(member.call_uuid)
+        if media is None or member.member_id is None or not member.in_room \
+                or self.status == MpcState.ENDED or member.reason is not None:
+            return []
+        active = self.status == MpcState.ACTIVE
+        hears = active and not member.held
+        speaks = hears and not member.muted
+        if member.held:
+            music = self.settings.hold_music(member.role)
+        else:
+            music = None if active else self.settings.wait_music
+        mid, decisions = member.member_id, []
+        if media.speaks != speaks:
+            media.speaks = speaks
+            decisions += self._send(commands.conference_member_quiet, "unmute" if speaks
+                                    else "mute", mid, call_uuid=member.call_uuid)
+        if media.hears != hears:
+            media.hears = hears
+            decisions += self._send(commands.conference_api, "undeaf" if hears else "deaf",
+                                    str(mid), call_uuid=member.call_uuid)
+        if media.music != music or (music and media.play_id is None):
+            if media.play_id is not None:
+                media.play_id = None
+                decisions += self._send(commands.conference_stop_member, mid,
+                                        call_uuid=member.call_uuid)
+            media.music = None
+            if music:
+                decisions += self._play(member, media, music)
+        return decisions
+
+    def _play(self, member: Member, media: _Media, music: str) -> list[Decision]:
+        self._tokens += 1
+        play_id = f"p{self._tokens}"
+        decisions = self._send(commands.conference_member_play, music, member.member_id,
+                               play_id, call_uuid=member.call_uuid)
+        if decisions:
+            media.music, media.play_id = music, play_id
+        return decisions
+
+    def _relations(self) -> list[Decision]:
+        """Coach mode as `relate` commands: every coaching supervisor in the room is not heard
+        by anyone but Agents; a pair no longer wanted is cleared."""
+        inside = [m for m in self.members.values() if m.in_room and m.member_id is not None]
+        wanted = {(s.member_id, x.member_id) for s in inside if self.coaching.get(s.call_uuid)
+                  for x in inside if x is not s and x.role != Role.AGENT}
+        decisions: list[Decision] = []
+        for sup, other in sorted(wanted - self.related):
+            decisions += self._send(commands.conference_api, "relate", str(sup), str(other),
+                                    "nospeak", call_uuid=self._uuid_of(sup))
+        for sup, other in sorted(self.related - wanted):
+            if self.by_member_id(other) is not None:
+                decisions += self._send(commands.conference_api, "relate", str(sup),
+                                        str(other), "clear", call_uuid=self._uuid_of(sup))
+        self.related = wanted  # type: ignore[assignment]
+        return decisions
+
+    def _uuid_of(self, member_id: int) -> str:
+        member = self.by_member_id(member_id)
+        return member.call_uuid if member is not None else ""
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _status(self, event: str, now: float, member: Member | None = None,
+                extra: dict[str, str] | None = None, *, call_uuid: str = "") -> list[Decision]:
+        """The status callback `event` when the MPC has a URL and the event's group is asked."""
+        url = self.settings.status_callback_url
+        if not url or event not in self.settings.status_events or event not in GROUP_OF:
+            return []
+        self.sequence["status"] += 1
+        member_params = None
+        if member is not None:
+            coaching = self.coaching.get(member.call_uuid, False)
+            member_params = cb.participant_params(member, coaching)
+        hook = cb.status_webhook(
+            url, self.settings.status_callback_method, event=event, now=now,
+            mpc_uuid=self.mpc_uuid, mpc_name=self.name, sequence=self.sequence["status"],
+            call_uuid=member.call_uuid if member is not None else call_uuid,
+            member_params=member_params, extra=extra)
+        return [Emit(hook)]
+
+    def _send(self, build: Any, *args: Any, call_uuid: str = "") -> list[Decision]:
+        """The Command `build(fs_name, *args)` makes; none (one ERROR naming the MPC and the
+        member) when a value cannot be sent."""
+        try:
+            cmd = build(self.fs_name, *args)
+        except UnsafeValue as exc:
+            log.error("MPC %s (%s): member call %s: %s not sent: %s", self.name,
+                      self.mpc_uuid, call_uuid, args[0] if args else build.__name__, exc,
+                      extra=self._extra(call_uuid))
+            return []
+        self._tokens += 1
+        command = Command(cmd, f"mpc#{self._tokens} {cmd}", call_uuid)
+        self._sent[command.token] = call_uuid
+        return [command]
+
+    def _answered(self, done: CommandDone) -> list[Decision]:
+        call_uuid = self._sent.pop(done.token, "")
+        if not done.ok:
+            member = self.members.get(call_uuid)
+            log.warning("MPC %s (%s): member %s: FreeSWITCH refused %r: %s", self.name,
+                        self.mpc_uuid, member.member_id if member else call_uuid,
+                        done.token.split(" ", 1)[-1], done.text.strip(),
+                        extra=self._extra(call_uuid))
+        return []
+
+    def _extra(self, call_uuid: str) -> dict[str, str]:
+        return {"call_uuid": call_uuid, "conference": self.name}
+
+
+_TABLE = {
+    "add-member": MpcRoom._added,
+    "del-member": MpcRoom._deleted,
+    "kick-member": MpcRoom._kicked,
+    "hup-member": MpcRoom._kicked,
+    "start-talking": MpcRoom._talking,
+    "stop-talking": MpcRoom._talking,
+    "play-file-member-done": MpcRoom._play_done,
+    "conference-destroy": MpcRoom._destroyed,
+}

@@ -1,0 +1,189 @@
+"""`<MultiPartyCall>`: join an MPC (rooms/mpc.py decides everything in it), leave, go on.
+
+The executor (docs/multipartycall.md):
+1. resolves the music URLs (waitMusicUrl, agentHoldMusicUrl, customerHoldMusicUrl: documents
+   of Play/Speak/Wait fetched with their methods; a failure or another element is one WARNING
+   and silence) and the enterSound/exitSound URLs, before it claims its seat: the room stays
+   pure, and the first participant's MPC-level values rule;
+2. claims its seat (`ctx.rooms.join`); beyond maxParticipants the room refuses it and the call
+   goes on at once (onExitActionUrl with ParticipantExitCause=Max Participants Reached, or its
+   next verb);
+3. sets hangup_after_conference=false, conference_max_members (FreeSWITCH's own backstop),
+   the enter/exit sounds, then runs `conference mpc-<MPCUUID>@<profile>+flags{...}` with the
+   flags the room gives (`entry_flags`), and hands the call's own events to the room until the
+   app completes;
+4. leaves (`ctx.rooms.leave`): onExitActionUrl (default POST) with the exit parameters, or the
+   next verb. A participant the MPC's end let go whose document has nothing after it ends with
+   Plivo's 4020 "Multiparty Call Ended" (any other end of its document: 4010).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plivoxml_fs.call import causes
+from plivoxml_fs.documents.models import MultiPartyCall
+from plivoxml_fs.effects.urls import shown_url
+from plivoxml_fs.effects.webhook import Webhook
+from plivoxml_fs.errors import ConnectionLost, EventOverflow, PlivoXMLError, ProtocolError
+from plivoxml_fs.fs import commands
+from plivoxml_fs.fs.events import ConferenceEvent, Dtmf, ExecuteComplete, View, view
+from plivoxml_fs.rooms.model import Exit, ExitReason, RoomKind, Seat
+from plivoxml_fs.rooms.mpc_model import MpcSettings, Participant, role_of
+from plivoxml_fs.verbs import sounds
+from plivoxml_fs.verbs.base import ACTION, ExecContext, Gone, Goto, Next, Outcome, hung_up
+
+#: beep:1 is one 400 Hz tone, beep:2 two (as `<Conference>`'s).
+BEEP_SOUNDS = {
+    "beep:1": commands.tone_stream((200, 0, 400)),
+    "beep:2": commands.tone_stream((200, 100, 400), (200, 0, 400)),
+}
+#: A call the MPC's end let go, with nothing after: Plivo's 4020 Multiparty Call Ended.
+MPC_ENDED = causes.Row(4020, causes.PLIVO, "D")
+#: The call parameters' CallStatus once the caller hung up.
+CALL_OVER = {"CallStatus": "completed"}
+
+
+def run(mpc: MultiPartyCall, ctx: ExecContext) -> Outcome:
+    return _Participant(mpc, ctx).run()
+
+
+class _Participant:
+    """One call's stay in one MPC."""
+
+    def __init__(self, mpc: MultiPartyCall, ctx: ExecContext) -> None:
+        self.mpc, self.ctx = mpc, ctx
+        self.uuid = ctx.conn.uuid
+        self.log = ctx.log
+        self.extra = {"call_uuid": self.uuid, "conference": mpc.name}
+
+    # -- sounds -------------------------------------------------------------------------------
+
+    def _music(self, url: str | None, method: str, what: str) -> str | None:
+        if not url:
+            return None
+        try:
+            return sounds.resolve_sound(self.ctx.fetcher, url, method, self.ctx.params,
+                                        what=f"<MultiPartyCall> {what}",
+                                        max_bytes=self.ctx.settings.max_document_bytes)
+        except PlivoXMLError as exc:
+            self.log.warning("call %s: MPC %s: %s; silence instead", self.uuid, self.mpc.name,
+                             exc, extra=self.extra)
+            return None
+
+    def _sound(self, value: str, method: str, what: str) -> str | None:
+        if value == "none" or not value:
+            return None
+        if value.lower() in BEEP_SOUNDS:
+            return BEEP_SOUNDS[value.lower()]
+        return self._music(value, method, what)
+
+    def seat(self) -> Seat:
+        mpc = self.mpc
+        settings = MpcSettings.of(
+            mpc,
+            wait_music=self._music(mpc.wait_music_url, mpc.wait_music_method, "waitMusicUrl"),
+            agent_hold_music=self._music(mpc.agent_hold_music_url, mpc.agent_hold_music_method,
+                                         "agentHoldMusicUrl"),
+            customer_hold_music=self._music(mpc.customer_hold_music_url,
+                                            mpc.customer_hold_music_method,
+                                            "customerHoldMusicUrl"),
+        )
+        return Seat(name=mpc.name, call_uuid=self.uuid, settings=settings,
+                    kind=RoomKind.MULTIPARTY_CALL, role=role_of(mpc.role), muted=mpc.mute,
+                    held=mpc.hold, call_params=self.ctx.params, participant=Participant.of(mpc))
+
+    # -- the stay -----------------------------------------------------------------------------
+
+    def run(self) -> Outcome:
+        try:
+            seat = self.seat()
+        except ValueError as exc:  # a role this daemon does not run yet (ai-agent)
+            self.log.error("call %s: MPC %s: %s; going on without it", self.uuid,
+                           self.mpc.name, exc, extra=self.extra)
+            return Next()
+        rooms = self.ctx.rooms
+        enter = self._sound(self.mpc.enter_sound, self.mpc.enter_sound_method, "enterSound")
+        leave = self._sound(self.mpc.exit_sound, self.mpc.exit_sound_method, "exitSound")
+        room, member = rooms.join(seat, self.ctx.conn)
+        ended: Outcome | None = None
+        try:
+            if member.reason is None:
+                ended = self._stay(room, enter, leave)
+        finally:
+            exit_ = rooms.leave(self.uuid, hung_up=ended is not None)
+        if ended is not None:
+            if self.mpc.on_exit_action_url:
+                self._post_exit(exit_)
+            return ended
+        return self._after(exit_)
+
+    def _stay(self, room: Any, enter: str | None, leave: str | None) -> Outcome | None:
+        conn = self.ctx.conn
+        variables = [("hangup_after_conference", "false"),
+                     ("conference_max_members", str(room.settings.max_participants))]
+        if enter:
+            variables.append(("conference_enter_sound", enter))
+        if leave:
+            variables.append(("conference_exit_sound", leave))
+        try:
+            arg = commands.conference_app(room.fs_name, self.ctx.settings.conference_profile,
+                                          room.entry_flags(self.uuid))
+            with conn.subscribe() as sub:
+                for name, value in variables:
+                    conn.execute_async("set", commands.conference_variable(name, value))
+                execution = conn.execute_async("conference", arg)
+                return self._follow(sub, execution.app_uuid)
+        except ConnectionLost as exc:
+            return Gone(str(exc))
+
+    def _follow(self, sub: Any, app_uuid: str) -> Outcome | None:
+        slice_s = self.ctx.settings.command_timeout_s
+        hung_since: float | None = None
+        while True:
+            try:
+                event = sub.get(slice_s)
+            except EventOverflow as exc:
+                self.log.error("call %s: %s", self.uuid, exc, extra=self.extra)
+                return Gone(str(exc))
+            if event is None:
+                if hung_up(self.ctx):
+                    now = self.ctx.clock()
+                    if hung_since is not None and now - hung_since > slice_s:
+                        return Gone("the MPC did not complete after the hangup")
+                    hung_since = hung_since or now
+                continue
+            typed = _typed(event)
+            if isinstance(typed, ExecuteComplete) and typed.app_uuid == app_uuid:
+                return Gone("the caller hung up in the MPC") if hung_up(self.ctx) else None
+            if isinstance(typed, (Dtmf, ConferenceEvent)) and typed.unique_id == self.uuid:
+                self.ctx.rooms.own_event(self.uuid, typed)
+
+    # -- after --------------------------------------------------------------------------------
+
+    def _after(self, exit_: Exit) -> Outcome:
+        url = self.mpc.on_exit_action_url
+        if url:
+            return Goto(url, self.mpc.on_exit_action_method, dict(exit_.params), kind=ACTION)
+        if exit_.reason == ExitReason.ENDED:
+            return Next(end=MPC_ENDED)
+        return Next()
+
+    def _post_exit(self, exit_: Exit) -> None:
+        """The call hung up: onExitActionUrl is still requested (the outbox), not run."""
+        url = self.mpc.on_exit_action_url
+        assert url
+        params = {**self.ctx.params, **CALL_OVER, **exit_.params}
+        hook = Webhook(url, self.mpc.on_exit_action_method, params, self.uuid, "mpc-exit-action")
+        try:
+            self.ctx.outbox.emit(hook)
+        except (ValueError, PlivoXMLError) as exc:
+            self.log.error("call %s: %s callback to %s not sent: %s", self.uuid, hook.kind,
+                           shown_url(url), exc, extra=self.extra)
+
+
+def _typed(event: Any) -> View | None:
+    try:
+        return view(event)
+    except ProtocolError:
+        return None
