@@ -105,7 +105,7 @@ class HearingWatch:
         self.replay = replay
         self.hearing = hearing
         self.hangup_after_s = hangup_after_s
-        self.members: set[str] = set()  # uuids FreeSWITCH has in a room now
+        self.members: dict[str, str] = {}  # uuid FreeSWITCH has in a room now -> the room
         self.callers: list[Caller] = []
         self.result: Hearing | None = None
         self.failure = ""
@@ -118,9 +118,9 @@ class HearingWatch:
             return
         action, uid = event.get("Action", ""), event.get("Unique-ID", "")
         if action == "add-member" and uid:
-            self.members.add(uid)
+            self.members[uid] = event.get("Conference-Name", "")
         elif action == "del-member":
-            self.members.discard(uid)
+            self.members.pop(uid, None)
 
     # -- the run ------------------------------------------------------------------------------
     def run(self, callers: Sequence[Caller]) -> None:
@@ -146,7 +146,11 @@ class HearingWatch:
         while True:
             out = [c for c in self.callers if self._b_leg(c) not in self.members]
             if not out:
-                self._line("every caller is in its room")
+                rooms: dict[str, list[str]] = {}
+                for c in self.callers:
+                    rooms.setdefault(self.members.get(self._b_leg(c), ""), []).append(c.label)
+                where = "; ".join(f"{room}: {', '.join(labels)}" for room, labels in rooms.items())
+                self._line(f"every caller is in its room (FreeSWITCH's {where})")
                 return True
             gone = [c for c in out if not self._up(c)]
             if gone:

@@ -39,13 +39,20 @@ def test_customer_agent_and_coaching_supervisor(examples):
     matrix = [ln for ln in text.splitlines() if "] hearing " in ln and "call1 Customer  " in ln]
     assert matrix, text
     assert "3 call(s) completed" in text
+    (joined,) = [ln for ln in text.splitlines() if "every caller is in its room" in ln]
+    assert joined.endswith(": call1, call2, call3)"), joined  # one room
 
 
 def test_held_customer(examples):
-    """A customer who joins on hold hears nobody and is heard by nobody."""
+    """A customer who joins on hold hears nobody and is heard by nobody; the agent and the
+    supervisor, in the same MPC, hear each other."""
     root, port = examples
-    status, text, replay = _run(root, port, ["call-centre-held.xml", "call-centre-agent.xml"])
+    status, text, replay = _run(root, port, ["call-centre-held.xml", "call-centre-agent.xml",
+                                             "call-centre-supervisor.xml"])
     assert status == 0, text
+    (joined,) = [ln for ln in text.splitlines() if "every caller is in its room" in ln]
+    assert joined.endswith(": call1, call2, call3)"), joined  # one room
     hearing = replay.watch.result
-    assert hearing.heard_by("call1 Customer") == hearing.heard_by("call2 Agent") == set(), \
-        str(hearing)
+    assert {n: hearing.heard_by(n) for n in hearing.levels} == {
+        "call1 Customer": set(), "call2 Agent": {"call3 Supervisor"},
+        "call3 Supervisor": {"call2 Agent"}}, str(hearing)
