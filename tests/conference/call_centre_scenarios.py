@@ -160,6 +160,23 @@ def coaching_supervisor_is_heard_by_the_agent_only(scene: Scene) -> None:
         leave(scene, parties)
 
 
+def coaching_reaches_participants_who_join_later(scene: Scene) -> None:
+    """The coaching supervisor joins first, then the customer (who does not hear the
+    supervisor), then the agent: the relations are set for later joiners too (the customer
+    still does not hear the supervisor, the agent does)."""
+    music_documents(scene)
+    name = room("cc-later")
+    parties = [join(scene, "Supervisor", "8601", mpc(name, "Supervisor", stay_alone="true"))]
+    try:
+        parties.append(join(scene, "Customer", "8602", mpc(name, "Customer")))
+        hears(scene, parties, {"Supervisor": {"Customer"}, "Customer": set()})
+        parties.append(join(scene, "Agent", "8603", mpc(name, "Agent")))
+        hears(scene, parties, {"Customer": {"Agent"}, "Agent": {"Customer", "Supervisor"},
+                               "Supervisor": {"Customer", "Agent"}})
+    finally:
+        leave(scene, parties)
+
+
 def barging_supervisor_is_heard_by_everyone(scene: Scene) -> None:
     """coachMode="false": the supervisor is heard by customer and agent alike."""
     parties = _three(scene, "cc-barge-7", {"coach_mode": "false"})
@@ -247,6 +264,7 @@ def recording_keeps_the_coach_voice(scene: Scene) -> None:
 
 SCENARIOS = [customer_hears_wait_music_until_the_agent_joins,
              coaching_supervisor_is_heard_by_the_agent_only,
+             coaching_reaches_participants_who_join_later,
              barging_supervisor_is_heard_by_everyone,
              held_participants_hear_their_roles_music,
              muted_customer_hears_but_is_not_heard,
