@@ -169,6 +169,22 @@ def comma_list(*names: str) -> Converter:
     return convert
 
 
+def group_list(*names: str) -> Converter:
+    """A comma-separated list of `names` in any case, at least one: returned in the spelling
+    given here, in the order written, each once (a repeated group is harmless: the official
+    SDK lets it through); an empty item or one not in `names` is refused."""
+    by_folded = {name.casefold(): name for name in names}
+    message = "must be a comma-separated list (any case) of: " + ", ".join(names)
+
+    def convert(text: str) -> tuple[str, ...]:
+        items = [by_folded.get(item.casefold()) for item in text.split(",")]
+        if any(item is None for item in items):
+            raise Invalid(message)
+        return tuple(dict.fromkeys(item for item in items if item is not None))
+
+    return convert
+
+
 def any_case(*values: str) -> Converter:
     """One of `values` matched in any case; returns the spelling given here."""
     by_folded = {value.casefold(): value for value in values}

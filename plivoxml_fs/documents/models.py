@@ -303,7 +303,7 @@ class MultiPartyCall:
     status_callback_url: str | None = attribute("statusCallbackUrl", conv.url, None)
     status_callback_method: str = attribute("statusCallbackMethod", conv.method, "POST")
     status_callback_events: tuple[str, ...] = attribute(
-        "statusCallbackEvents", conv.comma_list(*MPC_EVENT_GROUPS), MPC_DEFAULT_EVENTS
+        "statusCallbackEvents", conv.group_list(*MPC_EVENT_GROUPS), MPC_DEFAULT_EVENTS
     )
     recording_callback_url: str | None = attribute("recordingCallbackUrl", conv.url, None)
     recording_callback_method: str = attribute("recordingCallbackMethod", conv.method, "POST")

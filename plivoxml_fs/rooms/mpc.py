@@ -29,14 +29,13 @@ from __future__ import annotations
 
 import collections
 import logging
-from typing import Any, Protocol
-
-import attrs
+from typing import Any
 
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
 from plivoxml_fs.rooms import mpc_callbacks as cb
+from plivoxml_fs.rooms import mpc_hooks, mpc_media
 from plivoxml_fs.rooms.model import (
     ArmTimer,
     Command,
@@ -53,61 +52,14 @@ from plivoxml_fs.rooms.model import (
     RoomState,
     Seat,
 )
+from plivoxml_fs.rooms.mpc_hooks import Media, MpcRecorder
 from plivoxml_fs.rooms.mpc_model import EXIT_CAUSES, GROUP_OF, MpcSettings, MpcState, Termination
 
 log = logging.getLogger("plivoxml_fs.rooms")
 
 SEEN_EVENTS = 512
-#: A member play that ends within this many (media) ms is not replayed: its source is broken.
-MIN_LOOP_MS = 100
 #: The FreeSWITCH room name of an MPC.
 FS_PREFIX = "mpc-"
-
-
-class MpcRecorder(Protocol):
-    """The MPC's recording component (m2): each hook returns decisions."""
-
-    def started(self, room: MpcRoom, now: float) -> list[Decision]: ...
-    def joined(self, room: MpcRoom, member: Member, now: float) -> list[Decision]: ...
-    def left(self, room: MpcRoom, member: Member, now: float) -> list[Decision]: ...
-    def ended(self, room: MpcRoom, now: float) -> list[Decision]: ...
-    def apply(self, room: MpcRoom, event: Any, now: float) -> list[Decision]: ...
-    def lost_connection(self, room: MpcRoom, now: float) -> list[Decision]: ...
-
-    @property
-    def done(self) -> bool: ...
-
-
-class NoRecording:
-    """An MPC without a recording component."""
-
-    done = True
-
-    def started(self, room, now):
-        return []
-
-    joined = left = apply = lambda self, room, x, now: []  # noqa: E731
-
-    def ended(self, room, now):
-        return []
-
-    def lost_connection(self, room, now):
-        return []
-
-
-#: Makes the recording component of a new MPC (replaced by m2's).
-make_recorder: Any = lambda room: NoRecording()  # noqa: E731
-
-
-@attrs.define
-class _Media:
-    """What the room last told FreeSWITCH about one member."""
-
-    speaks: bool
-    hears: bool
-    music: str | None = None
-    play_id: str | None = None
-    wait_deadline: float | None = None
 
 
 class MpcRoom:
@@ -130,11 +82,11 @@ class MpcRoom:
         self.termination: Termination | None = None
         self.creator: str | None = None
         self.members: dict[str, Member] = {}
-        self.media: dict[str, _Media] = {}
+        self.media: dict[str, Media] = {}
         self.related: set[tuple[int, int]] = set()  # (supervisor id, other id): nospeak set
         self.coaching: dict[str, bool] = {}  # call uuid -> coach mode now (supervisors)
         self.sequence: collections.Counter[str] = collections.Counter()
-        self.recorder: MpcRecorder = make_recorder(self)
+        self.recorder: MpcRecorder = mpc_hooks.make_recorder(self)
         self._seen: collections.deque[str] = collections.deque(maxlen=SEEN_EVENTS)
         self._tokens = 0
         self._sent: dict[str, str] = {}
@@ -205,7 +157,7 @@ class MpcRoom:
         member = self.members[call_uuid]
         hears = self.status == MpcState.ACTIVE and not member.held
         speaks = hears and not member.muted
-        self.media[call_uuid] = _Media(speaks=speaks, hears=hears)
+        self.media[call_uuid] = Media(speaks=speaks, hears=hears)
         flags = ["nomoh"]
         if not speaks:
             flags.append("mute")
@@ -242,8 +194,9 @@ class MpcRoom:
                     decisions.extend(self.end(Termination.NO_ACTIVE_PARTICIPANTS, now))
                 else:
                     decisions.extend(self._alone(now))
-        elif reason != ExitReason.ROOM_FULL and self.status != MpcState.ENDED:
-            decisions.extend(self._alone(now))
+        elif self.status != MpcState.ENDED and not self._present():
+            # it never got in: it leaves nobody alone, but may leave the MPC empty
+            decisions.extend(self.end(Termination.NO_ACTIVE_PARTICIPANTS, now))
         decisions.extend(self._end_if_due(now))
         params = cb.exit_params(self.mpc_uuid, self.name, member, now, cause)
         return Exit(self.name, self.mpc_uuid, member.member_id, reason, params), decisions
@@ -462,23 +415,6 @@ class MpcRoom:
         name = "ParticipantSpeakStart" if event.action == "start-talking" else "ParticipantSpeakStop"
         return self._status(name, now, member)
 
-    def _play_done(self, event: ConferenceEvent, now: float) -> list[Decision]:
-        member = self.by_member_id(event.member_id) if event.member_id is not None else None
-        media = self.media.get(member.call_uuid) if member is not None else None
-        if member is None or media is None or not member.in_room:
-            return []
-        if media.play_id is None or event.get("play_id") != media.play_id:
-            return []  # a play the room stopped or replaced
-        media.play_id = None
-        raw = event.get("milliseconds") or ""
-        if raw.isdigit() and int(raw) < MIN_LOOP_MS:
-            log.warning("MPC %s (%s): member %s: its music %s ended after %s ms; not looped "
-                        "(silence)", self.name, self.mpc_uuid, member.member_id,
-                        media.music, raw, extra=self._extra(member.call_uuid))
-            return []
-        music, media.music = media.music, None
-        return self._play(member, media, music) if music else []
-
     def _destroyed(self, event: ConferenceEvent, now: float) -> list[Decision]:
         for member in self.members.values():
             member.in_room = False
@@ -486,69 +422,16 @@ class MpcRoom:
             return self.end(Termination.NO_ACTIVE_PARTICIPANTS, now)
         return []
 
-    # -- what each member hears ---------------------------------------------------------------
+    # -- what each member hears (rooms/mpc_media.py) ------------------------------------------
 
     def _reconcile(self, member: Member) -> list[Decision]:
-        """Commands that make FreeSWITCH's view of `member` what the MPC's state says."""
-        media = self.media.get(member.call_uuid)
-        if media is None or member.member_id is None or not member.in_room \
-                or self.status == MpcState.ENDED or member.reason is not None:
-            return []
-        active = self.status == MpcState.ACTIVE
-        hears = active and not member.held
-        speaks = hears and not member.muted
-        if member.held:
-            music = self.settings.hold_music(member.role)
-        else:
-            music = None if active else self.settings.wait_music
-        mid, decisions = member.member_id, []
-        if media.speaks != speaks:
-            media.speaks = speaks
-            decisions += self._send(commands.conference_member_quiet, "unmute" if speaks
-                                    else "mute", mid, call_uuid=member.call_uuid)
-        if media.hears != hears:
-            media.hears = hears
-            decisions += self._send(commands.conference_api, "undeaf" if hears else "deaf",
-                                    str(mid), call_uuid=member.call_uuid)
-        if media.music != music or (music and media.play_id is None):
-            if media.play_id is not None:
-                media.play_id = None
-                decisions += self._send(commands.conference_stop_member, mid,
-                                        call_uuid=member.call_uuid)
-            media.music = None
-            if music:
-                decisions += self._play(member, media, music)
-        return decisions
-
-    def _play(self, member: Member, media: _Media, music: str) -> list[Decision]:
-        self._tokens += 1
-        play_id = f"p{self._tokens}"
-        decisions = self._send(commands.conference_member_play, music, member.member_id,
-                               play_id, call_uuid=member.call_uuid)
-        if decisions:
-            media.music, media.play_id = music, play_id
-        return decisions
+        return mpc_media.reconcile(self, member)
 
     def _relations(self) -> list[Decision]:
-        """Coach mode as `relate` commands: every coaching supervisor in the room is not heard
-        by anyone but Agents; a pair no longer wanted is cleared."""
-        inside = [m for m in self.members.values() if m.in_room and m.member_id is not None]
-        wanted = {(s.member_id, x.member_id) for s in inside if self.coaching.get(s.call_uuid)
-                  for x in inside if x is not s and x.role != Role.AGENT}
-        decisions: list[Decision] = []
-        for sup, other in sorted(wanted - self.related):
-            decisions += self._send(commands.conference_api, "relate", str(sup), str(other),
-                                    "nospeak", call_uuid=self._uuid_of(sup))
-        for sup, other in sorted(self.related - wanted):
-            if self.by_member_id(other) is not None:
-                decisions += self._send(commands.conference_api, "relate", str(sup),
-                                        str(other), "clear", call_uuid=self._uuid_of(sup))
-        self.related = wanted  # type: ignore[assignment]
-        return decisions
+        return mpc_media.relations(self)
 
-    def _uuid_of(self, member_id: int) -> str:
-        member = self.by_member_id(member_id)
-        return member.call_uuid if member is not None else ""
+    def _play_done(self, event: ConferenceEvent, now: float) -> list[Decision]:
+        return mpc_media.play_done(self, event)
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -1,0 +1,63 @@
+"""The seams of an MPC room: what it tells FreeSWITCH about one member (`Media`), and its
+recording component (`MpcRecorder`; engineer m2's). `make_recorder(room)` makes a new MPC's
+component: NoRecording until the recording component replaces it (set the module attribute,
+or have rooms/mpc.py import the real one).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+import attrs
+
+if TYPE_CHECKING:
+    from plivoxml_fs.rooms.model import Decision, Member
+    from plivoxml_fs.rooms.mpc import MpcRoom
+
+
+@attrs.define
+class Media:
+    """What the room last told FreeSWITCH about one member."""
+
+    speaks: bool
+    hears: bool
+    music: str | None = None
+    play_id: str | None = None
+    wait_deadline: float | None = None
+
+
+class MpcRecorder(Protocol):
+    """The MPC's recording component (m2): each hook returns decisions."""
+
+    def started(self, room: MpcRoom, now: float) -> list[Decision]: ...
+    def joined(self, room: MpcRoom, member: Member, now: float) -> list[Decision]: ...
+    def left(self, room: MpcRoom, member: Member, now: float) -> list[Decision]: ...
+    def ended(self, room: MpcRoom, now: float) -> list[Decision]: ...
+    def apply(self, room: MpcRoom, event: Any, now: float) -> list[Decision]: ...
+    def lost_connection(self, room: MpcRoom, now: float) -> list[Decision]: ...
+
+    @property
+    def done(self) -> bool: ...
+
+
+class NoRecording:
+    """An MPC without a recording component."""
+
+    done = True
+
+    def started(self, room, now):
+        return []
+
+    joined = left = apply = lambda self, room, x, now: []  # noqa: E731
+
+    def ended(self, room, now):
+        return []
+
+    def lost_connection(self, room, now):
+        return []
+
+
+#: Makes the recording component of a new MPC (replaced by m2's).
+make_recorder: Any = lambda room: NoRecording()  # noqa: E731
+
+

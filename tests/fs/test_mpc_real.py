@@ -1,0 +1,46 @@
+"""`<MultiPartyCall>` through the daemon on a real FreeSWITCH 1.10.12: the scenarios and the
+who-hears-whom of tests/mpc/, as the embedded FreeSWITCH runs them. The daemon listens on
+127.0.0.1:PLIVOXML_FS_TEST_SOCKET_PORT; the `default` conference profile (its moh-sound set:
+MPC members join with `nomoh`). Skipped, with the reason, when no FreeSWITCH answers."""
+
+from __future__ import annotations
+
+import pytest
+from conference.scene import Scene, WebApp, scene_settings
+from mpc import hearing_scenarios, scenarios
+
+from plivoxml_fs.service import Daemon
+
+#: Wall seconds per MPC second (maxDuration="300" lasts 3 s).
+MPC_TIME_SCALE = 0.01
+
+
+@pytest.fixture
+def scene(freeswitch, socket_port, tmp_path):
+    host, port, password = freeswitch
+    app = WebApp()
+    app.start()
+    settings = scene_settings(app, tmp_path, listen_port=socket_port, freeswitch_host=host,
+                              freeswitch_port=port, freeswitch_password=password,
+                              mpc_time_scale=MPC_TIME_SCALE)
+    daemon = Daemon(settings)
+    daemon.start_server()
+    daemon.start_inbound()
+    assert daemon.inbound.wait_connected(5)
+    built = Scene(daemon, app, (host, port), password)
+    built.record_dir = tmp_path / "heard"
+    built.time_scale = 1.0
+    yield built
+    built.stop()
+    daemon.stop(drain_timeout_s=5)
+    app.stop()
+
+
+@pytest.mark.parametrize("scenario", scenarios.SCENARIOS, ids=lambda s: s.__name__)
+def test_mpc_on_real_freeswitch(scene: Scene, scenario):
+    scenario(scene)
+
+
+@pytest.mark.parametrize("scenario", hearing_scenarios.SCENARIOS, ids=lambda s: s.__name__)
+def test_mpc_hearing_on_real_freeswitch(scene: Scene, scenario):
+    scenario(scene)

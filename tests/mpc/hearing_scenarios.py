@@ -1,0 +1,118 @@
+"""`<MultiPartyCall>` who-hears-whom from audio (tests/conference/hearing.py), on the embedded
+FreeSWITCH (test_hearing.py) and a real one (tests/fs/test_mpc_real.py). The scene carries
+`record_dir` and `time_scale`."""
+
+from __future__ import annotations
+
+from conference.hearing import Party, everyone_but, heard, measure
+from conference.scene import Scene
+
+from mpc.scenarios import doc, events, mpc_name, wait_event
+
+#: A wait/hold music document: 2 s of silence, looped by the room (what the members hear
+#: while waiting is asserted as silence from the others; the loop from FreeSWITCH's events).
+MUSIC = "<Response><Wait length=\"2\"/></Response>"
+
+
+def settled(scene: Scene, name: str) -> None:
+    """Wait until the daemon's MPC `name` has every command it sent answered (what it decided
+    at the last join is in effect in FreeSWITCH)."""
+    def quiet():
+        rooms = [r for r in scene.daemon.rooms.owner.rooms() if r.name == name]
+        return rooms and not any(r._sent for r in rooms)
+
+    scene.wait(f"MPC {name}'s commands answered", quiet)
+
+
+def _join(scene: Scene, name: str, parties: dict[str, tuple[str, str]]):
+    """One caller per To: (role, attributes); waits for all their ParticipantJoin and for
+    the commands these joins made to be answered."""
+    before = len([e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"])
+    callers = [scene.call(to, doc(name, role, attrs)) for to, (role, attrs) in parties.items()]
+    wait_event(scene, name, "ParticipantJoin", before + len(callers))
+    settled(scene, name)
+    return callers
+
+
+def _hear(scene: Scene, callers):
+    return measure(scene.api, [Party(c.to, c.a_leg) for c in callers], scene.record_dir,
+                   time_scale=scene.time_scale)
+
+
+def _leave(scene: Scene, callers) -> None:
+    for caller in callers:
+        scene.hang_up(caller)
+    for caller in callers:
+        scene.hung_up(caller)
+
+
+def waiting_for_an_agent(scene: Scene) -> None:
+    """waitForAgent: two customers wait (wait music, looped; they do not hear each other);
+    the agent joins: MPCStart, and everyone hears everyone."""
+    name = mpc_name("hear-wait")
+    scene.app.documents["/music"] = MUSIC
+    wait = 'waitForAgent="true" waitMusicUrl="{base}/music" stayAlone="true"'
+    customers = _join(scene, name, {"6001": ("Customer", wait), "6002": ("Customer", wait)})
+    everyone = list(customers)
+    try:
+        assert heard(_hear(scene, customers)) == {"6001": set(), "6002": set()}
+        fs_room = f"mpc-{events(scene, name)[0]['MPCUUID']}"
+        scene.wait("the wait music looped", lambda: len(scene.room_events(
+            fs_room, "play-file-member-done")) >= 2)
+        everyone.append(scene.call("6003", doc(name, "Agent", wait)))
+        wait_event(scene, name, "MPCStart")
+        settled(scene, name)
+        hearing = _hear(scene, everyone)
+        assert heard(hearing) == everyone_but(["6001", "6002", "6003"]), str(hearing)
+    finally:
+        _leave(scene, everyone)
+
+
+def coach_mode_whispers_to_agents(scene: Scene) -> None:
+    """A coaching supervisor is heard by the agent only (also by a customer who joins after
+    it: the relate is made at that join); the supervisor hears everyone."""
+    name = mpc_name("hear-coach")
+    callers = _join(scene, name, {"6101": ("Agent", 'stayAlone="true"'),
+                                  "6102": ("Supervisor", 'coachMode="true"')})
+    callers += _join(scene, name, {"6103": ("Customer", "")})
+    try:
+        hearing = _hear(scene, callers)
+        assert heard(hearing) == {"6101": {"6102", "6103"}, "6102": {"6101", "6103"},
+                                  "6103": {"6101"}}, str(hearing)
+        sup = [e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
+               and e["ParticipantRole"] == "Supervisor"]
+        assert sup[0]["ParticipantCoachMode"] == "true"
+    finally:
+        _leave(scene, callers)
+
+
+def barge_is_heard_by_all(scene: Scene) -> None:
+    """coachMode="false": the supervisor is heard by everyone."""
+    name = mpc_name("hear-barge")
+    callers = _join(scene, name, {"6201": ("Agent", ""), "6202": ("Customer", ""),
+                                  "6203": ("Supervisor", 'coachMode="false"')})
+    try:
+        hearing = _hear(scene, callers)
+        assert heard(hearing) == everyone_but(["6201", "6202", "6203"]), str(hearing)
+    finally:
+        _leave(scene, callers)
+
+
+def hold_and_mute_at_join(scene: Scene) -> None:
+    """hold="true": the held agent neither hears the room nor is heard (it hears its hold
+    music); mute="true": the muted customer hears the others, nobody hears it."""
+    name = mpc_name("hear-hold")
+    scene.app.documents["/music"] = MUSIC
+    hold = 'agentHoldMusicUrl="{base}/music" stayAlone="true"'
+    callers = _join(scene, name, {"6301": ("Agent", hold + ' hold="true"'),
+                                  "6302": ("Agent", hold), "6303": ("Customer", 'mute="true"')})
+    try:
+        hearing = _hear(scene, callers)
+        assert heard(hearing) == {"6301": set(), "6302": set(),
+                                  "6303": {"6302"}}, str(hearing)
+    finally:
+        _leave(scene, callers)
+
+
+SCENARIOS = [waiting_for_an_agent, coach_mode_whispers_to_agents, barge_is_heard_by_all,
+             hold_and_mute_at_join]

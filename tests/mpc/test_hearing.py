@@ -1,0 +1,16 @@
+"""`<MultiPartyCall>` who hears whom, from audio, on the embedded FreeSWITCH."""
+
+from __future__ import annotations
+
+import pytest
+
+from mpc import hearing_scenarios
+from mpc.conftest import MPC_TIME_SCALE, TIME_SCALE
+
+
+@pytest.mark.parametrize("scenario", hearing_scenarios.SCENARIOS, ids=lambda s: s.__name__)
+def test_mpc_hearing(scene, tmp_path, scenario):
+    built = scene(mpc_time_scale=MPC_TIME_SCALE)
+    built.record_dir = tmp_path / "heard"
+    built.time_scale = TIME_SCALE
+    scenario(built)
