@@ -185,7 +185,6 @@ class MpcRoom:
         if member.member_id is not None:
             decisions.extend(self._status("ParticipantExit", now, member,
                                           {"ParticipantExitCause": cause}))
-            decisions.extend(self.recorder.left(self, member, now))
             participant = member.seat.participant
             if self.status != MpcState.ENDED:
                 if participant is not None and participant.end_mpc_on_exit:
@@ -194,6 +193,8 @@ class MpcRoom:
                     decisions.extend(self.end(Termination.NO_ACTIVE_PARTICIPANTS, now))
                 else:
                     decisions.extend(self._alone(now))
+            # after the end decision: a recording the MPC's end stops is not paused first
+            decisions.extend(self.recorder.left(self, member, now))
         elif self.status != MpcState.ENDED and not self._present():
             # it never got in: it leaves nobody alone, but may leave the MPC empty
             decisions.extend(self.end(Termination.NO_ACTIVE_PARTICIPANTS, now))
@@ -312,6 +313,8 @@ class MpcRoom:
 
     def apply(self, event: Any, now: float) -> list[Decision]:
         if isinstance(event, CommandDone):
+            if event.token not in self._sent:  # the recording component's
+                return self.recorder.apply(self, event, now)
             return self._answered(event)
         if isinstance(event, Dtmf):
             member = self.members.get(event.unique_id)

@@ -540,10 +540,12 @@ class Room:
         """Hold music while one member is alone or waits for the moderator, and no other file
         plays to the room (FreeSWITCH starts it only without a current file)."""
         waiting = any("wait-mod" in m.flags for m in self.members.values())
+        nomoh = any("nomoh" in m.flags for m in self.members.values())
         other_file = any(p.member is None and not p.is_async for p in self.playbacks)
         wanted = (bool(self.moh_sound) and not self.destroyed and not self.ending
                   and not other_file
-                  and (len(self.members) == 1 or (waiting and not self.has_moderator())))
+                  and ((len(self.members) == 1 and not nomoh)
+                       or (waiting and not self.has_moderator())))
         if wanted and self.moh is None:
             self.moh = self.play(self.moh_sound, is_async=True, ms=None)
         elif not wanted and self.moh is not None:
@@ -672,7 +674,7 @@ def _conference(channel: Channel, arg: str) -> None:
         if not room.members:
             room.destroy()
         return None
-    member = Member(room, channel, confs.next_id(), spec.flags & MEMBER_FLAGS)
+    member = Member(room, channel, confs.next_id(), _member_flags(channel, spec) & MEMBER_FLAGS)
     _set_member_variables(channel, member)
     on_dtmf = _dtmf_handler(member)
     channel.dtmf_handlers.append(on_dtmf)
@@ -688,6 +690,19 @@ def _conference(channel: Channel, arg: str) -> None:
     ).lower() not in ("false", "0", "no", "off"):
         channel.hangup("NORMAL_CLEARING")
     return None
+
+
+def _member_flags(channel: Channel, spec: JoinSpec) -> frozenset[str]:
+    """`+flags{}`, then the channel's `conference_member_flags` (`|` or `,` between flags) and
+    every `conference_member_flags_<flag>=true` (conference_utils_combine_flag_var)."""
+    flags = set(spec.flags)
+    listed = channel.get_var("conference_member_flags") or ""
+    flags.update(f.strip() for f in listed.replace(",", "|").split("|") if f.strip())
+    prefix = "conference_member_flags_"
+    for name, value in channel.variables.items():
+        if name.startswith(prefix) and (value or "").strip().lower() == "true":
+            flags.add(name[len(prefix):])
+    return frozenset(flags)
 
 
 def _set_member_variables(channel: Channel, member: Member) -> None:

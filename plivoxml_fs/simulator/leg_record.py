@@ -13,8 +13,11 @@ session!`. RECORD_START (channel data, Record-File-Path) fires once the recordin
 RECORD_STOP (channel data with record_file_size, record_samples, record_seconds, record_ms and
 record_completion_cause set before it, then Record-File-Path, Record-Completion-Cause) when it
 is stopped (`success-maxtime`, also when the limit ends it) or when the channel hangs up
-(`success-silence`, fired in CS_HANGUP). `mask`/`unmask`/`pause`/`resume` answer as FreeSWITCH
-does but change nothing in the file.
+(`success-silence`, fired in CS_HANGUP). `pause`/`resume` leave the paused media time out of
+the file (1.10.12: 6 s recorded with 2 s paused gave a 4 s file, WAV and MP3 alike);
+`mask`/`unmask` answer as FreeSWITCH does but change nothing in the file. A `.mp3` path is
+written as silent MP3 frames as long as the media time recorded (mod_shout's 8 kHz headers, as
+room recordings, conference.silent_mp3): the length is right, the audio is not.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from plivoxml_fs.simulator import channels as channels_module
 from plivoxml_fs.simulator.api import api_command
 from plivoxml_fs.simulator.audio import frame_ms, in_pieces, now_ms, received, sent, write_wav
 from plivoxml_fs.simulator.bus import Calling
+from plivoxml_fs.simulator.conference import silent_mp3
 
 if TYPE_CHECKING:
     from plivoxml_fs.simulator.channels import Channel
@@ -37,7 +41,7 @@ USAGE = "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_va
 RECORD_START = Calling("switch_ivr_async.c", "record_callback", 1481)
 RECORD_STOP = Calling("switch_ivr_async.c", "send_record_stop_event", 1240)
 #: File formats a leg recording can be written in here.
-FORMATS = (".wav",)
+FORMATS = (".wav", ".mp3")
 #: Sample rate of a loopback leg (L16 at 8 kHz both ways).
 LEG_RATE = 8000
 TRUE_WORDS = ("true", "yes", "on", "1", "enabled", "active", "allow")
@@ -50,6 +54,26 @@ class LegRecording:
         self.channel, self.path, self.variables = channel, path, variables
         self.start_ms = frame_ms(now_ms(channel.sim))
         self.limit: gevent.Greenlet | None = None
+        self.spans: list[list[int]] = [[self.start_ms, -1]]  # [start, end] media ms; -1: open
+
+    @property
+    def paused(self) -> bool:
+        return self.spans[-1][1] != -1
+
+    def pause(self) -> None:
+        if not self.paused:
+            self.spans[-1][1] = max(self.spans[-1][0], frame_ms(now_ms(self.channel.sim)))
+
+    def resume(self) -> None:
+        if self.paused:
+            self.spans.append([frame_ms(now_ms(self.channel.sim)), -1])
+
+    def _render(self, render, end_ms: int) -> list[int]:
+        out: list[int] = []
+        for start, stop in self.spans:
+            out += in_pieces(render, start, end_ms if stop == -1 else stop, LEG_RATE,
+                             gevent.sleep)
+        return out
 
     def flag(self, name: str) -> bool:
         value = self.variables.get(name, self.channel.get_var(name))
@@ -57,15 +81,17 @@ class LegRecording:
 
     def write(self, end_ms: int) -> tuple[int, int]:
         """Render and write the file; (samples, size in bytes)."""
-        channel, start = self.channel, self.start_ms
-        count = (end_ms - start) * LEG_RATE // 1000
-        heard = in_pieces(lambda lo, hi, rate: received(channel, lo, hi, rate), start, end_ms,
-                          LEG_RATE, gevent.sleep)
+        channel = self.channel
+        ms = sum((end_ms if stop == -1 else stop) - start for start, stop in self.spans)
+        count = ms * LEG_RATE // 1000
+        if Path(self.path).suffix.lower() == ".mp3":
+            Path(self.path).write_bytes(silent_mp3(LEG_RATE, ms))
+            return count, Path(self.path).stat().st_size
+        heard = self._render(lambda lo, hi, rate: received(channel, lo, hi, rate), end_ms)
         if self.flag("RECORD_READ_ONLY"):
             tracks = [heard]
         else:
-            said = in_pieces(lambda lo, hi, rate: sent(channel, lo, hi, rate), start, end_ms,
-                             LEG_RATE, gevent.sleep)
+            said = self._render(lambda lo, hi, rate: sent(channel, lo, hi, rate), end_ms)
             if self.flag("RECORD_WRITE_ONLY"):
                 tracks = [said]
             elif self.flag("RECORD_STEREO"):
@@ -95,12 +121,18 @@ def _uuid_record(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
             [recordings[path]] if path in recordings else [])
         if not chosen:
             return "-ERR Cannot stop record session!\n"
+        end_ms = now_ms(sim)
         for recording in chosen:
-            stop(recording, "success-maxtime")
+            stop(recording, "success-maxtime", end_ms)
         return "+OK Success\n"
     if action in ("mask", "unmask", "pause", "resume"):
-        if path not in channel.audio.recordings:
+        recording = channel.audio.recordings.get(path)
+        if recording is None:
             return f"-ERR Cannot {action} recording session!\n"
+        if action == "pause":
+            recording.pause()
+        elif action == "resume":
+            recording.resume()
         return "+OK Success\n"
     return USAGE
 
@@ -144,8 +176,9 @@ def _started(recording: LegRecording) -> None:
         channel.fire("RECORD_START", RECORD_START, [("Record-File-Path", recording.path)])
 
 
-def stop(recording: LegRecording, cause: str) -> None:
-    """Close the recording: write the file, set record_* variables, fire RECORD_STOP."""
+def stop(recording: LegRecording, cause: str, end_ms: int | None = None) -> None:
+    """Close the recording at `end_ms` (media ms; default now): write the file, set record_*
+    variables, fire RECORD_STOP."""
     channel = recording.channel
     if channel.audio.recordings.get(recording.path) is not recording:
         return
@@ -153,7 +186,8 @@ def stop(recording: LegRecording, cause: str) -> None:
     if recording.limit is not None and recording.limit is not gevent.getcurrent():
         recording.limit.kill(block=False)
     try:
-        samples, size = recording.write(frame_ms(now_ms(channel.sim)))
+        samples, size = recording.write(frame_ms(now_ms(channel.sim) if end_ms is None
+                                                 else end_ms))
     except OSError:
         samples, size = 0, 0
     for name, value in (
@@ -167,8 +201,10 @@ def stop(recording: LegRecording, cause: str) -> None:
 
 
 def _on_teardown(channel: Channel) -> None:
+    # every recording of the leg ends at the hangup, however long writing the others takes
+    end_ms = now_ms(channel.sim)
     for recording in list(channel.audio.recordings.values()):
-        stop(recording, "success-silence")
+        stop(recording, "success-silence", end_ms)
 
 
 channels_module.TEARDOWN_HOOKS.append(_on_teardown)

@@ -1,9 +1,13 @@
-"""`originate {vars}loopback/<dest>[/<context>] &app(args)`: the two legs mod_loopback makes.
+"""`originate {vars}loopback/<dest>[/<context>[/<dialplan>]] &app(args)`: the two legs mod_loopback
+makes.
 
 The A leg (`loopback/<dest>-a`, outbound, uuid = origination_uuid) runs the application (or,
 given an extension instead of `&app`, the dialplan); the B leg (`loopback/<dest>-b`, inbound)
-runs the dialplan. The dialplan is the test configuration's: every destination goes to the
-daemon's socket (`socket <addr> async full`).
+runs the dialplan. The XML dialplan is the test configuration's: every destination goes to the
+daemon's socket (`socket <addr> async full`). With the `inline` dialplan the destination is
+the B leg's applications, `app[:arg]` separated by `,` or, after a leading `^^<c>`, by `<c>`
+(`loopback/^^;answer;park/default/inline`: the B leg answers and parks), as FreeSWITCH 1.10.12's
+inline dialplan (mod_dptools) runs them; the B leg hangs up after the last one.
 Both carry the `{}` variables, each other's uuid in other_loopback_leg_uuid, and the caller id
 flipped on the A leg, as the traces show (origination_caller_id_number -> the B leg's
 Caller-Caller-ID-Number; 0000000000 when not given).
@@ -33,6 +37,21 @@ class DialString:
     context: str
     app: str | None  # None: the A leg runs the dialplan (extension `target`)
     app_arg: str
+    dialplan: str = "xml"  # "inline": the B leg runs `inline_apps` instead of the socket
+    inline_apps: tuple[tuple[str, str], ...] = ()
+
+
+def inline_apps(destination: str) -> tuple[tuple[str, str], ...]:
+    """The `(app, arg)` pairs an inline dialplan destination names."""
+    separator = ","
+    if destination.startswith("^^") and len(destination) > 2:
+        separator, destination = destination[2], destination[3:]
+    apps = []
+    for item in destination.split(separator):
+        app, _, arg = item.partition(":")
+        if app.strip():
+            apps.append((app.strip(), arg))
+    return tuple(apps)
 
 
 def parse(dial: str, target: str) -> DialString:
@@ -53,7 +72,11 @@ def parse(dial: str, target: str) -> DialString:
     match = _APP.match(target)
     app, app_arg = (match.group(1), match.group(2) or "") if match else (None, "")
     context = parts[2] if len(parts) > 2 and parts[2] else "default"
-    return DialString(tuple(variables), parts[1], context, app, app_arg)
+    dialplan = parts[3] if len(parts) > 3 and parts[3] else "xml"
+    if dialplan not in ("xml", "inline"):
+        raise OriginateError("-ERR NO_ROUTE_DESTINATION\n")
+    inline = inline_apps(parts[1]) if dialplan == "inline" else ()
+    return DialString(tuple(variables), parts[1], context, app, app_arg, dialplan, inline)
 
 
 def _split_vars(text: str) -> list[str]:
@@ -93,7 +116,8 @@ def make_legs(sim, dial: DialString, session_ids, taken) -> tuple[Channel, Chann
     dest, context = dial.destination, dial.context
     a_name, b_name = f"loopback/{dest}-a", f"loopback/{dest}-b"
 
-    b_profile = [("Direction", "inbound"), ("Logical-Direction", "inbound"), ("Dialplan", "xml")]
+    b_profile = [("Direction", "inbound"), ("Logical-Direction", "inbound"),
+                 ("Dialplan", dial.dialplan)]
     if cid_name is not None:
         b_profile.append(("Caller-ID-Name", cid_name))
     b_profile += [
@@ -103,8 +127,12 @@ def make_legs(sim, dial: DialString, session_ids, taken) -> tuple[Channel, Chann
         ("Source", "mod_loopback"), ("Context", context),
     ]
     a_profile = [
-        ("Direction", "outbound"), ("Logical-Direction", "outbound"), ("Dialplan", "xml"),
-        ("Caller-ID-Name", "Outbound Call"), ("Caller-ID-Number", context),
+        ("Direction", "outbound"), ("Logical-Direction", "outbound"),
+        ("Dialplan", dial.dialplan),
+        # the A leg's flipped caller id number: the dial string's last part (1.10.12 showed
+        # `default` for loopback/x/default and `inline` for loopback/x/default/inline)
+        ("Caller-ID-Name", "Outbound Call"),
+        ("Caller-ID-Number", dial.dialplan if dial.dialplan == "inline" else context),
         ("Orig-Caller-ID-Number", cid_number), ("Callee-ID-Number", cid_number),
         ("ANI", cid_number), ("Destination-Number", dest), ("Unique-ID", a_uuid),
         ("Source", "mod_loopback"), ("Context", context),

@@ -195,7 +195,10 @@ class EmbeddedFreeSwitch:
             gevent.spawn(a_leg.run_session, run_socket_app)
         else:
             gevent.spawn(a_leg.run_session, lambda leg: self._run_a_leg(leg, parsed.app, parsed.app_arg))
-        gevent.spawn(b_leg.run_session, run_socket_app)
+        if parsed.dialplan == "inline":
+            gevent.spawn(b_leg.run_session, lambda leg: self._run_inline(leg, parsed.inline_apps))
+        else:
+            gevent.spawn(b_leg.run_session, run_socket_app)
         if wait:
             return self._await_answer(a_leg, b_leg, dict(parsed.variables))
         return f"+OK {a_leg.uuid}\n"
@@ -217,6 +220,17 @@ class EmbeddedFreeSwitch:
     @staticmethod
     def _run_a_leg(channel: Channel, app: str, arg: str) -> None:
         execute(channel, Execute(app, arg))
+        if channel.is_up:
+            channel.hangup("NORMAL_CLEARING")
+        channel.finish()
+
+    @staticmethod
+    def _run_inline(channel: Channel, apps: tuple[tuple[str, str], ...]) -> None:
+        """The inline dialplan: each application in turn, then the hangup once they end."""
+        for app, arg in apps:
+            if not channel.is_up:
+                break
+            execute(channel, Execute(app, arg))
         if channel.is_up:
             channel.hangup("NORMAL_CLEARING")
         channel.finish()

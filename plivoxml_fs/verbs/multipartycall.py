@@ -28,6 +28,7 @@ from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import ConnectionLost, EventOverflow, PlivoXMLError, ProtocolError
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf, ExecuteComplete, View, view
+from plivoxml_fs.rooms import mpc_recording
 from plivoxml_fs.rooms.model import Exit, ExitReason, RoomKind, Seat
 from plivoxml_fs.rooms.mpc_model import MpcSettings, Participant, role_of
 from plivoxml_fs.verbs import sounds
@@ -88,6 +89,12 @@ class _Participant:
             customer_hold_music=self._music(mpc.customer_hold_music_url,
                                             mpc.customer_hold_music_method,
                                             "customerHoldMusicUrl"),
+            start_recording_sound=self._music(mpc.start_recording_audio,
+                                              mpc.start_recording_audio_method,
+                                              "startRecordingAudio") if mpc.record else None,
+            stop_recording_sound=self._music(mpc.stop_recording_audio,
+                                             mpc.stop_recording_audio_method,
+                                             "stopRecordingAudio") if mpc.record else None,
         )
         return Seat(name=mpc.name, call_uuid=self.uuid, settings=settings,
                     kind=RoomKind.MULTIPARTY_CALL, role=role_of(mpc.role), muted=mpc.mute,
@@ -121,7 +128,7 @@ class _Participant:
     def _stay(self, room: Any, enter: str | None, leave: str | None) -> Outcome | None:
         conn = self.ctx.conn
         variables = [("hangup_after_conference", "false"),
-                     ("conference_max_members", str(room.settings.max_participants))]
+                     ("conference_max_members", str(mpc_recording.room_capacity(room.settings)))]
         if enter:
             variables.append(("conference_enter_sound", enter))
         if leave:

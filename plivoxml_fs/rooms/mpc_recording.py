@@ -1,0 +1,471 @@
+"""`<MultiPartyCall>` recording, pure: the MPC's recording and its participants' own tracks.
+
+The MPC room (rooms/mpc.py) calls this component on start, join, leave and end, and hands it
+the conference events and the answers to its commands (docs/multipartycall.md, Recording):
+
+- The MPC is recorded by a recorder member of its own (fs/recorder.py says why and how it was
+  measured): `originate` of a muted loopback leg into the MPC's room, then, once its
+  add-member names its member id, `relate <recorder> <supervisor> nohear` for every Supervisor
+  when recordCoachVoice="false" (Supervisors joining later too), then `uuid_record <recorder>
+  start <file>`. Each step waits for the answer to the one before (bgapi jobs run side by side
+  on FreeSWITCH, so a file could otherwise begin with the supervisor in it).
+- It starts once the MPC is Active and holds recordMinMemberCount participants (members of the
+  room the MPC has not let go; the recorder is none); with 2, when one participant is left it
+  pauses (`uuid_record pause`: the paused time is not in the file) and resumes at two again.
+- At the MPC's end `uuid_record stop`, `uuid_getvar <recorder> record_ms` (the file's length as
+  FreeSWITCH wrote it: Completed's RecordingDuration; Paused and Resumed carry the daemon's
+  measure so far), MPCRecordingCompleted, then the recorder is hung up.
+  A recorder that cannot be made or started, or that leaves the room on its own, is
+  MPCRecordingFailed (one ERROR line naming the MPC). Never-started (the MPC ended first): no
+  callback. The inbound connection lost while recording: MPCRecordingFailed at once (the
+  recorder's B leg hangs itself up by maxDuration, fs/recorder.py).
+- startRecordingAudio is played to every participant in the room (not held) when the
+  recording starts, as a member play each, so it is not in the recording; stopRecordingAudio
+  when it stops while the MPC goes on (`stop`, the control API's); at the MPC's end the
+  participants are let go at once and hear nothing.
+- recordParticipantTrack: `uuid_record <participant's call> start <file> 0
+  {RECORD_READ_ONLY=true}` (its own voice) from when it is in the Active MPC until it leaves;
+  Participant Recording Initiated/Completed/Failed.
+
+Every recording callback goes to the MPC's recordingCallbackUrl (the first participant's)
+with one SequenceNumber series per MPC (from 1, no gaps) and the MPC's outbox ordering key.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from plivoxml_fs.effects.webhook import Webhook
+from plivoxml_fs.errors import UnsafeValue
+from plivoxml_fs.fs import commands, recorder
+from plivoxml_fs.fs.events import ConferenceEvent
+from plivoxml_fs.rooms import recordings
+from plivoxml_fs.rooms.model import Command, CommandDone, Decision, Emit, Member, Role
+from plivoxml_fs.rooms.mpc_callbacks import order_key, timestamp
+from plivoxml_fs.rooms.mpc_model import MpcState
+
+if TYPE_CHECKING:
+    from plivoxml_fs.rooms.mpc import MpcRoom
+
+log = logging.getLogger("plivoxml_fs.rooms")
+
+#: Token prefix of this component's commands (the room hands their answers back here).
+TOKEN = "mpc-rec"
+#: Webhook kinds (logs, metrics).
+KIND = "mpc-recording"
+PARTICIPANT_KIND = "mpc-participant-recording"
+#: States of the MPC recording.
+IDLE, ORIGINATING, RELATING, STARTING, RECORDING, PAUSING, PAUSED, RESUMING, STOPPING, DONE = (
+    "idle", "originating", "relating", "starting", "recording", "pausing", "paused",
+    "resuming", "stopping", "done")
+#: States in which FreeSWITCH is writing (or about to write) the file.
+LIVE = (RECORDING, PAUSING, PAUSED, RESUMING)
+
+
+def room_capacity(settings: Any) -> int:
+    """conference_max_members for an MPC's room: maxParticipants, plus its recorder's seat."""
+    return settings.max_participants + (1 if settings.record else 0)
+
+
+@attrs.define
+class File:
+    """One recording: its id, file, URL, and the time it has recorded (our clock)."""
+
+    recording_id: str
+    path: str
+    url: str
+    fmt: str
+    started_at: float | None = None
+    since: float | None = None  # start of the span being recorded now (None: paused)
+    recorded_s: float = 0.0
+    ended_at: float | None = None
+    fs_ms: int | None = None  # the file's length as FreeSWITCH reports it, once known
+
+    def run(self, now: float) -> None:
+        if self.started_at is None:
+            self.started_at = now
+        self.since = now
+
+    def halt(self, now: float) -> None:
+        if self.since is not None:
+            self.recorded_s += max(0.0, now - self.since)
+            self.since = None
+
+    def duration(self, now: float) -> int:
+        if self.fs_ms is not None:
+            return round(self.fs_ms / 1000)
+        running = max(0.0, now - self.since) if self.since is not None else 0.0
+        return round(self.recorded_s + running)
+
+
+class MpcRecording:
+    """One MPC's recordings; every input returns decisions (rooms/mpc_hooks.py MpcRecorder)."""
+
+    def __init__(self, room: MpcRoom) -> None:
+        self.settings = room.settings
+        self.state = IDLE
+        self.file: File | None = None
+        self.recorder_uuid: str | None = None
+        self.recorder_id: int | None = None
+        self.initiated = False  # MPCRecordingInitiated was sent
+        self.ending = False
+        self.related: set[int] = set()  # supervisors the recorder does not hear
+        self.tracks: dict[str, File] = {}  # participant call uuid -> its track, once started
+        self.sequence = 0
+        self._pending: dict[str, tuple[str, str]] = {}  # token -> (what, call uuid)
+        self._tokens = 0
+        self._plays = 0
+        self._member_ids: dict[str, int | None] = {}  # tracks of members gone: their ids
+
+    # -- the hooks --------------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """Nothing owed: no command in flight and no recording to report."""
+        return not self._pending and self.state in (IDLE, DONE) and not self.tracks
+
+    def started(self, room: MpcRoom, now: float) -> list[Decision]:
+        decisions = self._step(room, now)
+        for member in room.members.values():
+            decisions += self._start_track(room, member)
+        return decisions
+
+    def joined(self, room: MpcRoom, member: Member, now: float) -> list[Decision]:
+        decisions: list[Decision] = []
+        if member.role == Role.SUPERVISOR:
+            decisions += self._relate(room, member)
+        decisions += self._start_track(room, member)
+        return decisions + self._step(room, now)
+
+    def left(self, room: MpcRoom, member: Member, now: float) -> list[Decision]:
+        self.related.discard(member.member_id or 0)
+        return self._stop_track(room, member, now) + self._step(room, now)
+
+    def ended(self, room: MpcRoom, now: float) -> list[Decision]:
+        self.ending = True
+        if self.state == RELATING and self.recorder_id is None:  # never got in: never started
+            self.state = DONE
+            return self._hang_up()
+        return self._step(room, now)
+
+    def stop(self, room: MpcRoom, now: float) -> list[Decision]:
+        """Stop the MPC's recording while the MPC goes on (the control API): stopRecordingAudio
+        to the participants, MPCRecordingCompleted."""
+        self.ending = True
+        plays = self._play(room, self.settings.stop_recording_sound) if self.state in LIVE else []
+        return plays + self._step(room, now)
+
+    def apply(self, room: MpcRoom, event: Any, now: float) -> list[Decision]:
+        if isinstance(event, CommandDone):
+            return self._answered(room, event, now) if event.token in self._pending else []
+        if not isinstance(event, ConferenceEvent) or self.recorder_uuid is None:
+            return []
+        if event.action == "add-member" and event.unique_id == self.recorder_uuid:
+            if self.recorder_id is None and event.member_id is not None:
+                self.recorder_id = event.member_id
+                if self.state == RELATING:
+                    return self._relate_all(room, now)
+        elif (event.action == "del-member" and event.member_id == self.recorder_id
+              and self.state not in (IDLE, DONE, STOPPING)):
+            return self._failed(room, now, "the recorder left the MPC's room")
+        return []
+
+    def lost_connection(self, room: MpcRoom, now: float) -> list[Decision]:
+        if self.state in (IDLE, DONE):
+            return []
+        self._pending.clear()
+        return self._failed(room, now, "the inbound connection to FreeSWITCH was lost",
+                            hang_up=False)
+
+    # -- the MPC recording ------------------------------------------------------------------
+
+    def _count(self, room: MpcRoom) -> int:
+        """Participants in the MPC: entered, seated, not let go. (Not `in_room`: when callers
+        hang up together their del-member events may come before their seats are given up,
+        and the count would drop to nothing a moment before the MPC's end.)"""
+        return sum(1 for m in room.members.values()
+                   if m.member_id is not None and m.reason is None)
+
+    def _step(self, room: MpcRoom, now: float) -> list[Decision]:
+        """Move the recording toward what the MPC wants now, one command at a time."""
+        stop = self.ending or room.status == MpcState.ENDED
+        run = (not stop and room.status == MpcState.ACTIVE
+               and self._count(room) >= self.settings.record_min_member_count)
+        if self.state == IDLE and self.settings.record and run:
+            return self._originate(room, now)
+        if self.state == IDLE and stop:
+            self.state = DONE
+        elif self.state == RECORDING and stop:
+            return self._record(room, STOPPING, "stop")
+        elif self.state == RECORDING and not run:
+            return self._record(room, PAUSING, "pause")
+        elif self.state == PAUSED and stop:
+            return self._record(room, STOPPING, "stop")
+        elif self.state == PAUSED and run:
+            return self._record(room, RESUMING, "resume")
+        return []
+
+    def _originate(self, room: MpcRoom, now: float) -> list[Decision]:
+        fmt = self.settings.record_file_format
+        settings = room.ctx.settings
+        try:
+            rid = room.ctx.new_id()
+            name = recordings.recording_name(room.mpc_uuid, rid, fmt)
+            path = str(recordings.recordings_dir(settings) / name)
+            self.file = File(rid, path, recordings.record_url(settings, name), fmt)
+            uuid = f"rec-{rid}"
+            cmd = recorder.recorder_originate(room.fs_name, settings.conference_profile, uuid,
+                                              max_s=round(self.settings.max_duration_s
+                                                          * room.scale) + 60)
+        except (ValueError, UnsafeValue) as exc:
+            return self._failed(room, now, f"the recording could not start: {exc}")
+        self.recorder_uuid, self.state = uuid, ORIGINATING
+        folder = str(recordings.recordings_dir(settings))
+        return [attrs.evolve(self._command("originate", cmd), make_dir=folder)]
+
+    def _relate_all(self, room: MpcRoom, now: float) -> list[Decision]:
+        decisions: list[Decision] = []
+        for member in room.members.values():
+            if member.role == Role.SUPERVISOR:
+                decisions += self._relate(room, member)
+        if any(what == "relate-first" for what, _ in self._pending.values()):
+            return decisions
+        return decisions + self._record(room, STARTING, "start")
+
+    def _relate(self, room: MpcRoom, member: Member) -> list[Decision]:
+        """The recorder stops hearing supervisor `member` (recordCoachVoice="false")."""
+        if (self.settings.record_coach_voice is not False or self.recorder_id is None
+                or member.member_id is None or not member.in_room
+                or member.member_id in self.related or self.state in (IDLE, DONE, STOPPING)):
+            return []
+        self.related.add(member.member_id)
+        cmd = commands.conference_api(room.fs_name, "relate", str(self.recorder_id),
+                                      str(member.member_id), "nohear")
+        what = "relate-first" if self.state == RELATING else "relate"
+        return [self._command(what, cmd, member.call_uuid)]
+
+    def _record(self, room: MpcRoom, state: str, action: str) -> list[Decision]:
+        assert self.file is not None and self.recorder_uuid is not None
+        self.state = state
+        return [self._command(action, recorder.uuid_record(self.recorder_uuid, action,
+                                                             self.file.path))]
+
+    def _answered(self, room: MpcRoom, done: CommandDone, now: float) -> list[Decision]:
+        what, call_uuid = self._pending.pop(done.token)
+        if what.startswith("track-"):
+            return self._track_answered(room, what, call_uuid, done, now)
+        if what in ("relate", "relate-first"):
+            if not done.ok:
+                log.warning("MPC %s (%s): the recorder may hear supervisor call %s: %s",
+                            room.name, room.mpc_uuid, call_uuid, done.text.strip(),
+                            extra=_extra(room, call_uuid))
+            if what == "relate-first" and self.state == RELATING and not any(
+                    w == "relate-first" for w, _ in self._pending.values()):
+                return self._record(room, STARTING, "start")
+            return []
+        if what in ("kill", "play"):
+            if not done.ok:
+                log.warning("MPC %s (%s): %s refused: %s", room.name, room.mpc_uuid,
+                            done.token.split(" ", 1)[-1], done.text.strip(),
+                            extra=_extra(room, call_uuid))
+            return []
+        if not done.ok and what in ("originate", "start", "stop"):
+            return self._failed(room, now, f"{what}: {done.text.strip()}")
+        file = self.file
+        assert file is not None
+        if what == "originate":
+            self.state = RELATING
+            return self._relate_all(room, now) if self.recorder_id is not None else []
+        if what == "start":
+            self.state, self.initiated = RECORDING, True
+            file.run(now)
+            log.info("MPC %s (%s): recording as %s", room.name, room.mpc_uuid,
+                     file.recording_id, extra=_extra(room, room.creator or ""))
+            decisions = self._callback(room, "MPCRecordingInitiated", now)
+            return (decisions + self._play(room, self.settings.start_recording_sound)
+                    + self._step(room, now))
+        if what == "pause":
+            if not done.ok:
+                self.state = RECORDING
+                log.warning("MPC %s (%s): the recording did not pause: %s", room.name,
+                            room.mpc_uuid, done.text.strip(), extra=_extra(room, ""))
+                return []
+            self.state = PAUSED
+            file.halt(now)
+            return self._callback(room, "MPCRecordingPaused", now) + self._step(room, now)
+        if what == "resume":
+            if not done.ok:
+                self.state = PAUSED
+                log.warning("MPC %s (%s): the recording did not resume: %s", room.name,
+                            room.mpc_uuid, done.text.strip(), extra=_extra(room, ""))
+                return []
+            self.state = RECORDING
+            file.run(now)
+            return self._callback(room, "MPCRecordingResumed", now) + self._step(room, now)
+        if what == "stop":  # FreeSWITCH closed the file: ask it how long the file is
+            file.halt(now)
+            file.ended_at = now
+            assert self.recorder_uuid is not None
+            return [self._command("length", commands.uuid_getvar(self.recorder_uuid,
+                                                                  "record_ms"))]
+        # length: record_ms, the media time FreeSWITCH wrote (our clock's when it has none)
+        text = done.text.strip()
+        if text.isdigit():
+            file.fs_ms = int(text)
+        self.state = DONE
+        return self._callback(room, "MPCRecordingCompleted", now) + self._hang_up()
+
+    def _failed(self, room: MpcRoom, now: float, why: str, *,
+                hang_up: bool = True) -> list[Decision]:
+        log.error("MPC %s (%s): recording failed: %s", room.name, room.mpc_uuid, why,
+                  extra=_extra(room, room.creator or ""))
+        self.state = DONE
+        decisions: list[Decision] = []
+        if self.file is not None:
+            self.file.halt(now)
+            self.file.ended_at = now
+            decisions += self._callback(room, "MPCRecordingFailed", now)
+        return decisions + (self._hang_up() if hang_up else [])
+
+    def _hang_up(self) -> list[Decision]:
+        if self.recorder_uuid is None:
+            return []
+        return [self._command("kill", recorder.uuid_kill(self.recorder_uuid))]
+
+    def _play(self, room: MpcRoom, source: str | None) -> list[Decision]:
+        """`source` to every participant in the room that is not held (member plays)."""
+        if not source:
+            return []
+        decisions: list[Decision] = []
+        for member in room.members.values():
+            if not member.in_room or member.held or member.member_id is None:
+                continue
+            self._plays += 1
+            try:
+                cmd = commands.conference_member_play(room.fs_name, source, member.member_id,
+                                                      f"rec-{self._plays}")
+            except UnsafeValue as exc:
+                log.warning("MPC %s (%s): the recording sound is not played: %s", room.name,
+                            room.mpc_uuid, exc, extra=_extra(room, member.call_uuid))
+                return decisions
+            decisions.append(self._command("play", cmd, member.call_uuid))
+        return decisions
+
+    # -- participants' own tracks -----------------------------------------------------------
+
+    def _start_track(self, room: MpcRoom, member: Member) -> list[Decision]:
+        participant = member.seat.participant
+        if (participant is None or not participant.record_participant_track
+                or room.status != MpcState.ACTIVE or not member.in_room
+                or member.reason is not None or member.call_uuid in self.tracks):
+            return []
+        settings, fmt = room.ctx.settings, self.settings.record_file_format
+        try:
+            rid = room.ctx.new_id()
+            name = recordings.recording_name(room.mpc_uuid, rid, fmt)
+            track = File(rid, str(recordings.recordings_dir(settings) / name),
+                         recordings.record_url(settings, name), fmt)
+            cmd = recorder.uuid_record(member.call_uuid, "start", track.path, read_only=True)
+        except (ValueError, UnsafeValue) as exc:
+            log.error("MPC %s (%s): member %s: its track is not recorded: %s", room.name,
+                      room.mpc_uuid, member.member_id, exc, extra=_extra(room, member.call_uuid))
+            return []
+        self.tracks[member.call_uuid] = track
+        folder = str(recordings.recordings_dir(settings))
+        return [attrs.evolve(self._command("track-start", cmd, member.call_uuid),
+                             make_dir=folder)]
+
+    def _stop_track(self, room: MpcRoom, member: Member, now: float) -> list[Decision]:
+        track = self.tracks.get(member.call_uuid)
+        if track is None:
+            return []
+        track.halt(now)
+        track.ended_at = now
+        if track.started_at is None:  # its start is still unanswered: reported then
+            return []
+        cmd = recorder.uuid_record(member.call_uuid, "stop", track.path)
+        self._member_ids[member.call_uuid] = member.member_id
+        return [self._command("track-stop", cmd, member.call_uuid)]
+
+    def _track_answered(self, room: MpcRoom, what: str, call_uuid: str, done: CommandDone,
+                        now: float) -> list[Decision]:
+        track = self.tracks.get(call_uuid)
+        if track is None:
+            return []
+        member = room.members.get(call_uuid)
+        member_id = member.member_id if member is not None else self._member_ids.get(call_uuid)
+        if what == "track-start":
+            if not done.ok:
+                log.error("MPC %s (%s): member %s: its track is not recorded: %s", room.name,
+                          room.mpc_uuid, member_id, done.text.strip(),
+                          extra=_extra(room, call_uuid))
+                del self.tracks[call_uuid]
+                return self._track_callback(room, track, "ParticipantRecordingFailed", now,
+                                            member_id)
+            track.run(now)
+            decisions = self._track_callback(room, track, "ParticipantRecordingInitiated", now,
+                                             member_id)
+            if member is None:  # it left before the answer came
+                track.halt(now)
+                track.ended_at = now
+                self._member_ids[call_uuid] = member_id
+                cmd = recorder.uuid_record(call_uuid, "stop", track.path)
+                decisions.append(self._command("track-stop", cmd, call_uuid))
+            return decisions
+        # track-stop: FreeSWITCH closed the file at the hangup when the call is gone, so a
+        # refused stop is a completed track too
+        del self.tracks[call_uuid]
+        self._member_ids.pop(call_uuid, None)
+        return self._track_callback(room, track, "ParticipantRecordingCompleted", now,
+                                    member_id)
+
+    # -- callbacks and commands -------------------------------------------------------------
+
+    def _params(self, event: str, file: File, now: float) -> dict[str, str]:
+        self.sequence += 1
+        return {
+            "EventName": event, "EventTimestamp": timestamp(now),
+            "RecordingDuration": str(file.duration(now)),
+            "RecordingStartTime": timestamp(file.started_at),
+            "RecordingEndTime": timestamp(file.ended_at),
+            "RecordingFormat": file.fmt, "RecordingURL": file.url,
+            "RecordingResourceURL": file.url, "RecordingUUID": file.recording_id,
+            "SequenceNumber": str(self.sequence),
+        }
+
+    def _webhook(self, room: MpcRoom, params: dict[str, str], call_uuid: str,
+                 kind: str) -> list[Decision]:
+        url = self.settings.recording_callback_url
+        if not url:
+            return []
+        return [Emit(Webhook(url, self.settings.recording_callback_method, params, call_uuid,
+                             kind, order_key=order_key(room.mpc_uuid)))]
+
+    def _callback(self, room: MpcRoom, event: str, now: float) -> list[Decision]:
+        assert self.file is not None
+        if not self.settings.recording_callback_url:
+            return []
+        params = self._params(event, self.file, now)
+        params = {**params, "MPCName": room.name, "MPCUUID": room.mpc_uuid}
+        return self._webhook(room, params, room.creator or "", KIND)
+
+    def _track_callback(self, room: MpcRoom, track: File, event: str, now: float,
+                        member_id: int | None) -> list[Decision]:
+        if not self.settings.recording_callback_url:
+            return []
+        params = {**self._params(event, track, now),
+                  "MemberID": "" if member_id is None else str(member_id)}
+        return self._webhook(room, params, room.creator or "", PARTICIPANT_KIND)
+
+    def _command(self, what: str, cmd: str, call_uuid: str = "") -> Command:
+        self._tokens += 1
+        token = f"{TOKEN}#{self._tokens} {what}"
+        self._pending[token] = (what, call_uuid)
+        return Command(cmd, token, call_uuid)
+
+
+def _extra(room: MpcRoom, call_uuid: str) -> dict[str, str]:
+    return {"call_uuid": call_uuid, "conference": room.name}
