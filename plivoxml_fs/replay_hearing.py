@@ -9,7 +9,8 @@
   each caller plays its own tone from its phone (the loopback A leg) while what each phone
   receives is recorded (plivoxml_fs/hearing.py `measure`, the code the tests run); the end of
   the transcript shows the matrix: the level of every caller's tone in what every caller heard,
-  `heard`/`-` against HEARS_DBFS. Callers that never all meet (one hangs up first, or a
+  `heard`/`-` against HEARS_DBFS, then a row per recording the callbacks named (RecordingURL,
+  RecordUrl; WAV only): every caller's tone in it (what recordCoachVoice decides). Callers that never all meet (one hangs up first, or a
   document joins no room) make the run fail naming them: the user asked for something the
   documents did not give.
 - `--hangup-after S`: S seconds after every caller is in its room (and after the measurement,
@@ -22,6 +23,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+import wave
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,7 +35,16 @@ from plivoxml_fs.documents import parse_document
 from plivoxml_fs.documents.models import Conference, MultiPartyCall
 from plivoxml_fs.errors import PlivoXMLError
 from plivoxml_fs.esl.messages import Event
-from plivoxml_fs.hearing import HEARS_DBFS, TONES_HZ, Hearing, MeasureError, Party, measure
+from plivoxml_fs.hearing import (
+    HEARS_DBFS,
+    TONES_HZ,
+    Hearing,
+    MeasureError,
+    Party,
+    measure,
+    read_wav,
+    tone_levels,
+)
 
 if TYPE_CHECKING:
     from plivoxml_fs.replay import Replay
@@ -219,6 +230,38 @@ class HearingWatch:
                 mark = "heard" if self.result.hears(listener, speaker) else "-"
                 cells.append(f"{mark} {levels[listener][speaker]:.1f}".rjust(width))
             line(f"{listener:>{width}} " + " ".join(cells))
+        for label, found in self._recordings():
+            if isinstance(found, str):
+                line(f"{label}: {found}")
+                continue
+            cells = [(f"{'heard' if found[n] >= HEARS_DBFS else '-'} {found[n]:.1f}").rjust(width)
+                     for n in names]
+            line(f"{label:>{width}} " + " ".join(cells))
+
+    def _recordings(self) -> list[tuple[str, dict[str, float] | str]]:
+        """Each recording the callbacks named (RecordingURL, RecordUrl) that is on this machine:
+        the level of every caller's tone in it, or why it was not read."""
+        webapp = self.replay.webapp
+        if webapp is None or webapp.recordings is None:
+            return []
+        names: list[str] = []
+        for hit in webapp.hits:
+            url = hit.params.get("RecordingURL") or hit.params.get("RecordUrl") or ""
+            name = url.rsplit("/", 1)[-1]
+            if name and name not in names and (webapp.recordings / name).is_file():
+                names.append(name)
+        tones = {c.name: hz for c, hz in zip(self.callers, TONES_HZ, strict=False)}
+        rows: list[tuple[str, dict[str, float] | str]] = []
+        for k, name in enumerate(names, start=1):
+            label = "recording" if len(names) == 1 else f"recording {k}"
+            try:
+                samples, rate = read_wav(webapp.recordings / name)
+            except (OSError, EOFError, ValueError, wave.Error):
+                rows.append((label, f"{name} is not a 16-bit WAV file: not read"))
+                continue
+            found = tone_levels(samples, rate, list(tones.values()))
+            rows.append((label, {who: found[hz] for who, hz in tones.items()}))
+        return rows
 
     def stop(self) -> None:
         if self._temp:

@@ -38,6 +38,10 @@ def test_customer_agent_and_coaching_supervisor(examples):
     }, str(hearing)
     matrix = [ln for ln in text.splitlines() if "] hearing " in ln and "call1 Customer  " in ln]
     assert matrix, text
+    # the MPC's recording (recordCoachVoice="false"): customer and agent, not the supervisor
+    (row,) = [ln.split("recording", 1)[1].split() for ln in text.splitlines()
+              if "] hearing " in ln and ln.split("hearing", 1)[1].strip().startswith("recording")]
+    assert row[0] == "heard" and row[2] == "heard" and row[4] == "-", row
     assert "3 call(s) completed" in text
     (joined,) = [ln for ln in text.splitlines() if "every caller is in its room" in ln]
     assert joined.endswith(": call1, call2, call3)"), joined  # one room

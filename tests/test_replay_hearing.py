@@ -70,6 +70,17 @@ def test_muted_room_nobody_hears_anybody(examples):
     assert rows[0][2].strip().startswith("- ") and rows[1][1].strip().startswith("- ")
 
 
+def test_recorded_room_has_every_caller_in_its_recording(examples):
+    """conference-recorded.xml: the matrix ends with the room's recording, which holds both
+    callers' tones (read from the file the record callback named)."""
+    root, port = examples
+    status, text, _ = _run(root, port, ["conference-recorded.xml"], callers=2, hearing=True)
+    assert status == 0, text
+    rows = _matrix(text)
+    assert rows[-1][0] == "recording", rows
+    assert [c.split()[0] for c in rows[-1][1:]] == ["heard", "heard"], rows
+
+
 def test_callers_that_never_meet_fail_the_run(examples):
     """--hearing with a document that joins no room: the run fails naming the caller."""
     root, port = examples
