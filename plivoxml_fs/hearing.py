@@ -162,7 +162,8 @@ def _wait(what: str, ready: Callable[[], bool], timeout_s: float, sleep) -> None
         sleep(0.02)
 
 
-def _written(path: Path) -> bool:
+def written(path: Path) -> bool:
+    """Whether `path` is a WAV file with at least one frame (FreeSWITCH has written it)."""
     try:
         with wave.open(str(path), "rb") as wav:
             return wav.getnframes() > 0
@@ -197,7 +198,7 @@ def measure(api: Callable[[str], str], parties: Sequence[Party], record_dir: Pat
         for p in parties), timeout, sleep)
     for party in parties:
         _ok(api, f"uuid_record {party.a_leg} stop {paths[party.name]}", "+OK Success")
-    _wait("the recordings to be written", lambda: all(_written(p) for p in paths.values()),
+    _wait("the recordings to be written", lambda: all(written(p) for p in paths.values()),
           SLACK_S, sleep)
     return hearing_matrix(paths, {**tones, **(extra_tones or {})})
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from plivoxml_fs.hearing import SLACK_S, TONE_MS, Hearing, Party, measure
+from plivoxml_fs.hearing import SLACK_S, TONE_MS, Hearing, Party, measure, written
 
-__all__ = ["SLACK_S", "TONE_MS", "Party", "everyone_but", "heard", "measure"]
+#: the name the recorder cases (tests/simulator/recorder_cases.py) import
+_written = written
+__all__ = ["SLACK_S", "TONE_MS", "Party", "_written", "everyone_but", "heard", "measure"]
 
 
 def heard(hearing: Hearing, among: Sequence[str] | None = None) -> dict[str, set[str]]:
