@@ -110,7 +110,6 @@ class MpcRecording:
         self.file: File | None = None
         self.recorder_uuid: str | None = None
         self.recorder_id: int | None = None
-        self.initiated = False  # MPCRecordingInitiated was sent
         self.ending = False
         self.related: set[int] = set()  # supervisors the recorder does not hear
         self.tracks: dict[str, File] = {}  # participant call uuid -> its track, once started
@@ -176,7 +175,7 @@ class MpcRecording:
     def lost_connection(self, room: MpcRoom, now: float) -> list[Decision]:
         if self.state in (IDLE, DONE):
             return []
-        self._pending.clear()
+        # the commands in flight are still answered (-ERR): _answered ignores them once DONE
         return self._failed(room, now, "the inbound connection to FreeSWITCH was lost",
                             hang_up=False)
 
@@ -266,6 +265,8 @@ class MpcRecording:
                     w == "relate-first" for w, _ in self._pending.values()):
                 return self._record(room, STARTING, "start")
             return []
+        if self.state == DONE and what not in ("kill", "play"):
+            return []  # the recording already ended (failed): a late answer changes nothing
         if what in ("kill", "play"):
             if not done.ok:
                 log.warning("MPC %s (%s): %s refused: %s", room.name, room.mpc_uuid,
@@ -278,9 +279,12 @@ class MpcRecording:
         assert file is not None
         if what == "originate":
             self.state = RELATING
+            if self.ending and self.recorder_id is None:  # the MPC ended meanwhile
+                self.state = DONE
+                return self._hang_up()
             return self._relate_all(room, now) if self.recorder_id is not None else []
         if what == "start":
-            self.state, self.initiated = RECORDING, True
+            self.state = RECORDING
             file.run(now)
             log.info("MPC %s (%s): recording as %s", room.name, room.mpc_uuid,
                      file.recording_id, extra=_extra(room, room.creator or ""))

@@ -194,6 +194,25 @@ def participant_track_holds_its_own_voice(scene: Scene) -> None:
     assert found["7201"] > -20 and found["7202"] < ABSENT, found
 
 
+def one_participant_is_recorded(scene: Scene) -> None:
+    """recordMinMemberCount="1" (the default): the first participant alone in the Active MPC
+    starts the recording, and its voice is in the file at full level (the recorder member is
+    what makes mod_conference mix a lone member)."""
+    name = mpc_name("rec-one")
+    callers = _join(scene, name, {"7401": ("Customer", REC + ' stayAlone="true"')})
+    wait_recording(scene, name, "MPCRecordingInitiated")
+    settled(scene, name)
+    try:
+        _hear(scene, callers)
+    finally:
+        _leave(scene, callers)
+    (completed,) = wait_recording(scene, name, "MPCRecordingCompleted")
+    scene.flush()
+    _assert_callbacks(scene, name, ["MPCRecordingInitiated", "MPCRecordingCompleted"])
+    found = levels(file_of(scene, completed), _tones(callers))
+    assert FULL[0] < found["7401"] < FULL[1], found
+
+
 def mp3_by_default(scene: Scene) -> None:
     """record="true" alone: an MP3 file (FreeSWITCH's MPEG frames) as long as its
     RecordingDuration."""
@@ -214,6 +233,6 @@ def mp3_by_default(scene: Scene) -> None:
 
 SCENARIOS = [recording_without_the_coach_voice, recording_with_the_coach_voice,
              recording_waits_for_two_and_pauses_at_one, participant_track_holds_its_own_voice,
-             mp3_by_default]
+             one_participant_is_recorded, mp3_by_default]
 
 __all__ = ["SCENARIOS", "doc"]

@@ -210,8 +210,14 @@ def test_the_lost_connection_fails_the_recording_at_once():
     room = make(attrs.evolve(REC, start_recording_sound=None))
     room.decisions = enter(room, "c1", 5, T0 + 1)
     start_recording(room, T0 + 2)
-    (hook,) = hooks(room.lost_connection(T0 + 4))
-    assert hook["EventName"] == "MPCRecordingFailed" and room.recorder.done
+    room.decisions = enter(room, "c2", 6, T0 + 3, record_participant_track=True)
+    lost = room.lost_connection(T0 + 4)
+    (hook,) = hooks(lost)
+    assert hook["EventName"] == "MPCRecordingFailed" and not room.recorder.done
+    # the commands in flight are answered -ERR: the track's start fails, the rest is ignored
+    late = answer(room, lost + room.decisions, T0 + 4, text="-ERR no inbound connection\n")
+    assert [h["EventName"] for h in hooks(late)] == ["ParticipantRecordingFailed"]
+    assert room.recorder.done
 
 
 def test_participant_track_from_its_entry_to_its_exit():
@@ -235,8 +241,63 @@ def test_participant_track_from_its_entry_to_its_exit():
     assert room.recorder.done
 
 
+def test_recording_names_are_served_like_conference_recordings():
+    from plivoxml_fs.rooms import recordings
+
+    name = recordings.recording_name("0a4c2a4e-5a59-4e0a-9d3a-1f6f2b8f2a11",
+                                     "9b1d3c3e-2f3e-4a4b-8c8d-0e0f1a1b2c2d", "mp3")
+    assert recordings.is_recording_name(name)
+
+
 def test_no_callback_url_no_callbacks_but_still_a_recording():
     room = make(attrs.evolve(REC, recording_callback_url=None, start_recording_sound=None))
     room.decisions = enter(room, "c1", 5, T0 + 1)
     started = start_recording(room, T0 + 2)
     assert hooks(started) == [] and room.recorder.state == mpc_recording.RECORDING
+
+
+def test_a_refused_relate_still_records_with_one_warning(caplog):
+    """FreeSWITCH refusing the recorder's relate: one WARNING naming the MPC and the
+    supervisor's call; the recording starts all the same."""
+    room = make(attrs.evolve(REC, record_coach_voice=False, start_recording_sound=None))
+    room.decisions = enter(room, "s1", 4, T0 + 1, Role.SUPERVISOR)
+    decisions = answer(room, room.decisions, T0 + 2, what="originate")
+    decisions += room.apply(event(room, "add-member", 90, room.recorder.recorder_uuid), T0 + 2)
+    with caplog.at_level(logging.WARNING):
+        started = answer(room, decisions, T0 + 2, text="-ERR relationship 90->4 not found.\n",
+                         what="relate-first")
+    assert [c.cmd for c in commands_of(started)] == [
+        "uuid_record rec-id2 start /var/rec/id1_id2.wav"]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"MPC {NAME} (id1): the recorder may hear supervisor call s1: "
+        "-ERR relationship 90->4 not found."]
+
+
+def test_stop_while_the_mpc_goes_on_plays_the_stop_sound():
+    """`stop` (the control API's): stopRecordingAudio to each participant, then the file is
+    stopped and Completed; the MPC goes on."""
+    room = make(attrs.evolve(REC, start_recording_sound=None,
+                             stop_recording_sound="tone_stream://%(300,0,700)"))
+    room.decisions = enter(room, "c1", 5, T0 + 1, stay_alone=True)
+    start_recording(room, T0 + 2)
+    stopping = room.recorder.stop(room, T0 + 5)
+    assert [c.cmd.split(" ", 2)[2] for c in commands_of(stopping)] == [
+        "play '{play_id=rec-1}file_string://tone_stream://%(300,0,700)' 5",
+        "stop /var/rec/id1_id2.wav"]
+    length = answer(room, stopping, T0 + 5)
+    (completed,) = hooks(answer(room, length, T0 + 5, text="3000"))
+    assert (completed["EventName"], completed["RecordingDuration"]) == (
+        "MPCRecordingCompleted", "3")
+    assert room.status.value == "Active"
+
+
+def test_the_mpc_ending_before_the_originate_is_answered_records_nothing():
+    room = make()
+    decisions = enter(room, "c1", 5, T0 + 1)
+    _, gone = room.leave("c1", T0 + 2, hung_up=True)
+    assert commands_of(gone) == [] and hooks(gone) == []
+    late = answer(room, decisions, T0 + 3, what="originate")
+    assert [c.cmd for c in commands_of(late)] == ["uuid_kill rec-id2 NORMAL_CLEARING"]
+    assert hooks(late) == []
+    answer(room, late, T0 + 3)
+    assert room.recorder.done and room.done

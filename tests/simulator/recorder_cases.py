@@ -219,6 +219,27 @@ def participant_track_is_its_own_voice(rec: Recorded) -> None:
     assert levels[TONES_HZ[1]] < ABSENT_DBFS, levels
 
 
+#: A tone played to one member only (conference play <file> <id>): no caller plays it.
+MEMBER_PLAY_HZ = 2900
+
+
+def member_plays_are_not_in_the_recording(rec: Recorded) -> None:
+    """A file played to one member (how startRecordingAudio is played) reaches that member
+    and not the recorder; the member's own voice is recorded as ever."""
+    room, parties, _, (m0,) = rec.room(1)
+    uuid, _ = rec.recorder(room)
+    path = rec.record_dir / f"{room}.wav"
+    rec.record(uuid, "start", path)
+    tone = commands.tone_stream((3000, 0, MEMBER_PLAY_HZ))
+    assert rec.api(f"conference {room} play {tone} {m0}").startswith("+OK")
+    hearing = rec.hear(parties)
+    rec.record(uuid, "stop", path)
+    assert hearing.level_of("c0", MEMBER_PLAY_HZ) > -20, str(hearing)
+    found = levels_in(path, (TONES_HZ[0], MEMBER_PLAY_HZ))
+    assert FULL_LEVEL[0] < found[TONES_HZ[0]] < FULL_LEVEL[1], found
+    assert found[MEMBER_PLAY_HZ] < ABSENT_DBFS, found
+
+
 def recorder_hangs_itself_up(rec: Recorded) -> None:
     """The recorder's B leg hangs up by itself after max_s (sched_hangup): its A leg leaves
     the room and is gone, so a recorder the daemon lost never outlives its MPC."""
@@ -234,7 +255,8 @@ def recorder_hangs_itself_up(rec: Recorded) -> None:
 
 CASES = [recording_leaves_out_the_supervisor, recording_with_the_supervisor,
          recording_holds_a_lone_member, pause_leaves_out_the_paused_time,
-         participant_track_is_its_own_voice, recorder_hangs_itself_up]
+         participant_track_is_its_own_voice, member_plays_are_not_in_the_recording,
+         recorder_hangs_itself_up]
 
 
 __all__ = ["CASES", "Recorded", "tone_levels"]
