@@ -147,8 +147,9 @@ def serve(config_path: str | None) -> None:
                    "FreeSWITCH could not play).")
 @click.option("--hearing", is_flag=True,
               help=f"Once every caller is in its room, each plays its own tone and what each "
-                   f"hears is recorded; the transcript ends with who hears whom (at most "
-                   f"{HEARING_MAX_CALLERS} callers). Callers that never all meet fail the run.")
+                   f"hears is recorded; the transcript ends with who hears whom and which "
+                   f"callers each WAV recording holds (at most {HEARING_MAX_CALLERS} "
+                   f"callers). Callers that never all meet fail the run.")
 @click.option("--hangup-after", "hangup_after", default=None, type=click.FloatRange(0),
               metavar="SECONDS",
               help="Seconds after every caller is in its room (and, with --hearing, measured) "
@@ -160,7 +161,7 @@ def replay(documents, freeswitch, password, digits, digits_delay, from_number, t
 
     Files beside a DOCUMENT file are served too (for Redirect and action URLs), at
     http://127.0.0.1:HTTP_PORT/<name>; requests under /callbacks/ are recorded and shown.
-    With several DOCUMENT files (a conference's members), caller k runs the k-th document
+    With several DOCUMENT files (the members of a conference or an MPC), caller k runs the k-th document
     (--callers times each) and dials --to plus k-1; the files are served from the directory
     that holds them all. Each caller's role (Customer, Agent, Supervisor) is read from its
     document's <MultiPartyCall> and named in the transcript. Exits 0 when every call completed (the warnings of those that
