@@ -196,17 +196,20 @@ def barging_supervisor_is_heard_by_everyone(scene: Scene) -> None:
 
 
 def held_participants_hear_their_roles_music(scene: Scene) -> None:
-    """hold="true" for the customer and the agent, a barging supervisor: each held participant
-    hears its role's hold music only (not the other role's, not the supervisor, whom everyone
-    else hears), and nobody hears a held participant."""
+    """hold="true" for a customer, an agent and a supervisor, beside an agent who is not held:
+    each held participant hears its role's hold music only (the supervisor, who has none,
+    silence), not the other role's music and not the free agent, whom everyone else hears; and
+    nobody hears a held participant."""
     music_documents(scene)
     name = room("cc-hold")
     parties = [join(scene, "Customer", "8301", mpc(name, "Customer", hold="true")),
                join(scene, "Agent", "8302", mpc(name, "Agent", hold="true")),
-               join(scene, "Supervisor", "8303", mpc(name, "Supervisor", coach_mode="false"))]
+               join(scene, "Supervisor", "8303", mpc(name, "Supervisor", hold="true",
+                                                     coach_mode="false")),
+               join(scene, "Agent 2", "8304", mpc(name, "Agent"))]
     try:
         hears(scene, parties, {"Customer": {"customer-hold"}, "Agent": {"agent-hold"},
-                               "Supervisor": set()})
+                               "Supervisor": set(), "Agent 2": set()})
     finally:
         leave(scene, parties)
 
