@@ -395,8 +395,9 @@ class Replay:
         failures += self._verdicts(a_legs)
         if watching is not None:
             watching.kill()  # every call has ended: nothing more to measure or hang up
-            if self.watch.failure:
-                failures.append(self.watch.failure)
+            failure = self.watch.verdict()
+            if failure:
+                failures.append(failure)
         return self._report(len(a_legs), failures)
 
     def _report(self, calls: int, failures: list[str]) -> ExitCode:

@@ -196,7 +196,7 @@ class HearingWatch:
                                   time_scale=self.replay.options.time_scale)
         except MeasureError as exc:
             self.failure = f"hearing: not measured: {exc}"
-            self._line(self.failure)
+            self._line(f"not measured: {exc}")
             return
         self._line("measured (the matrix is at the end of the transcript)")
 
@@ -207,6 +207,14 @@ class HearingWatch:
                 self.replay.transcript.line(f"{caller.label}/A",
                                             f"hangs up (--hangup-after {self.hangup_after_s:g})")
                 self.replay.client.api(f"uuid_kill {caller.a_leg}", timeout=5.0, check=False)
+
+    def verdict(self) -> str:
+        """Why the run fails because of the watch ("" when it does not): --hearing asked for a
+        matrix the run never made (callers never all in, a refused command, the calls ending
+        during the measurement)."""
+        if self.failure or not self.hearing or self.result is not None:
+            return self.failure
+        return "hearing: not measured: the calls ended before the measurement did"
 
     # -- the report ---------------------------------------------------------------------------
     def report(self) -> None:

@@ -91,6 +91,23 @@ def test_callers_that_never_meet_fail_the_run(examples):
     assert "call1 runs welcome.xml: joins no room" in text
 
 
+def test_calls_ending_during_the_measurement_fail_the_run(examples, monkeypatch):
+    """The room ends while the tones play (a measurement far longer than the room's 4 s time
+    limit): no matrix, and the run fails saying so rather than passing without one."""
+    import functools
+
+    from plivoxml_fs import hearing, replay_hearing
+
+    monkeypatch.setattr(replay_hearing, "measure",
+                        functools.partial(hearing.measure, tone_ms=600_000))
+    root, port = examples
+    status, text, replay = _run(root, port, ["conference-muted.xml"], callers=2, hearing=True)
+    assert status == 7, text
+    assert replay.watch.result is None
+    assert "FAILED hearing: not measured: " in text, text
+    assert "who hears whom" not in text
+
+
 def test_hangup_after_hangs_the_callers_up(examples, tmp_path):
     """--hangup-after: a room without a time limit ends because its callers hang up, after
     the measurement; the run completes."""
