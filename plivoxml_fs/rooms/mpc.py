@@ -476,6 +476,12 @@ class MpcRoom:
         call_uuid = self._sent.pop(done.token, "")
         if not done.ok:
             member = self.members.get(call_uuid)
+            words = done.token.split(" ")
+            if words[3:4] == ["hup"] and done.text.startswith("-ERR Non-Existant ID"):
+                # released while it left on its own (a hangup at the same moment): gone anyway
+                log.debug("MPC %s (%s): member %s already gone when released", self.name,
+                          self.mpc_uuid, words[4], extra=self._extra(call_uuid))
+                return []
             log.warning("MPC %s (%s): member %s: FreeSWITCH refused %r: %s", self.name,
                         self.mpc_uuid, member.member_id if member else call_uuid,
                         done.token.split(" ", 1)[-1], done.text.strip(),

@@ -40,7 +40,7 @@ from typing import Any
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
-from plivoxml_fs.rooms import callbacks, names
+from plivoxml_fs.rooms import callbacks, names, recordings
 from plivoxml_fs.rooms.model import (
     ArmTimer,
     Command,

@@ -22,6 +22,7 @@ from gevent.pywsgi import WSGIServer
 
 from plivoxml_fs.config import Settings
 from plivoxml_fs.esl.inbound import InboundClient
+from plivoxml_fs.hearing import tone_wav
 from plivoxml_fs.service import Daemon
 
 SOUNDS = Path(__file__).resolve().parents[2] / "examples" / "sounds"
@@ -37,7 +38,8 @@ class Hit:
 
 
 class WebApp:
-    """Answers by `To`, serves /docs/<name> and the chime, records every request."""
+    """Answers by `To`, serves /docs/<name>, the chime and /tones/<hz>.wav, records every
+    request."""
 
     def __init__(self) -> None:
         self.answers: dict[str, str] = {}  # To -> document
@@ -69,6 +71,10 @@ class WebApp:
         if document is not None:
             start_response("200 OK", [("Content-Type", "application/xml")])
             return [document.format(base=self.base).encode()]
+        if path.startswith("/tones/") and path.endswith(".wav"):
+            # /tones/<hz>.wav: 3 s of a sine, music a who-hears-whom matrix can tell apart
+            start_response("200 OK", [("Content-Type", "audio/wav")])
+            return [tone_wav(int(path[len("/tones/"):-len(".wav")]))]
         if path == "/sounds/chime.wav":
             start_response("200 OK", [("Content-Type", "audio/wav")])
             return [(SOUNDS / "chime.wav").read_bytes()]

@@ -1,9 +1,10 @@
 """Who hears whom on a real FreeSWITCH 1.10.12, measured from the audio each caller receives.
 
 The cases of tests/simulator/hearing_cases.py (callers joined by a stub standing where the
-daemon would), the uuid_record ones of tests/simulator/leg_record_cases.py, and the
-`<Conference>` ones of tests/conference/hearing_scenarios.py (through the
-daemon), as the embedded FreeSWITCH runs them. The stub and the daemon listen on
+daemon would), the uuid_record ones of tests/simulator/leg_record_cases.py, the
+`<Conference>` ones of tests/conference/hearing_scenarios.py and the `<MultiPartyCall>` call
+centre of tests/conference/call_centre_scenarios.py (both through the daemon), as the embedded
+FreeSWITCH runs them. The stub and the daemon listen on
 127.0.0.1:PLIVOXML_FS_TEST_SOCKET_PORT (default 8084), where the dialplan sends calls; the
 recordings are written by FreeSWITCH into the test's tmp_path (it must run on this machine).
 Skipped, with the reason, when no FreeSWITCH answers (see conftest.py).
@@ -17,7 +18,7 @@ import gevent
 import gevent.event
 import gevent.queue
 import pytest
-from conference import hearing_scenarios
+from conference import call_centre_scenarios, hearing_scenarios
 from conference.scene import Scene, WebApp, scene_settings
 from gevent.server import StreamServer
 from simulator import leg_record_cases
@@ -117,4 +118,10 @@ def scene(freeswitch, socket_port, tmp_path):
 @pytest.mark.parametrize("scenario", hearing_scenarios.SCENARIOS, ids=lambda s: s.__name__)
 def test_conference_hearing_on_real_freeswitch(scene, scenario):
     """The `<Conference>` scenario's who-hears-whom, from audio, on FreeSWITCH 1.10.12."""
+    scenario(scene)
+
+
+@pytest.mark.parametrize("scenario", call_centre_scenarios.SCENARIOS, ids=lambda s: s.__name__)
+def test_call_centre_hearing_on_real_freeswitch(scene, scenario):
+    """The call centre's who-hears-whom (`<MultiPartyCall>`), from audio, on FreeSWITCH 1.10.12."""
     scenario(scene)
