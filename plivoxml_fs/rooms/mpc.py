@@ -434,6 +434,9 @@ class MpcRoom:
     def _play_done(self, event: ConferenceEvent, now: float) -> list[Decision]:
         return mpc_media.play_done(self, event)
 
+    def _play_started(self, event: ConferenceEvent, now: float) -> list[Decision]:
+        return mpc_media.play_started(self, event)
+
     # -- helpers ------------------------------------------------------------------------------
 
     def _status(self, event: str, now: float, member: Member | None = None,
@@ -490,6 +493,7 @@ _TABLE = {
     "hup-member": MpcRoom._kicked,
     "start-talking": MpcRoom._talking,
     "stop-talking": MpcRoom._talking,
+    "play-file-member": MpcRoom._play_started,
     "play-file-member-done": MpcRoom._play_done,
     "conference-destroy": MpcRoom._destroyed,
 }

@@ -26,10 +26,10 @@ from plivoxml_fs.documents.models import MultiPartyCall
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import ConnectionLost, EventOverflow, PlivoXMLError, ProtocolError
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import arguments, commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf, ExecuteComplete, View, view
 from plivoxml_fs.rooms.model import Exit, ExitReason, RoomKind, Seat
-from plivoxml_fs.rooms.mpc_model import MpcSettings, Participant, role_of
+from plivoxml_fs.rooms.mpc_model import MpcSettings, Music, Participant, Speech, role_of
 from plivoxml_fs.verbs import sounds
 from plivoxml_fs.verbs.base import ACTION, ExecContext, Gone, Goto, Next, Outcome, hung_up
 from plivoxml_fs.verbs.conference import BEEP_SOUNDS  # beep:1, beep:2 as <Conference>'s
@@ -55,13 +55,17 @@ class _Participant:
 
     # -- sounds -------------------------------------------------------------------------------
 
-    def _music(self, url: str | None, method: str, what: str) -> str | None:
+    def _music(self, url: str | None, method: str, what: str) -> Music | None:
+        """Wait/hold music: its file sources (several joined in one file_string) and its
+        Speaks (`Speech`: FreeSWITCH 1.10.12 has no `tts://` file format, docs)."""
         if not url:
             return None
         try:
-            return sounds.resolve_sound(self.ctx.fetcher, url, method, self.ctx.params,
-                                        what=f"<MultiPartyCall> {what}",
-                                        max_bytes=self.ctx.settings.max_document_bytes)
+            parts = sounds.resolve_parts(self.ctx.fetcher, url, method, self.ctx.params,
+                                         what=f"<MultiPartyCall> {what}",
+                                         max_bytes=self.ctx.settings.max_document_bytes,
+                                         speech=_speech)
+            return _grouped(parts)
         except PlivoXMLError as exc:
             self.log.warning("call %s: MPC %s: %s; silence instead", self.uuid, self.mpc.name,
                              exc, extra=self.extra)
@@ -72,7 +76,14 @@ class _Participant:
             return None
         if value.lower() in BEEP_SOUNDS:
             return BEEP_SOUNDS[value.lower()]
-        return self._music(value, method, what)
+        try:
+            return sounds.resolve_sound(self.ctx.fetcher, value, method, self.ctx.params,
+                                        what=f"<MultiPartyCall> {what}",
+                                        max_bytes=self.ctx.settings.max_document_bytes)
+        except PlivoXMLError as exc:
+            self.log.warning("call %s: MPC %s: %s; no %s", self.uuid, self.mpc.name, exc, what,
+                             extra=self.extra)
+            return None
 
     def seat(self) -> Seat:
         mpc = self.mpc
@@ -176,6 +187,32 @@ class _Participant:
         except (ValueError, PlivoXMLError) as exc:
             self.log.error("call %s: %s callback to %s not sent: %s", self.uuid, hook.kind,
                            shown_url(url), exc, extra=self.extra)
+
+
+def _speech(text: str, voice: str) -> Speech:
+    return Speech(arguments.speak_text(text), arguments.flite_voice(voice))
+
+
+def _grouped(parts: list[Any]) -> Music:
+    """Consecutive file sources joined into file_strings (of at most MAX_FILE_STRING_SOURCES),
+    each Speech on its own."""
+    music: list[Any] = []
+    files: list[str] = []
+
+    def flush() -> None:
+        for at in range(0, len(files), arguments.MAX_FILE_STRING_SOURCES):
+            chunk = files[at:at + arguments.MAX_FILE_STRING_SOURCES]
+            music.append(chunk[0] if len(chunk) == 1 else arguments.file_string(chunk))
+        files.clear()
+
+    for part in parts:
+        if isinstance(part, Speech):
+            flush()
+            music.append(part)
+        else:
+            files.append(part)
+    flush()
+    return tuple(music)
 
 
 def _typed(event: Any) -> View | None:

@@ -4,7 +4,7 @@ FreeSWITCH (test_hearing.py) and a real one (tests/fs/test_mpc_real.py). The sce
 
 from __future__ import annotations
 
-from conference.hearing import Party, everyone_but, heard, measure
+from conference.hearing import Party, everyone_but, heard, loudness, measure, spoken_ms
 from conference.scene import Scene
 
 from mpc.scenarios import doc, events, mpc_name, wait_event
@@ -114,5 +114,30 @@ def hold_and_mute_at_join(scene: Scene) -> None:
         _leave(scene, callers)
 
 
+#: Speak wait music: about 2 s of speech, a space in it (FreeSWITCH's API splits at spaces).
+SPOKEN = "<Response><Speak>Please hold the line, thanks</Speak></Response>"
+
+
+def speak_wait_music_is_heard(scene: Scene) -> None:
+    """A waiting customer whose waitMusicUrl is a Speak hears speech (speech-level audio
+    for at least a second of the 4 s measured) and it loops: each cycle is a `say:` then a
+    marker whose done carries the play id."""
+    name = mpc_name("hear-speak")
+    scene.app.documents["/speak"] = SPOKEN
+    wait = 'waitForAgent="true" waitMusicUrl="{base}/speak" stayAlone="true"'
+    callers = _join(scene, name, {"6401": ("Customer", wait)})
+    try:
+        hearing = _hear(scene, callers)
+        assert spoken_ms(hearing.paths["6401"]) >= 1000, loudness(hearing.paths["6401"])
+        fs_room = f"mpc-{events(scene, name)[0]['MPCUUID']}"
+        scene.wait("the spoken wait music looped", lambda: len([
+            e for e in scene.room_events(fs_room, "play-file-member-done")
+            if e.get("play_id")]) >= 2)
+        said = [e.get("File") for e in scene.room_events(fs_room, "play-file-member")]
+        assert "say:#slt#Please hold the line, thanks" in said, said
+    finally:
+        _leave(scene, callers)
+
+
 SCENARIOS = [waiting_for_an_agent, coach_mode_whispers_to_agents, barge_is_heard_by_all,
-             hold_and_mute_at_join]
+             hold_and_mute_at_join, speak_wait_music_is_heard]
