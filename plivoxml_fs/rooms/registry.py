@@ -229,6 +229,12 @@ class RoomEngine:
     def room_of(self, call_uuid: str) -> Room | None:
         return self._seats.get(call_uuid)
 
+    def act(self, room: Room, change: Callable[[float], list[Decision]]) -> None:
+        """An input from outside FreeSWITCH (the control API's mute, hold, coach, kick,
+        hangup): `change(now)` is the room's input; its decisions are performed."""
+        self._perform(room, change(self.edge.now()))
+        self._settle(room)
+
     def own_event(self, call_uuid: str, event: Dtmf | ConferenceEvent) -> None:
         """An event of the caller's own channel (its socket): its DTMF, its conference events.
 

@@ -42,6 +42,7 @@ class WebApp:
     def __init__(self) -> None:
         self.answers: dict[str, str] = {}  # To -> document
         self.documents: dict[str, str] = {}  # path -> document (action targets, sound docs)
+        self.audio: dict[str, bytes] = {}  # path -> a WAV file's bytes (served as audio/wav)
         self.hits: list[Hit] = []
         self.base = ""
         self._server: WSGIServer | None = None
@@ -69,6 +70,9 @@ class WebApp:
         if document is not None:
             start_response("200 OK", [("Content-Type", "application/xml")])
             return [document.format(base=self.base).encode()]
+        if path in self.audio:
+            start_response("200 OK", [("Content-Type", "audio/wav")])
+            return [self.audio[path]]
         if path == "/sounds/chime.wav":
             start_response("200 OK", [("Content-Type", "audio/wav")])
             return [(SOUNDS / "chime.wav").read_bytes()]
