@@ -58,6 +58,8 @@ from plivoxml_fs.rooms.mpc_model import EXIT_CAUSES, GROUP_OF, MpcSettings, MpcS
 log = logging.getLogger("plivoxml_fs.rooms")
 
 SEEN_EVENTS = 512
+#: MPCEnd's wait for members still in, in command_timeout_s: past the verb's stuck bound (2).
+END_BACKSTOP = 3
 #: The FreeSWITCH room name of an MPC.
 FS_PREFIX = "mpc-"
 
@@ -245,8 +247,12 @@ class MpcRoom:
         decisions = self.recorder.ended(self, now)
         for member in list(self.members.values()):
             decisions.extend(self._release(member, ExitReason.ENDED))
-        decisions.append(ArmTimer(now + self.ctx.settings.command_timeout_s))
+        decisions.append(ArmTimer(now + self._backstop_s))
         return decisions
+
+    @property
+    def _backstop_s(self) -> float:
+        return END_BACKSTOP * self.ctx.settings.command_timeout_s
 
     def hangup(self, now: float) -> list[Decision]:
         """The control API's end (3000)."""
@@ -338,8 +344,8 @@ class MpcRoom:
     def tick(self, now: float) -> list[Decision]:
         decisions: list[Decision] = []
         if self.status == MpcState.ENDED:
-            return self._end_if_due(now, overdue=self.ended_at is not None and now >= self.ended_at
-                                    + self.ctx.settings.command_timeout_s)
+            return self._end_if_due(now, overdue=self.ended_at is not None
+                                    and now >= self.ended_at + self._backstop_s)
         if now >= self.deadline:
             log.info("MPC %s (%s) reached its maxDuration of %d s", self.name, self.mpc_uuid,
                      self.settings.max_duration_s, extra=self._extra(self.creator or ""))
@@ -431,12 +437,6 @@ class MpcRoom:
     def _relations(self) -> list[Decision]:
         return mpc_media.relations(self)
 
-    def _play_done(self, event: ConferenceEvent, now: float) -> list[Decision]:
-        return mpc_media.play_done(self, event)
-
-    def _play_started(self, event: ConferenceEvent, now: float) -> list[Decision]:
-        return mpc_media.play_started(self, event)
-
     # -- helpers ------------------------------------------------------------------------------
 
     def _status(self, event: str, now: float, member: Member | None = None,
@@ -493,7 +493,7 @@ _TABLE = {
     "hup-member": MpcRoom._kicked,
     "start-talking": MpcRoom._talking,
     "stop-talking": MpcRoom._talking,
-    "play-file-member": MpcRoom._play_started,
-    "play-file-member-done": MpcRoom._play_done,
+    "play-file-member": lambda room, event, now: mpc_media.play_started(room, event),
+    "play-file-member-done": lambda room, event, now: mpc_media.play_done(room, event),
     "conference-destroy": MpcRoom._destroyed,
 }

@@ -31,11 +31,22 @@ from plivoxml_fs.fs.events import ConferenceEvent, Dtmf, ExecuteComplete, View, 
 from plivoxml_fs.rooms.model import Exit, ExitReason, RoomKind, Seat
 from plivoxml_fs.rooms.mpc_model import MpcSettings, Music, Participant, Speech, role_of
 from plivoxml_fs.verbs import sounds
-from plivoxml_fs.verbs.base import ACTION, ExecContext, Gone, Goto, Next, Outcome, hung_up
+from plivoxml_fs.verbs.base import (
+    ACTION,
+    ExecContext,
+    Gone,
+    Goto,
+    HangupCall,
+    Next,
+    Outcome,
+    hung_up,
+)
 from plivoxml_fs.verbs.conference import BEEP_SOUNDS  # beep:1, beep:2 as <Conference>'s
 
 #: A call the MPC's end let go, with nothing after: Plivo's 4020 Multiparty Call Ended.
 MPC_ENDED = causes.Row(4020, causes.PLIVO, "D")
+#: The Q.850 cause a stuck member's call is hung up with (HangupCauseCode is Plivo's row).
+HANGUP_CAUSE = "NORMAL_CLEARING"
 #: The call parameters' CallStatus once the caller hung up.
 CALL_OVER = {"CallStatus": "completed"}
 
@@ -113,12 +124,13 @@ class _Participant:
         enter = self._sound(self.mpc.enter_sound, self.mpc.enter_sound_method, "enterSound")
         leave = self._sound(self.mpc.exit_sound, self.mpc.exit_sound_method, "exitSound")
         room, member = rooms.join(seat, self.ctx.conn)
+        self.member = member
         ended: Outcome | None = None
         try:
             if member.reason is None:
                 ended = self._stay(room, enter, leave)
         finally:
-            exit_ = rooms.leave(self.uuid, hung_up=ended is not None)
+            exit_ = rooms.leave(self.uuid, hung_up=isinstance(ended, Gone))
         if ended is not None:
             if self.mpc.on_exit_action_url:
                 self._post_exit(exit_)
@@ -145,26 +157,47 @@ class _Participant:
             return Gone(str(exc))
 
     def _follow(self, sub: Any, app_uuid: str) -> Outcome | None:
+        """The call's events until its `conference` app completes. Bounded: after the caller
+        hung up, or after the MPC let the member go (its `hup` sent), the app gets
+        command_timeout_s more; a member it never releases is hung up (`_stuck`)."""
         slice_s = self.ctx.settings.command_timeout_s
         hung_since: float | None = None
+        released_since: float | None = None
         while True:
             try:
                 event = sub.get(slice_s)
             except EventOverflow as exc:
                 self.log.error("call %s: %s", self.uuid, exc, extra=self.extra)
                 return Gone(str(exc))
+            now = self.ctx.clock()  # checked on every event too: a busy channel is no excuse
+            if hung_up(self.ctx):
+                if hung_since is not None and now - hung_since > slice_s:
+                    return Gone("the MPC did not complete after the hangup")
+                hung_since = hung_since or now
+            elif self.member.reason is not None:
+                if released_since is not None and now - released_since > slice_s:
+                    return self._stuck(now - released_since)
+                released_since = released_since or now
             if event is None:
-                if hung_up(self.ctx):
-                    now = self.ctx.clock()
-                    if hung_since is not None and now - hung_since > slice_s:
-                        return Gone("the MPC did not complete after the hangup")
-                    hung_since = hung_since or now
                 continue
             typed = _typed(event)
             if isinstance(typed, ExecuteComplete) and typed.app_uuid == app_uuid:
                 return Gone("the caller hung up in the MPC") if hung_up(self.ctx) else None
             if isinstance(typed, (Dtmf, ConferenceEvent)) and typed.unique_id == self.uuid:
                 self.ctx.rooms.own_event(self.uuid, typed)
+
+    def _stuck(self, waited_s: float) -> Outcome:
+        """The MPC let the member go but FreeSWITCH's `conference` app never returned: the
+        call cannot go on behind it, so it is hung up with the cause Plivo reports when the
+        MPC's end lets a call go (4020 Multiparty Call Ended; a kicked or timed-out member:
+        4010 End Of XML Instructions). onExitActionUrl is still requested, not run."""
+        reason = self.member.reason
+        self.log.error("call %s: MPC %s: member %s was let go (%s) but FreeSWITCH's conference "
+                       "application did not return in %.1f s; hanging up", self.uuid,
+                       self.mpc.name, self.member.member_id, reason.value if reason else "?",
+                       waited_s, extra=self.extra)
+        row = MPC_ENDED if reason == ExitReason.ENDED else causes.END_OF_XML
+        return HangupCall(HANGUP_CAUSE, causes.PLIVO, row)
 
     # -- after --------------------------------------------------------------------------------
 
