@@ -473,14 +473,7 @@ class MpcRoom:
         return [command]
 
     def _answered(self, done: CommandDone) -> list[Decision]:
-        call_uuid = self._sent.pop(done.token, "")
-        if not done.ok:
-            member = self.members.get(call_uuid)
-            log.warning("MPC %s (%s): member %s: FreeSWITCH refused %r: %s", self.name,
-                        self.mpc_uuid, member.member_id if member else call_uuid,
-                        done.token.split(" ", 1)[-1], done.text.strip(),
-                        extra=self._extra(call_uuid))
-        return []
+        return mpc_media.answered(self, done, self._sent.pop(done.token, ""))
 
     def _extra(self, call_uuid: str) -> dict[str, str]:
         return {"call_uuid": call_uuid, "conference": self.name}

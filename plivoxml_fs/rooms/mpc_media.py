@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent
-from plivoxml_fs.rooms.model import Decision, Member, Role
+from plivoxml_fs.rooms.model import CommandDone, Decision, Member, Role
 from plivoxml_fs.rooms.mpc_hooks import Media
 from plivoxml_fs.rooms.mpc_model import MpcState, Speech, music_parts
 
@@ -107,6 +107,25 @@ def relations(self: MpcRoom) -> list[Decision]:
                                     str(other), "clear", call_uuid=_uuid_of(self, sup))
     self.related = wanted  # type: ignore[assignment]
     return decisions
+
+def answered(self: MpcRoom, done: CommandDone, call_uuid: str) -> list[Decision]:
+    """FreeSWITCH's answer to one of the room's commands. A refusal is one WARNING naming
+    the MPC (its friendly name and MPCUUID), the member and the command; a refused
+    `relate <sup> <x> nospeak` is forgotten (FreeSWITCH has no such relation), so the room's
+    view stays FreeSWITCH's and a later change sets it again."""
+    if done.ok:
+        return []
+    member = self.members.get(call_uuid)
+    sent = done.token.split(" ", 1)[-1]
+    log.warning("MPC %s (%s): member %s: FreeSWITCH refused %r: %s", self.name, self.mpc_uuid,
+                member.member_id if member else call_uuid, sent, done.text.strip(),
+                extra=self._extra(call_uuid))
+    words = sent.split(" ")
+    if len(words) == 6 and words[2] == "relate" and words[5] == "nospeak" \
+            and words[3].isdigit() and words[4].isdigit():
+        self.related.discard((int(words[3]), int(words[4])))
+    return []
+
 
 def _uuid_of(self: MpcRoom, member_id: int) -> str:
     member = self.by_member_id(member_id)

@@ -167,7 +167,8 @@ class _Participant:
             try:
                 event = sub.get(slice_s)
             except EventOverflow as exc:
-                self.log.error("call %s: %s", self.uuid, exc, extra=self.extra)
+                self.log.error("call %s: MPC %s: %s", self.uuid, self.mpc.name, exc,
+                               extra=self.extra)
                 return Gone(str(exc))
             now = self.ctx.clock()  # checked on every event too: a busy channel is no excuse
             if hung_up(self.ctx):
@@ -218,8 +219,8 @@ class _Participant:
         try:
             self.ctx.outbox.emit(hook)
         except (ValueError, PlivoXMLError) as exc:
-            self.log.error("call %s: %s callback to %s not sent: %s", self.uuid, hook.kind,
-                           shown_url(url), exc, extra=self.extra)
+            self.log.error("call %s: MPC %s: %s callback to %s not sent: %s", self.uuid,
+                           self.mpc.name, hook.kind, shown_url(url), exc, extra=self.extra)
 
 
 def _speech(text: str, voice: str) -> Speech:
