@@ -25,7 +25,13 @@ from plivoxml_fs.call import causes
 from plivoxml_fs.documents.models import MultiPartyCall
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.effects.webhook import Webhook
-from plivoxml_fs.errors import ConnectionLost, EventOverflow, PlivoXMLError, ProtocolError
+from plivoxml_fs.errors import (
+    CommandFailed,
+    ConnectionLost,
+    EventOverflow,
+    PlivoXMLError,
+    ProtocolError,
+)
 from plivoxml_fs.fs import arguments, commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf, ExecuteComplete, View, view
 from plivoxml_fs.rooms.model import Exit, ExitReason, RoomKind, Seat
@@ -155,6 +161,8 @@ class _Participant:
                 return self._follow(sub, execution.app_uuid)
         except ConnectionLost as exc:
             return Gone(str(exc))
+        except CommandFailed as exc:  # the driver's line then names the MPC, not only mpc-<uuid>
+            raise CommandFailed(f"MPC {self.mpc.name}: {exc.command}", exc.reply) from None
 
     def _follow(self, sub: Any, app_uuid: str) -> Outcome | None:
         """The call's events until its `conference` app completes. Bounded: after the caller
