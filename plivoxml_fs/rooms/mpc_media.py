@@ -112,7 +112,8 @@ def answered(self: MpcRoom, done: CommandDone, call_uuid: str) -> list[Decision]
     """FreeSWITCH's answer to one of the room's commands. A refusal is one WARNING naming
     the MPC (its friendly name and MPCUUID), the member and the command; a refused
     `relate <sup> <x> nospeak` is forgotten (FreeSWITCH has no such relation), so the room's
-    view stays FreeSWITCH's and a later change sets it again."""
+    view stays FreeSWITCH's and a later change sets it again; a refused `say:` stops the
+    member's music (silence; its marker's done is then another id's)."""
     if done.ok:
         return []
     member = self.members.get(call_uuid)
@@ -124,6 +125,9 @@ def answered(self: MpcRoom, done: CommandDone, call_uuid: str) -> list[Decision]
     if len(words) == 6 and words[2] == "relate" and words[5] == "nospeak" \
             and words[3].isdigit() and words[4].isdigit():
         self.related.discard((int(words[3]), int(words[4])))
+    media = self.media.get(call_uuid)
+    if media is not None and sent.startswith(f"conference {self.fs_name} play 'say:"):
+        media.music = media.play_id = None  # FreeSWITCH cannot speak: silence, not a loop
     return []
 
 

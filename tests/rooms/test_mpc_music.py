@@ -84,3 +84,20 @@ def test_a_text_with_an_expansion_is_one_error_and_silence(caplog):
         assert cmds(enter(room, "c1", 5)) == []
     (line,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert line.startswith("MPC sales (mpc-uuid-1): member call c1:") and "${" in line
+
+
+def test_a_refused_say_is_one_warning_and_silence(caplog):
+    from plivoxml_fs.rooms.model import Command, CommandDone
+
+    room = _room()
+    say, marker = [d for d in enter(room, "c1", 5) if isinstance(d, Command) and " play " in d.cmd]
+    marker_id = room.media["c1"].play_id
+    with caplog.at_level(logging.WARNING):
+        room.apply(CommandDone(say.token, "-ERR (play) File: say:#slt#x not found.\n"), T0)
+        room.apply(CommandDone(marker.token, "+OK (play) Playing file\n"), T0)
+        done = _event(room, "play-file-member-done", 2_000_000, milliseconds="2")
+        done.event.headers["play_id"] = marker_id
+        assert room.apply(done, T0) == []  # the marker's done: no longer the current play
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.startswith("MPC sales (mpc-uuid-1): member 5: FreeSWITCH refused ")
+    assert "play 'say:#slt#Please hold" in line and room.media["c1"].music is None
