@@ -146,9 +146,10 @@ class Playback:
                  mux: bool = True, params: list[tuple[str, str]] | None = None,
                  shown: str | None = None, speech: bool = False) -> None:
         self.room, self.source, self.member, self.is_async = room, source, member, is_async
-        # a member's `say:` (speech node): no done event; stopped, the rest of what it had to
-        # say stays in the member's TTS handle and is said first by its next `say:`
+        # a member's `say:` (speech node): no done event; stopped once begun, the rest of what
+        # it had to say stays in the member's TTS handle and is said first by its next `say:`
         self.speech = speech
+        self.begun = gevent.event.Event()  # it has the room's (or its member's) turn
         self.params = params or []  # the file's {k=v} params, copied into its done event
         self.shown = shown or source  # its File header (with the params prefix)
         self.mux = mux  # False: the member hears this file alone (a hold file)
@@ -163,6 +164,7 @@ class Playback:
         if lock is not None:
             lock.acquire()
         try:
+            self.begun.set()
             clock = self.room.sim.clock
             start = clock.now_us()
             mixer = self.room.mixer
@@ -181,7 +183,10 @@ class Playback:
             else:
                 self.ms = ms or 0
             if self.speech and self.member is not None:
-                self.member.tts_left_ms = max(0, (ms or 0) - self.ms)
+                # heard at all, its whole speech is in the TTS buffer and the rest stays there;
+                # not yet, the next text replaces it (mod_flite, measured on 1.10.12)
+                if self.ms:
+                    self.member.tts_left_ms = max(0, (ms or 0) - self.ms)
                 if self in self.room.playbacks:
                     self.room.playbacks.remove(self)
             else:
