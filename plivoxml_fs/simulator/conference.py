@@ -41,6 +41,7 @@ from plivoxml_fs.simulator.audio import (
 )
 from plivoxml_fs.simulator.bus import Calling
 from plivoxml_fs.simulator.channels import Channel
+from plivoxml_fs.simulator.media import speak_ms
 from plivoxml_fs.simulator.mixer import RoomMixer
 from plivoxml_fs.simulator.talking import (
     START_STEP,
@@ -182,10 +183,10 @@ class Playback:
                 self.ms = (clock.now_us() - start) // 1000 // FRAME_MS * FRAME_MS
             else:
                 self.ms = ms or 0
-            if self.speech and self.member is not None:
+            if self.speech:
                 # heard at all, its whole speech is in the TTS buffer and the rest stays there;
                 # not yet, the next text replaces it (mod_flite, measured on 1.10.12)
-                if self.ms:
+                if self.ms and self.member is not None:
                     self.member.tts_left_ms = max(0, (ms or 0) - self.ms)
                 if self in self.room.playbacks:
                     self.room.playbacks.remove(self)
@@ -520,6 +521,13 @@ class Room:
              shown: str | None = None, queued: bool = False, speech: bool = False) -> Playback:
         """A file to the room (queued behind its other files unless async) or to `member`
         (`queued`: behind that member's other plays, as `play <file> <id>` does)."""
+        if member is None and source.startswith("say:"):
+            # conference_file_play's `say:`: the profile's TTS speaks to the room (an enter or
+            # exit sound), queued like a file, without play-file events (1.10.12)
+            text = source[len("say:"):]
+            if text.startswith("#") and "#" in text[1:]:
+                text = text[1:].split("#", 1)[1]
+            speech, ms = True, speak_ms(text) if self.profile.tts else 0
         if ms == -1:
             piece = self.sim.media.piece(source)
             ms = piece.ms

@@ -94,13 +94,31 @@ class _Participant:
         if value.lower() in BEEP_SOUNDS:
             return BEEP_SOUNDS[value.lower()]
         try:
-            return sounds.resolve_sound(self.ctx.fetcher, value, method, self.ctx.params,
-                                        what=f"<MultiPartyCall> {what}",
-                                        max_bytes=self.ctx.settings.max_document_bytes)
+            parts = sounds.resolve_parts(self.ctx.fetcher, value, method, self.ctx.params,
+                                         what=f"<MultiPartyCall> {what}",
+                                         max_bytes=self.ctx.settings.max_document_bytes,
+                                         speech=_speech)
+            return self._room_sound(parts, what, value)
         except PlivoXMLError as exc:
             self.log.warning("call %s: MPC %s: %s; no %s", self.uuid, self.mpc.name, exc, what,
                              extra=self.extra)
             return None
+
+    def _room_sound(self, parts: list[Any], what: str, url: str) -> str | None:
+        """An enter/exit sound for `conference_<enter|exit>_sound`: file sources as one
+        source; Speaks alone as mod_conference's room `say:<text>` (FreeSWITCH 1.10.12 has no
+        tts:// file format; measured: the room hears it); Speaks among other sounds cannot be
+        said there: one WARNING, the other sounds play."""
+        spoken = [p.text for p in parts if isinstance(p, Speech)]
+        files = [p for p in parts if not isinstance(p, Speech)]
+        if spoken and not files:
+            text = " ".join(spoken)
+            return "say:" + (" " + text if text[0] in "#{" else text)
+        if spoken:
+            self.log.warning("call %s: MPC %s: %s %s: a Speak among other sounds cannot be "
+                             "said by FreeSWITCH; its other sounds play without it", self.uuid,
+                             self.mpc.name, what, shown_url(url), extra=self.extra)
+        return files[0] if len(files) == 1 else arguments.file_string(files)
 
     def seat(self) -> Seat:
         mpc = self.mpc

@@ -8,7 +8,9 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from conference.scene import Scene
+from conference.hearing import _written as written
+from conference.hearing import loudness, spoken_ms
+from conference.scene import WAIT_S, Scene
 
 from mpc.hearing_scenarios import _hear, _join, _leave, heard, settled, tone_wav
 from mpc.scenarios import doc, events, fs_room, mpc_name, names, wait_event
@@ -149,5 +151,36 @@ def supervisor_whose_agent_leaves(scene: Scene) -> None:
     in_order(scene, name)
 
 
-SCENARIOS = [sound_urls_play_with_their_methods, held_participant_hangs_up,
+def spoken_enter_sound_is_heard(scene: Scene) -> None:
+    """enterSound as a <Speak> document: FreeSWITCH 1.10.12 has no tts:// file format, so it
+    is the room's `say:`; the agent already in hears speech when the customer enters
+    (recorded on the agent's phone, over 4 s of media timed by its own silent playback)."""
+    name = mpc_name("saysound")
+    scene.app.documents["/hello"] = (
+        "<Response><Speak>Hello, a customer joins the call</Speak></Response>")
+    agent = scene.call("5831", doc(name, "Agent", 'stayAlone="true"'))
+    wait_event(scene, name, "ParticipantJoin")
+    settled(scene, name)
+    path = scene.record_dir / f"enter-{agent.a_leg}.wav"
+    scene.record_dir.mkdir(parents=True, exist_ok=True)
+    for command in (f"uuid_setvar {agent.a_leg} RECORD_READ_ONLY true",
+                    f"uuid_setvar {agent.a_leg} playback_ms",
+                    f"uuid_record {agent.a_leg} start {path}"):
+        assert scene.api(command).startswith("+OK"), command
+    customer = scene.call("5832", doc(name, "Customer", 'enterSound="{base}/hello"'))
+    wait_event(scene, name, "ParticipantJoin", 2)
+    assert scene.api(f"uuid_broadcast {agent.a_leg} silence_stream://4000 aleg").startswith("+OK")
+    scene.wait("4 s of media", lambda: scene.api(f"uuid_getvar {agent.a_leg} playback_ms")
+               .strip() not in ("", "_undef_"), timeout=WAIT_S + 4 * scene.time_scale)
+    assert scene.api(f"uuid_record {agent.a_leg} stop {path}").startswith("+OK")
+    scene.wait("the recording", lambda: written(path))
+    assert spoken_ms(path) >= 1000, loudness(path)
+    for caller in (customer, agent):
+        scene.hang_up(caller)
+        scene.hung_up(caller)
+    wait_event(scene, name, "MPCEnd")
+    in_order(scene, name)
+
+
+SCENARIOS = [spoken_enter_sound_is_heard, sound_urls_play_with_their_methods, held_participant_hangs_up,
              waiting_participants_hang_up_before_the_start, supervisor_whose_agent_leaves]
