@@ -468,7 +468,7 @@ class MpcRoom:
                       extra=self._extra(call_uuid))
             return []
         self._tokens += 1
-        command = Command(cmd, f"mpc#{self._tokens} {cmd}", call_uuid)
+        command = Command(cmd, f"mpc#{self._tokens} {cmd}", call_uuid, room=f"MPC {self.name}")
         self._sent[command.token] = call_uuid
         return [command]
 
