@@ -118,10 +118,17 @@ def answered(self: MpcRoom, done: CommandDone, call_uuid: str) -> list[Decision]
         return []
     member = self.members.get(call_uuid)
     sent = done.token.split(" ", 1)[-1]
+    words = sent.split(" ")
+    if words[2:3] == ["hup"] and done.text.startswith("-ERR Non-Existant ID"):
+        # released as it left on its own (its hangup raced the release; h-m3 saw it on
+        # 1.10.12): gone anyway, nothing refused
+        log.debug("MPC %s (%s): member %s already gone when released", self.name,
+                  self.mpc_uuid, words[3] if len(words) > 3 else "?",
+                  extra=self._extra(call_uuid))
+        return []
     log.warning("MPC %s (%s): member %s: FreeSWITCH refused %r: %s", self.name, self.mpc_uuid,
                 member.member_id if member else call_uuid, sent, done.text.strip(),
                 extra=self._extra(call_uuid))
-    words = sent.split(" ")
     if len(words) == 6 and words[2] == "relate" and words[5] == "nospeak" \
             and words[3].isdigit() and words[4].isdigit():
         self.related.discard((int(words[3]), int(words[4])))

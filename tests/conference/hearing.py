@@ -10,7 +10,6 @@ drives both FreeSWITCHes; the caller passes its `api` function.
 
 from __future__ import annotations
 
-import math
 import time
 import wave
 from collections.abc import Callable, Sequence
@@ -19,7 +18,7 @@ from pathlib import Path
 import attrs
 import gevent
 
-from plivoxml_fs.testing import TONES_HZ, Hearing, hearing_matrix, read_wav
+from plivoxml_fs.testing import TONES_HZ, Hearing, hearing_matrix
 
 #: Media ms each caller's tone lasts. On a real FreeSWITCH 1.10.12 the first member of a room
 #: received 2 to 3.2 s of distorted audio (no tested tone above -34 dBFS) instead of the mix
@@ -95,25 +94,3 @@ def heard(hearing: Hearing) -> dict[str, set[str]]:
 def everyone_but(names: Sequence[str], *left_out: str) -> dict[str, set[str]]:
     """What an unrestricted room gives: each hears all the others (but `left_out`)."""
     return {n: {m for m in names if m != n and m not in left_out} for n in names}
-
-
-#: RMS level (dBFS) of a 200 ms window that counts as speech: mod_flite speaks at -20 to -34
-#: dBFS RMS (measured on FreeSWITCH 1.10.12); silence and comfort-free rooms are below -80.
-SPEECH_DBFS = -45.0
-
-
-def loudness(path, window_ms: int = 200) -> list[float]:
-    """RMS level (dBFS) of each consecutive `window_ms` window of a recording."""
-    samples, rate = read_wav(path)
-    step = max(1, rate * window_ms // 1000)
-    levels = []
-    for at in range(0, len(samples) - step + 1, step):
-        window = samples[at:at + step]
-        rms = (sum(x * x for x in window) / len(window)) ** 0.5 / 32768
-        levels.append(20 * math.log10(rms) if rms > 1e-6 else -120.0)
-    return levels
-
-
-def spoken_ms(path, window_ms: int = 200) -> int:
-    """How many ms of a recording are at speech level (SPEECH_DBFS)."""
-    return window_ms * sum(1 for level in loudness(path, window_ms) if level >= SPEECH_DBFS)

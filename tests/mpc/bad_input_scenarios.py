@@ -9,7 +9,7 @@ import contextlib
 import logging
 
 from conference.hearing import _written as written
-from conference.hearing import loudness, spoken_ms
+from conference.loudness import loudness, spoken_ms
 from conference.scene import WAIT_S, Scene
 
 from mpc.hearing_scenarios import _hear, _join, _leave, heard, settled, tone_wav

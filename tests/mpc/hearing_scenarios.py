@@ -9,7 +9,8 @@ import math
 import wave
 from array import array
 
-from conference.hearing import Party, everyone_but, heard, loudness, measure, spoken_ms
+from conference.hearing import Party, everyone_but, heard, measure
+from conference.loudness import loudness, spoken_ms
 from conference.scene import Scene
 
 from mpc.scenarios import doc, events, mpc_name, wait_event

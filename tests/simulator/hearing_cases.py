@@ -14,14 +14,8 @@ import uuid
 from pathlib import Path
 
 import gevent
-from conference.hearing import (
-    Party,
-    everyone_but,
-    heard,
-    loudness,
-    measure,
-    spoken_ms,
-)
+from conference.hearing import Party, everyone_but, heard, measure
+from conference.loudness import loudness, spoken_ms
 
 from plivoxml_fs.testing import read_wav, tone_levels
 from simulator.conference_helpers import join
