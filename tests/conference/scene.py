@@ -44,6 +44,7 @@ class WebApp:
     def __init__(self) -> None:
         self.answers: dict[str, str] = {}  # To -> document
         self.documents: dict[str, str] = {}  # path -> document (action targets, sound docs)
+        self.audio: dict[str, bytes] = {}  # path -> a WAV file's bytes (served as audio/wav)
         self.hits: list[Hit] = []
         self.base = ""
         self._server: WSGIServer | None = None
@@ -75,6 +76,9 @@ class WebApp:
             # /tones/<hz>.wav: 3 s of a sine, music a who-hears-whom matrix can tell apart
             start_response("200 OK", [("Content-Type", "audio/wav")])
             return [tone_wav(int(path[len("/tones/"):-len(".wav")]))]
+        if path in self.audio:
+            start_response("200 OK", [("Content-Type", "audio/wav")])
+            return [self.audio[path]]
         if path == "/sounds/chime.wav":
             start_response("200 OK", [("Content-Type", "audio/wav")])
             return [(SOUNDS / "chime.wav").read_bytes()]
