@@ -46,6 +46,8 @@ CONNECT_TIMEOUT_S = 5.0
 #: A text message larger than this from the service ends the stream (garbage).
 MAX_MESSAGE_BYTES = 1 << 20
 FRAME_S = audio.FRAME_MS / 1000
+#: WebSocket close codes that mean the bytes were no WebSocket (protocol, data, size errors).
+GARBAGE_CODES = frozenset({1002, 1003, 1007, 1009})
 
 
 def signed_uri(url: str) -> str:
@@ -226,17 +228,11 @@ class AiStream:
 
     # -- from the service -----------------------------------------------------------------------
     def _from_service(self) -> None:
+        data = None  # what arrived with the upgrade answer is already in wsproto's buffer
         while not self.ended.is_set():
             try:
-                data = self._sock.recv(65536)
-            except OSError as exc:
-                self._end("failed", f"service connection lost: {exc}")
-                return
-            if not data:
-                self._end("failed", "service closed the connection")
-                return
-            try:
-                self._ws.receive_data(data)
+                if data is not None:
+                    self._ws.receive_data(data)
                 events = list(self._ws.events())
             except Exception as exc:  # noqa: BLE001 -- wsproto: not a WebSocket any more
                 self._end("failed", f"service sent garbage: {exc}")
@@ -247,12 +243,25 @@ class AiStream:
                 elif isinstance(event, CloseConnection):
                     with contextlib.suppress(Exception):
                         self._sock.sendall(self._ws.send(event.response()))
-                    self._end("failed", f"service closed the stream ({event.code})")
+                    # wsproto reports a frame it cannot parse as a close 1002/1007/1009
+                    what = ("service sent garbage" if event.code in GARBAGE_CODES
+                            else "service closed the stream")
+                    self._end("failed", f"{what} ({event.code})")
                     return
                 elif isinstance(event, Ping):
                     self._sock.sendall(self._ws.send(event.response()))
                 elif isinstance(event, BytesMessage):
                     self._warn("binary", "a binary message (the protocol is JSON text)")
+            if self.ended.is_set():
+                return
+            try:
+                data = self._sock.recv(65536)
+            except OSError as exc:
+                self._end("failed", f"service connection lost: {exc}")
+                return
+            if not data:
+                self._end("failed", "service closed the connection")
+                return
 
     def _text(self, event: TextMessage) -> None:
         self._partial += event.data

@@ -8,8 +8,9 @@ codec's L16), from the local port; silence goes out as zero frames, so a frame l
 20 ms whatever the room does. Datagrams arriving on the local port (from any source address)
 are what the channel *sends*: FreeSWITCH reads the socket once a frame, and what arrives faster
 than one datagram per 20 ms is not queued for later (bursts of 25 and 50 datagrams were heard
-as 2 to 4 frames), so the sender paces. Here each frame plays the newest datagram that arrived during
-the frame before it and drops the rest.
+as 2 to 4 frames), so the sender paces. Here each frame plays the oldest datagram that arrived during
+the frame before it, keeping at most KEPT (2) for the next frames: two datagrams in one frame
+(a late one and the next) are both heard, a burst is heard as 2 frames.
 
 Unicast runs only in the park loop (simulator/apps.py calls `serve` once a frame there).
 """
@@ -32,6 +33,8 @@ log = logging.getLogger("plivoxml_fs.simulator")
 RATE = 8000
 FRAME_SAMPLES = RATE * FRAME_MS // 1000
 FRAME_BYTES = FRAME_SAMPLES * 2
+#: Datagrams kept for the next frames: one frame of jitter is absorbed, a burst is not.
+KEPT = 2
 
 
 def _samples(data: bytes) -> array:
@@ -103,6 +106,7 @@ class Pump:
         self.sock = None
         self.signal: LiveSignal | None = None
         self.segment = None
+        self.pending: list[bytes] = []
 
     def start(self) -> None:
         sock = gevent.socket.socket(gevent.socket.AF_INET, gevent.socket.SOCK_DGRAM)
@@ -141,12 +145,13 @@ class Pump:
             out = to_pcm(samples) if samples else bytes(FRAME_BYTES)
             with contextlib.suppress(OSError):
                 self.sock.sendto(out, self.remote)
-            newest = None
             while True:
                 try:
-                    newest, _ = self.sock.recvfrom(4096)
+                    data, _ = self.sock.recvfrom(4096)
                 except (BlockingIOError, OSError):
                     break
-            if newest is not None:
-                self.signal.write(t + FRAME_MS, newest)
+                self.pending.append(data)
+            del self.pending[:-KEPT]
+            if self.pending:
+                self.signal.write(t + FRAME_MS, self.pending.pop(0))
             t += FRAME_MS
