@@ -198,6 +198,20 @@ def uuid_exists(uuid: str) -> str:
     return f"uuid_exists {identifier(uuid)}"
 
 
+DTMF_DIGITS = re.compile(r"[0-9*#A-Da-d]{1,32}")
+
+
+def uuid_kill(uuid: str) -> str:
+    """`uuid_kill <uuid>` (for api): hang the channel up (an AI participant's loopback leg)."""
+    return f"uuid_kill {identifier(uuid)}"
+
+
+def uuid_send_dtmf(uuid: str, digits: str) -> str:
+    """`uuid_send_dtmf <uuid> <digits>` (for api): the channel sends the digits (on a loopback
+    leg, its partner receives them)."""
+    return f"uuid_send_dtmf {identifier(uuid)} {_match(DTMF_DIGITS, digits, 'DTMF digits')}"
+
+
 def uuid_getvar(uuid: str, name: str) -> str:
     """`uuid_getvar <uuid> <name>` (for api): the variable exactly as set, whole; `_undef_` when
     unset, `-ERR No such channel!` once the channel is down. (`getvar` on the call's socket
