@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 
+from conference.hearing import Party, heard, measure
 from conference.scene import Scene
 from mpc.hearing_scenarios import _join, settled
 from mpc.scenarios import doc, events, fs_room, mpc_name, wait_event
@@ -129,4 +130,55 @@ def ai_hears_only_the_customer(scene: Scene, record_dir) -> None:
         service.stop()
 
 
-SCENARIOS = [coach_ai_whispers_to_the_agent, ai_hears_only_the_customer]
+def muted_and_held_ai(scene: Scene, record_dir) -> None:
+    """mute="true" on the ai-agent: it hears the customer but nobody hears it; a second AI with
+    hold="true" neither hears nor is heard."""
+    muted_service, held_service = Service(), Service()
+    name = mpc_name("ai-quiet")
+    try:
+        customer, agent = _join(scene, name, {"6401": ("Customer", 'stayAlone="true"'),
+                                              "6402": ("Agent", "")})
+        scene.call("6403", _ai_doc(name, muted_service, 'mute="true" coachMode="false"'))
+        _ai_joined(scene, name, muted_service)
+        scene.call("6404", _ai_doc(name, held_service, 'hold="true" coachMode="false"'))
+        wait_event(scene, name, "ParticipantJoin", 4)
+        settled(scene, name)
+        scene.wait("the held AI's service got start", lambda: held_service.of("start"))
+        assert _tone_to_service(scene, muted_service, customer, CUSTOMER_HZ) >= 40
+        assert _tone_to_service(scene, held_service, customer, CUSTOMER_HZ) == 0
+        for service in (muted_service, held_service):
+            levels = _play_and_record(scene, service, [agent, customer], record_dir)
+            assert levels["6402"] < -40 and levels["6401"] < -40, levels
+    finally:
+        for caller in (customer, agent):
+            scene.hang_up(caller)
+        muted_service.stop()
+        held_service.stop()
+
+
+def failing_service_leaves_the_room_going(scene: Scene, record_dir) -> None:
+    """A service nobody answers at: the stream's status callback says failed with the reason,
+    the AI is not in the room, its host goes on, the customer and the agent still hear each
+    other."""
+    name = mpc_name("ai-fail")
+    customer, agent = _join(scene, name, {"6501": ("Customer", 'stayAlone="true"'),
+                                          "6502": ("Agent", "")})
+    try:
+        host = scene.call("6503", doc(name, "ai-agent", 'aiAgentStreamServiceUrl="ws://127.0.0.1:9/ai" '
+                                      'aiAgentStreamStatusCallbackUrl="{base}/aistatus"',
+                                      after="<Speak>done</Speak>"))
+        failed = scene.wait("the stream failed", lambda: [
+            h for h in scene.app.of("/aistatus") if h["Status"] == "failed"])
+        assert failed[0]["Reason"].startswith("cannot connect"), failed
+        scene.hung_up(host)
+        scene.wait("the AI is out of the room", lambda: len(scene.members(fs_room(scene, name))) == 2)
+        hearing = measure(scene.api, [Party(c.to, c.a_leg) for c in (customer, agent)],
+                          record_dir, time_scale=1.0)
+        assert heard(hearing) == {"6501": {"6502"}, "6502": {"6501"}}, str(hearing)
+    finally:
+        for caller in (customer, agent):
+            scene.hang_up(caller)
+
+
+SCENARIOS = [coach_ai_whispers_to_the_agent, ai_hears_only_the_customer, muted_and_held_ai,
+             failing_service_leaves_the_room_going]
