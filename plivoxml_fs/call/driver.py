@@ -290,7 +290,7 @@ class _Call:
         if self._ai_token():  # an AI participant's room leg runs its host's element
             from plivoxml_fs.effects import aiagent  # gevent: the driver stays plain at import
 
-            leg = aiagent.claim(self._ai_token())
+            leg = aiagent.claim(self._ai_token(), self.uuid)
             if leg is None:
                 return self.error("an AI participant's leg nobody started")
             try:

@@ -48,8 +48,11 @@ class Leg:
     """An AI participant's room leg, waiting to be claimed by the driver."""
 
     document: Any  # documents.models.Document holding the one <MultiPartyCall role="ai-agent">
+    dtmf: Callable[[str], None] = lambda digit: None  # a digit to the service
+    hears: frozenset | None = None  # the roles whose digits it gets (None: all)
     done: gevent.event.Event = attrs.field(factory=gevent.event.Event)
     claimed: bool = False
+    uuid: str = ""  # the room leg's channel, once claimed
 
     def finished(self) -> None:
         self.done.set()
@@ -58,13 +61,33 @@ class Leg:
 LEGS: dict[str, Leg] = {}
 
 
-def claim(token: str | None) -> Leg | None:
-    """The driver's hook: the leg a `plivoxml_ai_leg` names, once."""
+def claim(token: str | None, uuid: str = "") -> Leg | None:
+    """The driver's hook: the leg a `plivoxml_ai_leg` names, once (`uuid`: its channel)."""
     leg = LEGS.get(token or "")
     if leg is None or leg.claimed:
         return None
-    leg.claimed = True
+    leg.claimed, leg.uuid = True, uuid
     return leg
+
+
+def on_event(event: Any, rooms: Any) -> None:
+    """The inbound connection's DTMF events: a digit pressed by a participant of an MPC that
+    has AI participants goes to each of their services (those whose aiAgentHears takes the
+    presser's role), as a `dtmf` message."""
+    if event.name != "DTMF" or not LEGS:
+        return
+    presser_uuid, digit = event.get("Unique-ID") or "", event.get("DTMF-Digit") or ""
+    legs = [leg for leg in LEGS.values() if leg.uuid and leg.uuid != presser_uuid]
+    if not legs or not digit:
+        return
+    for room in rooms.owner.rooms():
+        members = getattr(room, "members", {})
+        presser = members.get(presser_uuid)
+        if presser is None:
+            continue
+        for leg in legs:
+            if leg.uuid in members and (leg.hears is None or presser.role in leg.hears):
+                leg.dtmf(digit)
 
 
 def _ipv4(host: str) -> str:
@@ -133,7 +156,9 @@ def start_participant(mpc: Any, document: Any, *, api: Callable[..., str],
 
     stream = AiStream(spec_of(mpc, call_id, settings.auth_token), fs_address=(fs_ip, fs_port),
                       emit=emit, send_dtmf=send_dtmf, bind_host=our_ip)
-    leg = Leg(document)
+    from plivoxml_fs.rooms.mpc_model import Participant as Options
+
+    leg = Leg(document, dtmf=stream.dtmf, hears=Options.of(mpc).hears)
     LEGS[token] = leg
     participant = Participant(a_leg, token, stream, leg, api)
     stream.start()

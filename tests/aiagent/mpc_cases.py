@@ -84,6 +84,12 @@ def coach_ai_whispers_to_the_agent(scene: Scene, record_dir) -> None:
         levels = _play_and_record(scene, service, [agent, customer], record_dir)
         assert levels["6202"] > -20, levels  # the agent hears the AI
         assert levels["6201"] < -40, levels  # the customer does not
+        scene.dtmf(customer, "5")  # the customer's digit reaches the service
+        scene.wait("the digit reached the service", lambda: service.of("dtmf"))
+        assert [e["digit"] for e in service.of("dtmf")] == ["5"]
+        service.send(do="json", value={"event": "sendDTMF", "dtmf": "9"})  # and back
+        scene.wait("the AI's digit in the room", lambda: [
+            e for e in list(scene.events) if e.name == "DTMF" and e.get("DTMF-Digit") == "9"])
         scene.api(f"conference {fs_room(scene, name)} kick {ai['MemberID']}")
         exits = wait_event(scene, name, "ParticipantExit")
         assert exits[0]["ParticipantRole"] == "ai-agent"
@@ -114,6 +120,10 @@ def ai_hears_only_the_customer(scene: Scene, record_dir) -> None:
         _ai_joined(scene, name, service)
         assert _tone_to_service(scene, service, customer, CUSTOMER_HZ) >= 40
         assert _tone_to_service(scene, service, agent, AGENT_HZ) == 0
+        scene.dtmf(agent, "7")  # not a Customer's: not the AI's
+        scene.dtmf(customer, "5")
+        scene.wait("the customer's digit reached the service", lambda: service.of("dtmf"))
+        assert [e["digit"] for e in service.of("dtmf")] == ["5"]
         levels = _play_and_record(scene, service, [agent, customer], record_dir)
         assert levels["6302"] > -20 and levels["6301"] > -20, levels
         scene.hang_up(host)
