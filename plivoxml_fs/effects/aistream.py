@@ -4,8 +4,8 @@ WebSocket, in Plivo's stream protocol (plivoxml_fs/stream/).
 The WebSocket is wsproto's sans-IO state machine over a gevent socket (TLS for wss://): no
 thread, no asyncio, one greenlet reading it. Three greenlets per stream: `_from_fs` (each UDP
 frame -> a `media` message), `_from_service` (the service's messages -> the pacer, checkpoints,
-clearAudio, sendDTMF) and `_to_fs` (one frame every 20 ms from the pacer to FreeSWITCH's unicast
-port, on an absolute schedule). Nothing here blocks another call: the connect and the upgrade
+clearAudio, sendDTMF) and `_to_fs` (the pacer's frames to FreeSWITCH's unicast port, at least
+20 ms apart). Nothing here blocks another call: the connect and the upgrade
 have their own deadline, and a stream that fails only ends itself (status callback `failed`).
 """
 
@@ -116,6 +116,7 @@ class AiStream:
         self._chunk = 0
         self._warned: set[str] = set()
         self._partial = ""
+        self._queued = gevent.event.Event()  # set when the service queued audio or a checkpoint
         self.frames_out = 0  # frames of the service's audio sent to FreeSWITCH
         self.frames_at_clear: list[int] = []  # frames_out when each clearAudio took effect
 
@@ -181,6 +182,7 @@ class AiStream:
                 with contextlib.suppress(OSError):
                     sock.close()
         self._callback(status, reason)
+        self._queued.set()  # let _to_fs see the end
         current = gevent.getcurrent()
         for greenlet in self._greenlets:
             if greenlet is not current:
@@ -274,8 +276,10 @@ class AiStream:
         if isinstance(message, protocol.PlayAudio):
             self.pacer.push(audio.from_service(message.payload, message.encoding,
                                                message.sample_rate))
+            self._queued.set()
         elif isinstance(message, protocol.Checkpoint):
             self.pacer.checkpoint(message.name)
+            self._queued.set()
         elif isinstance(message, protocol.ClearAudio):
             self.pacer.clear()
             self.frames_at_clear.append(self.frames_out)
@@ -292,20 +296,25 @@ class AiStream:
 
     # -- to FreeSWITCH ----------------------------------------------------------------------------
     def _to_fs(self) -> None:
-        due = time.monotonic()
+        """Frames to FreeSWITCH: the first after a silence at once, then one every 20 ms, never
+        two within 20 ms of each other (FreeSWITCH keeps one datagram a frame: two inside one of
+        its frames lose one; docs/ai-agent.md)."""
+        last = -FRAME_S
         while not self.ended.is_set():
-            due += FRAME_S
-            delay = due - time.monotonic()
-            if delay > 0:
-                gevent.sleep(delay)
-            elif delay < -10 * FRAME_S:
-                due = time.monotonic()  # fell far behind (a stalled process): start afresh
             frame, reached = self.pacer.next_frame()
             if frame is not None:
+                delay = last + FRAME_S - time.monotonic()
+                if delay > 0:
+                    gevent.sleep(delay)
                 try:
                     self.udp.sendto(frame, self.fs_address)
                 except OSError:
                     return
+                last = time.monotonic()
                 self.frames_out += 1
             for name in reached:
                 self._send_text(self.out.played_stream(name))
+            if frame is None:
+                self._queued.clear()
+                if not self.pacer.queued_bytes and not self.pacer.pending_checkpoints:
+                    self._queued.wait()

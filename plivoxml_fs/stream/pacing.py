@@ -25,6 +25,10 @@ class Pacer:
     def checkpoint(self, name: str) -> None:
         self._items.append(name)
 
+    @property
+    def pending_checkpoints(self) -> bool:
+        return any(isinstance(item, str) for item in self._items)
+
     def clear(self) -> int:
         """Drop every queued frame (barge-in); returns the bytes dropped. Checkpoints queued
         behind the dropped audio are dropped too (they were never played)."""
