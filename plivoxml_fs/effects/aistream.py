@@ -2,10 +2,10 @@
 WebSocket, in Plivo's stream protocol (plivoxml_fs/stream/).
 
 The WebSocket is wsproto's sans-IO state machine over a gevent socket (TLS for wss://): no
-thread, no asyncio, one greenlet reading it. Three greenlets per stream: `_from_fs` (each UDP
-frame -> a `media` message), `_from_service` (the service's messages -> the pacer, checkpoints,
-clearAudio, sendDTMF) and `_to_fs` (the pacer's frames to FreeSWITCH's unicast port, at least
-20 ms apart). Nothing here blocks another call: the connect and the upgrade
+thread, no asyncio, one greenlet reading it. Two greenlets per stream: `_from_fs` (each UDP
+frame -> a `media` message, and one frame of the service's audio back: FreeSWITCH's clock
+paces it) and `_from_service` (the service's messages -> the pacer, checkpoints, clearAudio,
+sendDTMF). Nothing here blocks another call: the connect and the upgrade
 have their own deadline, and a stream that fails only ends itself (status callback `failed`).
 """
 
@@ -116,7 +116,6 @@ class AiStream:
         self._chunk = 0
         self._warned: set[str] = set()
         self._partial = ""
-        self._queued = gevent.event.Event()  # set when the service queued audio or a checkpoint
         self.frames_out = 0  # frames of the service's audio sent to FreeSWITCH
         self.frames_at_clear: list[int] = []  # frames_out when each clearAudio took effect
 
@@ -136,7 +135,7 @@ class AiStream:
         self._started_at = time.monotonic()
         self._callback("started")
         self._send_text(self.out.start())
-        self._greenlets += [gevent.spawn(self._from_fs), gevent.spawn(self._to_fs)]
+        self._greenlets.append(gevent.spawn(self._from_fs))
         self._from_service()
 
     def _connect(self) -> None:
@@ -182,7 +181,6 @@ class AiStream:
                 with contextlib.suppress(OSError):
                     sock.close()
         self._callback(status, reason)
-        self._queued.set()  # let _to_fs see the end
         current = gevent.getcurrent()
         for greenlet in self._greenlets:
             if greenlet is not current:
@@ -224,6 +222,7 @@ class AiStream:
                 frame, _ = self.udp.recvfrom(4096)
             except OSError:
                 return
+            self._to_fs()
             self._chunk += 1
             payload = audio.to_service(frame, self.encoding, self.rate)
             self._send_text(self.out.media(payload, self._ms(), self._chunk))
@@ -276,10 +275,10 @@ class AiStream:
         if isinstance(message, protocol.PlayAudio):
             self.pacer.push(audio.from_service(message.payload, message.encoding,
                                                message.sample_rate))
-            self._queued.set()
+
         elif isinstance(message, protocol.Checkpoint):
             self.pacer.checkpoint(message.name)
-            self._queued.set()
+
         elif isinstance(message, protocol.ClearAudio):
             self.pacer.clear()
             self.frames_at_clear.append(self.frames_out)
@@ -296,25 +295,16 @@ class AiStream:
 
     # -- to FreeSWITCH ----------------------------------------------------------------------------
     def _to_fs(self) -> None:
-        """Frames to FreeSWITCH: the first after a silence at once, then one every 20 ms, never
-        two within 20 ms of each other (FreeSWITCH keeps one datagram a frame: two inside one of
-        its frames lose one; docs/ai-agent.md)."""
-        last = -FRAME_S
-        while not self.ended.is_set():
-            frame, reached = self.pacer.next_frame()
-            if frame is not None:
-                delay = last + FRAME_S - time.monotonic()
-                if delay > 0:
-                    gevent.sleep(delay)
-                try:
-                    self.udp.sendto(frame, self.fs_address)
-                except OSError:
-                    return
-                last = time.monotonic()
-                self.frames_out += 1
-            for name in reached:
-                self._send_text(self.out.played_stream(name))
-            if frame is None:
-                self._queued.clear()
-                if not self.pacer.queued_bytes and not self.pacer.pending_checkpoints:
-                    self._queued.wait()
+        """One frame of the service's audio to FreeSWITCH, called as each frame from it
+        arrives: FreeSWITCH's own 20 ms clock paces what it gets, one datagram a frame (it
+        keeps one a frame, so two inside one of its frames would lose one, and a clock of ours
+        would drift from its; docs/ai-agent.md)."""
+        frame, reached = self.pacer.next_frame()
+        if frame is not None:
+            try:
+                self.udp.sendto(frame, self.fs_address)
+            except OSError:
+                return
+            self.frames_out += 1
+        for name in reached:
+            self._send_text(self.out.played_stream(name))
