@@ -254,8 +254,8 @@ class _Call:
         return self.conn.channel.variable(AI_LEG_VARIABLE) or ""
 
     def _hangup_target(self) -> tuple[str, str]:
-        """The hangup URL and method ("" when the call has no hangup URL, as an AI
-        participant's room leg: the app's call is its host)."""
+        """The hangup URL and method ("" when the call has none; an AI participant's room leg
+        has none: the app's call is its host)."""
         if self._ai_token():
             return "", ""
         url = self._var(VAR_HANGUP_URL) or self.settings.hangup_url
@@ -290,8 +290,7 @@ class _Call:
         if self._ai_token():  # an AI participant's room leg runs its host's element
             from plivoxml_fs.effects import aiagent  # gevent: the driver stays plain at import
 
-            leg = aiagent.claim(self._ai_token(), self.uuid)
-            if leg is None:
+            if (leg := aiagent.claim(self._ai_token(), self.uuid)) is None:
                 return self.error("an AI participant's leg nobody started")
             try:
                 return self._run_document(leg.document)

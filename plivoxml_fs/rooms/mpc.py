@@ -34,7 +34,7 @@ from typing import Any
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
-from plivoxml_fs.rooms import mpc_ai, mpc_hooks, mpc_media
+from plivoxml_fs.rooms import mpc_ai, mpc_hooks, mpc_media, mpc_model
 from plivoxml_fs.rooms import mpc_callbacks as cb
 from plivoxml_fs.rooms.model import (
     ArmTimer,
@@ -53,14 +53,7 @@ from plivoxml_fs.rooms.model import (
     Seat,
 )
 from plivoxml_fs.rooms.mpc_hooks import Media, MpcRecorder
-from plivoxml_fs.rooms.mpc_model import (
-    COACHES,
-    EXIT_CAUSES,
-    GROUP_OF,
-    MpcSettings,
-    MpcState,
-    Termination,
-)
+from plivoxml_fs.rooms.mpc_model import EXIT_CAUSES, GROUP_OF, MpcSettings, MpcState, Termination
 
 log = logging.getLogger("plivoxml_fs.rooms")
 
@@ -155,7 +148,7 @@ class MpcRoom:
         elif self.status == MpcState.ENDED:
             member.reason = ExitReason.ENDED
         self.members[seat.call_uuid] = member
-        if seat.participant is not None and seat.role in COACHES:
+        if seat.participant is not None and seat.role in mpc_model.COACHES:
             self.coaching[seat.call_uuid] = bool(seat.participant.coach_mode)
         return member, decisions
 
@@ -285,7 +278,7 @@ class MpcRoom:
     def coach(self, member_id: int, on: bool, now: float) -> list[Decision]:
         """A supervisor's coach mode on (heard by Agents only) or off (heard by everyone)."""
         member = self.by_member_id(member_id)
-        if member is None or member.role not in COACHES:
+        if member is None or member.role not in mpc_model.COACHES:
             return []
         if self.coaching.get(member.call_uuid) == on:
             return []
@@ -409,7 +402,6 @@ class MpcRoom:
                                  self.name, self.mpc_uuid, sup.member_id,
                                  extra=self._extra(sup.call_uuid))
         self.related = {p for p in self.related if event.member_id not in p}
-        self.ai_related = {p for p in self.ai_related if event.member_id not in p}
         return []
 
     def _kicked(self, event: ConferenceEvent, now: float) -> list[Decision]:
