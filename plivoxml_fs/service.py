@@ -29,6 +29,7 @@ from plivoxml_fs.api.server import ControlApp, ControlServer
 from plivoxml_fs.call.driver import CallDriver, new_id
 from plivoxml_fs.config import Settings, allowed_peers, api_accounts
 from plivoxml_fs.documents import parse_document
+from plivoxml_fs.effects import aiagent
 from plivoxml_fs.effects.fetch import DocumentFetcher, yield_to_others
 from plivoxml_fs.effects.history import HistoryStore
 from plivoxml_fs.effects.outbox import Outbox
@@ -44,7 +45,8 @@ from plivoxml_fs.rooms.registry import RoomEngine
 log = logging.getLogger("plivoxml_fs.service")
 
 #: Event subscriptions of the daemon's one inbound connection (CUSTOM must come last).
-INBOUND_EVENTS = ("BACKGROUND_JOB", "CHANNEL_HANGUP_COMPLETE", "conference::maintenance")
+#: DTMF: digits pressed in an MPC reach its AI participants' services (effects/aiagent.py).
+INBOUND_EVENTS = ("BACKGROUND_JOB", "CHANNEL_HANGUP_COMPLETE", "DTMF", "conference::maintenance")
 
 
 def history_path(settings: Settings) -> str:
@@ -171,9 +173,11 @@ class Daemon:
             self.probe.start()
 
     def _on_inbound_event(self, event) -> None:
-        """The inbound connection's events: the rooms', then the orphaned calls' hangups."""
+        """The inbound connection's events: the rooms', then the orphaned calls' hangups, then
+        the digits for AI participants."""
         self.rooms.on_event(event)
         self.recovery.on_event(event)
+        aiagent.on_event(event, self.rooms)
 
     def start(self) -> None:
         self.start_server()

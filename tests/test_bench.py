@@ -74,3 +74,21 @@ def test_five_calls_give_every_figure():
     assert burst["failed_attempts"] == 0 and burst["delivered_per_s"] > 0
     assert 0 < burst["lag_ms_p50"] <= burst["lag_ms_p99"]
     assert "outbox_burst.lag_ms" in out["definitions"]
+
+
+AI_SCRIPT = SCRIPT.with_name("bench_ai.py")
+
+
+def test_ai_bench_reports_every_figure_and_loses_no_frame():
+    out = subprocess.run([sys.executable, str(AI_SCRIPT), "--streams", "2", "--seconds", "2"],
+                         capture_output=True, text=True, timeout=120, check=True)
+    report = json.loads(out.stdout)
+    assert report["ai_streams"] == 2
+    for direction in ("room_to_service_ms", "service_to_room_ms"):
+        figures = report[direction]
+        assert figures["frames"] >= 150 and figures["p50"] is not None, report
+        assert figures["p50"] <= figures["p99"]
+    assert report["frames_lost"] == {"room_to_service": 0, "service_to_room": 0}, report
+    assert report["daemon_cpu_ms_per_stream_per_s"] > 0
+    assert set(report["definitions"]) >= {"room_to_service_ms", "service_to_room_ms",
+                                          "frames_lost", "daemon_cpu_ms_per_stream_per_s"}

@@ -79,6 +79,8 @@ END_CAUSE = "NORMAL_CLEARING"
 ANSWER = "answer"
 #: Channel variables a dialplan may set per call.
 VAR_ANSWER_URL, VAR_ANSWER_METHOD = "plivoxml_answer_url", "plivoxml_answer_method"
+#: An AI participant's room leg (effects/aiagent.py) carries its token here.
+AI_LEG_VARIABLE = "plivoxml_ai_leg"
 VAR_FALLBACK_URL, VAR_FALLBACK_METHOD = "plivoxml_fallback_url", "plivoxml_fallback_method"
 VAR_HANGUP_URL, VAR_HANGUP_METHOD = "plivoxml_hangup_url", "plivoxml_hangup_method"
 #: The variables read with uuid_getvar (their exact text matters: signed or token URLs).
@@ -248,8 +250,14 @@ class _Call:
         finally:
             self._finish()
 
+    def _ai_token(self) -> str:
+        return self.conn.channel.variable(AI_LEG_VARIABLE) or ""
+
     def _hangup_target(self) -> tuple[str, str]:
-        """The hangup URL and method ("" when the call has no hangup URL)."""
+        """The hangup URL and method ("" when the call has none; an AI participant's room leg
+        has none: the app's call is its host)."""
+        if self._ai_token():
+            return "", ""
         url = self._var(VAR_HANGUP_URL) or self.settings.hangup_url
         method = self._var(VAR_HANGUP_METHOD) or self.settings.hangup_method
         return url, method
@@ -279,6 +287,15 @@ class _Call:
         return url, method
 
     def _documents(self) -> Outcome:
+        if self._ai_token():  # an AI participant's room leg runs its host's element
+            from plivoxml_fs.effects import aiagent  # gevent: the driver stays plain at import
+
+            if (leg := aiagent.claim(self._ai_token(), self.uuid)) is None:
+                return self.error("an AI participant's leg nobody started")
+            try:
+                return self._run_document(leg.document)
+            finally:
+                leg.finished()
         first = self._first_url()
         if first is None:
             return self.error(

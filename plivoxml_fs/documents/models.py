@@ -255,7 +255,10 @@ AI_ATTRIBUTES = (
     "aiAgentStreamStatusCallbackMethod",
     "aiAgentStreamSamplingRate",
     "aiAgentStreamExtraHeaders",
+    "aiAgentHears",
 )
+#: Ours (docs/ai-agent.md): the roles an ai-agent hears; "all" (the default) is the whole room.
+AI_HEARS = ("all", "Agent", "Customer", "Supervisor")
 MPC_SOUNDS = ("none", *BEEPS)
 
 
@@ -339,6 +342,9 @@ class MultiPartyCall:
     )
     ai_agent_stream_extra_headers: tuple[tuple[str, str], ...] = attribute(
         "aiAgentStreamExtraHeaders", conv.header_map, ()
+    )
+    ai_agent_hears: tuple[str, ...] = attribute(  # ours, not Plivo's
+        "aiAgentHears", conv.group_list(*AI_HEARS), ("all",)
     )
     # emitted by the official SDK, not on the spec page
     wait_time: int | None = attribute("waitTime", conv.integer(0, 1800), None)  # seconds

@@ -25,7 +25,7 @@ from plivoxml_fs.errors import (
     EventOverflow,
     PlivoXMLError,
 )
-from plivoxml_fs.esl.messages import Event
+from plivoxml_fs.esl.messages import Event, Message
 from plivoxml_fs.esl.session import shown
 from plivoxml_fs.esl.transport import EslConnection, Subscription
 from plivoxml_fs.esl.waiters import remaining
@@ -127,6 +127,15 @@ class InboundClient:
         deadline = time.monotonic() + timeout
         conn = self._connection(deadline)
         return conn.bgapi(cmd, timeout=remaining(deadline))
+
+    def sendmsg(self, message: commands.Sendmsg, *, timeout: float | None = None) -> Message:
+        """`sendmsg <uuid>` (commands.unicast, commands.execute with a uuid): its reply; -ERR
+        raises CommandFailed."""
+        timeout = self._command_timeout_s if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        conn = self._connection(deadline)
+        return conn.command(message.line, message.headers, message.body,
+                            timeout=remaining(deadline))
 
     # -- the reconnect loop ---------------------------------------------------------------
 

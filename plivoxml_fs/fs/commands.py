@@ -203,6 +203,15 @@ def uuid_kill(uuid: str, cause: str = "NORMAL_CLEARING") -> str:
     return f"uuid_kill {identifier(uuid)} {_match(HANGUP_CAUSE, cause, 'hangup cause')}"
 
 
+DTMF_DIGITS = re.compile(r"[0-9*#A-Da-d]{1,32}")
+
+
+def uuid_send_dtmf(uuid: str, digits: str) -> str:
+    """`uuid_send_dtmf <uuid> <digits>` (for api): the channel sends the digits (on a loopback
+    leg, its partner receives them)."""
+    return f"uuid_send_dtmf {identifier(uuid)} {_match(DTMF_DIGITS, digits, 'DTMF digits')}"
+
+
 def uuid_getvar(uuid: str, name: str) -> str:
     """`uuid_getvar <uuid> <name>` (for api): the variable exactly as set, whole; `_undef_` when
     unset, `-ERR No such channel!` once the channel is down. (`getvar` on the call's socket
@@ -257,6 +266,27 @@ def hangup(cause: str = "NORMAL_CLEARING", *, uuid: str | None = None) -> Sendms
     _match(HANGUP_CAUSE, cause, "hangup cause")
     target = None if uuid is None else identifier(uuid)
     return Sendmsg((("call-command", "hangup"), ("hangup-cause", cause)), None, target)
+
+
+_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})")
+
+
+def _port(value: object, what: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise UnsafeValue(f"{what}: must be a port 1..65535 (got {value!r})")
+    return str(value)
+
+
+def unicast(uuid: str, *, local: tuple[str, int], remote: tuple[str, int]) -> Sendmsg:
+    """`sendmsg <uuid>` call-command unicast: while parked, the channel sends each 20 ms frame
+    it receives (L16, 8 kHz on a loopback leg) to `remote` over UDP and plays what arrives on
+    `local` (the address FreeSWITCH binds). Checked on 1.10.12 (docs/ai-agent.md)."""
+    headers = [("call-command", "unicast")]
+    for (ip, port), side in ((local, "local"), (remote, "remote")):
+        headers.append((f"{side}-ip", _match(_IPV4, ip, f"unicast {side}-ip")))
+        headers.append((f"{side}-port", _port(port, f"unicast {side}-port")))
+    headers.append(("transport", "udp"))
+    return Sendmsg(tuple(headers), None, identifier(uuid))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ class Role(enum.Enum):
     CUSTOMER = "Customer"
     AGENT = "Agent"
     SUPERVISOR = "Supervisor"
+    AI_AGENT = "ai-agent"  # an AI service's stream (docs/ai-agent.md)
 
 
 class Relation(enum.Enum):

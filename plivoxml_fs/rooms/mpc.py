@@ -34,8 +34,8 @@ from typing import Any
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
+from plivoxml_fs.rooms import mpc_ai, mpc_hooks, mpc_media, mpc_model
 from plivoxml_fs.rooms import mpc_callbacks as cb
-from plivoxml_fs.rooms import mpc_hooks, mpc_media
 from plivoxml_fs.rooms.model import (
     ArmTimer,
     Command,
@@ -87,6 +87,7 @@ class MpcRoom:
         self.members: dict[str, Member] = {}
         self.media: dict[str, Media] = {}
         self.related: set[tuple[int, int]] = set()  # (supervisor id, other id): nospeak set
+        self.ai_related: set[tuple[int, int]] = set()  # (ai-agent id, other id): nohear set
         self.coaching: dict[str, bool] = {}  # call uuid -> coach mode now (supervisors)
         self.sequence: collections.Counter[str] = collections.Counter()
         self.recorder: MpcRecorder = mpc_hooks.make_recorder(self)
@@ -149,7 +150,7 @@ class MpcRoom:
         elif self.status == MpcState.ENDED:
             member.reason = ExitReason.ENDED
         self.members[seat.call_uuid] = member
-        if seat.participant is not None and seat.role == Role.SUPERVISOR:
+        if seat.participant is not None and seat.role in mpc_model.COACHES:
             self.coaching[seat.call_uuid] = bool(seat.participant.coach_mode)
         return member, decisions
 
@@ -284,7 +285,7 @@ class MpcRoom:
     def coach(self, member_id: int, on: bool, now: float) -> list[Decision]:
         """A supervisor's coach mode on (heard by Agents only) or off (heard by everyone)."""
         member = self.by_member_id(member_id)
-        if member is None or member.role != Role.SUPERVISOR:
+        if member is None or member.role not in mpc_model.COACHES:
             return []
         if self.coaching.get(member.call_uuid) == on:
             return []
@@ -438,7 +439,7 @@ class MpcRoom:
         return mpc_media.reconcile(self, member)
 
     def _relations(self) -> list[Decision]:
-        return mpc_media.relations(self)
+        return [*mpc_media.relations(self), *mpc_ai.relations(self)]
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ import math
 from collections.abc import Mapping
 
 from plivoxml_fs.effects.webhook import Webhook
-from plivoxml_fs.rooms.model import Member, Role
+from plivoxml_fs.rooms.model import Member
+from plivoxml_fs.rooms.mpc_model import COACHES
 
 #: The kind of every status callback webhook (logs, metrics).
 STATUS_KIND = "mpc-status"
@@ -41,7 +42,7 @@ def order_key(mpc_uuid: str) -> str:
 def coach_mode(member: Member) -> str:
     """ParticipantCoachMode: true only for a supervisor in coach mode."""
     participant = member.seat.participant
-    on = member.role == Role.SUPERVISOR and bool(participant and participant.coach_mode)
+    on = member.role in COACHES and bool(participant and participant.coach_mode)
     return "true" if on else "false"
 
 

@@ -93,15 +93,19 @@ def music_parts(music: str | Music | None) -> Music:
 
 
 #: Roles as the document writes them (any case) -> ours.
-ROLES = {"customer": Role.CUSTOMER, "agent": Role.AGENT, "supervisor": Role.SUPERVISOR}
+ROLES = {"customer": Role.CUSTOMER, "agent": Role.AGENT, "supervisor": Role.SUPERVISOR,
+         "ai-agent": Role.AI_AGENT}
+#: Roles whose coachMode acts: heard by Agents only (ai-agent: ours, docs/ai-agent.md).
+COACHES = frozenset({Role.SUPERVISOR, Role.AI_AGENT})
 
 
 def role_of(text: str) -> Role:
-    """The Role of a role attribute (any case); ValueError for any other (ai-agent: later)."""
+    """The Role of a role attribute (any case); ValueError for any other."""
     try:
         return ROLES[text.lower()]
     except KeyError:
-        raise ValueError(f"role {text!r} is not one of Agent, Customer, Supervisor") from None
+        raise ValueError(f"role {text!r} is not one of Agent, Customer, Supervisor, "
+                         "ai-agent") from None
 
 
 def events_of(groups: Any) -> frozenset[str]:
@@ -206,6 +210,8 @@ class Participant:
     record_participant_track: bool = False
     transcript: bool = False
     transcription_url: str | None = None
+    #: ai-agent only (ours): the roles it hears; None: the whole room
+    hears: frozenset[Role] | None = None
 
     @classmethod
     def of(cls, mpc: Any) -> Participant:
@@ -214,5 +220,12 @@ class Participant:
             start_mpc_on_enter=mpc.start_mpc_on_enter, end_mpc_on_exit=mpc.end_mpc_on_exit,
             relay_dtmf=mpc.relay_dtmf_inputs, wait_time_s=mpc.wait_time,
             record_participant_track=mpc.record_participant_track, transcript=mpc.transcript,
-            transcription_url=mpc.transcription_url,
+            transcription_url=mpc.transcription_url, hears=_hears(mpc),
         )
+
+
+def _hears(mpc: Any) -> frozenset[Role] | None:
+    given = tuple(getattr(mpc, "ai_agent_hears", ("all",)))
+    if "all" in given or str(getattr(mpc, "role", "")).lower() != "ai-agent":
+        return None
+    return frozenset(ROLES[g.lower()] for g in given)

@@ -21,6 +21,7 @@ import attrs
 import gevent
 import gevent.event
 
+from plivoxml_fs.simulator import unicast
 from plivoxml_fs.simulator.audio import frame_ms, signal_of_piece
 from plivoxml_fs.simulator.bus import Calling
 from plivoxml_fs.simulator.causes import cause_from
@@ -170,14 +171,18 @@ def park_loop(channel: Channel, done: Callable[[], bool] = lambda: False) -> Non
     that long after its `+OK`, and commands sent together are all answered first, as on
     FreeSWITCH.
     """
-    while channel.is_up and not done():
-        command = channel.commands.get()
-        if command is None:
-            continue
-        gevent.sleep(channel.sim.clock.wall_s(FRAME_MS))
-        if not channel.is_up:
-            return
-        run_command(channel, command)
+    try:
+        while channel.is_up and not done():
+            unicast.serve(channel)  # a unicast sendmsg runs only while parked
+            command = channel.commands.get()
+            if command is None:
+                continue
+            gevent.sleep(channel.sim.clock.wall_s(FRAME_MS))
+            if not channel.is_up:
+                return
+            run_command(channel, command)
+    finally:
+        unicast.stop(channel)
 
 
 def wake(channel: Channel) -> None:

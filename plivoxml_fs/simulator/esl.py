@@ -29,6 +29,7 @@ from plivoxml_fs.esl.codec import (
     url_encode,
 )
 from plivoxml_fs.esl.messages import Command
+from plivoxml_fs.simulator import unicast
 from plivoxml_fs.simulator.apps import Execute, HangupCommand
 from plivoxml_fs.simulator.bus import EVENT_NAMES, Calling, SimEvent, Subscription
 from plivoxml_fs.simulator.causes import cause_from
@@ -376,7 +377,8 @@ def _xml_text(text: str) -> str:
 
 
 def queue_sendmsg(channel, command: Command) -> None:
-    """Queue what a sendmsg asks of `channel` (execute, hangup); other call-commands are no-ops."""
+    """Queue what a sendmsg asks of `channel` (execute, hangup, unicast); other call-commands
+    are no-ops."""
     if not channel.is_up:
         return
     kind = (command.get("call-command") or "").lower()
@@ -393,3 +395,5 @@ def queue_sendmsg(channel, command: Command) -> None:
         channel.commands.put(Execute(app, arg, app_uuid, loops))
     elif kind == "hangup":
         channel.commands.put(HangupCommand(cause_from(command.get("hangup-cause") or "")))
+    elif kind == "unicast":
+        unicast.request(channel, command)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from plivoxml_fs.call import causes
-from plivoxml_fs.documents.models import MultiPartyCall
+from plivoxml_fs.documents.models import AI_AGENT, MultiPartyCall
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import (
@@ -55,12 +55,25 @@ from plivoxml_fs.verbs.conference import BEEP_SOUNDS  # beep:1, beep:2 as <Confe
 MPC_ENDED = causes.Row(4020, causes.PLIVO, "D")
 #: The Q.850 cause a stuck member's call is hung up with (HangupCauseCode is Plivo's row).
 HANGUP_CAUSE = "NORMAL_CLEARING"
+#: The channel variable of an AI participant's room leg (effects/aiagent.LEG_VARIABLE).
+AI_LEG_VARIABLE = "plivoxml_ai_leg"
 #: The call parameters' CallStatus once the caller hung up.
 CALL_OVER = {"CallStatus": "completed"}
 
 
 def run(mpc: MultiPartyCall, ctx: ExecContext) -> Outcome:
+    if mpc.role == AI_AGENT and not ctx.conn.channel.variable(AI_LEG_VARIABLE):
+        return _ai_host(mpc, ctx)
     return _Participant(mpc, ctx).run()
+
+
+def _ai_host(mpc: MultiPartyCall, ctx: ExecContext) -> Outcome:
+    """role="ai-agent": the call hosts an AI participant (effects/aiagent.py, docs/ai-agent.md)
+    and goes on once it has left; the room leg itself comes back here as a participant."""
+    from plivoxml_fs.effects import aiagent  # gevent: the verbs stay plain at import
+
+    return Gone("the host of an AI participant hung up") if aiagent.run_host(mpc, ctx) \
+        else Next()
 
 
 class _Participant:

@@ -65,6 +65,7 @@ DEFAULTS = {
     "ai_agent_stream_status_callback_method": "POST",
     "ai_agent_stream_sampling_rate": None,
     "ai_agent_stream_extra_headers": (),
+    "ai_agent_hears": ("all",),
     "wait_time": None,
     "record_participant_track": False,
     "transcript": False,
@@ -138,6 +139,9 @@ AI_ATTRIBUTES = [
      [(v, "must be a JSON object of HTTP header names to text values without control "
        "characters")
       for v in ("[]", '{"a b": "x"}', '{"X": 1}', '{"X": "a\\r\\nb"}', "{", '{"X": "${y}"}')]),
+    ("aiAgentHears", "ai_agent_hears", "customer,AGENT", ("Customer", "Agent"),
+     [(v, "must be a comma-separated list (any case) of: all, Agent, Customer, Supervisor")
+      for v in ("x", "", "Customer,,Agent")]),
 ]
 
 

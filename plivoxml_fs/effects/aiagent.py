@@ -1,0 +1,201 @@
+"""An ai-agent participant (gevent): the loopback pair, its unicast and its stream.
+
+`<MultiPartyCall role="ai-agent">` run by a call (the *host*) does not put the host into the
+room: it starts an AI participant and waits while it is there (docs/ai-agent.md):
+
+1. an `AiStream` to aiAgentStreamServiceUrl (connecting in the background);
+2. `originate {origination_uuid=<A>,plivoxml_ai_leg=<token>}<AI_ENDPOINT> &park`: the B leg
+   reaches the daemon's socket like any call, and the driver, seeing `plivoxml_ai_leg`, runs
+   this same `<MultiPartyCall>` on it (`claim(token)`): the B leg is the participant, with role
+   ai-agent, muted/held/kicked/recorded like any other, and posts no hangup callback;
+3. `unicast` on the A leg (local: FreeSWITCH's UDP port, remote: the stream's) and `park`.
+
+The host goes on (its next verb) when the AI participant has left the room (kicked, the MPC
+ended), the stream ended (the service failed or closed: the participant is hung up, the room
+goes on) or the host hung up (the participant is hung up too). `start_participant` is what the
+control API's add-participant will call (with no host).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import socket
+import uuid as uuidlib
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import gevent
+import gevent.event
+
+from plivoxml_fs.effects.aistream import AiStream, StreamSpec
+from plivoxml_fs.errors import PlivoXMLError
+from plivoxml_fs.fs import commands
+
+log = logging.getLogger("plivoxml_fs.aiagent")
+
+#: Where the AI participant's pair is dialled: the dialplan must send it to the daemon's socket
+#: (the test configuration sends every destination there).
+AI_ENDPOINT = "loopback/plivoxml-ai/default"
+#: The B leg's channel variable naming its participant.
+LEG_VARIABLE = "plivoxml_ai_leg"
+
+
+@attrs.define
+class Leg:
+    """An AI participant's room leg, waiting to be claimed by the driver."""
+
+    document: Any  # documents.models.Document holding the one <MultiPartyCall role="ai-agent">
+    dtmf: Callable[[str], None] = lambda digit: None  # a digit to the service
+    hears: frozenset | None = None  # the roles whose digits it gets (None: all)
+    done: gevent.event.Event = attrs.field(factory=gevent.event.Event)
+    claimed: bool = False
+    uuid: str = ""  # the room leg's channel, once claimed
+
+    def finished(self) -> None:
+        self.done.set()
+
+
+LEGS: dict[str, Leg] = {}
+
+
+def claim(token: str | None, uuid: str = "") -> Leg | None:
+    """The driver's hook: the leg a `plivoxml_ai_leg` names, once (`uuid`: its channel)."""
+    leg = LEGS.get(token or "")
+    if leg is None or leg.claimed:
+        return None
+    leg.claimed, leg.uuid = True, uuid
+    return leg
+
+
+def on_event(event: Any, rooms: Any) -> None:
+    """The inbound connection's DTMF events: a digit pressed by a participant of an MPC that
+    has AI participants goes to each of their services (those whose aiAgentHears takes the
+    presser's role), as a `dtmf` message."""
+    if event.name != "DTMF" or not LEGS:
+        return
+    presser_uuid, digit = event.get("Unique-ID") or "", event.get("DTMF-Digit") or ""
+    legs = [leg for leg in LEGS.values() if leg.uuid and leg.uuid != presser_uuid]
+    if not legs or not digit:
+        return
+    for room in rooms.owner.rooms():
+        members = getattr(room, "members", {})
+        presser = members.get(presser_uuid)
+        if presser is None:
+            continue
+        for leg in legs:
+            if leg.uuid in members and (leg.hears is None or presser.role in leg.hears):
+                leg.dtmf(digit)
+
+
+def _ipv4(host: str) -> str:
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        return "127.0.0.1"
+    return str(addr) if addr.version == 4 and not addr.is_unspecified else "127.0.0.1"
+
+
+def _free_udp_port(host: str) -> int:
+    """A UDP port free on `host` now (FreeSWITCH binds it: the daemon beside FreeSWITCH)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind((host, 0))
+        except OSError:
+            probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def spec_of(mpc: Any, call_id: str, auth_token: str) -> StreamSpec:
+    return StreamSpec(
+        url=mpc.ai_agent_stream_service_url, content_type=mpc.ai_agent_stream_content_type,
+        extra_headers=tuple(mpc.ai_agent_stream_extra_headers),
+        status_callback_url=mpc.ai_agent_stream_status_callback_url,
+        status_callback_method=mpc.ai_agent_stream_status_callback_method,
+        call_id=call_id, auth_token=auth_token)
+
+
+@attrs.define
+class Participant:
+    """A started AI participant: `a_leg` (unicast), its `stream`, its room `leg`."""
+
+    a_leg: str
+    token: str
+    stream: AiStream
+    leg: Leg
+    api: Callable[..., str]
+
+    def wait(self, *also: gevent.event.Event) -> None:
+        gevent.wait([self.leg.done, self.stream.ended, *also], count=1)
+
+    def stop(self, reason: str) -> None:
+        self.stream.stop(reason)
+        with contextlib.suppress(PlivoXMLError):
+            self.api(commands.uuid_kill(self.a_leg), check=False)
+        LEGS.pop(self.token, None)
+
+
+def start_participant(mpc: Any, document: Any, *, api: Callable[..., str],
+                      bgapi: Callable[..., Any], sendmsg: Callable[[commands.Sendmsg], Any],
+                      settings: Any, emit: Callable[[Any], None], call_id: str
+                      ) -> Participant | None:
+    """Start an AI participant for `mpc` (role ai-agent); None (one ERROR) when FreeSWITCH
+    would not make the pair. `api`/`bgapi`/`sendmsg` reach FreeSWITCH (a call's socket or the
+    inbound connection)."""
+    token, a_leg = str(uuidlib.uuid4()), str(uuidlib.uuid4())
+    fs_ip, our_ip = _ipv4(settings.freeswitch_host), _ipv4(settings.listen_host)
+    fs_port = _free_udp_port(fs_ip)
+
+    def send_dtmf(digits: str) -> None:
+        try:
+            api(commands.uuid_send_dtmf(a_leg, digits), check=False)
+        except PlivoXMLError as exc:
+            log.warning("AI participant %s: sendDTMF %s not sent: %s", a_leg, digits, exc)
+
+    stream = AiStream(spec_of(mpc, call_id, settings.auth_token), fs_address=(fs_ip, fs_port),
+                      emit=emit, send_dtmf=send_dtmf, bind_host=our_ip)
+    from plivoxml_fs.rooms.mpc_model import Participant as Options
+
+    leg = Leg(document, dtmf=stream.dtmf, hears=Options.of(mpc).hears)
+    LEGS[token] = leg
+    participant = Participant(a_leg, token, stream, leg, api)
+    stream.start()
+    try:
+        job = bgapi(commands.originate(AI_ENDPOINT, {"origination_uuid": a_leg,
+                                                     LEG_VARIABLE: token}))
+        text = getattr(job, "body_text", "") or ""
+        if text.startswith("-ERR"):
+            raise PlivoXMLError(f"originate: {text.strip()}")
+        sendmsg(commands.unicast(a_leg, local=(fs_ip, fs_port), remote=stream.udp_address))
+        sendmsg(commands.execute("park", event_uuid=str(uuidlib.uuid4()), uuid=a_leg))
+    except PlivoXMLError as exc:
+        log.error("AI participant for MPC %s: %s; going on without it", mpc.name, exc)
+        participant.stop(f"not started: {exc}")
+        return None
+    return participant
+
+
+def run_host(mpc: Any, ctx: Any) -> bool:
+    """The host call's `<MultiPartyCall role="ai-agent">`: True when the host hung up."""
+    from plivoxml_fs.documents.models import Document
+
+    conn = ctx.conn
+
+    def sendmsg(message: commands.Sendmsg) -> Any:
+        return conn.command(message.line, message.headers, message.body)
+
+    participant = start_participant(
+        mpc, Document((mpc,), source=f"ai-agent of {conn.uuid}"), api=conn.api,
+        bgapi=conn.bgapi, sendmsg=sendmsg, settings=ctx.settings, emit=ctx.outbox.emit,
+        call_id=conn.uuid)
+    if participant is None:
+        return False
+    try:
+        participant.wait(conn.hangup)
+    finally:
+        why = ("the host hung up" if conn.hangup.is_set() else "the participant left"
+               if participant.leg.done.is_set() else participant.stream.end_reason or "ended")
+        participant.stop(why)
+    return conn.hangup.is_set()
