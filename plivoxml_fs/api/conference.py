@@ -44,6 +44,10 @@ class ApiContext:
         if record.kind == KIND:
             self.history.add(KIND, record.account, record.name, record.uuid, record.ended_at,
                              objects.ended_conference(record))
+        elif record.kind == RoomKind.MULTIPARTY_CALL.value:
+            from plivoxml_fs.api import mpc  # it imports this module
+
+            mpc.keep(self, room, record)
 
 
 def _room(ctx: ApiContext, req: ApiRequest) -> Room:

@@ -14,7 +14,8 @@ The executor (docs/multipartycall.md):
    app completes;
 4. leaves (`ctx.rooms.leave`): onExitActionUrl (default POST) with the exit parameters, or the
    next verb. A participant the MPC's end let go whose document has nothing after it ends with
-   Plivo's 4020 "Multiparty Call Ended" (any other end of its document: 4010).
+   Plivo's 4020 "Multiparty Call Ended", one kicked out (the control API) 4030 "Kicked Out Of
+   Multiparty Call" (any other end of its document: 4010).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ from plivoxml_fs.verbs.conference import BEEP_SOUNDS  # beep:1, beep:2 as <Confe
 
 #: A call the MPC's end let go, with nothing after: Plivo's 4020 Multiparty Call Ended.
 MPC_ENDED = causes.Row(4020, causes.PLIVO, "D")
+#: A call the control API kicked, with nothing after: 4030 Kicked Out Of Multiparty Call.
+MPC_KICKED = causes.Row(4030, causes.PLIVO, "D")
 #: The call parameters' CallStatus once the caller hung up.
 CALL_OVER = {"CallStatus": "completed"}
 
@@ -180,6 +183,8 @@ class _Participant:
             return Goto(url, self.mpc.on_exit_action_method, dict(exit_.params), kind=ACTION)
         if exit_.reason == ExitReason.ENDED:
             return Next(end=MPC_ENDED)
+        if exit_.reason == ExitReason.KICKED:
+            return Next(end=MPC_KICKED)
         return Next()
 
     def _post_exit(self, exit_: Exit) -> None:
