@@ -38,6 +38,10 @@ class ApiContext:
     new_id: Callable[[], str] = lambda: ""
     #: whether FreeSWITCH is connected (the inbound connection): no change is tried without it
     connected: Callable[[], bool] = lambda: True
+    #: documents given to calls (the call driver's `inline`: api/mpc_add.py)
+    inline: dict[str, str] = attrs.field(factory=dict)
+    #: `originate` over the inbound connection: (command, timeout s) -> FreeSWITCH's reply
+    originate: Callable[[str, float], str] | None = None
 
     def keep(self, room: Room, record: RoomRecord) -> None:
         """The room engine's `on_ended`: an ended conference goes into the history."""

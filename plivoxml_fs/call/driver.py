@@ -11,7 +11,9 @@
    else settings) with the Plivo call parameters, parse and validate it;
 3. run the verbs in order; the call is answered before the first media verb (registry
    ANSWER_FIRST), so PreAnswer plays early media and Hangup can still reject;
-4. follow Redirect / action (`Goto`) up to `max_redirects` documents;
+4. follow Redirect / action (`Goto`) up to `max_redirects` documents; a document the control
+   API gave the call (`CallDriver.inline`, api/mpc_add.py) runs instead of the answer URL's
+   (a call it dialled) or once the verb the call is in ends (a call it moved);
 5. a document that cannot be fetched or is invalid sends the call to the fallback URL
    (`plivoxml_fallback_url` / settings.fallback_url) once, then the call is hung up;
 6. at the end: hang up (NORMAL_CLEARING after the last verb), send `exit`, and emit the hangup
@@ -122,6 +124,9 @@ class CallDriver:
         self.rooms = rooms or RoomEngine(RoomContext(settings, new_id),
                                          SyncEdge(outbox, time.time))
         self._parse = parse
+        #: call uuid -> a document the control API gave it (api/mpc_add.py): run instead of
+        #: the answer URL's, or, for a call already running, after the verb it is in
+        self.inline: dict[str, str] = {}
 
     def confirm(self, conn: Any) -> str | None:
         """Why the call on `conn` is refused, or None: its Unique-ID must be a live channel.
@@ -164,6 +169,7 @@ class _Call:
         self.outbox = driver.outbox
         self.inbound = driver.inbound
         self.rooms = driver.rooms
+        self.inline = driver.inline
         self.clock = time.monotonic  # ExecContext: how long things take
         self.new_id = new_id  # ExecContext: fresh identifiers
         self.parse = parse
@@ -280,6 +286,8 @@ class _Call:
 
     def _documents(self) -> Outcome:
         first = self._first_url()
+        if first is None and self.uuid in self.inline:
+            first = ("", "POST")  # never fetched: the given document runs first
         if first is None:
             return self.error(
                 "no answer URL (channel variable plivoxml_answer_url or settings)",
@@ -288,7 +296,7 @@ class _Call:
         url, method, extra, kind = first[0], first[1], call_params.START_APP, ANSWER
         fetched = 0
         while True:
-            document = self._load(url, method, extra, kind)
+            document = self._given() or self._load(url, method, extra, kind)
             if isinstance(document, _Failed):
                 fallback = self._fallback()
                 if fallback is None:
@@ -302,6 +310,8 @@ class _Call:
                 url, method, extra, kind = fallback[0], fallback[1], call_params.START_APP, ANSWER
                 continue
             outcome = self._run_document(document)
+            if self.uuid in self.inline and not hung_up(self):
+                continue  # the control API moved the call: its document runs next
             if not isinstance(outcome, Goto):
                 return outcome
             fetched += 1
@@ -311,6 +321,18 @@ class _Call:
                     f"(last to {shown_url(outcome.url)})"
                 )
             url, method, extra, kind = outcome.url, outcome.method, dict(outcome.params), outcome.kind
+
+    def _given(self) -> Any:
+        """The document the control API gave this call (api/mpc_add.py), parsed; None when
+        there is none. It was checked when it was given, so a failure here is a bug."""
+        text = self.inline.pop(self.uuid, None)
+        if text is None:
+            return None
+        if self.parse is None:
+            self.parse = _default_parser()
+        self.log.info("call %s: runs the document the control API gave it", self.uuid)
+        return self.parse(text.encode(), source="control API",
+                          max_bytes=max(self.settings.max_document_bytes, len(text.encode())))
 
     def _load(self, url: str, method: str, extra: Mapping[str, str], kind: str) -> Any:
         """The parsed document at `url` (a `kind` of URL), or why there is none (_Failed)."""
@@ -349,6 +371,8 @@ class _Call:
         end = causes.END_OF_XML
         for verb in document.verbs:
             outcome = self._run_verb(verb)
+            if self.uuid in self.inline:  # moved by the control API: the rest is not run
+                return outcome
             if outcome != NEXT:
                 return outcome
             end = getattr(outcome, "end", None) or causes.END_OF_XML

@@ -365,3 +365,90 @@ def history_survives_a_restart(scene: Scene) -> None:
 
 SCENARIOS = [list_get_and_participants, mute_hold_and_coach, start_an_initialized_mpc,
              stop_ends_the_mpc, kick_a_participant, concurrent_updates, recording_and_play]
+
+
+#: How the daemon dials an added participant in these tests: the loopback leg that answers
+#: runs the web app's document for `to` (the far end); the other reaches the daemon's socket
+#: through the dialplan (extension 7400) and joins the MPC.
+DIAL_STRING = "loopback/{to}/default 7400 XML default"
+API_EVENTS = ('statusCallbackEvents="mpc-state-changes,participant-state-changes,'
+              'add-participant-api-events" stayAlone="true"')
+
+
+def add_participant_by_dialling(scene: Scene) -> None:
+    """add_participant(from, to): the daemon dials (DIAL_STRING), the answered call joins the
+    MPC as the role asked, with its attributes (mute); AddParticipantByAPIActionInitiated
+    and Completed carry the request's id; FreeSWITCH's room has the new member."""
+    name = mpc_name("api-add")
+    callers, _ = _join(scene, name, {"8801": ("Customer", API_EVENTS)})
+    scene.app.answers["8899"] = '<Response><Wait length="60"/></Response>'
+    mpcs = scene.client.multi_party_calls
+    fs_room = f"mpc-{events(scene, name)[0]['MPCUUID']}"
+    added = None
+    try:
+        answer = mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                      to_="8899", mute=True)
+        assert answer.message == "add participant action initiated"
+        (call,) = answer.calls
+        assert call["to"] == "8899" and call["from"] == "15550001111"
+        added = call["call_uuid"]
+        initiated = wait_event(scene, name, "AddParticipantByAPIActionInitiated")[0]
+        assert initiated["RequestUUID"] == answer.request_uuid
+        completed = wait_event(scene, name, "AddParticipantByAPIActionCompleted")[0]
+        assert completed["AddParticipantAPIRequestOutcome"] == "success"
+        assert completed["RequestUUID"] == answer.request_uuid
+        join = scene.wait("the added agent's join", lambda: [
+            e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
+            and e.get("ParticipantCallUUID") == added])[0]
+        assert join["ParticipantRole"] == "Agent"
+        settled(scene, name)
+        got = mpcs.get_participant(join["MemberID"], friendly_name=name)
+        assert got.role == "agent" and got.mute is True and got.call_uuid == added
+        assert any(line.split(";")[0] == join["MemberID"] for line in scene.members(fs_room))
+        with pytest.raises(px.ValidationError, match="to"):
+            mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                 to_="8898<8897")
+        with pytest.raises(px.ValidationError):  # the document check names the problem
+            mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                 to_="8898", wait_music_url="http:// bad")
+        with pytest.raises(px.ResourceNotFoundError):
+            mpcs.add_participant("Agent", uuid="no-such-mpc", from_="15550001111",
+                                 to_="8898")
+    finally:
+        if added is not None:
+            scene.api(f"uuid_kill {added}")
+        _leave(scene, callers)
+
+
+def add_participant_by_moving_a_call(scene: Scene) -> None:
+    """add_participant(call_uuid): a caller in a <Conference> of this daemon leaves it and
+    joins the MPC as a supervisor (the rest of its document is not run)."""
+    from conference.scenarios import doc as conference_doc
+    from conference.scenarios import room as conference_room
+
+    name = mpc_name("api-move")
+    callers, _ = _join(scene, name, {"8811": ("Customer", API_EVENTS),
+                                     "8812": ("Agent", 'stayAlone="true"')})
+    waiting = conference_room("api-move-conf")
+    mover = scene.call("8813", conference_doc(waiting, "", "<Speak>never said</Speak>"))
+    enter = scene.entered(mover)
+    mpcs = scene.client.multi_party_calls
+    try:
+        answer = mpcs.add_participant("Supervisor", friendly_name=name,
+                                      call_uuid=enter["CallUUID"], coach_mode=False)
+        assert answer.calls[0]["call_uuid"] == enter["CallUUID"]
+        join = scene.wait("the moved call's join", lambda: [
+            e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
+            and e.get("ParticipantCallUUID") == enter["CallUUID"]])[0]
+        assert join["ParticipantRole"] == "Supervisor"
+        settled(scene, name)
+        everyone = [*callers, mover]
+        assert heard(_hear(scene, everyone)) == everyone_but(["8811", "8812", "8813"])
+        assert ("speak", "flite|slt|never said") not in scene.apps(enter["CallUUID"])
+        with pytest.raises(px.ResourceNotFoundError):
+            mpcs.add_participant("Agent", friendly_name=name, call_uuid="not-a-call-of-ours")
+    finally:
+        _leave(scene, [*callers, mover])
+
+
+SCENARIOS += [add_participant_by_dialling, add_participant_by_moving_a_call]
