@@ -381,7 +381,7 @@ def add_participant_by_dialling(scene: Scene) -> None:
     and Completed carry the request's id; FreeSWITCH's room has the new member."""
     name = mpc_name("api-add")
     callers, _ = _join(scene, name, {"8801": ("Customer", API_EVENTS)})
-    scene.app.answers["8899"] = '<Response><Wait length="60"/></Response>'
+    scene.app.answers["8899"] = '<Response><Speak>hello</Speak><Wait length="60"/></Response>'
     mpcs = scene.client.multi_party_calls
     fs_room = f"mpc-{events(scene, name)[0]['MPCUUID']}"
     added = None
@@ -405,6 +405,14 @@ def add_participant_by_dialling(scene: Scene) -> None:
         got = mpcs.get_participant(join["MemberID"], friendly_name=name)
         assert got.role == "agent" and got.mute is True and got.call_uuid == added
         assert any(line.split(";")[0] == join["MemberID"] for line in scene.members(fs_room))
+        scene.app.answers["8897"] = '<Response><Hangup reason="busy"/></Response>'
+        busy = mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                    to_="8897")
+        failed = scene.wait("the busy dial's Completed", lambda: [
+            e for e in events(scene, name) if e["EventName"] ==
+            "AddParticipantByAPIActionCompleted" and e["RequestUUID"] == busy.request_uuid])
+        assert failed[0]["AddParticipantAPIRequestOutcome"] == "failure"
+        assert _count(scene, name, "ParticipantJoin") == 2
         with pytest.raises(px.ValidationError, match="to"):
             mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
                                  to_="8898<8897")
