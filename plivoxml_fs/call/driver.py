@@ -11,9 +11,8 @@
    else settings) with the Plivo call parameters, parse and validate it;
 3. run the verbs in order; the call is answered before the first media verb (registry
    ANSWER_FIRST), so PreAnswer plays early media and Hangup can still reject;
-4. follow Redirect / action (`Goto`) up to `max_redirects` documents; a document the control
-   API gave the call (`CallDriver.inline`, api/mpc_add.py) runs instead of the answer URL's
-   (a call it dialled) or once the verb the call is in ends (a call it moved);
+4. follow Redirect / action (`Goto`) up to `max_redirects` documents; a document the control API
+   gave the call (`CallDriver.inline`) runs first (a call it dialled) or next (one it moved);
 5. a document that cannot be fetched or is invalid sends the call to the fallback URL
    (`plivoxml_fallback_url` / settings.fallback_url) once, then the call is hung up;
 6. at the end: hang up (NORMAL_CLEARING after the last verb), send `exit`, and emit the hangup
@@ -124,8 +123,7 @@ class CallDriver:
         self.rooms = rooms or RoomEngine(RoomContext(settings, new_id),
                                          SyncEdge(outbox, time.time))
         self._parse = parse
-        #: call uuid -> a document the control API gave it (api/mpc_add.py): run instead of
-        #: the answer URL's, or, for a call already running, after the verb it is in
+        #: call uuid -> a document the control API gave it (api/mpc_add.py)
         self.inline: dict[str, str] = {}
 
     def confirm(self, conn: Any) -> str | None:
@@ -274,7 +272,7 @@ class _Call:
     def _first_url(self) -> tuple[str, str] | None:
         url = self._var(VAR_ANSWER_URL) or self.settings.answer_url
         method = self._var(VAR_ANSWER_METHOD) or self.settings.answer_method
-        return (url, method) if url else None
+        return (url, method) if url or self.uuid in self.inline else None
 
     def _fallback(self) -> tuple[str, str] | None:
         url = self._var(VAR_FALLBACK_URL) or self.settings.fallback_url
@@ -286,8 +284,6 @@ class _Call:
 
     def _documents(self) -> Outcome:
         first = self._first_url()
-        if first is None and self.uuid in self.inline:
-            first = ("", "POST")  # never fetched: the given document runs first
         if first is None:
             return self.error(
                 "no answer URL (channel variable plivoxml_answer_url or settings)",
@@ -323,16 +319,12 @@ class _Call:
             url, method, extra, kind = outcome.url, outcome.method, dict(outcome.params), outcome.kind
 
     def _given(self) -> Any:
-        """The document the control API gave this call (api/mpc_add.py), parsed; None when
-        there is none. It was checked when it was given, so a failure here is a bug."""
+        """The document the control API gave this call (checked then: api/mpc_add.py), or None."""
         text = self.inline.pop(self.uuid, None)
         if text is None:
             return None
-        if self.parse is None:
-            self.parse = _default_parser()
-        self.log.info("call %s: runs the document the control API gave it", self.uuid)
-        return self.parse(text.encode(), source="control API",
-                          max_bytes=max(self.settings.max_document_bytes, len(text.encode())))
+        parse, data = self.parse or _default_parser(), text.encode()
+        return parse(data, source="control API", max_bytes=max(len(data), 1))
 
     def _load(self, url: str, method: str, extra: Mapping[str, str], kind: str) -> Any:
         """The parsed document at `url` (a `kind` of URL), or why there is none (_Failed)."""
@@ -415,6 +407,7 @@ class _Call:
     # -- the end --------------------------------------------------------------------------
 
     def _finish(self) -> None:
+        self.inline.pop(self.uuid, None)  # given to a call that hung up before it ran
         end = self._hang_up()
         self._exit()
         self._emit_hangup(end)
