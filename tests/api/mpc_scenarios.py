@@ -285,7 +285,8 @@ def concurrent_updates(scene: Scene) -> None:
 
 def recording_and_play(scene: Scene) -> None:
     """start/pause/resume/stop_recording: MPCRecordingInitiated/Paused/Resumed/Completed with
-    the recording id the start answered; a participant's recording (Initiated, Completed);
+    the recording id the start answered; a participant's recording (Initiated, Paused,
+    Resumed, Completed);
     start_play_audio to a member (FreeSWITCH plays it to that member only) and stop."""
     name = mpc_name("api-rec")
     callers, _ = _join(scene, name, {"8601": ("Customer", 'stayAlone="true"'),
@@ -319,6 +320,13 @@ def recording_and_play(scene: Scene) -> None:
         track = mpcs.start_participant_recording(ids["Agent"], friendly_name=name)
         assert track.recording_id and track.recording_url
         scene.wait("ParticipantRecordingInitiated", lambda: recs("ParticipantRecordingInitiated"))
+        mpcs.pause_participant_recording(ids["Agent"], friendly_name=name)
+        paused = scene.wait("ParticipantRecordingPaused", lambda: recs(
+            "ParticipantRecordingPaused"))
+        assert paused[0]["MemberID"] == ids["Agent"]
+        assert paused[0]["RecordingUUID"] == track.recording_id
+        mpcs.resume_participant_recording(ids["Agent"], friendly_name=name)
+        scene.wait("ParticipantRecordingResumed", lambda: recs("ParticipantRecordingResumed"))
         mpcs.stop_participant_recording(ids["Agent"], friendly_name=name)
         scene.wait("ParticipantRecordingCompleted", lambda: recs("ParticipantRecordingCompleted"))
 
