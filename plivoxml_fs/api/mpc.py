@@ -357,7 +357,12 @@ resume_recording = _recording_step(mpc_rec_control.resume)
 
 def start_participant_recording(ctx: ApiContext, req: ApiRequest):
     room = _room(ctx, req)
-    (member,) = _participants(room, req, allow_all=False)[:1] or [None]
+    members = _participants(room, req, allow_all=False)
+    if len(members) != 1:
+        raise bad("member_id", "a participant's recording is started for one member id")
+    (member,) = members
+    if room.status != MpcState.ACTIVE:
+        raise bad("uuid", f"MPC {room.name!r} is {room.status.value}, not Active")
     fmt, url, method = _recording_args(req, "POST")
     track = req.text("record_track_type", default="all").lower()
     if track not in ("participant", "all", "both"):

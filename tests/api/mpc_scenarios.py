@@ -317,6 +317,9 @@ def recording_and_play(scene: Scene) -> None:
         done = scene.wait("MPCRecordingCompleted", lambda: recs("MPCRecordingCompleted"))
         assert done[0]["RecordingUUID"] == started.recording_id
 
+        for many in ("all", f"{ids['Agent']},{ids['Customer']}"):
+            with pytest.raises(px.ValidationError, match="member_id"):
+                mpcs.start_participant_recording(many, friendly_name=name)
         track = mpcs.start_participant_recording(ids["Agent"], friendly_name=name)
         assert track.recording_id and track.recording_url
         scene.wait("ParticipantRecordingInitiated", lambda: recs("ParticipantRecordingInitiated"))
