@@ -19,7 +19,9 @@ DEMOS := \
 	"examples/conference-muted.xml --callers 2" \
 	"examples/conference-participant.xml examples/conference-participant.xml examples/conference-moderator.xml --digits * --digits-delay 6" \
 	"examples/conference-recorded.xml --callers 2" \
-	"examples/conference-digits.xml --digits 123 --digits-delay 1.5"
+	"examples/conference-digits.xml --digits 123 --digits-delay 1.5" \
+	"examples/call-centre-customer.xml examples/call-centre-agent.xml examples/call-centre-supervisor.xml --hearing --hangup-after 0.5 --time-scale 0.1" \
+	"examples/call-centre-held.xml examples/call-centre-agent.xml examples/call-centre-supervisor.xml --hearing --hangup-after 0.5 --time-scale 0.1"
 
 demo: $(STAMP)
 	@for args in $(DEMOS); do \

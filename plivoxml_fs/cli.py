@@ -58,6 +58,8 @@ def _exit_help(*codes: ExitCode) -> str:
 _BASE_CODES = (ExitCode.OK, ExitCode.FAILURE, ExitCode.USAGE)
 #: replay.DEFAULT_HTTP_PORT, for --help without importing replay (a test keeps them equal).
 DEFAULT_HTTP_PORT = 8089
+#: replay_hearing.MAX_CALLERS (one tone each), likewise.
+HEARING_MAX_CALLERS = 6
 
 
 def _host_port(value: str, what: str) -> tuple[str, int]:
@@ -146,15 +148,26 @@ def serve(config_path: str | None) -> None:
 @click.option("--strict", is_flag=True,
               help="Fail (exit 8) when calls completed with warnings (e.g. a <Play> whose file "
                    "FreeSWITCH could not play).")
+@click.option("--hearing", is_flag=True,
+              help=f"Once every caller is in its room, each plays its own tone and what each "
+                   f"hears is recorded; the transcript ends with who hears whom and which "
+                   f"callers each WAV recording holds (at most {HEARING_MAX_CALLERS} "
+                   f"callers). Callers that never all meet fail the run.")
+@click.option("--hangup-after", "hangup_after", default=None, type=click.FloatRange(0),
+              metavar="SECONDS",
+              help="Seconds after every caller is in its room (and, with --hearing, measured) "
+                   "before the callers still up hang up, in caller order.")
 def replay(documents, freeswitch, password, digits, digits_delay, from_number, to_number, callers,
-           http_port, listen, call_timeout, time_scale, config_path, strict) -> None:
+           http_port, listen, call_timeout, time_scale, config_path, strict, hearing,
+           hangup_after) -> None:
     """Run DOCUMENT (a file or an http(s) URL) against test calls and print a transcript.
 
     Files beside a DOCUMENT file are served too (for Redirect and action URLs), at
     http://127.0.0.1:HTTP_PORT/<name>; requests under /callbacks/ are recorded and shown.
-    With several DOCUMENT files (a conference's members), caller k runs the k-th document
+    With several DOCUMENT files (the members of a conference or an MPC), caller k runs the k-th document
     (--callers times each) and dials --to plus k-1; the files are served from the directory
-    that holds them all. Exits 0 when every call completed (the warnings of those that
+    that holds them all. Each caller's role (Customer, Agent, Supervisor) is read from its
+    document's <MultiPartyCall> and named in the transcript. Exits 0 when every call completed (the warnings of those that
     completed with some are listed at the end; --strict makes them fail), else with the status
     below and the reason in the transcript's FAILED lines.
     """
@@ -162,6 +175,10 @@ def replay(documents, freeswitch, password, digits, digits_delay, from_number, t
     from plivoxml_fs.replay import ReplayOptions, run_replay
 
     setup_logging("CRITICAL", json=False)
+    if hearing and len(documents) * callers > HEARING_MAX_CALLERS:
+        raise click.BadParameter(
+            f"at most {HEARING_MAX_CALLERS} callers can be told apart by their tones "
+            f"(got {len(documents) * callers})", param_hint="--hearing")
     fs = _host_port(freeswitch, "--freeswitch") if freeswitch else None
     if listen:
         listen_at = _host_port(listen, "--listen")
@@ -171,7 +188,8 @@ def replay(documents, freeswitch, password, digits, digits_delay, from_number, t
         document=documents[0], other_documents=tuple(documents[1:]), freeswitch=fs, password=password, digits=digits,
         digits_delay_s=digits_delay, from_number=from_number, to_number=to_number,
         callers=callers, http_port=http_port, listen=listen_at, call_timeout_s=call_timeout,
-        time_scale=time_scale, config_path=config_path, strict=strict,
+        time_scale=time_scale, config_path=config_path, strict=strict, hearing=hearing,
+        hangup_after_s=hangup_after,
     )
     try:
         status = run_replay(options)

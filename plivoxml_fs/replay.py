@@ -22,22 +22,18 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import re
 import shutil
 import sys
 import tempfile
 import time
 import tomllib
 import uuid as uuidlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import parse_qsl
 
 import attrs
 import gevent
 import gevent.event
-from gevent.pywsgi import WSGIServer
 
 from plivoxml_fs.config import ENV_PREFIX, Settings, load_settings
 from plivoxml_fs.errors import (
@@ -50,23 +46,25 @@ from plivoxml_fs.errors import (
 from plivoxml_fs.esl.inbound import InboundClient
 from plivoxml_fs.esl.messages import Event
 from plivoxml_fs.fs import commands
+from plivoxml_fs.replay_hearing import EVENTS as HEARING_EVENTS
+from plivoxml_fs.replay_hearing import HearingWatch, cast
+from plivoxml_fs.replay_transcript import Transcript, _TranscriptHandler
+from plivoxml_fs.replay_web import (  # noqa: F401  (re-exported: replay's names, as before)
+    ANSWER_PATH,
+    CALLBACK_PREFIX,
+    CONTENT_TYPES,
+    DEFAULT_HTTP_PORT,
+    HTTP_HOST,
+    HttpHit,
+    WebApp,
+)
 from plivoxml_fs.rooms import recordings
 from plivoxml_fs.service import Daemon
 
 log = logging.getLogger("plivoxml_fs.replay")
 
-#: Callback paths the web app records (everything under it answers 200 with an empty body).
-CALLBACK_PREFIX = "/callbacks/"
-#: With several documents, the answer URL: it answers each call with its caller's document,
-#: told apart by the called number (`To`).
-ANSWER_PATH = "/replay/answer"
-#: Content types of the files the web app serves, by suffix (XML for anything else).
-CONTENT_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg"}
 #: Events of the test calls shown in the transcript.
 SHOWN_EVENTS = ("CHANNEL_ANSWER", "DTMF", "CHANNEL_HANGUP_COMPLETE")
-#: Host and default port of the web app; documents name it as http://127.0.0.1:<default port>.
-HTTP_HOST = "127.0.0.1"
-DEFAULT_HTTP_PORT = 8089
 #: Seconds replay waits for FreeSWITCH's inbound event socket to accept it.
 FREESWITCH_WAIT_S = 5.0
 
@@ -96,171 +94,10 @@ class ReplayOptions:
     config_path: str | None = None
     #: calls that completed with warnings fail the run (ExitCode.WARNINGS)
     strict: bool = False
-
-
-@attrs.frozen
-class HttpHit:
-    """One request the web app received."""
-
-    at: float
-    method: str
-    path: str
-    params: dict[str, str]
-
-
-class WebApp:
-    """Serves documents from one directory and records every request, callbacks included.
-
-    In the XML files it serves, `named_url` (the address documents use for it) is replaced by
-    its actual address.
-    """
-
-    def __init__(self, root: Path, port: int, on_hit: Callable[[HttpHit], None],
-                 named_url: str = f"http://{HTTP_HOST}:{DEFAULT_HTTP_PORT}") -> None:
-        self.root = root.resolve()
-        self.on_hit = on_hit
-        self.answers: dict[str, str] = {}  # called number -> document path under root
-        self.recordings: Path | None = None  # served at /recordings/ (the daemon's RecordUrl)
-        self.hits: list[HttpHit] = []
-        self.named = re.compile(re.escape(named_url.encode()) + rb"(?![0-9])")
-        self.server = WSGIServer((HTTP_HOST, port), self._app, log=None, error_log=None)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server.address[:2]
-        return f"http://{host}:{port}"
-
-    def _served(self, target: Path) -> tuple[str, bytes]:
-        """Content type and body of a file: XML with the named address made the actual one."""
-        kind = CONTENT_TYPES.get(target.suffix.lower())
-        if kind is not None:
-            return kind, target.read_bytes()
-        return "application/xml", self.named.sub(self.base_url.encode(), target.read_bytes())
-
-    def start(self) -> None:
-        self.server.start()
-
-    def stop(self) -> None:
-        self.server.stop(timeout=1)
-
-    def _app(self, environ, start_response):
-        method = environ["REQUEST_METHOD"]
-        path = environ.get("PATH_INFO", "/")
-        query = environ.get("QUERY_STRING", "")
-        raw = environ["wsgi.input"].read() if method == "POST" else b""
-        params = dict(parse_qsl(query, keep_blank_values=True))
-        params.update(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-        hit = HttpHit(time.monotonic(), method, path, params)
-        self.hits.append(hit)
-        self.on_hit(hit)
-        if path.startswith(CALLBACK_PREFIX):
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b""]
-        if path.startswith(recordings.URL_PATH):
-            return self._recording(path[len(recordings.URL_PATH):], start_response)
-        if path == ANSWER_PATH and params.get("To") in self.answers:
-            # a redirect, so that the daemon names the document's own file in what it logs
-            start_response("302 Found", [("Location", self.answers[params["To"]])])
-            return [b""]
-        target = (self.root / path.lstrip("/")).resolve()
-        if not target.is_relative_to(self.root) or not target.is_file():
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"not found\n"]
-        kind, body = self._served(target)
-        start_response("200 OK", [("Content-Type", kind)])
-        return [body]
-
-
-    def _recording(self, name: str, start_response):
-        """A recording the daemon made (replay starts no operator server to serve them)."""
-        found = self.recordings / name if self.recordings is not None else None
-        if found is None or not recordings.is_recording_name(name) or not found.is_file():
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"no such recording\n"]
-        kind = recordings.CONTENT_TYPES[name.rsplit(".", 1)[1]]
-        start_response("200 OK", [("Content-Type", kind)])
-        return [found.read_bytes()]
-
-
-class Transcript:
-    """Readable, time-stamped lines: one per verb, command, event and HTTP request.
-
-    Lines about a call whose label is not known yet (the daemon may speak of the B leg before
-    FreeSWITCH has told us which test call it belongs to) wait until it is, then come out in
-    their order with their own times.
-    """
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.start = time.monotonic()
-        self.labels: dict[str, str] = {}
-        self._waiting: dict[str, list[tuple[float, str]]] = {}
-
-    def line(self, who: str, text: str, at: float | None = None) -> None:
-        elapsed = (at if at is not None else time.monotonic()) - self.start
-        self.out.write(f"[{elapsed:7.3f}] {who:<10} {text}\n")
-        self.out.flush()
-
-    def call_line(self, call_uuid: str, text: str, at: float | None = None) -> None:
-        """A line about one call: shown now if the call is labelled, else when it is."""
-        at = time.monotonic() if at is None else at
-        if call_uuid in self.labels:
-            self.line(self.labels[call_uuid], text, at)
-        else:
-            self._waiting.setdefault(call_uuid, []).append((at, text))
-
-    def set_label(self, call_uuid: str, label: str) -> None:
-        self.labels[call_uuid] = label
-        for at, text in self._waiting.pop(call_uuid, []):
-            self.line(label, text, at)
-
-    def flush(self) -> None:
-        """Show what still waits for a label under the call's uuid."""
-        for call_uuid in list(self._waiting):
-            self.set_label(call_uuid, call_uuid[:8])
-
-    def label(self, call_uuid: str) -> str:
-        return self.labels.get(call_uuid, call_uuid[:8] if call_uuid else "-")
-
-
-#: Daemon debug lines worth a transcript line: commands sent, and the events that decide things.
-_SHOWN_DEBUG = re.compile(
-    r"^verb |^-> |^<- -ERR|^<- event (CHANNEL_EXECUTE_COMPLETE|CHANNEL_ANSWER|CHANNEL_HANGUP|DTMF"
-    r"|BACKGROUND_JOB|[a-z-]+-member|conference-)"
-)
-#: The connection-name prefix the transport puts on its lines (the transcript labels calls).
-_CONN_PREFIX = re.compile(r"^(call|outbound) [^:]*: ")
-
-
-class _TranscriptHandler(logging.Handler):
-    """Feeds the daemon's log records (DEBUG included) into the transcript and the verdicts."""
-
-    def __init__(self, replay: Replay) -> None:
-        super().__init__(logging.DEBUG)
-        self.replay = replay
-
-    def emit(self, record: logging.LogRecord) -> None:
-        call = getattr(record, "call_uuid", "") or ""
-        text = record.getMessage()
-        if record.levelno >= logging.ERROR:
-            self.replay.errors.setdefault(call, []).append(text)
-        elif record.levelno == logging.WARNING and call:
-            self.replay.warnings.append((call, text))
-        if record.name.startswith("plivoxml_fs.replay"):
-            return
-        text = _CONN_PREFIX.sub("", text)
-        if record.levelno < logging.INFO and not (call and _SHOWN_DEBUG.search(text)):
-            return
-        if not call and record.levelno < logging.WARNING:
-            return
-        level = "" if record.levelno <= logging.INFO else f"{record.levelname}: "
-        try:
-            if call:
-                self.replay.transcript.call_line(call, f"{level}{text}")
-            else:
-                self.replay.transcript.line(record.name.rsplit(".", 1)[-1], f"{level}{text}")
-        except OSError:  # stdout closed (e.g. piped into head): the run goes on regardless
-            self.handleError(record)
+    #: measure who hears whom once every caller is in its room (replay_hearing.py)
+    hearing: bool = False
+    #: seconds after every caller is in its room (and measured) before they hang up
+    hangup_after_s: float | None = None
 
 
 def _param_text(params: dict[str, str]) -> str:
@@ -287,6 +124,10 @@ class Replay:
         self.webapp: WebApp | None = None
         #: this run's state directory when it is a temporary one (removed by `stop`)
         self.temp_state_dir: str | None = None
+        #: when the daemon last logged anything (replay_hearing waits for it to be quiet)
+        self.last_daemon_log = time.monotonic()
+        #: follows the callers into their rooms (--hearing, --hangup-after)
+        self.watch: HearingWatch | None = None
 
     # -- set-up -------------------------------------------------------------------------------
     def _document_url(self) -> tuple[Path, str]:
@@ -334,6 +175,8 @@ class Replay:
             self.callbacks_by_call.setdefault(call, []).append(hit)
 
     def _on_event(self, event: Event) -> None:
+        if self.watch is not None:
+            self.watch.on_event(event)
         if event.name not in SHOWN_EVENTS:
             return
         uid = event.unique_id
@@ -435,9 +278,17 @@ class Replay:
             fs_host, fs_port = self.options.freeswitch
             self.transcript.line("replay", f"FreeSWITCH at {fs_host}:{fs_port}")
         self.daemon.start_inbound(fs_host, fs_port)
+        events = (*SHOWN_EVENTS, "BACKGROUND_JOB")
+        if self.options.hearing or self.options.hangup_after_s is not None:
+            record_dir = (Path(self.temp_state_dir) / "hearing" if self.temp_state_dir
+                          else None)
+            self.watch = HearingWatch(self, hearing=self.options.hearing,
+                                      hangup_after_s=self.options.hangup_after_s,
+                                      record_dir=record_dir)
+            events = (*events, *HEARING_EVENTS)
         self.client = InboundClient(
             fs_host, fs_port, self.options.password,
-            events=(*SHOWN_EVENTS, "BACKGROUND_JOB"), on_event=self._on_event,
+            events=events, on_event=self._on_event,
             reconnect_min_s=0.2, reconnect_max_s=1.0, command_timeout_s=10.0,
         )
         self.client.start()
@@ -456,15 +307,16 @@ class Replay:
             self.simulator.stop()
         if self.webapp is not None:
             self.webapp.stop()
+        if self.watch is not None:
+            self.watch.stop()
         if self.temp_state_dir is not None:
             shutil.rmtree(self.temp_state_dir, ignore_errors=True)
 
     # -- the calls ------------------------------------------------------------------------------
-    def _originate(self, index: int, to_number: str) -> str:
+    def _originate(self, index: int, to_number: str, a_leg: str) -> str:
         """Start one test call with bgapi: originate only answers once the call is answered
         (or fails: a document that rejects the call makes it answer `-ERR USER_BUSY`)."""
         assert self.client is not None
-        a_leg = f"replay-{index}-{uuidlib.uuid4().hex[:8]}"
         label = f"call{index}"
         self.transcript.set_label(a_leg, f"{label}/A")
         self.hangups[a_leg] = gevent.event.Event()
@@ -517,9 +369,20 @@ class Replay:
 
     def run(self) -> ExitCode:
         """Place the calls, wait for each to end, print the verdict; the exit status."""
-        numbers = [self._called_number(k) for k in range(1, len(self._documents()) + 1)]
+        documents = self._documents()
+        numbers = [self._called_number(k) for k in range(1, len(documents) + 1)]
         plan = [to for to in numbers for _ in range(self.options.callers)]
-        a_legs = [self._originate(i, to) for i, to in enumerate(plan, start=1)]
+        docs = [doc for doc in documents for _ in range(self.options.callers)]
+        a_legs = [f"replay-{i}-{uuidlib.uuid4().hex[:8]}" for i in range(1, len(plan) + 1)]
+        callers = cast([(f"call{i}", a) for i, a in enumerate(a_legs, start=1)], docs)
+        for caller in callers:
+            self.transcript.line("replay", f"{caller.label} runs {Path(caller.document).name}: "
+                                           f"{caller.role.describe()}")
+        for i, (a_leg, to) in enumerate(zip(a_legs, plan, strict=True), start=1):
+            self._originate(i, to, a_leg)
+        watching = None
+        if self.watch is not None:
+            watching = gevent.spawn(self.watch.run, callers)
         if self.options.digits:
             for a_leg in a_legs:
                 gevent.spawn(self._send_digits, a_leg)
@@ -531,10 +394,18 @@ class Replay:
         self._wait_for_hangup_callbacks(a_legs)
         gevent.joinall(self.originations, timeout=5.0)
         failures += self._verdicts(a_legs)
+        if watching is not None:
+            watching.kill()  # every call has ended: nothing more to measure or hang up
+            failure = self.watch.verdict()
+            if failure:
+                failures.append(failure)
         return self._report(len(a_legs), failures)
 
     def _report(self, calls: int, failures: list[str]) -> ExitCode:
-        """The end of the transcript: the warnings, then the failures or the count completed."""
+        """The end of the transcript: who hears whom (when measured), the warnings, then the
+        failures or the count completed."""
+        if self.watch is not None:
+            self.watch.report()
         for call_uuid, text in self.warnings:
             self.transcript.line("replay", f"WARNING {self.transcript.label(call_uuid)}: {text}")
         for failure in failures:
@@ -595,7 +466,12 @@ def _names_state_dir(config_path: str | None) -> bool:
 def run_replay(options: ReplayOptions, out: TextIO | None = None) -> ExitCode:
     """Run one replay and return the process exit status (0: every call completed; without
     `strict`, warnings included; `out` defaults to the current sys.stdout)."""
-    replay = Replay(options, out)
+    return run(Replay(options, out))
+
+
+def run(replay: Replay) -> ExitCode:
+    """Start `replay`, run its calls with the daemon's log feeding its transcript, stop it;
+    the exit status (tests keep `replay` to look at what it saw)."""
     handler = _TranscriptHandler(replay)
     root = logging.getLogger("plivoxml_fs")
     root.addHandler(handler)

@@ -31,10 +31,6 @@ timers until `advance(seconds)` moves its clock past them.
 from __future__ import annotations
 
 import collections
-import math
-import sys
-import wave
-from array import array
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -43,6 +39,18 @@ from plivoxml_fs.esl.codec import encode_command
 from plivoxml_fs.esl.messages import Event, Message
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import CONFERENCE_SUBCLASS
+from plivoxml_fs.hearing import (  # noqa: F401  (re-exported: users' tests import them here)
+    HEARS_DBFS,
+    SILENT_DBFS,
+    TONES_HZ,
+    WINDOW_MS,
+    Hearing,
+    dbfs,
+    goertzel,
+    hearing_matrix,
+    read_wav,
+    tone_levels,
+)
 from plivoxml_fs.rooms.model import Command, CommandDone
 
 #: Times (µs since the epoch) of the fake call: created, then answered 2 s later, hung up 7 s in.
@@ -436,99 +444,3 @@ class FakeFetcher:
         if isinstance(found, Exception):
             raise found
         return found, url
-
-
-# -- who hears whom, measured from audio ---------------------------------------------------------
-#: One tone per caller: each an exact Goertzel bin of a 200 ms window at 8 and 16 kHz, apart
-#: enough that a window's leakage from one never reaches another's threshold.
-TONES_HZ = (500, 800, 1200, 1700, 2300, 2900)
-#: Goertzel window, in ms.
-WINDOW_MS = 200
-#: A tone at or above this level (dBFS, peak amplitude) in some window counts as heard; a
-#: FreeSWITCH tone_stream is -10.2 dBFS, what a relate or mute removes comes out below -40.
-HEARS_DBFS = -30.0
-#: The level reported for digital silence.
-SILENT_DBFS = -120.0
-
-
-def read_wav(path) -> tuple[list[int], int]:
-    """The first channel of a 16-bit WAV file and its sample rate."""
-    with wave.open(str(path), "rb") as wav:
-        channels, rate = wav.getnchannels(), wav.getframerate()
-        if wav.getsampwidth() != 2:
-            raise ValueError(f"{path}: not 16-bit PCM")
-        data = array("h")
-        frames = wav.readframes(wav.getnframes())
-        data.frombytes(frames[: len(frames) // 2 * 2])
-    if sys.byteorder != "little":
-        data.byteswap()
-    return list(data[::channels]), rate
-
-
-def goertzel(samples, rate: int, hz: float) -> float:
-    """Peak amplitude of the `hz` component of `samples`, as a fraction of full scale."""
-    if not samples:
-        return 0.0
-    coeff = 2 * math.cos(2 * math.pi * hz / rate)
-    s1 = s2 = 0.0
-    for x in samples:
-        s1, s2 = x + coeff * s1 - s2, s1
-    power = max(0.0, s1 * s1 + s2 * s2 - coeff * s1 * s2)
-    return 2 * math.sqrt(power) / len(samples) / 32768
-
-
-def dbfs(amplitude: float) -> float:
-    """A fraction of full scale in dBFS (SILENT_DBFS for nothing)."""
-    return 20 * math.log10(amplitude) if amplitude > 10 ** (SILENT_DBFS / 20) else SILENT_DBFS
-
-
-def tone_levels(samples, rate: int, freqs, window_ms: int = WINDOW_MS) -> dict[float, float]:
-    """Each frequency's loudest level (dBFS) over consecutive windows of `samples`."""
-    step = max(1, rate * window_ms // 1000)
-    windows = [samples[i : i + step] for i in range(0, max(1, len(samples) - step + 1), step)]
-    return {hz: max((dbfs(goertzel(w, rate, hz)) for w in windows), default=SILENT_DBFS)
-            for hz in freqs}
-
-
-class Hearing:
-    """Who hears whom: `levels[listener][speaker]` in dBFS, and `hears(listener, speaker)`."""
-
-    def __init__(self, levels: Mapping[str, Mapping[str, float]], threshold: float = HEARS_DBFS,
-                 paths: Mapping[str, object] | None = None):
-        self.levels = {name: dict(row) for name, row in levels.items()}
-        self.threshold = threshold
-        self.paths = dict(paths or {})  # listener -> the recording its levels come from
-
-    def level_of(self, listener: str, hz: float) -> float:
-        """The loudest level (dBFS) of any frequency `hz` in what `listener` received."""
-        samples, rate = read_wav(self.paths[listener])
-        return tone_levels(samples, rate, [hz])[hz]
-
-    def hears(self, listener: str, speaker: str) -> bool:
-        return self.levels[listener][speaker] >= self.threshold
-
-    def matrix(self) -> dict[str, dict[str, bool]]:
-        """listener -> speaker -> heard (a speaker's own tone included: it should be False)."""
-        return {a: {b: self.hears(a, b) for b in row} for a, row in self.levels.items()}
-
-    def heard_by(self, listener: str) -> set[str]:
-        return {b for b, heard in self.matrix()[listener].items() if heard and b != listener}
-
-    def __str__(self) -> str:
-        names = list(self.levels)
-        rows = ["listener \\ speaker " + " ".join(f"{n:>9}" for n in names)]
-        for a in names:
-            rows.append(f"{a:>18} " + " ".join(f"{self.levels[a][b]:9.1f}" for b in names))
-        return "\n".join(rows)
-
-
-def hearing_matrix(recordings: Mapping[str, object], tones: Mapping[str, float],
-                   threshold: float = HEARS_DBFS) -> Hearing:
-    """From each listener's recording of what it received (name -> WAV path) and each speaker's
-    tone (name -> Hz), the level of every speaker's tone in every listener's audio."""
-    levels = {}
-    for listener, path in recordings.items():
-        samples, rate = read_wav(path)
-        found = tone_levels(samples, rate, list(tones.values()))
-        levels[listener] = {speaker: found[hz] for speaker, hz in tones.items()}
-    return Hearing(levels, threshold, recordings)

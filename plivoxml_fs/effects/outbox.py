@@ -10,11 +10,10 @@ guarantees:
   wait on each other beyond the shared worker bound (`pool_size`). The order is really per
   `Webhook.key`: its `order_key` (stored with it) or else its call uuid, so one MPC's status
   callbacks, from all its participants' calls, are delivered in the order they were emitted;
-- each attempt has connect and read timeouts and a total deadline; connect errors, timeouts,
-  HTTP 5xx and 429 are retried after each delay of `backoff_s` (with jitter: each delay is
-  drawn from [d/2, d]); other 4xx are final; so are 3xx: redirects are never followed for
-  callbacks (a redirect loop costs one request), the row is kept dead so it can be retried once
-  the URL is fixed;
+- each webhook is delivered by effects/outbox_delivery.py (`Sender`): timeouts, retries of
+  connect errors, timeouts, 5xx and 429 with jittered back-off (`backoff_s`), 3xx and other 4xx
+  final (redirects are never followed; the row is kept dead so it can be retried once the URL
+  is fixed), Plivo signatures with an `auth_token`, one urllib3 `PoolManager`;
 - a webhook that finally fails is logged once (ERROR, logger `plivoxml_fs.outbox`), naming its
   kind, URL (query hidden), attempts and cause, and stays in the outbox as `dead` with its
   attempt count and last error (`plivoxml-fs outbox list|retry|purge`); each attempt has a DEBUG
@@ -27,10 +26,6 @@ guarantees:
   `plivoxml-fs outbox retry` are picked up within `ADOPT_S`; a webhook emitted after `stop` is
   stored for the next start (WARNING line). Only one process delivers from a file (it holds
   `<path>.lock`; a second one keeps its callbacks in memory, with an ERROR line);
-- with an `auth_token`, requests are signed as Plivo signs them (effects/signing.py);
-- HTTP goes through one urllib3 `PoolManager` (keep-alive, `pool_size` connections per host):
-  a requests Session cost 2.5 times the CPU per callback. A reply body is read up to
-  `REPLY_BYTES` to keep the connection, else the connection is dropped;
 - when the outbox file cannot be written (full disk), the webhook is kept in memory and
   delivered anyway, with one ERROR line per outage saying such callbacks are lost by a restart
   (a WARNING counts them when writing works again). Delivered rows that cannot be deleted stay
@@ -41,133 +36,82 @@ guarantees:
   once it opens, what memory holds (callbacks not yet delivered, dead ones, the call journal)
   is moved into it, the rows an earlier run left there are delivered, and a WARNING says so.
   `durable` (and the `outbox_durable` gauge) says whether callbacks are in a file right now;
-- the call journal (store.py, table `calls`): `call_started` / `call_answered` / `call_ended`
-  keep a row per call in progress with a hangup URL (its `Caller-*` headers and
-  JOURNAL_HEADERS); emitting a `hangup` webhook deletes its
-  call's row in the same transaction. Rows found in the file when it is opened are calls an
-  earlier process never finished: `take_orphans()` hands them out once (effects/recovery.py
-  posts their hangup callbacks), `on_orphans` is called when a file opened later brings some.
-  Every `HEARTBEAT_S` (and at stop) the file records that this process runs, so an orphan's
-  end can be put at the last moment its daemon was known alive;
+- the call journal (effects/outbox_journal.py, `CallJournal`, a base class of `Outbox`):
+  `call_started` / `call_answered` / `call_ended` keep a row per call in progress with a hangup
+  URL; emitting a `hangup` webhook deletes its call's row in the same transaction;
+  `take_orphans()` hands out, once, the calls an earlier process never finished;
 - metrics (plivoxml_fs/metrics.py): `outbox_depth` counts the webhooks this outbox has queued
   and not yet delivered or given up (rows picked up at start or from `outbox retry` included;
-  what is left at `stop` is taken off, as this process no longer delivers it);
-  `callbacks_delivered` counts accepted requests, `callbacks_failed` every failed attempt
-  (retried or not), `callbacks_dead` webhooks given up on.
+  what is left at `stop` is taken off, as this process no longer delivers it); the callback
+  counters are outbox_delivery.py's.
+
+This module queues (per-key order, the workers), stores (emit, the delete batches, adopting
+rows) and opens a late file. Its names from before the split (Delivery, Orphan, the constants,
+`backoff_from_settings`, `journal_channel`, `pooled_http`) are still importable from here.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import sqlite3
-import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import attrs
 import gevent
 import gevent.event
 import gevent.queue
-import urllib3
-import urllib3.exceptions as http_errors
 
 from plivoxml_fs import metrics
-from plivoxml_fs.call.params import SIP_HEADER_VARIABLE
 from plivoxml_fs.config import Settings
-from plivoxml_fs.effects.fetch import USER_AGENT
-from plivoxml_fs.effects.signing import signature_headers
-from plivoxml_fs.effects.store import MEMORY, PENDING, CallRow, OutboxStore, Row
-from plivoxml_fs.effects.urls import shown_url
+from plivoxml_fs.effects.outbox_delivery import (
+    DEFAULT_BACKOFF_S,
+    DELIVERY_ID_HEADER,
+    REPLY_BYTES,
+    RETRY_STATUSES,
+    Delivery,
+    Item,
+    Sender,
+    backoff_from_settings,
+    log_context,
+    pooled_http,
+)
+from plivoxml_fs.effects.outbox_journal import (
+    HEARTBEAT_S,
+    JOURNAL_HEADERS,
+    CallJournal,
+    Orphan,
+    journal_channel,
+    orphans_of,
+)
+from plivoxml_fs.effects.store import MEMORY, PENDING, OutboxStore, Row
 from plivoxml_fs.effects.webhook import Webhook
+
+# Names this module had before it was split, still imported from here by the package and docs.
+__all__ = [
+    "ADOPT_S", "DEFAULT_BACKOFF_S", "DEFAULT_REOPEN_S", "DELETE_BATCH_S", "DELIVERY_ID_HEADER",
+    "HANGUP_KIND", "HEARTBEAT_S", "JOURNAL_HEADERS", "OUTBOX_FILE", "REPLY_BYTES",
+    "RETRY_STATUSES", "Delivery", "Orphan", "Outbox", "backoff_from_settings",
+    "journal_channel", "outbox_path", "pooled_http",
+]
 
 log = logging.getLogger("plivoxml_fs.outbox")
 
-#: Delay before each retry, in seconds (before jitter): 3 retries after the first attempt.
-DEFAULT_BACKOFF_S = (1.0, 4.0, 15.0)
-#: HTTP statuses worth another attempt besides 5xx.
-RETRY_STATUSES = frozenset({429})
 #: The webhook kind of the hangup URL's callback (it ends its call's journal row).
 HANGUP_KIND = "hangup"
-#: Header naming one callback across all its attempts and restarts.
-DELIVERY_ID_HEADER = "X-PlivoXML-Delivery-Id"
 #: How often delivered rows are deleted from the outbox file.
 DELETE_BATCH_S = 0.05
 #: How often rows made pending by another process (`plivoxml-fs outbox retry`) are picked up.
 ADOPT_S = 2.0
 OUTBOX_FILE = "outbox.sqlite3"
-#: How often the file records that this process runs (an orphaned call ended after that).
-HEARTBEAT_S = 5.0
 #: Default of `reopen_s`: seconds between attempts to open an outbox file that would not open.
 DEFAULT_REOPEN_S = 5.0
-#: What the journal keeps of a call's channel data besides its `Caller-*` headers: what the
-#: call parameters (call/params.py) are built from. A test pins that the parameters from the
-#: journalled headers of a real connect reply are those of the whole reply.
-JOURNAL_HEADERS = frozenset({
-    "Unique-ID", "Channel-Unique-ID", "Channel-Caller-ID-Number", "Channel-Caller-ID-Name",
-    "Channel-Destination-Number", "Call-Direction", "Answer-State", "variable_direction",
-    "variable_sip_rdnis",
-})
-#: Reply bytes read to keep a connection (a receiver's reply body is otherwise ignored).
-REPLY_BYTES = 64 * 1024
 
 
 def outbox_path(settings: Settings) -> str:
     """The outbox file: `outbox_path`, else `<state_dir>/outbox.sqlite3`."""
     return settings.outbox_path or str(Path(settings.state_dir) / OUTBOX_FILE)
-
-
-def backoff_from_settings(settings: Settings) -> tuple[float, ...]:
-    """Exponential delays: base, 2*base, 4*base, ... capped, one per retry."""
-    base, cap = settings.callback_backoff_base_s, settings.callback_backoff_max_s
-    return tuple(min(cap, base * 2**n) for n in range(settings.callback_max_retries))
-
-
-@attrs.frozen
-class Delivery:
-    """How one webhook ended: delivered or not, after how many attempts, and why not."""
-
-    webhook: Webhook
-    delivered: bool
-    attempts: int
-    cause: str = ""
-    delivery_id: str = ""
-
-
-@attrs.frozen
-class Orphan:
-    """A call an earlier process took and never posted the hangup callback of."""
-
-    call: CallRow
-    last_seen: float  # epoch seconds: the last moment its daemon was known to run
-
-
-def journal_channel(channel: Any) -> dict[str, str]:
-    """What the journal keeps of a call's channel data: its `Caller-*` headers and
-    JOURNAL_HEADERS and the SIP headers (the X-PH-* ones are call parameters), decoded."""
-    return {name: channel.get(name) or "" for name in channel.headers
-            if name.startswith(("Caller-", SIP_HEADER_VARIABLE)) or name in JOURNAL_HEADERS}
-
-
-@attrs.define
-class _Item:
-    webhook: Webhook
-    delivery_id: str
-    row_id: int | None  # None: not in the file (it could not be written)
-    attempts: int = 0
-
-
-def _context(webhook: Webhook) -> dict[str, str]:
-    """The log context of a line about `webhook` (logs.CONTEXT_FIELDS)."""
-    context = {"call_uuid": webhook.call_uuid, "event": webhook.kind}
-    conference = webhook.params.get("ConferenceName")
-    if conference:
-        context["conference"] = conference
-    return context
 
 
 def _open_store(path: str, reopen_s: float) -> OutboxStore:
@@ -184,39 +128,7 @@ def _open_store(path: str, reopen_s: float) -> OutboxStore:
         return OutboxStore(MEMORY)
 
 
-def _connection_cause(exc: Exception) -> str:
-    text = str(exc).lower()
-    for known in ("connection refused", "connection reset", "remote end closed connection"):
-        if known in text:
-            return f"connection failed ({known})"
-    return f"connection failed ({type(exc).__name__})"
-
-
-def _with_query(url: str, fields: str) -> str:
-    """`url` with `fields` appended to its query (as requests does for GET parameters)."""
-    if not fields:
-        return url
-    parts = urlsplit(url)
-    query = f"{parts.query}&{fields}" if parts.query else fields
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
-
-
-def pooled_http(pool_size: int) -> urllib3.PoolManager:
-    """Connections kept per receiver host (`pool_size`, the most in flight), no retries or
-    redirects of urllib3's own (the outbox decides), the certifi CAs as requests uses."""
-    try:
-        import certifi
-
-        ca_certs: str | None = certifi.where()
-    except ImportError:  # pragma: no cover - certifi comes with requests
-        ca_certs = None
-    return urllib3.PoolManager(
-        num_pools=16, maxsize=pool_size, block=False, retries=False, ca_certs=ca_certs,
-        headers={"User-Agent": USER_AGENT},
-    )
-
-
-class Outbox:
+class Outbox(CallJournal):
     """Durable callback queue with per-call ordering and a bounded set of workers."""
 
     def __init__(
@@ -233,20 +145,18 @@ class Outbox:
     ) -> None:
         if pool_size < 1:
             raise ValueError(f"Outbox: pool_size must be >= 1 (got {pool_size})")
-        self._timeout = urllib3.Timeout(connect=connect_timeout_s, read=read_timeout_s)
-        self._total_s = total_timeout_s or connect_timeout_s + read_timeout_s
-        self._backoff = tuple(backoff_s)
-        self._auth_token = auth_token
-        self._http = pooled_http(pool_size)
+        self._sender = Sender(pool_size=pool_size, connect_timeout_s=connect_timeout_s,
+                              read_timeout_s=read_timeout_s, backoff_s=backoff_s,
+                              total_timeout_s=total_timeout_s, auth_token=auth_token)
         self._path = path
         self._reopen_s = reopen_s
         self.store = _open_store(path, reopen_s)
         #: Called (no arguments) when a file opened after the start brings orphaned calls.
         self.on_orphans: Callable[[], object] | None = None
-        self._orphans: list[Orphan] = self._orphans_of(self.store)
+        self._orphans: list[Orphan] = orphans_of(self.store)
         self._journal_failing = False
         metrics.outbox_durable.set(1 if self.durable else 0)
-        self._queues: dict[str, deque[_Item]] = {}
+        self._queues: dict[str, deque[Item]] = {}
         self._ready: gevent.queue.Queue = gevent.queue.Queue()
         self._pending = 0
         self._idle = gevent.event.Event()
@@ -275,11 +185,6 @@ class Outbox:
             auth_token=settings.auth_token,
             reopen_s=settings.outbox_reopen_interval_s,
         )
-
-    @property
-    def durable(self) -> bool:
-        """Whether callbacks are written to a file now (False: in memory only)."""
-        return self.store.path != MEMORY
 
     @property
     def pending(self) -> int:
@@ -311,16 +216,16 @@ class Outbox:
                 log.warning(
                     "%s callback for call %s emitted after the outbox stopped: stored, "
                     "delivered at the next start",
-                    webhook.kind, webhook.call_uuid, extra=_context(webhook),
+                    webhook.kind, webhook.call_uuid, extra=log_context(webhook),
                 )
             else:
                 log.error(
                     "%s callback for call %s dropped: emitted after the outbox stopped, and "
                     "there is no outbox file to keep it for the next start",
-                    webhook.kind, webhook.call_uuid, extra=_context(webhook),
+                    webhook.kind, webhook.call_uuid, extra=log_context(webhook),
                 )
             return
-        self._enqueue(_Item(webhook, delivery_id, row_id))
+        self._enqueue(Item(webhook, delivery_id, row_id))
 
     def flush(self, timeout: float) -> bool:
         """Wait until every queued webhook is delivered or dead; False on timeout."""
@@ -368,71 +273,17 @@ class Outbox:
                     "memory and delivered, but lost if the daemon stops first (so are the next "
                     "ones until the outbox can be written again)",
                     webhook.kind, webhook.call_uuid, self.store.path, exc,
-                    extra=_context(webhook),
+                    extra=log_context(webhook),
                 )
             else:
                 log.debug("%s callback for call %s kept in memory only", webhook.kind,
-                          webhook.call_uuid, extra=_context(webhook))
+                          webhook.call_uuid, extra=log_context(webhook))
             return None
         if self._unstored:
             log.warning("outbox %s can be written again; %d callback(s) were kept in memory only",
                         self.store.path, self._unstored)
             self._unstored = 0
         return row_id
-
-    # -- the call journal -------------------------------------------------------------------
-
-    def call_started(self, call_uuid: str, url: str, method: str, channel: Any,
-                     answered_us: int = 0) -> None:
-        """Journal a call in progress whose hangup callback goes to `url` (see the module)."""
-        call = CallRow(call_uuid, url, method, journal_channel(channel), answered_us,
-                       time.time())
-        self._journal(self.store.call_started, call)
-
-    def call_answered(self, call_uuid: str, answered_us: int) -> None:
-        self._journal(self.store.call_answered, call_uuid, answered_us)
-
-    def call_ended(self, call_uuid: str) -> None:
-        """Forget a journalled call that gets no hangup webhook (emit forgets the others)."""
-        self._journal(self.store.call_ended, call_uuid)
-
-    def take_orphans(self) -> list[Orphan]:
-        """The calls earlier processes left in the journal, each handed out once."""
-        orphans, self._orphans = self._orphans, []
-        return orphans
-
-    def _journal(self, write: Callable[..., None], *args: Any) -> None:
-        try:
-            write(*args)
-        except (OSError, sqlite3.Error) as exc:
-            if not self._journal_failing:
-                log.error("outbox %s: the call journal cannot be written (%s): a call in "
-                          "progress when the daemon stops may get no hangup callback",
-                          self.store.path, exc)
-            self._journal_failing = True
-            return
-        self._journal_failing = False
-
-    @staticmethod
-    def _orphans_of(store: OutboxStore) -> list[Orphan]:
-        if store.path == MEMORY:
-            return []
-        calls, alive = store.calls(), store.last_alive() or 0.0
-        # it was up at its start, its answer and (as far as anyone knows) the last heartbeat
-        return [Orphan(c, max(c.started, c.answered_us / 1_000_000, alive)) for c in calls]
-
-    def _heartbeat_forever(self) -> None:
-        while True:
-            self._mark_alive()
-            gevent.sleep(HEARTBEAT_S)
-
-    def _mark_alive(self) -> None:
-        if not self.durable:
-            return
-        try:
-            self.store.mark_alive(time.time())
-        except (OSError, sqlite3.Error) as exc:
-            log.debug("outbox %s: heartbeat not written (%s)", self.store.path, exc)
 
     # -- a file that opens late --------------------------------------------------------------
 
@@ -460,7 +311,7 @@ class Outbox:
         """Adopt `store`: copy memory's rows and journal into it (one transaction), queue
         the rows an earlier run left in it, hand out its orphans. Every change of state comes
         before the first log line (which may yield to another greenlet)."""
-        orphans = self._orphans_of(store)
+        orphans = orphans_of(store)
         earlier = store.rows(PENDING)
         memory, delivered = self.store, set(self._delivered_rows)
         new_ids: dict[int, int] = {}
@@ -489,7 +340,7 @@ class Outbox:
         if orphans and self.on_orphans is not None:
             self.on_orphans()
 
-    def _enqueue(self, item: _Item) -> None:
+    def _enqueue(self, item: Item) -> None:
         self._pending += 1
         if self._in_depth:
             metrics.outbox_depth.inc()
@@ -507,7 +358,7 @@ class Outbox:
         for row in rows:
             webhook = Webhook(row.url, row.method, row.params, row.call_uuid, row.kind,
                               order_key=row.order_key)
-            self._enqueue(_Item(webhook, row.delivery_id, row.id, row.attempts))
+            self._enqueue(Item(webhook, row.delivery_id, row.id, row.attempts))
             self._last_id = max(self._last_id, row.id)
         if rows:
             log.info("outbox %s: delivering %d callback(s) %s", self.store.path, len(rows), why)
@@ -544,14 +395,14 @@ class Outbox:
             return
         self._delete_failing = False
 
-    def _record_failure(self, item: _Item, cause: str, *, dead: bool) -> None:
+    def _record_failure(self, item: Item, cause: str, dead: bool) -> None:
         if item.row_id is None:
             return
         try:
             self.store.failed(item.row_id, item.attempts, cause, dead=dead)
         except (OSError, sqlite3.Error) as exc:
             log.error("outbox %s: failed attempt of callback %s not recorded (%s)",
-                      self.store.path, item.delivery_id, exc, extra=_context(item.webhook))
+                      self.store.path, item.delivery_id, exc, extra=log_context(item.webhook))
 
     # -- workers ----------------------------------------------------------------------------
 
@@ -574,91 +425,10 @@ class Outbox:
         if self._pending == 0:
             self._idle.set()
 
-    def _deliver(self, item: _Item) -> None:
-        webhook = item.webhook
-        while True:
-            retry, cause = self._attempt(item)
-            item.attempts += 1
-            if not cause:
-                metrics.callbacks_delivered.inc()
-                if item.row_id is not None:
-                    self._delivered_rows.append(item.row_id)
-                self.recent.append(Delivery(webhook, True, item.attempts, "", item.delivery_id))
-                if log.isEnabledFor(logging.DEBUG):
-                    log.debug("%s callback for call %s delivered to %s (attempt %d)",
-                              webhook.kind, webhook.call_uuid, shown_url(webhook.url),
-                              item.attempts, extra=_context(webhook))
-                return
-            metrics.callbacks_failed.inc()
-            retries_done = item.attempts - 1
-            dead = not retry or retries_done >= len(self._backoff)
-            self._record_failure(item, cause, dead=dead)
-            if dead:
-                metrics.callbacks_dead.inc()
-                break
-            delay = random.uniform(self._backoff[retries_done] / 2, self._backoff[retries_done])
-            log.debug("%s callback for call %s to %s: attempt %d failed (%s); retrying in %.1f s",
-                      webhook.kind, webhook.call_uuid, shown_url(webhook.url), item.attempts,
-                      cause, delay, extra=_context(webhook))
-            gevent.sleep(delay)
-        self.recent.append(Delivery(webhook, False, item.attempts, cause, item.delivery_id))
-        log.error(
-            "%s callback for call %s to %s failed after %d attempt(s): %s",
-            webhook.kind,
-            webhook.call_uuid,
-            shown_url(webhook.url),
-            item.attempts,
-            cause,
-            extra=_context(webhook),
-        )
+    def _deliver(self, item: Item) -> None:
+        self._sender.deliver(item, self._record_failure, self._ended)
 
-    def _attempt(self, item: _Item) -> tuple[bool, str]:
-        """One HTTP request: (False, "") when delivered, else (worth retrying, cause)."""
-        webhook = item.webhook
-        params = dict(webhook.params)
-        headers = {DELIVERY_ID_HEADER: item.delivery_id}
-        if self._auth_token:
-            headers.update(signature_headers(self._auth_token, webhook.method, webhook.url, params))
-        fields = urlencode(params)
-        url, body = webhook.url, None
-        if webhook.method == "POST":
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            body = fields
-        else:
-            url = _with_query(url, fields)
-        deadline = gevent.Timeout(self._total_s)
-        try:
-            with deadline:
-                status = self._request(webhook.method, url, body, headers)
-        except gevent.Timeout as timeout:
-            if timeout is not deadline:
-                raise
-            return True, f"timed out after {self._total_s} s in total"
-        except (http_errors.NewConnectionError, http_errors.ProtocolError,
-                http_errors.SSLError) as exc:
-            return True, _connection_cause(exc)
-        except http_errors.TimeoutError:
-            return True, "timed out"
-        except (http_errors.HTTPError, ValueError) as exc:
-            return False, type(exc).__name__
-        if 200 <= status < 300:
-            return False, ""
-        if 300 <= status < 400:
-            return False, f"HTTP {status} (redirects are not followed for callbacks)"
-        retry = status >= 500 or status in RETRY_STATUSES
-        return retry, f"HTTP {status}"
-
-    def _request(self, method: str, url: str, body: str | None, headers: dict) -> int:
-        """The status; the reply body is read (up to `REPLY_BYTES`) so the connection can be
-        reused, else the connection is closed."""
-        response = self._http.request(
-            method, url, body=body, headers=headers, timeout=self._timeout, redirect=False,
-            preload_content=False,
-        )
-        try:
-            response.read(REPLY_BYTES, decode_content=False)
-            if response.read(1, decode_content=False):
-                response.close()  # a big reply: not worth reading, the connection goes
-        finally:
-            response.release_conn()
-        return response.status
+    def _ended(self, item: Item, delivery: Delivery) -> None:
+        if delivery.delivered and item.row_id is not None:
+            self._delivered_rows.append(item.row_id)
+        self.recent.append(delivery)

@@ -63,7 +63,8 @@ class GeventEdge:
 
     def _send(self, command: Command, done: Callable[[CommandDone], None], via: Any) -> None:
         answer = CommandDone(command.token, self._answer(command, via))
-        _guarded(lambda: done(answer), f"the answer to {command.cmd!r}")
+        about = f" of {command.room}" if command.room else ""
+        _guarded(lambda: done(answer), f"the answer to {command.cmd!r}{about}")
 
     def _answer(self, command: Command, via: Any) -> str:
         try:

@@ -363,8 +363,8 @@ def conference_api(room: str, subcommand: str, *args: str) -> str:
     if subcommand in ("kick", "hup", "mute", "unmute", "tmute", "deaf", "undeaf", "hold",
                       "unhold", "floor", "dtmf"):
         _match(_MEMBER_ID, args[0], f"conference {subcommand} member id")
-    if subcommand == "recording" and args[0] not in ("start", "stop"):
-        raise UnsafeValue(f"conference recording: {args[0]!r} is not start or stop")
+    if subcommand == "recording" and args[0] not in ("start", "stop", "pause", "resume"):
+        raise UnsafeValue(f"conference recording: {args[0]!r} is not start|stop|pause|resume")
     return " ".join(("conference", room, subcommand, *args))
 
 
@@ -418,9 +418,9 @@ def conference_member_play(room: str, source: str, member_id: int, play_id: str)
     played to one member only, its done event carrying `play_id`.
 
     Verified on FreeSWITCH 1.10.12 (docs/multipartycall.md): the API splits its arguments at
-    spaces but keeps a single-quoted one whole; a `{...}`-prefixed `tts://` source is not
-    found there while the same inside `file_string://` plays, so every source is wrapped in
-    one (a file_string source list as it is)."""
+    spaces but keeps a single-quoted one whole; every source is wrapped in one file_string
+    (a file_string source list as it is). A Speak is `conference_member_say`'s: `tts://` is
+    no file format there."""
     room_name(room)
     _match(_PLAY_ID, play_id, "member play id")
     text = _no_expansion(_check_text(source, "member play source"), "member play source")
@@ -431,6 +431,27 @@ def conference_member_play(room: str, source: str, member_id: int, play_id: str)
         text = "file_string://" + text
     member = _match(_MEMBER_ID, str(member_id), "conference play member id")
     return f"conference {room} play '{{play_id={play_id}}}{text}' {member}"
+
+
+def conference_member_say(room: str, text: str, voice: str, member_id: int) -> str:
+    """`conference <room> play 'say:#<voice>#<text>' <member>`: `text` spoken to one member
+    by the profile's tts-engine (mod_conference's `say:` member play).
+
+    Measured on FreeSWITCH 1.10.12 (docs/multipartycall.md): `tts://` is no file format
+    there (mod_ssml is not loaded), so a Speak cannot be a file source; `say:` is read only
+    at the very start of the argument, so it takes no `{play_id=...}` prefix, and a speech
+    play fires no play-file-member-done (the room queues a marker play after it). The API
+    keeps a single-quoted word whole and drops a backslash only before a backslash or a
+    quote, so those two are escaped; `${` would be expanded on the member's channel and is
+    refused."""
+    room_name(room)
+    words = _no_expansion(_check_text(text, "member say text"), "member say text").strip()
+    if not words:
+        raise UnsafeValue("member say text: empty")
+    _match(_PLAY_ID, voice, "member say voice")
+    escaped = words.replace("\\", "\\\\").replace("'", "\\'")
+    member = _match(_MEMBER_ID, str(member_id), "conference play member id")
+    return f"conference {room} play 'say:#{voice}#{escaped}' {member}"
 
 
 def conference_stop_member(room: str, member_id: int) -> str:

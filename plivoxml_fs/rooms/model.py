@@ -244,12 +244,14 @@ class Command:
     """Send `cmd` (a conference API string from fs/commands) and report the answer as
     `CommandDone(token, text)`. `make_dir`: a directory to create first (a recording's);
     `call_uuid`: the member it is about (whose own socket may carry it when the inbound
-    connection is down)."""
+    connection is down); `room`: the room's name as the user wrote it, for log lines (`cmd`
+    names FreeSWITCH's room)."""
 
     cmd: str
     token: str
     call_uuid: str = ""
     make_dir: str | None = None
+    room: str = ""
 
 
 @attrs.frozen

@@ -58,6 +58,8 @@ from plivoxml_fs.rooms.mpc_model import EXIT_CAUSES, GROUP_OF, MpcSettings, MpcS
 log = logging.getLogger("plivoxml_fs.rooms")
 
 SEEN_EVENTS = 512
+#: MPCEnd's wait for members still in, in command_timeout_s: past the verb's stuck bound (2).
+END_BACKSTOP = 3
 #: The FreeSWITCH room name of an MPC.
 FS_PREFIX = "mpc-"
 
@@ -246,8 +248,12 @@ class MpcRoom:
         decisions = self.recorder.ended(self, now)
         for member in list(self.members.values()):
             decisions.extend(self._release(member, ExitReason.ENDED))
-        decisions.append(ArmTimer(now + self.ctx.settings.command_timeout_s))
+        decisions.append(ArmTimer(now + self._backstop_s))
         return decisions
+
+    @property
+    def _backstop_s(self) -> float:
+        return END_BACKSTOP * self.ctx.settings.command_timeout_s
 
     def hangup(self, now: float) -> list[Decision]:
         """The control API's end (3000)."""
@@ -341,8 +347,8 @@ class MpcRoom:
     def tick(self, now: float) -> list[Decision]:
         decisions: list[Decision] = []
         if self.status == MpcState.ENDED:
-            return self._end_if_due(now, overdue=self.ended_at is not None and now >= self.ended_at
-                                    + self.ctx.settings.command_timeout_s)
+            return self._end_if_due(now, overdue=self.ended_at is not None
+                                    and now >= self.ended_at + self._backstop_s)
         if now >= self.deadline:
             log.info("MPC %s (%s) reached its maxDuration of %d s", self.name, self.mpc_uuid,
                      self.settings.max_duration_s, extra=self._extra(self.creator or ""))
@@ -434,9 +440,6 @@ class MpcRoom:
     def _relations(self) -> list[Decision]:
         return mpc_media.relations(self)
 
-    def _play_done(self, event: ConferenceEvent, now: float) -> list[Decision]:
-        return mpc_media.play_done(self, event)
-
     # -- helpers ------------------------------------------------------------------------------
 
     def _status(self, event: str, now: float, member: Member | None = None,
@@ -468,19 +471,12 @@ class MpcRoom:
                       extra=self._extra(call_uuid))
             return []
         self._tokens += 1
-        command = Command(cmd, f"mpc#{self._tokens} {cmd}", call_uuid)
+        command = Command(cmd, f"mpc#{self._tokens} {cmd}", call_uuid, room=f"MPC {self.name}")
         self._sent[command.token] = call_uuid
         return [command]
 
     def _answered(self, done: CommandDone) -> list[Decision]:
-        call_uuid = self._sent.pop(done.token, "")
-        if not done.ok:
-            member = self.members.get(call_uuid)
-            log.warning("MPC %s (%s): member %s: FreeSWITCH refused %r: %s", self.name,
-                        self.mpc_uuid, member.member_id if member else call_uuid,
-                        done.token.split(" ", 1)[-1], done.text.strip(),
-                        extra=self._extra(call_uuid))
-        return []
+        return mpc_media.answered(self, done, self._sent.pop(done.token, ""))
 
     def _extra(self, call_uuid: str) -> dict[str, str]:
         return {"call_uuid": call_uuid, "conference": self.name}
@@ -493,6 +489,7 @@ _TABLE = {
     "hup-member": MpcRoom._kicked,
     "start-talking": MpcRoom._talking,
     "stop-talking": MpcRoom._talking,
-    "play-file-member-done": MpcRoom._play_done,
+    "play-file-member": lambda room, event, now: mpc_media.play_started(room, event),
+    "play-file-member-done": lambda room, event, now: mpc_media.play_done(room, event),
     "conference-destroy": MpcRoom._destroyed,
 }

@@ -21,9 +21,12 @@ class Media:
 
     speaks: bool
     hears: bool
-    music: str | None = None
+    music: Any = None  # the Music playing (mpc_model.music_parts), None: none
     play_id: str | None = None
     wait_deadline: float | None = None
+    part: int = 0  # the part of `music` playing
+    cycle_ms: int = 0  # media ms the parts of this cycle played so far
+    started_us: int | None = None  # when FreeSWITCH queued the current part (its timestamp)
 
 
 class MpcRecorder(Protocol):

@@ -72,6 +72,26 @@ EXIT_CAUSES: dict[ExitReason, str] = {
     ExitReason.HANGUP_ON_STAR: "Participant Call Hangup",
 }
 
+@attrs.frozen
+class Speech:
+    """One Speak of wait/hold music: spoken to the member by the profile's TTS (`say:`)."""
+
+    text: str
+    voice: str  # the flite voice (slt, kal)
+
+
+#: Wait or hold music: FreeSWITCH file sources and Speech, played in order and looped. A
+#: plain string is one file source.
+Music = tuple["str | Speech", ...]
+
+
+def music_parts(music: str | Music | None) -> Music:
+    """The parts of `music` (none for silence)."""
+    if not music:
+        return ()
+    return (music,) if isinstance(music, str) else tuple(music)
+
+
 #: Roles as the document writes them (any case) -> ours.
 ROLES = {"customer": Role.CUSTOMER, "agent": Role.AGENT, "supervisor": Role.SUPERVISOR}
 
@@ -122,14 +142,14 @@ class MpcSettings:
     recording_callback_url: str | None = None
     recording_callback_method: str = "POST"
     # resolved sources: not compared (the URLs above are)
-    wait_music: str | None = attrs.field(default=None, eq=False)
-    agent_hold_music: str | None = attrs.field(default=None, eq=False)
-    customer_hold_music: str | None = attrs.field(default=None, eq=False)
-    start_recording_sound: str | None = attrs.field(default=None, eq=False)
-    stop_recording_sound: str | None = attrs.field(default=None, eq=False)
+    wait_music: str | Music | None = attrs.field(default=None, eq=False)
+    agent_hold_music: str | Music | None = attrs.field(default=None, eq=False)
+    customer_hold_music: str | Music | None = attrs.field(default=None, eq=False)
+    start_recording_sound: str | Music | None = attrs.field(default=None, eq=False)
+    stop_recording_sound: str | Music | None = attrs.field(default=None, eq=False)
 
     @classmethod
-    def of(cls, mpc: Any, **sources: str | None) -> MpcSettings:
+    def of(cls, mpc: Any, **sources: Any) -> MpcSettings:
         """The settings a `<MultiPartyCall>` model asks for, with the resolved `sources`."""
         return cls(
             max_duration_s=mpc.max_duration, max_participants=mpc.max_participants,
@@ -160,7 +180,7 @@ class MpcSettings:
         return ", ".join(f"{k}: first {_shown(a[k])}, this {_shown(b[k])}"
                          for k in compared if a[k] != b[k])
 
-    def hold_music(self, role: Role) -> str | None:
+    def hold_music(self, role: Role) -> str | Music | None:
         """What a held participant of `role` hears (None: silence, as Supervisors do)."""
         if role == Role.AGENT:
             return self.agent_hold_music

@@ -45,7 +45,7 @@ from plivoxml_fs.fs.events import ConferenceEvent
 from plivoxml_fs.rooms import recordings
 from plivoxml_fs.rooms.model import Command, CommandDone, Decision, Emit, Member, Role
 from plivoxml_fs.rooms.mpc_callbacks import order_key, timestamp
-from plivoxml_fs.rooms.mpc_model import MpcState
+from plivoxml_fs.rooms.mpc_model import MpcState, Music, Speech, music_parts
 
 if TYPE_CHECKING:
     from plivoxml_fs.rooms.mpc import MpcRoom
@@ -340,23 +340,31 @@ class MpcRecording:
             return []
         return [self._command("kill", recorder.uuid_kill(self.recorder_uuid))]
 
-    def _play(self, room: MpcRoom, source: str | None) -> list[Decision]:
-        """`source` to every participant in the room that is not held (member plays)."""
-        if not source:
+    def _play(self, room: MpcRoom, sound: str | Music | None) -> list[Decision]:
+        """`sound` (its file sources and Speaks, in order, once) to every participant in the
+        room that is not held: member plays, so the recorder does not record it."""
+        parts = music_parts(sound)
+        if not parts:
             return []
         decisions: list[Decision] = []
         for member in room.members.values():
             if not member.in_room or member.held or member.member_id is None:
                 continue
-            self._plays += 1
             try:
-                cmd = commands.conference_member_play(room.fs_name, source, member.member_id,
-                                                      f"rec-{self._plays}")
+                for part in parts:
+                    self._plays += 1
+                    if isinstance(part, Speech):
+                        cmd = commands.conference_member_say(room.fs_name, part.text, part.voice,
+                                                             member.member_id)
+                    else:
+                        cmd = commands.conference_member_play(room.fs_name, part,
+                                                              member.member_id,
+                                                              f"rec-{self._plays}")
+                    decisions.append(self._command("play", cmd, member.call_uuid))
             except UnsafeValue as exc:
                 log.warning("MPC %s (%s): the recording sound is not played: %s", room.name,
                             room.mpc_uuid, exc, extra=_extra(room, member.call_uuid))
                 return decisions
-            decisions.append(self._command("play", cmd, member.call_uuid))
         return decisions
 
     # -- participants' own tracks -----------------------------------------------------------

@@ -252,6 +252,10 @@ class RoomEngine:
     def control(self, room: Room, decide: Callable[[Room], list[Decision]]) -> None:
         """Run one control input (`decide(room)`, rooms/control.py) and perform its decisions."""
         self._perform(room, decide(room))
+    def act(self, room: Room, change: Callable[[float], list[Decision]]) -> None:
+        """An input from outside FreeSWITCH (the control API's mute, hold, coach, kick,
+        hangup): `change(now)` is the room's input; its decisions are performed."""
+        self._perform(room, change(self.edge.now()))
         self._settle(room)
 
     def own_event(self, call_uuid: str, event: Dtmf | ConferenceEvent) -> None:

@@ -18,15 +18,16 @@ After conference-destroy only a stop-recording still counts (the recorder is a t
 - the first claimant's RoomSettings are the room's (a later caller with others: one INFO line);
   the time limit counts from that first claim;
 - add-member: maxMembers=1 locks the room (FreeSWITCH takes no limit of 1); the room's
-  recording starts when record="true" and it has none (with recordWhenAlone="false" only once
-  two members are in); the enter callback (held back until `recording start` is answered, so
-  it carries RecordUrl only for a recording that runs); sendDigits to the member's phone;
+  recording (rooms/recordings.py `RoomRecording`) starts when record="true" and it has none
+  (with recordWhenAlone="false" only once two members are in, and it pauses while one member
+  is left); the enter callback (held back until `recording start` is answered, so it carries
+  RecordUrl only for a recording that runs); sendDigits to the member's phone;
 - a member's `*` with hangupOnStar: `hup` it (reason hangup-on-star); digitsMatch patterns: a
   digits callback; floor-change to a member with floorEvent: a floor callback;
 - at the time limit every member in the room is kicked (reason time-limit);
 - stop-recording: the record callback to the member who started it, with FreeSWITCH's
-  duration (the recording methods: rooms/room_recording.py, a mixin of `Room`);
-  `lost_connection`: each recording in flight reported at once by our clock.
+  duration (the audio recorded, pauses left out); `lost_connection`: a recording in flight is
+  reported at once by our clock.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from typing import Any
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
-from plivoxml_fs.rooms import callbacks, names
+from plivoxml_fs.rooms import callbacks, names, recordings
 from plivoxml_fs.rooms.model import (
     ArmTimer,
     Command,
@@ -59,7 +60,6 @@ from plivoxml_fs.rooms.model import (
     RoomState,
     Seat,
 )
-from plivoxml_fs.rooms.room_recording import RECORD_START, RoomRecording
 
 log = logging.getLogger("plivoxml_fs.rooms")
 
@@ -67,7 +67,7 @@ log = logging.getLogger("plivoxml_fs.rooms")
 SEEN_EVENTS = 512
 
 
-class Room(RoomRecording):
+class Room:
     """One room's state; changed only through its inputs, each returning decisions."""
 
     def __init__(self, name: str, ctx: RoomContext, settings: RoomSettings, since: float,
@@ -86,15 +86,12 @@ class Room(RoomRecording):
         self.members: dict[str, Member] = {}  # call uuid -> seat, in join order
         self.others: dict[int, str] = {}  # members without a seat of ours: id -> channel
         self.floor: int | None = None
-        self.recording: Recording | None = None
-        self.recording_live = False  # started and not yet stopped (its callback still owed)
-        self._recording_pending = False  # `recording start` sent, no answer yet
-        self._enters_held: list[str] = []  # enter callbacks waiting for that answer
+        self.rec = recordings.RoomRecording(name, ctx, self._command, _policy(settings))
+        self._enters_held: list[str] = []  # enter callbacks waiting for `recording start`
         self._seen: collections.deque[str] = collections.deque(maxlen=SEEN_EVENTS)
         self._tokens = 0
         self._sent: dict[str, str] = {}  # token of a command not yet answered -> its member
         self._deadline_armed = False
-        self._stop_due: float | None = None  # when a stop-recording is overdue
 
     # -- what the registry asks -------------------------------------------------------------
 
@@ -105,7 +102,16 @@ class Room(RoomRecording):
     @property
     def done(self) -> bool:
         """Nothing more is owed: no seats, and the room ended or has no recording running."""
-        return not self.members and (self.state == RoomState.ENDED or not self.recording_live)
+        return not self.members and (self.state == RoomState.ENDED or not self.rec.owed)
+
+    @property
+    def recording(self) -> Recording | None:
+        return self.rec.recording
+
+    @property
+    def recording_live(self) -> bool:
+        """Started and not yet stopped (its record callback still owed)."""
+        return self.rec.owed
 
     def successor(self, uid: str) -> Room:
         """The room FreeSWITCH made anew under this room's name (uid `uid`): it takes the
@@ -168,11 +174,8 @@ class Room(RoomRecording):
             params = self.conference_params(member)
         else:  # it never entered: no room id, no recording of its
             params = {"ConferenceName": self.name, "ConferenceUUID": "", "ConferenceMemberID": ""}
-        if not self.members and self.recording_live and self.state != RoomState.ENDED:
-            # FreeSWITCH stops the recording as the room ends, right after its last member:
-            # if that event never comes (the inbound connection down), report it anyway
-            self._stop_due = now + self.ctx.settings.command_timeout_s
-            decisions.append(ArmTimer(self._stop_due))
+        if not self.members and self.state != RoomState.ENDED:
+            decisions.extend(self.rec.emptied(now))
         return Exit(self.name, params["ConferenceUUID"], member.member_id, reason, params), \
             decisions
 
@@ -243,10 +246,7 @@ class Room(RoomRecording):
     def tick(self, now: float) -> list[Decision]:
         """The room's timers: the time limit kicks every member in the room once it is due;
         a recording the room still owes after its last member left is reported by our clock."""
-        decisions: list[Decision] = []
-        if (self._stop_due is not None and now >= self._stop_due and not self.members
-                and self.recording_live and self.recording is not None):
-            decisions.extend(self._unstopped(self.recording, now))
+        decisions = [] if self.members else self.rec.tick(now)
         if self.state == RoomState.ENDED or not self.members:
             return decisions
         if now < self.deadline:  # woken early: wait on
@@ -256,6 +256,10 @@ class Room(RoomRecording):
                 decisions.extend(self._time_up(member))
         return decisions
 
+    def lost_connection(self, now: float) -> list[Decision]:
+        """The inbound connection is gone: a recording in flight is reported now, by our clock."""
+        return self.rec.lost(now)
+
     # -- the table --------------------------------------------------------------------------
 
     def _added(self, event: ConferenceEvent, now: float) -> list[Decision]:
@@ -264,15 +268,16 @@ class Room(RoomRecording):
         member = self.members.get(event.unique_id)
         if member is None:
             self.others[event.member_id] = event.unique_id
-            return []
+            return self.rec.sized(event.size)
         if member.member_id is not None:
             return []
         member.member_id, member.joined_at, member.in_room = event.member_id, now, True
         decisions: list[Decision] = []
         if self.settings.max_members == 1:  # FreeSWITCH takes no limit of 1: lock the room
             decisions.extend(_some(self._command("lock", call_uuid=member.call_uuid)))
-        decisions.extend(self._maybe_record(member, event.size))
-        if self._recording_pending:
+        decisions.extend(self.rec.entered(member, event.size, self.uid or ""))
+        decisions.extend(self.rec.sized(event.size))
+        if self.rec.pending:
             self._enters_held.append(member.call_uuid)
         else:
             decisions.extend(_some(self._callback(member, "enter", {})))
@@ -293,7 +298,7 @@ class Room(RoomRecording):
             member.in_room = False
         if self.floor == event.member_id:
             self.floor = None
-        return []
+        return self.rec.sized(event.size)
 
     def _kicked(self, event: ConferenceEvent, now: float) -> list[Decision]:
         member = self.by_member_id(event.member_id) if event.member_id is not None else None
@@ -339,8 +344,12 @@ class Room(RoomRecording):
 
     def _done(self, done: CommandDone) -> list[Decision]:
         call_uuid = self._sent.pop(done.token, "")
-        if done.token.startswith(RECORD_START):
-            return self._record_answer(done)
+        if done.token.startswith(recordings.TOKEN):
+            decisions = self.rec.answered(done)
+            if not self.rec.pending:
+                for held in list(self._enters_held):
+                    decisions.extend(self._release_enter(held))
+            return decisions
         if not done.ok:
             cmd, text = self.shown(done.token.split(" ", 1)[-1]), self.shown(done.text.strip())
             if call_uuid:
@@ -353,6 +362,12 @@ class Room(RoomRecording):
     def shown(self, text: str) -> str:
         """`text` (a command, FreeSWITCH's answer) with the room's id as the user's name."""
         return text.replace(self.fs_name, self.name) if self.fs_name != self.name else text
+
+    # -- recording (rooms/recordings.py RoomRecording) ----------------------------------------
+
+    def record(self, rec: Recording) -> list[Decision]:
+        """Record the room to `rec` now (the control API's recording: rooms/control.py)."""
+        return self.rec.start(rec)
 
     def _release_enter(self, call_uuid: str) -> list[Decision]:
         self._enters_held.remove(call_uuid)
@@ -382,6 +397,11 @@ class Room(RoomRecording):
         self._sent[command.token] = call_uuid
         return command
 
+    @property
+    def shown_recording(self) -> Recording | None:
+        """The recording callbacks name: the room's, once `recording start` was answered."""
+        return self.rec.shown
+
     def conference_params(self, member: Member) -> dict[str, str]:
         return callbacks.conference_params(self.name, self.uid, self.shown_recording, member)
 
@@ -391,6 +411,19 @@ class Room(RoomRecording):
 
     def _extra(self, call_uuid: str) -> dict[str, str]:
         return {"call_uuid": call_uuid, "conference": self.name}
+
+
+def _policy(settings: RoomSettings) -> recordings.Policy | None:
+    """A `<Conference>` room's recording: recordWhenAlone="false" starts it with the second
+    member and pauses it while one is left."""
+    if not settings.record:
+        return None
+    alone = settings.record_when_alone
+    return recordings.Policy(settings.record_file_format, 1 if alone else 2, not alone)
+
+
+def _recording_event(room: Room, event: ConferenceEvent, now: float) -> list[Decision]:
+    return room.rec.event(event, now)
 
 
 def _some(*decisions: Decision | None) -> list[Decision]:
@@ -419,7 +452,9 @@ _TABLE: dict[str, Callable[[Room, ConferenceEvent, float], list[Decision]]] = {
     "undeaf-member": _member_flag("deaf", False),
     "hold-member": _member_flag("held", True),
     "unhold-member": _member_flag("held", False),
-    "start-recording": Room._recording_started,
-    "stop-recording": Room._recording_stopped,
+    "start-recording": _recording_event,
+    "pause-recording": _recording_event,
+    "resume-recording": _recording_event,
+    "stop-recording": _recording_event,
     "conference-destroy": Room._destroyed,
 }

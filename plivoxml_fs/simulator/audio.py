@@ -197,6 +197,22 @@ class Sine(Signal):
         return _sine(self.hz, self.amplitude, rate, offset, count)
 
 
+class Speech(Signal):
+    """What mod_flite says, as the mixer needs it: speech-level audio (-25.5 dBFS RMS) that is
+    no tone (deterministic white noise: about -52 dBFS in any 200 ms Goertzel bin, far below
+    HEARS_DBFS), for `ms` media milliseconds."""
+
+    AMPLITUDE = 3000
+
+    def __init__(self, ms: int) -> None:
+        self.ms = ms
+
+    def render(self, offset: int, count: int, rate: int) -> list[int]:
+        span = 2 * self.AMPLITUDE + 1
+        return [((i * 1103515245 + 12345) & 0x7FFFFFFF) % span - self.AMPLITUDE
+                for i in range(offset, offset + count)]
+
+
 class WavFile(Signal):
     """A WAV file's samples (first channel), resampled by nearest sample. The samples are read
     on first render and shared by every playback of that file (most playbacks never render)."""

@@ -32,6 +32,7 @@ import gevent.queue
 from plivoxml_fs.simulator.apps import DONE, PLAYBACK_HOOKS, application, wait_media
 from plivoxml_fs.simulator.audio import (
     Membership,
+    Speech,
     frame_ms,
     in_pieces,
     now_ms,
@@ -40,6 +41,7 @@ from plivoxml_fs.simulator.audio import (
 )
 from plivoxml_fs.simulator.bus import Calling
 from plivoxml_fs.simulator.channels import Channel
+from plivoxml_fs.simulator.media import speak_ms
 from plivoxml_fs.simulator.mixer import RoomMixer
 from plivoxml_fs.simulator.talking import (
     START_STEP,
@@ -143,8 +145,12 @@ class Playback:
 
     def __init__(self, room: Room, source: str, *, member: Member | None, is_async: bool,
                  mux: bool = True, params: list[tuple[str, str]] | None = None,
-                 shown: str | None = None) -> None:
+                 shown: str | None = None, speech: bool = False) -> None:
         self.room, self.source, self.member, self.is_async = room, source, member, is_async
+        # a member's `say:` (speech node): no done event; stopped once begun, the rest of what
+        # it had to say stays in the member's TTS handle and is said first by its next `say:`
+        self.speech = speech
+        self.begun = gevent.event.Event()  # it has the room's (or its member's) turn
         self.params = params or []  # the file's {k=v} params, copied into its done event
         self.shown = shown or source  # its File header (with the params prefix)
         self.mux = mux  # False: the member hears this file alone (a hold file)
@@ -159,10 +165,13 @@ class Playback:
         if lock is not None:
             lock.acquire()
         try:
+            self.begun.set()
             clock = self.room.sim.clock
             start = clock.now_us()
             mixer = self.room.mixer
-            span = mixer.file_started(signal_of(self.room.sim.media, self.source),
+            signal = Speech(ms or 0) if self.speech else signal_of(self.room.sim.media,
+                                                                    self.source)
+            span = mixer.file_started(signal,
                                       frame_ms(start // 1000), 0 if self.cut else ms,
                                       member=None if self.member is None else self.member.id,
                                       mux=self.mux)
@@ -174,7 +183,15 @@ class Playback:
                 self.ms = (clock.now_us() - start) // 1000 // FRAME_MS * FRAME_MS
             else:
                 self.ms = ms or 0
-            self.room.file_done(self)
+            if self.speech:
+                # heard at all, its whole speech is in the TTS buffer and the rest stays there;
+                # not yet, the next text replaces it (mod_flite, measured on 1.10.12)
+                if self.ms and self.member is not None:
+                    self.member.tts_left_ms = max(0, (ms or 0) - self.ms)
+                if self in self.room.playbacks:
+                    self.room.playbacks.remove(self)
+            else:
+                self.room.file_done(self)
         finally:
             self.done.set()
             if lock is not None:
@@ -199,6 +216,8 @@ class Member:
         self.reason = ""
         self.joined_us = room.sim.clock.now_us()
         self.hold_playback: Playback | None = None
+        self.file_lock = gevent.lock.Semaphore()  # its `play <file> <id>` plays queue
+        self.tts_left_ms = 0  # speech a stopped `say:` left in its TTS handle
         self._dtmf_out: gevent.queue.Queue = gevent.queue.Queue()
         self._dtmf_sender: gevent.Greenlet | None = None
 
@@ -499,14 +518,26 @@ class Room:
     # -- files --------------------------------------------------------------------------------
     def play(self, source: str, member: Member | None = None, *, is_async: bool = False,
              ms: int | None = -1, mux: bool = True, params: list[tuple[str, str]] | None = None,
-             shown: str | None = None) -> Playback:
+             shown: str | None = None, queued: bool = False, speech: bool = False) -> Playback:
+        """A file to the room (queued behind its other files unless async) or to `member`
+        (`queued`: behind that member's other plays, as `play <file> <id>` does)."""
+        if member is None and source.startswith("say:"):
+            # conference_file_play's `say:`: the profile's TTS speaks to the room (an enter or
+            # exit sound), queued like a file, without play-file events (1.10.12)
+            text = source[len("say:"):]
+            if text.startswith("#") and "#" in text[1:]:
+                text = text[1:].split("#", 1)[1]
+            speech, ms = True, speak_ms(text) if self.profile.tts else 0
         if ms == -1:
             piece = self.sim.media.piece(source)
             ms = piece.ms
         playback = Playback(self, source, member=member, is_async=is_async, mux=mux,
-                            params=params, shown=shown)
+                            params=params, shown=shown, speech=speech)
         self.playbacks.append(playback)
-        lock = None if is_async or member is not None else self.file_lock
+        if member is not None:
+            lock = member.file_lock if queued else None
+        else:
+            lock = None if is_async else self.file_lock
         gevent.spawn(playback.run, ms, lock)
         return playback
 

@@ -253,6 +253,8 @@ def _play(room: Room, rest: list[str]) -> str:
     piece = room.sim.media.piece(source)
     if target not in ("", "async"):
         member = room.members.get(int(target)) if target.isdigit() else None
+        if member is not None and source.startswith("say:"):
+            return _say_to_member(room, member, source)
         bare, params = _file_params(source)
         pieces = room.sim.media.pieces(bare)
         if member is None:
@@ -262,7 +264,7 @@ def _play(room: Room, rest: list[str]) -> str:
         room.member_event(_at("conference_api_sub_play", 2846), member, "play-file-member",
                           [("File", source), *params])
         ms = None if any(p.ms is None for p in pieces) else sum(p.ms or 0 for p in pieces)
-        room.play(bare, member, ms=ms, params=params, shown=source)
+        room.play(bare, member, ms=ms, params=params, shown=source, queued=True)
         return f"+OK (play) Playing file {source} to member {target}\n"
     is_async = target == "async"
     room.room_event(_at("conference_api_sub_play", 2817), "play-file",
@@ -271,6 +273,26 @@ def _play(room: Room, rest: list[str]) -> str:
         return f"-ERR (play) File: {source} not found.\n"
     room.play(source, is_async=is_async, ms=piece.ms)
     return f"+OK (play) Playing file {source}\n"
+
+
+def _say_to_member(room: Room, member: Member, source: str) -> str:
+    """`play 'say:[#voice#]<text>' <id>` (conference_member_say, FreeSWITCH 1.10.12): the
+    profile's TTS speaks to the member, queued behind its plays; a leading `#voice#` is cut
+    (mod_flite ignores it: the profile's voice speaks); no play-file-member-done fires; with no
+    tts-engine in the profile nothing is said and the reply is still +OK. `say:` is read only
+    at the start: `{play_id=...}say:...` is "not found"."""
+    text = source[len("say:"):]
+    if text.startswith("#") and "#" in text[1:]:
+        text = text[1:].split("#", 1)[1]
+    if not text:
+        return f"-ERR (play) File: {source} not found.\n"
+    room.member_event(_at("conference_api_sub_play", 2846), member, "play-file-member",
+                      [("File", source)])
+    if room.profile.tts:
+        ms = member.tts_left_ms + speak_ms(text)
+        member.tts_left_ms = 0
+        room.play(source, member, ms=ms, shown=source, queued=True, speech=True)
+    return f"+OK (play) Playing file {source} to member {member.id}\n"
 
 
 @room_command("stop")

@@ -12,12 +12,15 @@ a path whose format is unknown is `-ERR Cannot record session!`; stopping a path
 session!`. RECORD_START (channel data, Record-File-Path) fires once the recording runs;
 RECORD_STOP (channel data with record_file_size, record_samples, record_seconds, record_ms and
 record_completion_cause set before it, then Record-File-Path, Record-Completion-Cause) when it
-is stopped (`success-maxtime`, also when the limit ends it) or when the channel hangs up
-(`success-silence`, fired in CS_HANGUP). `pause`/`resume` leave the paused media time out of
-the file (1.10.12: 6 s recorded with 2 s paused gave a 4 s file, WAV and MP3 alike);
-`mask`/`unmask` answer as FreeSWITCH does but change nothing in the file. A `.mp3` path is
-written as silent MP3 frames as long as the media time recorded (mod_shout's 8 kHz headers, as
-room recordings, conference.silent_mp3): the length is right, the audio is not.
+is stopped (`success-maxtime`, also when the limit ends it: at the start of the epoch
+second `limit` seconds after the one it started in) or when the channel hangs up
+(`success-silence`, fired in CS_HANGUP). A recording that captured no frame (stopped within the
+20 ms frame it started in) is discarded as 1.10.12 does: the file removed, RECORD_DISCARDED=true,
+`empty-file` (record_file_size 44, the WAV header it had). `pause`/`resume` leave the paused
+media time out of the file (1.10.12: 6 s recorded with 2 s paused gave a 4 s file, WAV and MP3
+alike); `mask`/`unmask` answer as FreeSWITCH does but change nothing in the file. A `.mp3` path
+is written as silent MP3 frames as long as the media time recorded (mod_shout's 8 kHz headers,
+as room recordings, conference.silent_mp3): the length is right, the audio is not.
 """
 
 from __future__ import annotations
@@ -164,7 +167,12 @@ def _start(channel: Channel, path: str, limit_s: int, variables: dict[str, str])
     recording = LegRecording(channel, path, variables)
     recordings[path] = recording
     if limit_s > 0:
-        recording.limit = gevent.spawn_later(channel.sim.clock.wall_s(limit_s * 1000), stop,
+        # the media bug's stop time is whole epoch seconds (switch_epoch_time_now() + limit),
+        # checked as frames are read: a limit of N s ends the recording N-1 to N s after it
+        # started (1.10.12, a 1 s limit: 0.21 to 1.03 s over 120 runs)
+        now = now_ms(channel.sim)
+        until_ms = (now // 1000 + limit_s) * 1000 - now
+        recording.limit = gevent.spawn_later(channel.sim.clock.wall_s(until_ms), stop,
                                              recording, "success-maxtime")
     gevent.spawn(_started, recording)  # after the api reply, as the media bug starts next frame
     return "+OK Success\n"
@@ -190,8 +198,12 @@ def stop(recording: LegRecording, cause: str, end_ms: int | None = None) -> None
                                                  else end_ms))
     except OSError:
         samples, size = 0, 0
+    discarded = []
+    if samples == 0:  # no frame captured (stopped within the frame it started in): discarded
+        Path(recording.path).unlink(missing_ok=True)
+        cause, discarded = "empty-file", [("RECORD_DISCARDED", "true")]
     for name, value in (
-        ("record_file_size", str(size)), ("record_samples", str(samples)),
+        ("record_file_size", str(size)), *discarded, ("record_samples", str(samples)),
         ("record_seconds", str(samples // LEG_RATE)), ("record_ms", str(samples * 1000 // LEG_RATE)),
         ("record_completion_cause", cause),
     ):

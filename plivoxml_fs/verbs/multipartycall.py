@@ -26,18 +26,25 @@ from plivoxml_fs.call import causes
 from plivoxml_fs.documents.models import MultiPartyCall
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.effects.webhook import Webhook
-from plivoxml_fs.errors import ConnectionLost, EventOverflow, PlivoXMLError, ProtocolError
-from plivoxml_fs.fs import commands
+from plivoxml_fs.errors import (
+    CommandFailed,
+    ConnectionLost,
+    EventOverflow,
+    PlivoXMLError,
+    ProtocolError,
+)
+from plivoxml_fs.fs import arguments, commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf, ExecuteComplete, View, view
 from plivoxml_fs.rooms import mpc_recording
 from plivoxml_fs.rooms.model import Exit, ExitReason, RoomKind, Seat
-from plivoxml_fs.rooms.mpc_model import MpcSettings, Participant, role_of
+from plivoxml_fs.rooms.mpc_model import MpcSettings, Music, Participant, Speech, role_of
 from plivoxml_fs.verbs import sounds
 from plivoxml_fs.verbs.base import (
     ACTION,
     ExecContext,
     Gone,
     Goto,
+    HangupCall,
     Next,
     Outcome,
     call_account,
@@ -49,6 +56,8 @@ from plivoxml_fs.verbs.conference import BEEP_SOUNDS  # beep:1, beep:2 as <Confe
 MPC_ENDED = causes.Row(4020, causes.PLIVO, "D")
 #: A call the control API kicked, with nothing after: 4030 Kicked Out Of Multiparty Call.
 MPC_KICKED = causes.Row(4030, causes.PLIVO, "D")
+#: The Q.850 cause a stuck member's call is hung up with (HangupCauseCode is Plivo's row).
+HANGUP_CAUSE = "NORMAL_CLEARING"
 #: The call parameters' CallStatus once the caller hung up.
 CALL_OVER = {"CallStatus": "completed"}
 
@@ -68,13 +77,17 @@ class _Participant:
 
     # -- sounds -------------------------------------------------------------------------------
 
-    def _music(self, url: str | None, method: str, what: str) -> str | None:
+    def _music(self, url: str | None, method: str, what: str) -> Music | None:
+        """Wait/hold music: its file sources (several joined in one file_string) and its
+        Speaks (`Speech`: FreeSWITCH 1.10.12 has no `tts://` file format, docs)."""
         if not url:
             return None
         try:
-            return sounds.resolve_sound(self.ctx.fetcher, url, method, self.ctx.params,
-                                        what=f"<MultiPartyCall> {what}",
-                                        max_bytes=self.ctx.settings.max_document_bytes)
+            parts = sounds.resolve_parts(self.ctx.fetcher, url, method, self.ctx.params,
+                                         what=f"<MultiPartyCall> {what}",
+                                         max_bytes=self.ctx.settings.max_document_bytes,
+                                         speech=_speech)
+            return _grouped(parts)
         except PlivoXMLError as exc:
             self.log.warning("call %s: MPC %s: %s; silence instead", self.uuid, self.mpc.name,
                              exc, extra=self.extra)
@@ -85,7 +98,32 @@ class _Participant:
             return None
         if value.lower() in BEEP_SOUNDS:
             return BEEP_SOUNDS[value.lower()]
-        return self._music(value, method, what)
+        try:
+            parts = sounds.resolve_parts(self.ctx.fetcher, value, method, self.ctx.params,
+                                         what=f"<MultiPartyCall> {what}",
+                                         max_bytes=self.ctx.settings.max_document_bytes,
+                                         speech=_speech)
+            return self._room_sound(parts, what, value)
+        except PlivoXMLError as exc:
+            self.log.warning("call %s: MPC %s: %s; no %s", self.uuid, self.mpc.name, exc, what,
+                             extra=self.extra)
+            return None
+
+    def _room_sound(self, parts: list[Any], what: str, url: str) -> str | None:
+        """An enter/exit sound for `conference_<enter|exit>_sound`: file sources as one
+        source; Speaks alone as mod_conference's room `say:<text>` (FreeSWITCH 1.10.12 has no
+        tts:// file format; measured: the room hears it); Speaks among other sounds cannot be
+        said there: one WARNING, the other sounds play."""
+        spoken = [p.text for p in parts if isinstance(p, Speech)]
+        files = [p for p in parts if not isinstance(p, Speech)]
+        if spoken and not files:
+            text = " ".join(spoken)
+            return "say:" + (" " + text if text[0] in "#{" else text)
+        if spoken:
+            self.log.warning("call %s: MPC %s: %s %s: a Speak among other sounds cannot be "
+                             "said by FreeSWITCH; its other sounds play without it", self.uuid,
+                             self.mpc.name, what, shown_url(url), extra=self.extra)
+        return files[0] if len(files) == 1 else arguments.file_string(files)
 
     def seat(self) -> Seat:
         mpc = self.mpc
@@ -122,12 +160,13 @@ class _Participant:
         enter = self._sound(self.mpc.enter_sound, self.mpc.enter_sound_method, "enterSound")
         leave = self._sound(self.mpc.exit_sound, self.mpc.exit_sound_method, "exitSound")
         room, member = rooms.join(seat, self.ctx.conn)
+        self.member = member
         ended: Outcome | None = None
         try:
             if member.reason is None:
                 ended = self._stay(room, enter, leave)
         finally:
-            exit_ = rooms.leave(self.uuid, hung_up=ended is not None)
+            exit_ = rooms.leave(self.uuid, hung_up=isinstance(ended, Gone))
         if ended is not None:
             if self.mpc.on_exit_action_url:
                 self._post_exit(exit_)
@@ -152,28 +191,53 @@ class _Participant:
                 return self._follow(sub, execution.app_uuid)
         except ConnectionLost as exc:
             return Gone(str(exc))
+        except CommandFailed as exc:  # the driver's line then names the MPC, not only mpc-<uuid>
+            raise CommandFailed(f"MPC {self.mpc.name}: {exc.command}", exc.reply) from None
 
     def _follow(self, sub: Any, app_uuid: str) -> Outcome | None:
+        """The call's events until its `conference` app completes. Bounded: after the caller
+        hung up, or after the MPC let the member go (its `hup` sent), the app gets
+        command_timeout_s more; a member it never releases is hung up (`_stuck`)."""
         slice_s = self.ctx.settings.command_timeout_s
         hung_since: float | None = None
+        released_since: float | None = None
         while True:
             try:
                 event = sub.get(slice_s)
             except EventOverflow as exc:
-                self.log.error("call %s: %s", self.uuid, exc, extra=self.extra)
+                self.log.error("call %s: MPC %s: %s", self.uuid, self.mpc.name, exc,
+                               extra=self.extra)
                 return Gone(str(exc))
+            now = self.ctx.clock()  # checked on every event too: a busy channel is no excuse
+            if hung_up(self.ctx):
+                if hung_since is not None and now - hung_since > slice_s:
+                    return Gone("the MPC did not complete after the hangup")
+                hung_since = hung_since or now
+            elif self.member.reason is not None:
+                if released_since is not None and now - released_since > slice_s:
+                    return self._stuck(now - released_since)
+                released_since = released_since or now
             if event is None:
-                if hung_up(self.ctx):
-                    now = self.ctx.clock()
-                    if hung_since is not None and now - hung_since > slice_s:
-                        return Gone("the MPC did not complete after the hangup")
-                    hung_since = hung_since or now
                 continue
             typed = _typed(event)
             if isinstance(typed, ExecuteComplete) and typed.app_uuid == app_uuid:
                 return Gone("the caller hung up in the MPC") if hung_up(self.ctx) else None
             if isinstance(typed, (Dtmf, ConferenceEvent)) and typed.unique_id == self.uuid:
                 self.ctx.rooms.own_event(self.uuid, typed)
+
+    def _stuck(self, waited_s: float) -> Outcome:
+        """The MPC let the member go but FreeSWITCH's `conference` app never returned: the
+        call cannot go on behind it, so it is hung up with the cause Plivo reports when the
+        MPC's end lets a call go (4020 Multiparty Call Ended; a kicked or timed-out member:
+        4010 End Of XML Instructions). onExitActionUrl is still requested, not run."""
+        reason = self.member.reason
+        self.log.error("call %s: MPC %s: member %s was let go (%s) but FreeSWITCH's conference "
+                       "application did not return in %.1f s; hanging up", self.uuid,
+                       self.mpc.name, self.member.member_id, reason.value if reason else "?",
+                       waited_s, extra=self.extra)
+        row = {ExitReason.ENDED: MPC_ENDED, ExitReason.KICKED: MPC_KICKED}.get(
+            reason, causes.END_OF_XML) if reason is not None else causes.END_OF_XML
+        return HangupCall(HANGUP_CAUSE, causes.PLIVO, row)
 
     # -- after --------------------------------------------------------------------------------
 
@@ -196,8 +260,34 @@ class _Participant:
         try:
             self.ctx.outbox.emit(hook)
         except (ValueError, PlivoXMLError) as exc:
-            self.log.error("call %s: %s callback to %s not sent: %s", self.uuid, hook.kind,
-                           shown_url(url), exc, extra=self.extra)
+            self.log.error("call %s: MPC %s: %s callback to %s not sent: %s", self.uuid,
+                           self.mpc.name, hook.kind, shown_url(url), exc, extra=self.extra)
+
+
+def _speech(text: str, voice: str) -> Speech:
+    return Speech(arguments.speak_text(text), arguments.flite_voice(voice))
+
+
+def _grouped(parts: list[Any]) -> Music:
+    """Consecutive file sources joined into file_strings (of at most MAX_FILE_STRING_SOURCES),
+    each Speech on its own."""
+    music: list[Any] = []
+    files: list[str] = []
+
+    def flush() -> None:
+        for at in range(0, len(files), arguments.MAX_FILE_STRING_SOURCES):
+            chunk = files[at:at + arguments.MAX_FILE_STRING_SOURCES]
+            music.append(chunk[0] if len(chunk) == 1 else arguments.file_string(chunk))
+        files.clear()
+
+    for part in parts:
+        if isinstance(part, Speech):
+            flush()
+            music.append(part)
+        else:
+            files.append(part)
+    flush()
+    return tuple(music)
 
 
 def _typed(event: Any) -> View | None:

@@ -41,15 +41,36 @@ def resolve_sound(
     max_bytes: int,
 ) -> str:
     """The FreeSWITCH file source for sound URL `url`; `SoundError` when there is none."""
+    sources = resolve_parts(fetcher, url, method, params, what=what, max_bytes=max_bytes)
+    if len(sources) == 1:
+        return sources[0]
+    try:
+        return arguments.file_string(sources)
+    except ValueError as exc:
+        raise SoundError(f"{what} {shown_url(url)}: {exc}") from None
+
+
+def resolve_parts(
+    fetcher: Any,
+    url: str,
+    method: str,
+    params: Mapping[str, str],
+    *,
+    what: str,
+    max_bytes: int,
+    speech: Any = arguments.tts_source,
+) -> list[Any]:
+    """The sounds of sound URL `url` in order: file sources, and for each Speak what
+    `speech(text, voice)` makes of it (a `tts://` source by default); `SoundError` when there
+    are none."""
     where = f"{what} {shown_url(url)}"
     try:
         body, final_url = fetcher.fetch_sound(url, method, params)
         if body is None:
-            return arguments.http_audio(url)
+            return [arguments.http_audio(url)]
         document = parse_document(body, source=shown_url(final_url), max_bytes=max_bytes,
                                   pause=getattr(fetcher, "pause", None))
-        sources = _sources(document.verbs)
-        return sources[0] if len(sources) == 1 else arguments.file_string(sources)
+        return _sources(document.verbs, speech)
     except FetchError as exc:
         raise SoundError(f"{where}: {exc}") from None
     except (PlivoXMLError, ValueError) as exc:
@@ -57,8 +78,8 @@ def resolve_sound(
         raise SoundError(f"{where}: {problems}") from None
 
 
-def _sources(verbs: tuple[Any, ...]) -> list[str]:
-    sources: list[str] = []
+def _sources(verbs: tuple[Any, ...], speech: Any) -> list[Any]:
+    sources: list[Any] = []
     for verb in verbs:
         if not isinstance(verb, SOUND_VERBS):
             place = getattr(verb, "where", "?")
@@ -67,7 +88,7 @@ def _sources(verbs: tuple[Any, ...]) -> list[str]:
         if isinstance(verb, Play):
             sources += [arguments.http_audio(verb.url)] * max(1, verb.loop)
         elif isinstance(verb, Speak):
-            sources += [arguments.tts_source(verb.text, verb.voice)] * max(1, verb.loop)
+            sources += [speech(verb.text, verb.voice)] * max(1, verb.loop)
         else:
             sources.append(arguments.silence_stream(verb.length * MS_PER_S))
     if not sources:

@@ -63,4 +63,38 @@ def relate_through_the_conference_api(scene: Scene) -> None:
         _leave(scene, callers)
 
 
-SCENARIOS = [muted_member_is_heard_by_nobody, relate_through_the_conference_api]
+def waiting_member_hears_the_wait_sound_until_the_room_starts(scene: Scene) -> None:
+    """startConferenceOnEnter="false" with a waitSound document playing a 650 Hz sine: the
+    waiting member hears it (measured as a further column); once a starting member enters, the
+    two hear each other and the wait sound has stopped."""
+    scene.app.documents["/docs/wait"] = "<Response><Play>{base}/tones/650.wav</Play></Response>"
+    name = room("hear-wait")
+    music = {"wait": 650}
+    waiting = scene.call("7201", doc(name, 'startConferenceOnEnter="false" '
+                                           'waitSound="{base}/docs/wait"'))
+    scene.entered(waiting)
+    callers = [waiting]
+    try:
+        hearing = _until(scene, [waiting], {"7201": {"wait"}}, music)
+        starter = scene.call("7202", doc(name))
+        scene.entered(starter)
+        callers.append(starter)
+        hearing = _until(scene, callers, {"7201": {"7202"}, "7202": {"7201"}}, music)
+        assert hearing.levels["7201"]["wait"] < -40, str(hearing)
+    finally:
+        _leave(scene, callers)
+
+
+def _until(scene: Scene, callers, expected, music, tries: int = 3):
+    """Measure until the callers hear `expected` (a state the callbacks announce may reach
+    the audio a moment later: the wait sound is fetched first); the last matrix otherwise."""
+    for _ in range(tries):
+        hearing = measure(scene.api, [Party(c.to, c.a_leg) for c in callers], scene.record_dir,
+                          time_scale=scene.time_scale, extra_tones=music)
+        if heard(hearing) == expected:
+            return hearing
+    raise AssertionError(f"expected {expected}, got {heard(hearing)}\n{hearing}")
+
+
+SCENARIOS = [muted_member_is_heard_by_nobody, relate_through_the_conference_api,
+             waiting_member_hears_the_wait_sound_until_the_room_starts]

@@ -22,6 +22,7 @@ from gevent.pywsgi import WSGIServer
 
 from plivoxml_fs.config import Settings
 from plivoxml_fs.esl.inbound import InboundClient
+from plivoxml_fs.hearing import tone_wav
 from plivoxml_fs.service import Daemon
 
 SOUNDS = Path(__file__).resolve().parents[2] / "examples" / "sounds"
@@ -37,11 +38,13 @@ class Hit:
 
 
 class WebApp:
-    """Answers by `To`, serves /docs/<name> and the chime, records every request."""
+    """Answers by `To`, serves /docs/<name>, the chime and /tones/<hz>.wav, records every
+    request."""
 
     def __init__(self) -> None:
         self.answers: dict[str, str] = {}  # To -> document
         self.documents: dict[str, str] = {}  # path -> document (action targets, sound docs)
+        self.audio: dict[str, bytes] = {}  # path -> a WAV file's bytes (served as audio/wav)
         self.hits: list[Hit] = []
         self.base = ""
         self._server: WSGIServer | None = None
@@ -69,6 +72,13 @@ class WebApp:
         if document is not None:
             start_response("200 OK", [("Content-Type", "application/xml")])
             return [document.format(base=self.base).encode()]
+        if path.startswith("/tones/") and path.endswith(".wav"):
+            # /tones/<hz>.wav: 3 s of a sine, music a who-hears-whom matrix can tell apart
+            start_response("200 OK", [("Content-Type", "audio/wav")])
+            return [tone_wav(int(path[len("/tones/"):-len(".wav")]))]
+        if path in self.audio:
+            start_response("200 OK", [("Content-Type", "audio/wav")])
+            return [self.audio[path]]
         if path == "/sounds/chime.wav":
             start_response("200 OK", [("Content-Type", "audio/wav")])
             return [(SOUNDS / "chime.wav").read_bytes()]
@@ -98,6 +108,7 @@ class Scene:
         self.app = app
         self._n = 0
         self._jobs: list[gevent.Greenlet] = []
+        self.callers: list[Caller] = []  # every caller this scene started
         # CHANNEL_EXECUTE, DTMF and conference::maintenance, as an observer sees them
         self.events: list = []
         self.observer = InboundClient(
@@ -138,7 +149,9 @@ class Scene:
         dial = (f"originate {{origination_uuid={a_leg},origination_caller_id_number=1001{more}}}"
                 f"loopback/{to}/default &park")
         self._jobs.append(gevent.spawn(self.daemon.inbound.bgapi, dial, timeout=WAIT_S))
-        return Caller(to, a_leg)
+        caller = Caller(to, a_leg)
+        self.callers.append(caller)
+        return caller
 
     def wait(self, what: str, ready: Callable[[], object], timeout: float = WAIT_S):
         """Wait until `ready()` is truthy and return it; fail naming `what` otherwise."""
@@ -173,6 +186,12 @@ class Scene:
 
     def hang_up(self, caller: Caller) -> None:
         self.api(f"uuid_kill {caller.a_leg}")
+
+    def hang_up_all(self) -> None:
+        """Hang up every caller this scene started (only those: never `hupall`, which would
+        end the calls of anyone else using the same FreeSWITCH)."""
+        for caller in self.callers:
+            self.hang_up(caller)
 
     def members(self, room: str) -> list[str]:
         """`conference <room> list` lines (empty when the room does not exist)."""

@@ -16,6 +16,7 @@ from plivo.utils.signature_v3 import validate_v3_signature
 from waiting import until
 
 from plivoxml_fs.effects import outbox as outbox_module
+from plivoxml_fs.effects import outbox_delivery
 from plivoxml_fs.effects.outbox import Outbox
 from plivoxml_fs.effects.store import DEAD, PENDING, OutboxStore
 from plivoxml_fs.effects.webhook import Webhook
@@ -173,7 +174,7 @@ def test_retry_delays_are_jittered_within_half_to_full(tmp_path, receiver, monke
             drawn.append((low, high))
             return low
 
-    monkeypatch.setattr(outbox_module, "random", Draw)
+    monkeypatch.setattr(outbox_delivery, "random", Draw)
     receiver.statuses["/flaky"] = [500, 500, 500]
     box = make_outbox(tmp_path, backoff_s=(0.02, 0.04, 0.08))
     box.emit(hook(receiver.base + "/flaky"))

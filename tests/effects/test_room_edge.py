@@ -76,3 +76,22 @@ def test_a_cancelled_timer_never_fires() -> None:
     while not fired and time.monotonic() < deadline:
         gevent.sleep(0.01)
     assert fired == ["fired"]
+
+
+def test_a_failing_answer_is_logged_with_the_rooms_own_name(caplog) -> None:
+    """The command names FreeSWITCH's room (mpc-<uuid>); the line names the user's too."""
+    import logging
+
+    edge = GeventEdge(lambda: Inbound(), RecordingOutbox(), command_timeout_s=1)
+    command = Command("conference mpc-u1 kick 3", "mpc#1", room="MPC Sales Desk")
+
+    def broken(done: CommandDone) -> None:
+        raise RuntimeError("a bug")
+
+    with caplog.at_level(logging.ERROR, logger="plivoxml_fs"):
+        edge.send(command, broken, None)
+        deadline = time.monotonic() + 5
+        while not caplog.records and time.monotonic() < deadline:
+            gevent.sleep(0.01)
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line == "room engine failed on the answer to 'conference mpc-u1 kick 3' of MPC Sales Desk"

@@ -8,7 +8,7 @@ and the scene's observer use the real event socket. Skipped, with the reason, wh
 from __future__ import annotations
 
 import pytest
-from conference import name_scenarios, scenarios
+from conference import name_scenarios, recording_scenarios, scenarios
 from conference.scene import Scene, WebApp, scene_settings
 
 from fs.conftest import FS_SOCKET_PORT
@@ -33,7 +33,7 @@ def scene(freeswitch, tmp_path):
     built = Scene(daemon, app, (host, port), password)
     built.record_dir, built.time_scale = tmp_path / "heard", 1.0  # for who-hears-whom
     yield built
-    built.api("hupall NORMAL_CLEARING")
+    built.hang_up_all()
     built.stop()
     daemon.stop(drain_timeout_s=5)
     app.stop()
@@ -61,6 +61,8 @@ SCENARIOS = [
     name_scenarios.free_text_names_meet,
     name_scenarios.names_with_one_slug_are_two_rooms,
     name_scenarios.callers_of_one_name_hear_each_other_only,
+    scenarios.record_when_alone_false_waits_for_a_second_member,
+    recording_scenarios.record_when_alone_false_pauses_while_one_is_left,
 ]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from conference.scene import Scene, WebApp, scene_settings
-from mpc import hearing_scenarios, scenarios
+from mpc import bad_input_scenarios, hearing_scenarios, scenarios
 
 from plivoxml_fs.service import Daemon
 
@@ -43,4 +43,9 @@ def test_mpc_on_real_freeswitch(scene: Scene, scenario):
 
 @pytest.mark.parametrize("scenario", hearing_scenarios.SCENARIOS, ids=lambda s: s.__name__)
 def test_mpc_hearing_on_real_freeswitch(scene: Scene, scenario):
+    scenario(scene)
+
+
+@pytest.mark.parametrize("scenario", bad_input_scenarios.SCENARIOS, ids=lambda s: s.__name__)
+def test_mpc_bad_input_on_real_freeswitch(scene: Scene, scenario):
     scenario(scene)

@@ -67,3 +67,29 @@ def test_moderated_room_example_on_real_freeswitch(freeswitch, examples):
     left = [ln for ln in text.splitlines() if "callback POST /callbacks/left" in ln]
     assert len(left) == 2 and all("ConferenceExitReason=conference-ended" in ln for ln in left)
     assert "3 call(s) completed" in text
+
+
+def test_call_centre_example_with_hearing_on_real_freeswitch(freeswitch, examples):
+    """The demo's call centre on a real FreeSWITCH with --hearing: the customer hears the agent
+    and not the coaching supervisor, agent and supervisor hear the two others, the recording
+    holds customer and agent and not the supervisor (recordCoachVoice="false")."""
+    root, port = examples
+    status, text = _replay(freeswitch, str(root / "call-centre-customer.xml"), port,
+                           other_documents=(str(root / "call-centre-agent.xml"),
+                                            str(root / "call-centre-supervisor.xml")),
+                           hearing=True, hangup_after_s=1.0)
+    assert status == 0, text
+    rows = {}
+    for line in text.splitlines():
+        if "] hearing " not in line:
+            continue
+        cells = line.split("] hearing ", 1)[1].split("  ")
+        cells = [c.strip() for c in cells if c.strip()]
+        if cells and cells[0] in ("call1 Customer", "call2 Agent", "call3 Supervisor",
+                                  "recording"):
+            rows[cells[0]] = [c.split()[0] for c in cells[1:]]
+    assert rows == {"call1 Customer": ["(self)", "heard", "-"],
+                    "call2 Agent": ["heard", "(self)", "heard"],
+                    "call3 Supervisor": ["heard", "heard", "(self)"],
+                    "recording": ["heard", "heard", "-"]}, text
+    assert "3 call(s) completed" in text

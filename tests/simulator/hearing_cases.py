@@ -15,6 +15,7 @@ from pathlib import Path
 
 import gevent
 from conference.hearing import Party, everyone_but, heard, measure
+from conference.loudness import loudness, spoken_ms
 
 from plivoxml_fs.testing import read_wav, tone_levels
 from simulator.conference_helpers import join
@@ -225,6 +226,33 @@ def _settled_levels(path: Path, freqs) -> dict:
     return tone_levels(samples, rate, freqs)
 
 
+#: What the speech case says: about 2 s of speech (mod_flite at ~70 ms a character), within
+#: the 4 s a measurement records.
+SAID = "please hold the line, thanks"
+
+
+def member_say_speaks_before_the_queued_file(rooms: Rooms) -> None:
+    """play 'say:#kal#<text>' <id> (quoted: the text has spaces) speaks to the member at speech
+    level; a file played to it after waits until the speech ends (member plays queue), and
+    `{play_id=...}` before `say:` is not found (say: is read only at the start)."""
+    room, parties, (m1,) = rooms.build(1)
+    said = f"'say:#kal#{SAID}'"
+    assert rooms.conference(room, f"play {said} {m1}") == (
+        f"+OK (play) Playing file say:#kal#{SAID} to member {m1}\n")
+    tone = f"tone_stream://%(60000,0,{HOLD_HZ})"
+    assert rooms.conference(room, f"play {tone} {m1}").startswith("+OK (play)")
+    assert rooms.conference(room, f"play '{{play_id=x}}say:#kal#hi there' {m1}") == (
+        "-ERR (play) File: {play_id=x}say:#kal#hi there not found.\n")
+    hearing = rooms.hear(parties)
+    path = hearing.paths["c0"]
+    assert spoken_ms(path) >= 1000, loudness(path)
+    samples, rate = read_wav(path)
+    second = rate  # the tone is not heard in the first second (the speech is)
+    assert tone_levels(samples[:second], rate, [HOLD_HZ])[HOLD_HZ] < -40, loudness(path)
+    assert FULL_LEVEL[0] < tone_levels(samples, rate, [HOLD_HZ])[HOLD_HZ] < FULL_LEVEL[1]
+    rooms.conference(room, f"stop all {m1}")
+
+
 CASES = [
     everyone_hears_everyone_but_themselves,
     muted_member_is_heard_by_nobody,
@@ -237,4 +265,5 @@ CASES = [
     room_recording_holds_the_mix,
     hold_without_a_file,
     files_to_the_room_and_to_a_deaf_member,
+    member_say_speaks_before_the_queued_file,
 ]

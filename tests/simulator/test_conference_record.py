@@ -5,6 +5,7 @@ from __future__ import annotations
 import wave
 
 import gevent
+from waiting import until
 
 from plivoxml_fs.simulator.media import file_ms
 from simulator.conference_helpers import api, inbound, join, names_of, raw_event, wait_action
@@ -245,3 +246,34 @@ def test_recording_that_cannot_start(sim, daemon, tmp_path):
     blocker.write_text("not a directory")
     inb = _room(sim, daemon)
     _refused(inb, blocker / "x.wav")
+
+
+def test_a_stopped_member_say_leaves_its_rest_for_the_next(sim, daemon):
+    """A `say:` stopped once heard keeps the rest of its speech in the member's TTS handle:
+    the next `say:` says that rest, then its own; one stopped before it began (queued behind
+    another play) is replaced by the next text (FreeSWITCH 1.10.12, mod_flite). No
+    play-file-member-done fires for a speech."""
+    from plivoxml_fs.simulator.media import speak_ms
+
+    inb = _room(sim, daemon)
+    room = sim.conferences.rooms["roomR"]
+    member = room.members[1]
+    text = "one two three four five six seven eight nine ten"
+    assert api(inb, f"conference roomR play 'say:#kal#{text}' 1") == (
+        f"+OK (play) Playing file say:#kal#{text} to member 1\n")
+    assert wait_action(inb, "play-file-member")["File"] == f"say:#kal#{text}"
+    (speech,) = [p for p in room.playbacks if p.member is member]
+    assert speech.begun.wait(5)
+    began = sim.clock.now_us()
+    until("half a second of it said", lambda: sim.clock.now_us() - began > 500_000)
+    assert api(inb, "conference roomR play 'say:#kal#queued' 1").startswith("+OK")
+    assert api(inb, "conference roomR stop all 1") == "+OK Stopped 2 files.\n"
+    left = member.tts_left_ms
+    assert 0 < left <= speak_ms(text)  # the queued one left nothing: it never began
+    api(inb, "conference roomR play 'say:#kal#ok' 1")
+    (again,) = [p for p in room.playbacks if p.member is member]
+    assert member.tts_left_ms == 0
+    assert again.done.wait(30)
+    assert again.ms == left + speak_ms("ok")
+    actions = [m.event().get("Action") for _, m in inb.received if m.is_event]
+    assert "play-file-member-done" not in actions, actions

@@ -75,9 +75,10 @@ def test_argument_count_checked() -> None:
 
 
 def test_recording_action_checked() -> None:
-    """recording takes start or stop only."""
-    assert commands.conference_api("room1", "recording", "start", "/tmp/r.wav") == (
-        "conference room1 recording start /tmp/r.wav"
-    )
-    with pytest.raises(UnsafeValue, match="conference recording: 'pause'"):
-        commands.conference_api("room1", "recording", "pause", "/tmp/r.wav")
+    """recording takes start, stop, pause or resume only."""
+    for action in ("start", "stop", "pause", "resume"):
+        assert commands.conference_api("room1", "recording", action, "/tmp/r.wav") == (
+            f"conference room1 recording {action} /tmp/r.wav"
+        )
+    with pytest.raises(UnsafeValue, match="conference recording: 'check'"):
+        commands.conference_api("room1", "recording", "check", "/tmp/r.wav")
