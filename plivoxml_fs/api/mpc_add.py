@@ -151,7 +151,8 @@ def _dial(ctx: Any, req: ApiRequest, room: Any, text: str):
         raise ApiError(503, "FreeSWITCH is not connected: nothing was changed; try again")
     uuid = ctx.new_id()
     variables = {"origination_uuid": uuid, "origination_caller_id_number": from_,
-                 "origination_caller_id_name": caller_name.replace(" ", "\\ "),
+                 "origination_caller_id_name": f"'{caller_name}'" if " " in caller_name
+                 else caller_name,
                  "originate_timeout": ring, "plivoxml_account_id": req.account}
     block = ",".join(f"{k}={v}" for k, v in variables.items())
     command = f"originate {{{block}}}{template.replace('{to}', to)}"

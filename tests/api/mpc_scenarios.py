@@ -398,7 +398,7 @@ def add_participant_by_dialling(scene: Scene) -> None:
     added = None
     try:
         answer = mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
-                                      to_="8899", mute=True)
+                                      to_="8899", caller_name="Help Desk", mute=True)
         assert answer.message == "add participant action initiated"
         (call,) = answer.calls
         assert call["to"] == "8899" and call["from"] == "15550001111"
@@ -416,6 +416,8 @@ def add_participant_by_dialling(scene: Scene) -> None:
         got = mpcs.get_participant(join["MemberID"], friendly_name=name)
         assert got.role == "agent" and got.mute is True and got.call_uuid == added
         assert any(line.split(";")[0] == join["MemberID"] for line in scene.members(fs_room))
+        far_end = scene.app.of("/answer", "8899")[0]  # the dialled party's call
+        assert far_end["From"] == "15550001111" and far_end["CallerName"] == "Help Desk"
         scene.app.answers["8897"] = '<Response><Hangup reason="busy"/></Response>'
         busy = mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
                                     to_="8897")

@@ -245,3 +245,12 @@ def test_originate_to_an_extension_sends_both_legs_to_the_dialplan(sim, daemon):
     a_wire = daemon.next_call()
     assert a_wire.command("connect").get("variable_loopback_leg") == "A"
     assert sim.channels[a_uuid].variables["current_application"] == "socket"
+
+
+def test_originate_arguments_split_outside_single_quotes():
+    """A quoted variable value with spaces stays one argument, as on FreeSWITCH 1.10.12."""
+    from plivoxml_fs.simulator.api import _words
+
+    assert _words("{a=1,b='Help Desk'}loopback/x/default  7400 XML default") == [
+        "{a=1,b='Help Desk'}loopback/x/default", "7400", "XML", "default"]
+    assert _words("  ") == []
