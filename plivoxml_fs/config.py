@@ -110,6 +110,10 @@ class Settings:
     # tests shorten them, e.g. 0.01 makes maxDuration="300" last 3 s)
     mpc_rate_per_minute: float = 0.0
     mpc_time_scale: float = 1.0
+    # the control API's add participant dials `originate {vars}<this, {to} replaced>`:
+    # endpoint then destination, e.g. "sofia/gateway/carrier/{to} &socket(127.0.0.1:8084 async
+    # full)" (the answered leg must reach this daemon's socket); "" = dialling out is refused
+    mpc_dial_string: str = ""
     # service
     drain_timeout_s: float = 30.0
     state_dir: str = "/var/lib/plivoxml-fs"
@@ -175,6 +179,11 @@ def _problem(name: str, value: Any) -> str | None:
         return "must be 0 or a positive price"
     if name == "mpc_time_scale" and not 0 < value <= 1:
         return "must be more than 0 and at most 1"
+    if name == "mpc_dial_string" and value and (
+            value.count("{to}") != 1 or " " not in value.strip()
+            or any(c in value for c in "\r\n\0'$")):
+        return ("must be empty or '<endpoint with {to}> <destination>' on one line, "
+                "without ' or $")
     if name.endswith("_method") and value not in METHODS:
         return "must be GET or POST"
     if name.endswith("_url") and value:

@@ -91,7 +91,8 @@ class Daemon:
         )
         self.history = HistoryStore(history_path(settings), settings.history_retention_s)
         self.api_context = ApiContext(self.rooms, self.history, time.time, settings, new_id,
-                                      self.freeswitch_connected)
+                                      self.freeswitch_connected, self.driver.inline,
+                                      self._originate)
         self.rooms.on_ended = self.api_context.keep
         self.api: ControlServer | None = None
         if settings.api_port:
@@ -120,6 +121,12 @@ class Daemon:
         if self.probe is not None and not self.probe.responsive:
             return NOT_RESPONDING
         return CONNECTED
+
+    def _originate(self, command: str, timeout: float) -> str:
+        """The control API's dial (api/mpc_add.py): FreeSWITCH's originate reply."""
+        if self.inbound is None:
+            return "-ERR the inbound connection is not opened"
+        return self.inbound.bgapi(command, timeout=timeout).body_text
 
     def _probe_api(self, command: str, timeout: float) -> str:
         if self.inbound is None:

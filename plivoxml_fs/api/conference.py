@@ -38,12 +38,20 @@ class ApiContext:
     new_id: Callable[[], str] = lambda: ""
     #: whether FreeSWITCH is connected (the inbound connection): no change is tried without it
     connected: Callable[[], bool] = lambda: True
+    #: documents given to calls (the call driver's `inline`: api/mpc_add.py)
+    inline: dict[str, str] = attrs.field(factory=dict)
+    #: `originate` over the inbound connection: (command, timeout s) -> FreeSWITCH's reply
+    originate: Callable[[str, float], str] | None = None
 
     def keep(self, room: Room, record: RoomRecord) -> None:
         """The room engine's `on_ended`: an ended conference goes into the history."""
         if record.kind == KIND:
             self.history.add(KIND, record.account, record.name, record.uuid, record.ended_at,
                              objects.ended_conference(record))
+        elif record.kind == RoomKind.MULTIPARTY_CALL.value:
+            from plivoxml_fs.api import mpc  # it imports this module
+
+            mpc.keep(self, room, record)
 
 
 def _room(ctx: ApiContext, req: ApiRequest) -> Room:

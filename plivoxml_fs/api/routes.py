@@ -5,8 +5,8 @@ sends (a path without it is redirected by werkzeug's strict slashes only for GET
 served as written instead: `strict_slashes=False`). A path that matches with another verb
 answers 405 with Allow; none matches: 404.
 
-`MULTIPARTY_CALL` is where the `/MultiPartyCall/...` rules go (next increment), handlers in
-api/mpc.py and objects in api/objects.py, beside the Conference ones.
+`MULTIPARTY_CALL` holds the `/MultiPartyCall/...` rules, handlers in api/mpc.py (adding a
+participant: api/mpc_add.py) and objects in api/mpc_objects.py.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from werkzeug.routing import Map, Rule
 
 from plivoxml_fs.api import conference as c
+from plivoxml_fs.api import mpc as m
 
 ACCOUNT = "/v1/Account/<auth_id>"
 CONF = f"{ACCOUNT}/Conference/<name>"
@@ -38,8 +39,33 @@ CONFERENCE = [
     Rule(f"{CONF}/Record/", methods=["DELETE"], endpoint=c.record_stop),
 ]
 
-#: `/v1/Account/<auth_id>/MultiPartyCall/...` (the next increment).
-MULTIPARTY_CALL: list[Rule] = []
+MPC = f"{ACCOUNT}/MultiPartyCall/<mpc_id>"
+PARTICIPANT = f"{MPC}/Participant/<member_id>"
+
+#: `/v1/Account/<auth_id>/MultiPartyCall/...`; `<mpc_id>` is uuid_<uuid> or name_<name>.
+MULTIPARTY_CALL = [
+    Rule(f"{ACCOUNT}/MultiPartyCall/", methods=["GET"], endpoint=m.list_mpcs),
+    Rule(f"{MPC}/", methods=["GET"], endpoint=m.get_mpc),
+    Rule(f"{MPC}/", methods=["POST"], endpoint=m.start_mpc),
+    Rule(f"{MPC}/", methods=["DELETE"], endpoint=m.stop_mpc),
+    Rule(f"{MPC}/Participant/", methods=["GET"], endpoint=m.list_participants),
+    Rule(f"{MPC}/Participant/", methods=["POST"], endpoint=m.add_participant),
+    Rule(f"{PARTICIPANT}/", methods=["GET"], endpoint=m.get_participant),
+    Rule(f"{PARTICIPANT}/", methods=["POST"], endpoint=m.update_participant),
+    Rule(f"{PARTICIPANT}/", methods=["DELETE"], endpoint=m.kick_participant),
+    Rule(f"{MPC}/Record/", methods=["POST"], endpoint=m.start_recording),
+    Rule(f"{MPC}/Record/", methods=["DELETE"], endpoint=m.stop_recording),
+    Rule(f"{MPC}/Record/Pause/", methods=["POST"], endpoint=m.pause_recording),
+    Rule(f"{MPC}/Record/Resume/", methods=["POST"], endpoint=m.resume_recording),
+    Rule(f"{PARTICIPANT}/Record/", methods=["POST"], endpoint=m.start_participant_recording),
+    Rule(f"{PARTICIPANT}/Record/", methods=["DELETE"], endpoint=m.stop_participant_recording),
+    Rule(f"{PARTICIPANT}/Record/Pause/", methods=["POST"],
+         endpoint=m.pause_participant_recording),
+    Rule(f"{PARTICIPANT}/Record/Resume/", methods=["POST"],
+         endpoint=m.resume_participant_recording),
+    Rule(f"{MPC}/Member/<member_id>/Play/", methods=["POST"], endpoint=m.play),
+    Rule(f"{MPC}/Member/<member_id>/Play/", methods=["DELETE"], endpoint=m.stop_play),
+]
 
 
 def route_map() -> Map:

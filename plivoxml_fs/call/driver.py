@@ -11,7 +11,8 @@
    else settings) with the Plivo call parameters, parse and validate it;
 3. run the verbs in order; the call is answered before the first media verb (registry
    ANSWER_FIRST), so PreAnswer plays early media and Hangup can still reject;
-4. follow Redirect / action (`Goto`) up to `max_redirects` documents;
+4. follow Redirect / action (`Goto`) up to `max_redirects` documents; a document the control API
+   gave the call (`CallDriver.inline`) runs first (a call it dialled) or next (one it moved);
 5. a document that cannot be fetched or is invalid sends the call to the fallback URL
    (`plivoxml_fallback_url` / settings.fallback_url) once, then the call is hung up;
 6. at the end: hang up (NORMAL_CLEARING after the last verb), send `exit`, and emit the hangup
@@ -124,6 +125,8 @@ class CallDriver:
         self.rooms = rooms or RoomEngine(RoomContext(settings, new_id),
                                          SyncEdge(outbox, time.time))
         self._parse = parse
+        #: call uuid -> a document the control API gave it (api/mpc_add.py)
+        self.inline: dict[str, str] = {}
 
     def confirm(self, conn: Any) -> str | None:
         """Why the call on `conn` is refused, or None: its Unique-ID must be a live channel.
@@ -166,6 +169,7 @@ class _Call:
         self.outbox = driver.outbox
         self.inbound = driver.inbound
         self.rooms = driver.rooms
+        self.inline = driver.inline
         self.clock = time.monotonic  # ExecContext: how long things take
         self.new_id = new_id  # ExecContext: fresh identifiers
         self.parse = parse
@@ -276,7 +280,7 @@ class _Call:
     def _first_url(self) -> tuple[str, str] | None:
         url = self._var(VAR_ANSWER_URL) or self.settings.answer_url
         method = self._var(VAR_ANSWER_METHOD) or self.settings.answer_method
-        return (url, method) if url else None
+        return (url, method) if url or self.uuid in self.inline else None
 
     def _fallback(self) -> tuple[str, str] | None:
         url = self._var(VAR_FALLBACK_URL) or self.settings.fallback_url
@@ -305,7 +309,7 @@ class _Call:
         url, method, extra, kind = first[0], first[1], call_params.START_APP, ANSWER
         fetched = 0
         while True:
-            document = self._load(url, method, extra, kind)
+            document = self._given() or self._load(url, method, extra, kind)
             if isinstance(document, _Failed):
                 fallback = self._fallback()
                 if fallback is None:
@@ -319,6 +323,8 @@ class _Call:
                 url, method, extra, kind = fallback[0], fallback[1], call_params.START_APP, ANSWER
                 continue
             outcome = self._run_document(document)
+            if self.uuid in self.inline and not hung_up(self):
+                continue  # the control API moved the call: its document runs next
             if not isinstance(outcome, Goto):
                 return outcome
             fetched += 1
@@ -328,6 +334,14 @@ class _Call:
                     f"(last to {shown_url(outcome.url)})"
                 )
             url, method, extra, kind = outcome.url, outcome.method, dict(outcome.params), outcome.kind
+
+    def _given(self) -> Any:
+        """The document the control API gave this call (checked then: api/mpc_add.py), or None."""
+        text = self.inline.pop(self.uuid, None)
+        if text is None:
+            return None
+        parse, data = self.parse or _default_parser(), text.encode()
+        return parse(data, source="control API", max_bytes=max(len(data), 1))
 
     def _load(self, url: str, method: str, extra: Mapping[str, str], kind: str) -> Any:
         """The parsed document at `url` (a `kind` of URL), or why there is none (_Failed)."""
@@ -366,6 +380,8 @@ class _Call:
         end = causes.END_OF_XML
         for verb in document.verbs:
             outcome = self._run_verb(verb)
+            if self.uuid in self.inline:  # moved by the control API: the rest is not run
+                return outcome
             if outcome != NEXT:
                 return outcome
             end = getattr(outcome, "end", None) or causes.END_OF_XML
@@ -408,6 +424,7 @@ class _Call:
     # -- the end --------------------------------------------------------------------------
 
     def _finish(self) -> None:
+        self.inline.pop(self.uuid, None)  # given to a call that hung up before it ran
         end = self._hang_up()
         self._exit()
         self._emit_hangup(end)

@@ -27,6 +27,8 @@ class Stay:
     reason: str  # ExitReason value
     muted: bool
     deaf: bool
+    role: str = ""  # an MPC participant's (Role value)
+    options: dict[str, Any] = attrs.field(factory=dict)  # an MPC participant's own flags
 
 
 @attrs.frozen
@@ -52,8 +54,13 @@ class RoomLog:
 
     def left(self, member: Member, now: float, reason: str) -> None:
         assert member.member_id is not None
+        participant = member.seat.participant
+        options = {} if participant is None else {
+            "start_mpc_on_enter": bool(participant.start_mpc_on_enter),
+            "end_mpc_on_exit": bool(participant.end_mpc_on_exit)}
         self.stays.append(Stay(member.member_id, member.call_uuid, dict(member.seat.call_params),
-                               member.joined_at or now, now, reason, member.muted, member.deaf))
+                               member.joined_at or now, now, reason, member.muted, member.deaf,
+                               member.role.value, options))
 
     def recorded(self, rec: Recording) -> None:
         if rec.recording_id not in self.recordings:

@@ -118,6 +118,7 @@ class MpcRecording:
         self._tokens = 0
         self._plays = 0
         self._member_ids: dict[str, int | None] = {}  # tracks of members gone: their ids
+        self.api_paused = False  # paused by the control API (rooms/mpc_rec_control.py)
 
     # -- the hooks --------------------------------------------------------------------------
 
@@ -191,7 +192,7 @@ class MpcRecording:
     def _step(self, room: MpcRoom, now: float) -> list[Decision]:
         """Move the recording toward what the MPC wants now, one command at a time."""
         stop = self.ending or room.status == MpcState.ENDED
-        run = (not stop and room.status == MpcState.ACTIVE
+        run = (not stop and room.status == MpcState.ACTIVE and not self.api_paused
                and self._count(room) >= self.settings.record_min_member_count)
         if self.state == IDLE and self.settings.record and run:
             return self._originate(room, now)

@@ -89,10 +89,26 @@ def run_api(sim: EmbeddedFreeSwitch, text: str, owner=None) -> str:
 
 @api_command("originate")
 def _originate(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
-    parts = arg.split()
+    parts = _words(arg)
     if len(parts) < 2:
         return ORIGINATE_USAGE
     return sim.originate_call(parts[0], parts[1], wait=True)
+
+
+def _words(text: str) -> list[str]:
+    """The API's arguments: split at spaces outside single quotes, the quotes kept (as
+    FreeSWITCH 1.10.12 splits originate's: `{origination_caller_id_name='Help Desk'}...`)."""
+    words, current, quoted = [], "", False
+    for ch in text:
+        if ch == "'":
+            quoted = not quoted
+        if ch.isspace() and not quoted:
+            if current:
+                words.append(current)
+            current = ""
+        else:
+            current += ch
+    return [*words, current] if current else words
 
 
 @api_command("uuid_send_dtmf")

@@ -191,8 +191,8 @@ class EmbeddedFreeSwitch:
             self._channels[channel.uuid] = channel
         self.sessions_since_startup += 2
         self.peak_sessions = max(self.peak_sessions, len(self._channels))
-        if parsed.app is None:
-            gevent.spawn(a_leg.run_session, run_socket_app)
+        if parsed.app is None:  # an extension: the A leg goes there once the B leg answered
+            gevent.spawn(a_leg.run_session, lambda leg: self._run_answered(leg, b_leg))
         else:
             gevent.spawn(a_leg.run_session, lambda leg: self._run_a_leg(leg, parsed.app, parsed.app_arg))
         if parsed.dialplan == "inline":
@@ -216,6 +216,18 @@ class EmbeddedFreeSwitch:
             b_leg.hangup("NO_ANSWER")
             return "-ERR NO_ANSWER\n"
         return f"-ERR {b_leg.hangup_cause}\n"
+
+    @staticmethod
+    def _run_answered(channel: Channel, b_leg: Channel) -> None:
+        """FreeSWITCH's originate runs the A leg's destination (here the dialplan's socket)
+        only once the B leg answered (or pre-answered); a B leg that hangs up first ends it."""
+        gevent.wait([b_leg.media_up, b_leg.hungup], count=1)
+        if b_leg.media_up.is_set() and b_leg.is_up and channel.is_up:
+            run_socket_app(channel)
+            return
+        if channel.is_up:
+            channel.hangup(b_leg.hangup_cause or "NORMAL_CLEARING")
+        channel.finish()
 
     @staticmethod
     def _run_a_leg(channel: Channel, app: str, arg: str) -> None:

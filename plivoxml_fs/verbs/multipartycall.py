@@ -14,7 +14,8 @@ The executor (docs/multipartycall.md):
    app completes;
 4. leaves (`ctx.rooms.leave`): onExitActionUrl (default POST) with the exit parameters, or the
    next verb. A participant the MPC's end let go whose document has nothing after it ends with
-   Plivo's 4020 "Multiparty Call Ended" (any other end of its document: 4010).
+   Plivo's 4020 "Multiparty Call Ended", one kicked out (the control API) 4030 "Kicked Out Of
+   Multiparty Call" (any other end of its document: 4010).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ from plivoxml_fs.verbs.conference import BEEP_SOUNDS  # beep:1, beep:2 as <Confe
 
 #: A call the MPC's end let go, with nothing after: Plivo's 4020 Multiparty Call Ended.
 MPC_ENDED = causes.Row(4020, causes.PLIVO, "D")
+#: A call the control API kicked, with nothing after: 4030 Kicked Out Of Multiparty Call.
+MPC_KICKED = causes.Row(4030, causes.PLIVO, "D")
 #: The Q.850 cause a stuck member's call is hung up with (HangupCauseCode is Plivo's row).
 HANGUP_CAUSE = "NORMAL_CLEARING"
 #: The channel variable of an AI participant's room leg (effects/aiagent.LEG_VARIABLE).
@@ -245,7 +248,8 @@ class _Participant:
                        "application did not return in %.1f s; hanging up", self.uuid,
                        self.mpc.name, self.member.member_id, reason.value if reason else "?",
                        waited_s, extra=self.extra)
-        row = MPC_ENDED if reason == ExitReason.ENDED else causes.END_OF_XML
+        row = {ExitReason.ENDED: MPC_ENDED, ExitReason.KICKED: MPC_KICKED}.get(
+            reason, causes.END_OF_XML) if reason is not None else causes.END_OF_XML
         return HangupCall(HANGUP_CAUSE, causes.PLIVO, row)
 
     # -- after --------------------------------------------------------------------------------
@@ -256,6 +260,8 @@ class _Participant:
             return Goto(url, self.mpc.on_exit_action_method, dict(exit_.params), kind=ACTION)
         if exit_.reason == ExitReason.ENDED:
             return Next(end=MPC_ENDED)
+        if exit_.reason == ExitReason.KICKED:
+            return Next(end=MPC_KICKED)
         return Next()
 
     def _post_exit(self, exit_: Exit) -> None:

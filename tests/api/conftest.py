@@ -10,6 +10,7 @@ from conference.conftest import TIME_SCALE
 from conference.scene import Scene, WebApp, scene_settings
 
 from api.api_scenarios import ACCOUNT_A, ACCOUNT_B, API_AUTH, TOKEN_A, TOKEN_B
+from api.mpc_scenarios import DIAL_STRING
 from plivoxml_fs.client import rest_client
 from plivoxml_fs.service import Daemon
 from plivoxml_fs.simulator import EmbeddedFreeSwitch
@@ -43,6 +44,7 @@ def api_scene(tmp_path, free_port):
         app = WebApp()
         app.start()
         stops.append(app.stop)
+        overrides.setdefault("mpc_dial_string", DIAL_STRING)
         settings = scene_settings(app, tmp_path, listen_port=free_port, api_port=unused_port(free_port),
                                   api_auth=API_AUTH, **overrides)
         daemon = Daemon(settings)

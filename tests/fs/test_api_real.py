@@ -1,12 +1,12 @@
-"""The Conference control API through the official Plivo SDK on a real FreeSWITCH 1.10.12: the
-scenarios of tests/api/api_scenarios.py (who hears whom after a mute measured from audio), the
+"""The Conference and Multi-party Call control APIs through the official Plivo SDK on a real
+FreeSWITCH 1.10.12: the scenarios of tests/api/api_scenarios.py and mpc_scenarios.py (who hears whom after a mute measured from audio), the
 daemon listening where the dialplan sends calls (PLIVOXML_FS_TEST_SOCKET_PORT). Skipped, with
 the reason, when no FreeSWITCH answers (see conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
-from api import api_scenarios
+from api import api_scenarios, mpc_scenarios
 from api.conftest import unused_port, with_api
 from conference.scene import Scene, WebApp, scene_settings
 
@@ -20,7 +20,8 @@ def api_scene(freeswitch, socket_port, tmp_path):
     app.start()
     settings = scene_settings(app, tmp_path, listen_port=socket_port, freeswitch_host=host,
                               freeswitch_port=port, freeswitch_password=password,
-                              api_port=unused_port(socket_port), api_auth=api_scenarios.API_AUTH)
+                              api_port=unused_port(socket_port), api_auth=api_scenarios.API_AUTH,
+                              mpc_dial_string=mpc_scenarios.DIAL_STRING)
     daemon = Daemon(settings)
     daemon.start_server()
     daemon.start_inbound()
@@ -39,4 +40,11 @@ def api_scene(freeswitch, socket_port, tmp_path):
                                       api_scenarios.history_survives_a_restart],
                          ids=lambda s: s.__name__)
 def test_conference_api_on_real_freeswitch(api_scene, scenario):
+    scenario(api_scene)
+
+
+@pytest.mark.parametrize("scenario", [*mpc_scenarios.SCENARIOS,
+                                      mpc_scenarios.history_survives_a_restart],
+                         ids=lambda s: s.__name__)
+def test_mpc_api_on_real_freeswitch(api_scene, scenario):
     scenario(api_scene)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+
 import gevent
 import pytest
 from waiting import until
@@ -232,11 +234,23 @@ def test_serve_forever_until_stop(daemon):
 
 
 def test_originate_to_an_extension_sends_both_legs_to_the_dialplan(sim, daemon):
-    """`originate <dial> <exten>`: the A leg runs the dialplan too, so both reach the socket."""
+    """`originate <dial> <exten>`: the A leg runs the dialplan too, so both reach the socket;
+    the A leg only once the B leg answered (FreeSWITCH runs the A leg's destination then)."""
     a_uuid = sim.originate("{origination_uuid=aleg-x}loopback/x/default", "1234")
-    legs = set()
-    for _ in range(2):
-        wire = daemon.next_call()
-        legs.add(wire.command("connect").get("variable_loopback_leg"))
-    assert legs == {"A", "B"}
+    b_wire = daemon.next_call()
+    assert b_wire.command("connect").get("variable_loopback_leg") == "B"
+    with pytest.raises(queue.Empty):
+        daemon.next_call(timeout=0.3)  # not before the answer
+    execute(b_wire, "answer")
+    a_wire = daemon.next_call()
+    assert a_wire.command("connect").get("variable_loopback_leg") == "A"
     assert sim.channels[a_uuid].variables["current_application"] == "socket"
+
+
+def test_originate_arguments_split_outside_single_quotes():
+    """A quoted variable value with spaces stays one argument, as on FreeSWITCH 1.10.12."""
+    from plivoxml_fs.simulator.api import _words
+
+    assert _words("{a=1,b='Help Desk'}loopback/x/default  7400 XML default") == [
+        "{a=1,b='Help Desk'}loopback/x/default", "7400", "XML", "default"]
+    assert _words("  ") == []

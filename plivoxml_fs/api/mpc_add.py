@@ -1,0 +1,210 @@
+"""Adding a participant by API: `POST .../MultiPartyCall/{mpc_id}/Participant/` (docs/api.md).
+
+The request's role and MPC attributes become one `<MultiPartyCall>` document (the body's
+snake_case names as the element's attributes: `status_callback_url` -> statusCallbackUrl),
+checked as any document is (400 naming the problem), and the call runs it as its document:
+
+- `from` and `to`: the daemon dials `originate {origination_uuid=<new>,
+  origination_caller_id_number=<from>,origination_caller_id_name=<caller_name>,
+  originate_timeout=<ring_timeout>,plivoxml_account_id=<account>}<mpc_dial_string>` with
+  `{to}` replaced (setting `mpc_dial_string`: a gateway in production, `loopback/...` in
+  tests); when that leg reaches this daemon's socket it runs the document instead of the
+  answer URL's (call/driver.py `CallDriver.inline`). A failed dial is one WARNING line.
+- `call_uuid`: a call of this daemon seated in one of its rooms (a `<Conference>` or another
+  MPC) of the same account is let go from that room, and its document goes on with this one
+  (the rest of its old document is not run).
+
+AddParticipantByAPIActionInitiated is posted when the request is taken and
+AddParticipantByAPIActionCompleted when the dial is answered (or failed; or at once for a
+moved call), with `RequestUUID` (the request's api_id) and `AddParticipantAPIRequestOutcome`
+(`success` / `failure`), to the MPC's status callback (its add-participant-api-events
+group), when the MPC exists; an MPC the added call creates posts its own MPCInitialized.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+import attrs
+import gevent
+
+from plivoxml_fs.api.server import ApiError, ApiRequest, bad
+from plivoxml_fs.documents import models, parse_document
+from plivoxml_fs.errors import PlivoXMLError
+from plivoxml_fs.rooms.model import ExitReason, RoomKind
+from plivoxml_fs.rooms.mpc_model import MpcState
+
+log = logging.getLogger("plivoxml_fs.api")
+
+#: Body names that are not `<MultiPartyCall>` attributes but the dial's (or ignored: the
+#: SDK always sends them).
+DIAL_NAMES = frozenset({
+    "role", "from", "to", "call_uuid", "caller_name", "call_status_callback_url",
+    "call_status_callback_method", "sip_headers", "confirm_key", "confirm_key_sound_url",
+    "confirm_key_sound_method", "dial_music", "ring_timeout", "delay_dial",
+    "create_mpc_with_single_participant", "send_digits", "send_on_preanswer", "uuid",
+    "friendly_name", "callback_url", "callback_method",
+})
+NUMBER = re.compile(r"[A-Za-z0-9+*#._@:-]{1,64}")
+CALLER_NAME = re.compile(r"[^{}\[\],'\"$\\\r\n\0]{1,50}")
+#: The largest document a request can make (its body is at most 64 KiB).
+MAX_BYTES = 256 * 1024
+
+
+def _xml_names() -> dict[str, str]:
+    """lower-case name without `_` -> the `<MultiPartyCall>` attribute name."""
+    names = {}
+    for field in attrs.fields(models.MultiPartyCall):
+        xml = field.metadata.get(models.XML)
+        if xml:
+            names[xml.lower()] = xml
+    return names
+
+
+def document(name: str, role: str, params: dict[str, Any]) -> str:
+    """The `<MultiPartyCall>` document the request asks for (400 for a name it does not
+    know); checked by the document parser."""
+    known = _xml_names()
+    parts = [f"role={quoteattr(role)}"]
+    for key, value in params.items():
+        if key in DIAL_NAMES or value is None:
+            continue
+        xml = known.get(key.replace("_", "").lower())
+        if xml is None:
+            raise bad(key, "is not a parameter of add participant")
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            value = str(value)
+        elif not isinstance(value, str):
+            raise bad(key, f"must be text, a number or true/false (got {type(value).__name__})")
+        parts.append(f"{xml}={quoteattr(value)}")
+    text = (f"<Response><MultiPartyCall {' '.join(parts)}>{escape(name)}</MultiPartyCall>"
+            "</Response>")
+    try:
+        parse_document(text.encode(), source="add participant", max_bytes=MAX_BYTES)
+    except (PlivoXMLError, ValueError) as exc:
+        problems = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        raise ApiError(400, f"add participant: {problems}") from None
+    return text
+
+
+def _number(req: ApiRequest, name: str) -> str:
+    value = req.text(name, required=True)
+    if not NUMBER.fullmatch(value):
+        raise bad(name, f"must be a number or SIP user of letters, digits and +*#._@:- "
+                        f"(got {value[:40]!r})")
+    return value
+
+
+def _event(ctx: Any, room: Any, event: str, req: ApiRequest, outcome: str | None,
+           call_uuid: str) -> None:
+    """One AddParticipantByAPIAction* callback, through the MPC room (its sequence)."""
+    if room is None or room.status == MpcState.ENDED:
+        return
+    extra = {"RequestUUID": req.api_id}
+    if outcome is not None:
+        extra["AddParticipantAPIRequestOutcome"] = outcome
+    now = ctx.clock()
+    ctx.rooms.control(room, lambda r: r._status(event, now, None, extra, call_uuid=call_uuid))
+
+
+def add_participant(ctx: Any, req: ApiRequest):
+    from plivoxml_fs.api import mpc  # it imports this module
+
+    how, key = mpc._parse_id(req)
+    room = mpc._live(ctx, req)
+    if room is not None and room.status == MpcState.ENDED:
+        room = None
+    if room is None and how == "uuid":
+        raise ApiError(404, f"multi party call {req.values['mpc_id']!r} not found")
+    name = room.name if room is not None else key
+    role = req.text("role", required=True).lower()
+    if role not in ("agent", "supervisor", "customer"):
+        raise bad("role", f"must be agent, supervisor or customer (got {role!r})")
+    call_uuid = req.text("call_uuid")
+    if call_uuid and (req.text("from") or req.text("to")):
+        raise bad("call_uuid", "give call_uuid or from and to, not both")
+    text = document(name, role, dict(req.params))
+    if call_uuid:
+        return _move(ctx, req, room, call_uuid, text)
+    return _dial(ctx, req, room, text)
+
+
+def _dial(ctx: Any, req: ApiRequest, room: Any, text: str):
+    template = ctx.settings.mpc_dial_string if ctx.settings is not None else ""
+    if not template:
+        raise bad("to", "this daemon dials no participants: set mpc_dial_string")
+    to, from_ = _number(req, "to"), _number(req, "from")
+    if "<" in to:
+        raise bad("to", "several numbers (parallel ringing) are not supported")
+    caller_name = req.text("caller_name", default=from_)
+    if not CALLER_NAME.fullmatch(caller_name):
+        raise bad("caller_name", "must be 1..50 characters without {}[],'\"$ or \\")
+    ring = req.text("ring_timeout", default="45")
+    if not ring.isdigit() or not 1 <= int(ring) <= 120:
+        raise bad("ring_timeout", f"must be 1..120 seconds (got {ring!r})")
+    if not ctx.connected() or ctx.originate is None:
+        raise ApiError(503, "FreeSWITCH is not connected: nothing was changed; try again")
+    uuid = ctx.new_id()
+    variables = {"origination_uuid": uuid, "origination_caller_id_number": from_,
+                 "origination_caller_id_name": f"'{caller_name}'" if " " in caller_name
+                 else caller_name,
+                 "originate_timeout": ring, "plivoxml_account_id": req.account}
+    block = ",".join(f"{k}={v}" for k, v in variables.items())
+    command = f"originate {{{block}}}{template.replace('{to}', to)}"
+    req.acted = True
+    ctx.inline[uuid] = text
+    _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, uuid)
+    gevent.spawn(_originate, ctx, req, command, uuid, int(ring) + 10)
+    return 201, {"message": "add participant action initiated", "request_uuid": req.api_id,
+                 "calls": [{"to": to, "from": from_, "call_uuid": uuid}]}
+
+
+def _originate(ctx: Any, req: ApiRequest, command: str, uuid: str, timeout: float) -> None:
+    try:
+        reply = ctx.originate(command, timeout)
+    except Exception as exc:  # noqa: BLE001 - whatever it was, the dial failed
+        reply = f"-ERR {exc}"
+    ok = reply.startswith("+OK")
+    if not ok:
+        ctx.inline.pop(uuid, None)
+        log.warning("add participant: the call %s was not made: %s", uuid, reply.strip()[:200],
+                    extra={"account": req.account, "api_id": req.api_id, "call_uuid": uuid})
+    room = _room_by_name(ctx, req)
+    _event(ctx, room, "AddParticipantByAPIActionCompleted", req,
+           "success" if ok else "failure", uuid)
+
+
+def _room_by_name(ctx: Any, req: ApiRequest) -> Any:
+    from plivoxml_fs.api import mpc
+
+    room = mpc._live(ctx, req)
+    return room if room is not None and room.status != MpcState.ENDED else None
+
+
+def _move(ctx: Any, req: ApiRequest, room: Any, call_uuid: str, text: str):
+    seated = ctx.rooms.room_of(call_uuid)
+    member = seated.member(call_uuid) if seated is not None else None
+    if member is None or seated.scope != req.account or member.member_id is None:
+        raise ApiError(404, f"call_uuid: {call_uuid!r} is not a call in a room of this daemon")
+    if seated is room:
+        raise bad("call_uuid", "the call is in this MPC already")
+    if not ctx.connected():
+        raise ApiError(503, "FreeSWITCH is not connected: nothing was changed; try again")
+    req.acted = True
+    ctx.inline[call_uuid] = text
+    _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, call_uuid)
+    now = ctx.clock()
+    if seated.kind == RoomKind.MULTIPARTY_CALL:
+        ctx.rooms.control(seated, lambda r: r.kick(member.member_id, now))
+    else:
+        ctx.rooms.control(seated, lambda r: r.kick(member.member_id, ExitReason.KICKED))
+    _event(ctx, room, "AddParticipantByAPIActionCompleted", req, "success", call_uuid)
+    params = member.seat.call_params
+    return 201, {"message": "add participant action initiated", "request_uuid": req.api_id,
+                 "calls": [{"to": params.get("To", ""), "from": params.get("From", ""),
+                            "call_uuid": call_uuid}]}

@@ -1,0 +1,475 @@
+"""The Multi-party Call control API driven through the official Plivo SDK, written once, run on
+the embedded FreeSWITCH (tests/api/test_mpc_api.py) and on a real one (tests/fs/test_api_real.py).
+
+Each scenario takes a Scene whose daemon serves the API (`api_scene`), with SDK clients for
+account A (`scene.client`, the default account of calls) and B (`scene.client_b`); it asserts
+the MPC's real state (who hears whom, from audio; FreeSWITCH's events) and the status and
+recording callbacks the calls caused.
+"""
+
+from __future__ import annotations
+
+import gevent
+import plivo.exceptions as px
+import pytest
+from conference.hearing import Party, everyone_but, heard, measure
+from conference.scene import Scene
+from mpc.hearing_scenarios import MUSIC, settled
+from mpc.scenarios import doc, events, mpc_name, wait_event
+
+from api.api_scenarios import ACCOUNT_A, ACCOUNT_B, TOKEN_A, TOKEN_B
+from plivoxml_fs.client import rest_client
+from plivoxml_fs.service import Daemon
+
+AFTER = "<Speak>after the call</Speak>"
+
+
+def _join(scene: Scene, name: str, parties: dict[str, tuple[str, str]], after: str = AFTER):
+    """One caller per To: (role, attributes); waits for their ParticipantJoin and for the
+    commands those joins made to be answered."""
+    before = len([e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"])
+    callers = [scene.call(to, doc(name, role, attrs, after))
+               for to, (role, attrs) in parties.items()]
+    joins = wait_event(scene, name, "ParticipantJoin", before + len(callers))
+    settled(scene, name)
+    return callers, {j["ParticipantCallUUID"]: j["MemberID"] for j in joins}
+
+
+def _ids(scene: Scene, name: str) -> dict[str, str]:
+    """ParticipantRole -> MemberID of the joins (one per role in these scenarios)."""
+    return {e["ParticipantRole"]: e["MemberID"] for e in events(scene, name)
+            if e["EventName"] == "ParticipantJoin"}
+
+
+def _hear(scene: Scene, callers):
+    return measure(scene.api, [Party(c.to, c.a_leg) for c in callers], scene.record_dir,
+                   time_scale=scene.time_scale)
+
+
+def _leave(scene: Scene, callers) -> None:
+    for caller in callers:
+        scene.hang_up(caller)
+    for caller in callers:
+        scene.hung_up(caller)
+
+
+def _count(scene: Scene, name: str, event: str) -> int:
+    return len([e for e in events(scene, name) if e["EventName"] == event])
+
+
+def list_get_and_participants(scene: Scene) -> None:
+    """get by name and by uuid, list (filters, meta), list_participants and get_participant
+    with Plivo's fields and types; another account sees none of it."""
+    name = mpc_name("api-get")
+    callers, _ = _join(scene, name, {"8001": ("Customer", 'stayAlone="true"'),
+                                     "8002": ("Agent", "")})
+    ids = _ids(scene, name)
+    mpcs = scene.client.multi_party_calls
+    try:
+        got = mpcs.get(friendly_name=name)
+        assert got.friendly_name == name and got.status == "Active"
+        assert got.mpc_uuid == events(scene, name)[0]["MPCUUID"]
+        assert got.termination_cause is None and got.end_time is None
+        assert got.recording == "not-recording"
+        assert got.resource_uri == f"/v1/Account/{ACCOUNT_A}/MultiPartyCall/uuid_{got.mpc_uuid}/"
+        assert mpcs.get(uuid=got.mpc_uuid).friendly_name == name
+        listed = mpcs.list(friendly_name=name, status="active")
+        assert [m.mpc_uuid for m in listed.objects] == [got.mpc_uuid]
+        assert listed.meta["count"] == 1 and listed.meta["next"] is None
+        assert mpcs.list(friendly_name=name, status="ended").objects == []
+        people = mpcs.list_participants(uuid=got.mpc_uuid).objects
+        assert {p.member_id for p in people} == set(ids.values())
+        agent = mpcs.get_participant(ids["Agent"], uuid=got.mpc_uuid)
+        assert agent.member_id == ids["Agent"] and isinstance(agent.member_id, str)
+        assert agent.role == "agent" and agent.mute is False and agent.hold is False
+        assert agent.coach_mode is False and agent.exit_cause is None
+        assert agent.call_uuid in {e.get("ParticipantCallUUID") for e in events(scene, name)}
+        by_call = mpcs.list_participants(uuid=got.mpc_uuid, call_uuid=agent.call_uuid)
+        assert [p.member_id for p in by_call.objects] == [ids["Agent"]]
+        other = scene.client_b.multi_party_calls
+        with pytest.raises(px.ResourceNotFoundError):
+            other.get(friendly_name=name)
+        with pytest.raises(px.ResourceNotFoundError):
+            other.update_participant(ids["Agent"], uuid=got.mpc_uuid, mute=True)
+        assert other.list(friendly_name=name).objects == []
+        with pytest.raises(px.ResourceNotFoundError):
+            mpcs.get(friendly_name="no-such-mpc")
+        with pytest.raises(px.ResourceNotFoundError):
+            mpcs.get_participant("999", uuid=got.mpc_uuid)
+        with pytest.raises(px.ResourceNotFoundError):
+            mpcs.update_participant("999", uuid=got.mpc_uuid, mute=True)
+    finally:
+        _leave(scene, callers)
+
+
+def mute_hold_and_coach(scene: Scene) -> None:
+    """update_participant, asserted on audio and callbacks: a barging supervisor goes into
+    coach mode (heard by the agent only, ParticipantCoachModeStart, beep:1 into the room) and
+    out again; the customer muted (nobody hears it, it hears the supervisor); the agent held
+    (hears its hold music, not the room; nobody hears it); then `all` unmuted and unheld:
+    everyone hears everyone. coach_mode for `all` or a non-supervisor is 400."""
+    name = mpc_name("api-hear")
+    scene.app.documents["/music"] = MUSIC
+    hold_music = 'agentHoldMusicUrl="{base}/music" stayAlone="true"'
+    callers, _ = _join(scene, name, {"8101": ("Agent", hold_music),
+                                     "8102": ("Customer", hold_music),
+                                     "8103": ("Supervisor", hold_music + ' coachMode="false"')})
+    agent, customer, sup = callers
+    ids = _ids(scene, name)
+    mpcs = scene.client.multi_party_calls
+    fs_room = f"mpc-{events(scene, name)[0]['MPCUUID']}"
+    try:
+        assert heard(_hear(scene, callers)) == everyone_but(["8101", "8102", "8103"])
+        with pytest.raises(px.ValidationError, match="coach_mode"):
+            mpcs.update_participant(ids["Agent"], friendly_name=name, coach_mode=True)
+        with pytest.raises(px.ValidationError):
+            mpcs.update_participant("all", friendly_name=name, coach_mode=True)
+        answer = mpcs.update_participant(ids["Supervisor"], friendly_name=name, coach_mode=True)
+        assert "coach_mode" in answer.message
+        wait_event(scene, name, "ParticipantCoachModeStart")
+        settled(scene, name)
+        scene.wait("beep:1 into the room", lambda: [
+            e for e in scene.room_events(fs_room, "play-file")
+            if "tone_stream" in (e.get("File") or "")])
+        hearing = _hear(scene, callers)
+        assert heard(hearing) == {"8101": {"8102", "8103"}, "8102": {"8101"},
+                                  "8103": {"8101", "8102"}}, str(hearing)
+        assert mpcs.get_participant(ids["Supervisor"], friendly_name=name).coach_mode is True
+
+        mpcs.update_participant(ids["Supervisor"], friendly_name=name, coach_mode=False)
+        wait_event(scene, name, "ParticipantCoachModeStop")
+        mpcs.update_participant(ids["Customer"], friendly_name=name, mute=True)
+        mpcs.update_participant(ids["Agent"], friendly_name=name, hold=True)
+        wait_event(scene, name, "ParticipantMute")
+        wait_event(scene, name, "ParticipantHold")
+        settled(scene, name)
+        hearing = _hear(scene, callers)
+        assert heard(hearing) == {"8101": set(), "8102": {"8103"}, "8103": set()}, str(hearing)
+        scene.wait("the agent's hold music", lambda: [
+            e for e in scene.room_events(fs_room, "play-file-member")
+            if e.get("Member-ID") == ids["Agent"]])
+        got = mpcs.get_participant(ids["Agent"], friendly_name=name)
+        assert got.hold is True and got.mute is False
+        assert mpcs.get_participant(ids["Customer"], friendly_name=name).mute is True
+
+        mpcs.update_participant("all", friendly_name=name, mute=False, hold=False)
+        wait_event(scene, name, "ParticipantUnmute")
+        wait_event(scene, name, "ParticipantUnhold")
+        settled(scene, name)
+        hearing = _hear(scene, callers)
+        assert heard(hearing) == everyone_but(["8101", "8102", "8103"]), str(hearing)
+        mpcs.update_participant("all", friendly_name=name, mute=False)  # again: no harm
+        settled(scene, name)
+        assert _count(scene, name, "ParticipantUnmute") == 1
+    finally:
+        _leave(scene, callers)
+
+
+def start_an_initialized_mpc(scene: Scene) -> None:
+    """startMpcOnEnter="false": Initialized; start (the SDK's `{"status": ["active"]}`):
+    MPCStart, Active; start again: 404 (no Initialized MPC of that name)."""
+    name = mpc_name("api-start")
+    attrs = 'startMpcOnEnter="false" stayAlone="true"'
+    callers, _ = _join(scene, name, {"8201": ("Customer", attrs), "8202": ("Agent", attrs)})
+    mpcs = scene.client.multi_party_calls
+    try:
+        assert mpcs.get(friendly_name=name).status == "Initialized"
+        assert [m.friendly_name for m in mpcs.list(status="initialized").objects
+                if m.friendly_name == name] == [name]
+        assert mpcs.start(friendly_name=name) is None  # 204
+        wait_event(scene, name, "MPCStart")
+        settled(scene, name)
+        assert mpcs.get(friendly_name=name).status == "Active"
+        assert heard(_hear(scene, callers)) == everyone_but(["8201", "8202"])
+        with pytest.raises(px.ResourceNotFoundError):
+            mpcs.start(friendly_name=name)
+        with pytest.raises(px.ResourceNotFoundError):
+            mpcs.start(friendly_name="no-such-mpc")
+    finally:
+        _leave(scene, callers)
+
+
+def stop_ends_the_mpc(scene: Scene) -> None:
+    """stop: MPCEnd with 3000 "Hangup API Triggered"; each participant exits with "Multiparty
+    Call Ended" and goes on with its next verb; the ended MPC is read by uuid from the
+    history (participants with exit causes), not by name."""
+    name = mpc_name("api-stop")
+    callers, _ = _join(scene, name, {"8301": ("Customer", ""), "8302": ("Agent", "")})
+    mpcs = scene.client.multi_party_calls
+    uuid = mpcs.get(friendly_name=name).mpc_uuid
+    mpcs.stop(friendly_name=name)
+    end = wait_event(scene, name, "MPCEnd")[0]
+    assert end["MPCTerminationCause"] == "Hangup API Triggered"
+    assert end["MPCTerminationCauseCode"] == "3000"
+    exits = wait_event(scene, name, "ParticipantExit", 2)
+    assert {e["ParticipantExitCause"] for e in exits} == {"Multiparty Call Ended"}
+    for exit_ in exits:  # the next verb ran
+        scene.wait("the next verb", lambda u=exit_["ParticipantCallUUID"]: [
+            a for a, _ in scene.apps(u) if a == "speak"])
+    _leave(scene, callers)
+    got = scene.wait("the ended MPC in the history", lambda: _ended(scene, uuid))
+    assert got.status == "Ended" and got.termination_cause_code == 3000
+    assert got.termination_cause == "Hangup API Triggered" and got.end_time
+    assert isinstance(got.duration, int)
+    people = mpcs.list_participants(uuid=uuid).objects
+    assert {p.exit_cause for p in people} == {"Multiparty Call Ended"}
+    assert all(p.mute is None and p.hold is None and p.exit_time for p in people)
+    assert uuid in [m.mpc_uuid for m in mpcs.list(status="ended").objects]
+    assert [m.mpc_uuid for m in mpcs.list(termination_cause_code=3000,
+                                          friendly_name=name).objects] == [uuid]
+    with pytest.raises(px.ResourceNotFoundError):
+        mpcs.get(friendly_name=name)
+    with pytest.raises(px.ResourceNotFoundError):
+        scene.client_b.multi_party_calls.get(uuid=uuid)
+
+
+def _ended(scene: Scene, uuid: str):
+    try:
+        got = scene.client.multi_party_calls.get(uuid=uuid)
+    except px.ResourceNotFoundError:
+        return None
+    return got if got.status == "Ended" else None
+
+
+def kick_a_participant(scene: Scene) -> None:
+    """kick_participant: exit cause "Kicked Out of Multiparty Call"; with nothing after its
+    MPC the kicked call ends with 4030; the others stay."""
+    name = mpc_name("api-kick")
+    stay = 'stayAlone="true"'
+    callers, _ = _join(scene, name, {"8401": ("Customer", stay), "8402": ("Agent", stay),
+                                     "8403": ("Agent", stay)}, after="")
+    ids = _ids(scene, name)
+    mpcs = scene.client.multi_party_calls
+    try:
+        assert mpcs.kick_participant(ids["Customer"], friendly_name=name) is None
+        exit_ = wait_event(scene, name, "ParticipantExit")[0]
+        assert exit_["MemberID"] == ids["Customer"]
+        assert exit_["ParticipantExitCause"] == "Kicked Out of Multiparty Call"
+        hangup = scene.hung_up(callers[0])
+        assert hangup["HangupCauseCode"] == "4030", hangup
+        left = {p.member_id for p in mpcs.list_participants(friendly_name=name).objects}
+        assert ids["Customer"] not in left and len(left) == 2
+        with pytest.raises(px.ResourceNotFoundError):
+            mpcs.kick_participant(ids["Customer"], friendly_name=name)
+    finally:
+        _leave(scene, callers[1:])
+
+
+def concurrent_updates(scene: Scene) -> None:
+    """Two updates of one participant at once (mute, and hold): both are applied, each
+    callback once."""
+    name = mpc_name("api-race")
+    callers, _ = _join(scene, name, {"8501": ("Customer", 'stayAlone="true"'),
+                                     "8502": ("Agent", "")})
+    ids = _ids(scene, name)
+    try:
+        a = rest_client(scene.api_base, ACCOUNT_A, TOKEN_A).multi_party_calls
+        b = rest_client(scene.api_base, ACCOUNT_A, TOKEN_A).multi_party_calls
+        jobs = [gevent.spawn(a.update_participant, ids["Customer"], friendly_name=name,
+                             mute=True),
+                gevent.spawn(b.update_participant, ids["Customer"], friendly_name=name,
+                             hold=True)]
+        gevent.joinall(jobs, raise_error=True)
+        wait_event(scene, name, "ParticipantMute")
+        wait_event(scene, name, "ParticipantHold")
+        settled(scene, name)
+        got = scene.client.multi_party_calls.get_participant(ids["Customer"],
+                                                             friendly_name=name)
+        assert got.mute is True and got.hold is True
+        assert _count(scene, name, "ParticipantMute") == 1
+        assert _count(scene, name, "ParticipantHold") == 1
+        assert heard(_hear(scene, callers)) == {"8501": set(), "8502": set()}
+    finally:
+        _leave(scene, callers)
+
+
+def recording_and_play(scene: Scene) -> None:
+    """start/pause/resume/stop_recording: MPCRecordingInitiated/Paused/Resumed/Completed with
+    the recording id the start answered; a participant's recording (Initiated, Paused,
+    Resumed, Completed);
+    start_play_audio to a member (FreeSWITCH plays it to that member only) and stop."""
+    name = mpc_name("api-rec")
+    callers, _ = _join(scene, name, {"8601": ("Customer", 'stayAlone="true"'),
+                                     "8602": ("Agent", 'stayAlone="true"')})
+    ids = _ids(scene, name)
+    mpcs = scene.client.multi_party_calls
+    fs_room = f"mpc-{events(scene, name)[0]['MPCUUID']}"
+
+    def recs(event):
+        return [h for h in scene.app.of("/rec") if h.get("EventName") == event
+                and h.get("MPCName", name) == name]
+
+    try:
+        started = mpcs.start_recording(friendly_name=name,
+                                       recording_callback_url=f"{scene.app.base}/rec")
+        assert started.recording_id and started.recording_url.endswith(".mp3")
+        initiated = scene.wait("MPCRecordingInitiated", lambda: recs("MPCRecordingInitiated"))
+        assert initiated[0]["RecordingUUID"] == started.recording_id
+        assert mpcs.get(friendly_name=name).recording == "recording"
+        with pytest.raises(px.ValidationError):
+            mpcs.start_recording(friendly_name=name)
+        mpcs.pause_recording(friendly_name=name)
+        scene.wait("MPCRecordingPaused", lambda: recs("MPCRecordingPaused"))
+        assert mpcs.get(friendly_name=name).recording == "paused"
+        mpcs.resume_recording(friendly_name=name)
+        scene.wait("MPCRecordingResumed", lambda: recs("MPCRecordingResumed"))
+        mpcs.stop_recording(friendly_name=name)
+        done = scene.wait("MPCRecordingCompleted", lambda: recs("MPCRecordingCompleted"))
+        assert done[0]["RecordingUUID"] == started.recording_id
+
+        for many in ("all", f"{ids['Agent']},{ids['Customer']}"):
+            with pytest.raises(px.ValidationError, match="member_id"):
+                mpcs.start_participant_recording(many, friendly_name=name)
+        track = mpcs.start_participant_recording(ids["Agent"], friendly_name=name)
+        assert track.recording_id and track.recording_url
+        scene.wait("ParticipantRecordingInitiated", lambda: recs("ParticipantRecordingInitiated"))
+        mpcs.pause_participant_recording(ids["Agent"], friendly_name=name)
+        paused = scene.wait("ParticipantRecordingPaused", lambda: recs(
+            "ParticipantRecordingPaused"))
+        assert paused[0]["MemberID"] == ids["Agent"]
+        assert paused[0]["RecordingUUID"] == track.recording_id
+        mpcs.resume_participant_recording(ids["Agent"], friendly_name=name)
+        scene.wait("ParticipantRecordingResumed", lambda: recs("ParticipantRecordingResumed"))
+        mpcs.stop_participant_recording(ids["Agent"], friendly_name=name)
+        scene.wait("ParticipantRecordingCompleted", lambda: recs("ParticipantRecordingCompleted"))
+
+        url = f"{scene.app.base}/sounds/chime.wav"
+        played = mpcs.start_play_audio(ids["Customer"], url=url, friendly_name=name)
+        assert played.message == "play queued into MPC"
+        assert played.mpcMemberId == [ids["Customer"]] and played.mpcName == name
+        scene.wait("the play to that member", lambda: [
+            e for e in scene.room_events(fs_room, "play-file-member")
+            if e.get("Member-ID") == ids["Customer"] and "chime.wav" in (e.get("File") or "")])
+        mpcs.stop_play_audio(ids["Customer"], friendly_name=name)
+        with pytest.raises(px.ValidationError, match="url"):  # ours: the SDK checks the prefix
+            mpcs.start_play_audio(ids["Customer"], url="http:///y.wav", friendly_name=name)
+    finally:
+        _leave(scene, callers)
+
+
+def history_survives_a_restart(scene: Scene) -> None:
+    """An ended MPC is read by uuid (get, list_participants, list status=ended) from a daemon
+    started anew on the same state directory."""
+    name = mpc_name("api-restart")
+    callers, _ = _join(scene, name, {"8701": ("Customer", ""), "8702": ("Agent", "")})
+    uuid = scene.client.multi_party_calls.get(friendly_name=name).mpc_uuid
+    scene.client.multi_party_calls.stop(uuid=uuid)
+    _leave(scene, callers)
+    before = scene.wait("history", lambda: _ended(scene, uuid))
+    scene.daemon.stop(drain_timeout_s=2)
+    again = Daemon(scene.settings)
+    again.start_server()
+    try:
+        host, port = again.api.address
+        mpcs = rest_client(f"http://{host}:{port}", ACCOUNT_A, TOKEN_A).multi_party_calls
+        got = mpcs.get(uuid=uuid)
+        assert got.status == "Ended" and got.end_time == before.end_time
+        assert got.termination_cause_code == 3000
+        assert len(mpcs.list_participants(uuid=uuid).objects) == 2
+        assert uuid in [m.mpc_uuid for m in mpcs.list(status="ended").objects]
+        with pytest.raises(px.ResourceNotFoundError):
+            rest_client(f"http://{host}:{port}", ACCOUNT_B, TOKEN_B).multi_party_calls.get(
+                uuid=uuid)
+    finally:
+        again.stop(drain_timeout_s=1)
+
+
+SCENARIOS = [list_get_and_participants, mute_hold_and_coach, start_an_initialized_mpc,
+             stop_ends_the_mpc, kick_a_participant, concurrent_updates, recording_and_play]
+
+
+#: How the daemon dials an added participant in these tests: the loopback leg that answers
+#: runs the web app's document for `to` (the far end); the other reaches the daemon's socket
+#: through the dialplan (extension 7400) and joins the MPC.
+DIAL_STRING = "loopback/{to}/default 7400 XML default"
+API_EVENTS = ('statusCallbackEvents="mpc-state-changes,participant-state-changes,'
+              'add-participant-api-events" stayAlone="true"')
+
+
+def add_participant_by_dialling(scene: Scene) -> None:
+    """add_participant(from, to): the daemon dials (DIAL_STRING), the answered call joins the
+    MPC as the role asked, with its attributes (mute); AddParticipantByAPIActionInitiated
+    and Completed carry the request's id; FreeSWITCH's room has the new member."""
+    name = mpc_name("api-add")
+    callers, _ = _join(scene, name, {"8801": ("Customer", API_EVENTS)})
+    scene.app.answers["8899"] = '<Response><Speak>hello</Speak><Wait length="60"/></Response>'
+    mpcs = scene.client.multi_party_calls
+    fs_room = f"mpc-{events(scene, name)[0]['MPCUUID']}"
+    added = None
+    try:
+        answer = mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                      to_="8899", caller_name="Help Desk", mute=True)
+        assert answer.message == "add participant action initiated"
+        (call,) = answer.calls
+        assert call["to"] == "8899" and call["from"] == "15550001111"
+        added = call["call_uuid"]
+        initiated = wait_event(scene, name, "AddParticipantByAPIActionInitiated")[0]
+        assert initiated["RequestUUID"] == answer.request_uuid
+        completed = wait_event(scene, name, "AddParticipantByAPIActionCompleted")[0]
+        assert completed["AddParticipantAPIRequestOutcome"] == "success"
+        assert completed["RequestUUID"] == answer.request_uuid
+        join = scene.wait("the added agent's join", lambda: [
+            e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
+            and e.get("ParticipantCallUUID") == added])[0]
+        assert join["ParticipantRole"] == "Agent"
+        settled(scene, name)
+        got = mpcs.get_participant(join["MemberID"], friendly_name=name)
+        assert got.role == "agent" and got.mute is True and got.call_uuid == added
+        assert any(line.split(";")[0] == join["MemberID"] for line in scene.members(fs_room))
+        far_end = scene.app.of("/answer", "8899")[0]  # the dialled party's call
+        assert far_end["From"] == "15550001111" and far_end["CallerName"] == "Help Desk"
+        scene.app.answers["8897"] = '<Response><Hangup reason="busy"/></Response>'
+        busy = mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                    to_="8897")
+        failed = scene.wait("the busy dial's Completed", lambda: [
+            e for e in events(scene, name) if e["EventName"] ==
+            "AddParticipantByAPIActionCompleted" and e["RequestUUID"] == busy.request_uuid])
+        assert failed[0]["AddParticipantAPIRequestOutcome"] == "failure"
+        assert _count(scene, name, "ParticipantJoin") == 2
+        with pytest.raises(px.ValidationError, match="to"):
+            mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                 to_="8898<8897")
+        with pytest.raises(px.ValidationError):  # the document check names the problem
+            mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                 to_="8898", wait_music_url="http:// bad")
+        with pytest.raises(px.ResourceNotFoundError):
+            mpcs.add_participant("Agent", uuid="no-such-mpc", from_="15550001111",
+                                 to_="8898")
+    finally:
+        if added is not None:
+            scene.api(f"uuid_kill {added}")
+        _leave(scene, callers)
+
+
+def add_participant_by_moving_a_call(scene: Scene) -> None:
+    """add_participant(call_uuid): a caller in a <Conference> of this daemon leaves it and
+    joins the MPC as a supervisor (the rest of its document is not run)."""
+    from conference.scenarios import doc as conference_doc
+    from conference.scenarios import room as conference_room
+
+    name = mpc_name("api-move")
+    callers, _ = _join(scene, name, {"8811": ("Customer", API_EVENTS),
+                                     "8812": ("Agent", 'stayAlone="true"')})
+    waiting = conference_room("api-move-conf")
+    mover = scene.call("8813", conference_doc(waiting, "", "<Speak>never said</Speak>"))
+    enter = scene.entered(mover)
+    mpcs = scene.client.multi_party_calls
+    try:
+        answer = mpcs.add_participant("Supervisor", friendly_name=name,
+                                      call_uuid=enter["CallUUID"], coach_mode=False)
+        assert answer.calls[0]["call_uuid"] == enter["CallUUID"]
+        join = scene.wait("the moved call's join", lambda: [
+            e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
+            and e.get("ParticipantCallUUID") == enter["CallUUID"]])[0]
+        assert join["ParticipantRole"] == "Supervisor"
+        settled(scene, name)
+        everyone = [*callers, mover]
+        assert heard(_hear(scene, everyone)) == everyone_but(["8811", "8812", "8813"])
+        assert ("speak", "flite|slt|never said") not in scene.apps(enter["CallUUID"])
+        with pytest.raises(px.ResourceNotFoundError):
+            mpcs.add_participant("Agent", friendly_name=name, call_uuid="not-a-call-of-ours")
+    finally:
+        _leave(scene, [*callers, mover])
+
+
+SCENARIOS += [add_participant_by_dialling, add_participant_by_moving_a_call]
