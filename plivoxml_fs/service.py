@@ -40,6 +40,7 @@ from plivoxml_fs.esl.server import OutboundServer
 from plivoxml_fs.rooms import recordings
 from plivoxml_fs.rooms.model import RoomContext
 from plivoxml_fs.rooms.registry import RoomEngine
+from plivoxml_fs.transcription.jobs import Transcriber
 
 log = logging.getLogger("plivoxml_fs.service")
 
@@ -72,8 +73,11 @@ class Daemon:
         # a large document is parsed in slices, other calls running in between (issue 9, item 6)
         parse = functools.partial(parse_document, pause=yield_to_others)
         # the rooms' commands go over the inbound connection once it is opened
+        # recordings' transcriptions: stored jobs, run in worker processes, posted by the outbox
+        self.transcriber = Transcriber.from_settings(settings, self.outbox)
         self.room_edge = GeventEdge(lambda: self.inbound, self.outbox,
-                                    command_timeout_s=settings.command_timeout_s)
+                                    command_timeout_s=settings.command_timeout_s,
+                                    transcriber=self.transcriber)
         self.rooms = RoomEngine(RoomContext(settings, new_id), self.room_edge)
         self.driver = CallDriver(settings, self.fetcher, self.outbox, inbound=None, parse=parse,
                                  rooms=self.rooms)
@@ -134,6 +138,7 @@ class Daemon:
         naming its address and the settings that hold it."""
         s = self.settings
         self.outbox.start()
+        self.transcriber.start()
         _listen(self.server.start, (s.listen_host, s.listen_port), "listen_host:listen_port")
         log.info("listening for calls on %s:%d", *self.address)
         if self.operator is not None:
@@ -186,6 +191,7 @@ class Daemon:
         if active:
             log.info("draining: %d calls active, waiting up to %.1f s", active, limit)
         self.server.stop(timeout=limit)
+        self.transcriber.stop()  # a job running now stays stored: the next start runs it
         self.outbox.stop(timeout=limit)
         self.recovery.stop()
         self.room_edge.stop()
