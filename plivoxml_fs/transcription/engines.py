@@ -94,6 +94,17 @@ def pieces(pcm: bytes) -> list[bytes]:
     return [*out, pcm] if pcm else out
 
 
+#: A piece none of whose 30 ms frames is louder than this (mean absolute sample, about -50
+#: dBFS) is silence: not decoded (the decoder would make words up out of nothing).
+SILENCE_LEVEL = 100
+
+
+def audible(pcm: bytes) -> bool:
+    frame = 2 * RATE * 3 // 100
+    return any(_energy(pcm[at:at + frame]) > SILENCE_LEVEL * (frame // 8)
+               for at in range(0, len(pcm) - frame + 1, frame))
+
+
 def _energy(chunk: bytes) -> int:
     samples = memoryview(chunk).cast("h")
     return sum(abs(x) for x in samples[::4])
@@ -109,6 +120,8 @@ def pocketsphinx_text(pcm: bytes) -> str:
     decoder = Decoder(samprate=RATE, loglevel="FATAL")
     texts = []
     for piece in pieces(pcm):
+        if not audible(piece):
+            continue
         decoder.start_utt()
         decoder.process_raw(PAD + piece + PAD, full_utt=True)
         decoder.end_utt()
