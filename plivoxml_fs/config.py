@@ -140,7 +140,7 @@ POSITIVE_INT_FIELDS = (
     "transcription_workers",
 )
 METHODS = ("GET", "POST")
-#: transcription_engine values (plivoxml_fs/transcription/engines.py ENGINES).
+#: transcription_engine values (plivoxml_fs/effects/transcription/engines.py ENGINES).
 TRANSCRIPTION_ENGINES = ("pocketsphinx", "http")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _PROFILE = re.compile(r"[A-Za-z0-9_-]{1,64}")

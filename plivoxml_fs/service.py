@@ -34,13 +34,13 @@ from plivoxml_fs.effects.history import HistoryStore
 from plivoxml_fs.effects.outbox import Outbox
 from plivoxml_fs.effects.recovery import Recovery
 from plivoxml_fs.effects.rooms import GeventEdge
+from plivoxml_fs.effects.transcriber import Transcriber
 from plivoxml_fs.errors import ConnectionLost, ListenError
 from plivoxml_fs.esl.inbound import InboundClient
 from plivoxml_fs.esl.server import OutboundServer
 from plivoxml_fs.rooms import recordings
 from plivoxml_fs.rooms.model import RoomContext
 from plivoxml_fs.rooms.registry import RoomEngine
-from plivoxml_fs.transcription.jobs import Transcriber
 
 log = logging.getLogger("plivoxml_fs.service")
 

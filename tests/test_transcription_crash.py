@@ -14,8 +14,8 @@ from gevent.pywsgi import WSGIServer
 from test_crash_recovery import WAIT_S, channels, free_port, originate, serve, spawn, stop, wait_for
 from transcription.engine_server import EngineServer
 
+from plivoxml_fs.effects.transcriber import JobStore
 from plivoxml_fs.esl.inbound import InboundClient
-from plivoxml_fs.transcription.jobs import JobStore
 
 SPEECH = Path(__file__).resolve().parent.parent / "examples" / "speech" / "s6.wav"
 ROOM = ("<Response><Conference record='true' recordFileFormat='wav' "

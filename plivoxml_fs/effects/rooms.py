@@ -88,7 +88,7 @@ class GeventEdge:
                       shown_url(webhook.url), exc, extra={"call_uuid": webhook.call_uuid})
 
     def transcribe(self, job: Any) -> None:
-        """A finished recording's transcription: stored and queued (transcription/jobs.py)."""
+        """A finished recording's transcription: stored and queued (effects/transcriber.py)."""
         if self._transcriber is None:
             log.error("call %s: recording %s not transcribed: this daemon has no transcription "
                       "workers", job.call_uuid, job.recording_id,

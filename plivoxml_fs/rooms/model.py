@@ -208,7 +208,7 @@ class Recording:
     call_params: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen)
     api_id: str = ""  # started by the control API (its callback has the API's parameters)
     # transcriptionUrl (and its method): the finished file is transcribed and the text posted
-    # there (plivoxml_fs/transcription); None: not transcribed
+    # there (plivoxml_fs/effects/transcription); None: not transcribed
     transcription_url: str | None = None
     transcription_method: str = "POST"
 
@@ -266,7 +266,7 @@ class Emit:
 @attrs.frozen
 class Transcribe:
     """Transcribe the finished recording at `path` off the call path and post the result to
-    `url` (transcription/jobs.py `Transcriber.submit`). `duration_ms`: the audio recorded."""
+    `url` (effects/transcriber.py `Transcriber.submit`). `duration_ms`: the audio recorded."""
 
     path: str
     url: str

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from plivoxml_fs.transcription import engines
+from plivoxml_fs.effects.transcription import engines
 
 SPEECH = Path(__file__).resolve().parents[2] / "examples" / "speech"
 

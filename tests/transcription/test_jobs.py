@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from waiting import until
 
+from plivoxml_fs.effects import transcriber as jobs
+from plivoxml_fs.effects.transcriber import JobStore, Transcriber
+from plivoxml_fs.effects.transcription import engines
 from plivoxml_fs.rooms.model import Transcribe
-from plivoxml_fs.transcription import engines, jobs
-from plivoxml_fs.transcription.jobs import JobStore, Transcriber
 from transcription.engine_server import EngineServer
 
 SPEECH = Path(__file__).resolve().parents[2] / "examples" / "speech"

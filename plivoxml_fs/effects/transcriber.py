@@ -2,7 +2,7 @@
 
 `Transcriber.submit(job)` (a rooms.model.Transcribe) writes one SQLite row and returns: the
 call's greenlet never waits for an engine. `workers` greenlets take jobs in order; each runs
-the job in a child process (`python -m plivoxml_fs.transcription.worker`, niced) and waits for
+the job in a child process (`python -m plivoxml_fs.effects.transcription.worker`, niced) and waits for
 it cooperatively (gevent.subprocess). Processes, not threads: engines are CPU-bound C code that
 may hold the GIL (a thread would stall every call's greenlet) and may crash (a process's
 crash is one job's error, not the daemon's). The result (or the failure, in `error`) goes to
@@ -29,14 +29,14 @@ import gevent
 import gevent.queue
 from gevent import subprocess
 
+from plivoxml_fs.effects.transcription import engines
+from plivoxml_fs.effects.transcription.worker import KEY_VARIABLE
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import PlivoXMLError
 from plivoxml_fs.rooms.model import Transcribe
-from plivoxml_fs.transcription import engines
-from plivoxml_fs.transcription.worker import KEY_VARIABLE
 
-log = logging.getLogger("plivoxml_fs.transcription")
+log = logging.getLogger("plivoxml_fs.effects.transcription")
 
 #: Runs of one job (a daemon killed while it ran counts one) before its callback says error.
 MAX_ATTEMPTS = 3
@@ -212,7 +212,7 @@ class Transcriber:
         request.pop("key")
         env = {**os.environ, KEY_VARIABLE: self.config.key}
         try:
-            child = subprocess.Popen([sys.executable, "-m", "plivoxml_fs.transcription.worker"],
+            child = subprocess.Popen([sys.executable, "-m", "plivoxml_fs.effects.transcription.worker"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env,
                                      preexec_fn=lambda: os.nice(NICE))

@@ -1,9 +1,9 @@
-"""One transcription job in its own process: `python -m plivoxml_fs.transcription.worker`.
+"""One transcription job in its own process: `python -m plivoxml_fs.effects.transcription.worker`.
 
 Reads `{"path": ..., "engine": ..., "url": ..., "model": ..., "timeout_s": ...}` (JSON) on
 stdin, the HTTP engine's key from the environment variable KEY_VARIABLE (never argv, which
 `ps` shows), and writes one JSON line on stdout: `{"text": ..., "cpu_s": ..., "audio_s": ...}`
-or `{"error": ...}`. The daemon (transcription/jobs.py) runs it niced, one per worker slot.
+or `{"error": ...}`. The daemon (effects/transcriber.py) runs it niced, one per worker slot.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import sys
 import time
 
-from plivoxml_fs.transcription import engines
+from plivoxml_fs.effects.transcription import engines
 
 #: Where the worker finds the HTTP engine's key.
 KEY_VARIABLE = "PLIVOXML_TRANSCRIPTION_KEY"
