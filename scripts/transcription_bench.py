@@ -81,21 +81,33 @@ def normal(text: str) -> str:
     return " ".join(re.sub(r"[^a-z' ]", " ", text.lower()).split())
 
 
-def record_sentences(state: Path, files: list[Path], time_scale: float) -> tuple[dict, dict]:
+def record_sentences(state: Path, files: list[Path], time_scale: float,
+                     freeswitch: str = "", socket_port: int = 0) -> tuple[dict, dict]:
     """Plays each file into its own recorded room: {file: daemon's transcription callback},
-    {file: the room's recording path}."""
+    {file: the room's recording path}. `freeswitch` HOST:PORT: a real FreeSWITCH's event
+    socket (its dialplan hands calls to 127.0.0.1:`socket_port`), else the embedded one."""
     app = App()
     web = WSGIServer(("127.0.0.1", 0), app, log=None, error_log=None)
     web.start()
     app.base = f"http://127.0.0.1:{web.server_port}"
-    settings = Settings(answer_url=f"{app.base}/answer", listen_port=0, metrics_port=0,
+    settings = Settings(answer_url=f"{app.base}/answer", listen_port=socket_port,
+                        metrics_port=0,
                         record_base_url="http://recordings.example.com/", linger_s=1,
                         state_dir=str(state), log_level="WARNING", log_json=False)
     daemon = Daemon(settings)
     daemon.start_server()
-    fs = EmbeddedFreeSwitch(socket_address=daemon.address, time_scale=time_scale)
-    fs.start()
-    daemon.start_inbound(*fs.inbound_address)
+    fs = None
+    if freeswitch:
+        host, port = freeswitch.rsplit(":", 1)
+        daemon.start_inbound(host, int(port))
+    else:
+        fs = EmbeddedFreeSwitch(socket_address=daemon.address, time_scale=time_scale)
+        fs.start()
+        daemon.start_inbound(*fs.inbound_address)
+
+    def api(cmd: str) -> str:
+        return daemon.inbound.api(cmd, check=False)
+
     posted, recordings = {}, {}
     try:
         until("the inbound connection", lambda: daemon.inbound.connected)
@@ -108,10 +120,10 @@ def record_sentences(state: Path, files: list[Path], time_scale: float) -> tuple
                 for f in app.of("/cb")))
             until(f"recording {n} to start", lambda: len(list(
                 (state / "recordings").glob("*.wav"))) > n)  # noqa: B023 - used at once
-            fs.api(f"uuid_broadcast {leg} {path} aleg")
-            until(f"sentence {n} to be played", lambda leg=leg: fs.api(
+            api(f"uuid_broadcast {leg} {path} aleg")
+            until(f"sentence {n} to be played", lambda leg=leg: api(
                 f"uuid_getvar {leg} playback_ms").strip() not in ("", "_undef_"))
-            fs.api(f"uuid_kill {leg}")
+            api(f"uuid_kill {leg}")
             record = until(f"record callback {n}", lambda to=to: [
                 f for f in app.of("/cb") if f.get("ConferenceAction") == "record"
                 and f.get("To") == to])[0]
@@ -120,7 +132,8 @@ def record_sentences(state: Path, files: list[Path], time_scale: float) -> tuple
                 f for f in app.of("/tx") if f.get("recording_id") == rid])[0]
     finally:
         daemon.stop(drain_timeout_s=5)
-        fs.stop()
+        if fs is not None:
+            fs.stop()
         web.stop(timeout=1)
     return posted, recordings
 
@@ -147,18 +160,29 @@ def main(argv: list[str] | None = None) -> int:
                         "/v1/audio/transcriptions URL: measure the HTTP engine too")
     parser.add_argument("--http-model", default="whisper-1")
     parser.add_argument("--http-key", default="", help="its key (Bearer)")
+    parser.add_argument("--freeswitch", default="", metavar="HOST:PORT",
+                        help="record through a real FreeSWITCH's conference (its event socket; "
+                        "its dialplan must hand calls to 127.0.0.1:--socket-port)")
+    parser.add_argument("--socket-port", type=int, default=8084,
+                        help="with --freeswitch: where the daemon listens for its calls")
+    parser.add_argument("--keep", default="", metavar="DIR",
+                        help="keep the state (recordings) in DIR rather than a temporary one")
     parser.add_argument("--time-scale", type=float, default=0.1,
                         help="embedded FreeSWITCH media time per wall second (default 0.1)")
     args = parser.parse_args(argv)
     refs = [normal(line) for line in (SPEECH / "sentences.txt").read_text().splitlines()
             if line.strip()]
     files = [SPEECH / f"s{n + 1}.wav" for n in range(len(refs))]
-    with tempfile.TemporaryDirectory(prefix="plivoxml-tx-bench-") as state:
-        posted, recordings = record_sentences(Path(state), files, args.time_scale)
+    with tempfile.TemporaryDirectory(prefix="plivoxml-tx-bench-") as temporary:
+        state = args.keep or temporary
+        posted, recordings = record_sentences(Path(state), files, args.time_scale,
+                                              args.freeswitch, args.socket_port)
         rooms = [recordings[f] for f in files]
         daemon_hyps = [normal(posted[f]["transcription"]) for f in files]
         result = {
-            "sentences": len(refs), "recorded_through": "embedded FreeSWITCH conference, 8 kHz",
+            "sentences": len(refs),
+            "recorded_through": (f"FreeSWITCH at {args.freeswitch}" if args.freeswitch
+                                 else "embedded FreeSWITCH") + ": <Conference>, 8 kHz WAV",
             "daemon_callbacks": {"engine": "pocketsphinx", "wer": round(jiwer.wer(refs,
                                  daemon_hyps), 4),
                                  "errors": [posted[f]["error"] for f in files

@@ -8,7 +8,7 @@ and the scene's observer use the real event socket. Skipped, with the reason, wh
 from __future__ import annotations
 
 import pytest
-from conference import name_scenarios, recording_scenarios, scenarios
+from conference import name_scenarios, recording_scenarios, scenarios, transcription_scenarios
 from conference.scene import Scene, WebApp, scene_settings
 
 from fs.conftest import FS_SOCKET_PORT
@@ -63,6 +63,7 @@ SCENARIOS = [
     name_scenarios.callers_of_one_name_hear_each_other_only,
     scenarios.record_when_alone_false_waits_for_a_second_member,
     recording_scenarios.record_when_alone_false_pauses_while_one_is_left,
+    transcription_scenarios.recorded_room_posts_its_transcription,
 ]
 
 
