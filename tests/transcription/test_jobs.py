@@ -200,3 +200,19 @@ def test_workers_are_bounded(engine, audio, tmp_path):
     finally:
         worker.stop()
     assert sorted(h.params["recording_id"] for h in outbox.webhooks) == ["rec0", "rec1", "rec2"]
+
+
+def test_the_start_says_which_engine_runs_or_that_it_is_missing(tmp_path, caplog, monkeypatch):
+    caplog.set_level(logging.INFO)
+    worker = Transcriber(ListOutbox(), path=str(tmp_path / "a.sqlite3"), workers=2)
+    worker.start()
+    worker.stop()
+    assert "transcription: engine pocketsphinx, 2 worker process(es) at most" in caplog.text
+    monkeypatch.setattr(engines, "missing", lambda name: f"the {name} engine needs pocketsphinx")
+    worker = Transcriber(ListOutbox(), path=str(tmp_path / "b.sqlite3"))
+    worker.start()
+    worker.stop()
+    (line,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert line.getMessage() == (
+        "transcription: the pocketsphinx engine needs pocketsphinx: recordings that ask for a "
+        "transcription get their callback with error set")
