@@ -31,11 +31,13 @@ def say_file(scene: Scene, caller, path: Path) -> None:
 
 
 def recorded_room_posts_its_transcription(scene: Scene, fmt: str = "wav",
-                                          rate: float = 0.0) -> dict:
+                                          rate: float = 0.0, enough: int = len(WORDS)) -> dict:
     """A recorded room with transcriptionUrl: after the room ends, the transcription callback
     has the spoken words, no error, the record callback's RecordingID and CallUUID, and the
     recording's duration in seconds; `rate` (the daemon's transcription_rate_per_minute) is
-    the transcription_rate, and the charge of a recording under a minute is one minute's."""
+    the transcription_rate, and the charge of a recording under a minute is one minute's.
+    `enough`: how many of WORDS must be heard (all of them on the embedded FreeSWITCH, whose
+    recording is the WAV itself)."""
     name = room("transcribed")
     a = scene.call("1821", doc(name, f'record="true" recordFileFormat="{fmt}" '
                                      'transcriptionType="auto" transcriptionUrl="{base}/tx" '
@@ -54,7 +56,7 @@ def recorded_room_posts_its_transcription(scene: Scene, fmt: str = "wav",
                            timeout=TRANSCRIBED_S)
     assert posted["error"] == ""
     words = posted["transcription"].lower().split()
-    assert all(word in words for word in WORDS), posted["transcription"]
+    assert sum(word in words for word in WORDS) >= enough, posted["transcription"]
     assert posted["recording_id"] == record["RecordingID"]
     assert posted["call_uuid"] == record["CallUUID"]
     assert posted["duration"] == record["RecordingDuration"]
