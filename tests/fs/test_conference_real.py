@@ -47,6 +47,13 @@ def recorded_room_posts_its_transcription(scene: Scene) -> None:
     transcription_scenarios.recorded_room_posts_its_transcription(scene, enough=2)
 
 
+def recorded_mp3_room_posts_its_transcription(scene: Scene) -> None:
+    """recordFileFormat="mp3" (the default): mod_shout's MP3 is decoded (miniaudio) and
+    transcribed as the WAV is (the embedded FreeSWITCH writes silent MP3 frames: nothing to
+    hear there)."""
+    transcription_scenarios.recorded_room_posts_its_transcription(scene, fmt="mp3", enough=2)
+
+
 SCENARIOS = [
     scenarios.two_callers_meet,
     scenarios.muted_member_cannot_speak,
@@ -72,6 +79,7 @@ SCENARIOS = [
     scenarios.record_when_alone_false_waits_for_a_second_member,
     recording_scenarios.record_when_alone_false_pauses_while_one_is_left,
     recorded_room_posts_its_transcription,
+    recorded_mp3_room_posts_its_transcription,
 ]
 
 
