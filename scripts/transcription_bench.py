@@ -2,8 +2,9 @@
 
 Each sentence of examples/speech/sentences.txt (spoken by flite, FreeSWITCH 1.10.12's
 mod_flite, into 8 kHz WAVs: sN.wav, voices slt and kal in turn) is played by a caller into its
-own recorded <Conference> (recordFileFormat="wav", transcriptionUrl set) on the embedded
-FreeSWITCH, through the daemon (plivoxml_fs.service.Daemon, in this process). The daemon's
+own recorded <Conference> (recordFileFormat="wav", transcriptionUrl set; a second, silent
+caller in it, so that no hold music plays) on the embedded FreeSWITCH, or a real one with
+--freeswitch, through the daemon (plivoxml_fs.service.Daemon, in this process). The daemon's
 transcription callbacks are collected (the default engine, as users get it). Then every
 available engine transcribes the room recordings again in this process, timed with
 process_time: pocketsphinx always, the HTTP engine when --http-url is given.
@@ -59,7 +60,7 @@ class App:
         self.hits.append((path, form))
         if path == "/answer":
             start_response("200 OK", [("Content-Type", "application/xml")])
-            room = f"bench-{form.get('To', '')}"
+            room = f"bench-{form.get('To', '')[:-1]}"  # 19NN0 speaks, 19NN1 listens
             return [DOCUMENT.format(base=self.base, room=room).encode()]
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b""]
@@ -112,18 +113,21 @@ def record_sentences(state: Path, files: list[Path], time_scale: float,
     try:
         until("the inbound connection", lambda: daemon.inbound.connected)
         for n, path in enumerate(files):
-            to, leg = f"{1900 + n}", f"bench-leg-{n}"
-            daemon.inbound.bgapi(f"originate {{origination_uuid={leg}}}loopback/{to}/default "
-                                 "&park", timeout=WAIT_S)
-            until(f"caller {n} in its room", lambda to=to: any(
-                f.get("ConferenceAction") == "enter" and f.get("To") == to
-                for f in app.of("/cb")))
+            # two members: alone, one would hear (and the recording hold) the room's music
+            to, leg = f"{1900 + n}0", f"bench-leg-{n}"
+            for number, uuid in ((to, leg), (f"{1900 + n}1", f"{leg}-listener")):
+                daemon.inbound.bgapi(f"originate {{origination_uuid={uuid}}}loopback/{number}"
+                                     "/default &park", timeout=WAIT_S)
+                until(f"caller {number} in its room", lambda number=number: any(
+                    f.get("ConferenceAction") == "enter" and f.get("To") == number
+                    for f in app.of("/cb")))
             until(f"recording {n} to start", lambda: len(list(
                 (state / "recordings").glob("*.wav"))) > n)  # noqa: B023 - used at once
             api(f"uuid_broadcast {leg} {path} aleg")
             until(f"sentence {n} to be played", lambda leg=leg: api(
                 f"uuid_getvar {leg} playback_ms").strip() not in ("", "_undef_"))
             api(f"uuid_kill {leg}")
+            api(f"uuid_kill {leg}-listener")
             record = until(f"record callback {n}", lambda to=to: [
                 f for f in app.of("/cb") if f.get("ConferenceAction") == "record"
                 and f.get("To") == to])[0]

@@ -99,10 +99,29 @@ def pieces(pcm: bytes) -> list[bytes]:
 SILENCE_LEVEL = 100
 
 
-def audible(pcm: bytes) -> bool:
+def _loud_frames(pcm: bytes) -> list[int]:
     frame = 2 * RATE * 3 // 100
-    return any(_energy(pcm[at:at + frame]) > SILENCE_LEVEL * (frame // 8)
-               for at in range(0, len(pcm) - frame + 1, frame))
+    return [at for at in range(0, len(pcm) - frame + 1, frame)
+            if _energy(pcm[at:at + frame]) > SILENCE_LEVEL * (frame // 8)]
+
+
+def audible(pcm: bytes) -> bool:
+    return bool(_loud_frames(pcm))
+
+
+#: Silence kept before the first and after the last audible frame of a piece.
+MARGIN_S = 0.3
+
+
+def trimmed(pcm: bytes) -> bytes:
+    """The piece from MARGIN_S before its first audible 30 ms to MARGIN_S after its last: the
+    decoder's cepstral mean follows the speech, not how much silence the room recorded."""
+    loud = _loud_frames(pcm)
+    if not loud:
+        return b""
+    margin = int(MARGIN_S * RATE) * 2
+    frame = 2 * RATE * 3 // 100
+    return pcm[max(0, loud[0] - margin):loud[-1] + frame + margin]
 
 
 def _energy(chunk: bytes) -> int:
@@ -120,10 +139,11 @@ def pocketsphinx_text(pcm: bytes) -> str:
     decoder = Decoder(samprate=RATE, loglevel="FATAL")
     texts = []
     for piece in pieces(pcm):
-        if not audible(piece):
+        speech = trimmed(piece)
+        if not speech:
             continue
         decoder.start_utt()
-        decoder.process_raw(PAD + piece + PAD, full_utt=True)
+        decoder.process_raw(PAD + speech + PAD, full_utt=True)
         decoder.end_utt()
         texts.append(_hyp(decoder))
     return " ".join(t for t in texts if t)
