@@ -114,6 +114,19 @@ class Settings:
     # endpoint then destination, e.g. "sofia/gateway/carrier/{to} &socket(127.0.0.1:8084 async
     # full)" (the answered leg must reach this daemon's socket); "" = dialling out is refused
     mpc_dial_string: str = ""
+    # transcription of recordings that ask for it (docs/transcription.md): the engine
+    # (pocketsphinx: offline, the default; http: an OpenAI-compatible /v1/audio/transcriptions
+    # URL with its model and key), worker processes at most, one job's time limit, the jobs
+    # file ("" = <state_dir>/transcriptions.sqlite3), and the price of a minute in USD
+    # (transcription_rate; the charge is by the started minute)
+    transcription_engine: str = "pocketsphinx"
+    transcription_http_url: str = ""
+    transcription_http_model: str = "whisper-1"
+    transcription_http_key: str = attrs.field(default="", repr=False)
+    transcription_workers: int = 1
+    transcription_timeout_s: float = 600.0
+    transcription_path: str = ""
+    transcription_rate_per_minute: float = 0.0
     # service
     drain_timeout_s: float = 30.0
     state_dir: str = "/var/lib/plivoxml-fs"
@@ -122,13 +135,17 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in attrs.fields(Settings)}
-_SECRET_FIELDS = frozenset({"freeswitch_password", "auth_token", "api_auth"})
+_SECRET_FIELDS = frozenset({"freeswitch_password", "auth_token", "api_auth",
+                            "transcription_http_key"})
 PORT_FIELDS = ("listen_port", "freeswitch_port")
 # at least 1; max_redirects may be 0 (no redirects followed)
 POSITIVE_INT_FIELDS = (
-    "max_calls", "max_document_bytes", "callback_pool_size", "max_connect_reply_bytes"
+    "max_calls", "max_document_bytes", "callback_pool_size", "max_connect_reply_bytes",
+    "transcription_workers",
 )
 METHODS = ("GET", "POST")
+#: transcription_engine values (plivoxml_fs/effects/transcription/engines.py ENGINES).
+TRANSCRIPTION_ENGINES = ("pocketsphinx", "http")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _PROFILE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9][A-Za-z0-9-]{0,62})*\.?")
@@ -175,7 +192,14 @@ def _problem(name: str, value: Any) -> str | None:
         return f"must be 1..{MAX_LINGER_S} seconds"
     if name.endswith("_s") and isinstance(value, float) and not (0 < value < math.inf):
         return "must be a positive number of seconds"
-    if name == "mpc_rate_per_minute" and not 0 <= value < math.inf:
+    if name == "transcription_engine" and value not in TRANSCRIPTION_ENGINES:
+        return f"must be one of {', '.join(TRANSCRIPTION_ENGINES)}"
+    if name == "transcription_http_model" and not _is_word(value):
+        return "must be a model name without spaces or control characters"
+    if name == "transcription_http_key" and any(c in value for c in "\r\n\0"):
+        return "must be on one line"
+    if name in ("mpc_rate_per_minute", "transcription_rate_per_minute") and not (
+            0 <= value < math.inf):
         return "must be 0 or a positive price"
     if name == "mpc_time_scale" and not 0 < value <= 1:
         return "must be more than 0 and at most 1"
@@ -203,7 +227,8 @@ def _problem(name: str, value: Any) -> str | None:
         return _accounts_problem(value)
     if name == "api_default_account" and value and not AUTH_ID.fullmatch(value):
         return "must be empty or an auth id (20 characters starting MA or SA)"
-    if name in ("outbox_path", "recordings_dir", "history_path") and value and not _is_word(value):
+    if name in ("outbox_path", "recordings_dir", "history_path",
+                "transcription_path") and value and not _is_word(value):
         return "must be empty or a path without spaces or control characters"
     if name == "auth_token" and any(c in value for c in "\r\n\0"):
         return "must be on one line"
@@ -349,6 +374,11 @@ def load_settings(
         raise ConfigError(
             "settings: api_port is set but api_auth lists no account: the control API would "
             "answer every request 401; set api_auth to AUTH_ID:AUTH_TOKEN[,...] or api_port 0"
+        )
+    if settings.transcription_engine == "http" and not settings.transcription_http_url:
+        raise ConfigError(
+            "settings: transcription_engine is http but transcription_http_url is not set: "
+            "set it to the engine's /v1/audio/transcriptions URL, or use pocketsphinx"
         )
     if settings.callback_backoff_base_s > settings.callback_backoff_max_s:
         raise ConfigError(

@@ -35,6 +35,7 @@ from plivoxml_fs.effects.history import HistoryStore
 from plivoxml_fs.effects.outbox import Outbox
 from plivoxml_fs.effects.recovery import Recovery
 from plivoxml_fs.effects.rooms import GeventEdge
+from plivoxml_fs.effects.transcriber import Transcriber
 from plivoxml_fs.errors import ConnectionLost, ListenError
 from plivoxml_fs.esl.inbound import InboundClient
 from plivoxml_fs.esl.server import OutboundServer
@@ -74,8 +75,11 @@ class Daemon:
         # a large document is parsed in slices, other calls running in between (issue 9, item 6)
         parse = functools.partial(parse_document, pause=yield_to_others)
         # the rooms' commands go over the inbound connection once it is opened
+        # recordings' transcriptions: stored jobs, run in worker processes, posted by the outbox
+        self.transcriber = Transcriber.from_settings(settings, self.outbox)
         self.room_edge = GeventEdge(lambda: self.inbound, self.outbox,
-                                    command_timeout_s=settings.command_timeout_s)
+                                    command_timeout_s=settings.command_timeout_s,
+                                    transcriber=self.transcriber)
         self.rooms = RoomEngine(RoomContext(settings, new_id), self.room_edge)
         self.driver = CallDriver(settings, self.fetcher, self.outbox, inbound=None, parse=parse,
                                  rooms=self.rooms)
@@ -143,6 +147,7 @@ class Daemon:
         naming its address and the settings that hold it."""
         s = self.settings
         self.outbox.start()
+        self.transcriber.start()
         _listen(self.server.start, (s.listen_host, s.listen_port), "listen_host:listen_port")
         log.info("listening for calls on %s:%d", *self.address)
         if self.operator is not None:
@@ -197,6 +202,7 @@ class Daemon:
         if active:
             log.info("draining: %d calls active, waiting up to %.1f s", active, limit)
         self.server.stop(timeout=limit)
+        self.transcriber.stop()  # a job running now stays stored: the next start runs it
         self.outbox.stop(timeout=limit)
         self.recovery.stop()
         self.room_edge.stop()

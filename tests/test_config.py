@@ -332,3 +332,41 @@ def test_probe_and_reopen_settings_are_positive_seconds():
             load_settings(environ={}, **{name: 0.0})
         assert str(caught.value) == (
             f"override: {name} must be a positive number of seconds (got 0.0)")
+
+
+# --- transcription -------------------------------------------------------------------------------
+
+def test_transcription_defaults_are_the_offline_engine():
+    s = load_settings(environ={})
+    assert (s.transcription_engine, s.transcription_workers, s.transcription_rate_per_minute,
+            s.transcription_path) == ("pocketsphinx", 1, 0.0, "")
+
+
+def test_http_transcription_needs_its_url():
+    with pytest.raises(ConfigError, match="transcription_engine is http but "
+                                          "transcription_http_url is not set"):
+        load_settings(environ={"PLIVOXML_FS_TRANSCRIPTION_ENGINE": "http"})
+    s = load_settings(environ={"PLIVOXML_FS_TRANSCRIPTION_ENGINE": "http",
+                               "PLIVOXML_FS_TRANSCRIPTION_HTTP_URL":
+                                   "http://127.0.0.1:8080/v1/audio/transcriptions"})
+    assert s.transcription_engine == "http"
+
+
+@pytest.mark.parametrize(("name", "value", "why"), [
+    ("TRANSCRIPTION_ENGINE", "vosk", "must be one of pocketsphinx, http"),
+    ("TRANSCRIPTION_WORKERS", "0", "must be at least 1"),
+    ("TRANSCRIPTION_RATE_PER_MINUTE", "-0.01", "must be 0 or a positive price"),
+    ("TRANSCRIPTION_HTTP_URL", "ftp://x/y", "must be an http:// or https:// URL with a host"),
+    ("TRANSCRIPTION_TIMEOUT_S", "0", "must be a positive number of seconds"),
+])
+def test_bad_transcription_settings_are_named(name, value, why):
+    with pytest.raises(ConfigError, match=why):
+        load_settings(environ={f"PLIVOXML_FS_{name}": value})
+
+
+def test_the_transcription_key_is_redacted():
+    s = load_settings(environ={"PLIVOXML_FS_TRANSCRIPTION_HTTP_KEY": "sk-secret-1"})
+    assert "sk-secret-1" not in repr(s)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={"PLIVOXML_FS_TRANSCRIPTION_HTTP_KEY": "sk\nsecret"})
+    assert "secret" not in str(caught.value).replace("PLIVOXML_FS_TRANSCRIPTION_HTTP_KEY", "")

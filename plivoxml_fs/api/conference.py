@@ -174,7 +174,9 @@ RECORD_FORMATS = ("mp3", "wav")
 
 
 def record(ctx: ApiContext, req: ApiRequest):
-    """file_format mp3|wav; callback_url/callback_method: told when the recording ends."""
+    """file_format mp3|wav; callback_url/callback_method: told when the recording ends;
+    transcription_url/transcription_method: the transcript is posted there (transcription_type
+    auto, hybrid or manual: all machine transcription, docs/transcription.md)."""
     room = _room(ctx, req)
     fmt = req.text("file_format", default="mp3")
     if fmt not in RECORD_FORMATS:
@@ -185,12 +187,18 @@ def record(ctx: ApiContext, req: ApiRequest):
         raise bad("callback_method", f"must be GET or POST (got {method!r})")
     if callback is not None and not callback.startswith(("http://", "https://")):
         raise bad("callback_url", "must be an http(s) URL")
+    transcribe_to = req.text("transcription_url") or None
+    transcribe_method = req.text("transcription_method", default="POST").upper()
+    if transcribe_method not in ("GET", "POST"):
+        raise bad("transcription_method", f"must be GET or POST (got {transcribe_method!r})")
+    if transcribe_to is not None and not transcribe_to.startswith(("http://", "https://")):
+        raise bad("transcription_url", "must be an http(s) URL")
     if control.recording_busy(room):
         raise bad("conference_name", f"conference {room.name!r} is being recorded already")
     try:
         rec = recordings.api_recording(ctx.settings, room.name, room.uid or "", ctx.new_id(),
                                        fmt, int(ctx.clock() * 1000), callback, method,
-                                       req.api_id)
+                                       req.api_id, transcribe_to, transcribe_method)
     except ValueError as exc:
         raise bad("conference_name", f"cannot be recorded: {exc}") from None
     _act(ctx, req, room, lambda r: control.record(r, rec))

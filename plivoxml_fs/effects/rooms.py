@@ -6,6 +6,7 @@
   member's own socket (`api`), so members keep their `*` and time limit. A recording's folder
   is made first. The answer (or `-ERR <why>`) goes back into the room as a `CommandDone`.
 - Webhooks go into the outbox at once (a refused one is one ERROR line).
+- Transcriptions go to the Transcriber (a SQLite insert; the engine runs in a worker process).
 - Timers are greenlets on the hub that fire the room's `tick`.
 """
 
@@ -49,9 +50,10 @@ class GeventEdge:
     """Commands over `inbound()` (an InboundClient, or None), webhooks into `outbox`."""
 
     def __init__(self, inbound: Callable[[], Any], outbox: Any, *,
-                 command_timeout_s: float) -> None:
+                 command_timeout_s: float, transcriber: Any = None) -> None:
         self._inbound = inbound
         self._outbox = outbox
+        self._transcriber = transcriber
         self._timeout_s = command_timeout_s
         self._timers: set[gevent.Greenlet] = set()
 
@@ -85,6 +87,15 @@ class GeventEdge:
         except (ValueError, PlivoXMLError) as exc:
             log.error("call %s: %s callback to %s not sent: %s", webhook.call_uuid, webhook.kind,
                       shown_url(webhook.url), exc, extra={"call_uuid": webhook.call_uuid})
+
+    def transcribe(self, job: Any) -> None:
+        """A finished recording's transcription: stored and queued (effects/transcriber.py)."""
+        if self._transcriber is None:
+            log.error("call %s: recording %s not transcribed: this daemon has no transcription "
+                      "workers", job.call_uuid, job.recording_id,
+                      extra={"call_uuid": job.call_uuid})
+            return
+        self._transcriber.submit(job)
 
     def arm(self, at: float, fire: Callable[[], None]) -> _Timer:
         timer = gevent.spawn_later(max(0.0, at - time.time()), _guarded, fire, "a room's timer")

@@ -208,6 +208,10 @@ class Recording:
     callback_method: str
     call_params: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen)
     api_id: str = ""  # started by the control API (its callback has the API's parameters)
+    # transcriptionUrl (and its method): the finished file is transcribed and the text posted
+    # there (plivoxml_fs/effects/transcription); None: not transcribed
+    transcription_url: str | None = None
+    transcription_method: str = "POST"
 
 
 @attrs.frozen
@@ -263,6 +267,20 @@ class Emit:
 
 
 @attrs.frozen
+class Transcribe:
+    """Transcribe the finished recording at `path` off the call path and post the result to
+    `url` (effects/transcriber.py `Transcriber.submit`). `duration_ms`: the audio recorded."""
+
+    path: str
+    url: str
+    method: str
+    recording_id: str
+    call_uuid: str
+    duration_ms: int
+    order_key: str = ""  # as the recording's own callbacks (Webhook.order_key)
+
+
+@attrs.frozen
 class Release:
     """Member `call_uuid` (member id `member_id`) is let go by the room, for `reason`."""
 
@@ -278,4 +296,4 @@ class ArmTimer:
     at: float
 
 
-Decision = Command | Emit | Release | ArmTimer
+Decision = Command | Emit | Release | ArmTimer | Transcribe

@@ -42,8 +42,15 @@ from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands, recorder
 from plivoxml_fs.fs.events import ConferenceEvent
-from plivoxml_fs.rooms import recordings
-from plivoxml_fs.rooms.model import Command, CommandDone, Decision, Emit, Member, Role
+from plivoxml_fs.rooms import mpc_transcripts, recordings
+from plivoxml_fs.rooms.model import (
+    Command,
+    CommandDone,
+    Decision,
+    Emit,
+    Member,
+    Role,
+)
 from plivoxml_fs.rooms.mpc_callbacks import order_key, timestamp
 from plivoxml_fs.rooms.mpc_model import MpcState, Music, Speech, music_parts
 
@@ -119,6 +126,7 @@ class MpcRecording:
         self._plays = 0
         self._member_ids: dict[str, int | None] = {}  # tracks of members gone: their ids
         self.api_paused = False  # paused by the control API (rooms/mpc_rec_control.py)
+        self.transcripts: dict[str, str] = {}  # call uuid -> transcriptionUrl it asked for
 
     # -- the hooks --------------------------------------------------------------------------
 
@@ -135,6 +143,7 @@ class MpcRecording:
 
     def joined(self, room: MpcRoom, member: Member, now: float) -> list[Decision]:
         decisions: list[Decision] = []
+        self.transcripts.update(mpc_transcripts.asked(member))
         if member.role == Role.SUPERVISOR:
             decisions += self._relate(room, member)
         decisions += self._start_track(room, member)
@@ -321,7 +330,9 @@ class MpcRecording:
         if text.isdigit():
             file.fs_ms = int(text)
         self.state = DONE
-        return self._callback(room, "MPCRecordingCompleted", now) + self._hang_up()
+        return (self._callback(room, "MPCRecordingCompleted", now)
+                + mpc_transcripts.of_recording(room, file, self.transcripts, now)
+                + self._hang_up())
 
     def _failed(self, room: MpcRoom, now: float, why: str, *,
                 hang_up: bool = True) -> list[Decision]:
@@ -432,8 +443,9 @@ class MpcRecording:
         # refused stop is a completed track too
         del self.tracks[call_uuid]
         self._member_ids.pop(call_uuid, None)
-        return self._track_callback(room, track, "ParticipantRecordingCompleted", now,
-                                    member_id)
+        return (self._track_callback(room, track, "ParticipantRecordingCompleted", now,
+                                     member_id)
+                + mpc_transcripts.of_track(room, track, call_uuid, self.transcripts, now))
 
     # -- callbacks and commands -------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from plivoxml_fs.rooms.model import (
     Member,
     Recording,
     RoomContext,
+    Transcribe,
 )
 
 log = logging.getLogger("plivoxml_fs.rooms")
@@ -91,15 +92,25 @@ def new_recording(settings: Settings, room: str, uid: str, recording_id: str, fm
 
 def api_recording(settings: Settings, room: str, uid: str, recording_id: str, fmt: str,
                   now_ms: int, callback_url: str | None, callback_method: str,
-                  api_id: str) -> Recording:
+                  api_id: str, transcription_url: str | None = None,
+                  transcription_method: str = "POST") -> Recording:
     """A recording the control API starts at `now_ms` (ValueError as `new_recording`)."""
     name = recording_name(uid, recording_id, fmt)
     return Recording(
         conference_name=room, conference_uuid=uid, path=str(recordings_dir(settings) / name),
         recording_id=recording_id, record_url=record_url(settings, name), started_ms=now_ms,
         member_id=0, call_uuid="", callback_url=callback_url, callback_method=callback_method,
-        api_id=api_id,
+        api_id=api_id, transcription_url=transcription_url,
+        transcription_method=transcription_method,
     )
+
+
+def transcription(rec: Recording, duration_ms: int) -> list[Decision]:
+    """The finished recording's transcription job, when it asked for one."""
+    if not rec.transcription_url:
+        return []
+    return [Transcribe(rec.path, rec.transcription_url, rec.transcription_method,
+                       rec.recording_id, rec.call_uuid, duration_ms)]
 
 
 def record_params(rec: Recording, end_ms: int, duration_ms: int | None,
@@ -144,11 +155,14 @@ Send = Callable[..., Command | None]
 @attrs.frozen
 class Policy:
     """When a room records: `fmt` mp3|wav; the recording starts once `start_at` members are in;
-    `pause_alone`: it is paused while one member is left and resumed when two are in again."""
+    `pause_alone`: it is paused while one member is left and resumed when two are in again;
+    `transcription_url`: the finished file is transcribed and the text posted there."""
 
     fmt: str = "mp3"
     start_at: int = 1
     pause_alone: bool = False
+    transcription_url: str | None = None
+    transcription_method: str = "POST"
 
 
 class RoomRecording:
@@ -209,6 +223,8 @@ class RoomRecording:
         try:
             rec = new_recording(self.ctx.settings, self.name, uid, self.ctx.new_id(),
                                 policy.fmt, member)
+            rec = attrs.evolve(rec, transcription_url=policy.transcription_url,
+                               transcription_method=policy.transcription_method)
         except ValueError as exc:
             log.error("call %s: conference %s: the recording could not start: %s",
                       member.call_uuid, self.name, exc, extra=self._extra(member.call_uuid))
@@ -335,14 +351,19 @@ class RoomRecording:
         return self._callback(now, None)
 
     def _callback(self, now: float, duration_ms: int | None) -> list[Decision]:
+        """The record callback (when someone is told) and the transcription (when asked)."""
         rec = self.recording
-        if rec is None or not rec.callback_url:
+        if rec is None:
             return []
         paused = self._paused_s + (now - self._paused_since if self._paused_since else 0.0)
         params = {**rec.call_params, **record_params(rec, int(now * 1000), duration_ms,
                                                      int(paused * 1000))}
-        return [Emit(Webhook(rec.callback_url, rec.callback_method, params, rec.call_uuid,
-                             "conference-record"))]
+        ms = int(params.get("RecordingDurationMs") or params.get("recording_duration_ms") or 0)
+        told: list[Decision] = []
+        if rec.callback_url:
+            told.append(Emit(Webhook(rec.callback_url, rec.callback_method, params,
+                                     rec.call_uuid, "conference-record")))
+        return told + transcription(rec, ms)
 
     def _extra(self, call_uuid: str) -> dict[str, str]:
         return {"call_uuid": call_uuid, "conference": self.name}

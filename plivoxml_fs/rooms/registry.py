@@ -39,6 +39,7 @@ from plivoxml_fs.rooms.model import (
     RoomKind,
     RoomState,
     Seat,
+    Transcribe,
 )
 from plivoxml_fs.rooms.mpc import MpcRoom
 from plivoxml_fs.rooms.room import Room
@@ -56,6 +57,9 @@ class Edge(Protocol):
         when that is down), then call `done` with the answer; never raises."""
 
     def emit(self, webhook: Any) -> None: ...
+
+    def transcribe(self, job: Any) -> None:
+        """Queue a `Transcribe` (durably) for the transcription workers; never raises."""
 
     def arm(self, at: float, fire: Callable[[], None]) -> Any:
         """Call `fire` at `at` (epoch seconds); returns a handle whose `cancel()` stops it."""
@@ -106,6 +110,12 @@ class SyncEdge:
         except (ValueError, PlivoXMLError) as exc:
             log.error("call %s: %s callback not sent: %s", webhook.call_uuid, webhook.kind, exc,
                       extra={"call_uuid": webhook.call_uuid})
+
+    def transcribe(self, job: Any) -> None:
+        # no transcription workers without the daemon: said once per job, never lost silently
+        log.error("call %s: recording %s not transcribed: no transcription workers here "
+                  "(a CallDriver built without the daemon)", job.call_uuid, job.recording_id,
+                  extra={"call_uuid": job.call_uuid})
 
     def arm(self, at: float, fire: Callable[[], None]) -> _Kept:
         self.timers.append((at, fire))
@@ -312,6 +322,8 @@ class RoomEngine:
         for decision in decisions:
             if isinstance(decision, Emit):
                 self.edge.emit(decision.webhook)
+            elif isinstance(decision, Transcribe):
+                self.edge.transcribe(decision)
             elif isinstance(decision, Command):
                 self.edge.send(decision, self._answer(room),
                                self._conns.get(decision.call_uuid))

@@ -419,7 +419,10 @@ def _policy(settings: RoomSettings) -> recordings.Policy | None:
     if not settings.record:
         return None
     alone = settings.record_when_alone
-    return recordings.Policy(settings.record_file_format, 1 if alone else 2, not alone)
+    # transcriptionUrl asks for the transcript (transcriptionType auto, hybrid and manual are
+    # all machine transcription here: docs/transcription.md)
+    return recordings.Policy(settings.record_file_format, 1 if alone else 2, not alone,
+                             settings.transcription_url, settings.transcription_method)
 
 
 def _recording_event(room: Room, event: ConferenceEvent, now: float) -> list[Decision]:

@@ -17,6 +17,7 @@ import requests
 from conference.hearing import Party, everyone_but, heard, measure
 from conference.scenarios import doc, room
 from conference.scene import Scene
+from conference.transcription_scenarios import SENTENCE, TRANSCRIBED_S, WORDS, say_file
 
 from plivoxml_fs.client import rest_client
 from plivoxml_fs.service import Daemon
@@ -410,4 +411,30 @@ def one_name_two_accounts(scene: Scene) -> None:
         _leave(scene, [*mine, *theirs])
 
 
-SCENARIOS += [speak_and_stop, record_start_and_stop, one_name_two_accounts]
+def record_with_transcription(scene: Scene) -> None:
+    """record with transcription_url: flite's sentence played into the room comes back as
+    words at that URL once record_stop ends the recording, named by the recording id."""
+    name = room("api-tx")
+    callers, _ = _join(scene, name, ["7341", "7342"])
+    fs_name = scene.daemon.rooms.find(ACCOUNT_A, name).fs_name
+    answer = scene.client.conferences.record(name, file_format="wav",
+                                             transcription_type="auto",
+                                             transcription_url=f"{scene.app.base}/tx",
+                                             transcription_method="POST")
+    try:
+        scene.wait("start-recording", lambda: scene.room_events(fs_name, "start-recording"))
+        say_file(scene, callers[0], SENTENCE)
+        scene.client.conferences.record_stop(name)
+        (posted,) = scene.wait("the transcription", lambda: scene.app.of("/tx"),
+                               timeout=TRANSCRIBED_S)
+    finally:
+        _leave(scene, callers)
+    assert posted["error"] == "" and posted["recording_id"] == answer.recording_id
+    # two of "quick brown fox" at least: a real mod_conference's mix under load is rougher
+    # (tests/fs/test_conference_real.py); the embedded one hears all three
+    assert len(set(WORDS) & set(posted["transcription"].split())) >= 2, posted["transcription"]
+    assert posted["call_uuid"] == ""  # the API's recording belongs to no call
+
+
+SCENARIOS += [speak_and_stop, record_start_and_stop, record_with_transcription,
+              one_name_two_accounts]

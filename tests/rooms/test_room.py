@@ -21,6 +21,7 @@ from plivoxml_fs.rooms.model import (
     RoomSettings,
     RoomState,
     Seat,
+    Transcribe,
 )
 from plivoxml_fs.rooms.room import Room
 from plivoxml_fs.testing import conference_event, dtmf_event
@@ -418,3 +419,33 @@ def test_an_overdue_stop_recording_is_reported_by_the_daemon_clock(caplog) -> No
                                                      str(int((timer.at - T0 - 1) * 1000)))
     assert "no stop-recording came for rec-1" in caplog.text
     assert room.done and event(room, "stop-recording", Path="/rec/uid-1_rec-1.wav") == []
+
+
+TRANSCRIBED = attrs.evolve(RECORDED, transcription_type="hybrid",
+                           transcription_url="http://app/tx", transcription_method="GET")
+
+
+@pytest.mark.parametrize("callback_url", ["http://app/cb", None])
+def test_stop_recording_of_a_transcribed_room_decides_its_transcription(callback_url) -> None:
+    """transcriptionUrl: stop-recording also decides Transcribe (the file, the URL and method,
+    the recording id, the starter's call, FreeSWITCH's duration), after the record callback,
+    with or without a callbackUrl to tell."""
+    room = make_room(TRANSCRIBED)
+    room.join(Seat(name=NAME, call_uuid="a", settings=TRANSCRIBED, callback_url=callback_url,
+                   call_params={"CallUUID": "a"}), T0)
+    (start,) = cmds_of(added(room, "a", 1))
+    room.apply(CommandDone(start.token, "+OK Record file"), T0 + 1)
+    decisions = event(room, "stop-recording", Path="/rec/uid-1_rec-1.wav",
+                      Milliseconds_Elapsed="2500")
+    assert decisions[-1] == Transcribe("/rec/uid-1_rec-1.wav", "http://app/tx", "GET", "rec-1",
+                                       "a", 2500)
+    assert len(hooks(decisions)) == (1 if callback_url else 0)
+
+
+def test_a_recorded_room_without_transcription_url_decides_no_transcription() -> None:
+    room = make_room(RECORDED)
+    room.join(seat("a", RECORDED), T0)
+    (start,) = cmds_of(added(room, "a", 1))
+    room.apply(CommandDone(start.token, "+OK Record file"), T0 + 1)
+    decisions = event(room, "stop-recording", Path="/rec/uid-1_rec-1.wav")
+    assert not [d for d in decisions if isinstance(d, Transcribe)]
