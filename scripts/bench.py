@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", choices=("daemon", "baseline", "outbox"), help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
     parser.add_argument("--listen-port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--count-events", action="store_true",
+                        help="count the events the daemon receives per call, by side and name "
+                        "(costs some of its CPU: not for the CPU figures)")
     parser.add_argument("--mpc-time-scale", type=float, default=1.0, help=argparse.SUPPRESS)
     opts = parser.parse_args(argv)
     for name, embedded, real in (("calls", 2000, 200), ("rate", 50.0, 25.0), ("wait", 2, 6)):
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         child = bench_embedded.DaemonChild(
             f"{opts.base}/answer.xml", f"{opts.base}/hangup", opts.concurrency,
             listen_port=opts.listen_port, freeswitch=opts.freeswitch, password=opts.password,
-            mpc_time_scale=opts.mpc_time_scale,
+            mpc_time_scale=opts.mpc_time_scale, count_events=opts.count_events,
         )
         if not opts.profile:
             child.run()

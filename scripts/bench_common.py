@@ -34,11 +34,11 @@ TICKS = os.sysconf("SC_CLK_TCK")
 #: The auth token the burst's webhooks are signed with (the web app checks every signature).
 BURST_TOKEN = "bench-auth-token"
 
-def _report_and_wait(port: int, setup_s: list[float], means=None) -> None:
+def _report_and_wait(port: int, setup_s: list[float], means=None, events=None) -> None:
     """Say the bound port, wait for the parent's 'stop' line, then print setup latencies."""
     print(port, flush=True)
     gevent.get_hub().threadpool.spawn(sys.stdin.readline).get()
-    report = {"setup_s": setup_s, "mean_ms": means() if means else {}}
+    report = {"setup_s": setup_s, "mean_ms": means() if means else {}, "events": events or {}}
     print(json.dumps(report), flush=True)
 
 

@@ -55,13 +55,16 @@ class DaemonChild:
 
     def __init__(self, answer_url: str, hangup_url: str, concurrency: int, *,
                  listen_port: int = 0, freeswitch: str | None = None, password: str = "ClueCon",
-                 mpc_time_scale: float = 1.0) -> None:
+                 mpc_time_scale: float = 1.0, count_events: bool = False) -> None:
         self.answer_url, self.hangup_url = answer_url, hangup_url
         self.concurrency = concurrency
         self.listen_port = listen_port
         self.freeswitch = freeswitch
         self.password = password
         self.mpc_time_scale = mpc_time_scale
+        #: Count the events each side received (reported as `events`); costs a little CPU.
+        self.count_events = count_events
+        self.counted: dict[str, int] = {}
 
     def run(self) -> None:
         from plivoxml_fs.config import Settings
@@ -89,6 +92,19 @@ class DaemonChild:
 
         transport.OutboundConnection.__init__ = timed_init
         transport.EslConnection.request = timed_request
+        if self.count_events:
+            counted: dict[str, int] = {}
+            original_deliver = transport.EslConnection._deliver
+
+            def counted_deliver(self, event):
+                side = "outbound" if isinstance(self, transport.OutboundConnection) else "inbound"
+                what = event.get("Action") if event.name == "CUSTOM" else event.name
+                key = f"{side} {what}"
+                counted[key] = counted.get(key, 0) + 1
+                return original_deliver(self, event)
+
+            transport.EslConnection._deliver = counted_deliver
+            self.counted = counted
         fs: dict = {}
         if self.freeswitch:
             host, _, port = self.freeswitch.rpartition(":")
@@ -115,7 +131,7 @@ class DaemonChild:
                     gevent.sleep(0.05)
             else:
                 daemon.start_server()
-            _report_and_wait(daemon.address[1], setup_s, _latency_means)
+            _report_and_wait(daemon.address[1], setup_s, _latency_means, self.counted)
             daemon.stop(drain_timeout_s=5)
 
 

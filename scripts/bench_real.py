@@ -22,7 +22,11 @@ two processes measured over the same seconds, and the load average is printed be
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
+import subprocess
+import sys
 import time
 import uuid as uuidlib
 from pathlib import Path
@@ -80,6 +84,9 @@ def add_options(parser) -> None:
                        help="where its dialplan sends calls (the children listen there)")
     group.add_argument("--freeswitch-pid", type=int,
                        help="FreeSWITCH's process (default: the one listening on PORT)")
+    group.add_argument("--py-spy", metavar="FILE",
+                       help="sample the daemon child with py-spy (collapsed stacks) into "
+                       "FILE.<workload> while the calls run")
     group.add_argument("--workloads", default="conference,mpc",
                        help="comma-separated: conference (daemon and bare handler), mpc")
 
@@ -153,10 +160,18 @@ class Controller:
         self.conn.close()
 
 
+def _spy(pid: int, out: str) -> subprocess.Popen:
+    """py-spy sampling `pid` into `out` until it is sent SIGINT (not counted as a child's CPU)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    return subprocess.Popen([spy, "record", "-p", str(pid), "-r", "200", "-f", "raw", "-o", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def run_workload(ctl: Controller, fs_pid: int, app: WebApp, child_args: list[str], opts,
-                 *, daemon: bool) -> dict:
+                 *, daemon: bool, name: str) -> dict:
     """One child, `calls` calls at `rate`/s; both processes' CPU over the same seconds."""
     child = Child(child_args)
+    spy = _spy(child.proc.pid, f"{opts.py_spy}.{name}") if daemon and opts.py_spy else None
     app.callbacks.clear()
     app.conference_callbacks = 0
     gate = gevent.lock.BoundedSemaphore(opts.concurrency)
@@ -187,6 +202,9 @@ def run_workload(ctl: Controller, fs_pid: int, app: WebApp, child_args: list[str
             gevent.sleep(0.05)
     elapsed = time.monotonic() - t0
     fs_cpu, cpu = proc_cpu_s(fs_pid) - fs0, child.cpu_s() - cpu0
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(30)
     report = child.finish()
     setup = report["setup_s"]
     calls = max(1, ok[0])
@@ -207,6 +225,9 @@ def run_workload(ctl: Controller, fs_pid: int, app: WebApp, child_args: list[str
         result["room_callbacks"] = app.conference_callbacks
     if report["mean_ms"]:
         result["mean_ms_by_command"] = report["mean_ms"]
+    if report.get("events"):
+        result["events_per_call"] = {k: round(v / calls, 2)
+                                     for k, v in sorted(report["events"].items())}
     return result
 
 
@@ -236,6 +257,8 @@ def bench(opts) -> dict:
               "--password", opts.password]
     if opts.profile:
         daemon += ["--profile", opts.profile]
+    if opts.count_events:
+        daemon += ["--count-events"]
     workloads = [w.strip() for w in opts.workloads.split(",") if w.strip()]
     try:
         if "conference" in workloads:
@@ -244,11 +267,12 @@ def bench(opts) -> dict:
                             .replace("{base}", base).encode())
             result = {"document": f"<Conference> rooms of {CONFERENCE_SIZE} callers, entry beep, "
                                   f"enter/exit callbacks, timeLimit {opts.wait} s"}
-            result["daemon"] = run_workload(ctl, fs_pid, app, daemon, opts, daemon=True)
+            result["daemon"] = run_workload(ctl, fs_pid, app, daemon, opts, daemon=True,
+                                             name="conference")
             if not opts.no_baseline:
                 result["baseline"] = run_workload(ctl, fs_pid, app,
                                                   ["--child", "baseline", *common], opts,
-                                                  daemon=False)
+                                                  daemon=False, name="baseline")
             out["conference"] = result
         if "mpc" in workloads:
             app.group = MPC_SIZE
@@ -259,7 +283,7 @@ def bench(opts) -> dict:
                                   f"(mpc_time_scale {scale:g}: {opts.wait} s)"}
             result["daemon"] = run_workload(ctl, fs_pid, app,
                                             [*daemon, "--mpc-time-scale", str(scale)], opts,
-                                            daemon=True)
+                                            daemon=True, name="mpc")
             out["mpc"] = result
     finally:
         ctl.close()
