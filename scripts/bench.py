@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--burst", type=int, default=2000, help="webhooks in the outbox burst phase (0: none)"
     )
+    parser.add_argument("--burst-runs", type=int, default=3,
+                        help="how many times the burst runs (min/median/max printed)")
     bench_real.add_options(parser)
     parser.add_argument("--child", choices=("daemon", "baseline", "outbox"), help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
