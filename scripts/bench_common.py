@@ -19,8 +19,12 @@ import gevent
 from gevent.pywsgi import WSGIServer
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+#: Where a child imports plivoxml_fs from: this checkout, or another one (a reference daemon,
+#: --reference-code) named by this environment variable.
+CODE_ENV = "PLIVOXML_FS_BENCH_CODE"
+CODE = os.environ.get(CODE_ENV) or str(ROOT)
+if CODE not in sys.path:
+    sys.path.insert(0, CODE)
 
 from plivoxml_fs.effects.signing import signature  # noqa: E402
 
@@ -137,12 +141,14 @@ class NoDelayServer(WSGIServer):
 class Child:
     """A child process (daemon or baseline): its port, CPU seconds and RSS from /proc."""
 
-    def __init__(self, args: list[str]) -> None:
+    def __init__(self, args: list[str], code: str | None = None) -> None:
+        env = {**os.environ, CODE_ENV: code} if code else None
         self.proc = subprocess.Popen(
             [sys.executable, str(ENTRY), *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env=env,
         )
         self.port = int(self.proc.stdout.readline())
 

@@ -106,6 +106,15 @@ class DaemonChild:
 
             transport.EslConnection._deliver = counted_deliver
             self.counted = counted
+            hub = gevent.get_hub()
+            original_apply = type(hub.threadpool).apply
+
+            def counted_apply(pool, func, args=None, kwds=None):
+                key = f"threadpool {getattr(func, '__name__', func)}"
+                counted[key] = counted.get(key, 0) + 1
+                return original_apply(pool, func, args, kwds)
+
+            type(hub.threadpool).apply = counted_apply
         fs: dict = {}
         if self.freeswitch:
             host, _, port = self.freeswitch.rpartition(":")

@@ -14,6 +14,9 @@ and after. Workloads, each measured in the same run:
 - `mpc`: the daemon with `<MultiPartyCall>`s of a customer, an agent and a coaching supervisor
   with status callbacks, ended by maxDuration (300, made `--wait` s by `mpc_time_scale`).
 
+With `--reference-code DIR` each daemon workload is run first through the daemon of another
+checkout (the code before a change), so a before/after pair comes from the same run.
+
 FreeSWITCH's process is the one listening on HOST's port (found through /proc/net/tcp), or
 `--freeswitch-pid`. The machine is shared: the figures that mean something are the ratios of
 two processes measured over the same seconds, and the load average is printed beside them.
@@ -72,6 +75,8 @@ DEFINITIONS = {
     "callbacks": "posts the web app received: hangup callbacks (one a call) and the room's "
     "(conference enter/exit, MPC status)",
     "load": "/proc/loadavg before and after the run (2 cores, shared with other work)",
+    "reference_daemon": "with --reference-code DIR: the same workload, just before, through "
+    "the daemon imported from DIR (the code before a change), measured the same way",
 }
 
 
@@ -87,6 +92,9 @@ def add_options(parser) -> None:
     group.add_argument("--py-spy", metavar="FILE",
                        help="sample the daemon child with py-spy (collapsed stacks) into "
                        "FILE.<workload> while the calls run")
+    group.add_argument("--reference-code", metavar="DIR",
+                       help="also run each daemon workload with plivoxml_fs imported from DIR "
+                       "(another checkout: the code before a change), in the same run")
     group.add_argument("--workloads", default="conference,mpc",
                        help="comma-separated: conference (daemon and bare handler), mpc")
 
@@ -168,9 +176,9 @@ def _spy(pid: int, out: str) -> subprocess.Popen:
 
 
 def run_workload(ctl: Controller, fs_pid: int, app: WebApp, child_args: list[str], opts,
-                 *, daemon: bool, name: str) -> dict:
+                 *, daemon: bool, name: str, code: str | None = None) -> dict:
     """One child, `calls` calls at `rate`/s; both processes' CPU over the same seconds."""
-    child = Child(child_args)
+    child = Child(child_args, code)
     spy = _spy(child.proc.pid, f"{opts.py_spy}.{name}") if daemon and opts.py_spy else None
     app.callbacks.clear()
     app.conference_callbacks = 0
@@ -267,6 +275,10 @@ def bench(opts) -> dict:
                             .replace("{base}", base).encode())
             result = {"document": f"<Conference> rooms of {CONFERENCE_SIZE} callers, entry beep, "
                                   f"enter/exit callbacks, timeLimit {opts.wait} s"}
+            if opts.reference_code:
+                result["reference_daemon"] = run_workload(
+                    ctl, fs_pid, app, daemon, opts, daemon=True, name="conference-reference",
+                    code=opts.reference_code)
             result["daemon"] = run_workload(ctl, fs_pid, app, daemon, opts, daemon=True,
                                              name="conference")
             if not opts.no_baseline:
@@ -281,9 +293,13 @@ def bench(opts) -> dict:
             result = {"document": "<MultiPartyCall> of Customer, Agent and coaching Supervisor, "
                                   f"status callbacks, maxDuration {MPC_MAX_DURATION} "
                                   f"(mpc_time_scale {scale:g}: {opts.wait} s)"}
-            result["daemon"] = run_workload(ctl, fs_pid, app,
-                                            [*daemon, "--mpc-time-scale", str(scale)], opts,
-                                            daemon=True, name="mpc")
+            mpc_daemon = [*daemon, "--mpc-time-scale", str(scale)]
+            if opts.reference_code:
+                result["reference_daemon"] = run_workload(
+                    ctl, fs_pid, app, mpc_daemon, opts, daemon=True, name="mpc-reference",
+                    code=opts.reference_code)
+            result["daemon"] = run_workload(ctl, fs_pid, app, mpc_daemon, opts, daemon=True,
+                                            name="mpc")
             out["mpc"] = result
     finally:
         ctl.close()
