@@ -196,7 +196,8 @@ class MessageParser(_BlockParser):
     _what = "ESL message"
 
     def _split_block(self, block: bytes) -> tuple[bytes, Mapping[str, str]]:
-        return b"", _parse_header_block(block, urldecode=True, what=self._what)
+        # values decoded when read (Headers): a connect reply carries ~200, a driver reads ~30
+        return b"", _parse_header_block(block, urldecode=True, what=self._what, lazy=True)
 
     def _build(self, first: bytes, headers: Mapping[str, str], body: bytes) -> Message:
         if "Content-Type" not in headers:
