@@ -211,6 +211,10 @@ class FakeConnection:
             raise CommandFailed(f"{line} {app}", self._refused[app])
         return self.request(line, headers, body, timeout=timeout)
 
+    def commands(self, lines, *, timeout=None) -> list[Message]:
+        """Several commands at once (the transport writes them together): each as `command`."""
+        return [self.command(line, timeout=timeout) for line in lines]
+
     def api(self, cmd: str, *, timeout=None, check: bool = True) -> str:
         """`api <cmd>` on the call's socket: uuid_getvar answers the fake channel's variable
         (`_undef_` when unset), anything else `+OK`."""

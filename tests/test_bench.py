@@ -74,6 +74,10 @@ def test_five_calls_give_every_figure():
     assert burst["failed_attempts"] == 0 and burst["delivered_per_s"] > 0
     assert 0 < burst["lag_ms_p50"] <= burst["lag_ms_p99"]
     assert "outbox_burst.lag_ms" in out["definitions"]
+    runs = out["outbox_burst_runs"]  # three bursts by default: min <= median <= max
+    assert set(runs) == {"delivered_per_s", "lag_ms_p99", "cpu_ms_per_callback"}
+    assert all(r["min"] <= r["median"] <= r["max"] for r in runs.values())
+    assert runs["delivered_per_s"]["median"] == burst["delivered_per_s"]
 
 
 AI_SCRIPT = SCRIPT.with_name("bench_ai.py")

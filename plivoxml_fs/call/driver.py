@@ -6,7 +6,8 @@
    inbound connection whether the connecting Unique-ID is a live channel (`uuid_exists`);
    the URL channel variables are then read as the dialplan set them (`uuid_getvar`: the
    connect reply's URL-encoded copy cannot tell `a+b` from `a%2Bb`);
-1. `myevents`, `event plain BACKGROUND_JOB CUSTOM conference::maintenance`, `linger <s>`;
+1. `myevents`, `nixevent` of the events nothing reads, `event plain BACKGROUND_JOB CUSTOM
+   conference::maintenance`, `linger <s>` (esl/session.call_setup), in one write;
 2. fetch the answer URL (channel variable `plivoxml_answer_url` / `plivoxml_answer_method`,
    else settings) with the Plivo call parameters, parse and validate it;
 3. run the verbs in order; the call is answered before the first media verb (registry
@@ -273,9 +274,9 @@ class _Call:
             self._journalled = True
 
     def _subscribe(self) -> None:
-        """The outbound sequence's setup (esl/session.call_setup), each reply awaited in turn."""
-        for line in session.call_setup(self.settings.linger_s):
-            self.conn.command(line)
+        """The outbound sequence's setup (esl/session.call_setup): one write, every reply
+        awaited (an -ERR among them fails the call as a refused command does)."""
+        self.conn.commands(session.call_setup(self.settings.linger_s))
 
     def _first_url(self) -> tuple[str, str] | None:
         url = self._var(VAR_ANSWER_URL) or self.settings.answer_url

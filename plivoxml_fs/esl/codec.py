@@ -101,7 +101,10 @@ def _parse_header_bytes(block: bytes, *, urldecode: bool, what: str) -> dict[str
 def _content_length(headers: Mapping[str, str], block: bytes, what: str) -> int:
     """The header block's Content-Length (the first header so named, ignoring case), or 0."""
     raw = None
-    if b"content-length:" in block.lower():  # most event bodies have none: skip the scan
+    named = block.lower().count(b"content-length:")  # most event bodies have none
+    if named == 1 and "Content-Length" in headers:  # the one so named: no scan
+        raw = headers["Content-Length"]
+    elif named:
         for key, value in headers.items():
             if key.lower() == "content-length":
                 raw = value
@@ -193,7 +196,8 @@ class MessageParser(_BlockParser):
     _what = "ESL message"
 
     def _split_block(self, block: bytes) -> tuple[bytes, Mapping[str, str]]:
-        return b"", _parse_header_block(block, urldecode=True, what=self._what)
+        # values decoded when read (Headers): a connect reply carries ~200, a driver reads ~30
+        return b"", _parse_header_block(block, urldecode=True, what=self._what, lazy=True)
 
     def _build(self, first: bytes, headers: Mapping[str, str], body: bytes) -> Message:
         if "Content-Type" not in headers:
@@ -221,7 +225,7 @@ def parse_event_plain(body: bytes) -> Event:
     """Parse a text/event-plain body: URL-encoded headers, blank line, optional event body."""
     end = body.find(b"\n\n")
     block, rest = (body, b"") if end == -1 else (body[:end], body[end + 2 :])
-    headers = _parse_header_block(block, urldecode=True, what="event", lazy=True)
+    headers = _event_headers(block)
     length = _content_length(headers, block, "event")
     if len(rest) < length:
         raise ProtocolError(f"event: body shorter ({len(rest)}) than its Content-Length ({length})")
@@ -231,6 +235,20 @@ def parse_event_plain(body: bytes) -> Event:
         else:
             headers.pop("Content-Length")
     return Event(headers, rest[:length])
+
+
+def _event_headers(block: bytes) -> Mapping[str, str]:
+    """An event body's headers: kept as text to be looked up (`Headers(text=...)`) when every
+    line is `name: value` with a name, else split at once by `_parse_header_block`, which
+    raises on the line that is not (the same headers, the same errors, either way)."""
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        text = "\r"  # the byte-wise path, with replacement
+    if ("\r" in text or text.startswith(": ") or "\n: " in text
+            or not all(": " in line for line in text.split("\n"))):
+        return _parse_header_block(block, urldecode=True, what="event", lazy=True)
+    return Headers(text=text)
 
 
 def check_line(value: str, what: str) -> str:

@@ -17,26 +17,49 @@ class Headers(Mapping[str, str]):
     An event carries dozens of headers and the daemon reads a handful, so decoding on access
     saves most of the work. Reading gives what eager decoding gave: the value's `%XX` escapes
     turned into bytes, those bytes decoded as UTF-8 with replacement. The codec builds these
-    only from valid UTF-8 header blocks, already split into names and values.
+    only from valid UTF-8 header blocks, already split into names and values (`raw`), or from
+    the text of a block it checked line by line (`text`: every line `name: value`, no CR):
+    then a header is looked up in the text (the last line of that name, as a dict of the lines
+    keeps the last) and the dict is built only if the headers are iterated.
     """
 
-    __slots__ = ("_raw",)
+    __slots__ = ("_map", "_text")
 
-    def __init__(self, raw: dict[str, str]) -> None:
-        self._raw = raw
+    def __init__(self, raw: dict[str, str] | None = None, *, text: str = "") -> None:
+        self._map = raw
+        self._text = "" if raw is not None else f"\n{text}\n"
+
+    @property
+    def _raw(self) -> dict[str, str]:
+        if self._map is None:
+            self._map = dict(line.split(": ", 1) for line in self._text[1:-1].split("\n"))
+        return self._map
+
+    def _value(self, name: str) -> str | None:
+        """The still-encoded value of `name`, or None."""
+        if self._map is not None or "\n" in name:
+            return self._raw.get(name)
+        key = f"\n{name}: "
+        at = self._text.rfind(key)
+        if at < 0:
+            return None
+        start = at + len(key)
+        return self._text[start:self._text.index("\n", start)]
 
     def __getitem__(self, name: str) -> str:
-        value = self._raw[name]
+        value = self._value(name)
+        if value is None:
+            raise KeyError(name)
         return unquote_to_bytes(value).decode("utf-8", "replace") if "%" in value else value
 
     def get(self, name: str, default=None):
-        value = self._raw.get(name)
+        value = self._value(name)
         if value is None:
             return default
         return unquote_to_bytes(value).decode("utf-8", "replace") if "%" in value else value
 
     def __contains__(self, name: object) -> bool:
-        return name in self._raw
+        return isinstance(name, str) and self._value(name) is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._raw)

@@ -290,11 +290,27 @@ PHASES: dict[tuple[Phase, str], Phase] = {
 }
 
 
-def call_setup(linger_s: int) -> tuple[str, str, str]:
-    """What the driver sends once a call is confirmed, in this order: its own events
-    (`myevents`), BACKGROUND_JOB and the conference events (CUSTOM last), `linger <s>`."""
+#: The events `myevents` turns on that nothing reads on a call's own connection: the verbs act
+#: on CHANNEL_EXECUTE_COMPLETE (the session's Executed), the hangup events (HungUp), DTMF and
+#: the conference events, and replay's transcript shows CHANNEL_ANSWER, so those stay. Each
+#: event left on costs FreeSWITCH its serialisation and us its parse, about 8 a call
+#: (CHANNEL_EXECUTE for every application, CHANNEL_STATE, CHANNEL_UNPARK); docs/internals.md.
+UNUSED_CALL_EVENTS = (
+    "CHANNEL_APPLICATION", "CHANNEL_BRIDGE", "CHANNEL_CREATE", "CHANNEL_DATA", "CHANNEL_DESTROY",
+    "CHANNEL_EXECUTE", "CHANNEL_ORIGINATE", "CHANNEL_UUID", "CHANNEL_OUTGOING", "CHANNEL_PARK",
+    "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_STATE", "CHANNEL_UNBRIDGE",
+    "CHANNEL_UNPARK", "DETECTED_SPEECH", "NOTALK", "TALK",
+)
+
+
+def call_setup(linger_s: int) -> tuple[str, ...]:
+    """What the driver sends once a call is confirmed, in this order (in one write: each
+    reply is still awaited): its own events (`myevents`) less those nothing reads
+    (`nixevent`, UNUSED_CALL_EVENTS), BACKGROUND_JOB and the conference events (CUSTOM last),
+    `linger <s>`."""
     return (
         commands.myevents(),
+        commands.nixevent(UNUSED_CALL_EVENTS),
         commands.event_plain(["BACKGROUND_JOB"], ["conference::maintenance"]),
         commands.linger(linger_s),
     )

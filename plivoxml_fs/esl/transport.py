@@ -118,14 +118,14 @@ class EslConnection:
     def _timeout(self, timeout: float | None) -> float:
         return self.command_timeout_s if timeout is None else timeout
 
-    def _send(self, data: bytes, waiter: Reply | None, deadline: float, what: str) -> None:
-        """Register `waiter` and write `data` as one step, so the FIFO matches the wire."""
+    def _send(self, data: bytes, waiters: Sequence[Reply], deadline: float, what: str) -> None:
+        """Register `waiters` and write `data` as one step, so the FIFO matches the wire."""
         if not self._write_lock.acquire(timeout=remaining(deadline)):
             raise CommandTimeout(f"{self.name}: could not send {what} within the deadline")
         try:
             if self.closed:
                 raise ConnectionLost(f"{self.name}: cannot send {what}: {self._close_reason}")
-            if waiter is not None:
+            for waiter in waiters:
                 self._session.sent(waiter.what, waiter)
             timer = gevent.Timeout(remaining(deadline))
             timer.start()
@@ -166,11 +166,13 @@ class EslConnection:
         deadline = started + timeout
         data = encode_command(line, headers, body)
         waiter = Reply(describe(line, headers))
-        self._send(data, waiter, deadline, waiter.what)
+        self._send(data, (waiter,), deadline, waiter.what)
         if log.isEnabledFor(logging.DEBUG):
             shown = f" {body[:120].decode('utf-8', 'replace')}" if body else ""
             log.debug("%s: -> %s%s", self.name, waiter.what, shown, extra=self.log_extra)
-        reply = self._await(waiter, deadline, timeout)
+        return self._replied(line, started, self._await(waiter, deadline, timeout))
+
+    def _replied(self, line: str, started: float, reply: Message) -> Message:
         metrics.command_latency.labels(metrics.command_kind(line)).observe(
             time.monotonic() - started
         )
@@ -191,6 +193,24 @@ class EslConnection:
         if reply.reply_text.startswith("-ERR"):
             raise CommandFailed(describe(line, headers), reply.reply_text)
         return reply
+
+    def commands(self, lines: Sequence[str], *, timeout: float | None = None) -> list[Message]:
+        """Send header-less commands in one write (the FIFO still pairs replies: FreeSWITCH
+        answers in wire order); their replies in order, the first `-ERR` raises CommandFailed.
+        One deadline bounds them all."""
+        timeout = self._timeout(timeout)
+        deadline = (started := time.monotonic()) + timeout
+        waiters = [Reply(describe(line, ())) for line in lines]
+        self._send(b"".join(encode_command(line) for line in lines), waiters, deadline,
+                   " + ".join(w.what for w in waiters))
+        for waiter in waiters if log.isEnabledFor(logging.DEBUG) else ():
+            log.debug("%s: -> %s", self.name, waiter.what, extra=self.log_extra)
+        replies = [self._replied(line, started, self._await(waiter, deadline, timeout))
+                   for line, waiter in zip(lines, waiters, strict=True)]
+        for line, reply in zip(lines, replies, strict=True):
+            if reply.reply_text.startswith("-ERR"):
+                raise CommandFailed(describe(line, ()), reply.reply_text)
+        return replies
 
     def api(self, cmd: str, *, timeout: float | None = None, check: bool = True) -> str:
         """Run `api <cmd>` and return the response body; `-ERR` raises CommandFailed if check."""

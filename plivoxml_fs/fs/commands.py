@@ -152,6 +152,18 @@ def event_subscription(
     return " ".join(words)
 
 
+def nixevent(names: Iterable[str]) -> str:
+    """`nixevent <names...>`: stop receiving these events (some that `myevents` turned on)."""
+    names = list(dict.fromkeys(names))
+    for name in names:
+        _match(EVENT_NAME, name, "event name")
+        if name in ("CUSTOM", "ALL"):
+            raise UnsafeValue(f"nixevent: {name} is not one event name")
+    if not names:
+        raise UnsafeValue("nixevent: no event names")
+    return " ".join(["nixevent", *names])
+
+
 def event_plain(names: Iterable[str] = (), custom: Iterable[str] = ()) -> str:
     """`event plain <names...> CUSTOM <subclass...>`."""
     return event_subscription(names, custom, fmt="plain")

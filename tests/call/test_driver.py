@@ -20,6 +20,7 @@ from plivoxml_fs.documents import (
     Wait,
 )
 from plivoxml_fs.errors import FetchError, PlivoXMLError
+from plivoxml_fs.esl.session import call_setup
 from plivoxml_fs.fs import arguments, commands
 from plivoxml_fs.testing import FakeConnection, FakeFetcher, RecordingOutbox, channel_data
 
@@ -78,7 +79,7 @@ def make(docs, **settings) -> Harness:
 
 
 def setup_lines() -> list[str]:
-    return ["myevents", "event plain BACKGROUND_JOB CUSTOM conference::maintenance", "linger 10"]
+    return list(call_setup(10))
 
 
 def errors(caplog) -> list[str]:

@@ -26,7 +26,7 @@ from plivoxml_fs.esl.codec import (
     parse_event_plain,
     url_encode,
 )
-from plivoxml_fs.esl.messages import Message
+from plivoxml_fs.esl.messages import Headers, Message
 
 BG_JOB_BODY = (
     b"Event-Name: BACKGROUND_JOB\nJob-UUID: job-1\nJob-Command: uuid_getvar\n"
@@ -535,3 +535,44 @@ def test_event_values_decode_when_read():
     assert event["A"] == "1\nB: 2" and "B" not in event.headers
     assert event.get("C") == "caf\u00e9\ufffd" and event.get("D", "none") == "none"
     assert dict(event.headers) == {"Event-Name": "X", "A": "1\nB: 2", "C": "caf\u00e9\ufffd"}
+
+
+@settings(max_examples=500, deadline=None)
+@given(_block_bytes)
+def test_event_headers_looked_up_in_the_text_are_the_split_ones(block):
+    """An event body's headers kept as text (looked up, split only when iterated) give what
+    splitting the bytes gives, for every name read and for names absent; a block that cannot
+    be split raises the same ProtocolError."""
+    try:
+        expected = dict(codec._parse_header_bytes(block, urldecode=True, what="event"))
+    except ProtocolError as exc:
+        with pytest.raises(ProtocolError) as raised:
+            codec._event_headers(block)
+        assert str(raised.value) == str(exc)
+        return
+    headers = codec._event_headers(block)
+    for name, value in expected.items():
+        assert headers.get(name) == value and headers[name] == value and name in headers
+    for absent in ("Absent", "A: b", "A\nb", ""):
+        if absent not in expected:
+            assert headers.get(absent) is None and absent not in headers
+    assert dict(headers) == expected and len(headers) == len(expected)
+
+
+def test_recorded_events_read_alike_lazily_and_split():
+    """Every event recorded from FreeSWITCH 1.10.12 reads the same through the text lookup as
+    split at once, header by header, the last of a repeated name included."""
+    events = 0
+    for name in ("lifecycle.txt", "basic.txt", "media.txt"):
+        for message in (m for e in traces.incoming(name) for m in MessageParser().feed(e.data)):
+            if not message.is_event:
+                continue
+            end = message.body.find(b"\n\n")
+            block = message.body if end == -1 else message.body[:end]
+            split = codec._parse_header_block(block, urldecode=True, what="event")
+            lazy = codec._event_headers(block)
+            assert isinstance(lazy, Headers) and lazy._map is None  # no split needed
+            assert all(lazy.get(key) == value for key, value in split.items())
+            assert dict(lazy) == split
+            events += 1
+    assert events > 100

@@ -9,7 +9,7 @@ import gevent.event
 import pytest
 
 from esl.fakefs import answer_call, channel_data, dial
-from plivoxml_fs.errors import ConnectionLost
+from plivoxml_fs.errors import CommandFailed, ConnectionLost
 from plivoxml_fs.esl.codec import encode_event_plain, frame_event
 from plivoxml_fs.esl.server import OutboundServer
 from plivoxml_fs.esl.transport import OutboundConnection
@@ -252,3 +252,30 @@ def test_many_concurrent_calls_each_get_their_own_answers(make_server):
     calls = [gevent.spawn(freeswitch, f"call-{i}") for i in range(200)]
     gevent.joinall(calls, timeout=20, raise_error=True)
     assert results == {f"call-{i}": (f"true call-{i}", f"call-{i}") for i in range(200)}
+
+
+def test_commands_go_in_one_write_and_each_reply_is_its_own(make_server):
+    """`commands` writes every line before any reply (FreeSWITCH reads them all at once) and
+    hands back the replies in order; an -ERR among them raises naming that command."""
+    out = gevent.event.AsyncResult()
+
+    def handler(conn):
+        replies = conn.commands(["myevents", "linger 5"])
+        try:
+            conn.commands(["nixevent TALK", "linger 5"])
+        except CommandFailed as exc:
+            out.set(([r.reply_text for r in replies], str(exc)))
+
+    server = make_server(handler)
+    side = dial(server.address)
+    answer_call(side, "call-p")
+    # both commands arrive before anything is answered
+    assert [side.read().line, side.read().line] == ["myevents", "linger 5"]
+    side.reply("+OK Events Enabled")
+    side.reply("+OK will linger 5 seconds")
+    assert [side.read().line, side.read().line] == ["nixevent TALK", "linger 5"]
+    side.reply("-ERR not subscribed")
+    side.reply("+OK will linger 5 seconds")
+    texts, error = out.get(timeout=2)
+    assert texts == ["+OK Events Enabled", "+OK will linger 5 seconds"]
+    assert "nixevent TALK" in error and "not subscribed" in error

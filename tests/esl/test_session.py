@@ -10,6 +10,7 @@ from plivoxml_fs.errors import ProtocolError
 from plivoxml_fs.esl.codec import encode_event_plain, encode_message, frame_event
 from plivoxml_fs.esl.session import (
     PHASES,
+    UNUSED_CALL_EVENTS,
     AuthRequested,
     CallSession,
     Ended,
@@ -247,11 +248,17 @@ def test_phases_not_in_the_table_stay_put():
 
 
 def test_call_setup_is_myevents_then_the_events_then_linger():
+    """myevents, less what nothing reads (every event the verbs and the transcript read is
+    kept), the conference events, linger."""
     assert call_setup(30) == (
         "myevents",
+        "nixevent " + " ".join(UNUSED_CALL_EVENTS),
         "event plain BACKGROUND_JOB CUSTOM conference::maintenance",
         "linger 30",
     )
+    read = {"CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "DTMF",
+            "CHANNEL_ANSWER"}
+    assert not read & set(UNUSED_CALL_EVENTS)
 
 
 # -- naming -----------------------------------------------------------------------------------
