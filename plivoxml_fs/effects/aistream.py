@@ -88,6 +88,24 @@ class StreamSpec:
     auth_token: str = ""
 
 
+def status_callback(spec: StreamSpec, emit: Callable[[Webhook], None], stream_id: str,
+                    status: str, reason: str = "", duration: int | None = None) -> None:
+    """The stream's status callback (started / stopped / failed), when it has a URL; also for
+    a stream that failed before it could start (no media ports: effects/aiagent.py)."""
+    url = spec.status_callback_url
+    if not url:
+        return
+    params = {"Event": f"Stream{status.capitalize()}", "StreamId": stream_id,
+              "CallUUID": spec.call_id, "ServiceURL": spec.url, "Status": status}
+    if status != "started":
+        if duration is not None:
+            params["Duration"] = str(duration)
+        if reason:
+            params["Reason"] = reason
+    emit(Webhook(url, spec.status_callback_method, params, spec.call_id or stream_id,
+                 "ai_stream"))
+
+
 class AiStream:
     """A stream between FreeSWITCH's unicast (fs_address: where FreeSWITCH reads) and the service.
 
@@ -98,7 +116,8 @@ class AiStream:
 
     def __init__(self, spec: StreamSpec, *, fs_address: tuple[str, int], emit: Callable[[Webhook], None],
                  send_dtmf: Callable[[str], None] = lambda digits: None,
-                 bind_host: str = "127.0.0.1", stream_id: str | None = None) -> None:
+                 bind_host: str = "127.0.0.1", stream_id: str | None = None,
+                 udp: gevent.socket.socket | None = None) -> None:
         self.spec = spec
         self.stream_id = stream_id or str(uuidlib.uuid4())
         self.encoding, self.rate = audio.parse_content_type(spec.content_type)
@@ -109,8 +128,10 @@ class AiStream:
         self.out = protocol.Outgoing(protocol.StreamStart(
             self.stream_id, spec.call_id, spec.account_id, self.encoding, self.rate,
             spec.extra_headers))
-        self.udp = gevent.socket.socket(gevent.socket.AF_INET, gevent.socket.SOCK_DGRAM)
-        self.udp.bind((bind_host, 0))
+        if udp is None:  # else a socket bound for us (effects/aiports.py: a port range)
+            udp = gevent.socket.socket(gevent.socket.AF_INET, gevent.socket.SOCK_DGRAM)
+            udp.bind((bind_host, 0))
+        self.udp = udp
         self.udp_address = self.udp.getsockname()
         self.ended = gevent.event.Event()
         self.end_reason: str | None = None
@@ -198,18 +219,9 @@ class AiStream:
                 greenlet.kill(block=False)
 
     def _callback(self, status: str, reason: str = "") -> None:
-        url = self.spec.status_callback_url
-        if not url:
-            return
-        params = {"Event": f"Stream{status.capitalize()}", "StreamId": self.stream_id,
-                  "CallUUID": self.spec.call_id, "ServiceURL": self.spec.url,
-                  "Status": status}
-        if self._started_at is not None and status != "started":
-            params["Duration"] = str(int(time.monotonic() - self._started_at))
-        if reason and status != "started":
-            params["Reason"] = reason
-        self._emit(Webhook(url, self.spec.status_callback_method, params,
-                           self.spec.call_id or self.stream_id, "ai_stream"))
+        duration = (None if self._started_at is None
+                    else int(time.monotonic() - self._started_at))
+        status_callback(self.spec, self._emit, self.stream_id, status, reason, duration)
 
     # -- to the service -------------------------------------------------------------------------
     def _send_text(self, text: str) -> None:
