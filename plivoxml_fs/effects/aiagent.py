@@ -123,8 +123,8 @@ class Participant:
 
 def start_participant(mpc: Any, document: Any, *, api: Callable[..., str],
                       bgapi: Callable[..., Any], sendmsg: Callable[[commands.Sendmsg], Any],
-                      settings: Any, emit: Callable[[Any], None], call_id: str
-                      ) -> Participant | None:
+                      settings: Any, emit: Callable[[Any], None], call_id: str,
+                      rooms: Any = None) -> Participant | None:
     """Start an AI participant for `mpc` (role ai-agent); None (one ERROR) when FreeSWITCH
     would not make the pair. `api`/`bgapi`/`sendmsg` reach FreeSWITCH (a call's socket or the
     inbound connection)."""
@@ -143,10 +143,12 @@ def start_participant(mpc: Any, document: Any, *, api: Callable[..., str],
         except PlivoXMLError as exc:
             log.warning("AI participant %s: sendDTMF %s not sent: %s", a_leg, digits, exc)
 
-    stream = AiStream(spec, fs_address=media.fs, emit=emit, send_dtmf=send_dtmf, udp=media.udp)
     from plivoxml_fs.rooms.mpc_model import Participant as Options
 
-    leg = Leg(document, dtmf=stream.dtmf, hears=Options.of(mpc).hears)
+    leg = Leg(document, hears=Options.of(mpc).hears)
+    stream = AiStream(spec, fs_address=media.fs, emit=emit, send_dtmf=send_dtmf, udp=media.udp,
+                      on_audio=lambda playing: _audio_event(rooms, leg, playing))
+    leg.dtmf = stream.dtmf
     LEGS[token] = leg
     participant = Participant(a_leg, token, stream, leg, api, media)
     stream.start()
@@ -165,6 +167,16 @@ def start_participant(mpc: Any, document: Any, *, api: Callable[..., str],
     return participant
 
 
+def _audio_event(rooms: Any, leg: Leg, playing: bool) -> None:
+    """The AI's audio started or stopped: the room's ParticipantAudioStart / Stop."""
+    room = rooms.room_of(leg.uuid) if rooms is not None and leg.uuid else None
+    if room is None or not hasattr(room, "coaching"):  # not (or no longer) in an MPC
+        return
+    from plivoxml_fs.rooms import mpc_ai
+
+    rooms.act(room, lambda now: mpc_ai.audio(room, leg.uuid, playing, now))
+
+
 def run_host(mpc: Any, ctx: Any) -> bool:
     """The host call's `<MultiPartyCall role="ai-agent">`: True when the host hung up."""
     from plivoxml_fs.documents.models import Document
@@ -177,7 +189,7 @@ def run_host(mpc: Any, ctx: Any) -> bool:
     participant = start_participant(
         mpc, Document((mpc,), source=f"ai-agent of {conn.uuid}"), api=conn.api,
         bgapi=conn.bgapi, sendmsg=sendmsg, settings=ctx.settings, emit=ctx.outbox.emit,
-        call_id=conn.uuid)
+        call_id=conn.uuid, rooms=getattr(ctx, "rooms", None))
     if participant is None:
         return False
     try:

@@ -117,7 +117,8 @@ class AiStream:
     def __init__(self, spec: StreamSpec, *, fs_address: tuple[str, int], emit: Callable[[Webhook], None],
                  send_dtmf: Callable[[str], None] = lambda digits: None,
                  bind_host: str = "127.0.0.1", stream_id: str | None = None,
-                 udp: gevent.socket.socket | None = None) -> None:
+                 udp: gevent.socket.socket | None = None,
+                 on_audio: Callable[[bool], None] = lambda playing: None) -> None:
         self.spec = spec
         self.stream_id = stream_id or str(uuidlib.uuid4())
         self.encoding, self.rate = audio.parse_content_type(spec.content_type)
@@ -144,6 +145,8 @@ class AiStream:
         self._partial = ""
         self.frames_out = 0  # frames of the service's audio sent to FreeSWITCH
         self.frames_at_once = 0  # of those, sent at once (not at FreeSWITCH's next frame)
+        self._on_audio = on_audio  # True: the service's audio began to play; False: it ended
+        self.playing = False
         self._fs_frame_at: float | None = None  # when FreeSWITCH's last frame arrived
         self._sent_since_fs_frame = False
         self.frames_at_clear: list[int] = []  # frames_out when each clearAudio took effect
@@ -247,6 +250,8 @@ class AiStream:
                 return
             self._fs_frame_at = time.monotonic()
             self._sent_since_fs_frame = self._to_fs()
+            if not self._sent_since_fs_frame:
+                self._playing(False)  # a FreeSWITCH frame found nothing queued: it ran out
             self._chunk += 1
             payload = audio.to_service(frame, self.encoding, self.rate)
             self._send_text(self.out.media(payload, self._ms(), self._chunk))
@@ -307,6 +312,7 @@ class AiStream:
         elif isinstance(message, protocol.ClearAudio):
             self.pacer.clear()
             self.frames_at_clear.append(self.frames_out)
+            self._playing(False)
             self._send_text(self.out.cleared_audio())
         elif isinstance(message, protocol.SendDtmf):
             self._send_dtmf(message.digits)
@@ -319,6 +325,15 @@ class AiStream:
             log.warning("AI stream %s: ignored %s", self.stream_id, what)
 
     # -- to FreeSWITCH ----------------------------------------------------------------------------
+    def _playing(self, now: bool) -> None:
+        if now != self.playing:
+            self.playing = now
+            try:
+                self._on_audio(now)
+            except Exception:  # noqa: BLE001 -- a hook's failure must not end the stream
+                log.exception("AI stream %s: audio %s hook failed", self.stream_id,
+                              "start" if now else "stop")
+
     def _send_at_once(self) -> None:
         """Audio that comes after a silence goes at once when FreeSWITCH's current frame is
         young (SEND_AT_ONCE_S) and has had nothing from us yet; else it waits for FreeSWITCH's
@@ -345,6 +360,7 @@ class AiStream:
                 return False
             self.frames_out += 1
             sent = True
+            self._playing(True)
         for name in reached:
             self._send_text(self.out.played_stream(name))
         return sent

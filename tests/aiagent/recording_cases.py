@@ -64,3 +64,51 @@ def _play_and_record_hz(scene: Scene, service: Service, record_dir) -> None:
 
 
 SCENARIOS = [ai_is_recorded_and_a_coaching_ai_is_not]
+
+
+def ai_audio_events(scene: Scene, record_dir) -> None:
+    """participant-audio-events: ParticipantAudioStart when the service's playAudio begins to
+    play into the room, ParticipantAudioStop when it ran out, and again for a second one cut
+    by clearAudio; with the AI's MemberID and role; none for the humans (their talking is
+    ParticipantSpeakStart/Stop)."""
+    import base64
+
+    from aiagent.stream_cases import tone
+
+    name = mpc_name("ai-audio")
+    groups = 'statusCallbackEvents="participant-state-changes,participant-audio-events"'
+    customer, agent = _join(scene, name, {"6801": ("Customer", groups + ' stayAlone="true"'),
+                                          "6802": ("Agent", groups + ' stayAlone="true"')})
+    service = Service()
+    host = None
+    try:
+        host = scene.call("6803", _ai_doc(name, service, 'coachMode="false"'))
+        joins = wait_event(scene, name, "ParticipantJoin", 3)
+        scene.wait("the service got start", lambda: service.of("start"))
+        settled(scene, name)
+        (ai,) = [j for j in joins if j["ParticipantRole"] == "ai-agent"]
+
+        def audio_events():
+            return [e for e in scene.app.of("/mpc") if e.get("MPCName") == name
+                    and e["EventName"].startswith("ParticipantAudio")]
+
+        service.send(do="play", payload=base64.b64encode(tone(AI_HZ, 400, 8000)).decode(),
+                     content_type="audio/x-l16", rate=8000)
+        scene.wait("start and stop", lambda: len(audio_events()) >= 2)
+        service.send(do="play", payload=base64.b64encode(tone(AI_HZ, 5000, 8000)).decode(),
+                     content_type="audio/x-l16", rate=8000)
+        scene.wait("the second start", lambda: len(audio_events()) >= 3)
+        service.send(do="clear")
+        scene.wait("the second stop", lambda: len(audio_events()) >= 4)
+        scene.flush()
+        got = audio_events()
+        assert [e["EventName"] for e in got] == [
+            "ParticipantAudioStart", "ParticipantAudioStop"] * 2, got
+        assert {e["MemberID"] for e in got} == {ai["MemberID"]}, got
+        assert {e["ParticipantRole"] for e in got} == {"ai-agent"}, got
+    finally:
+        _leave(scene, [c for c in (host, customer, agent) if c is not None])
+        service.stop()
+
+
+SCENARIOS.append(ai_audio_events)
