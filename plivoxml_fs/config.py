@@ -127,6 +127,16 @@ class Settings:
     transcription_timeout_s: float = 600.0
     transcription_path: str = ""
     transcription_rate_per_minute: float = 0.0
+    # AI agent media (docs/ai-agent.md, "Media addresses and ports"): FreeSWITCH's unicast
+    # reads on ai_media_freeswitch_ip ("" = freeswitch_host when an IPv4 address, else
+    # 127.0.0.1) and sends to the daemon on ai_media_daemon_ip ("" = listen_host when a
+    # non-wildcard IPv4 address, else 127.0.0.1). Ports: ai_media_port_min..max, a pair per AI
+    # participant (even: FreeSWITCH's, odd: the daemon's); 0/0 = any free port (FreeSWITCH
+    # beside the daemon only). Both ends must reach the range on each other's address.
+    ai_media_freeswitch_ip: str = ""
+    ai_media_daemon_ip: str = ""
+    ai_media_port_min: int = 0
+    ai_media_port_max: int = 0
     # service
     drain_timeout_s: float = 30.0
     state_dir: str = "/var/lib/plivoxml-fs"
@@ -184,6 +194,10 @@ def _problem(name: str, value: Any) -> str | None:
         return "must be a port 1..65535"
     if name in ("metrics_port", "api_port") and not 0 <= value <= 65535:
         return "must be a port 1..65535, or 0 for none"
+    if name in ("ai_media_port_min", "ai_media_port_max") and not 0 <= value <= 65535:
+        return "must be a port 1..65535, or 0 for any free port"
+    if name in ("ai_media_freeswitch_ip", "ai_media_daemon_ip") and value:
+        return _ipv4_problem(value)
     if name in POSITIVE_INT_FIELDS and value < 1:
         return "must be at least 1"
     if name in ("max_redirects", "callback_max_retries") and value < 0:
@@ -281,6 +295,29 @@ def allowed_peers(settings: Settings) -> tuple[str, ...]:
     return peer_entries(settings.allowed_peers) or (settings.freeswitch_host,)
 
 
+def _ipv4_problem(value: str) -> str | None:
+    try:
+        addr = ipaddress.ip_address(value)
+    except ValueError:
+        return "must be empty or an IPv4 address (unicast speaks IPv4)"
+    if addr.version != 4 or addr.is_unspecified:
+        return "must be empty or an IPv4 address other than 0.0.0.0"
+    return None
+
+
+def ai_media_range_problem(low: int, high: int) -> str | None:
+    """Why ai_media_port_min..max is no usable range, or None."""
+    if (low, high) == (0, 0):
+        return None
+    if not low or not high:
+        return "set both or neither (0/0 = any free port)"
+    if low % 2:
+        return "ai_media_port_min must be even (a pair per participant: even, odd)"
+    if high - low < 1:
+        return "ai_media_port_max must be above ai_media_port_min (at least one pair)"
+    return None
+
+
 def _peers_problem(value: str) -> str | None:
     if value and not peer_entries(value):
         return "must list addresses, networks or host names, comma-separated"
@@ -370,6 +407,11 @@ def load_settings(
             f"{settings.metrics_host}:0/recordings/...): set record_base_url to where "
             "recordings_dir is served, or give metrics_port a port"
         )
+    range_problem = ai_media_range_problem(settings.ai_media_port_min, settings.ai_media_port_max)
+    if range_problem:
+        raise ConfigError(
+            f"settings: ai_media_port_min..ai_media_port_max {settings.ai_media_port_min}.."
+            f"{settings.ai_media_port_max}: {range_problem}")
     if settings.api_port and not api_accounts(settings.api_auth):
         raise ConfigError(
             "settings: api_port is set but api_auth lists no account: the control API would "

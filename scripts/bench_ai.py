@@ -9,8 +9,13 @@ of the WebSocket (wsproto over gevent: it reads `media`, and sends one 20 ms `pl
 samples, so each is followed from where it was sent to where it arrived. The child (the
 daemon's code alone) is the only thing whose CPU is counted (/proc/<pid>/stat).
 
-Latencies are measured in this process, so they include its own scheduling too: they are an
-upper bound of what the daemon adds.
+Clocks (all CLOCK_REALTIME, `time.time()`, one clock for both processes): a frame's send is
+timed just before its `sendto`/`sendall`; a frame's arrival at FreeSWITCH's stand-in is the
+kernel's receive timestamp of the datagram (SO_TIMESTAMPNS), so this process's own scheduling is
+in either figure; the same for a `media` message's arrival at the service: the kernel's
+receive timestamp of the TCP bytes that completed it (SO_TIMESTAMPNS on the stream: of the last
+segment a recv returned, so an upper bound for a message earlier in it). So each figure is the
+daemon's own work and scheduling plus loopback's delivery, not this process's.
 """
 
 from __future__ import annotations
@@ -39,7 +44,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 FRAME_S = 0.02
+#: The service speaks in talk spurts: SPURT_FRAMES frames at real-time pace, then GAP_FRAMES of
+#: silence (nothing sent), as a live synthesiser answering in phrases.
+SPURT_FRAMES = 50
+GAP_FRAMES = 10
 FRAME_BYTES = 320
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; SCM_TIMESTAMPNS is the same
 
 
 def tagged(counter: int) -> bytes:
@@ -81,6 +91,7 @@ class Bench:
         self.svc_got: list[dict] = [dict() for _ in range(streams)]  # counter -> media arrived
         self.svc_sent = [dict() for _ in range(streams)]  # counter -> playAudio sent
         self.fs_got: list[dict] = [dict() for _ in range(streams)]  # counter -> frame arrived
+        self.first_of_spurt: list[set] = [set() for _ in range(streams)]  # after a pause
         self.started = [False] * streams
         self.running = True
         self.server = StreamServer(("127.0.0.1", 0), self._serve)
@@ -88,6 +99,7 @@ class Bench:
         for _ in range(streams):
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             sock.bind(("127.0.0.1", 0))
+            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
             self.fs_socks.append(sock)
 
     # the service
@@ -96,9 +108,11 @@ class Bench:
         index: int | None = None
         partial = ""
         sender = None
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as asyncio's servers do
         while self.running:
             try:
-                data = sock.recv(65536)
+                data, arrived = _recv_stamped(sock, 65536)
             except OSError:  # the streams' process ended
                 break
             if not data:
@@ -118,7 +132,7 @@ class Bench:
                         sender = gevent.spawn(self._speak, sock, ws, index)
                     elif message["event"] == "media":
                         frame = base64.b64decode(message["media"]["payload"])
-                        self.svc_got[index].setdefault(tag_of(frame), time.monotonic())
+                        self.svc_got[index].setdefault(tag_of(frame), arrived)
                 elif isinstance(event, CloseConnection):
                     if sender is not None:
                         sender.kill()
@@ -128,11 +142,14 @@ class Bench:
         counter, due = 1, time.monotonic()
         while self.running:
             due += FRAME_S
+            if counter % SPURT_FRAMES == 1 and counter > 1:
+                due += GAP_FRAMES * FRAME_S  # a pause between phrases
+                self.first_of_spurt[index].add(counter)
             gevent.sleep(max(0.0, due - time.monotonic()))
             text = json.dumps({"event": "playAudio", "media": {
                 "contentType": "audio/x-l16", "sampleRate": 8000,
                 "payload": base64.b64encode(tagged(counter)).decode()}})
-            self.svc_sent[index][counter] = time.monotonic()
+            self.svc_sent[index][counter] = time.time()
             try:
                 sock.sendall(ws.send(TextMessage(data=text)))
             except OSError:
@@ -146,17 +163,28 @@ class Bench:
         while self.running:
             due += FRAME_S
             gevent.sleep(max(0.0, due - time.monotonic()))
-            self.fs_sent[index][counter] = time.monotonic()
+            self.fs_sent[index][counter] = time.time()
             sock.sendto(tagged(counter), ("127.0.0.1", target))
             counter += 1
 
     def _listen(self, index: int) -> None:
-        """What the stream sends "FreeSWITCH", timed as it arrives (FreeSWITCH would play it
-        at its next frame)."""
+        """What the stream sends "FreeSWITCH", timed by the kernel as it arrives (FreeSWITCH
+        would play it at its next frame)."""
         sock = self.fs_socks[index]
         while self.running:
-            frame, _ = sock.recvfrom(4096)
-            self.fs_got[index].setdefault(tag_of(frame), time.monotonic())
+            frame, arrived = _recv_stamped(sock, 4096)
+            self.fs_got[index].setdefault(tag_of(frame), arrived)
+
+
+def _recv_stamped(sock, size: int) -> tuple[bytes, float]:
+    """recv, with the kernel's receive time of the (last) bytes read (SO_TIMESTAMPNS: UDP and,
+    on Linux, TCP too); the time of the return when the kernel gives none."""
+    data, ancdata, _, _ = sock.recvmsg(size, socket.CMSG_SPACE(16))
+    for level, kind, raw in ancdata:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+            sec, nsec = struct.unpack("qq", raw[:16])
+            return data, sec + nsec / 1e9
+    return data, time.time()
 
 
 def _cpu_s(pid: int) -> float:
@@ -179,11 +207,11 @@ def bench(streams: int, seconds: float) -> dict:
     pumps = [gevent.spawn(b._unicast, i, port) for i, port in enumerate(targets)]
     pumps += [gevent.spawn(b._listen, i) for i in range(streams)]
     gevent.sleep(1.0)  # warm-up, not measured
-    window = (time.monotonic(), None)
+    window = (time.time(), None)
     cpu0 = _cpu_s(child.pid)
     gevent.sleep(seconds)
     cpu1 = _cpu_s(child.pid)
-    window = (window[0], time.monotonic())
+    window = (window[0], time.time())
     gevent.sleep(0.5)  # let the last frames in the window arrive
     child.terminate()  # before the service goes: its streams would say "failed"
     child.wait(timeout=15)
@@ -191,11 +219,14 @@ def bench(streams: int, seconds: float) -> dict:
     gevent.killall(pumps)
     b.server.stop(timeout=1)
 
-    def latencies(sent: list[dict], got: list[dict]) -> tuple[list[float], int, int]:
+    def latencies(sent: list[dict], got: list[dict], only: list[set] | None = None
+                  ) -> tuple[list[float], int, int]:
         values, lost, total = [], 0, 0
-        for s, g in zip(sent, got, strict=True):
+        for i, (s, g) in enumerate(zip(sent, got, strict=True)):
             for counter, at in s.items():
                 if not window[0] <= at <= window[1]:
+                    continue
+                if only is not None and counter not in only[i]:
                     continue
                 total += 1
                 if counter in g:
@@ -206,22 +237,34 @@ def bench(streams: int, seconds: float) -> dict:
 
     up, up_lost, up_total = latencies(b.fs_sent, b.svc_got)
     down, down_lost, down_total = latencies(b.svc_sent, b.fs_got)
+    first, _, first_total = latencies(b.svc_sent, b.fs_got, b.first_of_spurt)
     return {
         "ai_streams": streams,
         "seconds": seconds,
         "room_to_service_ms": {"p50": _pct(up, 50), "p99": _pct(up, 99), "frames": up_total},
         "service_to_room_ms": {"p50": _pct(down, 50), "p99": _pct(down, 99),
                                "frames": down_total},
+        "service_to_room_first_frame_ms": {"p50": _pct(first, 50), "p99": _pct(first, 99),
+                                           "frames": first_total},
         "frames_lost": {"room_to_service": up_lost, "service_to_room": down_lost},
         "daemon_cpu_ms_per_stream_per_s": round((cpu1 - cpu0) * 1000 / streams / seconds, 3),
         "definitions": {
-            "room_to_service_ms": "from FreeSWITCH's stand-in sending a frame to the service "
-                                  "receiving it as media (this process's clock)",
-            "service_to_room_ms": "from the service sending a 20 ms playAudio to the frame "
-                                  "arriving at FreeSWITCH's stand-in: the stream sends one "
-                                  "frame as each frame from FreeSWITCH arrives, so this holds "
-                                  "the wait for FreeSWITCH's next frame (0 to 20 ms, by the "
-                                  "phase of the two clocks)",
+            "room_to_service_ms": "from FreeSWITCH's stand-in sending a frame (before its "
+                                  "sendto) to the kernel receiving the TCP bytes of its "
+                                  "media message at the service: the daemon's receive, "
+                                  "encode and send",
+            "service_to_room_ms": "from the service sending a 20 ms playAudio (before its "
+                                  "sendall) to the kernel receiving the frame at FreeSWITCH's "
+                                  "stand-in: the daemon's receive, decode and pacing (a frame "
+                                  "after a silence goes at once when FreeSWITCH's frame is "
+                                  "under 10 ms old, else it waits for FreeSWITCH's next frame: "
+                                  "0 to 10 ms by the phase of the two clocks)",
+            "service_to_room_first_frame_ms": "the same for the first frame of each talk "
+                                              f"spurt (the service sends {SPURT_FRAMES} "
+                                              "frames at real-time pace, then pauses "
+                                              f"{GAP_FRAMES * 20} ms): a later frame of a "
+                                              "spurt may also wait behind the frames before "
+                                              "it when a clock hiccuped",
             "frames_lost": "frames sent within the window that never arrived",
             "daemon_cpu_ms_per_stream_per_s": "the streams' process CPU (user+system) over the "
                                               "window, per stream and second",

@@ -19,9 +19,7 @@ control API's add-participant will call (with no host).
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
-import socket
 import uuid as uuidlib
 from collections.abc import Callable
 from typing import Any
@@ -30,7 +28,8 @@ import attrs
 import gevent
 import gevent.event
 
-from plivoxml_fs.effects.aistream import AiStream, StreamSpec
+from plivoxml_fs.effects import aiports
+from plivoxml_fs.effects.aistream import AiStream, StreamSpec, status_callback
 from plivoxml_fs.errors import PlivoXMLError
 from plivoxml_fs.fs import commands
 
@@ -90,24 +89,6 @@ def on_event(event: Any, rooms: Any) -> None:
                 leg.dtmf(digit)
 
 
-def _ipv4(host: str) -> str:
-    try:
-        addr = ipaddress.ip_address(host)
-    except ValueError:
-        return "127.0.0.1"
-    return str(addr) if addr.version == 4 and not addr.is_unspecified else "127.0.0.1"
-
-
-def _free_udp_port(host: str) -> int:
-    """A UDP port free on `host` now (FreeSWITCH binds it: the daemon beside FreeSWITCH)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.bind((host, 0))
-        except OSError:
-            probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def spec_of(mpc: Any, call_id: str, auth_token: str) -> StreamSpec:
     return StreamSpec(
         url=mpc.ai_agent_stream_service_url, content_type=mpc.ai_agent_stream_content_type,
@@ -126,6 +107,7 @@ class Participant:
     stream: AiStream
     leg: Leg
     api: Callable[..., str]
+    media: aiports.Lease | None = None
 
     def wait(self, *also: gevent.event.Event) -> None:
         gevent.wait([self.leg.done, self.stream.ended, *also], count=1)
@@ -135,18 +117,25 @@ class Participant:
         with contextlib.suppress(PlivoXMLError):
             self.api(commands.uuid_kill(self.a_leg), check=False)
         LEGS.pop(self.token, None)
+        if self.media is not None:
+            self.media.release()
 
 
 def start_participant(mpc: Any, document: Any, *, api: Callable[..., str],
                       bgapi: Callable[..., Any], sendmsg: Callable[[commands.Sendmsg], Any],
-                      settings: Any, emit: Callable[[Any], None], call_id: str
-                      ) -> Participant | None:
+                      settings: Any, emit: Callable[[Any], None], call_id: str,
+                      rooms: Any = None) -> Participant | None:
     """Start an AI participant for `mpc` (role ai-agent); None (one ERROR) when FreeSWITCH
     would not make the pair. `api`/`bgapi`/`sendmsg` reach FreeSWITCH (a call's socket or the
     inbound connection)."""
     token, a_leg = str(uuidlib.uuid4()), str(uuidlib.uuid4())
-    fs_ip, our_ip = _ipv4(settings.freeswitch_host), _ipv4(settings.listen_host)
-    fs_port = _free_udp_port(fs_ip)
+    spec = spec_of(mpc, call_id, settings.auth_token)
+    try:
+        media = aiports.lease(settings)
+    except (aiports.PortsExhausted, OSError) as exc:
+        log.error("AI participant for MPC %s not started: %s", mpc.name, exc)
+        status_callback(spec, emit, str(uuidlib.uuid4()), "failed", f"no media port: {exc}")
+        return None
 
     def send_dtmf(digits: str) -> None:
         try:
@@ -154,13 +143,14 @@ def start_participant(mpc: Any, document: Any, *, api: Callable[..., str],
         except PlivoXMLError as exc:
             log.warning("AI participant %s: sendDTMF %s not sent: %s", a_leg, digits, exc)
 
-    stream = AiStream(spec_of(mpc, call_id, settings.auth_token), fs_address=(fs_ip, fs_port),
-                      emit=emit, send_dtmf=send_dtmf, bind_host=our_ip)
     from plivoxml_fs.rooms.mpc_model import Participant as Options
 
-    leg = Leg(document, dtmf=stream.dtmf, hears=Options.of(mpc).hears)
+    leg = Leg(document, hears=Options.of(mpc).hears)
+    stream = AiStream(spec, fs_address=media.fs, emit=emit, send_dtmf=send_dtmf, udp=media.udp,
+                      on_audio=lambda playing: _audio_event(rooms, leg, playing))
+    leg.dtmf = stream.dtmf
     LEGS[token] = leg
-    participant = Participant(a_leg, token, stream, leg, api)
+    participant = Participant(a_leg, token, stream, leg, api, media)
     stream.start()
     try:
         job = bgapi(commands.originate(AI_ENDPOINT, {"origination_uuid": a_leg,
@@ -168,13 +158,23 @@ def start_participant(mpc: Any, document: Any, *, api: Callable[..., str],
         text = getattr(job, "body_text", "") or ""
         if text.startswith("-ERR"):
             raise PlivoXMLError(f"originate: {text.strip()}")
-        sendmsg(commands.unicast(a_leg, local=(fs_ip, fs_port), remote=stream.udp_address))
+        sendmsg(commands.unicast(a_leg, local=media.fs, remote=stream.udp_address))
         sendmsg(commands.execute("park", event_uuid=str(uuidlib.uuid4()), uuid=a_leg))
     except PlivoXMLError as exc:
         log.error("AI participant for MPC %s: %s; going on without it", mpc.name, exc)
         participant.stop(f"not started: {exc}")
         return None
     return participant
+
+
+def _audio_event(rooms: Any, leg: Leg, playing: bool) -> None:
+    """The AI's audio started or stopped: the room's ParticipantAudioStart / Stop."""
+    room = rooms.room_of(leg.uuid) if rooms is not None and leg.uuid else None
+    if room is None or not hasattr(room, "coaching"):  # not (or no longer) in an MPC
+        return
+    from plivoxml_fs.rooms import mpc_ai
+
+    rooms.act(room, lambda now: mpc_ai.audio(room, leg.uuid, playing, now))
 
 
 def run_host(mpc: Any, ctx: Any) -> bool:
@@ -189,7 +189,7 @@ def run_host(mpc: Any, ctx: Any) -> bool:
     participant = start_participant(
         mpc, Document((mpc,), source=f"ai-agent of {conn.uuid}"), api=conn.api,
         bgapi=conn.bgapi, sendmsg=sendmsg, settings=ctx.settings, emit=ctx.outbox.emit,
-        call_id=conn.uuid)
+        call_id=conn.uuid, rooms=getattr(ctx, "rooms", None))
     if participant is None:
         return False
     try:

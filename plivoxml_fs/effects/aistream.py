@@ -46,6 +46,11 @@ CONNECT_TIMEOUT_S = 5.0
 #: A text message larger than this from the service ends the stream (garbage).
 MAX_MESSAGE_BYTES = 1 << 20
 FRAME_S = audio.FRAME_MS / 1000
+#: A frame of the service's audio goes to FreeSWITCH at once (not at FreeSWITCH's next frame)
+#: when it comes within this long after FreeSWITCH's last frame and nothing was sent since that
+#: frame: the next send (at FreeSWITCH's next frame) is then at least 20 - this ms later, so no
+#: two ever land in one of FreeSWITCH's frames (docs/ai-agent.md, "Pacing").
+SEND_AT_ONCE_S = 0.010
 #: WebSocket close codes that mean the bytes were no WebSocket (protocol, data, size errors).
 GARBAGE_CODES = frozenset({1002, 1003, 1007, 1009})
 
@@ -83,6 +88,24 @@ class StreamSpec:
     auth_token: str = ""
 
 
+def status_callback(spec: StreamSpec, emit: Callable[[Webhook], None], stream_id: str,
+                    status: str, reason: str = "", duration: int | None = None) -> None:
+    """The stream's status callback (started / stopped / failed), when it has a URL; also for
+    a stream that failed before it could start (no media ports: effects/aiagent.py)."""
+    url = spec.status_callback_url
+    if not url:
+        return
+    params = {"Event": f"Stream{status.capitalize()}", "StreamId": stream_id,
+              "CallUUID": spec.call_id, "ServiceURL": spec.url, "Status": status}
+    if status != "started":
+        if duration is not None:
+            params["Duration"] = str(duration)
+        if reason:
+            params["Reason"] = reason
+    emit(Webhook(url, spec.status_callback_method, params, spec.call_id or stream_id,
+                 "ai_stream"))
+
+
 class AiStream:
     """A stream between FreeSWITCH's unicast (fs_address: where FreeSWITCH reads) and the service.
 
@@ -93,7 +116,9 @@ class AiStream:
 
     def __init__(self, spec: StreamSpec, *, fs_address: tuple[str, int], emit: Callable[[Webhook], None],
                  send_dtmf: Callable[[str], None] = lambda digits: None,
-                 bind_host: str = "127.0.0.1", stream_id: str | None = None) -> None:
+                 bind_host: str = "127.0.0.1", stream_id: str | None = None,
+                 udp: gevent.socket.socket | None = None,
+                 on_audio: Callable[[bool], None] = lambda playing: None) -> None:
         self.spec = spec
         self.stream_id = stream_id or str(uuidlib.uuid4())
         self.encoding, self.rate = audio.parse_content_type(spec.content_type)
@@ -104,8 +129,10 @@ class AiStream:
         self.out = protocol.Outgoing(protocol.StreamStart(
             self.stream_id, spec.call_id, spec.account_id, self.encoding, self.rate,
             spec.extra_headers))
-        self.udp = gevent.socket.socket(gevent.socket.AF_INET, gevent.socket.SOCK_DGRAM)
-        self.udp.bind((bind_host, 0))
+        if udp is None:  # else a socket bound for us (effects/aiports.py: a port range)
+            udp = gevent.socket.socket(gevent.socket.AF_INET, gevent.socket.SOCK_DGRAM)
+            udp.bind((bind_host, 0))
+        self.udp = udp
         self.udp_address = self.udp.getsockname()
         self.ended = gevent.event.Event()
         self.end_reason: str | None = None
@@ -117,6 +144,11 @@ class AiStream:
         self._warned: set[str] = set()
         self._partial = ""
         self.frames_out = 0  # frames of the service's audio sent to FreeSWITCH
+        self.frames_at_once = 0  # of those, sent at once (not at FreeSWITCH's next frame)
+        self._on_audio = on_audio  # True: the service's audio began to play; False: it ended
+        self.playing = False
+        self._fs_frame_at: float | None = None  # when FreeSWITCH's last frame arrived
+        self._sent_since_fs_frame = False
         self.frames_at_clear: list[int] = []  # frames_out when each clearAudio took effect
 
     # -- life ---------------------------------------------------------------------------------
@@ -147,6 +179,9 @@ class AiStream:
             target += "?" + parts.query
         with gevent.Timeout(CONNECT_TIMEOUT_S, TimeoutError(f"no upgrade within {CONNECT_TIMEOUT_S} s")):
             sock = gevent.socket.create_connection((parts.hostname, port))
+            # one small message a frame: Nagle would hold one behind the service's delayed ACK
+            # (seen: room -> service p99 22 ms with 2 streams, 3 ms without)
+            sock.setsockopt(gevent.socket.IPPROTO_TCP, gevent.socket.TCP_NODELAY, 1)
             if secure:
                 sock = ssl.create_default_context().wrap_socket(sock, server_hostname=parts.hostname)
             self._sock = sock
@@ -187,18 +222,9 @@ class AiStream:
                 greenlet.kill(block=False)
 
     def _callback(self, status: str, reason: str = "") -> None:
-        url = self.spec.status_callback_url
-        if not url:
-            return
-        params = {"Event": f"Stream{status.capitalize()}", "StreamId": self.stream_id,
-                  "CallUUID": self.spec.call_id, "ServiceURL": self.spec.url,
-                  "Status": status}
-        if self._started_at is not None and status != "started":
-            params["Duration"] = str(int(time.monotonic() - self._started_at))
-        if reason and status != "started":
-            params["Reason"] = reason
-        self._emit(Webhook(url, self.spec.status_callback_method, params,
-                           self.spec.call_id or self.stream_id, "ai_stream"))
+        duration = (None if self._started_at is None
+                    else int(time.monotonic() - self._started_at))
+        status_callback(self.spec, self._emit, self.stream_id, status, reason, duration)
 
     # -- to the service -------------------------------------------------------------------------
     def _send_text(self, text: str) -> None:
@@ -222,7 +248,10 @@ class AiStream:
                 frame, _ = self.udp.recvfrom(4096)
             except OSError:
                 return
-            self._to_fs()
+            self._fs_frame_at = time.monotonic()
+            self._sent_since_fs_frame = self._to_fs()
+            if not self._sent_since_fs_frame:
+                self._playing(False)  # a FreeSWITCH frame found nothing queued: it ran out
             self._chunk += 1
             payload = audio.to_service(frame, self.encoding, self.rate)
             self._send_text(self.out.media(payload, self._ms(), self._chunk))
@@ -275,6 +304,7 @@ class AiStream:
         if isinstance(message, protocol.PlayAudio):
             self.pacer.push(audio.from_service(message.payload, message.encoding,
                                                message.sample_rate))
+            self._send_at_once()
 
         elif isinstance(message, protocol.Checkpoint):
             self.pacer.checkpoint(message.name)
@@ -282,6 +312,7 @@ class AiStream:
         elif isinstance(message, protocol.ClearAudio):
             self.pacer.clear()
             self.frames_at_clear.append(self.frames_out)
+            self._playing(False)
             self._send_text(self.out.cleared_audio())
         elif isinstance(message, protocol.SendDtmf):
             self._send_dtmf(message.digits)
@@ -294,17 +325,42 @@ class AiStream:
             log.warning("AI stream %s: ignored %s", self.stream_id, what)
 
     # -- to FreeSWITCH ----------------------------------------------------------------------------
-    def _to_fs(self) -> None:
-        """One frame of the service's audio to FreeSWITCH, called as each frame from it
-        arrives: FreeSWITCH's own 20 ms clock paces what it gets, one datagram a frame (it
-        keeps one a frame, so two inside one of its frames would lose one, and a clock of ours
-        would drift from its; docs/ai-agent.md)."""
+    def _playing(self, now: bool) -> None:
+        if now != self.playing:
+            self.playing = now
+            try:
+                self._on_audio(now)
+            except Exception:  # noqa: BLE001 -- a hook's failure must not end the stream
+                log.exception("AI stream %s: audio %s hook failed", self.stream_id,
+                              "start" if now else "stop")
+
+    def _send_at_once(self) -> None:
+        """Audio that comes after a silence goes at once when FreeSWITCH's current frame is
+        young (SEND_AT_ONCE_S) and has had nothing from us yet; else it waits for FreeSWITCH's
+        next frame, as all audio behind it does."""
+        at = self._fs_frame_at
+        if (at is None or self._sent_since_fs_frame
+                or time.monotonic() - at >= SEND_AT_ONCE_S):
+            return
+        if self._to_fs():
+            self._sent_since_fs_frame = True
+            self.frames_at_once += 1
+
+    def _to_fs(self) -> bool:
+        """One frame of the service's audio to FreeSWITCH (True when one went), called as each
+        frame from it arrives: FreeSWITCH's own 20 ms clock paces what it gets, one datagram a
+        frame (it keeps one a frame, so two inside one of its frames would lose one, and a
+        clock of ours would drift from its; docs/ai-agent.md)."""
         frame, reached = self.pacer.next_frame()
+        sent = False
         if frame is not None:
             try:
                 self.udp.sendto(frame, self.fs_address)
             except OSError:
-                return
+                return False
             self.frames_out += 1
+            sent = True
+            self._playing(True)
         for name in reached:
             self._send_text(self.out.played_stream(name))
+        return sent

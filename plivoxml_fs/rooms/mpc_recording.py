@@ -6,7 +6,8 @@ the conference events and the answers to its commands (docs/multipartycall.md, R
 - The MPC is recorded by a recorder member of its own (fs/recorder.py says why and how it was
   measured): `originate` of a muted loopback leg into the MPC's room, then, once its
   add-member names its member id, `relate <recorder> <supervisor> nohear` for every Supervisor
-  when recordCoachVoice="false" (Supervisors joining later too), then `uuid_record <recorder>
+  and every coaching ai-agent (coachMode="true": a voice only Agents hear, docs/ai-agent.md)
+  when recordCoachVoice="false" (those joining later too), then `uuid_record <recorder>
   start <file>`. Each step waits for the answer to the one before (bgapi jobs run side by side
   on FreeSWITCH, so a file could otherwise begin with the supervisor in it).
 - It starts once the MPC is Active and holds recordMinMemberCount participants (members of the
@@ -144,7 +145,7 @@ class MpcRecording:
     def joined(self, room: MpcRoom, member: Member, now: float) -> list[Decision]:
         decisions: list[Decision] = []
         self.transcripts.update(mpc_transcripts.asked(member))
-        if member.role == Role.SUPERVISOR:
+        if _coach_voice(room, member):
             decisions += self._relate(room, member)
         decisions += self._start_track(room, member)
         return decisions + self._step(room, now)
@@ -238,14 +239,14 @@ class MpcRecording:
     def _relate_all(self, room: MpcRoom, now: float) -> list[Decision]:
         decisions: list[Decision] = []
         for member in room.members.values():
-            if member.role == Role.SUPERVISOR:
+            if _coach_voice(room, member):
                 decisions += self._relate(room, member)
         if any(what == "relate-first" for what, _ in self._pending.values()):
             return decisions
         return decisions + self._record(room, STARTING, "start")
 
     def _relate(self, room: MpcRoom, member: Member) -> list[Decision]:
-        """The recorder stops hearing supervisor `member` (recordCoachVoice="false")."""
+        """The recorder stops hearing coach voice `member` (recordCoachVoice="false")."""
         if (self.settings.record_coach_voice is not False or self.recorder_id is None
                 or member.member_id is None or not member.in_room
                 or member.member_id in self.related or self.state in (IDLE, DONE, STOPPING)):
@@ -494,3 +495,12 @@ class MpcRecording:
 
 def _extra(room: MpcRoom, call_uuid: str) -> dict[str, str]:
     return {"call_uuid": call_uuid, "conference": room.name}
+
+
+def _coach_voice(room: MpcRoom, member: Member) -> bool:
+    """A voice recordCoachVoice="false" keeps out of the recording: every Supervisor (coaching
+    or barging, as the spec says), and an ai-agent while it coaches (it whispers to Agents; an
+    AI the whole room hears is a participant's voice and recorded)."""
+    if member.role == Role.SUPERVISOR:
+        return True
+    return member.role == Role.AI_AGENT and bool(room.coaching.get(member.call_uuid))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conference.scene import Scene, WebApp, scene_settings
 
-from aiagent import mpc_cases
+from aiagent import mpc_cases, recording_cases
 from plivoxml_fs.service import Daemon
 from plivoxml_fs.simulator import EmbeddedFreeSwitch
 
@@ -31,6 +31,6 @@ def scene(tmp_path, free_port):
     app.stop()
 
 
-@pytest.mark.parametrize("scenario", mpc_cases.SCENARIOS, ids=lambda s: s.__name__)
+@pytest.mark.parametrize("scenario", mpc_cases.SCENARIOS + recording_cases.SCENARIOS, ids=lambda s: s.__name__)
 def test_ai_agent_in_an_mpc(scene: Scene, scenario, tmp_path):
     scenario(scene, tmp_path / "heard")

@@ -5,7 +5,7 @@ the embedded FreeSWITCH."""
 from __future__ import annotations
 
 import pytest
-from aiagent import mpc_cases
+from aiagent import mpc_cases, recording_cases
 from conference.scene import Scene, WebApp, scene_settings
 
 from plivoxml_fs.service import Daemon
@@ -29,6 +29,6 @@ def scene(freeswitch, socket_port, tmp_path):
     app.stop()
 
 
-@pytest.mark.parametrize("scenario", mpc_cases.SCENARIOS, ids=lambda s: s.__name__)
+@pytest.mark.parametrize("scenario", mpc_cases.SCENARIOS + recording_cases.SCENARIOS, ids=lambda s: s.__name__)
 def test_ai_agent_in_an_mpc(scene: Scene, scenario, tmp_path):
     scenario(scene, tmp_path / "heard")
