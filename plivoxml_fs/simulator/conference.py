@@ -84,6 +84,8 @@ ADD = Calling("conference_member.c", "conference_member_add", 962)
 DEL = Calling("conference_member.c", "conference_member_del", 1355)
 FLOOR = Calling("conference_member.c", "conference_member_set_floor_holder", 1158)
 FILE_DONE = Calling("conference_file.c", "conference_file_close", 52)
+#: conference_file_play's play-file for a file it cannot open (1.10.12: tts://, no done event)
+FILE_UNOPENED = Calling("conference_file.c", "conference_file_play", 268)
 START_TALK = Calling("conference_loop.c", "conference_loop_input", 1154)
 STOP_TALK = Calling("conference_loop.c", "stop_talking_handler", 783)
 REC_START = Calling("conference_record.c", "conference_record_thread_run", 319)
@@ -528,6 +530,8 @@ class Room:
             if text.startswith("#") and "#" in text[1:]:
                 text = text[1:].split("#", 1)[1]
             speech, ms = True, speak_ms(text) if self.profile.tts else 0
+        if member is None and source.startswith("tts://"):
+            return self.unopened(source, is_async)
         if ms == -1:
             piece = self.sim.media.piece(source)
             ms = piece.ms
@@ -539,6 +543,16 @@ class Room:
         else:
             lock = None if is_async else self.file_lock
         gevent.spawn(playback.run, ms, lock)
+        return playback
+
+    def unopened(self, source: str, is_async: bool) -> Playback:
+        """A room file FreeSWITCH 1.10.12 cannot open (`tts://`: mod_ssml's format, not
+        loaded; it logs "Invalid file format [tts]"): play-file from conference_file_play,
+        nothing heard, no play-file-done. The Playback returned is already over."""
+        self.room_event(FILE_UNOPENED, "play-file",
+                        [("File", source), ("Async", "true" if is_async else "false")])
+        playback = Playback(self, source, member=None, is_async=is_async)
+        playback.done.set()
         return playback
 
     @staticmethod

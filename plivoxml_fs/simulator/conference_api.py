@@ -267,6 +267,9 @@ def _play(room: Room, rest: list[str]) -> str:
         room.play(bare, member, ms=ms, params=params, shown=source, queued=True)
         return f"+OK (play) Playing file {source} to member {target}\n"
     is_async = target == "async"
+    if source.startswith("tts://"):  # 1.10.12: no tts:// format (Room.unopened)
+        room.unopened(source, is_async)
+        return f"-ERR (play) File: {source} not found.\n"
     room.room_event(_at("conference_api_sub_play", 2817), "play-file",
                     [("File", source), ("Async", "true" if is_async else "false")])
     if not piece.found:  # the event above fires even then (FreeSWITCH 1.10.12)
