@@ -32,11 +32,11 @@ from plivoxml_fs.errors import (
     PlivoXMLError,
     ProtocolError,
 )
-from plivoxml_fs.fs import arguments, commands
+from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf, ExecuteComplete, View, view
 from plivoxml_fs.rooms import mpc_recording, room_sounds
 from plivoxml_fs.rooms.model import Exit, ExitReason, RoomKind, Seat
-from plivoxml_fs.rooms.mpc_model import MpcSettings, Music, Participant, Speech, role_of
+from plivoxml_fs.rooms.mpc_model import MpcSettings, Music, Participant, role_of
 from plivoxml_fs.verbs import sounds
 from plivoxml_fs.verbs.base import (
     ACTION,
@@ -253,26 +253,7 @@ class _Participant:
                            self.mpc.name, hook.kind, shown_url(url), exc, extra=self.extra)
 
 
-def _grouped(parts: list[Any]) -> Music:
-    """Consecutive file sources joined into file_strings (of at most MAX_FILE_STRING_SOURCES),
-    each Speech on its own."""
-    music: list[Any] = []
-    files: list[str] = []
-
-    def flush() -> None:
-        for at in range(0, len(files), arguments.MAX_FILE_STRING_SOURCES):
-            chunk = files[at:at + arguments.MAX_FILE_STRING_SOURCES]
-            music.append(chunk[0] if len(chunk) == 1 else arguments.file_string(chunk))
-        files.clear()
-
-    for part in parts:
-        if isinstance(part, Speech):
-            flush()
-            music.append(part)
-        else:
-            files.append(part)
-    flush()
-    return tuple(music)
+_grouped = sounds.grouped  # the MPC's music as <Conference>'s spoken wait music
 
 
 def _typed(event: Any) -> View | None:

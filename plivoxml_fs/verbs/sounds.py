@@ -85,3 +85,25 @@ def _sources(verbs: tuple[Any, ...], speech: Any) -> list[Any]:
         raise SoundError(f"the sound document plays {len(sources)} sounds, more than "
                          f"{arguments.MAX_FILE_STRING_SOURCES}")
     return sources
+
+
+def grouped(parts: list[Any]) -> tuple[Any, ...]:
+    """Music from parts: consecutive file sources joined into file_strings (of at most
+    MAX_FILE_STRING_SOURCES), each Speech on its own (a room plays them in turn)."""
+    music: list[Any] = []
+    files: list[str] = []
+
+    def flush() -> None:
+        for at in range(0, len(files), arguments.MAX_FILE_STRING_SOURCES):
+            chunk = files[at:at + arguments.MAX_FILE_STRING_SOURCES]
+            music.append(chunk[0] if len(chunk) == 1 else arguments.file_string(chunk))
+        files.clear()
+
+    for part in parts:
+        if isinstance(part, Speech):
+            flush()
+            music.append(part)
+        else:
+            files.append(part)
+    flush()
+    return tuple(music)

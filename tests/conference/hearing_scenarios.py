@@ -134,6 +134,35 @@ def _stop(scene: Scene, caller, path, ms: int = 4000) -> None:
     scene.wait("the recording", lambda: _written(path))
 
 
+def spoken_wait_sound_loops_until_the_room_starts(scene: Scene) -> None:
+    """startConferenceOnEnter="false" with a waitSound of a Speak: FreeSWITCH 1.10.12 cannot
+    speak a room's music, so the room plays it to the waiting member (member plays: `say:`
+    then a marker); the member hears speech, and it loops; once a starting member enters the
+    music stops and the two hear each other."""
+    scene.app.documents["/docs/speak"] = (
+        "<Response><Speak>Please hold the line, thanks</Speak></Response>")
+    name = room("hear-wait-say")
+    waiting = scene.call("7401", doc(name, 'startConferenceOnEnter="false" '
+                                           'waitSound="{base}/docs/speak"'))
+    entered = scene.entered(waiting)
+    callers = [waiting]
+    try:
+        fs_room = scene.api(f"uuid_getvar {entered['CallUUID']} conference_name").strip()
+        hearing = _hear(scene, callers)
+        assert spoken_ms(hearing.paths["7401"]) >= 1000, loudness(hearing.paths["7401"])
+        scene.wait("the spoken wait music looped", lambda: len([
+            e for e in scene.room_events(fs_room, "play-file-member-done")
+            if (e.get("play_id") or "").startswith("w")]) >= 2)
+        said = [e.get("File") for e in scene.room_events(fs_room, "play-file-member")]
+        assert "say:#slt#Please hold the line, thanks" in said, said
+        starter = scene.call("7402", doc(name))
+        scene.entered(starter)
+        callers.append(starter)
+        hearing = _until(scene, callers, {"7401": {"7402"}, "7402": {"7401"}}, {})
+    finally:
+        _leave(scene, callers)
+
+
 def _until(scene: Scene, callers, expected, music, tries: int = 3):
     """Measure until the callers hear `expected` (a state the callbacks announce may reach
     the audio a moment later: the wait sound is fetched first); the last matrix otherwise."""
@@ -145,5 +174,5 @@ def _until(scene: Scene, callers, expected, music, tries: int = 3):
     raise AssertionError(f"expected {expected}, got {heard(hearing)}\n{hearing}")
 
 
-SCENARIOS = [spoken_enter_and_exit_sounds_are_heard, muted_member_is_heard_by_nobody, relate_through_the_conference_api,
+SCENARIOS = [spoken_enter_and_exit_sounds_are_heard, spoken_wait_sound_loops_until_the_room_starts, muted_member_is_heard_by_nobody, relate_through_the_conference_api,
              waiting_member_hears_the_wait_sound_until_the_room_starts]
