@@ -168,15 +168,6 @@ def speak(text: object, voice: object = "WOMAN") -> str:
     return f"{TTS_ENGINE}|{flite_voice(voice)}|{speak_text(text)}"
 
 
-def tts_source(text: object, voice: object = "WOMAN") -> str:
-    """A file source that speaks `text`: `tts://flite|<voice>|<text>` (mod_dptools' `tts`
-    file format, playable wherever a file is: file_string, conference sounds and music).
-
-    A source holding `!` plays alone but cannot join a file_string (`file_string` refuses it).
-    """
-    return f"tts://{TTS_ENGINE}|{flite_voice(voice)}|{speak_text(text)}"
-
-
 def hangup_cause_for(reason: str | None) -> str:
     """The hangup cause for a Plivo `<Hangup reason>`: none -> NORMAL_CLEARING."""
     if reason is None or reason == "":

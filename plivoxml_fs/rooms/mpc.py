@@ -34,7 +34,7 @@ from typing import Any
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
-from plivoxml_fs.rooms import mpc_ai, mpc_hooks, mpc_media, mpc_model
+from plivoxml_fs.rooms import mpc_ai, mpc_events, mpc_hooks, mpc_media, mpc_model
 from plivoxml_fs.rooms import mpc_callbacks as cb
 from plivoxml_fs.rooms.model import (
     ArmTimer,
@@ -46,7 +46,6 @@ from plivoxml_fs.rooms.model import (
     ExitReason,
     Member,
     Release,
-    Role,
     RoomContext,
     RoomKind,
     RoomState,
@@ -341,7 +340,7 @@ class MpcRoom:
             self.uid = event.conference_uid
         if self.state == RoomState.CLAIMED:
             self.state = RoomState.OPEN
-        handler = _TABLE.get(event.action)
+        handler = mpc_events.TABLE.get(event.action)
         decisions = handler(self, event, now) if handler else []
         return [*decisions, *self.recorder.apply(self, event, now)]
 
@@ -367,71 +366,6 @@ class MpcRoom:
 
     def lost_connection(self, now: float) -> list[Decision]:
         return self.recorder.lost_connection(self, now)
-
-    def _added(self, event: ConferenceEvent, now: float) -> list[Decision]:
-        member = self.members.get(event.unique_id or "")
-        if member is None or event.member_id is None or member.member_id is not None:
-            return []
-        member.member_id, member.joined_at, member.in_room = event.member_id, now, True
-        decisions: list[Decision] = []
-        if member.reason is not None:  # let go before it got in (the MPC ended meanwhile)
-            return self._send(commands.conference_api, "hup", str(event.member_id),
-                              call_uuid=member.call_uuid)
-        decisions.extend(self._status("ParticipantJoin", now, member))
-        participant = member.seat.participant
-        if participant is not None and participant.wait_time_s is not None \
-                and self.status == MpcState.INITIALIZED:
-            at = now + participant.wait_time_s * self.scale
-            self.media[member.call_uuid].wait_deadline = at
-            decisions.append(ArmTimer(at))
-        decisions.extend(self.recorder.joined(self, member, now))
-        decisions.extend(self._relations())
-        if self.status == MpcState.INITIALIZED and self._may_start():
-            decisions.extend(self.activate(now))
-        else:
-            decisions.extend(self._reconcile(member))
-        return decisions
-
-    def _may_start(self) -> bool:
-        inside = [m for m in self.members.values() if m.in_room and m.reason is None]
-        starter = any(m.seat.participant is None or m.seat.participant.start_mpc_on_enter
-                      for m in inside)
-        agent = any(m.role == Role.AGENT for m in inside)
-        return starter and (agent or not self.settings.wait_for_agent)
-
-    def _deleted(self, event: ConferenceEvent, now: float) -> list[Decision]:
-        member = self.by_member_id(event.member_id) if event.member_id is not None else None
-        if member is not None:
-            member.in_room = False
-            if member.role == Role.AGENT and not any(
-                    m.in_room and m.role == Role.AGENT for m in self.members.values()):
-                for sup in self.members.values():
-                    if sup.in_room and self.coaching.get(sup.call_uuid):
-                        log.info("MPC %s (%s): supervisor member %s coaches no agent now",
-                                 self.name, self.mpc_uuid, sup.member_id,
-                                 extra=self._extra(sup.call_uuid))
-        self.related = {p for p in self.related if event.member_id not in p}
-        return []
-
-    def _kicked(self, event: ConferenceEvent, now: float) -> list[Decision]:
-        member = self.by_member_id(event.member_id) if event.member_id is not None else None
-        if member is not None and member.reason is None:
-            member.reason = ExitReason.KICKED
-        return []
-
-    def _talking(self, event: ConferenceEvent, now: float) -> list[Decision]:
-        member = self.members.get(event.unique_id or "")
-        if member is None or not member.in_room or self.status != MpcState.ACTIVE:
-            return []
-        name = "ParticipantSpeakStart" if event.action == "start-talking" else "ParticipantSpeakStop"
-        return self._status(name, now, member)
-
-    def _destroyed(self, event: ConferenceEvent, now: float) -> list[Decision]:
-        for member in self.members.values():
-            member.in_room = False
-        if self.status != MpcState.ENDED and not self._present():
-            return self.end(Termination.NO_ACTIVE_PARTICIPANTS, now)
-        return []
 
     # -- what each member hears (rooms/mpc_media.py) ------------------------------------------
 
@@ -481,16 +415,3 @@ class MpcRoom:
 
     def _extra(self, call_uuid: str) -> dict[str, str]:
         return {"call_uuid": call_uuid, "conference": self.name}
-
-
-_TABLE = {
-    "add-member": MpcRoom._added,
-    "del-member": MpcRoom._deleted,
-    "kick-member": MpcRoom._kicked,
-    "hup-member": MpcRoom._kicked,
-    "start-talking": MpcRoom._talking,
-    "stop-talking": MpcRoom._talking,
-    "play-file-member": lambda room, event, now: mpc_media.play_started(room, event),
-    "play-file-member-done": lambda room, event, now: mpc_media.play_done(room, event),
-    "conference-destroy": MpcRoom._destroyed,
-}

@@ -40,7 +40,7 @@ from typing import Any
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
-from plivoxml_fs.rooms import callbacks, names, recordings
+from plivoxml_fs.rooms import callbacks, names, recordings, room_music
 from plivoxml_fs.rooms.model import (
     ArmTimer,
     Command,
@@ -92,6 +92,7 @@ class Room:
         self._tokens = 0
         self._sent: dict[str, str] = {}  # token of a command not yet answered -> its member
         self._deadline_armed = False
+        self.wait_music = room_music.WaitMusic()  # a waitSound with Speaks (room_music.py)
 
     # -- what the registry asks -------------------------------------------------------------
 
@@ -118,6 +119,7 @@ class Room:
         seats that never entered this one, and this room's creator and settings."""
         new = Room(self.name, self.ctx, self.settings, self.since, self.kind, self.scope)
         new.fs_name, new.creator, new.uid = self.fs_name, self.creator, uid
+        new.wait_music.music = self.wait_music.music
         for call_uuid, member in list(self.members.items()):
             if member.member_id is None:
                 new.members[call_uuid] = self.members.pop(call_uuid)
@@ -344,6 +346,8 @@ class Room:
 
     def _done(self, done: CommandDone) -> list[Decision]:
         call_uuid = self._sent.pop(done.token, "")
+        if done.token.startswith(room_music.TOKEN):
+            return room_music.answered(self, done, call_uuid)
         if done.token.startswith(recordings.TOKEN):
             decisions = self.rec.answered(done)
             if not self.rec.pending:
@@ -443,9 +447,19 @@ def _member_flag(attribute: str, value: bool):
     return handler
 
 
+def _then_music(handler):
+    """`handler`, then who hears the room's spoken wait music (its size changed)."""
+    def both(room: Room, event: ConferenceEvent, now: float) -> list[Decision]:
+        return handler(room, event, now) + room_music.sized(room, event)
+
+    return both
+
+
 _TABLE: dict[str, Callable[[Room, ConferenceEvent, float], list[Decision]]] = {
-    "add-member": Room._added,
-    "del-member": Room._deleted,
+    "add-member": _then_music(Room._added),
+    "del-member": _then_music(Room._deleted),
+    "play-file-member": lambda room, event, now: room_music.play_started(room, event),
+    "play-file-member-done": lambda room, event, now: room_music.play_done(room, event),
     "kick-member": Room._kicked,
     "hup-member": Room._kicked,
     "floor-change": Room._floor,

@@ -13,7 +13,8 @@ audio under mute, deaf, hold and `relate`, files played to the room or a member 
 their media time, and a WAV recording holds the room's real mix (MP3: silent frames of the right
 length). `talk(uuid, ms)` stands for audio a member sends without samples (start-talking,
 floor-change, stop-talking, with talking.py's statistics). The API sub-commands are
-conference_api.py's.
+conference_api.py's; members and playbacks are conference_member.py's;
+recordings conference_recording.py's; the application conference_app.py's.
 """
 
 from __future__ import annotations
@@ -29,18 +30,23 @@ import gevent.event
 import gevent.lock
 import gevent.queue
 
-from plivoxml_fs.simulator.apps import DONE, PLAYBACK_HOOKS, application, wait_media
+from plivoxml_fs.simulator.apps import DONE, wait_media
 from plivoxml_fs.simulator.audio import (
     Membership,
-    Speech,
-    frame_ms,
-    in_pieces,
     now_ms,
-    signal_of,
-    write_wav,
 )
 from plivoxml_fs.simulator.bus import Calling
 from plivoxml_fs.simulator.channels import Channel
+from plivoxml_fs.simulator.conference_member import (  # noqa: F401 (re-exported)
+    DTMF_GAP_MS,
+    DTMF_PAUSES_MS,
+    ENERGY_LEVEL,
+    FRAME_MS,
+    Member,
+    Playback,
+    _bool,
+)
+from plivoxml_fs.simulator.conference_recording import Recording, silent_mp3  # noqa: F401
 from plivoxml_fs.simulator.media import speak_ms
 from plivoxml_fs.simulator.mixer import RoomMixer
 from plivoxml_fs.simulator.talking import (
@@ -60,15 +66,8 @@ MEMBER_FLAGS = frozenset({
     "mute", "deaf", "moderator", "endconf", "mintwo", "wait-mod", "dist-dtmf", "nomoh",
     "mute-detect", "ghost", "join-only", "positional", "join-vid-floor", "vmute",
 })
-#: Media ms between one relayed/sent digit and the next (digits.txt: 20 ms apart).
-DTMF_GAP_MS = 20
-#: What `w` and `W` in a sent DTMF string wait instead of sending a digit, in ms.
-DTMF_PAUSES_MS = {"w": 500, "W": 1000}
-#: Default energy level of a member (profile energy-level).
-ENERGY_LEVEL = 100
 #: Energy reported while a member talks: that of the frame that started it (media.txt: 6474).
 TALK_ENERGY = TONE_ENERGY + START_STEP
-FRAME_MS = 20
 #: Media ms between the end of a member's audio and its stop-talking (media.txt: 780 ms after
 #: a 1500 ms and after a 2000 ms tone).
 TALK_HANGOVER_MS = 780
@@ -84,6 +83,8 @@ ADD = Calling("conference_member.c", "conference_member_add", 962)
 DEL = Calling("conference_member.c", "conference_member_del", 1355)
 FLOOR = Calling("conference_member.c", "conference_member_set_floor_holder", 1158)
 FILE_DONE = Calling("conference_file.c", "conference_file_close", 52)
+#: conference_file_play's play-file for a file it cannot open (1.10.12: tts://, no done event)
+FILE_UNOPENED = Calling("conference_file.c", "conference_file_play", 268)
 START_TALK = Calling("conference_loop.c", "conference_loop_input", 1154)
 STOP_TALK = Calling("conference_loop.c", "stop_talking_handler", 783)
 REC_START = Calling("conference_record.c", "conference_record_thread_run", 319)
@@ -138,216 +139,6 @@ def parse_join(arg: str) -> JoinSpec:
     if not at:
         room, profile = text, ""
     return JoinSpec(room, profile.strip() or "default", flags)
-
-
-class Playback:
-    """A file playing to the room or to one member; play-file-done when it ends or is stopped."""
-
-    def __init__(self, room: Room, source: str, *, member: Member | None, is_async: bool,
-                 mux: bool = True, params: list[tuple[str, str]] | None = None,
-                 shown: str | None = None, speech: bool = False) -> None:
-        self.room, self.source, self.member, self.is_async = room, source, member, is_async
-        # a member's `say:` (speech node): no done event; stopped once begun, the rest of what
-        # it had to say stays in the member's TTS handle and is said first by its next `say:`
-        self.speech = speech
-        self.begun = gevent.event.Event()  # it has the room's (or its member's) turn
-        self.params = params or []  # the file's {k=v} params, copied into its done event
-        self.shown = shown or source  # its File header (with the params prefix)
-        self.mux = mux  # False: the member hears this file alone (a hold file)
-        self.stop = gevent.event.Event()
-        self.ms = 0
-        self.done = gevent.event.Event()
-        # a room file started while the room ends (an endconf member's exit sound) is cut
-        # before its first frame: FreeSWITCH reports it done at 0 ms, heard by nobody
-        self.cut = room.ending and member is None
-
-    def run(self, ms: int | None, lock: gevent.lock.Semaphore | None) -> None:
-        if lock is not None:
-            lock.acquire()
-        try:
-            self.begun.set()
-            clock = self.room.sim.clock
-            start = clock.now_us()
-            mixer = self.room.mixer
-            signal = Speech(ms or 0) if self.speech else signal_of(self.room.sim.media,
-                                                                    self.source)
-            span = mixer.file_started(signal,
-                                      frame_ms(start // 1000), 0 if self.cut else ms,
-                                      member=None if self.member is None else self.member.id,
-                                      mux=self.mux)
-            gevent.wait([self.stop], timeout=None if ms is None else clock.wall_s(ms))
-            mixer.file_stopped(span, frame_ms(now_ms(self.room.sim)))
-            if self.cut:
-                self.ms = 0
-            elif self.stop.is_set():
-                self.ms = (clock.now_us() - start) // 1000 // FRAME_MS * FRAME_MS
-            else:
-                self.ms = ms or 0
-            if self.speech:
-                # heard at all, its whole speech is in the TTS buffer and the rest stays there;
-                # not yet, the next text replaces it (mod_flite, measured on 1.10.12)
-                if self.ms and self.member is not None:
-                    self.member.tts_left_ms = max(0, (ms or 0) - self.ms)
-                if self in self.room.playbacks:
-                    self.room.playbacks.remove(self)
-            else:
-                self.room.file_done(self)
-        finally:
-            self.done.set()
-            if lock is not None:
-                lock.release()
-
-
-class Member:
-    """One channel in a room."""
-
-    def __init__(self, room: Room, channel: Channel, member_id: int, flags: frozenset[str]):
-        self.room, self.channel, self.id, self.flags = room, channel, member_id, flags
-        self.can_hear = "deaf" not in flags
-        self.can_speak = "mute" not in flags
-        self.hold = False
-        self.talking = False
-        self.energy = ENERGY_LEVEL
-        self.current_energy = 0
-        self.volume_in = 0
-        self.volume_out = 0
-        self.relations: dict[int, str] = {}
-        self.gone = gevent.event.Event()
-        self.reason = ""
-        self.joined_us = room.sim.clock.now_us()
-        self.hold_playback: Playback | None = None
-        self.file_lock = gevent.lock.Semaphore()  # its `play <file> <id>` plays queue
-        self.tts_left_ms = 0  # speech a stopped `say:` left in its TTS handle
-        self._dtmf_out: gevent.queue.Queue = gevent.queue.Queue()
-        self._dtmf_sender: gevent.Greenlet | None = None
-
-    @property
-    def moderator(self) -> bool:
-        return "moderator" in self.flags
-
-    def headers(self) -> list[tuple[str, str]]:
-        """Conference, Floor, channel and member headers (conference_member_add_event_data)."""
-        room = self.room
-        items = room.headers()
-        items.append(("Floor", _bool(room.floor is self)))
-        items += self.channel.channel_headers(variables=False)
-        items += [
-            ("Video", "false"), ("Hear", _bool(self.can_hear)), ("See", "true"),
-            ("Speak", _bool(self.can_speak)), ("Talking", _bool(self.talking)),
-            ("Mute-Detect", "false"), ("Hold", _bool(self.hold)), ("Member-ID", str(self.id)),
-            ("Member-Type", "moderator" if self.moderator else "member"),
-            ("Member-Ghost", "false"), ("Energy-Level", str(self.energy)),
-            ("Current-Energy", str(self.current_energy)),
-        ]
-        return items
-
-    def list_flags(self) -> str:
-        hearing = self.can_hear and not self.hold  # on hold the list shows `hold` alone
-        speaking = self.can_speak and not self.hold
-        flags = [name for name, on in (
-            ("hear", hearing), ("speak", speaking), ("talking", self.talking),
-            ("hold", self.hold), ("floor", self.room.floor is self), ("moderator", self.moderator),
-            ("endconf", "endconf" in self.flags),
-        ) if on]
-        return "|".join(flags)
-
-    def list_line(self) -> str:
-        profile = dict(self.channel.profile)
-        return ";".join([
-            str(self.id), self.channel.name, self.channel.uuid,
-            profile.get("Caller-ID-Name", ""), profile.get("Caller-ID-Number", ""),
-            self.list_flags(), str(self.volume_in), str(self.volume_out), str(self.energy),
-        ])
-
-    def leave(self, reason: str) -> None:
-        """Ask the member to leave the room; its conference application does the rest."""
-        if not self.gone.is_set():
-            self.reason = reason
-            self.gone.set()
-
-    def send_dtmf(self, digits: str) -> None:
-        """Digits sent out to this member's caller (the loopback partner hears them), one every
-        DTMF_GAP_MS, in the order they were sent."""
-        for digit in digits:
-            self._dtmf_out.put(digit)
-        if self._dtmf_sender is None or self._dtmf_sender.dead:
-            self._dtmf_sender = gevent.spawn(self._send_queued)
-
-    def _send_queued(self) -> None:
-        target = self.channel.partner or self.channel
-        while not self._dtmf_out.empty():
-            digit = self._dtmf_out.get()
-            # `w`/`W` are pauses, not digits (switch_core_session_send_dtmf)
-            pause_ms = DTMF_PAUSES_MS.get(digit)
-            gevent.sleep(self.room.sim.clock.wall_s(pause_ms or DTMF_GAP_MS))
-            if pause_ms is None:
-                target.receive_dtmf(digit)
-
-
-class Recording:
-    """A recording of the room's mix (what the room's recorder hears, see mixer.py), as long as
-    the media time recorded, pauses left out."""
-
-    def __init__(self, room: Room, path: str) -> None:
-        self.room, self.path = room, path
-        self.started_us = room.sim.clock.now_us()
-        self.paused_since: int | None = None
-        self.paused_us = 0
-        self.spans: list[list[int]] = [[self.started_us // 1000, -1]]  # [start, end] ms; -1: open
-
-    def elapsed_ms(self) -> int:
-        now = self.room.sim.clock.now_us()
-        paused = self.paused_us + (now - self.paused_since if self.paused_since else 0)
-        return max(0, now - self.started_us - paused) // 1000
-
-    def pause(self) -> None:
-        if self.paused_since is None:
-            self.paused_since = self.room.sim.clock.now_us()
-            self.spans[-1][1] = self.paused_since // 1000
-
-    def resume(self) -> None:
-        if self.paused_since is not None:
-            now = self.room.sim.clock.now_us()
-            self.paused_us += now - self.paused_since
-            self.paused_since = None
-            self.spans.append([now // 1000, -1])
-
-    def mix(self, rate: int, samples: int) -> list[int]:
-        """The room's mix over the recorded spans: exactly `samples` samples."""
-        end = now_ms(self.room.sim)
-        out: list[int] = []
-        for start, stop in self.spans:
-            stop = end if stop == -1 else stop
-            out += in_pieces(lambda lo, hi, r: self.room.mixer.render_for(None, lo, hi, r),
-                             start, stop, rate, gevent.sleep)
-        return (out + [0] * samples)[:samples]
-
-    def write(self) -> tuple[int, int]:
-        """Write the file (WAV, or MP3 for a .mp3 path); (samples, ms)."""
-        ms = self.elapsed_ms()
-        rate = self.room.profile.rate
-        samples = ms * rate // 1000
-        if Path(self.path).suffix.lower() == ".mp3":
-            Path(self.path).write_bytes(silent_mp3(rate, ms))
-            return samples, ms
-        write_wav(self.path, [self.mix(rate, samples)], rate)
-        return samples, ms
-
-
-#: MP3 frame headers mod_shout (LAME) wrote on FreeSWITCH 1.10.12 for a mono room: 8 kHz is
-#: MPEG-2.5 layer III 16 kbps, 16 kHz is MPEG-2 layer III 32 kbps; 144 bytes a frame either way.
-MP3_HEADERS = {8000: bytes.fromhex("ffe328c4"), 16000: bytes.fromhex("fff348c4")}
-MP3_FRAME_BYTES = 144
-MP3_FRAME_SAMPLES = 576
-
-
-def silent_mp3(rate: int, ms: int) -> bytes:
-    """`ms` of silence as MP3 frames whose side information is all zero (no audio data),
-    which decoders play as silence; as long as the media time, rounded up to a frame."""
-    header = MP3_HEADERS[rate]
-    frame = header + bytes(MP3_FRAME_BYTES - len(header))
-    frames = -(-ms * rate // 1000 // MP3_FRAME_SAMPLES) if ms else 0
-    return frame * frames
 
 
 class Room:
@@ -528,6 +319,8 @@ class Room:
             if text.startswith("#") and "#" in text[1:]:
                 text = text[1:].split("#", 1)[1]
             speech, ms = True, speak_ms(text) if self.profile.tts else 0
+        if member is None and source.startswith("tts://"):
+            return self.unopened(source, is_async)
         if ms == -1:
             piece = self.sim.media.piece(source)
             ms = piece.ms
@@ -539,6 +332,16 @@ class Room:
         else:
             lock = None if is_async else self.file_lock
         gevent.spawn(playback.run, ms, lock)
+        return playback
+
+    def unopened(self, source: str, is_async: bool) -> Playback:
+        """A room file FreeSWITCH 1.10.12 cannot open (`tts://`: mod_ssml's format, not
+        loaded; it logs "Invalid file format [tts]"): play-file from conference_file_play,
+        nothing heard, no play-file-done. The Playback returned is already over."""
+        self.room_event(FILE_UNOPENED, "play-file",
+                        [("File", source), ("Async", "true" if is_async else "false")])
+        playback = Playback(self, source, member=None, is_async=is_async)
+        playback.done.set()
         return playback
 
     @staticmethod
@@ -667,26 +470,6 @@ class Conferences:
         return True
 
 
-#: Sources that carry no audio: playing them does not make a member talk.
-SILENT_PREFIXES = ("silence_stream://",)
-
-
-def _partner_talks(channel: Channel, piece) -> None:
-    """A channel plays a file: if its loopback partner is a member, that member talks while it
-    lasts (the A leg of a test call sending audio into the room)."""
-    partner = channel.partner
-    if partner is None or not piece.ms or piece.source.startswith(SILENT_PREFIXES):
-        return
-    partner.sim.conferences.talk(partner.uuid, piece.ms, piece.source)
-
-
-PLAYBACK_HOOKS.append(_partner_talks)
-
-
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
 def _int(text: str | None) -> int:
     try:
         return max(0, int(text or 0))
@@ -694,80 +477,5 @@ def _int(text: str | None) -> int:
         return 0
 
 
-# -- the application -------------------------------------------------------------------------
-@application("conference")
-def _conference(channel: Channel, arg: str) -> None:
-    spec = parse_join(arg)
-    if not spec.room:
-        return None
-    confs: Conferences = channel.sim.conferences
-    profile = confs.profiles.get(spec.profile, confs.profiles["default"])
-    if not channel.answered_us:
-        channel.mark_answered()
-    room = confs.rooms.get(spec.room)
-    if room is None:
-        room = Room(channel.sim, spec.room, profile, channel)
-        confs.rooms[spec.room] = room
-        room.room_event(CREATE, "conference-create")
-    channel.set_var("conference_name", room.name)
-    channel.set_var("app_session_uuid", room.uuid)
-    if room.is_full() or room.locked:
-        if not room.members:
-            room.destroy()
-        return None
-    member = Member(room, channel, confs.next_id(), _member_flags(channel, spec) & MEMBER_FLAGS)
-    _set_member_variables(channel, member)
-    on_dtmf = _dtmf_handler(member)
-    channel.dtmf_handlers.append(on_dtmf)
-    try:
-        room.add(member)
-        gevent.wait([member.gone, channel.hungup], count=1)
-    finally:
-        channel.dtmf_handlers.remove(on_dtmf)
-        room.remove(member)
-    channel.record("conference", f"{room.name} member {member.id} ({member.reason or 'hangup'})")
-    if member.reason == "ended" and channel.is_up and (
-        channel.get_var("hangup_after_conference") or "true"
-    ).lower() not in ("false", "0", "no", "off"):
-        channel.hangup("NORMAL_CLEARING")
-    return None
-
-
-def _member_flags(channel: Channel, spec: JoinSpec) -> frozenset[str]:
-    """`+flags{}`, then the channel's `conference_member_flags` (`|` or `,` between flags) and
-    every `conference_member_flags_<flag>=true` (conference_utils_combine_flag_var)."""
-    flags = set(spec.flags)
-    listed = channel.get_var("conference_member_flags") or ""
-    flags.update(f.strip() for f in listed.replace(",", "|").split("|") if f.strip())
-    prefix = "conference_member_flags_"
-    for name, value in channel.variables.items():
-        if name.startswith(prefix) and (value or "").strip().lower() == "true":
-            flags.add(name[len(prefix):])
-    return frozenset(flags)
-
-
-def _set_member_variables(channel: Channel, member: Member) -> None:
-    """The variables mod_conference sets on a member's channel, in lifecycle.txt's order."""
-    for name, value in (
-        ("conference_member_id", str(member.id)), ("conference_moderator", _bool(member.moderator)),
-        ("conference_ghost", "false"), ("conference_uuid", member.room.uuid),
-        ("read_codec", "L16"), ("read_rate", "8000"),
-    ):
-        channel.set_var(name, value)
-
-
-def _dtmf_handler(member: Member):
-    """dist-dtmf relays digits to the other members; otherwise the caller-controls group acts."""
-    group_name = member.channel.get_var("conference_controls") or member.room.profile.caller_controls
-    controls = CONTROL_GROUPS.get(group_name, {})
-
-    def on_dtmf(channel: Channel, digit: str) -> None:
-        if "dist-dtmf" in member.flags:
-            for other in list(member.room.members.values()):
-                if other is not member:
-                    other.send_dtmf(digit)
-            return
-        if controls.get(digit) == "hangup":
-            member.leave("hangup-on-star")
-
-    return on_dtmf
+# the `conference` application and the playback hook register themselves (a sibling: size)
+from plivoxml_fs.simulator import conference_app  # noqa: E402, F401

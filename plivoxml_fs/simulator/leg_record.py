@@ -34,7 +34,7 @@ from plivoxml_fs.simulator import channels as channels_module
 from plivoxml_fs.simulator.api import api_command
 from plivoxml_fs.simulator.audio import frame_ms, in_pieces, now_ms, received, sent, write_wav
 from plivoxml_fs.simulator.bus import Calling
-from plivoxml_fs.simulator.conference import silent_mp3
+from plivoxml_fs.simulator.conference_recording import silent_mp3
 
 if TYPE_CHECKING:
     from plivoxml_fs.simulator.channels import Channel

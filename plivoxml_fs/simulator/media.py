@@ -6,7 +6,8 @@ events and histories are the media ones whatever the scale.
 
 Sources (`playback_pieces`): `silence_stream://<ms>` (negative = until hangup),
 `tone_stream://%(on,off,hz...)` segments (`;loops=N`, -1 = forever), `local_stream://...`
-(music on hold: until stopped), `tts://<engine>|<voice>|<text>` (as long as `speak` says it),
+(music on hold: until stopped), `tts://...` (not found: 1.10.12 has no tts:// file format;
+mod_conference's `say:` and the `speak` app speak instead),
 `file_string://a!b!c`, WAV files (duration from the `wave`
 module), MP3 files (duration from the first frame's bit rate), `http(s)://` and
 `http_cache://http(s)://` URLs fetched once into a cache directory. Relative paths are looked up
@@ -101,9 +102,9 @@ class MediaLibrary:
             return Piece(source, _tone_ms(source[len("tone_stream://") :]))
         if source.startswith("local_stream://"):
             return Piece(source, None)
-        if source.startswith("tts://"):  # tts://<engine>|<voice>|<text> (mod_dptools)
-            parts = source[len("tts://") :].split("|", 2)
-            return Piece(source, speak_ms(parts[2]) if len(parts) == 3 else None, len(parts) == 3)
+        if source.startswith("tts://"):
+            # mod_ssml's format, not loaded on 1.10.12: "Invalid file format [tts]"
+            return Piece(source, 0, found=False)
         if source.startswith("http_cache://"):
             return self._url_piece(source, source[len("http_cache://") :])
         if source.startswith(("http://", "https://")):

@@ -12,8 +12,12 @@ How a member joins (spec/plivo-conference.md, reference/freeswitch-verified.md):
   them then).
 - enterSound/exitSound `beep:1`/`beep:2` are one or two short tones; a URL (waitSound's too) is
   fetched with POST and the call parameters, as Plivo's reference says ("the URL is fetched with
-  an HTTP POST request"), and gives a sound or a Play/Speak/Wait document (`verbs.sounds`). A
-  sound URL that fails is logged and the member joins without that sound.
+  an HTTP POST request"), and gives a sound or a Play/Speak/Wait document (`verbs.sounds`),
+  made a room sound by rooms/room_sounds.py: FreeSWITCH 1.10.12 has no `tts://`, so an enter
+  or exit document of Speaks only is the room's `say:<text>` (a Speak among other sounds is
+  dropped with one WARNING), and a waitSound with Speaks is played by the room to its waiting
+  members as member plays (rooms/room_music.py) instead of `conference_moh_sound`. A sound
+  URL that fails is logged and the member joins without that sound.
 - `hangup_after_conference=false` always: the channel goes on to the next verb.
 - The room's name is the user's (`My Conf Room`); FreeSWITCH is sent the room's id
   (`Room.fs_name`, rooms/names.py) and every callback and log line shows the user's name.
@@ -45,12 +49,20 @@ import attrs
 from plivoxml_fs.documents.models import Conference
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.effects.webhook import Webhook
-from plivoxml_fs.errors import ConnectionLost, EventOverflow, PlivoXMLError, ProtocolError
+from plivoxml_fs.errors import (
+    ConnectionLost,
+    EventOverflow,
+    PlivoXMLError,
+    ProtocolError,
+    SoundError,
+)
 from plivoxml_fs.fs import arguments, commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf, ExecuteComplete, View, view
-from plivoxml_fs.rooms import names
+from plivoxml_fs.rooms import names, room_music, room_sounds
 from plivoxml_fs.rooms.model import Exit, RoomSettings, Seat
+from plivoxml_fs.rooms.mpc_model import Speech
 from plivoxml_fs.rooms.registry import RoomEngine
+from plivoxml_fs.rooms.room import Room
 from plivoxml_fs.verbs import sounds
 from plivoxml_fs.verbs.base import (
     ACTION,
@@ -90,6 +102,8 @@ class Sounds:
     enter: str | None = None
     exit: str | None = None
     wait: str | None = None
+    #: a waitSound with Speaks: played by the room (rooms/room_music.py), not as the moh
+    spoken_wait: tuple[Any, ...] = ()
 
 
 def member_flags(conf: Conference) -> tuple[str, ...]:
@@ -162,7 +176,7 @@ class _Stay:
         room, _ = self.rooms.join(seat_of(self.conf, self.ctx), self.ctx.conn)
         ended: Outcome | None = Gone("the conference did not start")
         try:
-            ended = self._stay(room.settings, room.is_creator(self.uuid), room.fs_name)
+            ended = self._stay(room, room.is_creator(self.uuid))
         finally:
             exit_ = self.rooms.leave(self.uuid, hung_up=ended is not None)
         if ended is not None:
@@ -174,32 +188,53 @@ class _Stay:
     # -- joining ----------------------------------------------------------------------------
 
     def _sounds(self, room: RoomSettings, creator: bool) -> Sounds:
-        def resolve(value: str | None, what: str) -> str | None:
+        spoken_wait: list[Any] = []
+
+        def resolve(value: str | None, what: str, variable: str) -> str | None:
             if not value:
                 return None
             if value in BEEP_SOUNDS:
                 return BEEP_SOUNDS[value]
+            music = variable == "conference_moh_sound"
             try:
-                return sounds.resolve_sound(
+                parts = sounds.resolve_parts(
                     self.ctx.fetcher, value, SOUND_METHOD, self.ctx.params, what=what,
                     max_bytes=self.ctx.settings.max_document_bytes,
                 )
-            except PlivoXMLError as exc:
-                self.log.warning("call %s: %s; joining without it", self.uuid, exc,
+                if music and any(isinstance(p, Speech) for p in parts):
+                    spoken_wait.extend(sounds.grouped(parts))  # the room speaks it
+                    return None
+                heard = (room_sounds.music_sound if music else room_sounds.spoken_sound)(parts)
+                if heard.source:
+                    commands.conference_variable(variable, heard.source)  # sendable?
+            except (PlivoXMLError, ValueError) as exc:
+                cause = exc if isinstance(exc, SoundError) else f"{what} {shown_url(value)}: {exc}"
+                self.log.warning("call %s: %s; joining without it", self.uuid, cause,
                                  extra=self.extra)
                 return None
+            if heard.dropped_speaks:
+                self.log.warning("call %s: %s %s: a Speak among other sounds cannot be said "
+                                 "by FreeSWITCH; its other sounds play without it", self.uuid,
+                                 what, shown_url(value), extra=self.extra)
+            return heard.source
 
-        return Sounds(
-            resolve(self.conf.enter_sound, "<Conference> enterSound"),
-            resolve(self.conf.exit_sound, "<Conference> exitSound"),
+        heard = Sounds(
+            resolve(self.conf.enter_sound, "<Conference> enterSound", "conference_enter_sound"),
+            resolve(self.conf.exit_sound, "<Conference> exitSound", "conference_exit_sound"),
             # mod_conference takes the music from the room's creator only
-            resolve(room.wait_sound if creator else None, "<Conference> waitSound"),
+            resolve(room.wait_sound if creator else None, "<Conference> waitSound",
+                    "conference_moh_sound"),
         )
+        return attrs.evolve(heard, spoken_wait=tuple(spoken_wait))
 
-    def _stay(self, room: RoomSettings, creator: bool, fs_name: str) -> Outcome | None:
+    def _stay(self, room: Room, creator: bool) -> Outcome | None:
         """Join, follow the call until it leaves the room; an Outcome only if the call ended."""
-        plan = join_plan(self.conf, self.ctx.settings.conference_profile, room=room,
-                         sounds_=self._sounds(room, creator), fs_name=fs_name)
+        heard = self._sounds(room.settings, creator)
+        plan = join_plan(self.conf, self.ctx.settings.conference_profile, room=room.settings,
+                         sounds_=heard, fs_name=room.fs_name)
+        if heard.spoken_wait:
+            music = heard.spoken_wait
+            self.rooms.act(room, lambda now: room_music.set_music(room, music))
         conn = self.ctx.conn
         try:
             with conn.subscribe() as sub:

@@ -33,11 +33,11 @@ from plivoxml_fs.errors import (
     PlivoXMLError,
     ProtocolError,
 )
-from plivoxml_fs.fs import arguments, commands
+from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf, ExecuteComplete, View, view
-from plivoxml_fs.rooms import mpc_recording
+from plivoxml_fs.rooms import mpc_recording, room_sounds
 from plivoxml_fs.rooms.model import Exit, ExitReason, RoomKind, Seat
-from plivoxml_fs.rooms.mpc_model import MpcSettings, Music, Participant, Speech, role_of
+from plivoxml_fs.rooms.mpc_model import MpcSettings, Music, Participant, role_of
 from plivoxml_fs.verbs import sounds
 from plivoxml_fs.verbs.base import (
     ACTION,
@@ -99,7 +99,7 @@ class _Participant:
             parts = sounds.resolve_parts(self.ctx.fetcher, url, method, self.ctx.params,
                                          what=f"<MultiPartyCall> {what}",
                                          max_bytes=self.ctx.settings.max_document_bytes,
-                                         speech=_speech)
+                                         speech=sounds.speech_part)
             return _grouped(parts)
         except PlivoXMLError as exc:
             self.log.warning("call %s: MPC %s: %s; silence instead", self.uuid, self.mpc.name,
@@ -115,7 +115,7 @@ class _Participant:
             parts = sounds.resolve_parts(self.ctx.fetcher, value, method, self.ctx.params,
                                          what=f"<MultiPartyCall> {what}",
                                          max_bytes=self.ctx.settings.max_document_bytes,
-                                         speech=_speech)
+                                         speech=sounds.speech_part)
             return self._room_sound(parts, what, value)
         except PlivoXMLError as exc:
             self.log.warning("call %s: MPC %s: %s; no %s", self.uuid, self.mpc.name, exc, what,
@@ -123,20 +123,15 @@ class _Participant:
             return None
 
     def _room_sound(self, parts: list[Any], what: str, url: str) -> str | None:
-        """An enter/exit sound for `conference_<enter|exit>_sound`: file sources as one
-        source; Speaks alone as mod_conference's room `say:<text>` (FreeSWITCH 1.10.12 has no
-        tts:// file format; measured: the room hears it); Speaks among other sounds cannot be
-        said there: one WARNING, the other sounds play."""
-        spoken = [p.text for p in parts if isinstance(p, Speech)]
-        files = [p for p in parts if not isinstance(p, Speech)]
-        if spoken and not files:
-            text = " ".join(spoken)
-            return "say:" + (" " + text if text[0] in "#{" else text)
-        if spoken:
+        """An enter/exit sound for `conference_<enter|exit>_sound` (rooms/room_sounds.py):
+        Speaks alone as the room's `say:`; a Speak among other sounds: one WARNING, the
+        other sounds play."""
+        sound = room_sounds.spoken_sound(parts)
+        if sound.dropped_speaks:
             self.log.warning("call %s: MPC %s: %s %s: a Speak among other sounds cannot be "
                              "said by FreeSWITCH; its other sounds play without it", self.uuid,
                              self.mpc.name, what, shown_url(url), extra=self.extra)
-        return files[0] if len(files) == 1 else arguments.file_string(files)
+        return sound.source
 
     def seat(self) -> Seat:
         mpc = self.mpc
@@ -277,30 +272,7 @@ class _Participant:
                            self.mpc.name, hook.kind, shown_url(url), exc, extra=self.extra)
 
 
-def _speech(text: str, voice: str) -> Speech:
-    return Speech(arguments.speak_text(text), arguments.flite_voice(voice))
-
-
-def _grouped(parts: list[Any]) -> Music:
-    """Consecutive file sources joined into file_strings (of at most MAX_FILE_STRING_SOURCES),
-    each Speech on its own."""
-    music: list[Any] = []
-    files: list[str] = []
-
-    def flush() -> None:
-        for at in range(0, len(files), arguments.MAX_FILE_STRING_SOURCES):
-            chunk = files[at:at + arguments.MAX_FILE_STRING_SOURCES]
-            music.append(chunk[0] if len(chunk) == 1 else arguments.file_string(chunk))
-        files.clear()
-
-    for part in parts:
-        if isinstance(part, Speech):
-            flush()
-            music.append(part)
-        else:
-            files.append(part)
-    flush()
-    return tuple(music)
+_grouped = sounds.grouped  # the MPC's music as <Conference>'s spoken wait music
 
 
 def _typed(event: Any) -> View | None:

@@ -1,14 +1,14 @@
-"""Sound URLs (waitSound, enterSound, exitSound, ...) resolved to one FreeSWITCH file source.
+"""Sound URLs (waitSound, enterSound, exitSound, ...) resolved to their parts.
 
 Plivo lets these attributes name "a URL returning a sound or XML with Play, Speak or Wait":
 
 - an answer with an audio/* content type is played by FreeSWITCH from the URL itself
   (`http_cache://<url>`, fetched and cached by mod_http_cache);
-- an XML answer is a document of `<Play>`, `<Speak>` and `<Wait>` only, played back to back as
-  one `file_string://`: Play -> `http_cache://<url>` (`loop` times; loop="0" plays once, since
-  a room repeats its music by itself), Speak -> `tts://flite|<voice>|<text>` (`loop` times),
-  Wait -> `silence_stream://<ms>`. One sound plays as it is; only several are joined, so a
-  text holding `!` (file_string's separator) works alone but not among other sounds.
+- an XML answer is a document of `<Play>`, `<Speak>` and `<Wait>` only, in order: Play ->
+  `http_cache://<url>` (`loop` times; loop="0" plays once, since a room repeats its music by
+  itself), Speak -> a `Speech` (text, flite voice; `loop` times), Wait ->
+  `silence_stream://<ms>`. FreeSWITCH 1.10.12 has no `tts://` file format, so a Speak is no
+  file source: the caller makes it a `say:` (rooms/room_sounds.py, rooms/mpc_media.py).
 
 Every failure is a `SoundError` naming the attribute, the URL (no query secrets) and the cause;
 the caller decides what the member gets without the sound. No gevent here: the fetcher does I/O.
@@ -24,6 +24,7 @@ from plivoxml_fs.documents.models import Play, Speak, Wait
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.errors import FetchError, PlivoXMLError, SoundError
 from plivoxml_fs.fs import arguments
+from plivoxml_fs.rooms.mpc_model import Speech
 
 #: What a sound document may hold.
 SOUND_VERBS = (Play, Speak, Wait)
@@ -31,23 +32,10 @@ SOUND_VERBS = (Play, Speak, Wait)
 MS_PER_S = 1000
 
 
-def resolve_sound(
-    fetcher: Any,
-    url: str,
-    method: str,
-    params: Mapping[str, str],
-    *,
-    what: str,
-    max_bytes: int,
-) -> str:
-    """The FreeSWITCH file source for sound URL `url`; `SoundError` when there is none."""
-    sources = resolve_parts(fetcher, url, method, params, what=what, max_bytes=max_bytes)
-    if len(sources) == 1:
-        return sources[0]
-    try:
-        return arguments.file_string(sources)
-    except ValueError as exc:
-        raise SoundError(f"{what} {shown_url(url)}: {exc}") from None
+def speech_part(text: str, voice: str) -> Speech:
+    """One Speak of a sound document: its text and flite voice, said by mod_conference's
+    `say:` (FreeSWITCH 1.10.12 has no `tts://` file format)."""
+    return Speech(arguments.speak_text(text), arguments.flite_voice(voice))
 
 
 def resolve_parts(
@@ -58,11 +46,11 @@ def resolve_parts(
     *,
     what: str,
     max_bytes: int,
-    speech: Any = arguments.tts_source,
+    speech: Any = speech_part,
 ) -> list[Any]:
     """The sounds of sound URL `url` in order: file sources, and for each Speak what
-    `speech(text, voice)` makes of it (a `tts://` source by default); `SoundError` when there
-    are none."""
+    `speech(text, voice)` makes of it (a `Speech` by default); `SoundError` when there are
+    none. What a room makes of them: rooms/room_sounds.py."""
     where = f"{what} {shown_url(url)}"
     try:
         body, final_url = fetcher.fetch_sound(url, method, params)
@@ -97,3 +85,25 @@ def _sources(verbs: tuple[Any, ...], speech: Any) -> list[Any]:
         raise SoundError(f"the sound document plays {len(sources)} sounds, more than "
                          f"{arguments.MAX_FILE_STRING_SOURCES}")
     return sources
+
+
+def grouped(parts: list[Any]) -> tuple[Any, ...]:
+    """Music from parts: consecutive file sources joined into file_strings (of at most
+    MAX_FILE_STRING_SOURCES), each Speech on its own (a room plays them in turn)."""
+    music: list[Any] = []
+    files: list[str] = []
+
+    def flush() -> None:
+        for at in range(0, len(files), arguments.MAX_FILE_STRING_SOURCES):
+            chunk = files[at:at + arguments.MAX_FILE_STRING_SOURCES]
+            music.append(chunk[0] if len(chunk) == 1 else arguments.file_string(chunk))
+        files.clear()
+
+    for part in parts:
+        if isinstance(part, Speech):
+            flush()
+            music.append(part)
+        else:
+            files.append(part)
+    flush()
+    return tuple(music)

@@ -8,7 +8,8 @@ entered, each plays its own tone and records what it receives (hearing.py). The 
 
 from __future__ import annotations
 
-from conference.hearing import Party, everyone_but, heard, measure
+from conference.hearing import Party, _written, everyone_but, heard, measure
+from conference.loudness import loudness, spoken_ms
 from conference.scenarios import doc, room
 from conference.scene import Scene
 
@@ -85,6 +86,83 @@ def waiting_member_hears_the_wait_sound_until_the_room_starts(scene: Scene) -> N
         _leave(scene, callers)
 
 
+def spoken_enter_and_exit_sounds_are_heard(scene: Scene) -> None:
+    """enterSound and exitSound as <Speak> documents: FreeSWITCH 1.10.12 has no tts:// file
+    format, so each is the room's `say:`; the member already in hears speech when the second
+    enters and again when it leaves (each recorded on the first member's phone over 4 s of
+    its own media)."""
+    name = room("hear-say")
+    scene.app.documents["/docs/hello"] = (
+        "<Response><Speak>Hello, a new caller joins the conference</Speak></Response>")
+    scene.app.documents["/docs/bye"] = (
+        "<Response><Speak>Goodbye, a caller has left the conference</Speak></Response>")
+    first = scene.call("7301", doc(name))
+    scene.entered(first)
+    scene.record_dir.mkdir(parents=True, exist_ok=True)
+    entering = _recording(scene, first, "enter")
+    second = scene.call("7302", doc(name, 'enterSound="{base}/docs/hello" '
+                                          'exitSound="{base}/docs/bye"'))
+    scene.entered(second)
+    _stop(scene, first, entering)
+    leaving = _recording(scene, first, "exit")
+    scene.hang_up(second)
+    scene.hung_up(second)
+    _stop(scene, first, leaving)
+    try:
+        for path in (entering, leaving):
+            assert spoken_ms(path) >= 1000, (path.name, loudness(path))
+    finally:
+        scene.hang_up(first)
+        scene.hung_up(first)
+
+
+def _recording(scene: Scene, caller, tag: str):
+    path = scene.record_dir / f"{tag}-{caller.a_leg}.wav"
+    for command in (f"uuid_setvar {caller.a_leg} RECORD_READ_ONLY true",
+                    f"uuid_record {caller.a_leg} start {path}"):
+        assert scene.api(command).startswith("+OK"), command
+    return path
+
+
+def _stop(scene: Scene, caller, path, ms: int = 4000) -> None:
+    """After `ms` of the caller's own media (a silent playback on its phone, timed by it)."""
+    assert scene.api(f"uuid_setvar {caller.a_leg} playback_ms").startswith("+OK")
+    assert scene.api(f"uuid_broadcast {caller.a_leg} silence_stream://{ms} aleg").startswith("+OK")
+    scene.wait(f"{ms} ms of media", lambda: scene.api(f"uuid_getvar {caller.a_leg} playback_ms")
+               .strip() not in ("", "_undef_"), timeout=10 + ms / 1000 * scene.time_scale)
+    assert scene.api(f"uuid_record {caller.a_leg} stop {path}").startswith("+OK")
+    scene.wait("the recording", lambda: _written(path))
+
+
+def spoken_wait_sound_loops_until_the_room_starts(scene: Scene) -> None:
+    """startConferenceOnEnter="false" with a waitSound of a Speak: FreeSWITCH 1.10.12 cannot
+    speak a room's music, so the room plays it to the waiting member (member plays: `say:`
+    then a marker); the member hears speech, and it loops; once a starting member enters the
+    music stops and the two hear each other."""
+    scene.app.documents["/docs/speak"] = (
+        "<Response><Speak>Please hold the line, thanks</Speak></Response>")
+    name = room("hear-wait-say")
+    waiting = scene.call("7401", doc(name, 'startConferenceOnEnter="false" '
+                                           'waitSound="{base}/docs/speak"'))
+    entered = scene.entered(waiting)
+    callers = [waiting]
+    try:
+        fs_room = scene.api(f"uuid_getvar {entered['CallUUID']} conference_name").strip()
+        hearing = _hear(scene, callers)
+        assert spoken_ms(hearing.paths["7401"]) >= 1000, loudness(hearing.paths["7401"])
+        scene.wait("the spoken wait music looped", lambda: len([
+            e for e in scene.room_events(fs_room, "play-file-member-done")
+            if (e.get("play_id") or "").startswith("w")]) >= 2)
+        said = [e.get("File") for e in scene.room_events(fs_room, "play-file-member")]
+        assert "say:#slt#Please hold the line, thanks" in said, said
+        starter = scene.call("7402", doc(name))
+        scene.entered(starter)
+        callers.append(starter)
+        hearing = _until(scene, callers, {"7401": {"7402"}, "7402": {"7401"}}, {})
+    finally:
+        _leave(scene, callers)
+
+
 def _until(scene: Scene, callers, expected, music, tries: int = 3):
     """Measure until the callers hear `expected` (a state the callbacks announce may reach
     the audio a moment later: the wait sound is fetched first); the last matrix otherwise."""
@@ -96,5 +174,5 @@ def _until(scene: Scene, callers, expected, music, tries: int = 3):
     raise AssertionError(f"expected {expected}, got {heard(hearing)}\n{hearing}")
 
 
-SCENARIOS = [muted_member_is_heard_by_nobody, relate_through_the_conference_api,
+SCENARIOS = [spoken_enter_and_exit_sounds_are_heard, spoken_wait_sound_loops_until_the_room_starts, muted_member_is_heard_by_nobody, relate_through_the_conference_api,
              waiting_member_hears_the_wait_sound_until_the_room_starts]

@@ -407,8 +407,10 @@ def recorded_room_reports_its_recording(scene: Scene) -> None:
 
 
 def wait_sound_document_plays_while_waiting(scene: Scene) -> None:
-    """waitSound pointing at a Play/Speak/Wait document: the waiting member hears it as the
-    room's music (a file_string of the document's sounds) until the moderator enters."""
+    """waitSound pointing at a Play/Speak/Wait document: FreeSWITCH 1.10.12 cannot speak a
+    room's moh, so no conference_moh_sound is set; the room plays the document to the waiting
+    member as member plays (the Speak as `say:`, then the file parts) until the moderator
+    enters, when it is stopped."""
     name = room("moh")
     scene.app.documents["/docs/hold"] = (
         "<Response><Speak>Please wait.</Speak><Play>{base}/sounds/chime.wav</Play>"
@@ -416,17 +418,30 @@ def wait_sound_document_plays_while_waiting(scene: Scene) -> None:
     waiting = scene.call("1601", doc(name, 'startConferenceOnEnter="false" '
                                            'waitSound="{base}/docs/hold"'))
     uuid = scene.entered(waiting)["CallUUID"]
-    moh = scene.wait("the music set", lambda: [a for a in scene.apps(uuid)
-                                               if a[1].startswith("conference_moh_sound=")])
-    assert moh == [("set", "conference_moh_sound=file_string://tts://flite|slt|Please wait.!"
-                           f"http_cache://{scene.app.base}/sounds/chime.wav!silence_stream://1000")]
+    fs_room = scene.api(f"uuid_getvar {uuid} conference_name").strip()
+    files = f"file_string://http_cache://{scene.app.base}/sounds/chime.wav!silence_stream://1000"
+    played = scene.wait("the file parts played", lambda: [
+        e.get("File") for e in scene.room_events(fs_room, "play-file-member")
+        if files in (e.get("File") or "")])
+    assert played[0].startswith("{play_id=w"), played
+    said = [e.get("File") for e in scene.room_events(fs_room, "play-file-member")]
+    assert said[0] == "say:#slt#Please wait.", said
+    assert not [a for a in scene.apps(uuid) if a[1].startswith("conference_moh_sound=")]
     (fetched,) = [h for h in scene.app.hits if h.path == "/docs/hold"]
     assert fetched.method == "POST"  # as Plivo fetches sound URLs, with the call's parameters
     assert (fetched.params["CallUUID"], fetched.params["To"]) == (uuid, waiting.to)
     mod = scene.call("1602", doc(name))
     scene.entered(mod)
-    scene.wait("the music stops", lambda: [e for e in scene.room_events(name, "play-file-done")
-                                           if e.get("File", "").startswith("file_string://")])
+    (seated,) = [r for r in scene.daemon.rooms.live("") if r.name == name]
+
+    def stopped() -> bool:  # the room plays no more, and every play it queued is done
+        queued = {e.get("File", "").split("}", 1)[0] for e in
+                  scene.room_events(fs_room, "play-file-member") if "play_id" in e.get("File", "")}
+        done = {"{play_id=" + (e.get("play_id") or "") for e in
+                scene.room_events(fs_room, "play-file-member-done")}
+        return not seated.wait_music.playing and queued <= done
+
+    scene.wait("the music stops", stopped)
     for c in (waiting, mod):
         scene.hang_up(c)
         scene.hung_up(c)

@@ -4,8 +4,9 @@ it with `say:`), in order (verbs/multipartycall.py _grouped over sounds.resolve_
 from __future__ import annotations
 
 from plivoxml_fs.rooms.mpc_model import Speech
-from plivoxml_fs.verbs.multipartycall import _grouped, _speech
+from plivoxml_fs.verbs.multipartycall import _grouped
 from plivoxml_fs.verbs.sounds import resolve_parts
+from plivoxml_fs.verbs.sounds import speech_part as _speech
 from verbs.test_sounds import URL, Fetcher
 
 
