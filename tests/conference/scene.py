@@ -24,6 +24,7 @@ from plivoxml_fs.config import Settings
 from plivoxml_fs.esl.inbound import InboundClient
 from plivoxml_fs.hearing import tone_wav
 from plivoxml_fs.service import Daemon
+from plivoxml_fs.simulator import EmbeddedFreeSwitch
 
 SOUNDS = Path(__file__).resolve().parents[2] / "examples" / "sounds"
 #: How long a scene waits for something it expects, in wall seconds.
@@ -223,3 +224,28 @@ def scene_settings(app: WebApp, tmp_path: Path, **overrides) -> Settings:
     )
     values.update(overrides)
     return Settings(**values)
+
+
+def embedded_scene(stops: list, tmp_path: Path, listen_port: int, time_scale: float,
+                   **overrides) -> Scene:
+    """A Scene on a new daemon and embedded FreeSWITCH (media time `time_scale`) with its web
+    app; each thing started leaves its stop in `stops`, to be called in reverse order.
+    `settings` on the Scene are the ones the daemon was made with."""
+    app = WebApp()
+    app.start()
+    stops.append(app.stop)
+    settings = scene_settings(app, tmp_path, listen_port=listen_port, **overrides)
+    daemon = Daemon(settings)
+    daemon.start_server()
+    stops.append(lambda: daemon.stop(drain_timeout_s=2))
+    fs = EmbeddedFreeSwitch(socket_address=daemon.address, time_scale=time_scale,
+                            media_dir=str(tmp_path))
+    fs.start()
+    stops.append(fs.stop)
+    daemon.start_inbound(*fs.inbound_address)
+    assert daemon.inbound.wait_connected(5)
+    built = Scene(daemon, app, fs.inbound_address, fs.password)
+    stops.append(built.stop)
+    built.fs = fs
+    built.settings = settings  # as built: start_inbound evolves daemon.settings
+    return built
