@@ -22,7 +22,7 @@ from gevent.pywsgi import WSGIServer
 
 from plivoxml_fs.config import Settings
 from plivoxml_fs.esl.inbound import InboundClient
-from plivoxml_fs.hearing import tone_wav
+from plivoxml_fs.hearing import Party, measure, tone_wav
 from plivoxml_fs.service import Daemon
 from plivoxml_fs.simulator import EmbeddedFreeSwitch
 
@@ -187,6 +187,20 @@ class Scene:
 
     def hang_up(self, caller: Caller) -> None:
         self.api(f"uuid_kill {caller.a_leg}")
+
+    def leave(self, callers) -> None:
+        """Hang up `callers`, then wait for each one's hangup callback."""
+        for caller in callers:
+            self.hang_up(caller)
+        for caller in callers:
+            self.hung_up(caller)
+
+    def hearing(self, callers, record_dir: Path | None = None):
+        """Who of `callers` hears whom, from audio (plivoxml_fs/hearing.py `measure`) recorded
+        in `record_dir` (the scene's by default) at the scene's `time_scale`."""
+        return measure(self.api, [Party(c.to, c.a_leg) for c in callers],
+                       self.record_dir if record_dir is None else record_dir,
+                       time_scale=self.time_scale)
 
     def hang_up_all(self) -> None:
         """Hang up every caller this scene started (only those: never `hupall`, which would
