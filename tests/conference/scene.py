@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 import attrs
 import gevent
 from gevent.pywsgi import WSGIServer
+from waiting import until
 
 from plivoxml_fs.config import Settings
 from plivoxml_fs.esl.inbound import InboundClient
@@ -156,13 +157,7 @@ class Scene:
 
     def wait(self, what: str, ready: Callable[[], object], timeout: float = WAIT_S):
         """Wait until `ready()` is truthy and return it; fail naming `what` otherwise."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = ready()
-            if value:
-                return value
-            gevent.sleep(0.02)
-        raise AssertionError(f"timed out waiting for {what}")
+        return until(what, ready, timeout, poll_s=0.02)
 
     def callbacks(self, path: str, to: str, action: str | None = None) -> list[dict]:
         hits = self.app.of(path, to)
