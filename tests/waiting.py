@@ -20,9 +20,10 @@ DEADLINE_S = 10.0
 POLL_S = 0.005
 
 
-def until(what: str, ready: Callable[[], T], timeout: float = DEADLINE_S) -> T:
-    """Wait until `ready()` is truthy and return its value; AssertionError naming `what` at the
-    deadline."""
+def until(what: str, ready: Callable[[], T], timeout: float = DEADLINE_S,
+          poll_s: float = POLL_S) -> T:
+    """Wait until `ready()` is truthy and return its value, looking every `poll_s`;
+    AssertionError naming `what` at the deadline."""
     deadline = time.monotonic() + timeout
     while True:
         value = ready()
@@ -30,4 +31,4 @@ def until(what: str, ready: Callable[[], T], timeout: float = DEADLINE_S) -> T:
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        gevent.sleep(POLL_S)
+        gevent.sleep(poll_s)

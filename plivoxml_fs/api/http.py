@@ -156,7 +156,28 @@ def _reply(
     return [body]
 
 
-class OperatorServer:
+class WsgiService:
+    """A WSGI app on `address`; port 0 binds an ephemeral port (see `address`). `start` says
+    where on `logger`, `shown` formatting the host and port."""
+
+    def __init__(self, address: tuple[str, int], app: Any, logger: logging.Logger,
+                 shown: str) -> None:
+        self._server = gevent.pywsgi.WSGIServer(address, app, log=None)
+        self._log, self._shown = logger, shown
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self._server.address[:2]
+
+    def start(self) -> None:
+        self._server.start()
+        self._log.info(self._shown, *self.address)
+
+    def stop(self) -> None:
+        self._server.stop(timeout=1)
+
+
+class OperatorServer(WsgiService):
     """/metrics and /health on `address`; port 0 binds an ephemeral port (see `address`)."""
 
     def __init__(
@@ -166,16 +187,5 @@ class OperatorServer:
         recordings_dir: Path | None = None,
         outbox_durable: Callable[[], bool] = lambda: True,
     ) -> None:
-        app = OperatorApp(freeswitch, recordings_dir, outbox_durable)
-        self._server = gevent.pywsgi.WSGIServer(address, app, log=None)
-
-    @property
-    def address(self) -> tuple[str, int]:
-        return self._server.address[:2]
-
-    def start(self) -> None:
-        self._server.start()
-        log.info("operator HTTP (/metrics, /health, /recordings/) on http://%s:%d", *self.address)
-
-    def stop(self) -> None:
-        self._server.stop(timeout=1)
+        super().__init__(address, OperatorApp(freeswitch, recordings_dir, outbox_durable), log,
+                         "operator HTTP (/metrics, /health, /recordings/) on http://%s:%d")

@@ -29,9 +29,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import attrs
-import gevent.pywsgi
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map
+
+from plivoxml_fs.api.http import WsgiService
 
 log = logging.getLogger("plivoxml_fs.api")
 
@@ -177,19 +178,8 @@ class ControlApp:
         return body
 
 
-class ControlServer:
+class ControlServer(WsgiService):
     """The control API on `address`; port 0 binds an ephemeral port (see `address`)."""
 
     def __init__(self, address: tuple[str, int], app: ControlApp) -> None:
-        self._server = gevent.pywsgi.WSGIServer(address, app, log=None)
-
-    @property
-    def address(self) -> tuple[str, int]:
-        return self._server.address[:2]
-
-    def start(self) -> None:
-        self._server.start()
-        log.info("control API on http://%s:%d/v1/Account/", *self.address)
-
-    def stop(self) -> None:
-        self._server.stop(timeout=1)
+        super().__init__(address, app, log, "control API on http://%s:%d/v1/Account/")

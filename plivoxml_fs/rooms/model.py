@@ -94,8 +94,20 @@ class RoomSettings:
 
     def differences(self, other: RoomSettings) -> str:
         """`name: first <mine>, this <other's>` for each setting that differs."""
-        a, b = attrs.asdict(self), attrs.asdict(other)
-        return ", ".join(f"{k}: first {a[k]!r}, this {b[k]!r}" for k in a if a[k] != b[k])
+        return differences(self, other)
+
+
+def differences(first: Any, this: Any) -> str:
+    """`name: first <first's>, this <this's>` for each compared (eq) field of two attrs
+    settings that differs (RoomSettings, MpcSettings); a set is shown sorted."""
+    compared = [f.name for f in attrs.fields(type(first)) if f.eq]
+    a, b = attrs.asdict(first), attrs.asdict(this)
+    return ", ".join(f"{k}: first {_shown(a[k])}, this {_shown(b[k])}"
+                     for k in compared if a[k] != b[k])
+
+
+def _shown(value: Any) -> str:
+    return repr(sorted(value)) if isinstance(value, (set, frozenset)) else repr(value)
 
 
 @attrs.frozen

@@ -36,9 +36,9 @@ from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
 from plivoxml_fs.rooms import mpc_ai, mpc_events, mpc_hooks, mpc_media, mpc_model
 from plivoxml_fs.rooms import mpc_callbacks as cb
+from plivoxml_fs.rooms.base import RoomBase
 from plivoxml_fs.rooms.model import (
     ArmTimer,
-    Command,
     CommandDone,
     Decision,
     Emit,
@@ -56,14 +56,13 @@ from plivoxml_fs.rooms.mpc_model import EXIT_CAUSES, GROUP_OF, MpcSettings, MpcS
 
 log = logging.getLogger("plivoxml_fs.rooms")
 
-SEEN_EVENTS = 512
 #: MPCEnd's wait for members still in, in command_timeout_s: past the verb's stuck bound (2).
 END_BACKSTOP = 3
 #: The FreeSWITCH room name of an MPC.
 FS_PREFIX = "mpc-"
 
 
-class MpcRoom:
+class MpcRoom(RoomBase):
     """One MPC's state; changed only through its inputs, each returning decisions."""
 
     def __init__(self, name: str, ctx: RoomContext, settings: MpcSettings, since: float,
@@ -90,9 +89,7 @@ class MpcRoom:
         self.coaching: dict[str, bool] = {}  # call uuid -> coach mode now (supervisors)
         self.sequence: collections.Counter[str] = collections.Counter()
         self.recorder: MpcRecorder = mpc_hooks.make_recorder(self)
-        self._seen: collections.deque[str] = collections.deque(maxlen=SEEN_EVENTS)
-        self._tokens = 0
-        self._sent: dict[str, str] = {}
+        RoomBase.__init__(self)
         self._end_owed = False  # MPCEnd not yet emitted
         self._initialized = False
 
@@ -331,15 +328,8 @@ class MpcRoom:
                                 {"DigitInput": event.digit})
         if not isinstance(event, ConferenceEvent):
             raise TypeError(f"MPC {self.name}: cannot apply {type(event).__name__}")
-        sequence = event.get("Event-Sequence")
-        if sequence:
-            if sequence in self._seen:
-                return []
-            self._seen.append(sequence)
-        if self.uid is None:
-            self.uid = event.conference_uid
-        if self.state == RoomState.CLAIMED:
-            self.state = RoomState.OPEN
+        if not self._first_sight(event):
+            return []
         handler = mpc_events.TABLE.get(event.action)
         decisions = handler(self, event, now) if handler else []
         return [*decisions, *self.recorder.apply(self, event, now)]
@@ -405,10 +395,7 @@ class MpcRoom:
                       self.mpc_uuid, call_uuid, args[0] if args else build.__name__, exc,
                       extra=self._extra(call_uuid))
             return []
-        self._tokens += 1
-        command = Command(cmd, f"mpc#{self._tokens} {cmd}", call_uuid, room=f"MPC {self.name}")
-        self._sent[command.token] = call_uuid
-        return [command]
+        return [self._issue(cmd, "mpc", call_uuid, room=f"MPC {self.name}")]
 
     def _answered(self, done: CommandDone) -> list[Decision]:
         return mpc_media.answered(self, done, self._sent.pop(done.token, ""))

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from plivoxml_fs.rooms.model import ExitReason, Role
+from plivoxml_fs.rooms.model import ExitReason, Role, differences
 
 #: The event groups of statusCallbackEvents and the events each holds (the spec's table).
 EVENT_GROUPS: dict[str, tuple[str, ...]] = {
@@ -179,10 +179,7 @@ class MpcSettings:
 
     def differences(self, other: MpcSettings) -> str:
         """`name: first <mine>, this <other's>` for each compared setting that differs."""
-        compared = [f.name for f in attrs.fields(MpcSettings) if f.eq]
-        a, b = attrs.asdict(self), attrs.asdict(other)
-        return ", ".join(f"{k}: first {_shown(a[k])}, this {_shown(b[k])}"
-                         for k in compared if a[k] != b[k])
+        return differences(self, other)
 
     def hold_music(self, role: Role) -> str | Music | None:
         """What a held participant of `role` hears (None: silence, as Supervisors do)."""
@@ -191,10 +188,6 @@ class MpcSettings:
         if role == Role.CUSTOMER:
             return self.customer_hold_music
         return None
-
-
-def _shown(value: Any) -> str:
-    return repr(sorted(value)) if isinstance(value, (set, frozenset)) else repr(value)
 
 
 @attrs.frozen

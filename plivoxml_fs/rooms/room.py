@@ -32,7 +32,6 @@ After conference-destroy only a stop-recording still counts (the recorder is a t
 
 from __future__ import annotations
 
-import collections
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -41,6 +40,7 @@ from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
 from plivoxml_fs.rooms import callbacks, names, recordings, room_music
+from plivoxml_fs.rooms.base import RoomBase
 from plivoxml_fs.rooms.model import (
     ArmTimer,
     Command,
@@ -63,11 +63,7 @@ from plivoxml_fs.rooms.model import (
 
 log = logging.getLogger("plivoxml_fs.rooms")
 
-#: How many Event-Sequence numbers a room remembers to drop an event it got twice.
-SEEN_EVENTS = 512
-
-
-class Room:
+class Room(RoomBase):
     """One room's state; changed only through its inputs, each returning decisions."""
 
     def __init__(self, name: str, ctx: RoomContext, settings: RoomSettings, since: float,
@@ -88,9 +84,7 @@ class Room:
         self.floor: int | None = None
         self.rec = recordings.RoomRecording(name, ctx, self._command, _policy(settings))
         self._enters_held: list[str] = []  # enter callbacks waiting for `recording start`
-        self._seen: collections.deque[str] = collections.deque(maxlen=SEEN_EVENTS)
-        self._tokens = 0
-        self._sent: dict[str, str] = {}  # token of a command not yet answered -> its member
+        RoomBase.__init__(self)
         self._deadline_armed = False
         self.wait_music = room_music.WaitMusic()  # a waitSound with Speaks (room_music.py)
 
@@ -227,15 +221,8 @@ class Room:
             return self._digit(member, event.digit, now) if member is not None else []
         if not isinstance(event, ConferenceEvent):
             raise TypeError(f"room {self.name}: cannot apply {type(event).__name__}")
-        sequence = event.get("Event-Sequence")
-        if sequence:
-            if sequence in self._seen:
-                return []
-            self._seen.append(sequence)
-        if self.uid is None:
-            self.uid = event.conference_uid
-        if self.state == RoomState.CLAIMED:
-            self.state = RoomState.OPEN
+        if not self._first_sight(event):
+            return []
         if self.state == RoomState.ENDED and event.action != "stop-recording":
             return []  # the recorder thread may finish after conference-destroy
         handler = _TABLE.get(event.action)
@@ -390,16 +377,14 @@ class Room:
                  token: str | None = None) -> Command | None:
         """The Command for `conference <room> <subcommand> <args>`; None (one ERROR) when a
         value cannot be sent."""
-        self._tokens += 1
         try:
             cmd = commands.conference_api(self.fs_name, subcommand, *args)
         except UnsafeValue as exc:
+            self._tokens += 1  # a command not sent still takes its number
             log.error("conference %s: %s not sent: %s", self.name, subcommand, exc,
                       extra=self._extra(call_uuid))
             return None
-        command = Command(cmd, f"{token or subcommand}#{self._tokens} {cmd}", call_uuid)
-        self._sent[command.token] = call_uuid
-        return command
+        return self._issue(cmd, token or subcommand, call_uuid)
 
     @property
     def shown_recording(self) -> Recording | None:

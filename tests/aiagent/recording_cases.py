@@ -6,7 +6,7 @@ coaching AI (docs/ai-agent.md, "Recording"); recordParticipantTrack on the AI ho
 from __future__ import annotations
 
 from conference.scene import Scene
-from mpc.hearing_scenarios import _join, _leave, settled
+from mpc.hearing_scenarios import _join, settled
 from mpc.recording_scenarios import REC, file_of, wait_recording
 from mpc.scenarios import mpc_name, wait_event
 
@@ -35,7 +35,7 @@ def ai_is_recorded_and_a_coaching_ai_is_not(scene: Scene, record_dir) -> None:
         _play_and_record(scene, speaker, [], record_dir)
         _play_and_record_hz(scene, coach, record_dir)
     finally:
-        _leave(scene, hosts + [customer, agent])
+        scene.leave(hosts + [customer, agent])
         for service in (speaker, coach):
             service.stop()
     (completed,) = wait_recording(scene, name, "MPCRecordingCompleted")
@@ -107,7 +107,7 @@ def ai_audio_events(scene: Scene, record_dir) -> None:
         assert {e["MemberID"] for e in got} == {ai["MemberID"]}, got
         assert {e["ParticipantRole"] for e in got} == {"ai-agent"}, got
     finally:
-        _leave(scene, [c for c in (host, customer, agent) if c is not None])
+        scene.leave([c for c in (host, customer, agent) if c is not None])
         service.stop()
 
 

@@ -14,7 +14,7 @@ import gevent
 import plivo.exceptions as px
 import pytest
 import requests
-from conference.hearing import Party, everyone_but, heard, measure
+from conference.hearing import everyone_but, heard
 from conference.scenarios import doc, room
 from conference.scene import Scene
 from conference.transcription_scenarios import SENTENCE, TRANSCRIBED_S, WORDS, say_file
@@ -55,13 +55,6 @@ def _fs_flags(scene: Scene, name: str, member_id: str) -> str:
     return ""
 
 
-def _leave(scene: Scene, callers) -> None:
-    for caller in callers:
-        scene.hang_up(caller)
-    for caller in callers:
-        scene.hung_up(caller)
-
-
 def list_and_get(scene: Scene) -> None:
     """list names the room; get gives each member with Plivo's fields, counts as strings."""
     name = room("api-get")
@@ -83,7 +76,7 @@ def list_and_get(scene: Scene) -> None:
             assert m["join_time"].isdigit()
             assert "caller_name" in vars(m)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def mute_is_heard_by_nobody(scene: Scene) -> None:
@@ -99,19 +92,17 @@ def mute_is_heard_by_nobody(scene: Scene) -> None:
         scene.wait("muted", lambda: _member(scene, name, quiet).muted)
         assert "speak" not in _fs_flags(scene, name, quiet)
         scene.client.conferences.member_mute(name, quiet)  # again: no harm
-        hearing = measure(scene.api, [Party(c.to, c.a_leg) for c in callers], scene.record_dir,
-                          time_scale=scene.time_scale)
+        hearing = scene.hearing(callers)
         assert heard(hearing) == everyone_but(["7211", "7212", "7213"], "7212"), str(hearing)
         got = scene.client.conferences.get(name)
         assert {m["member_id"]: m["muted"] for m in got.members}[quiet] is True
         scene.client.conferences.member_mute_stop(name, quiet)
         scene.wait("unmuted", lambda: not _member(scene, name, quiet).muted)
         assert "speak" in _fs_flags(scene, name, quiet)
-        again = measure(scene.api, [Party(c.to, c.a_leg) for c in callers],
-                        scene.record_dir / "unmuted", time_scale=scene.time_scale)
+        again = scene.hearing(callers, scene.record_dir / "unmuted")
         assert heard(again) == everyone_but(["7211", "7212", "7213"]), str(again)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def deaf_all_and_undeaf(scene: Scene) -> None:
@@ -127,15 +118,14 @@ def deaf_all_and_undeaf(scene: Scene) -> None:
         got = scene.client.conferences.get(name)
         assert {m["member_id"]: m["deaf"] for m in got.members} == {
             ids[0]: True, ids[1]: True, enters[2]["ConferenceMemberID"]: False}
-        hearing = measure(scene.api, [Party(c.to, c.a_leg) for c in callers], scene.record_dir,
-                          time_scale=scene.time_scale)
+        hearing = scene.hearing(callers)
         assert heard(hearing) == {"7221": set(), "7222": set(), "7223": {"7221", "7222"}}, \
             str(hearing)
         scene.client.conferences.member_deaf_stop(name, "all")
         scene.wait("all hear", lambda: not any(_member(scene, name, i).deaf for i in ids))
         assert all("hear" in _fs_flags(scene, name, i) for i in ids)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def kick_goes_on_and_hangup_ends(scene: Scene) -> None:
@@ -158,7 +148,7 @@ def kick_goes_on_and_hangup_ends(scene: Scene) -> None:
         scene.wait("two left", lambda: len(scene.members(scene.daemon.rooms.find(
             ACCOUNT_A, name).fs_name)) == 1)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def play_and_stop(scene: Scene) -> None:
@@ -179,7 +169,7 @@ def play_and_stop(scene: Scene) -> None:
         answer = scene.client.conferences.member_play_stop(name, target)
         assert answer.message == "playing in conference stopped"
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def hang_up_room_then_history(scene: Scene) -> None:
@@ -219,7 +209,7 @@ def hang_up_all(scene: Scene) -> None:
         assert scene.client.conferences.list().conferences == []
         assert scene.client_b.conferences.list().conferences == [b]
     finally:
-        _leave(scene, theirs)
+        scene.leave(theirs)
 
 
 def accounts_are_apart(scene: Scene) -> None:
@@ -245,7 +235,7 @@ def accounts_are_apart(scene: Scene) -> None:
         got = scene.client_b.conferences.get(other)
         assert got.members[0]["call_uuid"] == their_enters[0]["CallUUID"]
     finally:
-        _leave(scene, [*callers, *theirs])
+        scene.leave([*callers, *theirs])
 
 
 def errors_in_plivos_shape(scene: Scene) -> None:
@@ -272,7 +262,7 @@ def errors_in_plivos_shape(scene: Scene) -> None:
                                                     is_voice_request=True)
         assert not _member(scene, name, enters[0]["ConferenceMemberID"]).muted
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def concurrent_updates(scene: Scene) -> None:
@@ -291,7 +281,7 @@ def concurrent_updates(scene: Scene) -> None:
         flags = _fs_flags(scene, name, target)
         assert "speak" not in flags and "hear" not in flags
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 SCENARIOS = [list_and_get, mute_is_heard_by_nobody, deaf_all_and_undeaf,
@@ -347,7 +337,7 @@ def speak_and_stop(scene: Scene) -> None:
             scene.client.conferences.member_speak(name, target, "hi", voice="MAN",
                                                   language="da-DK")
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def record_start_and_stop(scene: Scene) -> None:
@@ -379,7 +369,7 @@ def record_start_and_stop(scene: Scene) -> None:
         path = scene.daemon.rooms.find(ACCOUNT_A, name).recording.path
         scene.wait("the file", lambda: Path(path).exists() and Path(path).stat().st_size > 44)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
     got = scene.wait("history", lambda: _get_or_none(scene, name))
     assert [r["recording_id"] for r in got.recordings] == [answer.recording_id]
 
@@ -403,12 +393,11 @@ def one_name_two_accounts(scene: Scene) -> None:
         scene.wait("B's member muted", lambda: b_room.by_member_id(
             int(their_enters[0]["ConferenceMemberID"])).muted)
         assert not any(m.muted for m in a_room.members.values())
-        hearing = measure(scene.api, [Party(c.to, c.a_leg) for c in [*mine, *theirs]],
-                          scene.record_dir, time_scale=scene.time_scale)
+        hearing = scene.hearing([*mine, *theirs])
         assert heard(hearing) == {"7331": {"7332"}, "7332": {"7331"}, "7333": set()}, \
             str(hearing)
     finally:
-        _leave(scene, [*mine, *theirs])
+        scene.leave([*mine, *theirs])
 
 
 def record_with_transcription(scene: Scene) -> None:
@@ -428,7 +417,7 @@ def record_with_transcription(scene: Scene) -> None:
         (posted,) = scene.wait("the transcription", lambda: scene.app.of("/tx"),
                                timeout=TRANSCRIBED_S)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
     assert posted["error"] == "" and posted["recording_id"] == answer.recording_id
     # two of "quick brown fox" at least: a real mod_conference's mix under load is rougher
     # (tests/fs/test_conference_real.py); the embedded one hears all three

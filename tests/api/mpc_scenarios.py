@@ -12,7 +12,7 @@ from __future__ import annotations
 import gevent
 import plivo.exceptions as px
 import pytest
-from conference.hearing import Party, everyone_but, heard, measure
+from conference.hearing import everyone_but, heard
 from conference.scene import Scene
 from mpc.hearing_scenarios import MUSIC, settled
 from mpc.scenarios import doc, events, mpc_name, wait_event
@@ -39,18 +39,6 @@ def _ids(scene: Scene, name: str) -> dict[str, str]:
     """ParticipantRole -> MemberID of the joins (one per role in these scenarios)."""
     return {e["ParticipantRole"]: e["MemberID"] for e in events(scene, name)
             if e["EventName"] == "ParticipantJoin"}
-
-
-def _hear(scene: Scene, callers):
-    return measure(scene.api, [Party(c.to, c.a_leg) for c in callers], scene.record_dir,
-                   time_scale=scene.time_scale)
-
-
-def _leave(scene: Scene, callers) -> None:
-    for caller in callers:
-        scene.hang_up(caller)
-    for caller in callers:
-        scene.hung_up(caller)
 
 
 def _count(scene: Scene, name: str, event: str) -> int:
@@ -99,7 +87,7 @@ def list_get_and_participants(scene: Scene) -> None:
         with pytest.raises(px.ResourceNotFoundError):
             mpcs.update_participant("999", uuid=got.mpc_uuid, mute=True)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def mute_hold_and_coach(scene: Scene) -> None:
@@ -119,7 +107,7 @@ def mute_hold_and_coach(scene: Scene) -> None:
     mpcs = scene.client.multi_party_calls
     fs_room = f"mpc-{events(scene, name)[0]['MPCUUID']}"
     try:
-        assert heard(_hear(scene, callers)) == everyone_but(["8101", "8102", "8103"])
+        assert heard(scene.hearing(callers)) == everyone_but(["8101", "8102", "8103"])
         with pytest.raises(px.ValidationError, match="coach_mode"):
             mpcs.update_participant(ids["Agent"], friendly_name=name, coach_mode=True)
         with pytest.raises(px.ValidationError):
@@ -131,7 +119,7 @@ def mute_hold_and_coach(scene: Scene) -> None:
         scene.wait("beep:1 into the room", lambda: [
             e for e in scene.room_events(fs_room, "play-file")
             if "tone_stream" in (e.get("File") or "")])
-        hearing = _hear(scene, callers)
+        hearing = scene.hearing(callers)
         assert heard(hearing) == {"8101": {"8102", "8103"}, "8102": {"8101"},
                                   "8103": {"8101", "8102"}}, str(hearing)
         assert mpcs.get_participant(ids["Supervisor"], friendly_name=name).coach_mode is True
@@ -143,7 +131,7 @@ def mute_hold_and_coach(scene: Scene) -> None:
         wait_event(scene, name, "ParticipantMute")
         wait_event(scene, name, "ParticipantHold")
         settled(scene, name)
-        hearing = _hear(scene, callers)
+        hearing = scene.hearing(callers)
         assert heard(hearing) == {"8101": set(), "8102": {"8103"}, "8103": set()}, str(hearing)
         scene.wait("the agent's hold music", lambda: [
             e for e in scene.room_events(fs_room, "play-file-member")
@@ -156,13 +144,13 @@ def mute_hold_and_coach(scene: Scene) -> None:
         wait_event(scene, name, "ParticipantUnmute")
         wait_event(scene, name, "ParticipantUnhold")
         settled(scene, name)
-        hearing = _hear(scene, callers)
+        hearing = scene.hearing(callers)
         assert heard(hearing) == everyone_but(["8101", "8102", "8103"]), str(hearing)
         mpcs.update_participant("all", friendly_name=name, mute=False)  # again: no harm
         settled(scene, name)
         assert _count(scene, name, "ParticipantUnmute") == 1
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def start_an_initialized_mpc(scene: Scene) -> None:
@@ -180,13 +168,13 @@ def start_an_initialized_mpc(scene: Scene) -> None:
         wait_event(scene, name, "MPCStart")
         settled(scene, name)
         assert mpcs.get(friendly_name=name).status == "Active"
-        assert heard(_hear(scene, callers)) == everyone_but(["8201", "8202"])
+        assert heard(scene.hearing(callers)) == everyone_but(["8201", "8202"])
         with pytest.raises(px.ResourceNotFoundError):
             mpcs.start(friendly_name=name)
         with pytest.raises(px.ResourceNotFoundError):
             mpcs.start(friendly_name="no-such-mpc")
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def stop_ends_the_mpc(scene: Scene) -> None:
@@ -206,7 +194,7 @@ def stop_ends_the_mpc(scene: Scene) -> None:
     for exit_ in exits:  # the next verb ran
         scene.wait("the next verb", lambda u=exit_["ParticipantCallUUID"]: [
             a for a, _ in scene.apps(u) if a == "speak"])
-    _leave(scene, callers)
+    scene.leave(callers)
     got = scene.wait("the ended MPC in the history", lambda: _ended(scene, uuid))
     assert got.status == "Ended" and got.termination_cause_code == 3000
     assert got.termination_cause == "Hangup API Triggered" and got.end_time
@@ -252,7 +240,7 @@ def kick_a_participant(scene: Scene) -> None:
         with pytest.raises(px.ResourceNotFoundError):
             mpcs.kick_participant(ids["Customer"], friendly_name=name)
     finally:
-        _leave(scene, callers[1:])
+        scene.leave(callers[1:])
 
 
 def concurrent_updates(scene: Scene) -> None:
@@ -278,9 +266,9 @@ def concurrent_updates(scene: Scene) -> None:
         assert got.mute is True and got.hold is True
         assert _count(scene, name, "ParticipantMute") == 1
         assert _count(scene, name, "ParticipantHold") == 1
-        assert heard(_hear(scene, callers)) == {"8501": set(), "8502": set()}
+        assert heard(scene.hearing(callers)) == {"8501": set(), "8502": set()}
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def recording_and_play(scene: Scene) -> None:
@@ -344,7 +332,7 @@ def recording_and_play(scene: Scene) -> None:
         with pytest.raises(px.ValidationError, match="url"):  # ours: the SDK checks the prefix
             mpcs.start_play_audio(ids["Customer"], url="http:///y.wav", friendly_name=name)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def history_survives_a_restart(scene: Scene) -> None:
@@ -354,7 +342,7 @@ def history_survives_a_restart(scene: Scene) -> None:
     callers, _ = _join(scene, name, {"8701": ("Customer", ""), "8702": ("Agent", "")})
     uuid = scene.client.multi_party_calls.get(friendly_name=name).mpc_uuid
     scene.client.multi_party_calls.stop(uuid=uuid)
-    _leave(scene, callers)
+    scene.leave(callers)
     before = scene.wait("history", lambda: _ended(scene, uuid))
     scene.daemon.stop(drain_timeout_s=2)
     again = Daemon(scene.settings)
@@ -438,7 +426,7 @@ def add_participant_by_dialling(scene: Scene) -> None:
     finally:
         if added is not None:
             scene.api(f"uuid_kill {added}")
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def add_participant_by_moving_a_call(scene: Scene) -> None:
@@ -464,12 +452,12 @@ def add_participant_by_moving_a_call(scene: Scene) -> None:
         assert join["ParticipantRole"] == "Supervisor"
         settled(scene, name)
         everyone = [*callers, mover]
-        assert heard(_hear(scene, everyone)) == everyone_but(["8811", "8812", "8813"])
+        assert heard(scene.hearing(everyone)) == everyone_but(["8811", "8812", "8813"])
         assert ("speak", "flite|slt|never said") not in scene.apps(enter["CallUUID"])
         with pytest.raises(px.ResourceNotFoundError):
             mpcs.add_participant("Agent", friendly_name=name, call_uuid="not-a-call-of-ours")
     finally:
-        _leave(scene, [*callers, mover])
+        scene.leave([*callers, mover])
 
 
 SCENARIOS += [add_participant_by_dialling, add_participant_by_moving_a_call]

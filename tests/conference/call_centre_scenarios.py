@@ -125,10 +125,7 @@ def hears(scene: Scene, parties: Sequence[Participant],
 
 
 def leave(scene: Scene, parties: Sequence[Participant]) -> None:
-    for p in parties:
-        scene.hang_up(p.caller)
-    for p in parties:
-        scene.hung_up(p.caller)
+    scene.leave([p.caller for p in parties])
 
 
 def customer_hears_wait_music_until_the_agent_joins(scene: Scene) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conference.scene import Scene, WebApp, scene_settings
-from plivoxml_fs.service import Daemon
-from plivoxml_fs.simulator import EmbeddedFreeSwitch
+from conference.scene import Scene, embedded_scene
 
 #: Media seconds per wall second is 1 / TIME_SCALE.
 TIME_SCALE = 0.02
@@ -19,23 +17,7 @@ def scene(tmp_path, free_port):
     stops = []
 
     def build(**overrides) -> Scene:
-        app = WebApp()
-        app.start()
-        stops.append(app.stop)
-        settings = scene_settings(app, tmp_path, listen_port=free_port, **overrides)
-        daemon = Daemon(settings)
-        daemon.start_server()
-        stops.append(lambda: daemon.stop(drain_timeout_s=2))
-        fs = EmbeddedFreeSwitch(socket_address=daemon.address, time_scale=TIME_SCALE,
-                                media_dir=str(tmp_path))
-        fs.start()
-        stops.append(fs.stop)
-        daemon.start_inbound(*fs.inbound_address)
-        assert daemon.inbound.wait_connected(5)
-        built = Scene(daemon, app, fs.inbound_address, fs.password)
-        stops.append(built.stop)
-        built.fs = fs
-        return built
+        return embedded_scene(stops, tmp_path, free_port, TIME_SCALE, **overrides)
 
     yield build
     for stop in reversed(stops):

@@ -21,27 +21,15 @@ def _join(scene: Scene, name: str, attributes: dict[str, str]):
     return callers, enters
 
 
-def _hear(scene: Scene, callers):
-    return measure(scene.api, [Party(c.to, c.a_leg) for c in callers], scene.record_dir,
-                   time_scale=scene.time_scale)
-
-
-def _leave(scene: Scene, callers) -> None:
-    for caller in callers:
-        scene.hang_up(caller)
-    for caller in callers:
-        scene.hung_up(caller)
-
-
 def muted_member_is_heard_by_nobody(scene: Scene) -> None:
     """muted="true": the muted caller hears the two others; nobody hears the muted caller."""
     name = room("hear-muted")
     callers, _ = _join(scene, name, {"7001": "", "7002": 'muted="true"', "7003": ""})
     try:
-        hearing = _hear(scene, callers)
+        hearing = scene.hearing(callers)
         assert heard(hearing) == everyone_but(["7001", "7002", "7003"], "7002"), str(hearing)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def relate_through_the_conference_api(scene: Scene) -> None:
@@ -55,13 +43,13 @@ def relate_through_the_conference_api(scene: Scene) -> None:
         first, third = enters[0]["ConferenceMemberID"], enters[2]["ConferenceMemberID"]
         reply = scene.api(f"conference {fs_room} relate {third} {first} nohear")
         assert reply == f"+OK {third}->{first} nohear set\n"
-        hearing = _hear(scene, callers)
+        hearing = scene.hearing(callers)
         assert heard(hearing) == {"7101": {"7102", "7103"}, "7102": {"7101", "7103"},
                                   "7103": {"7102"}}, str(hearing)
         assert hearing.levels["7103"]["7101"] < -40, str(hearing)
         assert -10.6 < hearing.levels["7103"]["7102"] < -9.8, str(hearing)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def waiting_member_hears_the_wait_sound_until_the_room_starts(scene: Scene) -> None:
@@ -83,7 +71,7 @@ def waiting_member_hears_the_wait_sound_until_the_room_starts(scene: Scene) -> N
         hearing = _until(scene, callers, {"7201": {"7202"}, "7202": {"7201"}}, music)
         assert hearing.levels["7201"]["wait"] < -40, str(hearing)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def spoken_enter_and_exit_sounds_are_heard(scene: Scene) -> None:
@@ -148,7 +136,7 @@ def spoken_wait_sound_loops_until_the_room_starts(scene: Scene) -> None:
     callers = [waiting]
     try:
         fs_room = scene.api(f"uuid_getvar {entered['CallUUID']} conference_name").strip()
-        hearing = _hear(scene, callers)
+        hearing = scene.hearing(callers)
         assert spoken_ms(hearing.paths["7401"]) >= 1000, loudness(hearing.paths["7401"])
         scene.wait("the spoken wait music looped", lambda: len([
             e for e in scene.room_events(fs_room, "play-file-member-done")
@@ -160,7 +148,7 @@ def spoken_wait_sound_loops_until_the_room_starts(scene: Scene) -> None:
         callers.append(starter)
         hearing = _until(scene, callers, {"7401": {"7402"}, "7402": {"7401"}}, {})
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def _until(scene: Scene, callers, expected, music, tries: int = 3):

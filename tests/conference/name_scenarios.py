@@ -59,10 +59,7 @@ def _one_room(scene: Scene, name: str, callers: list[Caller]) -> None:
 
 def _leave(scene: Scene, name: str, callers: list[Caller]) -> None:
     """Hang up the callers: exit callbacks and action URLs say `name`."""
-    for caller in callers:
-        scene.hang_up(caller)
-    for caller in callers:
-        scene.hung_up(caller)
+    scene.leave(callers)
     scene.flush()
     for caller in callers:
         (exit_,) = scene.callbacks("/cb", caller.to, "exit")

@@ -19,11 +19,13 @@ from urllib.parse import parse_qsl
 import attrs
 import gevent
 from gevent.pywsgi import WSGIServer
+from waiting import until
 
 from plivoxml_fs.config import Settings
 from plivoxml_fs.esl.inbound import InboundClient
-from plivoxml_fs.hearing import tone_wav
+from plivoxml_fs.hearing import Party, measure, tone_wav
 from plivoxml_fs.service import Daemon
+from plivoxml_fs.simulator import EmbeddedFreeSwitch
 
 SOUNDS = Path(__file__).resolve().parents[2] / "examples" / "sounds"
 #: How long a scene waits for something it expects, in wall seconds.
@@ -155,13 +157,7 @@ class Scene:
 
     def wait(self, what: str, ready: Callable[[], object], timeout: float = WAIT_S):
         """Wait until `ready()` is truthy and return it; fail naming `what` otherwise."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = ready()
-            if value:
-                return value
-            gevent.sleep(0.02)
-        raise AssertionError(f"timed out waiting for {what}")
+        return until(what, ready, timeout, poll_s=0.02)
 
     def callbacks(self, path: str, to: str, action: str | None = None) -> list[dict]:
         hits = self.app.of(path, to)
@@ -186,6 +182,20 @@ class Scene:
 
     def hang_up(self, caller: Caller) -> None:
         self.api(f"uuid_kill {caller.a_leg}")
+
+    def leave(self, callers) -> None:
+        """Hang up `callers`, then wait for each one's hangup callback."""
+        for caller in callers:
+            self.hang_up(caller)
+        for caller in callers:
+            self.hung_up(caller)
+
+    def hearing(self, callers, record_dir: Path | None = None):
+        """Who of `callers` hears whom, from audio (plivoxml_fs/hearing.py `measure`) recorded
+        in `record_dir` (the scene's by default) at the scene's `time_scale`."""
+        return measure(self.api, [Party(c.to, c.a_leg) for c in callers],
+                       self.record_dir if record_dir is None else record_dir,
+                       time_scale=self.time_scale)
 
     def hang_up_all(self) -> None:
         """Hang up every caller this scene started (only those: never `hupall`, which would
@@ -223,3 +233,28 @@ def scene_settings(app: WebApp, tmp_path: Path, **overrides) -> Settings:
     )
     values.update(overrides)
     return Settings(**values)
+
+
+def embedded_scene(stops: list, tmp_path: Path, listen_port: int, time_scale: float,
+                   **overrides) -> Scene:
+    """A Scene on a new daemon and embedded FreeSWITCH (media time `time_scale`) with its web
+    app; each thing started leaves its stop in `stops`, to be called in reverse order.
+    `settings` on the Scene are the ones the daemon was made with."""
+    app = WebApp()
+    app.start()
+    stops.append(app.stop)
+    settings = scene_settings(app, tmp_path, listen_port=listen_port, **overrides)
+    daemon = Daemon(settings)
+    daemon.start_server()
+    stops.append(lambda: daemon.stop(drain_timeout_s=2))
+    fs = EmbeddedFreeSwitch(socket_address=daemon.address, time_scale=time_scale,
+                            media_dir=str(tmp_path))
+    fs.start()
+    stops.append(fs.stop)
+    daemon.start_inbound(*fs.inbound_address)
+    assert daemon.inbound.wait_connected(5)
+    built = Scene(daemon, app, fs.inbound_address, fs.password)
+    stops.append(built.stop)
+    built.fs = fs
+    built.settings = settings  # as built: start_inbound evolves daemon.settings
+    return built

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 import attrs
 import gevent
 import pytest
-from gevent.pywsgi import WSGIServer
+from serving import served
 
 XML = b'<?xml version="1.0"?><Response><Speak>Hi</Speak></Response>'
 #: A billion-laughs document: nested entities that would expand a thousandfold.
@@ -131,10 +131,5 @@ class App:
 @pytest.fixture
 def http_app():
     app = App()
-    server = WSGIServer(("127.0.0.1", 0), app, log=None, error_log=None)
-    server.start()
-    app.base = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with served(app):
         yield app
-    finally:
-        server.stop(timeout=1)

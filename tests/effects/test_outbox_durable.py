@@ -10,9 +10,9 @@ from urllib.parse import parse_qsl
 import attrs
 import gevent
 import pytest
-from gevent.pywsgi import WSGIServer
 from gevent.server import StreamServer
 from plivo.utils.signature_v3 import validate_v3_signature
+from serving import served
 from waiting import until
 
 from plivoxml_fs.effects import outbox as outbox_module
@@ -58,13 +58,8 @@ class Receiver:
 @pytest.fixture
 def receiver():
     app = Receiver()
-    server = WSGIServer(("127.0.0.1", 0), app, log=None, error_log=None)
-    server.start()
-    app.base = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with served(app):
         yield app
-    finally:
-        server.stop(timeout=1)
 
 
 def raw_server(handle):

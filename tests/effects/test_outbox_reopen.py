@@ -8,7 +8,7 @@ import os
 import gevent
 import gevent.event
 import pytest
-from gevent.pywsgi import WSGIServer
+from serving import served
 from waiting import until
 
 from plivoxml_fs import metrics
@@ -38,14 +38,11 @@ class GatedReceiver:
 @pytest.fixture
 def receiver():
     app = GatedReceiver()
-    server = WSGIServer(("127.0.0.1", 0), app, log=None, error_log=None)
-    server.start()
-    app.base = f"http://127.0.0.1:{server.server_port}"
-    try:
-        yield app
-    finally:
-        app.gate.set()
-        server.stop(timeout=1)
+    with served(app):
+        try:
+            yield app
+        finally:
+            app.gate.set()
 
 
 def make_outbox(path, **kw):

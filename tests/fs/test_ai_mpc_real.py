@@ -6,27 +6,14 @@ from __future__ import annotations
 
 import pytest
 from aiagent import mpc_cases, recording_cases
-from conference.scene import Scene, WebApp, scene_settings
+from conference.scene import Scene
 
-from plivoxml_fs.service import Daemon
+from fs.real import real_scene
 
 
 @pytest.fixture
 def scene(freeswitch, socket_port, tmp_path):
-    host, port, password = freeswitch
-    app = WebApp()
-    app.start()
-    settings = scene_settings(app, tmp_path, listen_port=socket_port, freeswitch_host=host,
-                              freeswitch_port=port, freeswitch_password=password)
-    daemon = Daemon(settings)
-    daemon.start_server()
-    daemon.start_inbound()
-    assert daemon.inbound.wait_connected(5)
-    built = Scene(daemon, app, (host, port), password)
-    yield built
-    built.stop()
-    daemon.stop(drain_timeout_s=5)
-    app.stop()
+    yield from real_scene(freeswitch, socket_port, tmp_path, hearing=False)
 
 
 @pytest.mark.parametrize("scenario", mpc_cases.SCENARIOS + recording_cases.SCENARIOS, ids=lambda s: s.__name__)

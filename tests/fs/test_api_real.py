@@ -8,32 +8,16 @@ from __future__ import annotations
 import pytest
 from api import api_scenarios, mpc_scenarios
 from api.conftest import unused_port, with_api
-from conference.scene import Scene, WebApp, scene_settings
 
-from plivoxml_fs.service import Daemon
+from fs.real import real_scene
 
 
 @pytest.fixture
 def api_scene(freeswitch, socket_port, tmp_path):
-    host, port, password = freeswitch
-    app = WebApp()
-    app.start()
-    settings = scene_settings(app, tmp_path, listen_port=socket_port, freeswitch_host=host,
-                              freeswitch_port=port, freeswitch_password=password,
-                              api_port=unused_port(socket_port), api_auth=api_scenarios.API_AUTH,
-                              mpc_dial_string=mpc_scenarios.DIAL_STRING)
-    daemon = Daemon(settings)
-    daemon.start_server()
-    daemon.start_inbound()
-    assert daemon.inbound.wait_connected(5)
-    built = Scene(daemon, app, (host, port), password)
-    built.record_dir = tmp_path / "heard"
-    built.time_scale = 1.0
-    built.settings = settings
-    yield with_api(built)
-    built.stop()
-    daemon.stop(drain_timeout_s=5)
-    app.stop()
+    for built in real_scene(freeswitch, socket_port, tmp_path, api_port=unused_port(socket_port),
+                            api_auth=api_scenarios.API_AUTH,
+                            mpc_dial_string=mpc_scenarios.DIAL_STRING):
+        yield with_api(built)
 
 
 @pytest.mark.parametrize("scenario", [*api_scenarios.SCENARIOS,

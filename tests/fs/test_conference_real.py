@@ -9,34 +9,18 @@ from __future__ import annotations
 
 import pytest
 from conference import name_scenarios, recording_scenarios, scenarios, transcription_scenarios
-from conference.scene import Scene, WebApp, scene_settings
+from conference.scene import Scene
 
-from fs.conftest import FS_SOCKET_PORT
-from plivoxml_fs.service import Daemon
+from fs.real import real_scene
 
 
 @pytest.fixture
-def scene(freeswitch, tmp_path):
-    host, port, password = freeswitch
-    app = WebApp()
-    app.start()
+def scene(freeswitch, socket_port, tmp_path):
     # The test configuration's `default` profile plays local_stream://moh itself, which wins
     # over conference_moh_sound; its `wideband` profile, like the profiles we ship in
     # freeswitch/, has no music of its own, so waitSound is heard there.
-    settings = scene_settings(app, tmp_path, listen_port=FS_SOCKET_PORT, freeswitch_host=host,
-                              freeswitch_port=port, freeswitch_password=password,
-                              conference_profile="wideband")
-    daemon = Daemon(settings)
-    daemon.start_server()
-    daemon.start_inbound()
-    assert daemon.inbound.wait_connected(5)
-    built = Scene(daemon, app, (host, port), password)
-    built.record_dir, built.time_scale = tmp_path / "heard", 1.0  # for who-hears-whom
-    yield built
-    built.hang_up_all()
-    built.stop()
-    daemon.stop(drain_timeout_s=5)
-    app.stop()
+    yield from real_scene(freeswitch, socket_port, tmp_path, hang_up=True,
+                          conference_profile="wideband")
 
 
 def recorded_room_posts_its_transcription(scene: Scene) -> None:

@@ -14,54 +14,18 @@ from __future__ import annotations
 
 import uuid
 
-import gevent
-import gevent.event
-import gevent.queue
 import pytest
 from conference import call_centre_scenarios, hearing_scenarios
-from conference.scene import Scene, WebApp, scene_settings
-from gevent.server import StreamServer
 from simulator import leg_record_cases
-from simulator.conference_helpers import api, inbound
+from simulator.conference_helpers import inbound
 from simulator.hearing_cases import CASES, Rooms
-from simulator.helpers import Wire
 
-from plivoxml_fs.service import Daemon
-
-
-class _SocketStub:
-    """Accepts the calls the real FreeSWITCH sends to the socket port."""
-
-    def __init__(self, port: int) -> None:
-        self.calls: gevent.queue.Queue = gevent.queue.Queue()
-        self._hold = gevent.event.Event()
-        self.server = StreamServer(("127.0.0.1", port), self._accept)
-        self.server.start()
-
-    def _accept(self, sock, address) -> None:
-        self.calls.put(Wire(sock))
-        self._hold.wait()
-
-    def next_call(self, timeout: float = 10.0) -> Wire:
-        return self.calls.get(timeout=timeout)
-
-    def stop(self) -> None:
-        self._hold.set()
-        self.server.stop(timeout=1)
+from fs.real import SocketStub, real_scene, stub_rooms
 
 
 @pytest.fixture
 def rooms(freeswitch, socket_port, tmp_path):
-    host, port, _ = freeswitch
-    stub = _SocketStub(socket_port)
-    calls = inbound((host, port), "BACKGROUND_JOB")
-    commands = inbound((host, port), "HEARTBEAT")
-    built = Rooms(lambda cmd: api(commands, cmd, timeout=10.0), calls, stub, tmp_path / "heard")
-    yield built
-    built.close()
-    calls.close()
-    commands.close()
-    stub.stop()
+    yield from stub_rooms(freeswitch, socket_port, Rooms, 10.0, tmp_path / "heard")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__)
@@ -73,7 +37,7 @@ def test_hearing_on_real_freeswitch(rooms, case):
 @pytest.fixture
 def leg_wire(freeswitch, socket_port):
     host, port, _ = freeswitch
-    stub = _SocketStub(socket_port)
+    stub = SocketStub(socket_port)
     wire = inbound((host, port), leg_record_cases.EVENTS)
     yield wire, stub
     wire.close()
@@ -96,23 +60,7 @@ def test_record_modes_on_real_freeswitch(leg_wire, tmp_path):
 
 @pytest.fixture
 def scene(freeswitch, socket_port, tmp_path):
-    host, port, password = freeswitch
-    app = WebApp()
-    app.start()
-    settings = scene_settings(app, tmp_path, listen_port=socket_port, freeswitch_host=host,
-                              freeswitch_port=port, freeswitch_password=password,
-                              conference_profile="wideband")
-    daemon = Daemon(settings)
-    daemon.start_server()
-    daemon.start_inbound()
-    assert daemon.inbound.wait_connected(5)
-    built = Scene(daemon, app, (host, port), password)
-    built.record_dir = tmp_path / "heard"
-    built.time_scale = 1.0
-    yield built
-    built.stop()
-    daemon.stop(drain_timeout_s=5)
-    app.stop()
+    yield from real_scene(freeswitch, socket_port, tmp_path, conference_profile="wideband")
 
 
 @pytest.mark.parametrize("scenario", hearing_scenarios.SCENARIOS, ids=lambda s: s.__name__)

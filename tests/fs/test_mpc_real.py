@@ -6,10 +6,10 @@ MPC members join with `nomoh`). Skipped, with the reason, when no FreeSWITCH ans
 from __future__ import annotations
 
 import pytest
-from conference.scene import Scene, WebApp, scene_settings
+from conference.scene import Scene
 from mpc import bad_input_scenarios, hearing_scenarios, scenarios
 
-from plivoxml_fs.service import Daemon
+from fs.real import real_scene
 
 #: Wall seconds per MPC second (maxDuration="300" lasts 3 s).
 MPC_TIME_SCALE = 0.01
@@ -17,23 +17,7 @@ MPC_TIME_SCALE = 0.01
 
 @pytest.fixture
 def scene(freeswitch, socket_port, tmp_path):
-    host, port, password = freeswitch
-    app = WebApp()
-    app.start()
-    settings = scene_settings(app, tmp_path, listen_port=socket_port, freeswitch_host=host,
-                              freeswitch_port=port, freeswitch_password=password,
-                              mpc_time_scale=MPC_TIME_SCALE)
-    daemon = Daemon(settings)
-    daemon.start_server()
-    daemon.start_inbound()
-    assert daemon.inbound.wait_connected(5)
-    built = Scene(daemon, app, (host, port), password)
-    built.record_dir = tmp_path / "heard"
-    built.time_scale = 1.0
-    yield built
-    built.stop()
-    daemon.stop(drain_timeout_s=5)
-    app.stop()
+    yield from real_scene(freeswitch, socket_port, tmp_path, mpc_time_scale=MPC_TIME_SCALE)
 
 
 @pytest.mark.parametrize("scenario", scenarios.SCENARIOS, ids=lambda s: s.__name__)

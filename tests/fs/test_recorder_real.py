@@ -6,24 +6,14 @@ stub on PLIVOXML_FS_TEST_SOCKET_PORT; FreeSWITCH writes the recordings into the 
 from __future__ import annotations
 
 import pytest
-from simulator.conference_helpers import api, inbound
 from simulator.recorder_cases import CASES, Recorded
 
-from fs.test_hearing_real import _SocketStub
+from fs.real import stub_rooms
 
 
 @pytest.fixture
 def rec(freeswitch, socket_port, tmp_path):
-    host, port, _ = freeswitch
-    stub = _SocketStub(socket_port)
-    calls = inbound((host, port), "BACKGROUND_JOB")
-    commands = inbound((host, port), "HEARTBEAT")
-    built = Recorded(lambda cmd: api(commands, cmd, timeout=15.0), calls, stub, tmp_path / "rec")
-    yield built
-    built.close()
-    calls.close()
-    commands.close()
-    stub.stop()
+    yield from stub_rooms(freeswitch, socket_port, Recorded, 15.0, tmp_path / "rec")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__)

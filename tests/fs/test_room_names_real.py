@@ -14,13 +14,10 @@ from __future__ import annotations
 import re
 import uuid
 
-import gevent
-import gevent.event
-import gevent.queue
-from gevent.server import StreamServer
 from simulator.conference_helpers import MAINTENANCE, api, inbound
 from simulator.helpers import Wire, execute
 
+from fs.real import SocketStub
 from plivoxml_fs.rooms.names import fs_room_name
 from plivoxml_fs.simulator import EmbeddedFreeSwitch
 
@@ -51,27 +48,6 @@ API = [
 ]
 #: Asked before room `list` is made: FreeSWITCH's list of every room.
 BEFORE_LIST = "conference list count"
-
-
-class _Calls:
-    """Accepts the calls FreeSWITCH sends to `port`; `next_call()` gives each call's Wire."""
-
-    def __init__(self, port: int) -> None:
-        self.calls: gevent.queue.Queue = gevent.queue.Queue()
-        self._hold = gevent.event.Event()
-        self.server = StreamServer(("127.0.0.1", port), self._accept)
-        self.server.start()
-
-    def _accept(self, sock, address) -> None:
-        self.calls.put(Wire(sock))
-        self._hold.wait()
-
-    def next_call(self, timeout: float = 10.0) -> Wire:
-        return self.calls.get(timeout=timeout)
-
-    def stop(self) -> None:
-        self._hold.set()
-        self.server.stop(timeout=1)
 
 
 def _added(inb: Wire, b_uuid: str) -> str:
@@ -123,7 +99,7 @@ def test_freeswitch_and_the_embedded_one_read_names_alike(freeswitch, socket_por
     """Which room each argument makes, and each API answer, on both FreeSWITCHes."""
     host, port, _ = freeswitch
     tag = uuid.uuid4().hex[:6]
-    calls = _Calls(socket_port)
+    calls = SocketStub(socket_port)
     try:
         real = _scenario((host, port), calls, tag)
     finally:
@@ -131,7 +107,7 @@ def test_freeswitch_and_the_embedded_one_read_names_alike(freeswitch, socket_por
     assert real[0] == list(ARGS.values())
     assert real[1][0] == "+OK Conference ... (every room)"
     assert [real[1][i] for i in (1, 5, 6, 7, 8, 9)] == ["N"] * 6  # those found their room
-    stub = _Calls(0)
+    stub = SocketStub(0)
     fs = EmbeddedFreeSwitch(socket_address=stub.server.address[:2], time_scale=0.2)
     fs.start()
     try:
@@ -149,7 +125,7 @@ def test_the_ids_we_send_are_taken_whole(freeswitch, socket_port):
     tag = uuid.uuid4().hex[:6]
     names = [room.format(t=tag) for room in ARGS.values()] + [f"Gasteiz / Vitoria {tag}",
                                                               f"{tag} a+b", f"{tag}${{uuid}}"]
-    calls = _Calls(socket_port)
+    calls = SocketStub(socket_port)
     inb = inbound((host, port))
     legs = []
     try:

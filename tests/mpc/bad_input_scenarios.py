@@ -12,7 +12,7 @@ from conference.hearing import _written as written
 from conference.loudness import loudness, spoken_ms
 from conference.scene import WAIT_S, Scene
 
-from mpc.hearing_scenarios import _hear, _join, _leave, heard, settled, tone_wav
+from mpc.hearing_scenarios import _join, heard, settled, tone_wav
 from mpc.scenarios import doc, events, fs_room, mpc_name, names, wait_event
 
 
@@ -142,11 +142,11 @@ def supervisor_whose_agent_leaves(scene: Scene) -> None:
     assert len(said) == 1 and name in said[0], said
     rest = [customer, supervisor]
     try:
-        hearing = _hear(scene, rest)
+        hearing = scene.hearing(rest)
         assert heard(hearing) == {"6602": set(), "6603": {"6602"}}, str(hearing)
         assert "MPCEnd" not in names(scene, name)
     finally:
-        _leave(scene, rest)
+        scene.leave(rest)
     wait_event(scene, name, "MPCEnd")
     in_order(scene, name)
 

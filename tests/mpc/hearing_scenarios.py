@@ -9,7 +9,7 @@ import math
 import wave
 from array import array
 
-from conference.hearing import Party, everyone_but, heard, measure
+from conference.hearing import everyone_but, heard
 from conference.loudness import loudness, spoken_ms
 from conference.scene import Scene
 
@@ -41,18 +41,6 @@ def _join(scene: Scene, name: str, parties: dict[str, tuple[str, str]]):
     return callers
 
 
-def _hear(scene: Scene, callers):
-    return measure(scene.api, [Party(c.to, c.a_leg) for c in callers], scene.record_dir,
-                   time_scale=scene.time_scale)
-
-
-def _leave(scene: Scene, callers) -> None:
-    for caller in callers:
-        scene.hang_up(caller)
-    for caller in callers:
-        scene.hung_up(caller)
-
-
 def waiting_for_an_agent(scene: Scene) -> None:
     """waitForAgent: two customers wait (wait music, looped; they do not hear each other);
     the agent joins: MPCStart, and everyone hears everyone."""
@@ -62,17 +50,17 @@ def waiting_for_an_agent(scene: Scene) -> None:
     customers = _join(scene, name, {"6001": ("Customer", wait), "6002": ("Customer", wait)})
     everyone = list(customers)
     try:
-        assert heard(_hear(scene, customers)) == {"6001": set(), "6002": set()}
+        assert heard(scene.hearing(customers)) == {"6001": set(), "6002": set()}
         fs_room = f"mpc-{events(scene, name)[0]['MPCUUID']}"
         scene.wait("the wait music looped", lambda: len(scene.room_events(
             fs_room, "play-file-member-done")) >= 2)
         everyone.append(scene.call("6003", doc(name, "Agent", wait)))
         wait_event(scene, name, "MPCStart")
         settled(scene, name)
-        hearing = _hear(scene, everyone)
+        hearing = scene.hearing(everyone)
         assert heard(hearing) == everyone_but(["6001", "6002", "6003"]), str(hearing)
     finally:
-        _leave(scene, everyone)
+        scene.leave(everyone)
 
 
 def coach_mode_whispers_to_agents(scene: Scene) -> None:
@@ -83,14 +71,14 @@ def coach_mode_whispers_to_agents(scene: Scene) -> None:
                                   "6102": ("Supervisor", 'coachMode="true"')})
     callers += _join(scene, name, {"6103": ("Customer", "")})
     try:
-        hearing = _hear(scene, callers)
+        hearing = scene.hearing(callers)
         assert heard(hearing) == {"6101": {"6102", "6103"}, "6102": {"6101", "6103"},
                                   "6103": {"6101"}}, str(hearing)
         sup = [e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
                and e["ParticipantRole"] == "Supervisor"]
         assert sup[0]["ParticipantCoachMode"] == "true"
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def barge_is_heard_by_all(scene: Scene) -> None:
@@ -99,10 +87,10 @@ def barge_is_heard_by_all(scene: Scene) -> None:
     callers = _join(scene, name, {"6201": ("Agent", ""), "6202": ("Customer", ""),
                                   "6203": ("Supervisor", 'coachMode="false"')})
     try:
-        hearing = _hear(scene, callers)
+        hearing = scene.hearing(callers)
         assert heard(hearing) == everyone_but(["6201", "6202", "6203"]), str(hearing)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 def hold_and_mute_at_join(scene: Scene) -> None:
@@ -114,11 +102,11 @@ def hold_and_mute_at_join(scene: Scene) -> None:
     callers = _join(scene, name, {"6301": ("Agent", hold + ' hold="true"'),
                                   "6302": ("Agent", hold), "6303": ("Customer", 'mute="true"')})
     try:
-        hearing = _hear(scene, callers)
+        hearing = scene.hearing(callers)
         assert heard(hearing) == {"6301": set(), "6302": set(),
                                   "6303": {"6302"}}, str(hearing)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 #: Speak wait music: about 2 s of speech, a space in it (FreeSWITCH's API splits at spaces).
@@ -134,7 +122,7 @@ def speak_wait_music_is_heard(scene: Scene) -> None:
     wait = 'waitForAgent="true" waitMusicUrl="{base}/speak" stayAlone="true"'
     callers = _join(scene, name, {"6401": ("Customer", wait)})
     try:
-        hearing = _hear(scene, callers)
+        hearing = scene.hearing(callers)
         assert spoken_ms(hearing.paths["6401"]) >= 1000, loudness(hearing.paths["6401"])
         fs_room = f"mpc-{events(scene, name)[0]['MPCUUID']}"
         scene.wait("the spoken wait music looped", lambda: len([
@@ -143,7 +131,7 @@ def speak_wait_music_is_heard(scene: Scene) -> None:
         said = [e.get("File") for e in scene.room_events(fs_room, "play-file-member")]
         assert "say:#slt#Please hold the line, thanks" in said, said
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 #: The hold music tones: each role's its own, no caller's (callers get TONES_HZ[0..3]).
@@ -181,7 +169,7 @@ def hold_music_per_role_is_heard(scene: Scene) -> None:
         "6503": ("Supervisor", music + ' hold="true" coachMode="false"'),
         "6504": ("Customer", music)})
     try:
-        hearing = _hear(scene, callers)
+        hearing = scene.hearing(callers)
         assert heard(hearing) == {"6501": set(), "6502": set(), "6503": set(), "6504": set()}, (
             str(hearing))
         music_heard = {c.to: (hearing.level_of(c.to, AGENT_HOLD_HZ),
@@ -198,12 +186,12 @@ def hold_music_per_role_is_heard(scene: Scene) -> None:
         scene.daemon.rooms.act(room, lambda now: room.hold(agent.member_id, False, now))
         wait_event(scene, name, "ParticipantUnhold")
         settled(scene, name)
-        hearing = _hear(scene, callers)
+        hearing = scene.hearing(callers)
         assert heard(hearing) == {"6501": {"6504"}, "6502": set(), "6503": set(),
                                   "6504": {"6501"}}, str(hearing)
         assert hearing.level_of("6501", AGENT_HOLD_HZ) < -40, str(hearing)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
 
 
 SCENARIOS = [waiting_for_an_agent, coach_mode_whispers_to_agents, barge_is_heard_by_all,

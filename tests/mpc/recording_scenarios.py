@@ -15,7 +15,7 @@ from pathlib import Path
 from conference.hearing import heard
 from conference.scene import Scene
 
-from mpc.hearing_scenarios import _hear, _join, _leave, settled
+from mpc.hearing_scenarios import _join, settled
 from mpc.scenarios import doc, mpc_name
 from plivoxml_fs.testing import TONES_HZ, hearing_matrix
 
@@ -65,11 +65,11 @@ def _call_centre(scene: Scene, coach_voice: str):
     wait_recording(scene, name, "MPCRecordingInitiated")
     settled(scene, name)
     try:
-        hearing = _hear(scene, callers)
+        hearing = scene.hearing(callers)
         assert heard(hearing) == {"7001": {"7002"}, "7002": {"7001", "7003"},
                                   "7003": {"7001", "7002"}}, str(hearing)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
     (completed,) = wait_recording(scene, name, "MPCRecordingCompleted")
     scene.flush()
     return name, callers, completed
@@ -143,7 +143,7 @@ def recording_waits_for_two_and_pauses_at_one(scene: Scene) -> None:
         wait_recording(scene, name, "MPCRecordingInitiated")
         settled(scene, name)
         _say(scene, callers[1], BEFORE_HZ, 2000)
-        _leave(scene, [callers.pop()])
+        scene.leave([callers.pop()])
         wait_recording(scene, name, "MPCRecordingPaused")
         settled(scene, name)
         _say(scene, callers[0], DURING_HZ, 3000)
@@ -152,7 +152,7 @@ def recording_waits_for_two_and_pauses_at_one(scene: Scene) -> None:
         settled(scene, name)
         _say(scene, callers[1], AFTER_HZ, 2000)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
     (completed,) = wait_recording(scene, name, "MPCRecordingCompleted")
     scene.flush()
     # the two hang up one after the other: the first leaves one (stayAlone) participant, which
@@ -178,9 +178,9 @@ def participant_track_holds_its_own_voice(scene: Scene) -> None:
                                              if h.get("EventName") ==
                                              "ParticipantRecordingInitiated"])
     try:
-        _hear(scene, callers)
+        scene.hearing(callers)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
     hooks = scene.wait("the track's end", lambda: (
         got if len(got := [h for h in scene.app.of("/rec") if h.get("EventName", "").startswith(
             "ParticipantRecording")]) >= 2 else None))
@@ -203,9 +203,9 @@ def one_participant_is_recorded(scene: Scene) -> None:
     wait_recording(scene, name, "MPCRecordingInitiated")
     settled(scene, name)
     try:
-        _hear(scene, callers)
+        scene.hearing(callers)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
     (completed,) = wait_recording(scene, name, "MPCRecordingCompleted")
     scene.flush()
     _assert_callbacks(scene, name, ["MPCRecordingInitiated", "MPCRecordingCompleted"])
@@ -221,9 +221,9 @@ def mp3_by_default(scene: Scene) -> None:
                                            'recordingCallbackUrl="{base}/rec"')})
     wait_recording(scene, name, "MPCRecordingInitiated")
     try:
-        _hear(scene, callers)
+        scene.hearing(callers)
     finally:
-        _leave(scene, callers)
+        scene.leave(callers)
     (completed,) = wait_recording(scene, name, "MPCRecordingCompleted")
     assert completed["RecordingFormat"] == "mp3" and completed["RecordingURL"].endswith(".mp3")
     data = file_of(scene, completed).read_bytes()

@@ -8,10 +8,9 @@ CHANNEL_HANGUP_COMPLETE.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-import gevent
+from waiting import until
 
 from plivoxml_fs.testing import read_wav, tone_levels
 from simulator.conference_helpers import api
@@ -38,13 +37,7 @@ def parked_call(wire, daemon, tag: str) -> tuple[str, str]:
 
 
 def _until(ready, what: str, timeout_s: float = 10.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = ready()
-        if value:
-            return value
-        gevent.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+    return until(what, ready, timeout_s, poll_s=0.02)
 
 
 def _events(wire, a_leg: str) -> list[str]:

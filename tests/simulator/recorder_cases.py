@@ -19,6 +19,7 @@ from pathlib import Path
 
 import gevent
 from conference.hearing import Party, _written, heard, measure
+from waiting import until
 
 from plivoxml_fs.fs import arguments, recorder
 from plivoxml_fs.testing import TONES_HZ, hearing_matrix, tone_levels
@@ -100,13 +101,7 @@ class Recorded:
 
 
 def _until(ready, what: str, timeout_s: float = 10.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = ready()
-        if value:
-            return value
-        gevent.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+    return until(what, ready, timeout_s, poll_s=0.02)
 
 
 def levels_in(path: Path, hzs) -> dict[int, float]:

@@ -17,11 +17,10 @@ from pathlib import Path
 import gevent
 import pytest
 
-from plivoxml_fs.simulator import EmbeddedFreeSwitch
 from plivoxml_fs.simulator.conference import Profile
 from simulator.conference_helpers import MAINTENANCE, api, inbound, join, names_of
-from simulator.helpers import DaemonStub, complete
-from simulator.test_differential import REAL_ESL, _real_freeswitch_answers, _RealSocketDaemon
+from simulator.helpers import complete
+from simulator.test_differential import REAL_ESL, on_both
 
 FRAME_MS = 20
 #: Wall seconds between steps: enough for a 200 ms tone on the real FreeSWITCH.
@@ -293,6 +292,11 @@ def _header_diff(mine: dict[str, list[str]], real: dict[str, list[str]]) -> dict
     return out
 
 
+def _moh_default(fs) -> None:
+    """The test FreeSWITCH's default profile has moh-sound local_stream://moh."""
+    fs.conferences.profiles["default"] = Profile("default", 8000, "local_stream://moh")
+
+
 def _id(labels: dict[str, str], label: str) -> str:
     return next(member_id for member_id, name in labels.items() if name == label)
 
@@ -300,25 +304,8 @@ def _id(labels: dict[str, str], label: str) -> str:
 @pytest.mark.freeswitch
 def test_conference_flags_same_as_freeswitch():
     """wait-mod, sounds, a full room, dist-dtmf, kick and endconf: the same events per step."""
-    if not _real_freeswitch_answers():
-        pytest.skip("no FreeSWITCH answering ESL on 127.0.0.1:8021")
-    try:
-        real_daemon = _RealSocketDaemon()
-    except OSError as exc:
-        pytest.skip(f"127.0.0.1:8084 is taken ({exc.strerror})")
-    try:
-        real = _flags_scenario(REAL_ESL, real_daemon, "cf1")
-    finally:
-        real_daemon.stop()
-    stub = DaemonStub()
-    fs = EmbeddedFreeSwitch(socket_address=stub.address, time_scale=0.2)
-    fs.conferences.profiles["default"] = Profile("default", 8000, "local_stream://moh")
-    fs.start()
-    try:
-        mine = _flags_scenario(fs.inbound_address, stub, "cf1")
-    finally:
-        fs.stop()
-        stub.stop()
+    real, mine = on_both(lambda address, daemon: _flags_scenario(address, daemon, "cf1"),
+                         _moh_default)
     for real_step, my_step in zip(real[0], mine[0], strict=True):
         assert my_step == real_step
     assert mine[1] == real[1] == "true"
@@ -328,28 +315,12 @@ def test_conference_flags_same_as_freeswitch():
 def test_conference_same_as_freeswitch():
     """Replies, the events each command causes, each member socket's events and every event's
     header names match the real FreeSWITCH's."""
-    if not _real_freeswitch_answers():
-        pytest.skip("no FreeSWITCH answering ESL on 127.0.0.1:8021")
-    try:
-        real_daemon = _RealSocketDaemon()
-    except OSError as exc:
-        pytest.skip(f"127.0.0.1:8084 is taken ({exc.strerror})")
-    try:
-        real = _scenario(REAL_ESL, real_daemon, "cd1")
-    finally:
-        real_daemon.stop()
-    stub = DaemonStub()
-    fs = EmbeddedFreeSwitch(socket_address=stub.address, time_scale=0.2)
-    # the test FreeSWITCH's default profile has moh-sound local_stream://moh
-    fs.conferences.profiles["default"] = Profile("default", 8000, "local_stream://moh")
-    for _ in range(50):  # member ids past the small ones the commands use ({A}, {B})
-        fs.conferences.next_id()
-    fs.start()
-    try:
-        mine = _scenario(fs.inbound_address, stub, "cd1")
-    finally:
-        fs.stop()
-        stub.stop()
+    def prepare(fs) -> None:
+        _moh_default(fs)
+        for _ in range(50):  # member ids past the small ones the commands use ({A}, {B})
+            fs.conferences.next_id()
+
+    real, mine = on_both(lambda address, daemon: _scenario(address, daemon, "cd1"), prepare)
     for real_step, my_step in zip(real[0], mine[0], strict=True):
         assert my_step == real_step
     assert mine[1] == real[1]
@@ -371,24 +342,7 @@ def test_conference_talking_same_as_freeswitch(kind):
     """Audio a member's caller plays (uuid_broadcast on its A leg): the same talking events, and
     the talking-* statistics on stop-talking exactly when the real FreeSWITCH sends them."""
     tone, with_statistics = TALK_TONES[kind]
-    if not _real_freeswitch_answers():
-        pytest.skip("no FreeSWITCH answering ESL on 127.0.0.1:8021")
-    try:
-        real_daemon = _RealSocketDaemon()
-    except OSError as exc:
-        pytest.skip(f"127.0.0.1:8084 is taken ({exc.strerror})")
-    try:
-        real = _talk_scenario(REAL_ESL, real_daemon, "ct1", tone)
-    finally:
-        real_daemon.stop()
-    stub = DaemonStub()
-    fs = EmbeddedFreeSwitch(socket_address=stub.address, time_scale=0.2)
-    fs.start()
-    try:
-        mine = _talk_scenario(fs.inbound_address, stub, "ct1", tone)
-    finally:
-        fs.stop()
-        stub.stop()
+    real, mine = on_both(lambda address, daemon: _talk_scenario(address, daemon, "ct1", tone))
     assert real[1] == ["start-talking M2 true", "floor-change M2 true", "stop-talking M2 false"]
     assert mine[:2] == real[:2]
     assert _header_diff(mine[2], real[2]) == {}
@@ -401,25 +355,9 @@ def test_conference_talking_same_as_freeswitch(kind):
 def test_conference_recording_same_as_freeswitch(tmp_path):
     """Recording two rooms (8 and 16 kHz) with a pause: replies, events, headers and the WAV
     files' format and length match the real FreeSWITCH's."""
-    if not _real_freeswitch_answers():
-        pytest.skip("no FreeSWITCH answering ESL on 127.0.0.1:8021")
-    try:
-        real_daemon = _RealSocketDaemon()
-    except OSError as exc:
-        pytest.skip(f"127.0.0.1:8084 is taken ({exc.strerror})")
     (tmp_path / "real").mkdir()
     (tmp_path / "mine").mkdir()
-    try:
-        real = _record_scenario(REAL_ESL, real_daemon, "cr1", tmp_path / "real")
-    finally:
-        real_daemon.stop()
-    stub = DaemonStub()
-    fs = EmbeddedFreeSwitch(socket_address=stub.address, time_scale=0.2)
-    fs.start()
-    try:
-        mine = _record_scenario(fs.inbound_address, stub, "cr1", tmp_path / "mine")
-    finally:
-        fs.stop()
-        stub.stop()
+    real, mine = on_both(lambda address, daemon: _record_scenario(
+        address, daemon, "cr1", tmp_path / ("real" if address == REAL_ESL else "mine")))
     assert mine[:2] == real[:2] and mine[3] == real[3]
     assert _header_diff(mine[2], real[2]) == {}

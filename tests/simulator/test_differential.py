@@ -16,6 +16,7 @@ import pytest
 from gevent.server import StreamServer
 
 from plivoxml_fs.simulator import EmbeddedFreeSwitch
+from simulator.conference_helpers import inbound as open_inbound
 from simulator.helpers import (
     DaemonStub,
     Wire,
@@ -60,12 +61,36 @@ class _RealSocketDaemon:
         self.server.stop(timeout=1)
 
 
+def on_both(run, prepare=None) -> tuple:
+    """`run(inbound_address, daemon)` on the real FreeSWITCH, then on the embedded one (time
+    scale 0.2; `prepare(fs)` before it starts): (real's, embedded's). Skipped, with the reason,
+    when no real FreeSWITCH answers or its socket port is taken."""
+    if not _real_freeswitch_answers():
+        pytest.skip("no FreeSWITCH answering ESL on 127.0.0.1:8021")
+    try:
+        real_daemon = _RealSocketDaemon()
+    except OSError as exc:
+        pytest.skip(f"127.0.0.1:8084 is taken ({exc.strerror})")
+    try:
+        real = run(REAL_ESL, real_daemon)
+    finally:
+        real_daemon.stop()
+    stub = DaemonStub()
+    fs = EmbeddedFreeSwitch(socket_address=stub.address, time_scale=0.2)
+    if prepare is not None:
+        prepare(fs)
+    fs.start()
+    try:
+        mine = run(fs.inbound_address, stub)
+    finally:
+        fs.stop()
+        stub.stop()
+    return real, mine
+
+
 def _scenario(inbound_address, daemon, tag: str) -> tuple[list[str], list[str]]:
     """A call with most applications, DTMF and a kill mid-playback; both sides' summaries."""
-    inbound = Wire.connect(inbound_address)
-    inbound.read()
-    inbound.command("auth ClueCon")
-    inbound.command("event plain CHANNEL_HANGUP_COMPLETE CHANNEL_ANSWER DTMF BACKGROUND_JOB")
+    inbound = open_inbound(inbound_address, "CHANNEL_HANGUP_COMPLETE CHANNEL_ANSWER DTMF BACKGROUND_JOB")
     inbound.send(f"api originate {{origination_uuid=aleg-{tag},origination_caller_id_number=1001}}"
                  f"loopback/{tag}/default &park")
     call = daemon.next_call()
@@ -117,10 +142,7 @@ def _edge_scenario(inbound_address, daemon, tag: str) -> tuple[list[str], list[s
     """pre_answer, bgapi on the call's socket, file_string with a missing piece, an empty
     playback, then a queued sendmsg hangup without linger; and a second call that runs an
     unknown application."""
-    inbound = Wire.connect(inbound_address)
-    inbound.read()
-    inbound.command("auth ClueCon")
-    inbound.command("event plain CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB")
+    inbound = open_inbound(inbound_address, "CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB")
     inbound.send(f"api originate {{origination_uuid=aleg-{tag}}}loopback/{tag}/default &park")
     call = daemon.next_call()
     b_uuid = call.command("connect").get("Unique-ID")
@@ -158,10 +180,7 @@ def _edge_scenario(inbound_address, daemon, tag: str) -> tuple[list[str], list[s
 
 def _break_scenario(inbound_address, daemon, tag: str) -> tuple[list[str], list[str]]:
     """`*` during a playback, uuid_break during another, a speak cut by `*`, then `exit`."""
-    inbound = Wire.connect(inbound_address)
-    inbound.read()
-    inbound.command("auth ClueCon")
-    inbound.command("event plain CHANNEL_HANGUP_COMPLETE")
+    inbound = open_inbound(inbound_address, "CHANNEL_HANGUP_COMPLETE")
     inbound.send(f"api originate {{origination_uuid=aleg-{tag}}}loopback/{tag}/default &park")
     call = daemon.next_call()
     b_uuid = call.command("connect").get("Unique-ID")
@@ -181,16 +200,9 @@ def _break_scenario(inbound_address, daemon, tag: str) -> tuple[list[str], list[
     call.send("exit")
     call.until(is_final_notice, timeout=5)
     gevent.sleep(0.5)
-    outbound = []
-    for line, (_, message) in zip(summary([m for _, m in call.received]), call.received,
-                                  strict=True):
-        if line == "CHANNEL_PARK":
-            continue
-        if message.is_event:
-            event = message.event()
-            extra = event.get("Application-Response") or event.get("DTMF-Digit") or ""
-            line = f"{line} {extra} {event.variable('playback_terminator_used') or ''}".strip()
-        outbound.append(line)
+    outbound = _described(call, lambda event: (
+        f"{event.get('Application-Response') or event.get('DTMF-Digit') or ''} "
+        f"{event.variable('playback_terminator_used') or ''}"))
     seen = []
     for _, message in inbound.received:
         if message.is_event:
@@ -208,10 +220,7 @@ def _timer_scenario(inbound_address, daemon, tag: str) -> tuple[list[str], list[
     With linger: without it FreeSWITCH's socket thread races the session's teardown and may
     close right after CHANNEL_HANGUP, dropping the rest (seen once, not in probe-apps.txt P3).
     """
-    inbound = Wire.connect(inbound_address)
-    inbound.read()
-    inbound.command("auth ClueCon")
-    inbound.command("event plain CHANNEL_HANGUP_COMPLETE")
+    inbound = open_inbound(inbound_address, "CHANNEL_HANGUP_COMPLETE")
     inbound.send(f"api originate {{origination_uuid=aleg-{tag}}}loopback/{tag}/default &park")
     call = daemon.next_call()
     call.command("connect")
@@ -223,21 +232,26 @@ def _timer_scenario(inbound_address, daemon, tag: str) -> tuple[list[str], list[
     execute(call, "playback", "silence_stream://30000", uuid="long")
     call.until(is_final_notice, timeout=10)
     gevent.sleep(0.3)
+    outbound = _described(call, lambda event: (
+        event.get("Application-Response") or event.get("Hangup-Cause") or ""))
+    seen = [f"{m.event().name} {m.event().get('Hangup-Cause')}" if m.is_event
+            else "api " + m.body.decode().strip().replace(f"aleg-{tag}", "A")
+            for _, m in inbound.received if m.is_event or m.content_type == "api/response"]
+    inbound.close()
+    return outbound, seen
+
+
+def _described(call: Wire, describe) -> list[str]:
+    """The call socket's summary lines but CHANNEL_PARK, each event's with `describe(event)`."""
     outbound = []
     for line, (_, message) in zip(summary([m for _, m in call.received]), call.received,
                                   strict=True):
         if line == "CHANNEL_PARK":
             continue
         if message.is_event:
-            event = message.event()
-            extra = event.get("Application-Response") or event.get("Hangup-Cause") or ""
-            line = f"{line} {extra}".strip()
+            line = f"{line} {describe(message.event())}".strip()
         outbound.append(line)
-    seen = [f"{m.event().name} {m.event().get('Hangup-Cause')}" if m.is_event
-            else "api " + m.body.decode().strip().replace(f"aleg-{tag}", "A")
-            for _, m in inbound.received if m.is_event or m.content_type == "api/response"]
-    inbound.close()
-    return outbound, seen
+    return outbound
 
 
 def _without_linger(items: list[str]) -> list[str]:
@@ -253,24 +267,7 @@ def _without_linger(items: list[str]) -> list[str]:
 )
 def test_same_exchange_as_freeswitch(scenario):
     """Replies, events and their order on both sockets match the real FreeSWITCH's."""
-    if not _real_freeswitch_answers():
-        pytest.skip("no FreeSWITCH answering ESL on 127.0.0.1:8021")
-    try:
-        real_daemon = _RealSocketDaemon()
-    except OSError as exc:
-        pytest.skip(f"127.0.0.1:8084 is taken ({exc.strerror})")
-    try:
-        real = scenario(REAL_ESL, real_daemon, "diff1")
-    finally:
-        real_daemon.stop()
-    stub = DaemonStub()
-    fs = EmbeddedFreeSwitch(socket_address=stub.address, time_scale=0.2)
-    fs.start()
-    try:
-        mine = scenario(fs.inbound_address, stub, "diff1")
-    finally:
-        fs.stop()
-        stub.stop()
+    real, mine = on_both(lambda address, daemon: scenario(address, daemon, "diff1"))
     if "notice linger" in real[0]:
         assert _without_linger(mine[0]) == _without_linger(real[0])
     else:
