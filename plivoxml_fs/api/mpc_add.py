@@ -52,6 +52,8 @@ NUMBER = re.compile(r"[A-Za-z0-9+*#._@:-]{1,64}")
 CALLER_NAME = re.compile(r"[^{}\[\],'\"$\\\r\n\0]{1,50}")
 #: The largest document a request can make (its body is at most 64 KiB).
 MAX_BYTES = 256 * 1024
+#: The most numbers one add participant rings in parallel (`to` as `a<b<c`).
+MAX_PARALLEL = 10
 
 
 def _xml_names() -> dict[str, str]:
@@ -131,16 +133,32 @@ def add_participant(ctx: Any, req: ApiRequest):
     text = document(name, role, dict(req.params))
     if call_uuid:
         return _move(ctx, req, room, call_uuid, text)
-    return _dial(ctx, req, room, text)
+    return _dial(ctx, req, room, text, role)
 
 
-def _dial(ctx: Any, req: ApiRequest, room: Any, text: str):
+def _numbers(req: ApiRequest, role: str) -> list[str]:
+    """`to` as one number or several separated by `<` (parallel ringing, role agent only)."""
+    value = req.text("to", required=True)
+    numbers = value.split("<")
+    if len(numbers) > 1 and role != "agent":
+        raise bad("to", f"several numbers (separated by <) are allowed only for role agent "
+                        f"(got role {role!r})")
+    if len(numbers) > MAX_PARALLEL:
+        raise bad("to", f"at most {MAX_PARALLEL} numbers ring in parallel (got {len(numbers)})")
+    for number in numbers:
+        if not NUMBER.fullmatch(number):
+            raise bad("to", f"must be numbers or SIP users of letters, digits and +*#._@:-, "
+                            f"separated by < (got {value[:40]!r})")
+    if len(set(numbers)) != len(numbers):
+        raise bad("to", "names a number twice")
+    return numbers
+
+
+def _dial(ctx: Any, req: ApiRequest, room: Any, text: str, role: str):
     template = ctx.settings.mpc_dial_string if ctx.settings is not None else ""
     if not template:
         raise bad("to", "this daemon dials no participants: set mpc_dial_string")
-    to, from_ = _number(req, "to"), _number(req, "from")
-    if "<" in to:
-        raise bad("to", "several numbers (parallel ringing) are not supported")
+    tos, from_ = _numbers(req, role), _number(req, "from")
     caller_name = req.text("caller_name", default=from_)
     if not CALLER_NAME.fullmatch(caller_name):
         raise bad("caller_name", "must be 1..50 characters without {}[],'\"$ or \\")
@@ -149,34 +167,49 @@ def _dial(ctx: Any, req: ApiRequest, room: Any, text: str):
         raise bad("ring_timeout", f"must be 1..120 seconds (got {ring!r})")
     if not ctx.connected() or ctx.originate is None:
         raise ApiError(503, "FreeSWITCH is not connected: nothing was changed; try again")
-    uuid = ctx.new_id()
-    variables = {"origination_uuid": uuid, "origination_caller_id_number": from_,
+    uuids = [ctx.new_id() for _ in tos]
+    variables = {"origination_caller_id_number": from_,
                  "origination_caller_id_name": f"'{caller_name}'" if " " in caller_name
                  else caller_name,
                  "originate_timeout": ring, "plivoxml_account_id": req.account}
     block = ",".join(f"{k}={v}" for k, v in variables.items())
-    command = f"originate {{{block}}}{template.replace('{to}', to)}"
+    endpoint, _, rest = template.partition(" ")
+    # one leg per number, each with its own uuid ([...] per-leg variables); `,` rings them
+    # in parallel: FreeSWITCH bridges the first to answer and hangs the others up with
+    # LOSE_RACE (Plivo's 9000 "Lost Race", call/causes.py)
+    legs = ",".join(f"[origination_uuid={u}]{endpoint.replace('{to}', t)}"
+                    for u, t in zip(uuids, tos, strict=True))
+    command = f"originate {{{block}}}{legs}" + (f" {rest.replace('{to}', tos[0])}"
+                                               if rest else "")
     req.acted = True
-    ctx.inline[uuid] = text
-    _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, uuid)
-    gevent.spawn(_originate, ctx, req, command, uuid, int(ring) + 10)
+    for uuid in uuids:
+        ctx.inline[uuid] = text
+    _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, uuids[0])
+    gevent.spawn(_originate, ctx, req, command, uuids, int(ring) + 10)
     return 201, {"message": "add participant action initiated", "request_uuid": req.api_id,
-                 "calls": [{"to": to, "from": from_, "call_uuid": uuid}]}
+                 "calls": [{"to": t, "from": from_, "call_uuid": u}
+                           for t, u in zip(tos, uuids, strict=True)]}
 
 
-def _originate(ctx: Any, req: ApiRequest, command: str, uuid: str, timeout: float) -> None:
+def _originate(ctx: Any, req: ApiRequest, command: str, uuids: list[str],
+               timeout: float) -> None:
     try:
         reply = ctx.originate(command, timeout)
     except Exception as exc:  # noqa: BLE001 - whatever it was, the dial failed
         reply = f"-ERR {exc}"
     ok = reply.startswith("+OK")
+    answered = reply[3:].strip() if ok else ""
+    winner = answered if answered in uuids else uuids[0]
+    for uuid in uuids:
+        if not ok or uuid != winner:  # the losers never reach the socket
+            ctx.inline.pop(uuid, None)
     if not ok:
-        ctx.inline.pop(uuid, None)
-        log.warning("add participant: the call %s was not made: %s", uuid, reply.strip()[:200],
-                    extra={"account": req.account, "api_id": req.api_id, "call_uuid": uuid})
+        log.warning("add participant: the call %s was not made: %s", ",".join(uuids),
+                    reply.strip()[:200],
+                    extra={"account": req.account, "api_id": req.api_id, "call_uuid": winner})
     room = _room_by_name(ctx, req)
     _event(ctx, room, "AddParticipantByAPIActionCompleted", req,
-           "success" if ok else "failure", uuid)
+           "success" if ok else "failure", winner)
 
 
 def _room_by_name(ctx: Any, req: ApiRequest) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gevent
 import plivo.exceptions as px
 import pytest
+import requests
 from conference.hearing import Party, everyone_but, heard, measure
 from conference.scene import Scene
 from mpc.hearing_scenarios import MUSIC, settled
@@ -426,9 +427,15 @@ def add_participant_by_dialling(scene: Scene) -> None:
             "AddParticipantByAPIActionCompleted" and e["RequestUUID"] == busy.request_uuid])
         assert failed[0]["AddParticipantAPIRequestOutcome"] == "failure"
         assert _count(scene, name, "ParticipantJoin") == 2
-        with pytest.raises(px.ValidationError, match="to"):
-            mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+        with pytest.raises(px.ValidationError):  # the SDK refuses it itself; so do we
+            mpcs.add_participant("Customer", friendly_name=name, from_="15550001111",
                                  to_="8898<8897")
+        reply = requests.post(
+            f"{scene.api_base}/v1/Account/{ACCOUNT_A}/MultiPartyCall/name_{name}/Participant/",
+            json={"role": "customer", "from": "15550001111", "to": "8898<8897"},
+            auth=(ACCOUNT_A, TOKEN_A), timeout=5)
+        assert reply.status_code == 400, reply.text
+        assert reply.json()["error"].startswith("to:") and "role agent" in reply.json()["error"]
         with pytest.raises(px.ValidationError):  # the document check names the problem
             mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
                                  to_="8898", wait_music_url="http:// bad")
@@ -438,6 +445,43 @@ def add_participant_by_dialling(scene: Scene) -> None:
     finally:
         if added is not None:
             scene.api(f"uuid_kill {added}")
+        _leave(scene, callers)
+
+
+def add_participant_ringing_in_parallel(scene: Scene) -> None:
+    """to="a<b": both ring at once; the first to answer joins the MPC, the other ends with
+    Plivo's LOST RACE (its far end's hangup URL says 9000)."""
+    name = mpc_name("api-race")
+    callers, _ = _join(scene, name, {"8821": ("Customer", API_EVENTS)})
+    # a plain Wait needs no answer: 8822 rings until the race is lost
+    scene.app.answers["8822"] = '<Response><Wait length="60"/></Response>'
+    scene.app.answers["8823"] = '<Response><Speak>hello</Speak><Wait length="60"/></Response>'
+    mpcs = scene.client.multi_party_calls
+    winner = None
+    try:
+        answer = mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                      to_="8822<8823")
+        assert [c["to"] for c in answer.calls] == ["8822", "8823"]
+        uuids = {c["to"]: c["call_uuid"] for c in answer.calls}
+        assert len(set(uuids.values())) == 2
+        winner = uuids["8823"]
+        scene.wait("the far end that rings", lambda: scene.app.of("/answer", "8822"))
+        completed = wait_event(scene, name, "AddParticipantByAPIActionCompleted")[0]
+        assert completed["AddParticipantAPIRequestOutcome"] == "success"
+        join = scene.wait("the winner's join", lambda: [
+            e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
+            and e.get("ParticipantCallUUID") == winner])[0]
+        assert join["ParticipantRole"] == "Agent"
+        lost = scene.wait("the losing far end's hangup", lambda: scene.app.of("/hangup",
+                                                                               "8822"))[0]
+        assert lost["HangupCauseCode"] == "9000", lost
+        settled(scene, name)
+        assert _count(scene, name, "ParticipantJoin") == 2
+        assert not [e for e in events(scene, name) if e.get("ParticipantCallUUID")
+                    == uuids["8822"]]
+    finally:
+        if winner is not None:
+            scene.api(f"uuid_kill {winner}")
         _leave(scene, callers)
 
 
@@ -472,4 +516,5 @@ def add_participant_by_moving_a_call(scene: Scene) -> None:
         _leave(scene, [*callers, mover])
 
 
-SCENARIOS += [add_participant_by_dialling, add_participant_by_moving_a_call]
+SCENARIOS += [add_participant_by_dialling, add_participant_ringing_in_parallel,
+              add_participant_by_moving_a_call]
