@@ -232,10 +232,11 @@ def _move(ctx: Any, req: ApiRequest, room: Any, call_uuid: str, text: str):
     ctx.inline[call_uuid] = text
     _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, call_uuid)
     now = ctx.clock()
+    moved = ExitReason.TRANSFERRED  # Plivo's "Participant Call Transferred"
     if seated.kind == RoomKind.MULTIPARTY_CALL:
-        ctx.rooms.control(seated, lambda r: r.kick(member.member_id, now))
+        ctx.rooms.control(seated, lambda r: r.kick(member.member_id, now, moved))
     else:
-        ctx.rooms.control(seated, lambda r: r.kick(member.member_id, ExitReason.KICKED))
+        ctx.rooms.control(seated, lambda r: r.kick(member.member_id, moved))
     _event(ctx, room, "AddParticipantByAPIActionCompleted", req, "success", call_uuid)
     params = member.seat.call_params
     return 201, {"message": "add participant action initiated", "request_uuid": req.api_id,

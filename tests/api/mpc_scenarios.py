@@ -512,6 +512,13 @@ def add_participant_by_moving_a_call(scene: Scene) -> None:
         assert ("speak", "flite|slt|never said") not in scene.apps(enter["CallUUID"])
         with pytest.raises(px.ResourceNotFoundError):
             mpcs.add_participant("Agent", friendly_name=name, call_uuid="not-a-call-of-ours")
+        # moved on again, out of this MPC: "Participant Call Transferred", not "Kicked..."
+        mpcs.add_participant("Agent", friendly_name=mpc_name("api-move-on"),
+                             call_uuid=enter["CallUUID"])
+        exit_ = scene.wait("the moved call's exit", lambda: [
+            e for e in events(scene, name) if e["EventName"] == "ParticipantExit"
+            and e.get("ParticipantCallUUID") == enter["CallUUID"]])[0]
+        assert exit_["ParticipantExitCause"] == "Participant Call Transferred"
     finally:
         _leave(scene, [*callers, mover])
 
