@@ -18,7 +18,8 @@ AddParticipantByAPIActionInitiated is posted when the request is taken and
 AddParticipantByAPIActionCompleted when the dial is answered (or failed; or at once for a
 moved call), with `RequestUUID` (the request's api_id) and `AddParticipantAPIRequestOutcome`
 (`success` / `failure`), to the MPC's status callback (its add-participant-api-events
-group), when the MPC exists; an MPC the added call creates posts its own MPCInitialized.
+group), when the MPC exists; when the added call creates it, to the request's own status
+callback with MPCUUID empty and SequenceNumber 0 (docs/api.md).
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ import gevent
 
 from plivoxml_fs.api.server import ApiError, ApiRequest, bad
 from plivoxml_fs.documents import models, parse_document
+from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import PlivoXMLError
+from plivoxml_fs.rooms import mpc_callbacks as cb
 from plivoxml_fs.rooms.model import ExitReason, RoomKind
-from plivoxml_fs.rooms.mpc_model import MpcState
+from plivoxml_fs.rooms.mpc_model import MpcState, events_of
 
 log = logging.getLogger("plivoxml_fs.api")
 
@@ -103,15 +106,38 @@ def _number(req: ApiRequest, name: str) -> str:
 
 
 def _event(ctx: Any, room: Any, event: str, req: ApiRequest, outcome: str | None,
-           call_uuid: str) -> None:
-    """One AddParticipantByAPIAction* callback, through the MPC room (its sequence)."""
-    if room is None or room.status == MpcState.ENDED:
-        return
+           call_uuid: str, to_be: Any = None) -> None:
+    """One AddParticipantByAPIAction* callback, through the MPC room (its sequence); with no
+    live MPC (the added call creates it), straight to the request's own status callback."""
     extra = {"RequestUUID": req.api_id}
     if outcome is not None:
         extra["AddParticipantAPIRequestOutcome"] = outcome
     now = ctx.clock()
+    if room is None or room.status == MpcState.ENDED:
+        _event_without_mpc(ctx, event, req, extra, call_uuid, now, to_be)
+        return
     ctx.rooms.control(room, lambda r: r._status(event, now, None, extra, call_uuid=call_uuid))
+
+
+def _event_without_mpc(ctx: Any, event: str, req: ApiRequest, extra: dict[str, str],
+                       call_uuid: str, now: float, to_be: Any) -> None:
+    """The MPC does not exist yet: MPCUUID is empty and SequenceNumber 0 (outside the MPC's
+    own sequence, which its MPCInitialized starts at 1); the URL, method and event groups
+    are the request's (`status_callback_url`, ...), as the MPC it creates will have them."""
+    if to_be is None or ctx.emit is None:
+        return
+    name, mpc = to_be
+    if not mpc.status_callback_url or event not in events_of(mpc.status_callback_events):
+        return
+    params = {"EventName": event, "EventTimestamp": cb.timestamp(now), "MPCUUID": "",
+              "MPCName": name, "SequenceNumber": "0", "ParticipantCallUUID": call_uuid,
+              **extra}
+    try:
+        ctx.emit(Webhook(mpc.status_callback_url, mpc.status_callback_method, params,
+                         call_uuid, cb.STATUS_KIND, order_key=f"mpc-add-{req.api_id}"))
+    except (ValueError, PlivoXMLError) as exc:
+        log.error("add participant: %s callback not sent: %s", event, exc,
+                  extra={"account": req.account, "api_id": req.api_id})
 
 
 def add_participant(ctx: Any, req: ApiRequest):
@@ -131,9 +157,14 @@ def add_participant(ctx: Any, req: ApiRequest):
     if call_uuid and (req.text("from") or req.text("to")):
         raise bad("call_uuid", "give call_uuid or from and to, not both")
     text = document(name, role, dict(req.params))
+    to_be = None
+    if room is None:  # the added call creates the MPC: its callbacks are the request's
+        (mpc_model,) = parse_document(text.encode(), source="add participant",
+                                      max_bytes=MAX_BYTES).verbs
+        to_be = (name, mpc_model)
     if call_uuid:
-        return _move(ctx, req, room, call_uuid, text)
-    return _dial(ctx, req, room, text, role)
+        return _move(ctx, req, room, call_uuid, text, to_be)
+    return _dial(ctx, req, room, text, role, to_be)
 
 
 def _numbers(req: ApiRequest, role: str) -> list[str]:
@@ -154,7 +185,7 @@ def _numbers(req: ApiRequest, role: str) -> list[str]:
     return numbers
 
 
-def _dial(ctx: Any, req: ApiRequest, room: Any, text: str, role: str):
+def _dial(ctx: Any, req: ApiRequest, room: Any, text: str, role: str, to_be: Any):
     template = ctx.settings.mpc_dial_string if ctx.settings is not None else ""
     if not template:
         raise bad("to", "this daemon dials no participants: set mpc_dial_string")
@@ -184,15 +215,15 @@ def _dial(ctx: Any, req: ApiRequest, room: Any, text: str, role: str):
     req.acted = True
     for uuid in uuids:
         ctx.inline[uuid] = text
-    _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, uuids[0])
-    gevent.spawn(_originate, ctx, req, command, uuids, int(ring) + 10)
+    _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, uuids[0], to_be)
+    gevent.spawn(_originate, ctx, req, command, uuids, int(ring) + 10, to_be)
     return 201, {"message": "add participant action initiated", "request_uuid": req.api_id,
                  "calls": [{"to": t, "from": from_, "call_uuid": u}
                            for t, u in zip(tos, uuids, strict=True)]}
 
 
 def _originate(ctx: Any, req: ApiRequest, command: str, uuids: list[str],
-               timeout: float) -> None:
+               timeout: float, to_be: Any) -> None:
     try:
         reply = ctx.originate(command, timeout)
     except Exception as exc:  # noqa: BLE001 - whatever it was, the dial failed
@@ -209,7 +240,7 @@ def _originate(ctx: Any, req: ApiRequest, command: str, uuids: list[str],
                     extra={"account": req.account, "api_id": req.api_id, "call_uuid": winner})
     room = _room_by_name(ctx, req)
     _event(ctx, room, "AddParticipantByAPIActionCompleted", req,
-           "success" if ok else "failure", winner)
+           "success" if ok else "failure", winner, to_be)
 
 
 def _room_by_name(ctx: Any, req: ApiRequest) -> Any:
@@ -219,7 +250,7 @@ def _room_by_name(ctx: Any, req: ApiRequest) -> Any:
     return room if room is not None and room.status != MpcState.ENDED else None
 
 
-def _move(ctx: Any, req: ApiRequest, room: Any, call_uuid: str, text: str):
+def _move(ctx: Any, req: ApiRequest, room: Any, call_uuid: str, text: str, to_be: Any):
     seated = ctx.rooms.room_of(call_uuid)
     member = seated.member(call_uuid) if seated is not None else None
     if member is None or seated.scope != req.account or member.member_id is None:
@@ -230,14 +261,14 @@ def _move(ctx: Any, req: ApiRequest, room: Any, call_uuid: str, text: str):
         raise ApiError(503, "FreeSWITCH is not connected: nothing was changed; try again")
     req.acted = True
     ctx.inline[call_uuid] = text
-    _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, call_uuid)
+    _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, call_uuid, to_be)
     now = ctx.clock()
     moved = ExitReason.TRANSFERRED  # Plivo's "Participant Call Transferred"
     if seated.kind == RoomKind.MULTIPARTY_CALL:
         ctx.rooms.control(seated, lambda r: r.kick(member.member_id, now, moved))
     else:
         ctx.rooms.control(seated, lambda r: r.kick(member.member_id, moved))
-    _event(ctx, room, "AddParticipantByAPIActionCompleted", req, "success", call_uuid)
+    _event(ctx, room, "AddParticipantByAPIActionCompleted", req, "success", call_uuid, to_be)
     params = member.seat.call_params
     return 201, {"message": "add participant action initiated", "request_uuid": req.api_id,
                  "calls": [{"to": params.get("To", ""), "from": params.get("From", ""),

@@ -513,12 +513,27 @@ def add_participant_by_moving_a_call(scene: Scene) -> None:
         with pytest.raises(px.ResourceNotFoundError):
             mpcs.add_participant("Agent", friendly_name=name, call_uuid="not-a-call-of-ours")
         # moved on again, out of this MPC: "Participant Call Transferred", not "Kicked..."
-        mpcs.add_participant("Agent", friendly_name=mpc_name("api-move-on"),
-                             call_uuid=enter["CallUUID"])
+        # into an MPC it creates: AddParticipantByAPIAction* come from the request's status
+        # callback, with no MPCUUID yet (SequenceNumber 0); the MPC's own events follow
+        onward = mpc_name("api-move-on")
+        moved = mpcs.add_participant(
+            "Agent", friendly_name=onward, call_uuid=enter["CallUUID"],
+            status_callback_url=f"{scene.app.base}/mpc",
+            status_callback_events="mpc-state-changes,participant-state-changes,"
+                                   "add-participant-api-events")
         exit_ = scene.wait("the moved call's exit", lambda: [
             e for e in events(scene, name) if e["EventName"] == "ParticipantExit"
             and e.get("ParticipantCallUUID") == enter["CallUUID"]])[0]
         assert exit_["ParticipantExitCause"] == "Participant Call Transferred"
+        wait_event(scene, onward, "ParticipantJoin")
+        for event in ("AddParticipantByAPIActionInitiated", "AddParticipantByAPIActionCompleted"):
+            (got,) = wait_event(scene, onward, event)
+            assert got["RequestUUID"] == moved.request_uuid and got["MPCUUID"] == ""
+            assert got["SequenceNumber"] == "0"
+            assert got["ParticipantCallUUID"] == enter["CallUUID"]
+        assert got["AddParticipantAPIRequestOutcome"] == "success"
+        (initialized,) = wait_event(scene, onward, "MPCInitialized")
+        assert initialized["MPCUUID"] and initialized["SequenceNumber"] == "1"
     finally:
         _leave(scene, [*callers, mover])
 
