@@ -56,7 +56,7 @@ CALLER_NAME = re.compile(r"[^{}\[\],'\"$\\\r\n\0]{1,50}")
 #: The largest document a request can make (its body is at most 64 KiB).
 MAX_BYTES = 256 * 1024
 #: The most numbers one add participant rings in parallel (`to` as `a<b<c`).
-MAX_PARALLEL = 10
+MAX_PARALLEL = 20
 
 
 def _xml_names() -> dict[str, str]:
