@@ -190,6 +190,8 @@ def _dial(ctx: Any, req: ApiRequest, room: Any, text: str, role: str, to_be: Any
     if not template:
         raise bad("to", "this daemon dials no participants: set mpc_dial_string")
     tos, from_ = _numbers(req, role), _number(req, "from")
+    if req.text("confirm_key"):  # refused, not ignored: an unconfirmed leg would join
+        raise bad("confirm_key", "is not supported yet: the answered call would join unasked")
     caller_name = req.text("caller_name", default=from_)
     if not CALLER_NAME.fullmatch(caller_name):
         raise bad("caller_name", "must be 1..50 characters without {}[],'\"$ or \\")

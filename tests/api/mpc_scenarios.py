@@ -436,6 +436,9 @@ def add_participant_by_dialling(scene: Scene) -> None:
             auth=(ACCOUNT_A, TOKEN_A), timeout=5)
         assert reply.status_code == 400, reply.text
         assert reply.json()["error"].startswith("to:") and "role agent" in reply.json()["error"]
+        with pytest.raises(px.ValidationError, match="confirm_key"):
+            mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                 to_="8898", confirm_key="5")
         with pytest.raises(px.ValidationError):  # the document check names the problem
             mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
                                  to_="8898", wait_music_url="http:// bad")
