@@ -42,6 +42,8 @@ class ApiContext:
     inline: dict[str, str] = attrs.field(factory=dict)
     #: `originate` over the inbound connection: (command, timeout s) -> FreeSWITCH's reply
     originate: Callable[[str, float], str] | None = None
+    #: the outbox's emit: callbacks with no room to go through (api/mpc_add.py)
+    emit: Callable[[Any], None] | None = None
 
     def keep(self, room: Room, record: RoomRecord) -> None:
         """The room engine's `on_ended`: an ended conference goes into the history."""

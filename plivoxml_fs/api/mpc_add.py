@@ -18,7 +18,8 @@ AddParticipantByAPIActionInitiated is posted when the request is taken and
 AddParticipantByAPIActionCompleted when the dial is answered (or failed; or at once for a
 moved call), with `RequestUUID` (the request's api_id) and `AddParticipantAPIRequestOutcome`
 (`success` / `failure`), to the MPC's status callback (its add-participant-api-events
-group), when the MPC exists; an MPC the added call creates posts its own MPCInitialized.
+group), when the MPC exists; when the added call creates it, to the request's own status
+callback with MPCUUID empty and SequenceNumber 0 (docs/api.md).
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ import gevent
 
 from plivoxml_fs.api.server import ApiError, ApiRequest, bad
 from plivoxml_fs.documents import models, parse_document
+from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import PlivoXMLError
+from plivoxml_fs.rooms import mpc_callbacks as cb
 from plivoxml_fs.rooms.model import ExitReason, RoomKind
-from plivoxml_fs.rooms.mpc_model import MpcState
+from plivoxml_fs.rooms.mpc_model import MpcState, events_of
 
 log = logging.getLogger("plivoxml_fs.api")
 
@@ -52,6 +55,8 @@ NUMBER = re.compile(r"[A-Za-z0-9+*#._@:-]{1,64}")
 CALLER_NAME = re.compile(r"[^{}\[\],'\"$\\\r\n\0]{1,50}")
 #: The largest document a request can make (its body is at most 64 KiB).
 MAX_BYTES = 256 * 1024
+#: The most numbers one add participant rings in parallel (`to` as `a<b<c`).
+MAX_PARALLEL = 20
 
 
 def _xml_names() -> dict[str, str]:
@@ -101,15 +106,38 @@ def _number(req: ApiRequest, name: str) -> str:
 
 
 def _event(ctx: Any, room: Any, event: str, req: ApiRequest, outcome: str | None,
-           call_uuid: str) -> None:
-    """One AddParticipantByAPIAction* callback, through the MPC room (its sequence)."""
-    if room is None or room.status == MpcState.ENDED:
-        return
+           call_uuid: str, to_be: Any = None) -> None:
+    """One AddParticipantByAPIAction* callback, through the MPC room (its sequence); with no
+    live MPC (the added call creates it), straight to the request's own status callback."""
     extra = {"RequestUUID": req.api_id}
     if outcome is not None:
         extra["AddParticipantAPIRequestOutcome"] = outcome
     now = ctx.clock()
+    if room is None or room.status == MpcState.ENDED:
+        _event_without_mpc(ctx, event, req, extra, call_uuid, now, to_be)
+        return
     ctx.rooms.control(room, lambda r: r._status(event, now, None, extra, call_uuid=call_uuid))
+
+
+def _event_without_mpc(ctx: Any, event: str, req: ApiRequest, extra: dict[str, str],
+                       call_uuid: str, now: float, to_be: Any) -> None:
+    """The MPC does not exist yet: MPCUUID is empty and SequenceNumber 0 (outside the MPC's
+    own sequence, which its MPCInitialized starts at 1); the URL, method and event groups
+    are the request's (`status_callback_url`, ...), as the MPC it creates will have them."""
+    if to_be is None or ctx.emit is None:
+        return
+    name, mpc = to_be
+    if not mpc.status_callback_url or event not in events_of(mpc.status_callback_events):
+        return
+    params = {"EventName": event, "EventTimestamp": cb.timestamp(now), "MPCUUID": "",
+              "MPCName": name, "SequenceNumber": "0", "ParticipantCallUUID": call_uuid,
+              **extra}
+    try:
+        ctx.emit(Webhook(mpc.status_callback_url, mpc.status_callback_method, params,
+                         call_uuid, cb.STATUS_KIND, order_key=f"mpc-add-{req.api_id}"))
+    except (ValueError, PlivoXMLError) as exc:
+        log.error("add participant: %s callback not sent: %s", event, exc,
+                  extra={"account": req.account, "api_id": req.api_id})
 
 
 def add_participant(ctx: Any, req: ApiRequest):
@@ -129,18 +157,41 @@ def add_participant(ctx: Any, req: ApiRequest):
     if call_uuid and (req.text("from") or req.text("to")):
         raise bad("call_uuid", "give call_uuid or from and to, not both")
     text = document(name, role, dict(req.params))
+    to_be = None
+    if room is None:  # the added call creates the MPC: its callbacks are the request's
+        (mpc_model,) = parse_document(text.encode(), source="add participant",
+                                      max_bytes=MAX_BYTES).verbs
+        to_be = (name, mpc_model)
     if call_uuid:
-        return _move(ctx, req, room, call_uuid, text)
-    return _dial(ctx, req, room, text)
+        return _move(ctx, req, room, call_uuid, text, to_be)
+    return _dial(ctx, req, room, text, role, to_be)
 
 
-def _dial(ctx: Any, req: ApiRequest, room: Any, text: str):
+def _numbers(req: ApiRequest, role: str) -> list[str]:
+    """`to` as one number or several separated by `<` (parallel ringing, role agent only)."""
+    value = req.text("to", required=True)
+    numbers = value.split("<")
+    if len(numbers) > 1 and role != "agent":
+        raise bad("to", f"several numbers (separated by <) are allowed only for role agent "
+                        f"(got role {role!r})")
+    if len(numbers) > MAX_PARALLEL:
+        raise bad("to", f"at most {MAX_PARALLEL} numbers ring in parallel (got {len(numbers)})")
+    for number in numbers:
+        if not NUMBER.fullmatch(number):
+            raise bad("to", f"must be numbers or SIP users of letters, digits and +*#._@:-, "
+                            f"separated by < (got {value[:40]!r})")
+    if len(set(numbers)) != len(numbers):
+        raise bad("to", "names a number twice")
+    return numbers
+
+
+def _dial(ctx: Any, req: ApiRequest, room: Any, text: str, role: str, to_be: Any):
     template = ctx.settings.mpc_dial_string if ctx.settings is not None else ""
     if not template:
         raise bad("to", "this daemon dials no participants: set mpc_dial_string")
-    to, from_ = _number(req, "to"), _number(req, "from")
-    if "<" in to:
-        raise bad("to", "several numbers (parallel ringing) are not supported")
+    tos, from_ = _numbers(req, role), _number(req, "from")
+    if req.text("confirm_key"):  # refused, not ignored: an unconfirmed leg would join
+        raise bad("confirm_key", "is not supported yet: the answered call would join unasked")
     caller_name = req.text("caller_name", default=from_)
     if not CALLER_NAME.fullmatch(caller_name):
         raise bad("caller_name", "must be 1..50 characters without {}[],'\"$ or \\")
@@ -149,34 +200,49 @@ def _dial(ctx: Any, req: ApiRequest, room: Any, text: str):
         raise bad("ring_timeout", f"must be 1..120 seconds (got {ring!r})")
     if not ctx.connected() or ctx.originate is None:
         raise ApiError(503, "FreeSWITCH is not connected: nothing was changed; try again")
-    uuid = ctx.new_id()
-    variables = {"origination_uuid": uuid, "origination_caller_id_number": from_,
+    uuids = [ctx.new_id() for _ in tos]
+    variables = {"origination_caller_id_number": from_,
                  "origination_caller_id_name": f"'{caller_name}'" if " " in caller_name
                  else caller_name,
                  "originate_timeout": ring, "plivoxml_account_id": req.account}
     block = ",".join(f"{k}={v}" for k, v in variables.items())
-    command = f"originate {{{block}}}{template.replace('{to}', to)}"
+    endpoint, _, rest = template.partition(" ")
+    # one leg per number, each with its own uuid ([...] per-leg variables); `,` rings them
+    # in parallel: FreeSWITCH bridges the first to answer and hangs the others up with
+    # LOSE_RACE (Plivo's 9000 "Lost Race", call/causes.py)
+    legs = ",".join(f"[origination_uuid={u}]{endpoint.replace('{to}', t)}"
+                    for u, t in zip(uuids, tos, strict=True))
+    command = f"originate {{{block}}}{legs}" + (f" {rest.replace('{to}', tos[0])}"
+                                               if rest else "")
     req.acted = True
-    ctx.inline[uuid] = text
-    _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, uuid)
-    gevent.spawn(_originate, ctx, req, command, uuid, int(ring) + 10)
+    for uuid in uuids:
+        ctx.inline[uuid] = text
+    _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, uuids[0], to_be)
+    gevent.spawn(_originate, ctx, req, command, uuids, int(ring) + 10, to_be)
     return 201, {"message": "add participant action initiated", "request_uuid": req.api_id,
-                 "calls": [{"to": to, "from": from_, "call_uuid": uuid}]}
+                 "calls": [{"to": t, "from": from_, "call_uuid": u}
+                           for t, u in zip(tos, uuids, strict=True)]}
 
 
-def _originate(ctx: Any, req: ApiRequest, command: str, uuid: str, timeout: float) -> None:
+def _originate(ctx: Any, req: ApiRequest, command: str, uuids: list[str],
+               timeout: float, to_be: Any) -> None:
     try:
         reply = ctx.originate(command, timeout)
     except Exception as exc:  # noqa: BLE001 - whatever it was, the dial failed
         reply = f"-ERR {exc}"
     ok = reply.startswith("+OK")
+    answered = reply[3:].strip() if ok else ""
+    winner = answered if answered in uuids else uuids[0]
+    for uuid in uuids:
+        if not ok or uuid != winner:  # the losers never reach the socket
+            ctx.inline.pop(uuid, None)
     if not ok:
-        ctx.inline.pop(uuid, None)
-        log.warning("add participant: the call %s was not made: %s", uuid, reply.strip()[:200],
-                    extra={"account": req.account, "api_id": req.api_id, "call_uuid": uuid})
+        log.warning("add participant: the call %s was not made: %s", ",".join(uuids),
+                    reply.strip()[:200],
+                    extra={"account": req.account, "api_id": req.api_id, "call_uuid": winner})
     room = _room_by_name(ctx, req)
     _event(ctx, room, "AddParticipantByAPIActionCompleted", req,
-           "success" if ok else "failure", uuid)
+           "success" if ok else "failure", winner, to_be)
 
 
 def _room_by_name(ctx: Any, req: ApiRequest) -> Any:
@@ -186,7 +252,7 @@ def _room_by_name(ctx: Any, req: ApiRequest) -> Any:
     return room if room is not None and room.status != MpcState.ENDED else None
 
 
-def _move(ctx: Any, req: ApiRequest, room: Any, call_uuid: str, text: str):
+def _move(ctx: Any, req: ApiRequest, room: Any, call_uuid: str, text: str, to_be: Any):
     seated = ctx.rooms.room_of(call_uuid)
     member = seated.member(call_uuid) if seated is not None else None
     if member is None or seated.scope != req.account or member.member_id is None:
@@ -197,13 +263,14 @@ def _move(ctx: Any, req: ApiRequest, room: Any, call_uuid: str, text: str):
         raise ApiError(503, "FreeSWITCH is not connected: nothing was changed; try again")
     req.acted = True
     ctx.inline[call_uuid] = text
-    _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, call_uuid)
+    _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, call_uuid, to_be)
     now = ctx.clock()
+    moved = ExitReason.TRANSFERRED  # Plivo's "Participant Call Transferred"
     if seated.kind == RoomKind.MULTIPARTY_CALL:
-        ctx.rooms.control(seated, lambda r: r.kick(member.member_id, now))
+        ctx.rooms.control(seated, lambda r: r.kick(member.member_id, now, moved))
     else:
-        ctx.rooms.control(seated, lambda r: r.kick(member.member_id, ExitReason.KICKED))
-    _event(ctx, room, "AddParticipantByAPIActionCompleted", req, "success", call_uuid)
+        ctx.rooms.control(seated, lambda r: r.kick(member.member_id, moved))
+    _event(ctx, room, "AddParticipantByAPIActionCompleted", req, "success", call_uuid, to_be)
     params = member.seat.call_params
     return 201, {"message": "add participant action initiated", "request_uuid": req.api_id,
                  "calls": [{"to": params.get("To", ""), "from": params.get("From", ""),

@@ -43,6 +43,8 @@ class ExitReason(enum.Enum):
     TIME_LIMIT = "time-limit"
     ENDED = "conference-ended"
     ROOM_FULL = "room-full"
+    #: moved into another room by the control API's add participant (call_uuid)
+    TRANSFERRED = "transferred"
 
 
 class Role(enum.Enum):

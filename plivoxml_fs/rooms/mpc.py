@@ -289,9 +289,10 @@ class MpcRoom(RoomBase):
         event = "ParticipantCoachModeStart" if on else "ParticipantCoachModeStop"
         return [*self._status(event, now, member), *self._relations()]
 
-    def kick(self, member_id: int, now: float) -> list[Decision]:
+    def kick(self, member_id: int, now: float,
+             reason: ExitReason = ExitReason.KICKED) -> list[Decision]:
         member = self.by_member_id(member_id)
-        return self._release(member, ExitReason.KICKED) if member is not None else []
+        return self._release(member, reason) if member is not None else []
 
     def _set(self, member_id: int, attribute: str, on: bool, events: tuple[str, str],
              now: float) -> list[Decision]:

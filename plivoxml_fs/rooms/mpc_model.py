@@ -70,6 +70,7 @@ EXIT_CAUSES: dict[ExitReason, str] = {
     ExitReason.ROOM_FULL: "Max Participants Reached",
     ExitReason.TIME_LIMIT: "Wait Time Exceeded",
     ExitReason.HANGUP_ON_STAR: "Participant Call Hangup",
+    ExitReason.TRANSFERRED: "Participant Call Transferred",
 }
 
 @attrs.frozen

@@ -11,6 +11,8 @@ inline dialplan (mod_dptools) runs them; the B leg hangs up after the last one.
 Both carry the `{}` variables, each other's uuid in other_loopback_leg_uuid, and the caller id
 flipped on the A leg, as the traces show (origination_caller_id_number -> the B leg's
 Caller-Caller-ID-Number; 0000000000 when not given).
+Several legs separated by `,` (each may start with its own `[vars]`) ring in parallel
+(`parse_all`; server.py: the first B leg to answer wins, the others end with LOSE_RACE).
 """
 
 from __future__ import annotations
@@ -77,6 +79,46 @@ def parse(dial: str, target: str) -> DialString:
         raise OriginateError("-ERR NO_ROUTE_DESTINATION\n")
     inline = inline_apps(parts[1]) if dialplan == "inline" else ()
     return DialString(tuple(variables), parts[1], context, app, app_arg, dialplan, inline)
+
+
+def parse_all(dial: str, target: str) -> list[DialString]:
+    """`{vars}[leg vars]loopback/a,[leg vars]loopback/b`: one DialString per leg, ringing in
+    parallel (FreeSWITCH's `,`); a leg's `[...]` variables override the `{...}` ones."""
+    common = ""
+    if dial.startswith("{"):
+        end = dial.find("}")
+        if end == -1:
+            raise OriginateError("-ERR INVALID_URL\n")
+        common, dial = dial[1:end], dial[end + 1 :]
+    legs = []
+    for leg in _split_legs(dial):
+        own = ""
+        if leg.startswith("["):
+            end = leg.find("]")
+            if end == -1:
+                raise OriginateError("-ERR INVALID_URL\n")
+            own, leg = leg[1:end], leg[end + 1 :]
+        joined = ",".join(v for v in (common, own) if v)
+        legs.append(parse(f"{{{joined}}}{leg}" if joined else leg, target))
+    return legs
+
+
+def _split_legs(dial: str) -> list[str]:
+    """Split at `,` outside `[...]` and single quotes."""
+    legs, current, depth, quoted = [], "", 0, False
+    for ch in dial:
+        if ch == "'":
+            quoted = not quoted
+        elif ch == "[" and not quoted:
+            depth += 1
+        elif ch == "]" and not quoted:
+            depth -= 1
+        if ch == "," and not quoted and depth == 0:
+            legs.append(current)
+            current = ""
+        else:
+            current += ch
+    return [*legs, current]
 
 
 def _split_vars(text: str) -> list[str]:

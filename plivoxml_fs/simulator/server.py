@@ -31,7 +31,7 @@ from plivoxml_fs.simulator.bus import EventBus, EventFactory
 from plivoxml_fs.simulator.channels import Channel
 from plivoxml_fs.simulator.conference import Conferences
 from plivoxml_fs.simulator.inbound import InboundListener
-from plivoxml_fs.simulator.loopback import OriginateError, make_legs, parse
+from plivoxml_fs.simulator.loopback import OriginateError, make_legs, parse_all
 from plivoxml_fs.simulator.media import MediaClock, MediaLibrary
 from plivoxml_fs.simulator.outbound import run_socket_app
 
@@ -183,9 +183,12 @@ class EmbeddedFreeSwitch:
         as FreeSWITCH 1.10.12 with mod_loopback answers.
         """
         try:
-            parsed = parse(dial, target)
+            legs = parse_all(dial, target)
         except OriginateError as exc:
             return str(exc)
+        if len(legs) > 1:
+            return self._originate_parallel(legs, wait=wait)
+        (parsed,) = legs
         a_leg, b_leg = make_legs(self, parsed, self._session_ids, taken=self.channel)
         for channel in (a_leg, b_leg):
             self._channels[channel.uuid] = channel
@@ -245,6 +248,60 @@ class EmbeddedFreeSwitch:
             execute(channel, Execute(app, arg))
         if channel.is_up:
             channel.hangup("NORMAL_CLEARING")
+        channel.finish()
+
+    def _originate_parallel(self, legs, *, wait: bool) -> str:
+        """`,`: every leg rings at once; the first whose B leg answers (or pre-answers) wins
+        and runs the target, the others are hung up with LOSE_RACE (their B legs too), as
+        FreeSWITCH's originate does; the reply names the winner's A leg."""
+        pairs = [make_legs(self, parsed, self._session_ids, taken=self.channel)
+                 for parsed in legs]
+        won: gevent.event.AsyncResult = gevent.event.AsyncResult()
+        for (a_leg, b_leg), parsed in zip(pairs, legs, strict=True):
+            for channel in (a_leg, b_leg):
+                self._channels[channel.uuid] = channel
+            self.sessions_since_startup += 2
+            gevent.spawn(a_leg.run_session, lambda leg, b=b_leg, p=parsed:
+                         self._run_racing(leg, b, p, pairs, won))
+            gevent.spawn(b_leg.run_session, run_socket_app)
+        self.peak_sessions = max(self.peak_sessions, len(self._channels))
+        if not wait:
+            return f"+OK {pairs[0][0].uuid}\n"
+        try:
+            timeout_s = int(dict(legs[0].variables).get("originate_timeout",
+                                                         ORIGINATE_TIMEOUT_S))
+        except ValueError:
+            timeout_s = ORIGINATE_TIMEOUT_S
+        winner = won.wait(self.clock.wall_s(timeout_s * 1000))
+        if winner is not None:
+            return f"+OK {winner.uuid}\n"
+        causes = set()
+        for _, b_leg in pairs:
+            if b_leg.is_up:
+                b_leg.hangup("NO_ANSWER")
+            causes.add(b_leg.hangup_cause or "NO_ANSWER")
+        if not won.ready():
+            won.set(None)
+        return f"-ERR {causes.pop() if len(causes) == 1 else 'NO_ANSWER'}\n"
+
+    def _run_racing(self, channel: Channel, b_leg: Channel, parsed, pairs, won) -> None:
+        gevent.wait([b_leg.media_up, b_leg.hungup], count=1)
+        if b_leg.media_up.is_set() and b_leg.is_up and channel.is_up and not won.ready():
+            won.set(channel)
+            for a_leg, _ in pairs:
+                if a_leg is not channel:
+                    a_leg.hangup("LOSE_RACE")
+            if parsed.app is None:
+                run_socket_app(channel)
+                return
+            execute(channel, Execute(parsed.app, parsed.app_arg))
+            if channel.is_up:
+                channel.hangup("NORMAL_CLEARING")
+        elif channel.is_up:
+            channel.hangup("LOSE_RACE" if won.ready() else
+                           (b_leg.hangup_cause or "NORMAL_CLEARING"))
+        if not won.ready() and all(not b.is_up for _, b in pairs):
+            won.set(None)
         channel.finish()
 
     def channel_gone(self, channel: Channel) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gevent
 import plivo.exceptions as px
 import pytest
+import requests
 from conference.hearing import everyone_but, heard
 from conference.scene import Scene
 from mpc.hearing_scenarios import MUSIC, settled
@@ -414,9 +415,18 @@ def add_participant_by_dialling(scene: Scene) -> None:
             "AddParticipantByAPIActionCompleted" and e["RequestUUID"] == busy.request_uuid])
         assert failed[0]["AddParticipantAPIRequestOutcome"] == "failure"
         assert _count(scene, name, "ParticipantJoin") == 2
-        with pytest.raises(px.ValidationError, match="to"):
-            mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+        with pytest.raises(px.ValidationError):  # the SDK refuses it itself; so do we
+            mpcs.add_participant("Customer", friendly_name=name, from_="15550001111",
                                  to_="8898<8897")
+        reply = requests.post(
+            f"{scene.api_base}/v1/Account/{ACCOUNT_A}/MultiPartyCall/name_{name}/Participant/",
+            json={"role": "customer", "from": "15550001111", "to": "8898<8897"},
+            auth=(ACCOUNT_A, TOKEN_A), timeout=5)
+        assert reply.status_code == 400, reply.text
+        assert reply.json()["error"].startswith("to:") and "role agent" in reply.json()["error"]
+        with pytest.raises(px.ValidationError, match="confirm_key"):
+            mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                 to_="8898", confirm_key="5")
         with pytest.raises(px.ValidationError):  # the document check names the problem
             mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
                                  to_="8898", wait_music_url="http:// bad")
@@ -426,6 +436,43 @@ def add_participant_by_dialling(scene: Scene) -> None:
     finally:
         if added is not None:
             scene.api(f"uuid_kill {added}")
+        scene.leave(callers)
+
+
+def add_participant_ringing_in_parallel(scene: Scene) -> None:
+    """to="a<b": both ring at once; the first to answer joins the MPC, the other ends with
+    Plivo's LOST RACE (its far end's hangup URL says 9000)."""
+    name = mpc_name("api-race")
+    callers, _ = _join(scene, name, {"8821": ("Customer", API_EVENTS)})
+    # a plain Wait needs no answer: 8822 rings until the race is lost
+    scene.app.answers["8822"] = '<Response><Wait length="60"/></Response>'
+    scene.app.answers["8823"] = '<Response><Speak>hello</Speak><Wait length="60"/></Response>'
+    mpcs = scene.client.multi_party_calls
+    winner = None
+    try:
+        answer = mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                      to_="8822<8823")
+        assert [c["to"] for c in answer.calls] == ["8822", "8823"]
+        uuids = {c["to"]: c["call_uuid"] for c in answer.calls}
+        assert len(set(uuids.values())) == 2
+        winner = uuids["8823"]
+        scene.wait("the far end that rings", lambda: scene.app.of("/answer", "8822"))
+        completed = wait_event(scene, name, "AddParticipantByAPIActionCompleted")[0]
+        assert completed["AddParticipantAPIRequestOutcome"] == "success"
+        join = scene.wait("the winner's join", lambda: [
+            e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
+            and e.get("ParticipantCallUUID") == winner])[0]
+        assert join["ParticipantRole"] == "Agent"
+        lost = scene.wait("the losing far end's hangup", lambda: scene.app.of("/hangup",
+                                                                               "8822"))[0]
+        assert lost["HangupCauseCode"] == "9000", lost
+        settled(scene, name)
+        assert _count(scene, name, "ParticipantJoin") == 2
+        assert not [e for e in events(scene, name) if e.get("ParticipantCallUUID")
+                    == uuids["8822"]]
+    finally:
+        if winner is not None:
+            scene.api(f"uuid_kill {winner}")
         scene.leave(callers)
 
 
@@ -456,8 +503,31 @@ def add_participant_by_moving_a_call(scene: Scene) -> None:
         assert ("speak", "flite|slt|never said") not in scene.apps(enter["CallUUID"])
         with pytest.raises(px.ResourceNotFoundError):
             mpcs.add_participant("Agent", friendly_name=name, call_uuid="not-a-call-of-ours")
+        # moved on again, out of this MPC: "Participant Call Transferred", not "Kicked..."
+        # into an MPC it creates: AddParticipantByAPIAction* come from the request's status
+        # callback, with no MPCUUID yet (SequenceNumber 0); the MPC's own events follow
+        onward = mpc_name("api-move-on")
+        moved = mpcs.add_participant(
+            "Agent", friendly_name=onward, call_uuid=enter["CallUUID"],
+            status_callback_url=f"{scene.app.base}/mpc",
+            status_callback_events="mpc-state-changes,participant-state-changes,"
+                                   "add-participant-api-events")
+        exit_ = scene.wait("the moved call's exit", lambda: [
+            e for e in events(scene, name) if e["EventName"] == "ParticipantExit"
+            and e.get("ParticipantCallUUID") == enter["CallUUID"]])[0]
+        assert exit_["ParticipantExitCause"] == "Participant Call Transferred"
+        wait_event(scene, onward, "ParticipantJoin")
+        for event in ("AddParticipantByAPIActionInitiated", "AddParticipantByAPIActionCompleted"):
+            (got,) = wait_event(scene, onward, event)
+            assert got["RequestUUID"] == moved.request_uuid and got["MPCUUID"] == ""
+            assert got["SequenceNumber"] == "0"
+            assert got["ParticipantCallUUID"] == enter["CallUUID"]
+        assert got["AddParticipantAPIRequestOutcome"] == "success"
+        (initialized,) = wait_event(scene, onward, "MPCInitialized")
+        assert initialized["MPCUUID"] and initialized["SequenceNumber"] == "1"
     finally:
         scene.leave([*callers, mover])
 
 
-SCENARIOS += [add_participant_by_dialling, add_participant_by_moving_a_call]
+SCENARIOS += [add_participant_by_dialling, add_participant_ringing_in_parallel,
+              add_participant_by_moving_a_call]
