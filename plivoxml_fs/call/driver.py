@@ -41,6 +41,7 @@ from typing import Any
 from plivoxml_fs import logs, metrics
 from plivoxml_fs.call import causes
 from plivoxml_fs.call import params as call_params
+from plivoxml_fs.call.driver_parts import Failed, answered_at, outcome_label, where_of
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.effects.webhook import Webhook
@@ -180,7 +181,7 @@ class _Call:
         self.log = logging.LoggerAdapter(log, {"call_uuid": conn.uuid,
                                                logs.NUMBERS_EXTRA: numbers})
         # A leg FreeSWITCH originated may reach us already answered.
-        self.answered_us = _answered_at(conn.channel)
+        self.answered_us = answered_at(conn.channel)
         self.fallback_used = False
         self.verbs_started = 0
         self.ending: Outcome = Gone("not started")
@@ -311,7 +312,7 @@ class _Call:
         fetched = 0
         while True:
             document = self._given() or self._load(url, method, extra, kind)
-            if isinstance(document, _Failed):
+            if isinstance(document, Failed):
                 fallback = self._fallback()
                 if fallback is None:
                     return self.error(document.why, document.reason)
@@ -345,7 +346,7 @@ class _Call:
         return parse(data, source="control API", max_bytes=max(len(data), 1))
 
     def _load(self, url: str, method: str, extra: Mapping[str, str], kind: str) -> Any:
-        """The parsed document at `url` (a `kind` of URL), or why there is none (_Failed)."""
+        """The parsed document at `url` (a `kind` of URL), or why there is none (Failed)."""
         if hung_up(self):
             if kind == ACTION:
                 self._post_action(url, method, extra)
@@ -355,7 +356,7 @@ class _Call:
                 url, method, call_params.merged(self.params, extra)
             )
         except FetchError as exc:
-            return _Failed(f"cannot fetch the document: {exc}", causes.FETCH_FAILED[kind])
+            return Failed(f"cannot fetch the document: {exc}", causes.FETCH_FAILED[kind])
         source = shown_url(final_url)
         if self.parse is None:
             self.parse = _default_parser()
@@ -363,7 +364,7 @@ class _Call:
             return self.parse(body, source=source, max_bytes=self.settings.max_document_bytes)
         except (PlivoXMLError, ValueError) as exc:
             problems = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-            return _Failed(f"invalid document from {source}: {problems}", causes.INVALID_XML[kind])
+            return Failed(f"invalid document from {source}: {problems}", causes.INVALID_XML[kind])
 
     def _post_action(self, url: str, method: str, extra: Mapping[str, str]) -> None:
         """The call hung up before its action URL was fetched: request it through the outbox
@@ -395,10 +396,10 @@ class _Call:
             outcome = self._run_verb_as(verb, name)
             return outcome
         finally:
-            metrics.verbs.labels(name, _outcome_label(outcome)).inc()
+            metrics.verbs.labels(name, outcome_label(outcome)).inc()
 
     def _run_verb_as(self, verb: Any, name: str) -> Outcome:
-        where = _where(verb)
+        where = where_of(verb)
         if registry.not_supported_yet(verb):
             return self.error(f"<{name}> at {where} is not supported yet")
         executor = registry.executor_for(verb)
@@ -483,35 +484,3 @@ class _Call:
             self.log.error("call %s: hangup callback not sent: %s", self.uuid, exc)
             if self._journalled:
                 self.outbox.call_ended(self.uuid)
-
-
-class _Failed:
-    """Why a document could not be had: the message (not yet logged) and the causes row."""
-
-    __slots__ = ("why", "reason")
-
-    def __init__(self, why: str, reason: causes.Row) -> None:
-        self.why, self.reason = why, reason
-
-
-def _outcome_label(outcome: Outcome | None) -> str:
-    """The `outcome` label of the verbs metric: next, or the ending's kind; error if it raised."""
-    if outcome is None:
-        return "error"
-    if outcome == NEXT:
-        return "next"
-    return type(outcome).__name__.lower()
-
-
-def _answered_at(channel: Any) -> int:
-    """When the channel was answered (µs) if the channel data says it is, else 0."""
-    if channel.get("Answer-State") != "answered":
-        return 0
-    raw = channel.get("Caller-Channel-Answered-Time") or ""
-    return int(raw) if raw.isdigit() and int(raw) > 0 else time.time_ns() // 1000
-
-
-def _where(verb: Any) -> str:
-    """Where the verb is written (`answer.xml:3:5`), as its Location prints itself."""
-    where = getattr(verb, "where", None)
-    return "?" if where is None else str(where)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 
 from plivoxml_fs.errors import UnsafeValue
-from plivoxml_fs.fs import arguments, commands
+from plivoxml_fs.fs import arguments, commands, member_commands
 from plivoxml_fs.rooms.model import Command, Decision, ExitReason, Member, Recording
 from plivoxml_fs.rooms.room import Room
 
@@ -103,7 +103,7 @@ def speak(room: Room, members: list[Member], text: str, voice: str) -> list[Deci
     """ValueError (naming why) for text or a voice FreeSWITCH cannot be handed."""
     try:
         flat, flite = arguments.speak_text(text), arguments.flite_voice(voice)
-        cmds = [commands.conference_saymember(room.fs_name, _id(m), flite, flat)
+        cmds = [member_commands.conference_saymember(room.fs_name, _id(m), flite, flat)
                 for m in members]
     except UnsafeValue as exc:
         raise ValueError(str(exc)) from None

@@ -21,7 +21,7 @@ import re
 from typing import TYPE_CHECKING
 
 from plivoxml_fs.errors import UnsafeValue
-from plivoxml_fs.fs import arguments, commands
+from plivoxml_fs.fs import arguments, commands, member_commands
 from plivoxml_fs.rooms.model import Decision, Member
 from plivoxml_fs.rooms.mpc_model import MpcState
 
@@ -104,11 +104,11 @@ def play(room: MpcRoom, members: list[Member], url: str) -> list[Decision]:
     decisions: list[Decision] = []
     for member in members:
         room._tokens += 1
-        decisions += room._send(commands.conference_member_play, source, _id(member),
+        decisions += room._send(member_commands.conference_member_play, source, _id(member),
                                 f"api{room._tokens}", call_uuid=member.call_uuid)
     return decisions
 
 
 def stop_play(room: MpcRoom, members: list[Member]) -> list[Decision]:
-    return [d for m in members for d in room._send(commands.conference_stop_member, _id(m),
+    return [d for m in members for d in room._send(member_commands.conference_stop_member, _id(m),
                                                    call_uuid=m.call_uuid)]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import commands, member_commands
 from plivoxml_fs.fs.events import ConferenceEvent
 from plivoxml_fs.rooms.model import CommandDone, Decision, Member, Role
 from plivoxml_fs.rooms.mpc_hooks import Media
@@ -51,7 +51,7 @@ def reconcile(self: MpcRoom, member: Member) -> list[Decision]:
     mid, decisions = member.member_id, []
     if media.speaks != speaks:
         media.speaks = speaks
-        decisions += self._send(commands.conference_member_quiet, "unmute" if speaks
+        decisions += self._send(member_commands.conference_member_quiet, "unmute" if speaks
                                 else "mute", mid, call_uuid=member.call_uuid)
     if media.hears != hears:
         media.hears = hears
@@ -60,7 +60,7 @@ def reconcile(self: MpcRoom, member: Member) -> list[Decision]:
     if media.music != music or (music and media.play_id is None):
         if media.play_id is not None:
             media.play_id = None
-            decisions += self._send(commands.conference_stop_member, mid,
+            decisions += self._send(member_commands.conference_stop_member, mid,
                                     call_uuid=member.call_uuid)
         media.music = None
         if music:
@@ -77,13 +77,13 @@ def _play(self: MpcRoom, member: Member, media: Media, music: Any, part: int = 0
     what = parts[part]
     mid, uuid = member.member_id, member.call_uuid
     if isinstance(what, Speech):
-        decisions = self._send(commands.conference_member_say, what.text, what.voice, mid,
+        decisions = self._send(member_commands.conference_member_say, what.text, what.voice, mid,
                                call_uuid=uuid)
         if decisions:
-            decisions += self._send(commands.conference_member_play, MARKER, mid, play_id,
+            decisions += self._send(member_commands.conference_member_play, MARKER, mid, play_id,
                                     call_uuid=uuid)
     else:
-        decisions = self._send(commands.conference_member_play, what, mid, play_id,
+        decisions = self._send(member_commands.conference_member_play, what, mid, play_id,
                                call_uuid=uuid)
     if decisions:
         media.music, media.play_id, media.part, media.started_us = music, play_id, part, None

@@ -41,7 +41,7 @@ import attrs
 
 from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.errors import UnsafeValue
-from plivoxml_fs.fs import commands, recorder
+from plivoxml_fs.fs import commands, member_commands, recorder
 from plivoxml_fs.fs.events import ConferenceEvent
 from plivoxml_fs.rooms import mpc_transcripts, recordings
 from plivoxml_fs.rooms.model import (
@@ -53,6 +53,7 @@ from plivoxml_fs.rooms.model import (
     Role,
 )
 from plivoxml_fs.rooms.mpc_callbacks import order_key, timestamp
+from plivoxml_fs.rooms.mpc_file import File
 from plivoxml_fs.rooms.mpc_model import MpcState, Music, Speech, music_parts
 
 if TYPE_CHECKING:
@@ -76,37 +77,6 @@ LIVE = (RECORDING, PAUSING, PAUSED, RESUMING)
 def room_capacity(settings: Any) -> int:
     """conference_max_members for an MPC's room: maxParticipants, plus its recorder's seat."""
     return settings.max_participants + (1 if settings.record else 0)
-
-
-@attrs.define
-class File:
-    """One recording: its id, file, URL, and the time it has recorded (our clock)."""
-
-    recording_id: str
-    path: str
-    url: str
-    fmt: str
-    started_at: float | None = None
-    since: float | None = None  # start of the span being recorded now (None: paused)
-    recorded_s: float = 0.0
-    ended_at: float | None = None
-    fs_ms: int | None = None  # the file's length as FreeSWITCH reports it, once known
-
-    def run(self, now: float) -> None:
-        if self.started_at is None:
-            self.started_at = now
-        self.since = now
-
-    def halt(self, now: float) -> None:
-        if self.since is not None:
-            self.recorded_s += max(0.0, now - self.since)
-            self.since = None
-
-    def duration(self, now: float) -> int:
-        if self.fs_ms is not None:
-            return round(self.fs_ms / 1000)
-        running = max(0.0, now - self.since) if self.since is not None else 0.0
-        return round(self.recorded_s + running)
 
 
 class MpcRecording:
@@ -366,10 +336,10 @@ class MpcRecording:
                 for part in parts:
                     self._plays += 1
                     if isinstance(part, Speech):
-                        cmd = commands.conference_member_say(room.fs_name, part.text, part.voice,
+                        cmd = member_commands.conference_member_say(room.fs_name, part.text, part.voice,
                                                              member.member_id)
                     else:
-                        cmd = commands.conference_member_play(room.fs_name, part,
+                        cmd = member_commands.conference_member_play(room.fs_name, part,
                                                               member.member_id,
                                                               f"rec-{self._plays}")
                     decisions.append(self._command("play", cmd, member.call_uuid))

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from plivoxml_fs.errors import UnsafeValue
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import member_commands
 from plivoxml_fs.fs.events import ConferenceEvent
 from plivoxml_fs.rooms.model import Command, CommandDone, Decision, Member
 from plivoxml_fs.rooms.mpc_media import MARKER, MIN_LOOP_MS
@@ -92,7 +92,7 @@ def reconcile(room: Room) -> list[Decision]:
         elif playing is not None and not (wanted and here):
             del state.playing[member.call_uuid]
             if here and playing.play_id is not None:
-                decisions += _send(room, commands.conference_stop_member, member.member_id,
+                decisions += _send(room, member_commands.conference_stop_member, member.member_id,
                                    call_uuid=member.call_uuid)
     return decisions
 
@@ -158,13 +158,13 @@ def _play(room: Room, member: Member, part: int) -> list[Decision]:
     play_id = f"w{state.tokens}"
     what, mid, uuid = state.music[part], member.member_id, member.call_uuid
     if isinstance(what, Speech):
-        decisions = _send(room, commands.conference_member_say, what.text, what.voice, mid,
+        decisions = _send(room, member_commands.conference_member_say, what.text, what.voice, mid,
                           call_uuid=uuid)
         if decisions:
-            decisions += _send(room, commands.conference_member_play, MARKER, mid, play_id,
+            decisions += _send(room, member_commands.conference_member_play, MARKER, mid, play_id,
                                call_uuid=uuid)
     else:
-        decisions = _send(room, commands.conference_member_play, what, mid, play_id,
+        decisions = _send(room, member_commands.conference_member_play, what, mid, play_id,
                           call_uuid=uuid)
     if decisions:
         playing.play_id, playing.part, playing.started_us = play_id, part, None
