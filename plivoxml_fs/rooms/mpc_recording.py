@@ -272,24 +272,18 @@ class MpcRecording:
             decisions = self._callback(room, "MPCRecordingInitiated", now)
             return (decisions + self._play(room, self.settings.start_recording_sound)
                     + self._step(room, now))
-        if what == "pause":
+        if what in ("pause", "resume"):
+            pausing = what == "pause"
+            before, after = (RECORDING, PAUSED) if pausing else (PAUSED, RECORDING)
             if not done.ok:
-                self.state = RECORDING
-                log.warning("MPC %s (%s): the recording did not pause: %s", room.name,
-                            room.mpc_uuid, done.text.strip(), extra=_extra(room, ""))
+                self.state = before
+                log.warning("MPC %s (%s): the recording did not %s: %s", room.name,
+                            room.mpc_uuid, what, done.text.strip(), extra=_extra(room, ""))
                 return []
-            self.state = PAUSED
-            file.halt(now)
-            return self._callback(room, "MPCRecordingPaused", now) + self._step(room, now)
-        if what == "resume":
-            if not done.ok:
-                self.state = PAUSED
-                log.warning("MPC %s (%s): the recording did not resume: %s", room.name,
-                            room.mpc_uuid, done.text.strip(), extra=_extra(room, ""))
-                return []
-            self.state = RECORDING
-            file.run(now)
-            return self._callback(room, "MPCRecordingResumed", now) + self._step(room, now)
+            self.state = after
+            (file.halt if pausing else file.run)(now)
+            event = "MPCRecordingPaused" if pausing else "MPCRecordingResumed"
+            return self._callback(room, event, now) + self._step(room, now)
         if what == "stop":  # FreeSWITCH closed the file: ask it how long the file is
             file.halt(now)
             file.ended_at = now
