@@ -32,20 +32,20 @@ def _tmute(room: Room, member: Member, args: list[str]) -> str:
     return _unmute(room, member, args) if not member.can_speak else _mute(room, member, args)
 
 
-@member_command("deaf")
-def _deaf(room: Room, member: Member, args: list[str]) -> str:
-    member.can_hear = False
-    room.audio_changed()
-    room.member_event(_at("conference_api_sub_deaf", 797), member, "deaf-member")
-    return f"+OK deaf {member.id}\n"
+def _hearing(name: str, hears: bool, line: int):
+    """`deaf` / `undeaf`: the member stops (or starts again) hearing the room."""
+    @member_command(name)
+    def command(room: Room, member: Member, args: list[str]) -> str:
+        member.can_hear = hears
+        room.audio_changed()
+        room.member_event(_at(f"conference_api_sub_{name}", line), member, f"{name}-member")
+        return f"+OK {name} {member.id}\n"
+
+    return command
 
 
-@member_command("undeaf")
-def _undeaf(room: Room, member: Member, args: list[str]) -> str:
-    member.can_hear = True
-    room.audio_changed()
-    room.member_event(_at("conference_api_sub_undeaf", 839), member, "undeaf-member")
-    return f"+OK undeaf {member.id}\n"
+_deaf = _hearing("deaf", False, 797)
+_undeaf = _hearing("undeaf", True, 839)
 
 
 @member_command("hold")
