@@ -74,6 +74,26 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(timeout=WAIT_S)
 
 
+def daemon_config(call_port: int, esl_port: int, tmp_path: Path, answer_url: str,
+                  hangup_url: str, extra: str = "") -> str:
+    """The `serve` config of a crash test: quick reconnects and retries, state in tmp_path."""
+    return (f'listen_port = {call_port}\nfreeswitch_port = {esl_port}\n'
+            f'metrics_port = {free_port()}\nstate_dir = "{tmp_path / "state"}"\n'
+            f'answer_url = "{answer_url}"\nhangup_url = "{hangup_url}"\n'
+            'reconnect_min_s = 0.1\nreconnect_max_s = 0.5\nlinger_s = 1\nlog_json = false\n'
+            'callback_max_retries = 2\ncallback_backoff_base_s = 0.1\n'
+            'callback_backoff_max_s = 0.2\n' + extra)
+
+
+def inbound_client(esl_port: int) -> InboundClient:
+    """An inbound connection to the `simulate` process, once it answers."""
+    client = InboundClient("127.0.0.1", esl_port, "ClueCon", events=(), reconnect_min_s=0.1,
+                           reconnect_max_s=0.5, command_timeout_s=10)
+    client.start()
+    assert client.wait_connected(WAIT_S), "the simulate process did not come up"
+    return client
+
+
 @pytest.fixture
 def world(tmp_path):
     """The web app, a `simulate` process and the config of a `serve` process for it."""
@@ -85,17 +105,9 @@ def world(tmp_path):
     sim = spawn(["simulate", "--listen", f"127.0.0.1:{esl_port}",
                  "--socket", f"127.0.0.1:{call_port}"], tmp_path / "simulate.log")
     config = tmp_path / "serve.toml"
-    config.write_text(
-        f'listen_port = {call_port}\nfreeswitch_port = {esl_port}\n'
-        f'metrics_port = {free_port()}\nstate_dir = "{tmp_path / "state"}"\n'
-        f'answer_url = "{base}/long.xml"\nhangup_url = "{base}/hangup"\n'
-        'reconnect_min_s = 0.1\nreconnect_max_s = 0.5\nlinger_s = 1\nlog_json = false\n'
-        'callback_max_retries = 2\ncallback_backoff_base_s = 0.1\ncallback_backoff_max_s = 0.2\n',
-        "utf-8")
-    client = InboundClient("127.0.0.1", esl_port, "ClueCon", events=(), reconnect_min_s=0.1,
-                           reconnect_max_s=0.5, command_timeout_s=10)
-    client.start()
-    assert client.wait_connected(WAIT_S), "the simulate process did not come up"
+    config.write_text(daemon_config(call_port, esl_port, tmp_path, f"{base}/long.xml",
+                                    f"{base}/hangup"), "utf-8")
+    client = inbound_client(esl_port)
     try:
         yield app, base, client, config, tmp_path
     finally:

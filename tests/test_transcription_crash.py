@@ -11,11 +11,21 @@ from urllib.parse import parse_qsl
 
 import pytest
 from gevent.pywsgi import WSGIServer
-from test_crash_recovery import WAIT_S, channels, free_port, originate, serve, spawn, stop, wait_for
+from test_crash_recovery import (
+    WAIT_S,
+    channels,
+    daemon_config,
+    free_port,
+    inbound_client,
+    originate,
+    serve,
+    spawn,
+    stop,
+    wait_for,
+)
 from transcription.engine_server import EngineServer
 
 from plivoxml_fs.effects.transcriber import JobStore
-from plivoxml_fs.esl.inbound import InboundClient
 
 SPEECH = Path(__file__).resolve().parent.parent / "examples" / "speech" / "s6.wav"
 ROOM = ("<Response><Conference record='true' recordFileFormat='wav' "
@@ -57,17 +67,11 @@ def world(tmp_path):
                  "--socket", f"127.0.0.1:{call_port}"], tmp_path / "simulate.log")
     config = tmp_path / "serve.toml"
     config.write_text(
-        f'listen_port = {call_port}\nfreeswitch_port = {esl_port}\n'
-        f'metrics_port = {free_port()}\nstate_dir = "{tmp_path / "state"}"\n'
-        f'answer_url = "{app.base}/room.xml"\nhangup_url = "{app.base}/hangup"\n'
-        'reconnect_min_s = 0.1\nreconnect_max_s = 0.5\nlinger_s = 1\nlog_json = false\n'
-        'callback_max_retries = 2\ncallback_backoff_base_s = 0.1\ncallback_backoff_max_s = 0.2\n'
-        f'transcription_engine = "http"\ntranscription_http_url = "{engine.url}"\n'
-        'transcription_http_key = "sk-crash-test-key"\n', "utf-8")
-    client = InboundClient("127.0.0.1", esl_port, "ClueCon", events=(), reconnect_min_s=0.1,
-                           reconnect_max_s=0.5, command_timeout_s=10)
-    client.start()
-    assert client.wait_connected(WAIT_S), "the simulate process did not come up"
+        daemon_config(call_port, esl_port, tmp_path, f"{app.base}/room.xml",
+                      f"{app.base}/hangup",
+                      f'transcription_engine = "http"\ntranscription_http_url = "{engine.url}"\n'
+                      'transcription_http_key = "sk-crash-test-key"\n'), "utf-8")
+    client = inbound_client(esl_port)
     try:
         yield app, engine, client, config, tmp_path
     finally:
