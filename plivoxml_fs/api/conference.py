@@ -2,8 +2,9 @@
 
 Each handler takes the `ApiContext` and the request, finds the account's room (404 when the
 account has no live room of that name: another account's room is never found), checks the
-parameters (400 naming one), runs the room input (rooms/control.py) through the room engine,
-and answers as Plivo does. Commands are sent as every room command is (bgapi over the inbound
+parameters (400 naming one), runs the room input (rooms/control.py) through the room engine
+(`decide`), and answers as Plivo does. It reads rooms through their snapshots
+(rooms/views.py: `Room.view()`, `present()`), never their state. Commands are sent as every room command is (bgapi over the inbound
 connection); the answer does not wait for FreeSWITCH's, as Plivo's "queued" answers do not.
 GET of a room that is over answers from the history (effects/history.py).
 """
@@ -20,8 +21,9 @@ from plivoxml_fs.api.server import ApiError, ApiRequest, bad
 from plivoxml_fs.documents.models import SPEAK_LANGUAGES
 from plivoxml_fs.rooms import control, recordings
 from plivoxml_fs.rooms.history import RoomRecord
-from plivoxml_fs.rooms.model import Decision, Member, RoomKind
+from plivoxml_fs.rooms.model import Decision, RoomKind
 from plivoxml_fs.rooms.room import Room
+from plivoxml_fs.rooms.views import MemberView
 
 KIND = RoomKind.CONFERENCE.value
 
@@ -64,7 +66,7 @@ def _room(ctx: ApiContext, req: ApiRequest) -> Room:
     return room
 
 
-def _members(room: Room, req: ApiRequest) -> list[Member]:
+def _members(room: Room, req: ApiRequest) -> list[MemberView]:
     try:
         return control.members_of(room, req.values["member_id"])
     except control.NoSuchMember as exc:
@@ -73,14 +75,15 @@ def _members(room: Room, req: ApiRequest) -> list[Member]:
         raise bad("member_id", str(exc)) from None
 
 
-def _act(ctx: ApiContext, req: ApiRequest, room: Room,
-         decide: Callable[[Room], list[Decision]]) -> None:
-    """Run a room input; 503 (nothing changed, so the SDK's repeats do no harm) while
-    FreeSWITCH is not connected: its commands could not be sent."""
+def decide(ctx: ApiContext, req: ApiRequest, room: Any,
+           change: Callable[[float], list[Decision]]) -> None:
+    """Run a room input (`change(now)`, the room engine's clock) through the room engine's
+    `decide`; 503 (nothing changed, so the SDK's repeats do no harm) while FreeSWITCH is not
+    connected: its commands could not be sent."""
     if not ctx.connected():
         raise ApiError(503, "FreeSWITCH is not connected: nothing was changed; try again")
     req.acted = True
-    ctx.rooms.control(room, decide)
+    ctx.rooms.decide(room, change)
 
 
 def _member_answer(req: ApiRequest, message: str) -> tuple[int, dict[str, Any]]:
@@ -97,32 +100,36 @@ def get_conference(ctx: ApiContext, req: ApiRequest):
     name = req.values["name"]
     room = ctx.rooms.find(req.account, name)
     if room is not None:
-        return 200, objects.conference(room, ctx.clock())
+        return 200, objects.conference(room.view(), ctx.clock())
     ended = ctx.history.by_name(KIND, req.account, name)
     if ended is None:
         raise ApiError(404, f"conference {name!r} not found")
     return 200, ended
 
 
+def _hang_up(ctx: ApiContext, req: ApiRequest, room: Room) -> None:
+    decide(ctx, req, room, lambda _: control.hang_up_room(room))
+
+
 def hang_up_conference(ctx: ApiContext, req: ApiRequest):
-    room = _room(ctx, req)
-    _act(ctx, req, room, control.hang_up_room)
+    _hang_up(ctx, req, _room(ctx, req))
     return 204, None
 
 
 def hang_up_all(ctx: ApiContext, req: ApiRequest):
     for room in ctx.rooms.live(req.account):
-        _act(ctx, req, room, control.hang_up_room)
+        _hang_up(ctx, req, room)
     return 204, None
 
 
 # -- members ------------------------------------------------------------------------------------
 
-def _member_input(message: str, decide: Callable[[Room, list[Member]], list[Decision]]):
+def _member_input(message: str,
+                  change: Callable[[Room, list[MemberView]], list[Decision]]):
     def handler(ctx: ApiContext, req: ApiRequest):
         room = _room(ctx, req)
         members = _members(room, req)
-        _act(ctx, req, room, lambda r: decide(r, members))
+        decide(ctx, req, room, lambda _: change(room, members))
         return _member_answer(req, message)
 
     return handler
@@ -145,7 +152,7 @@ def play(ctx: ApiContext, req: ApiRequest):
         decisions = control.play(room, members, url)
     except ValueError as exc:
         raise bad("url", str(exc)) from None
-    _act(ctx, req, room, lambda r: decisions)
+    decide(ctx, req, room, lambda _: decisions)
     return _member_answer(req, "play queued into conference")
 
 
@@ -168,7 +175,7 @@ def speak(ctx: ApiContext, req: ApiRequest):
         decisions = control.speak(room, members, text, voice)
     except ValueError as exc:
         raise bad("text", str(exc)) from None
-    _act(ctx, req, room, lambda r: decisions)
+    decide(ctx, req, room, lambda _: decisions)
     return _member_answer(req, "speak queued into conference")
 
 
@@ -183,27 +190,17 @@ def record(ctx: ApiContext, req: ApiRequest):
     fmt = req.text("file_format", default="mp3")
     if fmt not in RECORD_FORMATS:
         raise bad("file_format", f"must be mp3 or wav (got {fmt!r})")
-    callback = req.text("callback_url") or None
-    method = req.text("callback_method", default="POST").upper()
-    if method not in ("GET", "POST"):
-        raise bad("callback_method", f"must be GET or POST (got {method!r})")
-    if callback is not None and not callback.startswith(("http://", "https://")):
-        raise bad("callback_url", "must be an http(s) URL")
-    transcribe_to = req.text("transcription_url") or None
-    transcribe_method = req.text("transcription_method", default="POST").upper()
-    if transcribe_method not in ("GET", "POST"):
-        raise bad("transcription_method", f"must be GET or POST (got {transcribe_method!r})")
-    if transcribe_to is not None and not transcribe_to.startswith(("http://", "https://")):
-        raise bad("transcription_url", "must be an http(s) URL")
+    callback, method = req.callback("callback_url", "callback_method")
+    transcribe_to, transcribe_method = req.callback("transcription_url", "transcription_method")
     if control.recording_busy(room):
         raise bad("conference_name", f"conference {room.name!r} is being recorded already")
     try:
-        rec = recordings.api_recording(ctx.settings, room.name, room.uid or "", ctx.new_id(),
-                                       fmt, int(ctx.clock() * 1000), callback, method,
-                                       req.api_id, transcribe_to, transcribe_method)
+        rec = recordings.api_recording(ctx.settings, room.name, room.view().uid or "",
+                                       ctx.new_id(), fmt, int(ctx.clock() * 1000), callback,
+                                       method, req.api_id, transcribe_to, transcribe_method)
     except ValueError as exc:
         raise bad("conference_name", f"cannot be recorded: {exc}") from None
-    _act(ctx, req, room, lambda r: control.record(r, rec))
+    decide(ctx, req, room, lambda _: control.record(room, rec))
     return 202, {"message": "conference recording started", "recording_id": rec.recording_id,
                  "url": rec.record_url}
 
@@ -211,5 +208,5 @@ def record(ctx: ApiContext, req: ApiRequest):
 def record_stop(ctx: ApiContext, req: ApiRequest):
     """Stops the room's recording; a room not recording: nothing to do (204 all the same)."""
     room = _room(ctx, req)
-    _act(ctx, req, room, control.stop_recording)
+    decide(ctx, req, room, lambda _: control.stop_recording(room))
     return 204, None

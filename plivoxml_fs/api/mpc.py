@@ -4,7 +4,8 @@ routes: api/routes.py; the objects: api/mpc_objects.py).
 `{mpc_id}` is `uuid_<mpc_uuid>` or `name_<friendly_name>`. By name: the account's live MPC
 of that name (Plivo: an ended MPC is read by uuid only). By uuid: the live MPC, else the
 history's. Another account's MPC is never found (404). Changes run as pure room inputs
-(rooms/mpc_control.py) through `RoomEngine.control`, as the Conference API's do.
+(rooms/mpc_control.py, mpc_rec_control.py) through `RoomEngine.decide`, as the Conference
+API's do; reads go through the room's snapshots (`MpcRoom.view()`, `present()`).
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from plivoxml_fs.api import mpc_objects as objects
-from plivoxml_fs.api.conference import ApiContext, _act
+from plivoxml_fs.api.conference import ApiContext, decide
 from plivoxml_fs.api.server import ApiError, ApiRequest, bad
 from plivoxml_fs.rooms import mpc_control as control
 from plivoxml_fs.rooms import mpc_rec_control
-from plivoxml_fs.rooms.model import Member, Role, RoomKind
+from plivoxml_fs.rooms.model import Role, RoomKind
 from plivoxml_fs.rooms.mpc_model import MpcState
+from plivoxml_fs.rooms.views import MemberView, RecordingFile
 
 KIND = RoomKind.MULTIPARTY_CALL
 STATUSES = {"initialized": "Initialized", "active": "Active", "ended": "Ended"}
@@ -30,14 +32,8 @@ MAX_LIMIT = 20
 
 # -- finding ---------------------------------------------------------------------------------
 
-def _rooms(ctx: ApiContext, account: str) -> list[Any]:
-    """The account's MPC rooms FreeSWITCH has made (an ending one too), oldest first."""
-    rooms = [r for r in ctx.rooms.owner.rooms() if r.kind == KIND and r.scope == account
-             and r.uid is not None]
-    return sorted(rooms, key=lambda r: r.since)
-
-
-def _parse_id(req: ApiRequest) -> tuple[str, str]:
+def parse_id(req: ApiRequest) -> tuple[str, str]:
+    """`{mpc_id}` as ("uuid", MPCUUID) or ("name", friendly name); 404 for anything else."""
     raw = req.values["mpc_id"]
     for prefix in ("uuid_", "name_"):
         if raw.startswith(prefix) and len(raw) > len(prefix):
@@ -46,32 +42,34 @@ def _parse_id(req: ApiRequest) -> tuple[str, str]:
                         f"name_<friendly_name>")
 
 
-def _live(ctx: ApiContext, req: ApiRequest) -> Any | None:
-    how, key = _parse_id(req)
-    for room in _rooms(ctx, req.account):
-        if how == "uuid" and room.mpc_uuid == key:
+def live(ctx: ApiContext, req: ApiRequest) -> Any | None:
+    """The MPC room `{mpc_id}` names (by uuid: an ending one too), None when none."""
+    how, key = parse_id(req)
+    for room in ctx.rooms.made(req.account, KIND):
+        mpc = room.view()
+        if how == "uuid" and mpc.mpc_uuid == key:
             return room
-        if how == "name" and room.name == key and room.status != MpcState.ENDED:
+        if how == "name" and mpc.name == key and mpc.status != MpcState.ENDED:
             return room
     return None
 
 
 def _room(ctx: ApiContext, req: ApiRequest, *, ended_too: bool = False) -> Any:
     """The live MPC (404 when none; an MPC ending counts only with `ended_too`)."""
-    room = _live(ctx, req)
-    if room is None or (room.status == MpcState.ENDED and not ended_too):
+    room = live(ctx, req)
+    if room is None or (room.view().status == MpcState.ENDED and not ended_too):
         raise ApiError(404, f"multi party call {req.values['mpc_id']!r} not found")
     return room
 
 
 def _ended(ctx: ApiContext, req: ApiRequest) -> dict[str, Any] | None:
-    how, key = _parse_id(req)
+    how, key = parse_id(req)
     if how != "uuid":
         return None
     return ctx.history.by_uuid(objects.KIND, req.account, key)
 
 
-def _participants(room: Any, req: ApiRequest, *, allow_all: bool = True) -> list[Member]:
+def _participants(room: Any, req: ApiRequest, *, allow_all: bool = True) -> list[MemberView]:
     try:
         return control.participants_of(room, req.values["member_id"], allow_all=allow_all)
     except control.NoSuchParticipant as exc:
@@ -97,8 +95,9 @@ def _rate(ctx: ApiContext) -> float:
 
 def keep(ctx: ApiContext, room: Any, record: Any) -> None:
     """The room engine's `on_ended` for an MPC: into the history, by its MPCUUID."""
-    body = objects.ended_mpc(room, record, _rate(ctx))
-    ctx.history.add(objects.KIND, record.account, record.name, room.mpc_uuid,
+    mpc = room.view()
+    body = objects.ended_mpc(mpc, record, _rate(ctx))
+    ctx.history.add(objects.KIND, record.account, record.name, mpc.mpc_uuid,
                     record.ended_at, body)
 
 
@@ -140,8 +139,9 @@ def list_mpcs(ctx: ApiContext, req: ApiRequest):
     bounds = [(f, _moment(f, req.text(f))) for f in TIME_FILTERS if req.text(f)]
     now = ctx.clock()
     found: dict[str, dict[str, Any]] = {}
-    for room in _rooms(ctx, req.account):
-        found[room.mpc_uuid] = objects.mpc(room, req.account, now)
+    for room in ctx.rooms.made(req.account, KIND):
+        mpc = room.view()
+        found[mpc.mpc_uuid] = objects.mpc(mpc, req.account, now)
     if status in ("", "ended"):
         ended, _ = ctx.history.ended(objects.KIND, req.account, limit=10_000)
         for body in ended:
@@ -186,9 +186,9 @@ def _meta(req: ApiRequest, count: int, limit: int, offset: int) -> dict[str, Any
 
 
 def get_mpc(ctx: ApiContext, req: ApiRequest):
-    room = _live(ctx, req)
+    room = live(ctx, req)
     if room is not None:
-        return 200, objects.mpc(room, req.account, ctx.clock())
+        return 200, objects.mpc(room.view(), req.account, ctx.clock())
     ended = _ended(ctx, req)
     if ended is None:
         raise ApiError(404, f"multi party call {req.values['mpc_id']!r} not found")
@@ -202,17 +202,17 @@ def start_mpc(ctx: ApiContext, req: ApiRequest):
     values = raw if isinstance(raw, list) else [raw]
     if len(values) != 1 or not isinstance(values[0], str) or values[0].lower() != "active":
         raise bad("status", f"must be active (got {raw!r})")
-    room = _live(ctx, req)
-    if room is None or room.status != MpcState.INITIALIZED:
+    room = live(ctx, req)
+    if room is None or room.view().status != MpcState.INITIALIZED:
         raise ApiError(404, f"no initialized multi party call {req.values['mpc_id']!r}")
-    _act(ctx, req, room, lambda r: control.activate(r, ctx.clock()))
+    decide(ctx, req, room, lambda now: control.activate(room, now))
     return 204, None
 
 
 def stop_mpc(ctx: ApiContext, req: ApiRequest):
     """End the MPC (3000 Hangup API Triggered); an MPC ending already: 204 all the same."""
     room = _room(ctx, req, ended_too=True)
-    _act(ctx, req, room, lambda r: control.hangup(r, ctx.clock()))
+    decide(ctx, req, room, lambda now: control.hangup(room, now))
     return 204, None
 
 
@@ -220,9 +220,10 @@ def stop_mpc(ctx: ApiContext, req: ApiRequest):
 
 def list_participants(ctx: ApiContext, req: ApiRequest):
     call_uuid = req.text("call_uuid")
-    room = _live(ctx, req)
+    room = live(ctx, req)
     if room is not None:
-        found = [objects.participant(room, m, req.account) for m in control.present(room)]
+        mpc_uuid = room.view().mpc_uuid
+        found = [objects.participant(mpc_uuid, m, req.account) for m in room.present()]
     else:
         ended = _ended(ctx, req)
         if ended is None:
@@ -235,11 +236,11 @@ def list_participants(ctx: ApiContext, req: ApiRequest):
 
 def get_participant(ctx: ApiContext, req: ApiRequest):
     spec = req.values["member_id"]
-    room = _live(ctx, req)
+    room = live(ctx, req)
     if room is not None:
-        member = next((m for m in control.present(room) if str(m.member_id) == spec), None)
+        member = next((m for m in room.present() if str(m.member_id) == spec), None)
         if member is not None:
-            return 200, objects.participant(room, member, req.account)
+            return 200, objects.participant(room.view().mpc_uuid, member, req.account)
     else:
         ended = _ended(ctx, req)
         if ended is None:
@@ -262,19 +263,18 @@ def update_participant(ctx: ApiContext, req: ApiRequest):
             raise bad("member_id", "coach_mode is changed for one member id only")
         if members[0].role != Role.SUPERVISOR:
             raise bad("coach_mode", f"member {members[0].member_id} is not a supervisor")
-    now = ctx.clock()
 
-    def decide(r: Any) -> list:
+    def change(now: float) -> list:
         decisions = []
         if mute is not None:
-            decisions += control.mute(r, members, mute, now)
+            decisions += control.mute(room, members, mute, now)
         if hold is not None:
-            decisions += control.hold(r, members, hold, now)
+            decisions += control.hold(room, members, hold, now)
         if coach is not None:
-            decisions += control.coach(r, members[0], coach, now)
+            decisions += control.coach(room, members[0], coach, now)
         return decisions
 
-    _act(ctx, req, room, decide)
+    decide(ctx, req, room, change)
     said = f"MPC: {room.name}"
     message = {}
     if coach is not None:
@@ -289,7 +289,7 @@ def update_participant(ctx: ApiContext, req: ApiRequest):
 def kick_participant(ctx: ApiContext, req: ApiRequest):
     room = _room(ctx, req)
     members = _participants(room, req)
-    _act(ctx, req, room, lambda r: control.kick(r, members, ctx.clock()))
+    decide(ctx, req, room, lambda now: control.kick(room, members, now))
     return 204, None
 
 
@@ -301,7 +301,7 @@ def play(ctx: ApiContext, req: ApiRequest):
         control.play(room, [], url)  # checks the URL before anything is sent
     except ValueError as exc:
         raise bad("url", str(exc)) from None
-    _act(ctx, req, room, lambda r: control.play(r, members, url))
+    decide(ctx, req, room, lambda _: control.play(room, members, url))
     return 202, {"message": "play queued into MPC",
                  "mpcMemberId": [str(m.member_id) for m in members], "mpcName": room.name}
 
@@ -309,7 +309,7 @@ def play(ctx: ApiContext, req: ApiRequest):
 def stop_play(ctx: ApiContext, req: ApiRequest):
     room = _room(ctx, req)
     members = _participants(room, req)
-    _act(ctx, req, room, lambda r: control.stop_play(r, members))
+    decide(ctx, req, room, lambda _: control.stop_play(room, members))
     return 204, None
 
 
@@ -319,12 +319,8 @@ def _recording_args(req: ApiRequest, default_method: str) -> tuple[str, str | No
     fmt = req.text("file_format", default="mp3").lower()
     if fmt not in ("mp3", "wav"):
         raise bad("file_format", f"must be mp3 or wav (got {fmt!r})")
-    url = req.text("recording_callback_url") or None
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise bad("recording_callback_url", "must be an http(s) URL")
-    method = req.text("recording_callback_method", default=default_method).upper()
-    if method not in ("GET", "POST"):
-        raise bad("recording_callback_method", f"must be GET or POST (got {method!r})")
+    url, method = req.callback("recording_callback_url", "recording_callback_method",
+                               default_method=default_method)
     return fmt, url, method
 
 
@@ -335,17 +331,14 @@ def start_recording(ctx: ApiContext, req: ApiRequest):
         mpc_rec_control.check_start(room)
     except ValueError as exc:
         raise bad("uuid", str(exc)) from None
-    _act(ctx, req, room, lambda r: mpc_rec_control.start(r, fmt, url, method, ctx.clock()))
-    file = room.recorder.file
-    return 200, {"message": f"MPC: {room.name} record started",
-                 "recording_id": file.recording_id if file else "",
-                 "recording_url": file.url if file else ""}
+    decide(ctx, req, room, lambda now: mpc_rec_control.start(room, fmt, url, method, now))
+    return _started(f"MPC: {room.name} record started", room.view().recording_file)
 
 
 def _recording_step(step):
     def handler(ctx: ApiContext, req: ApiRequest):
         room = _room(ctx, req)
-        _act(ctx, req, room, lambda r: step(r, ctx.clock()))
+        decide(ctx, req, room, lambda now: step(room, now))
         return 204, None
     return handler
 
@@ -361,18 +354,23 @@ def start_participant_recording(ctx: ApiContext, req: ApiRequest):
     if len(members) != 1:
         raise bad("member_id", "a participant's recording is started for one member id")
     (member,) = members
-    if room.status != MpcState.ACTIVE:
-        raise bad("uuid", f"MPC {room.name!r} is {room.status.value}, not Active")
+    mpc = room.view()
+    if mpc.status != MpcState.ACTIVE:
+        raise bad("uuid", f"MPC {mpc.name!r} is {mpc.status.value}, not Active")
     fmt, url, method = _recording_args(req, "POST")
     track = req.text("record_track_type", default="all").lower()
     if track not in ("participant", "all", "both"):
         raise bad("record_track_type", f"must be participant, all or both (got {track!r})")
-    if member.call_uuid in room.recorder.tracks:
+    if member.call_uuid in mpc.tracks:
         raise bad("member_id", f"member {member.member_id} is being recorded already")
-    _act(ctx, req, room, lambda r: mpc_rec_control.start_track(r, member, fmt, url, method))
-    file = room.recorder.tracks.get(member.call_uuid)
-    return 200, {"message": f"MPC: {room.name} participant record started",
-                 "recording_id": file.recording_id if file else "",
+    decide(ctx, req, room, lambda _: mpc_rec_control.start_track(room, member, fmt, url, method))
+    return _started(f"MPC: {room.name} participant record started",
+                    room.view().tracks.get(member.call_uuid))
+
+
+def _started(message: str, file: RecordingFile | None) -> tuple[int, dict[str, str]]:
+    """A recording start's answer: the file FreeSWITCH is asked to write (none: "")."""
+    return 200, {"message": message, "recording_id": file.recording_id if file else "",
                  "recording_url": file.url if file else ""}
 
 
@@ -380,7 +378,7 @@ def _track_step(step):
     def handler(ctx: ApiContext, req: ApiRequest):
         room = _room(ctx, req)
         members = _participants(room, req)
-        _act(ctx, req, room, lambda r: [d for m in members for d in step(r, m, ctx.clock())])
+        decide(ctx, req, room, lambda now: [d for m in members for d in step(room, m, now)])
         return 204, None
     return handler
 

@@ -113,10 +113,10 @@ def _event(ctx: Any, room: Any, event: str, req: ApiRequest, outcome: str | None
     if outcome is not None:
         extra["AddParticipantAPIRequestOutcome"] = outcome
     now = ctx.clock()
-    if room is None or room.status == MpcState.ENDED:
+    if room is None or room.view().status == MpcState.ENDED:
         _event_without_mpc(ctx, event, req, extra, call_uuid, now, to_be)
         return
-    ctx.rooms.control(room, lambda r: r._status(event, now, None, extra, call_uuid=call_uuid))
+    ctx.rooms.decide(room, lambda _: room.status_event(event, now, extra, call_uuid=call_uuid))
 
 
 def _event_without_mpc(ctx: Any, event: str, req: ApiRequest, extra: dict[str, str],
@@ -143,9 +143,9 @@ def _event_without_mpc(ctx: Any, event: str, req: ApiRequest, extra: dict[str, s
 def add_participant(ctx: Any, req: ApiRequest):
     from plivoxml_fs.api import mpc  # it imports this module
 
-    how, key = mpc._parse_id(req)
-    room = mpc._live(ctx, req)
-    if room is not None and room.status == MpcState.ENDED:
+    how, key = mpc.parse_id(req)
+    room = mpc.live(ctx, req)
+    if room is not None and room.view().status == MpcState.ENDED:
         room = None
     if room is None and how == "uuid":
         raise ApiError(404, f"multi party call {req.values['mpc_id']!r} not found")
@@ -248,13 +248,13 @@ def _originate(ctx: Any, req: ApiRequest, command: str, uuids: list[str],
 def _room_by_name(ctx: Any, req: ApiRequest) -> Any:
     from plivoxml_fs.api import mpc
 
-    room = mpc._live(ctx, req)
-    return room if room is not None and room.status != MpcState.ENDED else None
+    room = mpc.live(ctx, req)
+    return room if room is not None and room.view().status != MpcState.ENDED else None
 
 
 def _move(ctx: Any, req: ApiRequest, room: Any, call_uuid: str, text: str, to_be: Any):
     seated = ctx.rooms.room_of(call_uuid)
-    member = seated.member(call_uuid) if seated is not None else None
+    member = seated.member_view(call_uuid) if seated is not None else None
     if member is None or seated.scope != req.account or member.member_id is None:
         raise ApiError(404, f"call_uuid: {call_uuid!r} is not a call in a room of this daemon")
     if seated is room:
@@ -267,11 +267,11 @@ def _move(ctx: Any, req: ApiRequest, room: Any, call_uuid: str, text: str, to_be
     now = ctx.clock()
     moved = ExitReason.TRANSFERRED  # Plivo's "Participant Call Transferred"
     if seated.kind == RoomKind.MULTIPARTY_CALL:
-        ctx.rooms.control(seated, lambda r: r.kick(member.member_id, now, moved))
+        ctx.rooms.decide(seated, lambda _: seated.kick(member.member_id, now, moved))
     else:
-        ctx.rooms.control(seated, lambda r: r.kick(member.member_id, moved))
+        ctx.rooms.decide(seated, lambda _: seated.kick(member.member_id, moved))
     _event(ctx, room, "AddParticipantByAPIActionCompleted", req, "success", call_uuid, to_be)
-    params = member.seat.call_params
+    params = member.call_params
     return 201, {"message": "add participant action initiated", "request_uuid": req.api_id,
                  "calls": [{"to": params.get("To", ""), "from": params.get("From", ""),
                             "call_uuid": call_uuid}]}

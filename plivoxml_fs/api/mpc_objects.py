@@ -1,6 +1,7 @@
 """The Multi-party Call API's objects (docs/api.md, "Multi-party calls"): the MPC and its
-participants with Plivo's field names and types, live (from the MPC room) and ended (from
-the `RoomRecord` the room engine hands over, kept in the history).
+participants with Plivo's field names and types, live (from the MPC room's snapshots:
+rooms/views.py `MpcView`, `MemberView`) and ended (from the `RoomRecord` the room engine
+hands over, kept in the history).
 
 MPC: `mpc_uuid`, `friendly_name`, `status` (Initialized, Active, Ended), `creation_time`,
 `start_time`, `end_time` (null until then), `duration`, `billed_duration` (int s) and
@@ -21,25 +22,16 @@ from typing import Any
 
 from plivoxml_fs.api.objects import timestamp
 from plivoxml_fs.rooms import mpc_callbacks as cb
-from plivoxml_fs.rooms import mpc_recording
 from plivoxml_fs.rooms.history import RoomRecord, Stay
-from plivoxml_fs.rooms.model import ExitReason, Member, Role
+from plivoxml_fs.rooms.model import ExitReason, Role
 from plivoxml_fs.rooms.mpc_model import EXIT_CAUSES
+from plivoxml_fs.rooms.views import MemberView, MpcView
 
 KIND = "multipartycall"
 
 
 def base(account: str) -> str:
     return f"/v1/Account/{account}/MultiPartyCall"
-
-
-def _recording_state(room: Any) -> str:
-    state = getattr(room.recorder, "state", None)
-    if state in (mpc_recording.PAUSING, mpc_recording.PAUSED):
-        return "paused"
-    if state in mpc_recording.LIVE:
-        return "recording"
-    return "not-recording"
 
 
 def _sub_account(account: str) -> str | None:
@@ -56,18 +48,18 @@ def _address(params: Any) -> str:
         "From", "")
 
 
-def participant(room: Any, m: Member, account: str) -> dict[str, Any]:
-    """A participant in the MPC now."""
-    coaching = room.coaching.get(m.call_uuid, False) if m.role == Role.SUPERVISOR else False
+def participant(mpc_uuid: str, m: MemberView, account: str) -> dict[str, Any]:
+    """A participant in the MPC now (`MpcRoom.present()`)."""
+    coaching = m.coaching if m.role == Role.SUPERVISOR else False
     mid = str(m.member_id)
     return {
-        "member_id": mid, "mpc_uuid": room.mpc_uuid, "call_uuid": m.call_uuid,
+        "member_id": mid, "mpc_uuid": mpc_uuid, "call_uuid": m.call_uuid,
         "role": m.role.value.lower(), "coach_mode": bool(coaching), "mute": m.muted,
         "hold": m.held, "join_time": timestamp(m.joined_at) if m.joined_at else None,
         "exit_time": None, "duration": None, "billed_duration": None, "billed_amount": None,
-        "exit_cause": None, **_participant_flags(m.seat.participant),
-        "member_address": _address(m.seat.call_params),
-        "resource_uri": f"{base(account)}/uuid_{room.mpc_uuid}/Participant/{mid}/",
+        "exit_cause": None, **_participant_flags(m.participant),
+        "member_address": _address(m.call_params),
+        "resource_uri": f"{base(account)}/uuid_{mpc_uuid}/Participant/{mid}/",
     }
 
 
@@ -89,15 +81,14 @@ def past_participant(mpc_uuid: str, stay: Stay, account: str, rate: float) -> di
     }
 
 
-def mpc(room: Any, account: str, now: float) -> dict[str, Any]:
-    """A live MPC (or one ending: its members are being let go)."""
-    creator = room.members.get(room.creator or "")
+def mpc(room: MpcView, account: str, now: float) -> dict[str, Any]:
+    """A live MPC (or one ending: its members are being let go): `MpcRoom.view()`."""
     ended = room.ended_at
-    body = _common(room.mpc_uuid, room.name, account, room.settings)
-    participant_ = creator.seat.participant if creator is not None else None
+    body = _common(room, account)
+    participant_ = room.creator.participant if room.creator is not None else None
     duration = max(0, round(ended - room.since)) if ended is not None else None
-    billed = cb.billing(duration, room.ctx.settings.mpc_rate_per_minute) \
-        if duration is not None else (None, None)
+    billed = cb.billing(duration, room.rate_per_minute) if duration is not None \
+        else (None, None)
     body.update({
         "status": room.status.value,
         "creation_time": timestamp(room.since),
@@ -105,14 +96,14 @@ def mpc(room: Any, account: str, now: float) -> dict[str, Any]:
         "end_time": timestamp(ended) if ended is not None else None,
         "duration": duration, "billed_duration": billed[0], "billed_amount": billed[1],
         "stay_alone": bool(participant_.stay_alone) if participant_ else False,
-        "recording": _recording_state(room),
+        "recording": room.recording,
         "termination_cause": room.termination.cause if room.termination else None,
         "termination_cause_code": room.termination.code if room.termination else None,
     })
     return body
 
 
-def ended_mpc(room: Any, record: RoomRecord, rate: float) -> dict[str, Any]:
+def ended_mpc(room: MpcView, record: RoomRecord, rate: float) -> dict[str, Any]:
     """An ended MPC, as the history keeps it (`participants_list`: each stay)."""
     body = mpc(room, record.account, record.ended_at)
     body["status"] = "Ended"
@@ -122,12 +113,12 @@ def ended_mpc(room: Any, record: RoomRecord, rate: float) -> dict[str, Any]:
     return body
 
 
-def _common(mpc_uuid: str, name: str, account: str, settings: Any) -> dict[str, Any]:
+def _common(room: MpcView, account: str) -> dict[str, Any]:
     return {
-        "mpc_uuid": mpc_uuid, "friendly_name": name,
-        "max_participants": settings.max_participants,
-        "max_duration": settings.max_duration_s,
-        "participants": f"{base(account)}/uuid_{mpc_uuid}/Participant/",
-        "resource_uri": f"{base(account)}/uuid_{mpc_uuid}/",
+        "mpc_uuid": room.mpc_uuid, "friendly_name": room.name,
+        "max_participants": room.max_participants,
+        "max_duration": room.max_duration_s,
+        "participants": f"{base(account)}/uuid_{room.mpc_uuid}/Participant/",
+        "resource_uri": f"{base(account)}/uuid_{room.mpc_uuid}/",
         "sub_account": _sub_account(account),
     }

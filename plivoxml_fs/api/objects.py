@@ -7,8 +7,8 @@ Conference (Plivo's "Retrieve a conference", as the SDK reads it): `conference_n
 (`active` or `ended`), and for an ended room `start_time`, `end_time`, `past_members` (each
 stay with `exit_time`, `duration` and `exit_cause`) and `recordings`.
 
-The `<MultiPartyCall>` objects (mpc_uuid, participants...) go here next, from the same room
-and `RoomRecord` values.
+Live objects are made from the room's snapshots (rooms/views.py), ended ones from the
+`RoomRecord` the room engine hands over; the `<MultiPartyCall>` objects: api/mpc_objects.py.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from plivoxml_fs.rooms.control import present
 from plivoxml_fs.rooms.history import RoomRecord, Stay
-from plivoxml_fs.rooms.model import Member
-from plivoxml_fs.rooms.room import Room
+from plivoxml_fs.rooms.views import ConferenceView, MemberView
 
 
 def timestamp(epoch_s: float) -> str:
@@ -38,17 +36,17 @@ def _caller(params: Any, call_uuid: str) -> dict[str, str]:
     }
 
 
-def member(m: Member, now: float) -> dict[str, Any]:
+def member(m: MemberView, now: float) -> dict[str, Any]:
     """A live member."""
     joined = m.joined_at if m.joined_at is not None else now
     return {"member_id": str(m.member_id), "muted": m.muted, "deaf": m.deaf,
-            **_caller(m.seat.call_params, m.call_uuid),
+            **_caller(m.call_params, m.call_uuid),
             "join_time": str(max(0, int(now - joined)))}
 
 
-def conference(room: Room, now: float) -> dict[str, Any]:
-    """A live conference."""
-    members = [member(m, now) for m in present(room)]
+def conference(room: ConferenceView, now: float) -> dict[str, Any]:
+    """A live conference (`Room.view()`)."""
+    members = [member(m, now) for m in room.members]
     return {
         "conference_name": room.name,
         "conference_run_time": str(max(0, int(now - room.since))),

@@ -78,6 +78,18 @@ class ApiRequest:
             raise bad(name, f"must be text (got {type(raw).__name__})")
         return str(raw)
 
+    def callback(self, url_name: str, method_name: str, *,
+                 default_method: str = "POST") -> tuple[str | None, str]:
+        """An optional http(s) URL and its method (GET or POST, any case), 400 naming the
+        parameter that is neither."""
+        url = self.text(url_name) or None
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise bad(url_name, "must be an http(s) URL")
+        method = self.text(method_name, default=default_method).upper()
+        if method not in ("GET", "POST"):
+            raise bad(method_name, f"must be GET or POST (got {method!r})")
+        return url, method
+
 
 Handler = Callable[[Any, ApiRequest], tuple[int, Mapping[str, Any] | None]]
 

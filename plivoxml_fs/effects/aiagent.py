@@ -174,7 +174,7 @@ def _audio_event(rooms: Any, leg: Leg, playing: bool) -> None:
         return
     from plivoxml_fs.rooms import mpc_ai
 
-    rooms.act(room, lambda now: mpc_ai.audio(room, leg.uuid, playing, now))
+    rooms.decide(room, lambda now: mpc_ai.audio(room, leg.uuid, playing, now))
 
 
 def run_host(mpc: Any, ctx: Any) -> bool:

@@ -1,9 +1,10 @@
 """What the control API asks of a room, as pure inputs: each returns the room's decisions.
 
-The API (api/conference.py) resolves a room and its members, then calls one of these through
-`RoomEngine.control`, so its commands take the path every room decision takes (the engine
-performs them; the answers come back into the room as `CommandDone`). Nothing here sends,
-waits or reads a clock.
+The API (api/conference.py) resolves a room and its members (snapshots: rooms/views.py
+`MemberView`), then runs one of these through `RoomEngine.decide`, so its commands take the
+path every room decision takes (the engine performs them; the answers come back into the
+room as `CommandDone`). Only the room's public surface is used; nothing here sends, waits or
+reads a clock.
 
 - `members_of(room, spec)`: `spec` is one member id, a comma list (`10,11`) or `all` (the
   members of ours in the room now); ValueError for a malformed spec, NoSuchMember naming the
@@ -22,11 +23,13 @@ waits or reads a clock.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from plivoxml_fs.errors import UnsafeValue
 from plivoxml_fs.fs import arguments, commands, member_commands
-from plivoxml_fs.rooms.model import Command, Decision, ExitReason, Member, Recording
+from plivoxml_fs.rooms.model import Command, Decision, ExitReason, Recording
 from plivoxml_fs.rooms.room import Room
+from plivoxml_fs.rooms.views import MemberView
 
 #: `member_id` as the API takes it: `all`, or ids separated by commas.
 MEMBER_SPEC = re.compile(r"all|[1-9][0-9]{0,9}(?:,[1-9][0-9]{0,9})*")
@@ -38,53 +41,59 @@ class NoSuchMember(LookupError):
     """The room has no member of ours with these ids (the message lists them)."""
 
 
-def present(room: Room) -> list[Member]:
-    """The members of ours in the room now (entered, not left), in join order."""
-    return [m for m in room.members.values() if m.in_room and m.member_id is not None]
-
-
-def members_of(room: Room, spec: str) -> list[Member]:
+def members_of(room: Room, spec: str) -> list[MemberView]:
     """The members `spec` names (see the module docstring)."""
-    spec = spec.strip()
+    return named(room.present(), spec, lambda ids: NoSuchMember(
+        f"conference {room.name!r} has no member {ids}"))
+
+
+def named(here: list[MemberView], spec: str, missing: Callable[[str], Exception], *,
+          allow_all: bool = True) -> list[MemberView]:
+    """The members of `here` that `spec` names: one id, a comma list (each once, in the
+    order given) or `all`; ValueError for a malformed spec (or `all` without `allow_all`),
+    `missing(ids)` raised for ids `here` does not have."""
+    spec = str(spec).strip()
     if not MEMBER_SPEC.fullmatch(spec):
         raise ValueError("must be a member id, a comma-separated list of ids, or all")
-    here = present(room)
     if spec == "all":
+        if not allow_all:
+            raise ValueError("must name one member id (all is not allowed here)")
         return here
     by_id = {m.member_id: m for m in here}
     wanted = list(dict.fromkeys(int(i) for i in spec.split(",")))
-    missing = [str(i) for i in wanted if i not in by_id]
-    if missing:
-        raise NoSuchMember(f"conference {room.name!r} has no member {', '.join(missing)}")
+    absent = [str(i) for i in wanted if i not in by_id]
+    if absent:
+        raise missing(", ".join(absent))
     return [by_id[i] for i in wanted]
 
 
-def mute(room: Room, members: list[Member], on: bool) -> list[Decision]:
+def mute(room: Room, members: list[MemberView], on: bool) -> list[Decision]:
     return [d for m in members for d in room.mute(_id(m), on)]
 
 
-def deaf(room: Room, members: list[Member], on: bool) -> list[Decision]:
+def deaf(room: Room, members: list[MemberView], on: bool) -> list[Decision]:
     return [d for m in members for d in room.deaf(_id(m), on)]
 
 
-def kick(room: Room, members: list[Member]) -> list[Decision]:
+def kick(room: Room, members: list[MemberView]) -> list[Decision]:
     return [d for m in members for d in room.kick(_id(m), ExitReason.KICKED)]
 
 
-def hang_up(room: Room, members: list[Member]) -> list[Decision]:
+def hang_up(room: Room, members: list[MemberView]) -> list[Decision]:
     """Hang up each member's call (its verb then leaves with reason hangup)."""
     return [_kill(m.call_uuid) for m in members]
 
 
 def hang_up_room(room: Room) -> list[Decision]:
     """Every member's call hung up; members without a seat of ours hung up from the room."""
-    decisions: list[Decision] = [_kill(m.call_uuid) for m in room.members.values()]
-    for member_id in list(room.others):
+    seen = room.view()
+    decisions: list[Decision] = [_kill(call_uuid) for call_uuid in seen.seats]
+    for member_id in seen.others:
         decisions.extend(room.command("hup", str(member_id)))
     return decisions
 
 
-def play(room: Room, members: list[Member], url: str) -> list[Decision]:
+def play(room: Room, members: list[MemberView], url: str) -> list[Decision]:
     """ValueError (naming why) for a URL FreeSWITCH cannot be handed."""
     try:
         source = arguments.http_audio(url)
@@ -94,12 +103,12 @@ def play(room: Room, members: list[Member], url: str) -> list[Decision]:
                                                       call_uuid=m.call_uuid)]
 
 
-def stop_play(room: Room, members: list[Member]) -> list[Decision]:
+def stop_play(room: Room, members: list[MemberView]) -> list[Decision]:
     return [d for m in members for d in room.command("stop", "all", str(_id(m)),
                                                       call_uuid=m.call_uuid)]
 
 
-def speak(room: Room, members: list[Member], text: str, voice: str) -> list[Decision]:
+def speak(room: Room, members: list[MemberView], text: str, voice: str) -> list[Decision]:
     """ValueError (naming why) for text or a voice FreeSWITCH cannot be handed."""
     try:
         flat, flite = arguments.speak_text(text), arguments.flite_voice(voice)
@@ -127,7 +136,7 @@ def stop_recording(room: Room) -> list[Decision]:
     return room.command("recording", "stop", room.recording.path)
 
 
-def _id(member: Member) -> int:
+def _id(member: MemberView) -> int:
     assert member.member_id is not None
     return member.member_id
 

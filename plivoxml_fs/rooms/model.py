@@ -182,8 +182,24 @@ class DigitsMatcher:
         return None
 
 
+class Seated:
+    """What a seat's holder reads of its seat: a `Member`, and its snapshot
+    (rooms/views.py `MemberView`)."""
+
+    __slots__ = ()
+    seat: Seat
+
+    @property
+    def call_uuid(self) -> str:
+        return self.seat.call_uuid
+
+    @property
+    def role(self) -> Role:
+        return self.seat.role
+
+
 @attrs.define
-class Member:
+class Member(Seated):
     """A seat in a room, and what the room knows of it (changed only by the room)."""
 
     seat: Seat
@@ -196,14 +212,6 @@ class Member:
     reason: ExitReason | None = None  # why the room let it go, once decided
     in_room: bool = False  # between its add-member and del-member
     matcher: DigitsMatcher | None = None  # its digitsMatch patterns, when it has any
-
-    @property
-    def call_uuid(self) -> str:
-        return self.seat.call_uuid
-
-    @property
-    def role(self) -> Role:
-        return self.seat.role
 
 
 @attrs.frozen

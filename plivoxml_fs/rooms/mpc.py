@@ -23,16 +23,22 @@ MPC decides (docs/multipartycall.md):
   their ParticipantExit callbacks (or by a timer if one never leaves).
 - Recording is a separate component (`recorder`, default none) called on start, join, leave,
   end and for its events.
+
+The control API (through `RoomEngine.decide`) reads an MPC only as snapshots (`view()`,
+`present()`, `member_view()`: rooms/views.py) and changes it with `activate`, `hangup`,
+`mute`, `hold`, `coach`, `kick`, `command`, `member_play`, `stop_member_play` and
+`status_event`, each returning decisions.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import types
 from typing import Any
 
 from plivoxml_fs.errors import UnsafeValue
-from plivoxml_fs.fs import commands
+from plivoxml_fs.fs import commands, member_commands
 from plivoxml_fs.fs.events import ConferenceEvent, Dtmf
 from plivoxml_fs.rooms import mpc_ai, mpc_events, mpc_hooks, mpc_media, mpc_model
 from plivoxml_fs.rooms import mpc_callbacks as cb
@@ -53,6 +59,7 @@ from plivoxml_fs.rooms.model import (
 )
 from plivoxml_fs.rooms.mpc_hooks import Media, MpcRecorder
 from plivoxml_fs.rooms.mpc_model import EXIT_CAUSES, GROUP_OF, MpcSettings, MpcState, Termination
+from plivoxml_fs.rooms.views import MemberView, MpcView, RecordingFile
 
 log = logging.getLogger("plivoxml_fs.rooms")
 
@@ -122,6 +129,32 @@ class MpcRoom(RoomBase):
     def is_creator(self, call_uuid: str) -> bool:
         return self.creator == call_uuid
 
+    # -- what the control API reads (rooms/views.py snapshots) --------------------------------
+
+    def view(self) -> MpcView:
+        """The MPC now, as a snapshot."""
+        creator = self.member_view(self.creator or "")
+        rec = self.recorder
+        files = {uuid: RecordingFile(f.recording_id, f.url) for uuid, f in rec.tracks.items()}
+        file = RecordingFile(rec.file.recording_id, rec.file.url) if rec.file else None
+        return MpcView(self.name, self.mpc_uuid, self.status, self.since, self.started_at,
+                       self.ended_at, self.termination, self.settings.max_participants,
+                       self.settings.max_duration_s, creator, rec.shown, file,
+                       types.MappingProxyType(files), self.ctx.settings.mpc_rate_per_minute)
+
+    def present(self) -> list[MemberView]:
+        """Participants in the room now and not being let go, in join order."""
+        return [self._view_of(m) for m in self.members.values()
+                if m.in_room and m.member_id is not None and m.reason is None]
+
+    def member_view(self, call_uuid: str) -> MemberView | None:
+        """The seat of `call_uuid` (in the room or not yet), None when it has none here."""
+        member = self.members.get(call_uuid)
+        return self._view_of(member) if member is not None else None
+
+    def _view_of(self, member: Member) -> MemberView:
+        return MemberView.of(member, self.coaching.get(member.call_uuid, False))
+
     # -- callers ------------------------------------------------------------------------------
 
     def join(self, seat: Seat, now: float) -> tuple[Member, list[Decision]]:
@@ -138,7 +171,7 @@ class MpcRoom(RoomBase):
                      seat.call_uuid, self.settings.differences(seat.settings),
                      extra=self._extra(seat.call_uuid))
         member = Member(seat, muted=seat.muted, held=seat.held)
-        if len(self._present()) >= self.settings.max_participants:
+        if len(self._counted()) >= self.settings.max_participants:
             member.reason = ExitReason.ROOM_FULL
             log.info("MPC %s (%s): participant %s not joined: the MPC has its maxParticipants "
                      "(%d)", self.name, self.mpc_uuid, seat.call_uuid,
@@ -195,19 +228,19 @@ class MpcRoom(RoomBase):
                     decisions.extend(self._alone(now))
             # after the end decision: a recording the MPC's end stops is not paused first
             decisions.extend(self.recorder.left(self, member, now))
-        elif self.status != MpcState.ENDED and not self._present():
+        elif self.status != MpcState.ENDED and not self._counted():
             # it never got in: it leaves nobody alone, but may leave the MPC empty
             decisions.extend(self.end(Termination.NO_ACTIVE_PARTICIPANTS, now))
         decisions.extend(self._end_if_due(now))
         params = cb.exit_params(self.mpc_uuid, self.name, member, now, cause)
         return Exit(self.name, self.mpc_uuid, member.member_id, reason, params), decisions
 
-    def _present(self) -> list[Member]:
+    def _counted(self) -> list[Member]:
         """Participants that count: seated and not being let go."""
         return [m for m in self.members.values() if m.reason is None]
 
     def _alone(self, now: float) -> list[Decision]:
-        present = self._present()
+        present = self._counted()
         if not present:
             return self.end(Termination.NO_ACTIVE_PARTICIPANTS, now)
         if len(present) == 1:
@@ -293,6 +326,28 @@ class MpcRoom(RoomBase):
              reason: ExitReason = ExitReason.KICKED) -> list[Decision]:
         member = self.by_member_id(member_id)
         return self._release(member, reason) if member is not None else []
+
+    def command(self, subcommand: str, *args: str, call_uuid: str = "") -> list[Decision]:
+        """`conference <room> <subcommand> <args>` as a decision (as `Room.command`)."""
+        return self._send(commands.conference_api, subcommand, *args, call_uuid=call_uuid)
+
+    def member_play(self, member_id: int, source: str, call_uuid: str) -> list[Decision]:
+        """`source` played to one member (`{play_id=apiN}`: the room's music loop tells it
+        apart; the member's music, if it has some, comes back after its done event)."""
+        self._tokens += 1
+        return self._send(member_commands.conference_member_play, source, member_id,
+                          f"api{self._tokens}", call_uuid=call_uuid)
+
+    def stop_member_play(self, member_id: int, call_uuid: str) -> list[Decision]:
+        """`stop all <id>`: what the member is played stops."""
+        return self._send(member_commands.conference_stop_member, member_id,
+                          call_uuid=call_uuid)
+
+    def status_event(self, event: str, now: float, extra: dict[str, str] | None = None, *,
+                     call_uuid: str = "") -> list[Decision]:
+        """The MPC's status callback `event` about no member (the control API's add
+        participant events), in the MPC's sequence, when its URL and groups ask for it."""
+        return self._status(event, now, None, extra, call_uuid=call_uuid)
 
     def _set(self, member_id: int, attribute: str, on: bool, events: tuple[str, str],
              now: float) -> list[Decision]:

@@ -91,7 +91,7 @@ def talking(room: MpcRoom, event: ConferenceEvent, now: float) -> list[Decision]
 def destroyed(room: MpcRoom, event: ConferenceEvent, now: float) -> list[Decision]:
     for member in room.members.values():
         member.in_room = False
-    if room.status != MpcState.ENDED and not room._present():
+    if room.status != MpcState.ENDED and not room._counted():
         return room.end(Termination.NO_ACTIVE_PARTICIPANTS, now)
     return []
 

@@ -6,6 +6,8 @@ or have rooms/mpc.py import the real one).
 
 from __future__ import annotations
 
+import types
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -42,11 +44,19 @@ class MpcRecorder(Protocol):
     @property
     def done(self) -> bool: ...
 
+    # what the control API reads (MpcRoom.view): Plivo's recording state, the files
+    shown: str
+    file: Any
+    tracks: Mapping[str, Any]
+
 
 class NoRecording:
     """An MPC without a recording component."""
 
     done = True
+    shown = "not-recording"
+    file = None
+    tracks: Mapping[str, Any] = types.MappingProxyType({})
 
     def started(self, room, now):
         return []

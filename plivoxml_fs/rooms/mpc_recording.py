@@ -24,9 +24,11 @@ the conference events and the answers to its commands (docs/multipartycall.md, R
   recording starts, as a member play each, so it is not in the recording; stopRecordingAudio
   when it stops while the MPC goes on (`stop`, the control API's); at the MPC's end the
   participants are let go at once and hear nothing.
-- recordParticipantTrack: `uuid_record <participant's call> start <file> 0
-  {RECORD_READ_ONLY=true}` (its own voice) from when it is in the Active MPC until it leaves;
-  Participant Recording Initiated/Completed/Failed.
+- recordParticipantTrack: each participant's own track (rooms/mpc_tracks.py
+  `TrackRecording`, a base of this component).
+- The control API's inputs (rooms/mpc_rec_control.py): `api_start`, `api_stop`,
+  `api_pause`, the tracks' `start_track`, `stop_track`, `pause_track`; reads `busy`, `shown`,
+  `file`, `tracks` (the API reads them in `MpcRoom.view()`).
 
 Every recording callback goes to the MPC's recordingCallbackUrl (the first participant's)
 with one SequenceNumber series per MPC (from 1, no gaps) and the MPC's outbox ordering key.
@@ -55,6 +57,7 @@ from plivoxml_fs.rooms.model import (
 from plivoxml_fs.rooms.mpc_callbacks import order_key, timestamp
 from plivoxml_fs.rooms.mpc_file import File
 from plivoxml_fs.rooms.mpc_model import MpcState, Music, Speech, music_parts
+from plivoxml_fs.rooms.mpc_tracks import TrackRecording
 
 if TYPE_CHECKING:
     from plivoxml_fs.rooms.mpc import MpcRoom
@@ -65,7 +68,6 @@ log = logging.getLogger("plivoxml_fs.rooms")
 TOKEN = "mpc-rec"
 #: Webhook kinds (logs, metrics).
 KIND = "mpc-recording"
-PARTICIPANT_KIND = "mpc-participant-recording"
 #: States of the MPC recording.
 IDLE, ORIGINATING, RELATING, STARTING, RECORDING, PAUSING, PAUSED, RESUMING, STOPPING, DONE = (
     "idle", "originating", "relating", "starting", "recording", "pausing", "paused",
@@ -79,7 +81,7 @@ def room_capacity(settings: Any) -> int:
     return settings.max_participants + (1 if settings.record else 0)
 
 
-class MpcRecording:
+class MpcRecording(TrackRecording):
     """One MPC's recordings; every input returns decisions (rooms/mpc_hooks.py MpcRecorder)."""
 
     def __init__(self, room: MpcRoom) -> None:
@@ -137,6 +139,48 @@ class MpcRecording:
         self.ending = True
         plays = self._play(room, self.settings.stop_recording_sound) if self.state in LIVE else []
         return plays + self._step(room, now)
+
+    # -- the control API (rooms/mpc_rec_control.py; tracks: rooms/mpc_tracks.py) ------------
+
+    @property
+    def busy(self) -> bool:
+        """Recording, or on the way to (or from) it: the API's start is refused."""
+        return self.state not in (IDLE, DONE)
+
+    @property
+    def shown(self) -> str:
+        """The MPC object's `recording`: not-recording, recording or paused."""
+        if self.state in (PAUSING, PAUSED):
+            return "paused"
+        return "recording" if self.state in LIVE else "not-recording"
+
+    def api_start(self, room: MpcRoom, fmt: str, url: str | None, method: str,
+                  now: float) -> list[Decision]:
+        """Record the Active MPC as record="true" in `fmt` would (from one participant on); a
+        recording the API stopped before is followed by a new one (file, recording id)."""
+        if self.busy or room.status != MpcState.ACTIVE:
+            return []
+        if self.state == DONE:
+            self.state, self.file, self.ending = IDLE, None, False
+            self.recorder_uuid, self.recorder_id = None, None
+            self.related = set()
+        self.api_paused = False
+        self.settings = attrs.evolve(self.settings, record=True, record_file_format=fmt,
+                                     record_min_member_count=1)
+        self.callback_to(url, method)
+        return self._step(room, now)
+
+    def api_stop(self, room: MpcRoom, now: float) -> list[Decision]:
+        """`stop` while the MPC goes on; nothing when it records nothing."""
+        if not self.busy:
+            return []
+        self.api_paused = False
+        return self.stop(room, now)
+
+    def api_pause(self, room: MpcRoom, pause: bool, now: float) -> list[Decision]:
+        """Paused by the API (whoever joins), or no longer."""
+        self.api_paused = pause
+        return self._step(room, now)
 
     def apply(self, room: MpcRoom, event: Any, now: float) -> list[Decision]:
         if isinstance(event, CommandDone):
@@ -343,75 +387,6 @@ class MpcRecording:
                 return decisions
         return decisions
 
-    # -- participants' own tracks -----------------------------------------------------------
-
-    def _start_track(self, room: MpcRoom, member: Member) -> list[Decision]:
-        participant = member.seat.participant
-        if (participant is None or not participant.record_participant_track
-                or room.status != MpcState.ACTIVE or not member.in_room
-                or member.reason is not None or member.call_uuid in self.tracks):
-            return []
-        settings, fmt = room.ctx.settings, self.settings.record_file_format
-        try:
-            rid = room.ctx.new_id()
-            name = recordings.recording_name(room.mpc_uuid, rid, fmt)
-            track = File(rid, str(recordings.recordings_dir(settings) / name),
-                         recordings.record_url(settings, name), fmt)
-            cmd = recorder.uuid_record(member.call_uuid, "start", track.path, read_only=True)
-        except (ValueError, UnsafeValue) as exc:
-            log.error("MPC %s (%s): member %s: its track is not recorded: %s", room.name,
-                      room.mpc_uuid, member.member_id, exc, extra=_extra(room, member.call_uuid))
-            return []
-        self.tracks[member.call_uuid] = track
-        folder = str(recordings.recordings_dir(settings))
-        return [attrs.evolve(self._command("track-start", cmd, member.call_uuid),
-                             make_dir=folder)]
-
-    def _stop_track(self, room: MpcRoom, member: Member, now: float) -> list[Decision]:
-        track = self.tracks.get(member.call_uuid)
-        if track is None:
-            return []
-        track.halt(now)
-        track.ended_at = now
-        if track.started_at is None:  # its start is still unanswered: reported then
-            return []
-        cmd = recorder.uuid_record(member.call_uuid, "stop", track.path)
-        self._member_ids[member.call_uuid] = member.member_id
-        return [self._command("track-stop", cmd, member.call_uuid)]
-
-    def _track_answered(self, room: MpcRoom, what: str, call_uuid: str, done: CommandDone,
-                        now: float) -> list[Decision]:
-        track = self.tracks.get(call_uuid)
-        if track is None:
-            return []
-        member = room.members.get(call_uuid)
-        member_id = member.member_id if member is not None else self._member_ids.get(call_uuid)
-        if what == "track-start":
-            if not done.ok:
-                log.error("MPC %s (%s): member %s: its track is not recorded: %s", room.name,
-                          room.mpc_uuid, member_id, done.text.strip(),
-                          extra=_extra(room, call_uuid))
-                del self.tracks[call_uuid]
-                return self._track_callback(room, track, "ParticipantRecordingFailed", now,
-                                            member_id)
-            track.run(now)
-            decisions = self._track_callback(room, track, "ParticipantRecordingInitiated", now,
-                                             member_id)
-            if member is None:  # it left before the answer came
-                track.halt(now)
-                track.ended_at = now
-                self._member_ids[call_uuid] = member_id
-                cmd = recorder.uuid_record(call_uuid, "stop", track.path)
-                decisions.append(self._command("track-stop", cmd, call_uuid))
-            return decisions
-        # track-stop: FreeSWITCH closed the file at the hangup when the call is gone, so a
-        # refused stop is a completed track too
-        del self.tracks[call_uuid]
-        self._member_ids.pop(call_uuid, None)
-        return (self._track_callback(room, track, "ParticipantRecordingCompleted", now,
-                                     member_id)
-                + mpc_transcripts.of_track(room, track, call_uuid, self.transcripts, now))
-
     # -- callbacks and commands -------------------------------------------------------------
 
     def _params(self, event: str, file: File, now: float) -> dict[str, str]:
@@ -441,14 +416,6 @@ class MpcRecording:
         params = self._params(event, self.file, now)
         params = {**params, "MPCName": room.name, "MPCUUID": room.mpc_uuid}
         return self._webhook(room, params, room.creator or "", KIND)
-
-    def _track_callback(self, room: MpcRoom, track: File, event: str, now: float,
-                        member_id: int | None) -> list[Decision]:
-        if not self.settings.recording_callback_url:
-            return []
-        params = {**self._params(event, track, now),
-                  "MemberID": "" if member_id is None else str(member_id)}
-        return self._webhook(room, params, room.creator or "", PARTICIPANT_KIND)
 
     def _command(self, what: str, cmd: str, call_uuid: str = "") -> Command:
         self._tokens += 1

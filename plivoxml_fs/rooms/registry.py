@@ -6,7 +6,8 @@
   several daemons (several FreeSWITCH boxes) can stand in its place without touching `Room`.
 - `RoomEngine` is what the rest of the daemon talks to: `join`/`leave` from a caller's verb,
   `own_event` for a member's own channel events (its socket), `on_event` for the inbound
-  connection's events, `lost_connection`. Each runs the room's input and hands the decisions
+  connection's events, `lost_connection`, and `decide` for every other input (the control
+  API's, a verb's, an effect's). Each runs the room's input and hands the decisions
   to the `Edge` (effects/rooms.py sends commands over the inbound connection, emits webhooks
   into the outbox, arms timers on the hub; testing.FakeEdge records them). A command's answer
   comes back into the room as a `CommandDone`, a timer as `tick`.
@@ -248,23 +249,26 @@ class RoomEngine:
     def room_of(self, call_uuid: str) -> Room | None:
         return self._seats.get(call_uuid)
 
-    # -- the control API ----------------------------------------------------------------------
+    # -- the control API, and every input from outside FreeSWITCH ------------------------------
+
+    def made(self, account: str, kind: RoomKind = RoomKind.CONFERENCE) -> list[Room]:
+        """The rooms of `account` FreeSWITCH has made (an ending one too), oldest first."""
+        return sorted((r for r in self.owner.rooms() if r.scope == account and r.kind == kind
+                       and r.uid is not None), key=lambda r: r.since)
 
     def live(self, account: str, kind: RoomKind = RoomKind.CONFERENCE) -> list[Room]:
         """The rooms of `account` FreeSWITCH has made and not yet ended, oldest first."""
-        return sorted((r for r in self.owner.rooms() if r.scope == account and r.kind == kind
-                       and r.state == RoomState.OPEN), key=lambda r: r.since)
+        return [r for r in self.made(account, kind) if r.state == RoomState.OPEN]
 
     def find(self, account: str, name: str, kind: RoomKind = RoomKind.CONFERENCE) -> Room | None:
         """The live room `name` of `account` (None: none, or another account's)."""
         return next((r for r in self.live(account, kind) if r.name == name), None)
 
-    def control(self, room: Room, decide: Callable[[Room], list[Decision]]) -> None:
-        """Run one control input (`decide(room)`, rooms/control.py) and perform its decisions."""
-        self._perform(room, decide(room))
-    def act(self, room: Room, change: Callable[[float], list[Decision]]) -> None:
-        """An input from outside FreeSWITCH (the control API's mute, hold, coach, kick,
-        hangup): `change(now)` is the room's input; its decisions are performed."""
+    def decide(self, room: Room, change: Callable[[float], list[Decision]]) -> None:
+        """One input from outside FreeSWITCH (the control API's changes, a verb's spoken wait
+        music, an AI participant's audio): `change(now)` is a pure room input (a room method,
+        or one of rooms/control.py, mpc_control.py, mpc_rec_control.py); its decisions are
+        performed as every input's, then the owner may forget what the room no longer needs."""
         self._perform(room, change(self.edge.now()))
         self._settle(room)
 

@@ -7,7 +7,8 @@ Conference-Unique-ID from FreeSWITCH's events, and ends with conference-destroy.
 - `apply(event, now)`: a `fs.events.ConferenceEvent`, a member's own `fs.events.Dtmf`, or a
   `CommandDone` (the answer to a Command it decided); `tick(now)`: a timer is due;
 - `mute`, `deaf`, `hold`, `relate`, `kick`, `command`, `record`: what the control API asks
-  (rooms/control.py).
+  (rooms/control.py), through `RoomEngine.decide`; it reads `view()` and `present()`
+  (rooms/views.py snapshots), `recording`, `recording_live` and `shown_recording`.
 
 Each returns a list of decisions (rooms/model.py); nothing here sends, waits or reads a clock.
 The same event may arrive twice (from the inbound connection and from the member's own
@@ -60,6 +61,7 @@ from plivoxml_fs.rooms.model import (
     RoomState,
     Seat,
 )
+from plivoxml_fs.rooms.views import ConferenceView, MemberView
 
 log = logging.getLogger("plivoxml_fs.rooms")
 
@@ -124,6 +126,22 @@ class Room(RoomBase):
 
     def by_member_id(self, member_id: int) -> Member | None:
         return next((m for m in self.members.values() if m.member_id == member_id), None)
+
+    # -- what the control API reads (rooms/views.py snapshots) ------------------------------
+
+    def present(self) -> list[MemberView]:
+        """The members of ours in the room now (entered, not left), in join order."""
+        return [MemberView.of(m) for m in self.members.values()
+                if m.in_room and m.member_id is not None]
+
+    def member_view(self, call_uuid: str) -> MemberView | None:
+        """The seat of `call_uuid` (in the room or not yet), None when it has none here."""
+        member = self.members.get(call_uuid)
+        return MemberView.of(member) if member is not None else None
+
+    def view(self) -> ConferenceView:
+        return ConferenceView(self.name, self.uid, self.since, tuple(self.present()),
+                              tuple(self.members), tuple(self.others))
 
     # -- callers ----------------------------------------------------------------------------
 

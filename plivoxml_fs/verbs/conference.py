@@ -234,7 +234,7 @@ class _Stay:
                          sounds_=heard, fs_name=room.fs_name)
         if heard.spoken_wait:
             music = heard.spoken_wait
-            self.rooms.act(room, lambda now: room_music.set_music(room, music))
+            self.rooms.decide(room, lambda now: room_music.set_music(room, music))
         conn = self.ctx.conn
         try:
             with conn.subscribe() as sub:

@@ -183,7 +183,7 @@ def hold_music_per_role_is_heard(scene: Scene) -> None:
         agent_call = scene.app.of("/answer", "6501")[0]["CallUUID"]
         (room,) = [r for r in scene.daemon.rooms.owner.rooms() if r.name == name]
         agent = room.members[agent_call]
-        scene.daemon.rooms.act(room, lambda now: room.hold(agent.member_id, False, now))
+        scene.daemon.rooms.decide(room, lambda now: room.hold(agent.member_id, False, now))
         wait_event(scene, name, "ParticipantUnhold")
         settled(scene, name)
         hearing = scene.hearing(callers)

@@ -1,5 +1,6 @@
-"""The control API's room inputs (rooms/control.py) through the room engine, on a fake edge:
-which members a spec names, the commands each input decides, the history a room leaves."""
+"""The control API's room inputs (rooms/control.py) through the room engine's `decide`, on a
+fake edge: which members a spec names, the commands each input decides, the history a room
+leaves."""
 
 from __future__ import annotations
 
@@ -47,12 +48,12 @@ def test_each_input_is_one_command_path():
     rooms, room, edge, _ = room_of_two()
     both = control.members_of(room, "all")
     fs = room.fs_name
-    rooms.control(room, lambda r: control.mute(r, both, True))
-    rooms.control(room, lambda r: control.deaf(r, both[:1], False))
-    rooms.control(room, lambda r: control.play(r, both[1:], "http://app/a.wav"))
-    rooms.control(room, lambda r: control.stop_play(r, both[1:]))
-    rooms.control(room, lambda r: control.speak(r, both[:1], " Hi\n there ", "MAN"))
-    rooms.control(room, lambda r: control.hang_up(r, both[1:]))
+    rooms.decide(room, lambda _: control.mute(room, both, True))
+    rooms.decide(room, lambda _: control.deaf(room, both[:1], False))
+    rooms.decide(room, lambda _: control.play(room, both[1:], "http://app/a.wav"))
+    rooms.decide(room, lambda _: control.stop_play(room, both[1:]))
+    rooms.decide(room, lambda _: control.speak(room, both[:1], " Hi\n there ", "MAN"))
+    rooms.decide(room, lambda _: control.hang_up(room, both[1:]))
     assert edge.commands == [
         f"conference {fs} mute 3", f"conference {fs} mute 4", f"conference {fs} undeaf 3",
         f"conference {fs} play http_cache://http://app/a.wav 4", f"conference {fs} stop all 4",
@@ -62,9 +63,9 @@ def test_each_input_is_one_command_path():
     with pytest.raises(ValueError, match="http"):
         control.play(room, both, "file:///etc/passwd")
     edge.commands.clear()
-    rooms.control(room, lambda r: control.kick(r, both[:1]))
+    rooms.decide(room, lambda _: control.kick(room, both[:1]))
     assert edge.commands == [f"conference {fs} kick 3"]
-    rooms.control(room, lambda r: control.kick(r, both[:1]))  # once kicked: nothing more
+    rooms.decide(room, lambda _: control.kick(room, both[:1]))  # once kicked: nothing more
     assert edge.commands == [f"conference {fs} kick 3"]
 
 
@@ -73,10 +74,10 @@ def test_recording_by_the_api_and_the_history_it_leaves():
     rec = recordings.api_recording(rooms.ctx.settings, "r1", "u1", "rec-9", "wav", 5000,
                                    "http://app/recorded", "POST", "api-1")
     assert not control.recording_busy(room)
-    rooms.control(room, lambda r: control.record(r, rec))
+    rooms.decide(room, lambda _: control.record(room, rec))
     assert edge.commands == [f"conference {room.fs_name} recording start /rec/u1_rec-9.wav"]
     assert control.recording_busy(room) and room.recording_live
-    rooms.control(room, control.stop_recording)
+    rooms.decide(room, lambda _: control.stop_recording(room))
     rooms.on_event(conference_event("stop-recording", room.fs_name, uid="u1",
                                     Path="/rec/u1_rec-9.wav", Milliseconds_Elapsed="2500"))
     (hook,) = edge.outbox.of_kind("conference-record")
