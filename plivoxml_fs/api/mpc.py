@@ -335,10 +335,16 @@ def start_recording(ctx: ApiContext, req: ApiRequest):
     return _started(f"MPC: {room.name} record started", room.view().recording_file)
 
 
-def _recording_step(step):
+def _recording_step(step, *, per_participant: bool = False):
+    """A 204 handler running `step(room, now)` (the MPC's recording), or with
+    `per_participant` `step(room, member, now)` for each participant `{member_id}` names."""
     def handler(ctx: ApiContext, req: ApiRequest):
         room = _room(ctx, req)
-        decide(ctx, req, room, lambda now: step(room, now))
+        if per_participant:
+            members = _participants(room, req)
+            decide(ctx, req, room, lambda now: [d for m in members for d in step(room, m, now)])
+        else:
+            decide(ctx, req, room, lambda now: step(room, now))
         return 204, None
     return handler
 
@@ -374,18 +380,10 @@ def _started(message: str, file: RecordingFile | None) -> tuple[int, dict[str, s
                  "recording_url": file.url if file else ""}
 
 
-def _track_step(step):
-    def handler(ctx: ApiContext, req: ApiRequest):
-        room = _room(ctx, req)
-        members = _participants(room, req)
-        decide(ctx, req, room, lambda now: [d for m in members for d in step(room, m, now)])
-        return 204, None
-    return handler
-
-
-stop_participant_recording = _track_step(mpc_rec_control.stop_track)
-pause_participant_recording = _track_step(mpc_rec_control.pause_track)
-resume_participant_recording = _track_step(mpc_rec_control.resume_track)
+stop_participant_recording = _recording_step(mpc_rec_control.stop_track, per_participant=True)
+pause_participant_recording = _recording_step(mpc_rec_control.pause_track, per_participant=True)
+resume_participant_recording = _recording_step(mpc_rec_control.resume_track,
+                                               per_participant=True)
 
 
 def add_participant(ctx: ApiContext, req: ApiRequest):
