@@ -8,6 +8,7 @@ encoder with bias 0x84, as in the ITU reference and Sun's g711.c).
 
 from __future__ import annotations
 
+import functools
 import sys
 from array import array
 
@@ -90,6 +91,7 @@ def downsample(values) -> list[int]:
     return [(values[i] + values[i + 1]) // 2 for i in range(0, len(values) - 1, 2)]
 
 
+@functools.lru_cache(maxsize=64)  # once a playAudio: a service uses one or two
 def parse_content_type(text: str) -> tuple[str, int]:
     """`audio/x-l16;rate=16000` -> (audio/x-l16, 16000); ValueError for what the stream cannot
     carry."""

@@ -1,0 +1,70 @@
+"""The stream's per-frame shortcuts against what they replace: the `media` text is json.dumps'
+own, the masked text frame reads back through wsproto as a server, and the frame lock never
+lets two of our frames go between two of FreeSWITCH's."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+
+import pytest
+from wsproto.connection import Connection, ConnectionType
+from wsproto.events import TextMessage
+
+from plivoxml_fs.stream import protocol
+from plivoxml_fs.stream.pacing import KEEP_AT_ONCE_S, SEND_AT_ONCE_S, FrameLock
+from plivoxml_fs.stream.wsframe import masked_text_frame
+
+
+@pytest.mark.parametrize("stream_id", ["6f1c2a8e-0000-4000-8000-123456789abc", 'a"b\\c%d é'])
+def test_media_text_is_what_json_dumps_gives(stream_id):
+    out = protocol.Outgoing(protocol.StreamStart(stream_id, "c", "a", "audio/x-l16", 8000))
+    for seq in (1, 2):
+        payload = os.urandom(320)
+        assert out.media(payload, 1234 * seq, 7 * seq) == json.dumps({
+            "event": "media", "sequenceNumber": seq, "streamId": stream_id,
+            "media": {"track": "inbound", "timestamp": str(1234 * seq), "chunk": 7 * seq,
+                      "payload": base64.b64encode(payload).decode("ascii")}})
+
+
+@pytest.mark.parametrize("length", [0, 1, 3, 125, 126, 127, 600, 65535, 65536, 70001])
+def test_a_masked_text_frame_reads_back_through_wsproto(length):
+    text = ("aé€\"{" * length)[:length]
+    server = Connection(ConnectionType.SERVER)
+    data = masked_text_frame(text)
+    assert data[0] == 0x81 and data[1] & 0x80  # final text frame, masked
+    server.receive_data(data)
+    events = list(server.events())
+    assert all(isinstance(e, TextMessage) for e in events) and events[-1].message_finished
+    assert "".join(e.data for e in events) == text
+
+
+def test_two_frames_never_get_the_same_mask():
+    assert masked_text_frame("x" * 40)[2:6] != masked_text_frame("x" * 40)[2:6]
+
+
+def test_the_lock_sends_at_once_young_after_a_silence_and_keeps_pace_a_little_longer():
+    lock = FrameLock()
+    assert not lock.may_send_now(0.0)  # no FreeSWITCH frame yet
+    assert lock.tick(0.0, False)  # nothing for a whole frame: ran out (silence)
+    assert not lock.may_send_now(SEND_AT_ONCE_S + 0.001)  # after a silence: 10 ms
+    assert lock.may_send_now(SEND_AT_ONCE_S - 0.001)
+    lock.sent_now()
+    assert not lock.may_send_now(0.012)  # one of ours between two of FreeSWITCH's frames
+    assert not lock.tick(0.020, False)  # the at-once frame played: not ran out
+    assert lock.may_send_now(0.020 + KEEP_AT_ONCE_S - 0.001)  # keeping pace: 14 ms
+    assert not lock.may_send_now(0.020 + KEEP_AT_ONCE_S + 0.001)
+    assert lock.tick(0.040, False)  # nothing since the last frame: ran out
+    assert not lock.may_send_now(0.040 + SEND_AT_ONCE_S + 0.001)  # back to 10 ms
+
+
+def test_a_frame_sent_at_freeswitchs_frame_ends_the_run_at_once():
+    lock = FrameLock()
+    lock.tick(0.0, False)
+    assert lock.may_send_now(0.005)
+    lock.sent_now()
+    assert not lock.tick(0.020, True)  # the service sent ahead: one went with the frame
+    assert not lock.may_send_now(0.021)
+    assert not lock.may_send_now(0.020 + SEND_AT_ONCE_S + 0.001)  # 10 ms again, not 14
+    assert lock.tick(0.040, False)  # nothing queued at this frame: ran out
