@@ -68,3 +68,30 @@ def test_a_frame_sent_at_freeswitchs_frame_ends_the_run_at_once():
     assert not lock.may_send_now(0.021)
     assert not lock.may_send_now(0.020 + SEND_AT_ONCE_S + 0.001)  # 10 ms again, not 14
     assert lock.tick(0.040, False)  # nothing queued at this frame: ran out
+
+
+def _plain_up(values):
+    out = []
+    for i, v in enumerate(values):
+        nxt = values[i + 1] if i + 1 < len(values) else v
+        out += (v, (v + nxt) // 2)
+    return out
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 160, 161, 320])
+def test_resampling_and_mulaw_give_the_plain_loops_samples(n):
+    import random
+    import struct
+
+    from plivoxml_fs.stream import audio
+
+    rng = random.Random(n)
+    values = [rng.choice([-32768, 32767, rng.randint(-32768, 32767)]) for _ in range(n)]
+    assert audio.upsample(values) == _plain_up(values)
+    assert audio.downsample(values) == [(values[i] + values[i + 1]) // 2
+                                        for i in range(0, n - 1, 2)]
+    every = struct.pack("<65536h", *range(-32768, 32768))
+    assert audio.mulaw_encode(every) == bytes(audio._mulaw_encode_sample(s)
+                                              for s in range(-32768, 32768))
+    assert audio.samples(audio.mulaw_decode(bytes(range(256)))).tolist() == [
+        audio._mulaw_decode_byte(b) for b in range(256)]
