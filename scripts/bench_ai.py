@@ -51,6 +51,7 @@ import gevent  # noqa: E402
 from gevent.server import StreamServer  # noqa: E402
 from wsproto import ConnectionType, WSConnection  # noqa: E402
 from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessage  # noqa: E402
+from wsproto.utilities import LocalProtocolError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -172,7 +173,7 @@ class Bench:
             self.svc_sent[index][counter] = time.time()
             try:
                 sock.sendall(ws.send(TextMessage(data=text)))
-            except OSError:
+            except (OSError, LocalProtocolError):  # the stream closed
                 return
             counter += 1
 

@@ -246,12 +246,12 @@ class AiStream:
     def _from_fs(self) -> None:
         while not self.ended.is_set():
             try:
-                frame, _ = self.udp.recvfrom(4096)
+                frame = self.udp.recv(4096)
             except OSError:
                 return
             now = time.monotonic()
             if self.lock.tick(now, self._to_fs()):
-                self._playing(False)  # a whole FreeSWITCH frame with nothing from us: ran out
+                self._playing(False)  # FreeSWITCH's frames with nothing from us: ran out
             self._chunk += 1
             payload = audio.to_service(frame, self.encoding, self.rate)
             ms = int((now - self._started_at) * 1000)

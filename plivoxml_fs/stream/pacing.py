@@ -80,6 +80,10 @@ SEND_AT_ONCE_S = 0.010
 #: go at once this long after FreeSWITCH's frame: a few ms of our own lateness near the 10 ms
 #: edge no longer throws the rest of a talk spurt onto FreeSWITCH's next frames (20 ms later).
 KEEP_AT_ONCE_S = 0.014
+#: The service's audio ran out (the audio hook's stop: ParticipantAudioStop) when this many of
+#: FreeSWITCH's frames in a row had nothing from us: a frame or two late by the network or a
+#: busy core is not the end of the AI's speech.
+STOP_AFTER_FRAMES = 3
 
 
 class FrameLock:
@@ -92,15 +96,17 @@ class FrameLock:
         self.sent_since = False  # a frame of ours went since it
         self.at_once_since = False  # ... at once
         self.at_once_run = False  # the last frame went at once, and none at a tick since
+        self.idle_frames = 0  # FreeSWITCH's frames in a row with nothing from us
 
     def tick(self, now: float, sent: bool) -> bool:
         """FreeSWITCH's frame arrived and `sent` says whether one of ours went with it. True
-        when the service's audio ran out: nothing went for a whole frame."""
-        ran_out = not sent and not self.at_once_since
-        if sent or ran_out:
+        when the service's audio ran out: nothing went for STOP_AFTER_FRAMES frames."""
+        idle = not sent and not self.at_once_since
+        self.idle_frames = self.idle_frames + 1 if idle else 0
+        if sent or idle:
             self.at_once_run = False
         self.frame_at, self.sent_since, self.at_once_since = now, sent, False
-        return ran_out
+        return self.idle_frames >= STOP_AFTER_FRAMES
 
     def may_send_now(self, now: float) -> bool:
         """A frame arriving now (with nothing queued before it) may go at once."""

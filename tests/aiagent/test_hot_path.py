@@ -13,7 +13,12 @@ from wsproto.connection import Connection, ConnectionType
 from wsproto.events import TextMessage
 
 from plivoxml_fs.stream import protocol
-from plivoxml_fs.stream.pacing import KEEP_AT_ONCE_S, SEND_AT_ONCE_S, FrameLock
+from plivoxml_fs.stream.pacing import (
+    KEEP_AT_ONCE_S,
+    SEND_AT_ONCE_S,
+    STOP_AFTER_FRAMES,
+    FrameLock,
+)
 from plivoxml_fs.stream.wsframe import masked_text_frame
 
 
@@ -47,7 +52,7 @@ def test_two_frames_never_get_the_same_mask():
 def test_the_lock_sends_at_once_young_after_a_silence_and_keeps_pace_a_little_longer():
     lock = FrameLock()
     assert not lock.may_send_now(0.0)  # no FreeSWITCH frame yet
-    assert lock.tick(0.0, False)  # nothing for a whole frame: ran out (silence)
+    lock.tick(0.0, False)  # nothing for a whole frame
     assert not lock.may_send_now(SEND_AT_ONCE_S + 0.001)  # after a silence: 10 ms
     assert lock.may_send_now(SEND_AT_ONCE_S - 0.001)
     lock.sent_now()
@@ -55,8 +60,17 @@ def test_the_lock_sends_at_once_young_after_a_silence_and_keeps_pace_a_little_lo
     assert not lock.tick(0.020, False)  # the at-once frame played: not ran out
     assert lock.may_send_now(0.020 + KEEP_AT_ONCE_S - 0.001)  # keeping pace: 14 ms
     assert not lock.may_send_now(0.020 + KEEP_AT_ONCE_S + 0.001)
-    assert lock.tick(0.040, False)  # nothing since the last frame: ran out
+    assert not lock.tick(0.040, False)  # nothing since the last frame: late, not over yet
     assert not lock.may_send_now(0.040 + SEND_AT_ONCE_S + 0.001)  # back to 10 ms
+
+
+def test_the_audio_ran_out_after_three_frames_with_nothing():
+    lock = FrameLock()
+    lock.tick(0.0, True)
+    lock.may_send_now(0.025) and lock.sent_now()
+    assert [lock.tick(0.02 * i, False) for i in range(2, 2 + STOP_AFTER_FRAMES + 1)] == [
+        False] * (STOP_AFTER_FRAMES - 1) + [True, True]
+    assert not lock.tick(0.2, True)  # audio again
 
 
 def test_a_frame_sent_at_freeswitchs_frame_ends_the_run_at_once():
@@ -67,7 +81,6 @@ def test_a_frame_sent_at_freeswitchs_frame_ends_the_run_at_once():
     assert not lock.tick(0.020, True)  # the service sent ahead: one went with the frame
     assert not lock.may_send_now(0.021)
     assert not lock.may_send_now(0.020 + SEND_AT_ONCE_S + 0.001)  # 10 ms again, not 14
-    assert lock.tick(0.040, False)  # nothing queued at this frame: ran out
 
 
 def _plain_up(values):
