@@ -243,25 +243,25 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bench(streams: int, seconds: float, busy_cores: int = 0) -> dict:
+def bench(streams: int, seconds: float, busy_cores: int = 0, child_nice: int = 0) -> dict:
     spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
                 for _ in range(busy_cores)]
     try:
-        return _bench(streams, seconds, busy_cores)
+        return _bench(streams, seconds, busy_cores, child_nice)
     finally:
         for spinner in spinners:
             spinner.kill()
             spinner.wait()
 
 
-def _bench(streams: int, seconds: float, busy_cores: int) -> dict:
+def _bench(streams: int, seconds: float, busy_cores: int, child_nice: int) -> dict:
     b = Bench(streams)
     b.server.start()
     fs_ports = [s.getsockname()[1] for s in b.fs_socks]
     child = subprocess.Popen(
         [sys.executable, __file__, "--child", "--service-port", str(b.server.server_port),
          "--fs-ports", ",".join(map(str, fs_ports)), "--seconds", str(seconds + 4)],
-        stdout=subprocess.PIPE)
+        stdout=subprocess.PIPE, preexec_fn=(lambda: os.nice(child_nice)) if child_nice else None)
     targets = json.loads(child.stdout.readline())
     deadline = time.monotonic() + 10
     while not all(b.started) and time.monotonic() < deadline:
@@ -316,6 +316,7 @@ def _bench(streams: int, seconds: float, busy_cores: int) -> dict:
         "ai_streams": streams,
         "seconds": seconds,
         "busy_cores": busy_cores,
+        "child_nice": child_nice,
         "load_average_1min": {"window_start": load0, "window_end": load1,
                               "cores": os.cpu_count()},
         "room_to_service_ms": figures(up, up_total),
@@ -373,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--busy-cores", type=int, default=0,
                         help="spinning processes run beside the bench (a busy core each)")
+    parser.add_argument("--child-nice", type=int, default=0,
+                        help="the streams' process runs at this nice value (negative: root)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--service-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--fs-ports", help=argparse.SUPPRESS)
@@ -380,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     if opts.child:
         run_child(opts.service_port, [int(p) for p in opts.fs_ports.split(",")], opts.seconds)
         return 0
-    print(json.dumps(bench(opts.streams, opts.seconds, opts.busy_cores), indent=2))
+    print(json.dumps(bench(opts.streams, opts.seconds, opts.busy_cores, opts.child_nice), indent=2))
     return 0
 
 
