@@ -24,6 +24,7 @@ import gevent
 import gevent.event
 import gevent.socket
 from wsproto import ConnectionType, WSConnection
+from wsproto.connection import ConnectionState
 from wsproto.events import (
     AcceptConnection,
     BytesMessage,
@@ -37,7 +38,8 @@ from wsproto.events import (
 from plivoxml_fs.effects import signing
 from plivoxml_fs.effects.webhook import Webhook
 from plivoxml_fs.stream import audio, protocol
-from plivoxml_fs.stream.pacing import Pacer
+from plivoxml_fs.stream.pacing import FrameLock, Pacer
+from plivoxml_fs.stream.wsframe import masked_text_frame
 
 log = logging.getLogger("plivoxml_fs.aistream")
 
@@ -46,11 +48,6 @@ CONNECT_TIMEOUT_S = 5.0
 #: A text message larger than this from the service ends the stream (garbage).
 MAX_MESSAGE_BYTES = 1 << 20
 FRAME_S = audio.FRAME_MS / 1000
-#: A frame of the service's audio goes to FreeSWITCH at once (not at FreeSWITCH's next frame)
-#: when it comes within this long after FreeSWITCH's last frame and nothing was sent since that
-#: frame: the next send (at FreeSWITCH's next frame) is then at least 20 - this ms later, so no
-#: two ever land in one of FreeSWITCH's frames (docs/ai-agent.md, "Pacing").
-SEND_AT_ONCE_S = 0.010
 #: WebSocket close codes that mean the bytes were no WebSocket (protocol, data, size errors).
 GARBAGE_CODES = frozenset({1002, 1003, 1007, 1009})
 
@@ -147,8 +144,7 @@ class AiStream:
         self.frames_at_once = 0  # of those, sent at once (not at FreeSWITCH's next frame)
         self._on_audio = on_audio  # True: the service's audio began to play; False: it ended
         self.playing = False
-        self._fs_frame_at: float | None = None  # when FreeSWITCH's last frame arrived
-        self._sent_since_fs_frame = False
+        self.lock = FrameLock()  # when the service's audio may go to FreeSWITCH
         self.frames_at_clear: list[int] = []  # frames_out when each clearAudio took effect
 
     # -- life ---------------------------------------------------------------------------------
@@ -228,10 +224,15 @@ class AiStream:
 
     # -- to the service -------------------------------------------------------------------------
     def _send_text(self, text: str) -> None:
-        if self.ended.is_set() or self._ws is None:
+        """One message to the service, framed by stream/wsframe.py (the upgrade asked for no
+        extension); nothing once the stream or the WebSocket is closing."""
+        if self.ended.is_set() or self._ws is None or self._ws.state is not ConnectionState.OPEN:
             return
+        data = masked_text_frame(text)
         try:
-            self._sock.sendall(self._ws.send(TextMessage(data=text)))
+            sent = self._sock.send(data)  # all of it, nearly always: sendall's loop costs more
+            if sent < len(data):
+                self._sock.sendall(data[sent:])
         except Exception as exc:  # noqa: BLE001
             self._end("failed", f"service went away: {exc}")
 
@@ -245,16 +246,16 @@ class AiStream:
     def _from_fs(self) -> None:
         while not self.ended.is_set():
             try:
-                frame, _ = self.udp.recvfrom(4096)
+                frame = self.udp.recv(4096)
             except OSError:
                 return
-            self._fs_frame_at = time.monotonic()
-            self._sent_since_fs_frame = self._to_fs()
-            if not self._sent_since_fs_frame:
-                self._playing(False)  # a FreeSWITCH frame found nothing queued: it ran out
+            now = time.monotonic()
+            if self.lock.tick(now, self._to_fs()):
+                self._playing(False)  # FreeSWITCH's frames with nothing from us: ran out
             self._chunk += 1
             payload = audio.to_service(frame, self.encoding, self.rate)
-            self._send_text(self.out.media(payload, self._ms(), self._chunk))
+            ms = int((now - self._started_at) * 1000)
+            self._send_text(self.out.media(payload, ms, self._chunk))
 
     # -- from the service -----------------------------------------------------------------------
     def _from_service(self) -> None:
@@ -335,15 +336,12 @@ class AiStream:
                               "start" if now else "stop")
 
     def _send_at_once(self) -> None:
-        """Audio that comes after a silence goes at once when FreeSWITCH's current frame is
-        young (SEND_AT_ONCE_S) and has had nothing from us yet; else it waits for FreeSWITCH's
-        next frame, as all audio behind it does."""
-        at = self._fs_frame_at
-        if (at is None or self._sent_since_fs_frame
-                or time.monotonic() - at >= SEND_AT_ONCE_S):
-            return
-        if self._to_fs():
-            self._sent_since_fs_frame = True
+        """Audio that comes with nothing queued goes at once when FreeSWITCH's current frame is
+        young (stream/pacing.py FrameLock: SEND_AT_ONCE_S after a silence, KEEP_AT_ONCE_S
+        while the frames before it went at once) and has had nothing from us yet; else it
+        waits for FreeSWITCH's next frame, as all audio behind it does."""
+        if self.lock.may_send_now(time.monotonic()) and self._to_fs():
+            self.lock.sent_now()
             self.frames_at_once += 1
 
     def _to_fs(self) -> bool:

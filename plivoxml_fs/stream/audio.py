@@ -4,12 +4,19 @@ type: L16 at 8000 or 16000 Hz, or G.711 µ-law at 8000 Hz. Plain Python, no I/O.
 Resampling is deliberately simple (speech band, 20 ms frames): 8 -> 16 kHz doubles each sample
 pair by linear interpolation, 16 -> 8 kHz averages each pair. µ-law is G.711's (the segment
 encoder with bias 0x84, as in the ITU reference and Sun's g711.c).
+
+Per frame the loops run in C (array slices, `map` over tables and operators), no Python loop
+per sample: a 20 ms frame's 8 -> 16 kHz and 16 -> 8 kHz take a half to a third of the plain
+loops' time, µ-law decode a half (the same samples: tests/aiagent/test_hot_path.py).
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 import sys
 from array import array
+from itertools import repeat
 
 #: FreeSWITCH's side: L16 at 8000 Hz, 20 ms frames.
 FS_RATE = 8000
@@ -47,6 +54,8 @@ def _mulaw_decode_byte(byte: int) -> int:
 
 
 _ENCODE = bytes(_mulaw_encode_sample(s) for s in range(-32768, 32768))
+#: the same table indexed by the sample's 16 bits read unsigned (array "H")
+_ENCODE_U = _ENCODE[32768:] + _ENCODE[:32768]
 _DECODE = [_mulaw_decode_byte(b) for b in range(256)]
 
 
@@ -67,29 +76,57 @@ def pcm(values) -> bytes:
     return out.tobytes()
 
 
+def _native(pcm_bytes: bytes, code: str) -> array:
+    out = array(code)
+    out.frombytes(pcm_bytes[: len(pcm_bytes) // 2 * 2])
+    if sys.byteorder != "little":
+        out.byteswap()
+    return out
+
+
+def _little(values: array) -> bytes:
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values.tobytes()
+
+
 def mulaw_encode(pcm_bytes: bytes) -> bytes:
-    return bytes(_ENCODE[s + 32768] for s in samples(pcm_bytes))
+    return bytes(map(_ENCODE_U.__getitem__, _native(pcm_bytes, "H")))
 
 
 def mulaw_decode(data: bytes) -> bytes:
-    return pcm(_DECODE[b] for b in data)
+    return _little(array("h", map(_DECODE.__getitem__, data)))
+
+
+def _upsampled(values: array) -> array:
+    """8 -> 16 kHz: each sample, then the mean of it and the next (the last: itself)."""
+    n = len(values)
+    out = array("h", bytes(4 * n))
+    if n:
+        out[0::2] = values
+        nxt = values[1:]
+        nxt.append(values[-1])
+        out[1::2] = array("h", map(operator.rshift, map(operator.add, values, nxt), repeat(1)))
+    return out
+
+
+def _downsampled(values: array) -> array:
+    """16 -> 8 kHz: the mean of each pair (an odd last sample dropped)."""
+    evens, odds = values[0::2], values[1::2]
+    return array("h", map(operator.rshift, map(operator.add, evens, odds), repeat(1)))
 
 
 def upsample(values) -> list[int]:
     """8 -> 16 kHz: each sample, then the mean of it and the next."""
-    out: list[int] = []
-    n = len(values)
-    for i, v in enumerate(values):
-        nxt = values[i + 1] if i + 1 < n else v
-        out += (v, (v + nxt) // 2)
-    return out
+    return list(_upsampled(array("h", values)))
 
 
 def downsample(values) -> list[int]:
     """16 -> 8 kHz: the mean of each pair."""
-    return [(values[i] + values[i + 1]) // 2 for i in range(0, len(values) - 1, 2)]
+    return list(_downsampled(array("h", values)))
 
 
+@functools.lru_cache(maxsize=64)  # once a playAudio: a service uses one or two
 def parse_content_type(text: str) -> tuple[str, int]:
     """`audio/x-l16;rate=16000` -> (audio/x-l16, 16000); ValueError for what the stream cannot
     carry."""
@@ -111,7 +148,7 @@ def to_service(frame: bytes, encoding: str, rate: int) -> bytes:
     if encoding == MULAW:
         return mulaw_encode(frame)
     if rate == 16000:
-        return pcm(upsample(samples(frame)))
+        return _little(_upsampled(samples(frame)))
     return frame
 
 
@@ -120,5 +157,5 @@ def from_service(payload: bytes, encoding: str, rate: int) -> bytes:
     if encoding == MULAW:
         return mulaw_decode(payload)
     if rate == 16000:
-        return pcm(downsample(samples(payload)))
+        return _little(_downsampled(samples(payload)))
     return payload[: len(payload) // 2 * 2]

@@ -69,3 +69,51 @@ class Pacer:
             # a checkpoint right after this frame is reached when the frame has gone out
             reached.append(self._items.popleft())
         return buf, reached
+
+
+#: The first frame after a silence goes to FreeSWITCH at once (not at its next frame) when it
+#: comes within this long after FreeSWITCH's last frame and nothing went since that frame: the
+#: next send (at FreeSWITCH's next frame) is then at least 20 - this ms later, so no two ever
+#: land in one of FreeSWITCH's frames (docs/ai-agent.md, "Pacing").
+SEND_AT_ONCE_S = 0.010
+#: While the frames before it went at once (a live synthesiser keeping pace), a frame may still
+#: go at once this long after FreeSWITCH's frame: a few ms of our own lateness near the 10 ms
+#: edge no longer throws the rest of a talk spurt onto FreeSWITCH's next frames (20 ms later).
+KEEP_AT_ONCE_S = 0.014
+#: The service's audio ran out (the audio hook's stop: ParticipantAudioStop) when this many of
+#: FreeSWITCH's frames in a row had nothing from us: a frame or two late by the network or a
+#: busy core is not the end of the AI's speech.
+STOP_AFTER_FRAMES = 3
+
+
+class FrameLock:
+    """When the service's audio may go to FreeSWITCH: one frame at each of FreeSWITCH's frames
+    (`tick`), or at once when it arrives (`may_send_now`, then `sent_now`). Never two between
+    two of FreeSWITCH's frames. Plain Python; times in seconds on one monotonic clock."""
+
+    def __init__(self) -> None:
+        self.frame_at: float | None = None  # when FreeSWITCH's last frame arrived
+        self.sent_since = False  # a frame of ours went since it
+        self.at_once_since = False  # ... at once
+        self.at_once_run = False  # the last frame went at once, and none at a tick since
+        self.idle_frames = 0  # FreeSWITCH's frames in a row with nothing from us
+
+    def tick(self, now: float, sent: bool) -> bool:
+        """FreeSWITCH's frame arrived and `sent` says whether one of ours went with it. True
+        when the service's audio ran out: nothing went for STOP_AFTER_FRAMES frames."""
+        idle = not sent and not self.at_once_since
+        self.idle_frames = self.idle_frames + 1 if idle else 0
+        if sent or idle:
+            self.at_once_run = False
+        self.frame_at, self.sent_since, self.at_once_since = now, sent, False
+        return self.idle_frames >= STOP_AFTER_FRAMES
+
+    def may_send_now(self, now: float) -> bool:
+        """A frame arriving now (with nothing queued before it) may go at once."""
+        if self.frame_at is None or self.sent_since:
+            return False
+        window = KEEP_AT_ONCE_S if self.at_once_run else SEND_AT_ONCE_S
+        return now - self.frame_at < window
+
+    def sent_now(self) -> None:
+        self.sent_since = self.at_once_since = self.at_once_run = True

@@ -39,7 +39,9 @@ def _samples(pcm: bytes) -> list[int]:
     return list(audio.samples(pcm))
 
 
-def run(esl, socket_port: int, record_dir) -> dict:
+def run(esl, socket_port: int, record_dir, live: bool = False) -> dict:
+    """`live`: each spurt is SPURT_FRAMES playAudio of one frame, one every 20 ms (a live
+    synthesiser keeping pace: most go at once), instead of one playAudio for the spurt."""
     host, port, password = esl
     record = f"{record_dir}/pacing-b.wav"
     done = gevent.event.Event()
@@ -78,9 +80,17 @@ def run(esl, socket_port: int, record_dir) -> dict:
         until("FreeSWITCH's frames reach the service", lambda: len(service.of("media")) >= 25,
               timeout=15)
         spurt = base64.b64encode(tone(1000, 20 * SPURT_FRAMES, 8000, AMPLITUDE)).decode()
+        one = base64.b64encode(tone(1000, 20, 8000, AMPLITUDE)).decode()
         for n in range(SPURTS):
             want = stream.frames_out + SPURT_FRAMES
-            service.send(do="play", payload=spurt, content_type="audio/x-l16", rate=8000)
+            if live:
+                due = time.monotonic()
+                for _ in range(SPURT_FRAMES):
+                    service.send(do="play", payload=one, content_type="audio/x-l16", rate=8000)
+                    due += 0.020
+                    gevent.sleep(max(0.0, due - time.monotonic()))
+            else:
+                service.send(do="play", payload=spurt, content_type="audio/x-l16", rate=8000)
             until("the spurt went out", lambda want=want: stream.frames_out >= want)
             gevent.sleep(0.1 + 0.007 * n)  # silence of varying length: every phase of the frame
         gevent.sleep(0.2)
