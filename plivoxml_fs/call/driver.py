@@ -127,8 +127,10 @@ class CallDriver:
         self.rooms = rooms or RoomEngine(RoomContext(settings, new_id),
                                          SyncEdge(outbox, time.time))
         self._parse = parse
-        #: call uuid -> a document the control API gave it (api/mpc_add.py)
+        #: call uuid -> a document the control API gave it (api/mpc_add.py), and the confirm
+        #: step it must pass first (call/confirm.py `Confirm`: a participant's confirm_key)
         self.inline: dict[str, str] = {}
+        self.confirms: dict[str, Any] = {}
 
     def confirm(self, conn: Any) -> str | None:
         """Why the call on `conn` is refused, or None: its Unique-ID must be a live channel.
@@ -171,7 +173,7 @@ class _Call:
         self.outbox = driver.outbox
         self.inbound = driver.inbound
         self.rooms = driver.rooms
-        self.inline = driver.inline
+        self.inline, self.confirms = driver.inline, driver.confirms
         self.clock = time.monotonic  # ExecContext: how long things take
         self.new_id = new_id  # ExecContext: fresh identifiers
         self.parse = parse
@@ -302,6 +304,12 @@ class _Call:
                 return self._run_document(leg.document)
             finally:
                 leg.finished()
+        if (confirm := self.confirms.pop(self.uuid, None)) is not None:
+            from plivoxml_fs.call.confirm import challenge  # the dialled leg's confirm key
+
+            if (refused := challenge(self, confirm)) is not None:
+                self.inline.pop(self.uuid, None)
+                return refused
         first = self._first_url()
         if first is None:
             return self.error(

@@ -152,6 +152,11 @@ def final_status(channel: Event, cause: str, answered: bool) -> str:
     """CallStatus at hangup: `completed`, or for an unanswered outbound leg why it failed."""
     if answered or direction(channel) == "inbound":
         return COMPLETED
+    return unanswered_status(cause)
+
+
+def unanswered_status(cause: str) -> str:
+    """CallStatus of an outbound leg that hung up with `cause` before it was answered."""
     return _UNANSWERED_STATUS.get(cause, "failed")
 
 
