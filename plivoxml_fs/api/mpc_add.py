@@ -99,9 +99,10 @@ def _event(ctx: Any, room: Any, event: str, req: ApiRequest, outcome: str | None
            call_uuid: str, to_be: Any = None) -> None:
     """One AddParticipantByAPIAction* callback, through the MPC room (its sequence); with no
     live MPC (the added call creates it), straight to the request's own status callback."""
-    extra = {"RequestUUID": req.api_id, "ParticipantCallUUID": call_uuid}
-    if outcome is not None:
+    extra = {"RequestUUID": req.api_id}
+    if outcome is not None:  # Completed names the call it is about: the leg that won
         extra["AddParticipantAPIRequestOutcome"] = outcome
+        extra["ParticipantCallUUID"] = call_uuid
     now = ctx.clock()
     if room is None or room.status == MpcState.ENDED:
         _event_without_mpc(ctx, event, req, extra, call_uuid, now, to_be)
