@@ -252,22 +252,40 @@ def start(ctx: Any, req: ApiRequest, dial: Dial, text: str, completed: Any,
         gevent.spawn(_originate_all, ctx, req, dial, command, uuids,
                      dial.rings[0] + ORIGINATE_SLACK_S, completed)
         return
-    race = Race(tuple(uuids), lambda won: _won(ctx, race, won, completed),
+    waiting: dict[str, gevent.Greenlet] = {}  # legs whose delay_dial is not over yet
+    race = Race(tuple(uuids), lambda won: _won(ctx, req, dial, race, won, waiting, completed),
                 lambda: completed("failure", uuids[0]))
     timeout = ctx.settings.confirm_key_timeout_s
     for uuid, to, ring, delay in zip(uuids, dial.tos, dial.rings, dial.delays, strict=True):
         ctx.confirms[uuid] = Confirm(dial.key, dial.sound_url, dial.sound_method, timeout,
                                      race, dial.send_digits)
         command = _command(template, f"{block},originate_timeout={ring}", [(uuid, to)], to)
-        gevent.spawn_later(delay, _originate_leg, ctx, req, dial, command, uuid, to,
-                           ring + ORIGINATE_SLACK_S, race)
+        waiting[uuid] = gevent.spawn_later(delay, _originate_leg, ctx, req, dial, command,
+                                           uuid, to, ring + ORIGINATE_SLACK_S, race, waiting)
 
 
-def _won(ctx: Any, race: Race, winner: str, completed: Any) -> None:
+def _won(ctx: Any, req: ApiRequest, dial: Dial, race: Race, winner: str,
+         waiting: dict[str, Any], completed: Any) -> None:
     completed("success", winner)
-    for uuid in race.uuids:
-        if uuid != winner and uuid not in race.out:
+    for uuid, to in zip(race.uuids, dial.tos, strict=True):
+        if uuid == winner or uuid in race.out:
+            continue
+        timer = waiting.pop(uuid, None)
+        if timer is not None:  # its delay is not over: it is never dialled
+            timer.kill(block=False)
+            _never_dialled(ctx, req, dial, uuid, to, race)
+        else:
             gevent.spawn(_kill, ctx, uuid)
+
+
+def _never_dialled(ctx: Any, req: ApiRequest, dial: Dial, uuid: str, to: str,
+                   race: Race) -> None:
+    """Another leg won before this one's delay_dial was over: it is not dialled, and ends
+    as a lost race (its call_status_callback_url hears so)."""
+    ctx.inline.pop(uuid, None)
+    ctx.confirms.pop(uuid, None)
+    _unanswered(ctx, req, dial, uuid, to, "-ERR LOSE_RACE")
+    race.lose(uuid)
 
 
 def _kill(ctx: Any, uuid: str) -> None:
@@ -301,11 +319,10 @@ def _originate_all(ctx: Any, req: ApiRequest, dial: Dial, command: str, uuids: l
 
 
 def _originate_leg(ctx: Any, req: ApiRequest, dial: Dial, command: str, uuid: str, to: str,
-                   timeout: float, race: Race) -> None:
+                   timeout: float, race: Race, waiting: dict[str, Any]) -> None:
+    waiting.pop(uuid, None)
     if race.winner is not None:  # another leg won before this one's delay was over
-        ctx.inline.pop(uuid, None)
-        ctx.confirms.pop(uuid, None)
-        race.lose(uuid)
+        _never_dialled(ctx, req, dial, uuid, to, race)
         return
     reply = _reply(ctx, command, timeout)
     if reply.startswith("+OK"):

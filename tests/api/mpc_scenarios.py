@@ -722,6 +722,47 @@ def add_participant_in_parallel_with_a_confirm_key(scene: Scene) -> None:
         scene.leave(callers)
 
 
+def add_participant_dial_parameters(scene: Scene) -> None:
+    """delay_dial per leg (the first leg wins before the second's delay is over: that one is
+    never dialled and ends as Lost Race), send_digits reach the called party once it
+    answered, and call_status_callback_url hears of a leg that never answered (busy: 3010)."""
+    name = mpc_name("api-dial")
+    callers, _ = _join(scene, name, {"8871": ("Customer", API_EVENTS)})
+    scene.app.answers["8872"] = TALKING_AGENT
+    scene.app.answers["8874"] = '<Response><Hangup reason="busy"/></Response>'
+    mpcs = scene.client.multi_party_calls
+    uuids: dict[str, str] = {}
+    try:
+        answer = mpcs.add_participant(
+            "Agent", friendly_name=name, from_="15550001111", to_="8872<8873",
+            delay_dial="0<30", send_digits="1w2",
+            call_status_callback_url=f"{scene.app.base}/status")
+        uuids = {c["to"]: c["call_uuid"] for c in answer.calls}
+        completed = _completed(scene, name, answer.request_uuid)
+        assert completed["AddParticipantAPIRequestOutcome"] == "success"
+        assert completed["ParticipantCallUUID"] == uuids["8872"]
+        scene.wait("the winner's join", lambda: [
+            e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
+            and e.get("ParticipantCallUUID") == uuids["8872"]])
+        far = scene.app.of("/answer", "8872")[0]["CallUUID"]
+        scene.wait("the sent digits", lambda: [
+            e.get("DTMF-Digit") for e in list(scene.events)
+            if e.name == "DTMF" and e.get("Unique-ID") == far] == ["1", "2"])
+        never = _status(scene, uuids["8873"])
+        assert never["HangupCauseCode"] == "9000" and never["To"] == "8873", never
+        assert not scene.app.of("/answer", "8873")  # never dialled
+        busy = mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                    to_="8874", call_status_callback_url=f"{scene.app.base}/status")
+        status = _status(scene, busy.calls[0]["call_uuid"])
+        assert status["CallStatus"] == "busy" and status["HangupCauseCode"] == "3010", status
+        assert status["Direction"] == "outbound" and status["Event"] == "Hangup"
+    finally:
+        for leg in uuids.values():
+            scene.api(f"uuid_kill {leg}")
+        scene.leave(callers)
+
+
+SCENARIOS += [add_participant_dial_parameters]
 SCENARIOS += [add_participant_by_dialling, add_participant_ringing_in_parallel,
               add_participant_by_moving_a_call, add_participant_with_the_right_confirm_key,
               add_participant_with_a_wrong_or_no_confirm_key,
