@@ -158,10 +158,7 @@ def add_participant(ctx: Any, req: ApiRequest):
                                       max_bytes=MAX_BYTES).verbs
         to_be = (name, mpc_model)
     if call_uuid:
-        for param in ("confirm_key", "sip_headers", "send_digits", "call_status_callback_url"):
-            if req.text(param):
-                raise bad(param, "applies to a dialled participant (from and to), not to a "
-                                "moved call_uuid")
+        mpc_dial.check_move(req, mpc_exists=room is not None)
         return _move(ctx, req, room, call_uuid, text, to_be)
     return _dial(ctx, req, room, text, role, to_be)
 

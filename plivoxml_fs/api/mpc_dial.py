@@ -205,6 +205,27 @@ def dial_parameters(req: ApiRequest, role: str, mpc_exists: bool) -> Dial:
                 _method(req, "call_status_callback_method", "POST"), digits)
 
 
+#: Dial parameters and the values that mean "nothing asked" (the SDK sends some always).
+DIAL_ONLY = {"confirm_key": ("",), "confirm_key_sound_url": ("",), "sip_headers": ("",),
+             "send_digits": ("",), "call_status_callback_url": ("",), "caller_name": ("",),
+             "ring_timeout": ("", str(RING_DEFAULT_S)), "delay_dial": ("", "0"),
+             "dial_music": ("", "real"), "send_on_preanswer": ("", "false")}
+
+
+def check_move(req: ApiRequest, mpc_exists: bool) -> None:
+    """A moved `call_uuid` is no dial: a dial parameter asking for something is 400 naming it
+    (Plivo: call_status_callback_url is for newly dialled calls only)."""
+    for name, nothing in DIAL_ONLY.items():
+        value = req.params.get(name)
+        shown = "" if value is None else str(value).lower()
+        if shown not in nothing:
+            raise bad(name, "applies to a dialled participant (from and to), not to a moved "
+                            "call_uuid")
+    if not mpc_exists and not _flag(req, "create_mpc_with_single_participant", True):
+        raise bad("create_mpc_with_single_participant", "is false and the MPC does not exist: "
+                                                        "this add would create it")
+
+
 def _flag(req: ApiRequest, name: str, default: bool = False) -> bool:
     raw = req.params.get(name)
     if raw is None or raw == "":

@@ -525,6 +525,11 @@ def add_participant_by_moving_a_call(scene: Scene) -> None:
         assert ("speak", "flite|slt|never said") not in scene.apps(enter["CallUUID"])
         with pytest.raises(px.ResourceNotFoundError):
             mpcs.add_participant("Agent", friendly_name=name, call_uuid="not-a-call-of-ours")
+        for asked in ({"caller_name": "Desk"}, {"ring_timeout": 20},
+                      {"confirm_key": "5", "confirm_key_sound_url": CONFIRM_URL}):
+            with pytest.raises(px.ValidationError, match=next(iter(asked))):  # no dial: 400
+                mpcs.add_participant("Agent", friendly_name=name,
+                                     call_uuid=enter["CallUUID"], **asked)
         # moved on again, out of this MPC: "Participant Call Transferred", not "Kicked..."
         # into an MPC it creates: AddParticipantByAPIAction* come from the request's status
         # callback, with no MPCUUID yet (SequenceNumber 0); the MPC's own events follow
