@@ -708,6 +708,9 @@ def add_participant_in_parallel_with_a_confirm_key(scene: Scene) -> None:
         uuids = {c["to"]: c["call_uuid"] for c in answer.calls}
         for to in ("8862", "8863"):
             _prompted(scene, uuids[to])
+        # pressed during the prompt's 30 s Wait: sleep_eat_digits lets the key end it (were
+        # it not read until the sleep ends, the winner would join 30 s late, after the wait)
+        scene.wait("the prompt's Wait", lambda: ("sleep", "30000") in scene.apps(uuids["8863"]))
         _press(scene, "8863", "5")
         completed = _completed(scene, name, answer.request_uuid)
         assert completed["AddParticipantAPIRequestOutcome"] == "success"
