@@ -107,6 +107,8 @@ def challenge(call: Any, confirm: Confirm) -> Outcome | None:
 
 
 def _challenge(call: Any, confirm: Confirm) -> Outcome | None:
+    if (gone := call.answer()) is not None:  # a leg that came with early media only
+        return gone
     deadline = call.clock() + confirm.timeout_s
     if confirm.send_digits:
         done = run_app(call, "send_dtmf", arguments.send_dtmf(confirm.send_digits))
