@@ -64,6 +64,8 @@ METHODS = ("GET", "POST")
 _BLOCK_SPECIALS = frozenset("{}[],'\"$ \\")
 #: How long past its ring time an originate may take to answer, in seconds.
 ORIGINATE_SLACK_S = 10
+#: How long the entries of a leg that never reached the socket are kept, in seconds.
+FORGET_S = 600
 
 
 @attrs.frozen
@@ -346,8 +348,10 @@ def _originate_leg(ctx: Any, req: ApiRequest, dial: Dial, command: str, uuid: st
         _never_dialled(ctx, req, dial, uuid, to, race)
         return
     reply = _reply(ctx, command, timeout)
-    if reply.startswith("+OK"):
-        return  # the leg goes on at the socket (call/confirm.py)
+    if reply.startswith("+OK"):  # the leg goes on at the socket (call/confirm.py)
+        gevent.spawn_later(ctx.settings.connect_timeout_s + ctx.settings.command_timeout_s,
+                           _arrived, ctx, req, uuid, race)
+        return
     ctx.inline.pop(uuid, None)
     ctx.confirms.pop(uuid, None)
     lost = race.winner is not None
@@ -355,6 +359,23 @@ def _originate_leg(ctx: Any, req: ApiRequest, dial: Dial, command: str, uuid: st
         _failed_log(req, [uuid], uuid, reply)
     _unanswered(ctx, req, dial, uuid, to, "-ERR LOSE_RACE" if lost else reply)
     race.lose(uuid)
+
+
+def _arrived(ctx: Any, req: ApiRequest, uuid: str, race: Race) -> None:
+    """An answered leg that has not reached this daemon's socket by now (refused, or hung up
+    on the way) is out of the race, so Completed still comes; should it arrive after all,
+    its confirm step hangs it up (LOSE_RACE). Its entries go after FORGET_S."""
+    if uuid not in ctx.confirms:
+        return  # the driver took it
+    log.warning("add participant: the answered call %s did not reach this daemon's socket",
+                uuid, extra={"account": req.account, "api_id": req.api_id, "call_uuid": uuid})
+    race.lose(uuid)
+    gevent.spawn_later(FORGET_S, _forget, ctx, uuid)
+
+
+def _forget(ctx: Any, uuid: str) -> None:
+    ctx.confirms.pop(uuid, None)
+    ctx.inline.pop(uuid, None)
 
 
 def _failed_log(req: ApiRequest, uuids: list[str], winner: str, reply: str) -> None:

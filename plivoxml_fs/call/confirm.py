@@ -64,8 +64,9 @@ class Race:
     out: set[str] = attrs.field(factory=set)
 
     def claim(self, uuid: str) -> bool:
-        """True when `uuid` is the first leg to confirm (it joins); False when another won."""
-        if self.winner is not None:
+        """True when `uuid` is the first leg to confirm (it joins); False when another won or
+        this leg is out already."""
+        if self.winner is not None or uuid in self.out:
             return self.winner == uuid
         self.winner = uuid
         self.on_won(uuid)
@@ -107,6 +108,8 @@ def challenge(call: Any, confirm: Confirm) -> Outcome | None:
 
 
 def _challenge(call: Any, confirm: Confirm) -> Outcome | None:
+    if call.uuid in confirm.race.out:  # given up on before it arrived (api/mpc_dial.py)
+        return _claim(call, confirm)
     if (gone := call.answer()) is not None:  # a leg that came with early media only
         return gone
     deadline = call.clock() + confirm.timeout_s

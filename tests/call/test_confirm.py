@@ -59,3 +59,11 @@ def test_send_dtmf_argument():
         arguments.send_dtmf("1 2")
     with pytest.raises(UnsafeValue, match="at most 99"):
         arguments.send_dtmf("1" * 100)
+
+
+def test_a_leg_out_of_the_race_cannot_win_later():
+    """A leg given up on (never reached the socket in time) cannot claim afterwards."""
+    race, seen = _race("a", "b")
+    race.lose("a")
+    assert race.claim("a") is False
+    assert race.claim("b") is True and seen == [("won", "b")]
