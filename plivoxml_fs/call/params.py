@@ -63,6 +63,7 @@ _UNANSWERED_STATUS = {
     "NO_ANSWER": "no-answer",
     "NO_USER_RESPONSE": "no-answer",
     "ORIGINATOR_CANCEL": "no-answer",
+    "LOSE_RACE": "no-answer",  # another leg of a parallel dial answered (or confirmed) first
     "ALLOTTED_TIMEOUT": "timeout",
     "RECOVERY_ON_TIMER_EXPIRE": "timeout",
 }

@@ -758,6 +758,7 @@ def add_participant_dial_parameters(scene: Scene) -> None:
             if e.name == "DTMF" and e.get("Unique-ID") == far] == ["1", "2"])
         never = _status(scene, uuids["8873"])
         assert never["HangupCauseCode"] == "9000" and never["To"] == "8873", never
+        assert never["CallStatus"] == "no-answer" and never["HangupSource"] == "Plivo"
         assert not scene.app.of("/answer", "8873")  # never dialled
         busy = mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
                                     to_="8874", call_status_callback_url=f"{scene.app.base}/status")
