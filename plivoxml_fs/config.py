@@ -114,6 +114,9 @@ class Settings:
     # endpoint then destination, e.g. "sofia/gateway/carrier/{to} &socket(127.0.0.1:8084 async
     # full)" (the answered leg must reach this daemon's socket); "" = dialling out is refused
     mpc_dial_string: str = ""
+    # add participant with confirm_key: how long the dialled party has, from its answer (the
+    # prompt counts), to press the key before it is hung up (Plivo's confirmTimeout default)
+    confirm_key_timeout_s: float = 120.0
     # transcription of recordings that ask for it (docs/transcription.md): the engine
     # (pocketsphinx: offline, the default; http: an OpenAI-compatible /v1/audio/transcriptions
     # URL with its model and key), worker processes at most, one job's time limit, the jobs

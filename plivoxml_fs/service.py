@@ -96,7 +96,8 @@ class Daemon:
         self.history = HistoryStore(history_path(settings), settings.history_retention_s)
         self.api_context = ApiContext(self.rooms, self.history, time.time, settings, new_id,
                                       self.freeswitch_connected, self.driver.inline,
-                                      self._originate, self.outbox.emit)
+                                      self._originate, self.outbox.emit,
+                                      confirms=self.driver.confirms)
         self.rooms.on_ended = self.api_context.keep
         self.api: ControlServer | None = None
         if settings.api_port:

@@ -46,6 +46,8 @@ class ApiContext:
     originate: Callable[[str, float], str] | None = None
     #: the outbox's emit: callbacks with no room to go through (api/mpc_add.py)
     emit: Callable[[Any], None] | None = None
+    #: confirm steps of dialled calls (the call driver's `confirms`: call/confirm.py)
+    confirms: dict[str, Any] = attrs.field(factory=dict)
 
     def keep(self, room: Room, record: RoomRecord) -> None:
         """The room engine's `on_ended`: an ended conference goes into the history."""

@@ -10,13 +10,15 @@ checked as any document is (400 naming the problem), and the call runs it as its
   `{to}` replaced (setting `mpc_dial_string`: a gateway in production, `loopback/...` in
   tests); when that leg reaches this daemon's socket it runs the document instead of the
   answer URL's (call/driver.py `CallDriver.inline`). A failed dial is one WARNING line.
+  The dial's own parameters (ring_timeout, delay_dial, confirm_key, sip_headers, send_digits,
+  call_status_callback_url, ...) and the race of several legs: api/mpc_dial.py.
 - `call_uuid`: a call of this daemon seated in one of its rooms (a `<Conference>` or another
   MPC) of the same account is let go from that room, and its document goes on with this one
   (the rest of its old document is not run).
 
 AddParticipantByAPIActionInitiated is posted when the request is taken and
-AddParticipantByAPIActionCompleted when the dial is answered (or failed; or at once for a
-moved call), with `RequestUUID` (the request's api_id) and `AddParticipantAPIRequestOutcome`
+AddParticipantByAPIActionCompleted when the dial is answered (with confirm_key: when a leg
+pressed the key; or when every leg failed; or at once for a moved call), with `RequestUUID` (the request's api_id) and `AddParticipantAPIRequestOutcome`
 (`success` / `failure`), to the MPC's status callback (its add-participant-api-events
 group), when the MPC exists; when the added call creates it, to the request's own status
 callback with MPCUUID empty and SequenceNumber 0 (docs/api.md).
@@ -25,13 +27,12 @@ callback with MPCUUID empty and SequenceNumber 0 (docs/api.md).
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import attrs
-import gevent
 
+from plivoxml_fs.api import mpc_dial
 from plivoxml_fs.api.server import ApiError, ApiRequest, bad
 from plivoxml_fs.documents import models, parse_document
 from plivoxml_fs.effects.webhook import Webhook
@@ -42,8 +43,9 @@ from plivoxml_fs.rooms.mpc_model import MpcState, events_of
 
 log = logging.getLogger("plivoxml_fs.api")
 
-#: Body names that are not `<MultiPartyCall>` attributes but the dial's (or ignored: the
-#: SDK always sends them).
+#: Body names that are not `<MultiPartyCall>` attributes but the dial's (api/mpc_dial.py
+#: honours or refuses each), the move's, or the path's (`uuid`, `friendly_name`, repeated by
+#: the SDK) and `callback_url`/`callback_method` (refused: api/mpc_add.py `add_participant`).
 DIAL_NAMES = frozenset({
     "role", "from", "to", "call_uuid", "caller_name", "call_status_callback_url",
     "call_status_callback_method", "sip_headers", "confirm_key", "confirm_key_sound_url",
@@ -51,12 +53,8 @@ DIAL_NAMES = frozenset({
     "create_mpc_with_single_participant", "send_digits", "send_on_preanswer", "uuid",
     "friendly_name", "callback_url", "callback_method",
 })
-NUMBER = re.compile(r"[A-Za-z0-9+*#._@:-]{1,64}")
-CALLER_NAME = re.compile(r"[^{}\[\],'\"$\\\r\n\0]{1,50}")
 #: The largest document a request can make (its body is at most 64 KiB).
 MAX_BYTES = 256 * 1024
-#: The most numbers one add participant rings in parallel (`to` as `a<b<c`).
-MAX_PARALLEL = 20
 
 
 def _xml_names() -> dict[str, str]:
@@ -97,21 +95,14 @@ def document(name: str, role: str, params: dict[str, Any]) -> str:
     return text
 
 
-def _number(req: ApiRequest, name: str) -> str:
-    value = req.text(name, required=True)
-    if not NUMBER.fullmatch(value):
-        raise bad(name, f"must be a number or SIP user of letters, digits and +*#._@:- "
-                        f"(got {value[:40]!r})")
-    return value
-
-
 def _event(ctx: Any, room: Any, event: str, req: ApiRequest, outcome: str | None,
            call_uuid: str, to_be: Any = None) -> None:
     """One AddParticipantByAPIAction* callback, through the MPC room (its sequence); with no
     live MPC (the added call creates it), straight to the request's own status callback."""
     extra = {"RequestUUID": req.api_id}
-    if outcome is not None:
+    if outcome is not None:  # Completed names the call it is about: the leg that won
         extra["AddParticipantAPIRequestOutcome"] = outcome
+        extra["ParticipantCallUUID"] = call_uuid
     now = ctx.clock()
     if room is None or room.view().status == MpcState.ENDED:
         _event_without_mpc(ctx, event, req, extra, call_uuid, now, to_be)
@@ -153,6 +144,10 @@ def add_participant(ctx: Any, req: ApiRequest):
     role = req.text("role", required=True).lower()
     if role not in ("agent", "supervisor", "customer"):
         raise bad("role", f"must be agent, supervisor or customer (got {role!r})")
+    for param in ("callback_url", "callback_method"):
+        if req.text(param):  # Plivo's asynchronous answer: the answer here is the response
+            raise bad(param, "is not supported: the response is the request's answer, and its "
+                            "outcome comes as AddParticipantByAPIActionCompleted")
     call_uuid = req.text("call_uuid")
     if call_uuid and (req.text("from") or req.text("to")):
         raise bad("call_uuid", "give call_uuid or from and to, not both")
@@ -163,86 +158,30 @@ def add_participant(ctx: Any, req: ApiRequest):
                                       max_bytes=MAX_BYTES).verbs
         to_be = (name, mpc_model)
     if call_uuid:
+        mpc_dial.check_move(req, mpc_exists=room is not None)
         return _move(ctx, req, room, call_uuid, text, to_be)
     return _dial(ctx, req, room, text, role, to_be)
 
 
-def _numbers(req: ApiRequest, role: str) -> list[str]:
-    """`to` as one number or several separated by `<` (parallel ringing, role agent only)."""
-    value = req.text("to", required=True)
-    numbers = value.split("<")
-    if len(numbers) > 1 and role != "agent":
-        raise bad("to", f"several numbers (separated by <) are allowed only for role agent "
-                        f"(got role {role!r})")
-    if len(numbers) > MAX_PARALLEL:
-        raise bad("to", f"at most {MAX_PARALLEL} numbers ring in parallel (got {len(numbers)})")
-    for number in numbers:
-        if not NUMBER.fullmatch(number):
-            raise bad("to", f"must be numbers or SIP users of letters, digits and +*#._@:-, "
-                            f"separated by < (got {value[:40]!r})")
-    if len(set(numbers)) != len(numbers):
-        raise bad("to", "names a number twice")
-    return numbers
-
-
 def _dial(ctx: Any, req: ApiRequest, room: Any, text: str, role: str, to_be: Any):
-    template = ctx.settings.mpc_dial_string if ctx.settings is not None else ""
-    if not template:
-        raise bad("to", "this daemon dials no participants: set mpc_dial_string")
-    tos, from_ = _numbers(req, role), _number(req, "from")
-    if req.text("confirm_key"):  # refused, not ignored: an unconfirmed leg would join
-        raise bad("confirm_key", "is not supported yet: the answered call would join unasked")
-    caller_name = req.text("caller_name", default=from_)
-    if not CALLER_NAME.fullmatch(caller_name):
-        raise bad("caller_name", "must be 1..50 characters without {}[],'\"$ or \\")
-    ring = req.text("ring_timeout", default="45")
-    if not ring.isdigit() or not 1 <= int(ring) <= 120:
-        raise bad("ring_timeout", f"must be 1..120 seconds (got {ring!r})")
-    if not ctx.connected() or ctx.originate is None:
-        raise ApiError(503, "FreeSWITCH is not connected: nothing was changed; try again")
-    uuids = [ctx.new_id() for _ in tos]
-    variables = {"origination_caller_id_number": from_,
-                 "origination_caller_id_name": f"'{caller_name}'" if " " in caller_name
-                 else caller_name,
-                 "originate_timeout": ring, "plivoxml_account_id": req.account}
-    block = ",".join(f"{k}={v}" for k, v in variables.items())
-    endpoint, _, rest = template.partition(" ")
-    # one leg per number, each with its own uuid ([...] per-leg variables); `,` rings them
-    # in parallel: FreeSWITCH bridges the first to answer and hangs the others up with
-    # LOSE_RACE (Plivo's 9000 "Lost Race", call/causes.py)
-    legs = ",".join(f"[origination_uuid={u}]{endpoint.replace('{to}', t)}"
-                    for u, t in zip(uuids, tos, strict=True))
-    command = f"originate {{{block}}}{legs}" + (f" {rest.replace('{to}', tos[0])}"
-                                               if rest else "")
+    """Dial the participant (api/mpc_dial.py: its parameters, the legs and their race)."""
+    mpc_dial.check_template(ctx)
+    dial = mpc_dial.dial_parameters(req, role, mpc_exists=room is not None)
     req.acted = True
-    for uuid in uuids:
-        ctx.inline[uuid] = text
+    sent: list[str] = []
+
+    def completed(outcome: str, call_uuid: str) -> None:
+        if not sent:  # once per request, whichever leg or failure says it first
+            sent.append(outcome)
+            _event(ctx, _room_by_name(ctx, req), "AddParticipantByAPIActionCompleted", req,
+                   outcome, call_uuid, to_be)
+
+    uuids = [ctx.new_id() for _ in dial.tos]
     _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, uuids[0], to_be)
-    gevent.spawn(_originate, ctx, req, command, uuids, int(ring) + 10, to_be)
+    mpc_dial.start(ctx, req, dial, text, completed, uuids)
     return 201, {"message": "add participant action initiated", "request_uuid": req.api_id,
-                 "calls": [{"to": t, "from": from_, "call_uuid": u}
-                           for t, u in zip(tos, uuids, strict=True)]}
-
-
-def _originate(ctx: Any, req: ApiRequest, command: str, uuids: list[str],
-               timeout: float, to_be: Any) -> None:
-    try:
-        reply = ctx.originate(command, timeout)
-    except Exception as exc:  # noqa: BLE001 - whatever it was, the dial failed
-        reply = f"-ERR {exc}"
-    ok = reply.startswith("+OK")
-    answered = reply[3:].strip() if ok else ""
-    winner = answered if answered in uuids else uuids[0]
-    for uuid in uuids:
-        if not ok or uuid != winner:  # the losers never reach the socket
-            ctx.inline.pop(uuid, None)
-    if not ok:
-        log.warning("add participant: the call %s was not made: %s", ",".join(uuids),
-                    reply.strip()[:200],
-                    extra={"account": req.account, "api_id": req.api_id, "call_uuid": winner})
-    room = _room_by_name(ctx, req)
-    _event(ctx, room, "AddParticipantByAPIActionCompleted", req,
-           "success" if ok else "failure", winner, to_be)
+                 "calls": [{"to": t, "from": dial.from_, "call_uuid": u}
+                           for t, u in zip(dial.tos, uuids, strict=True)]}
 
 
 def _room_by_name(ctx: Any, req: ApiRequest) -> Any:

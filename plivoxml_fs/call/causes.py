@@ -145,6 +145,9 @@ NO_ANSWER_URL = Row(7011, ERROR, "I")
 INTERNAL_ERROR = Row(5010, ERROR, "I")
 #: The connection went away with no hangup event: nobody can say how the call ended.
 UNKNOWN = Row(0, UNKNOWN_SOURCE, "I")
+#: A participant the control API dialled with confirm_key did not press it (wrong key, no key
+#: in time, or no prompt to ask with): the daemon hung it up (call/confirm.py).
+CONFIRM_KEY_FAILED = Row(9110, PLIVO, "D")
 
 # -- §4 (b): SIP final codes that refine a FreeSWITCH cause ------------------------------------
 

@@ -41,6 +41,7 @@ from typing import Any
 from plivoxml_fs import logs, metrics
 from plivoxml_fs.call import causes
 from plivoxml_fs.call import params as call_params
+from plivoxml_fs.call.confirm import challenge
 from plivoxml_fs.call.driver_parts import Failed, answered_at, outcome_label, where_of
 from plivoxml_fs.config import Settings
 from plivoxml_fs.effects.urls import shown_url
@@ -127,8 +128,10 @@ class CallDriver:
         self.rooms = rooms or RoomEngine(RoomContext(settings, new_id),
                                          SyncEdge(outbox, time.time))
         self._parse = parse
-        #: call uuid -> a document the control API gave it (api/mpc_add.py)
+        #: call uuid -> a document the control API gave it (api/mpc_add.py), and the confirm
+        #: step it must pass first (call/confirm.py `Confirm`: a participant's confirm_key)
         self.inline: dict[str, str] = {}
+        self.confirms: dict[str, Any] = {}
 
     def confirm(self, conn: Any) -> str | None:
         """Why the call on `conn` is refused, or None: its Unique-ID must be a live channel.
@@ -171,7 +174,7 @@ class _Call:
         self.outbox = driver.outbox
         self.inbound = driver.inbound
         self.rooms = driver.rooms
-        self.inline = driver.inline
+        self.inline, self.confirms = driver.inline, driver.confirms
         self.clock = time.monotonic  # ExecContext: how long things take
         self.new_id = new_id  # ExecContext: fresh identifiers
         self.parse = parse
@@ -302,6 +305,10 @@ class _Call:
                 return self._run_document(leg.document)
             finally:
                 leg.finished()
+        if (confirm := self.confirms.pop(self.uuid, None)) is not None and (
+                refused := challenge(self, confirm)) is not None:
+            self.inline.pop(self.uuid, None)  # the dialled leg failed its confirm step
+            return refused
         first = self._first_url()
         if first is None:
             return self.error(
@@ -407,13 +414,8 @@ class _Call:
             return self.error(f"<{name}> at {where} has no executor")
         self.verbs_started += 1
         self.log.debug("call %s: verb <%s> at %s", self.uuid, name, where)
-        if registry.needs_answer(verb) and not self.answered_us:
-            done = run_app(self, "answer")
-            if isinstance(done, Gone):
-                return done
-            self.answered_us = time.time_ns() // 1000
-            if self._journalled:
-                self.outbox.call_answered(self.uuid, self.answered_us)
+        if registry.needs_answer(verb) and (gone := self.answer()) is not None:
+            return gone
         try:
             return executor(verb, self)
         except UnsafeValue as exc:
@@ -422,6 +424,18 @@ class _Call:
             if hung_up(self):
                 return Gone(str(exc))
             return self.error(f"<{name}> at {where}: FreeSWITCH: {exc}")
+
+    def answer(self) -> Gone | None:
+        """Answer the call unless it is (call/confirm.py asks too); Gone if it ended."""
+        if self.answered_us:
+            return None
+        done = run_app(self, "answer")
+        if isinstance(done, Gone):
+            return done
+        self.answered_us = time.time_ns() // 1000
+        if self._journalled:
+            self.outbox.call_answered(self.uuid, self.answered_us)
+        return None
 
     # -- the end --------------------------------------------------------------------------
 

@@ -63,6 +63,7 @@ _UNANSWERED_STATUS = {
     "NO_ANSWER": "no-answer",
     "NO_USER_RESPONSE": "no-answer",
     "ORIGINATOR_CANCEL": "no-answer",
+    "LOSE_RACE": "no-answer",  # another leg of a parallel dial answered (or confirmed) first
     "ALLOTTED_TIMEOUT": "timeout",
     "RECOVERY_ON_TIMER_EXPIRE": "timeout",
 }
@@ -152,6 +153,11 @@ def final_status(channel: Event, cause: str, answered: bool) -> str:
     """CallStatus at hangup: `completed`, or for an unanswered outbound leg why it failed."""
     if answered or direction(channel) == "inbound":
         return COMPLETED
+    return unanswered_status(cause)
+
+
+def unanswered_status(cause: str) -> str:
+    """CallStatus of an outbound leg that hung up with `cause` before it was answered."""
     return _UNANSWERED_STATUS.get(cause, "failed")
 
 

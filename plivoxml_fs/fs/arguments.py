@@ -182,3 +182,28 @@ def sched_hangup(seconds: int, cause: str = "NORMAL_CLEARING") -> str:
     _positive_int(seconds, "sched_hangup seconds", MAX_SCHEDULE_S)
     _match(HANGUP_CAUSE, cause, "hangup cause")
     return f"+{seconds} {cause}"
+
+
+#: Channel variables the confirm step (call/confirm.py) sets, and the values each may take.
+DIGIT_VARIABLES = {"playback_terminators": ("any", ""), "sleep_eat_digits": ("true", "")}
+
+
+def digit_variable(name: str, value: str) -> str:
+    """The `set` argument `name=value` for a digit-collection variable (`name=` unsets it):
+    `playback_terminators=any` makes any digit stop a playback or speak (mod_dptools on_dtmf),
+    `sleep_eat_digits=true` makes `sleep` read digits too (and stop on a terminator)."""
+    allowed = DIGIT_VARIABLES.get(name)
+    if allowed is None or value not in allowed:
+        raise UnsafeValue(f"digit variable: {name}={value!r} is not one of {DIGIT_VARIABLES}")
+    return f"{name}={value}"
+
+
+def send_dtmf(digits: str) -> str:
+    """Argument of the `send_dtmf` application: the digits sent to the far end (`w` waits
+    0.5 s and `W` 1 s, switch_core_session_send_dtmf_string), at most MAX_SEND_DIGITS."""
+    from plivoxml_fs.fs.commands import MAX_SEND_DIGITS, SEND_DIGITS
+
+    _match(SEND_DIGITS, digits, "send_dtmf digits")
+    if len(digits) > MAX_SEND_DIGITS:
+        raise UnsafeValue(f"send_dtmf digits: at most {MAX_SEND_DIGITS} (got {len(digits)})")
+    return digits

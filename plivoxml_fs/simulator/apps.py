@@ -258,12 +258,21 @@ def _sleep(channel: Channel, arg: str) -> None:
         return None
     if ms > 0:
         start = channel.sim.clock.now_us()
-        if wait_media(channel, ms) == DONE:
+        if _sleep_media(channel, ms) == DONE:
             channel.record("slept", f"{ms} ms", ms)
         else:
             heard = (channel.sim.clock.now_us() - start) // 1000
             channel.record("slept", f"{heard} ms of {ms} ms", heard)
     return None
+
+
+def _sleep_media(channel: Channel, ms: int) -> str:
+    """sleep_eat_digits=true: the sleep reads digits and a terminator ends it (mod_dptools
+    sleep_function with on_dtmf); else digits wait for whoever reads them next."""
+    if (channel.get_var("sleep_eat_digits") or "").lower() not in ("true", "yes", "on", "1"):
+        return wait_media(channel, ms)
+    with terminable(channel) as stop:
+        return wait_media(channel, ms, stop)
 
 
 @application("detect_silence")
@@ -355,4 +364,23 @@ def _speak(channel: Channel, arg: str) -> None:
     with terminable(channel) as stop:
         finished = wait_media(channel, ms, stop) == DONE
     channel.record("spoke", text if finished else f"{text} (interrupted)", ms)
+    return None
+
+
+#: `send_dtmf` pauses (switch_core_session_send_dtmf_string): `w` 500 ms, `W` 1 s.
+SEND_DTMF_PAUSES_MS = {"w": 500, "W": 1000}
+
+
+@application("send_dtmf")
+def _send_dtmf(channel: Channel, arg: str) -> None:
+    """Digits sent out to the far end (the loopback partner receives them as DTMF), pauses
+    for `w`/`W` in between, as mod_dptools' send_dtmf does; returns once they are sent."""
+    target = channel.partner or channel
+    for char in arg.strip():
+        pause_ms = SEND_DTMF_PAUSES_MS.get(char)
+        if pause_ms is not None:
+            if wait_media(channel, pause_ms) != DONE:
+                return None
+        elif char.upper() in "0123456789*#ABCD" and target.is_up:
+            target.receive_dtmf(char.upper())
     return None

@@ -10,7 +10,7 @@ from conference.conftest import TIME_SCALE
 from conference.scene import Scene, embedded_scene
 
 from api.api_scenarios import ACCOUNT_A, ACCOUNT_B, API_AUTH, TOKEN_A, TOKEN_B
-from api.mpc_scenarios import DIAL_STRING
+from api.mpc_scenarios import CONFIRM_TIMEOUT_S, DIAL_STRING
 from plivoxml_fs.client import rest_client
 
 
@@ -40,6 +40,7 @@ def api_scene(tmp_path, free_port):
 
     def build(**overrides) -> Scene:
         overrides.setdefault("mpc_dial_string", DIAL_STRING)
+        overrides.setdefault("confirm_key_timeout_s", CONFIRM_TIMEOUT_S)
         built = embedded_scene(stops, tmp_path, free_port, TIME_SCALE,
                                api_port=unused_port(free_port), api_auth=API_AUTH, **overrides)
         built.record_dir = tmp_path / "heard"

@@ -9,6 +9,8 @@ recording callbacks the calls caused.
 
 from __future__ import annotations
 
+import time
+
 import gevent
 import plivo.exceptions as px
 import pytest
@@ -20,6 +22,7 @@ from mpc.scenarios import doc, events, mpc_name, wait_event
 
 from api.api_scenarios import ACCOUNT_A, ACCOUNT_B, TOKEN_A, TOKEN_B
 from plivoxml_fs.client import rest_client
+from plivoxml_fs.hearing import Party, measure
 from plivoxml_fs.service import Daemon
 
 AFTER = "<Speak>after the call</Speak>"
@@ -371,6 +374,11 @@ SCENARIOS = [list_get_and_participants, mute_hold_and_coach, start_an_initialize
 #: runs the web app's document for `to` (the far end); the other reaches the daemon's socket
 #: through the dialplan (extension 7400) and joins the MPC.
 DIAL_STRING = "loopback/{to}/default 7400 XML default"
+#: The confirm prompt (`confirm_key_sound_url`: the web app's /docs/confirm), its words, and
+#: how long a dialled party has to press the key in these tests (`confirm_key_timeout_s`).
+CONFIRM_URL = "http://127.0.0.1:9/docs/confirm"
+CONFIRM_WORDS = "Press five to join the call"
+CONFIRM_TIMEOUT_S = 5.0
 API_EVENTS = ('statusCallbackEvents="mpc-state-changes,participant-state-changes,'
               'add-participant-api-events" stayAlone="true"')
 
@@ -424,9 +432,23 @@ def add_participant_by_dialling(scene: Scene) -> None:
             auth=(ACCOUNT_A, TOKEN_A), timeout=5)
         assert reply.status_code == 400, reply.text
         assert reply.json()["error"].startswith("to:") and "role agent" in reply.json()["error"]
-        with pytest.raises(px.ValidationError, match="confirm_key"):
+        with pytest.raises(px.ValidationError, match="confirm_key_sound_url"):
             mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
-                                 to_="8898", confirm_key="5")
+                                 to_="8898", confirm_key="5")  # the key needs its prompt
+        for params, named in (({"confirm_key": "55", "confirm_key_sound_url": CONFIRM_URL},
+                               "confirm_key"),
+                              ({"dial_music": "http://app/music.xml"}, "dial_music"),
+                              ({"send_on_preanswer": True, "send_digits": "1"},
+                               "send_on_preanswer"),
+                              ({"ring_timeout": "30<30"}, "ring_timeout"),
+                              ({"sip_headers": "a=b c"}, "sip_headers"),
+                              ({"callback_url": "http://app/cb"}, "callback_url")):
+            reply = requests.post(
+                f"{scene.api_base}/v1/Account/{ACCOUNT_A}/MultiPartyCall/name_{name}"
+                "/Participant/", json={"role": "agent", "from": "15550001111", "to": "8898",
+                                       **params}, auth=(ACCOUNT_A, TOKEN_A), timeout=5)
+            assert reply.status_code == 400, reply.text
+            assert reply.json()["error"].startswith(f"{named}:"), reply.text
         with pytest.raises(px.ValidationError):  # the document check names the problem
             mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
                                  to_="8898", wait_music_url="http:// bad")
@@ -503,6 +525,11 @@ def add_participant_by_moving_a_call(scene: Scene) -> None:
         assert ("speak", "flite|slt|never said") not in scene.apps(enter["CallUUID"])
         with pytest.raises(px.ResourceNotFoundError):
             mpcs.add_participant("Agent", friendly_name=name, call_uuid="not-a-call-of-ours")
+        for asked in ({"caller_name": "Desk"}, {"ring_timeout": 20},
+                      {"confirm_key": "5", "confirm_key_sound_url": CONFIRM_URL}):
+            with pytest.raises(px.ValidationError, match=next(iter(asked))):  # no dial: 400
+                mpcs.add_participant("Agent", friendly_name=name,
+                                     call_uuid=enter["CallUUID"], **asked)
         # moved on again, out of this MPC: "Participant Call Transferred", not "Kicked..."
         # into an MPC it creates: AddParticipantByAPIAction* come from the request's status
         # callback, with no MPCUUID yet (SequenceNumber 0); the MPC's own events follow
@@ -529,5 +556,223 @@ def add_participant_by_moving_a_call(scene: Scene) -> None:
         scene.leave([*callers, mover])
 
 
+FAR_END = '<Response><Speak>hello</Speak><Wait length="3600"/></Response>'
+
+
+#: The added agent's phone talks: a sine at AGENT_HZ (none of the parties' tones), so the
+#: customer's recording says whether the agent is heard in the MPC.
+AGENT_HZ = 1450
+TALKING_AGENT = f'<Response><Play loop="0">{{base}}/tones/{AGENT_HZ}.wav</Play></Response>'
+
+
+def _customer_hears(scene: Scene, callers, label: str):
+    """Who the customer's phone hears (its own party tone and the agent's sine)."""
+    return measure(scene.api, [Party(c.to, c.a_leg) for c in callers],
+                   scene.record_dir / label, time_scale=scene.time_scale,
+                   extra_tones={"8832": AGENT_HZ})
+
+
+def _prompted(scene: Scene, call_uuid: str) -> None:
+    """Wait until the dialled leg `call_uuid` hears the confirm prompt (FreeSWITCH ran it)."""
+    scene.wait("the confirm prompt", lambda: any(
+        app == "speak" and CONFIRM_WORDS in data for app, data in scene.apps(call_uuid)))
+
+
+def _press(scene: Scene, to: str, digit: str) -> None:
+    """The called party `to` presses `digit` (its phone sends it to the dialled leg)."""
+    far = scene.wait(f"{to} answered", lambda: scene.app.of("/answer", to))[0]["CallUUID"]
+    scene.api(f"uuid_send_dtmf {far} {digit}")
+
+
+def _status(scene: Scene, call_uuid: str) -> dict:
+    """The call_status_callback_url request (the leg's hangup) of leg `call_uuid`."""
+    return scene.wait(f"{call_uuid}'s status callback", lambda: [
+        h for h in scene.app.of("/status") if h.get("CallUUID") == call_uuid])[0]
+
+
+def _completed(scene: Scene, name: str, request_uuid: str) -> dict:
+    return scene.wait("AddParticipantByAPIActionCompleted", lambda: [
+        e for e in events(scene, name) if e["EventName"] == "AddParticipantByAPIActionCompleted"
+        and e["RequestUUID"] == request_uuid])[0]
+
+
+def _confirmed_add(scene: Scene, name: str, to: str, **more):
+    return scene.client.multi_party_calls.add_participant(
+        "Agent", friendly_name=name, from_="15550001111", to_=to, confirm_key="5",
+        confirm_key_sound_url=f"{scene.app.base}/docs/confirm",
+        call_status_callback_url=f"{scene.app.base}/status", **more)
+
+
+def add_participant_with_the_right_confirm_key(scene: Scene) -> None:
+    """confirm_key: the answered agent hears confirm_key_sound_url's Speak (fetched with GET),
+    presses 5 and only then joins: Completed says success, the room has it, the customer and
+    the agent hear each other (audio); the prompt's terminator variables are unset again."""
+    name = mpc_name("api-confirm")
+    callers, _ = _join(scene, name, {"8831": ("Customer", API_EVENTS)})
+    scene.app.documents["/docs/confirm"] = f"<Response><Speak>{CONFIRM_WORDS}</Speak></Response>"
+    scene.app.answers["8832"] = TALKING_AGENT
+    added = None
+    try:
+        answer = _confirmed_add(scene, name, "8832", sip_headers="Team=Blue")
+        added = answer.calls[0]["call_uuid"]
+        _prompted(scene, added)
+        assert not [e for e in events(scene, name) if e["EventName"] in (
+            "ParticipantJoin", "AddParticipantByAPIActionCompleted")
+            and e.get("ParticipantCallUUID") == added]  # not before the key
+        (fetch,) = [h for h in scene.app.hits if h.path == "/docs/confirm"]
+        assert fetch.method == "GET" and fetch.params["CallUUID"] == added
+        assert fetch.params["X-PH-Team"] == "Blue"  # sip_headers echoed on the leg's requests
+        before = _customer_hears(scene, callers, "before")
+        assert before.heard_by("8831") == set(), str(before)  # not in the MPC yet
+        _press(scene, "8832", "5")
+        completed = _completed(scene, name, answer.request_uuid)
+        assert completed["AddParticipantAPIRequestOutcome"] == "success"
+        assert completed["ParticipantCallUUID"] == added
+        join = scene.wait("the confirmed agent's join", lambda: [
+            e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
+            and e.get("ParticipantCallUUID") == added])[0]
+        settled(scene, name)
+        got = scene.client.multi_party_calls.get_participant(join["MemberID"], friendly_name=name)
+        assert got.role == "agent" and got.call_uuid == added
+        fs_room = f"mpc-{join['MPCUUID']}"
+        assert any(line.split(";")[0] == join["MemberID"] for line in scene.members(fs_room))
+        after = _customer_hears(scene, callers, "after")
+        assert after.heard_by("8831") == {"8832"}, str(after)
+        assert ("set", "playback_terminators=") in scene.apps(added)
+    finally:
+        if added is not None:
+            scene.api(f"uuid_kill {added}")
+        scene.leave(callers)
+
+
+def add_participant_with_a_wrong_or_no_confirm_key(scene: Scene) -> None:
+    """A wrong key, no key within confirm_key_timeout_s, or a prompt that holds more than
+    Play/Speak/Wait: the leg never joins, it is hung up with Plivo's 9110 "Confirm Key
+    Challenge Failed" (its call_status_callback_url request says so), and Completed says
+    failure."""
+    name = mpc_name("api-noconfirm")
+    callers, _ = _join(scene, name, {"8851": ("Customer", API_EVENTS)})
+    scene.app.documents["/docs/confirm"] = f"<Response><Speak>{CONFIRM_WORDS}</Speak></Response>"
+    legs = []
+    try:
+        for to in ("8852", "8853"):
+            scene.app.answers[to] = FAR_END
+        wrong = _confirmed_add(scene, name, "8852")
+        legs.append(wrong.calls[0]["call_uuid"])
+        _prompted(scene, legs[-1])
+        _press(scene, "8852", "4")
+        silent = _confirmed_add(scene, name, "8853")
+        legs.append(silent.calls[0]["call_uuid"])
+        started = time.monotonic()
+        for request in (wrong, silent):
+            completed = _completed(scene, name, request.request_uuid)
+            assert completed["AddParticipantAPIRequestOutcome"] == "failure", completed
+        assert time.monotonic() - started >= CONFIRM_TIMEOUT_S - 1.5  # it waited for a key
+        scene.app.documents["/docs/bad-confirm"] = "<Response><Hangup/></Response>"
+        scene.app.answers["8854"] = FAR_END
+        bad_prompt = scene.client.multi_party_calls.add_participant(
+            "Agent", friendly_name=name, from_="15550001111", to_="8854", confirm_key="#",
+            confirm_key_sound_url=f"{scene.app.base}/docs/bad-confirm",
+            confirm_key_sound_method="POST", call_status_callback_url=f"{scene.app.base}/status")
+        legs.append(bad_prompt.calls[0]["call_uuid"])
+        failed = _completed(scene, name, bad_prompt.request_uuid)
+        assert failed["AddParticipantAPIRequestOutcome"] == "failure"
+        assert [h.method for h in scene.app.hits if h.path == "/docs/bad-confirm"] == ["POST"]
+        for leg in legs:
+            status = _status(scene, leg)
+            assert status["HangupCauseCode"] == "9110", status
+            assert status["HangupCauseName"] == "Confirm Key Challenge Failed"
+            assert status["HangupSource"] == "Plivo"
+        assert not [e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
+                    and e.get("ParticipantCallUUID") in legs]
+        assert _count(scene, name, "ParticipantJoin") == 1
+    finally:
+        for leg in legs:
+            scene.api(f"uuid_kill {leg}")
+        scene.leave(callers)
+
+
+def add_participant_in_parallel_with_a_confirm_key(scene: Scene) -> None:
+    """to="a<b" with confirm_key: both answer and hear the prompt; the first to press the key
+    (b) joins, the other (a, still in its prompt) is hung up with LOST RACE (9000) and never
+    joins; Completed names the winner."""
+    name = mpc_name("api-confirm-race")
+    callers, _ = _join(scene, name, {"8861": ("Customer", API_EVENTS)})
+    scene.app.documents["/docs/confirm"] = (
+        f'<Response><Speak>{CONFIRM_WORDS}</Speak><Wait length="30"/></Response>')
+    for to in ("8862", "8863"):
+        scene.app.answers[to] = FAR_END
+    uuids: dict[str, str] = {}
+    try:
+        answer = _confirmed_add(scene, name, "8862<8863")
+        uuids = {c["to"]: c["call_uuid"] for c in answer.calls}
+        for to in ("8862", "8863"):
+            _prompted(scene, uuids[to])
+        # pressed during the prompt's 30 s Wait: sleep_eat_digits lets the key end it (were
+        # it not read until the sleep ends, the winner would join 30 s late, after the wait)
+        scene.wait("the prompt's Wait", lambda: ("sleep", "30000") in scene.apps(uuids["8863"]))
+        _press(scene, "8863", "5")
+        completed = _completed(scene, name, answer.request_uuid)
+        assert completed["AddParticipantAPIRequestOutcome"] == "success"
+        assert completed["ParticipantCallUUID"] == uuids["8863"]
+        scene.wait("the winner's join", lambda: [
+            e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
+            and e.get("ParticipantCallUUID") == uuids["8863"]])
+        lost = _status(scene, uuids["8862"])
+        assert lost["HangupCauseCode"] == "9000" and lost["HangupCauseName"] == "Lost Race"
+        settled(scene, name)
+        assert not [e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
+                    and e.get("ParticipantCallUUID") == uuids["8862"]]
+        assert _count(scene, name, "ParticipantJoin") == 2
+    finally:
+        for leg in uuids.values():
+            scene.api(f"uuid_kill {leg}")
+        scene.leave(callers)
+
+
+def add_participant_dial_parameters(scene: Scene) -> None:
+    """delay_dial per leg (the first leg wins before the second's delay is over: that one is
+    never dialled and ends as Lost Race), send_digits reach the called party once it
+    answered, and call_status_callback_url hears of a leg that never answered (busy: 3010)."""
+    name = mpc_name("api-dial")
+    callers, _ = _join(scene, name, {"8871": ("Customer", API_EVENTS)})
+    scene.app.answers["8872"] = TALKING_AGENT
+    scene.app.answers["8874"] = '<Response><Hangup reason="busy"/></Response>'
+    mpcs = scene.client.multi_party_calls
+    uuids: dict[str, str] = {}
+    try:
+        answer = mpcs.add_participant(
+            "Agent", friendly_name=name, from_="15550001111", to_="8872<8873",
+            delay_dial="0<30", send_digits="1w2",
+            call_status_callback_url=f"{scene.app.base}/status")
+        uuids = {c["to"]: c["call_uuid"] for c in answer.calls}
+        completed = _completed(scene, name, answer.request_uuid)
+        assert completed["AddParticipantAPIRequestOutcome"] == "success"
+        assert completed["ParticipantCallUUID"] == uuids["8872"]
+        scene.wait("the winner's join", lambda: [
+            e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
+            and e.get("ParticipantCallUUID") == uuids["8872"]])
+        far = scene.app.of("/answer", "8872")[0]["CallUUID"]
+        scene.wait("the sent digits", lambda: [
+            e.get("DTMF-Digit") for e in list(scene.events)
+            if e.name == "DTMF" and e.get("Unique-ID") == far] == ["1", "2"])
+        never = _status(scene, uuids["8873"])
+        assert never["HangupCauseCode"] == "9000" and never["To"] == "8873", never
+        assert never["CallStatus"] == "no-answer" and never["HangupSource"] == "Plivo"
+        assert not scene.app.of("/answer", "8873")  # never dialled
+        busy = mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                    to_="8874", call_status_callback_url=f"{scene.app.base}/status")
+        status = _status(scene, busy.calls[0]["call_uuid"])
+        assert status["CallStatus"] == "busy" and status["HangupCauseCode"] == "3010", status
+        assert status["Direction"] == "outbound" and status["Event"] == "Hangup"
+    finally:
+        for leg in uuids.values():
+            scene.api(f"uuid_kill {leg}")
+        scene.leave(callers)
+
+
+SCENARIOS += [add_participant_dial_parameters]
 SCENARIOS += [add_participant_by_dialling, add_participant_ringing_in_parallel,
-              add_participant_by_moving_a_call]
+              add_participant_by_moving_a_call, add_participant_with_the_right_confirm_key,
+              add_participant_with_a_wrong_or_no_confirm_key,
+              add_participant_in_parallel_with_a_confirm_key]

@@ -1,12 +1,14 @@
 """Add participant's document (api/mpc_add.py): the SDK's body as `<MultiPartyCall>`
-attributes, checked as any document; no FreeSWITCH needed."""
+attributes, checked as any document; and its dial parameters (api/mpc_dial.py), each taken
+or refused with a 400 naming it; no FreeSWITCH needed."""
 
 from __future__ import annotations
 
 import pytest
 
-from plivoxml_fs.api.mpc_add import document
-from plivoxml_fs.api.server import ApiError
+from plivoxml_fs.api import mpc_dial
+from plivoxml_fs.api.mpc_add import DIAL_NAMES, document
+from plivoxml_fs.api.server import ApiError, ApiRequest
 from plivoxml_fs.documents import parse_document
 
 #: What the SDK's add_participant always sends (its defaults), besides role and the numbers.
@@ -52,3 +54,84 @@ def test_a_name_that_is_not_a_parameter_or_a_bad_value_is_400_naming_it():
     with pytest.raises(ApiError) as nested:
         document("room", "agent", {"mute": {"x": 1}})
     assert nested.value.error.startswith("mute:")
+
+
+# --- the dial's own parameters (api/mpc_dial.py): honoured, or 400 naming them ---------------
+
+
+def _request(**params) -> ApiRequest:
+    body = {**SDK_DEFAULTS, "role": "agent", "from": "1555", "to": "1666", **params}
+    return ApiRequest("POST", "/", "MAPLIVOXMLFSTEST0001", {}, body, "api-1")
+
+
+def _refused(name: str, **params) -> str:
+    with pytest.raises(ApiError) as refused:
+        mpc_dial.dial_parameters(_request(**params), "agent", mpc_exists=True)
+    assert refused.value.status == 400 and refused.value.error.startswith(f"{name}:"), \
+        refused.value.error
+    return refused.value.error
+
+
+def test_the_sdk_defaults_dial_one_leg_without_a_race():
+    """The SDK's defaults: ring 45 s, no delay, no key: one originate, no race."""
+    dial = mpc_dial.dial_parameters(_request(), "agent", mpc_exists=True)
+    assert (dial.tos, dial.rings, dial.delays, dial.key) == (("1666",), (45,), (0,), "")
+    assert dial.racing is False and dial.caller_name == "1555"
+
+
+def test_per_leg_times_confirm_key_headers_and_digits_are_taken():
+    """ring_timeout/delay_dial per `to` (missing ones: 45 s / 0), confirm_key with its
+    sound, sip_headers, send_digits and the status callback."""
+    dial = mpc_dial.dial_parameters(_request(
+        to="1666<1777<1888", ring_timeout="20<30", delay_dial="0<5", confirm_key="#",
+        confirm_key_sound_url="https://app/confirm.xml", confirm_key_sound_method="post",
+        sip_headers="Team=Blue,Tier=2", send_digits="1w2",
+        call_status_callback_url="https://app/status"), "agent", mpc_exists=True)
+    assert dial.rings == (20, 30, 45) and dial.delays == (0, 5, 0) and dial.racing
+    assert (dial.key, dial.sound_url, dial.sound_method) == ("#", "https://app/confirm.xml",
+                                                             "POST")
+    assert dial.headers == (("Team", "Blue"), ("Tier", "2")) and dial.send_digits == "1w2"
+    assert (dial.status_url, dial.status_method) == ("https://app/status", "POST")
+
+
+def test_what_cannot_be_done_is_400_naming_it():
+    """Each refusal names its parameter and says why."""
+    _refused("confirm_key", confirm_key="12", confirm_key_sound_url="https://app/c")
+    assert "required" in _refused("confirm_key_sound_url", confirm_key="5")
+    _refused("confirm_key_sound_method", confirm_key="5",
+             confirm_key_sound_url="https://app/c", confirm_key_sound_method="PUT")
+    _refused("ring_timeout", ring_timeout="121")
+    _refused("ring_timeout", ring_timeout="20<20")  # more values than numbers
+    _refused("delay_dial", delay_dial="-1")
+    assert "music URL" in _refused("dial_music", dial_music="https://app/music.xml")
+    _refused("send_on_preanswer", send_on_preanswer=True)
+    _refused("send_digits", send_digits="1 2")
+    _refused("sip_headers", sip_headers="X-Bad=1")
+    _refused("call_status_callback_url", call_status_callback_url="ftp://app/s")
+    _refused("call_status_callback_url", call_status_callback_url="https://app/s?a=1,2")
+    with pytest.raises(ApiError) as alone:
+        mpc_dial.dial_parameters(_request(create_mpc_with_single_participant=False), "agent",
+                                 mpc_exists=False)
+    assert alone.value.error.startswith("create_mpc_with_single_participant:")
+
+
+def test_dial_music_real_and_none_and_a_moved_call_without_dial_asks():
+    """dial_music real/none are taken; a moved call with the SDK's defaults passes, with a
+    dial parameter that asks something it is 400 naming it."""
+    for music in ("Real", "none"):
+        mpc_dial.dial_parameters(_request(dial_music=music), "agent", mpc_exists=True)
+    moved = {k: v for k, v in _request().params.items() if k not in ("from", "to")}
+    mpc_dial.check_move(ApiRequest("POST", "/", "A", {}, moved, "x"), mpc_exists=True)
+    with pytest.raises(ApiError) as asked:
+        mpc_dial.check_move(ApiRequest("POST", "/", "A", {}, {**moved, "delay_dial": 3}, "x"),
+                            mpc_exists=True)
+    assert asked.value.error.startswith("delay_dial:")
+
+
+def test_every_dial_name_is_handled():
+    """Each body name that is not a <MultiPartyCall> attribute is taken by the dial, the move,
+    the path, or refused (docs/api.md's table): none is left to be ignored."""
+    handled = {*mpc_dial.DIAL_ONLY, "role", "from", "to", "call_uuid", "uuid", "friendly_name",
+               "callback_url", "callback_method", "call_status_callback_method",
+               "confirm_key_sound_method", "create_mpc_with_single_participant"}
+    assert handled == DIAL_NAMES

@@ -16,7 +16,8 @@ from fs.real import real_scene
 def api_scene(freeswitch, socket_port, tmp_path):
     for built in real_scene(freeswitch, socket_port, tmp_path, api_port=unused_port(socket_port),
                             api_auth=api_scenarios.API_AUTH,
-                            mpc_dial_string=mpc_scenarios.DIAL_STRING):
+                            mpc_dial_string=mpc_scenarios.DIAL_STRING,
+                            confirm_key_timeout_s=mpc_scenarios.CONFIRM_TIMEOUT_S):
         yield with_api(built)
 
 

@@ -93,3 +93,29 @@ def test_playback_terminators_none(sim, daemon):
     sim.api("uuid_send_dtmf aleg-T2 *")
     seen = wire.until(complete("p"))
     assert seen[-1].event().variable("playback_ms") == "2000"
+
+
+def test_send_dtmf_reaches_the_far_end(sim, daemon):
+    """The send_dtmf application sends its digits out: the loopback partner (the far end)
+    receives them, `w` being a pause, not a digit."""
+    _, wire, _, reply = start_call(sim, daemon, variables="origination_uuid=aleg-S1")
+    set_up(wire)
+    execute(wire, "send_dtmf", "1w2", uuid="sent")
+    wire.until(complete("sent"))
+    far = sim.channel("aleg-S1")
+    assert [str(r) for r in far.history if str(r).startswith("dtmf")] == ["dtmf 1", "dtmf 2"]
+
+
+def test_sleep_eat_digits_lets_a_terminator_end_a_sleep(sim, daemon):
+    """sleep_eat_digits=true: a terminator digit ends `sleep` (mod_dptools' on_dtmf); without
+    it the sleep runs its length."""
+    _, wire, _, reply = start_call(sim, daemon, variables="origination_uuid=aleg-E1")
+    set_up(wire)
+    execute(wire, "set", "playback_terminators=any", uuid="t")
+    execute(wire, "set", "sleep_eat_digits=true", uuid="e")
+    execute(wire, "sleep", "100000", uuid="long")
+    wire.until(is_event("CHANNEL_EXECUTE", "sleep"))
+    sim.api("uuid_send_dtmf aleg-E1 7")
+    wire.until(complete("long"))
+    heard = [str(r) for r in sim.channel(reply.get("Unique-ID")).history if "slept" in str(r)]
+    assert heard and "of 100000 ms" in heard[-1]
