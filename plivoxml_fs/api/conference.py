@@ -44,6 +44,10 @@ class ApiContext:
     originate: Callable[[str, float], str] | None = None
     #: the outbox's emit: callbacks with no room to go through (api/mpc_add.py)
     emit: Callable[[Any], None] | None = None
+    #: an AI participant made by the daemon (effects/aiagent.add_by_api): (the
+    #: `<MultiPartyCall role="ai-agent">`, its document, the account) -> the room leg's call
+    #: uuid, or None when it was not made
+    add_ai: Callable[[Any, Any, str], str | None] | None = None
 
     def keep(self, room: Room, record: RoomRecord) -> None:
         """The room engine's `on_ended`: an ended conference goes into the history."""
