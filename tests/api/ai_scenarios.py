@@ -39,6 +39,14 @@ def _ai_join(scene: Scene, name: str, call_uuid: str) -> dict:
         and e.get("ParticipantCallUUID") == call_uuid])[0]
 
 
+def _participants(client, name: str) -> list:
+    """The participants of the account's live MPC `name` ([] while there is none: 404)."""
+    try:
+        return list(client.multi_party_calls.list_participants(friendly_name=name).objects)
+    except (px.ResourceNotFoundError, AttributeError):  # the SDK's 404 of a list: AttributeError
+        return []
+
+
 def _statuses(scene: Scene) -> list[str]:
     return [h["Status"] for h in scene.app.of("/aistatus")]
 
@@ -180,4 +188,28 @@ def ai_agent_bad_input(scene: Scene, record_dir) -> None:
         scene.leave([customer, agent])
 
 
-SCENARIOS = [ai_agent_added_by_api, ai_agent_bad_input]
+def ai_agent_of_another_account(scene: Scene, record_dir) -> None:
+    """Account B's AI added to a name that only account A has a live MPC of joins B's own MPC
+    of that name (the pair carries B's account), never A's."""
+    name = mpc_name("api-ai-acct")
+    callers = _join(scene, name, {"8921": ("Customer", EVENTS), "8922": ("Agent", EVENTS)})
+    service = Service()
+    try:
+        answer = add_ai_agent(scene.client_b, friendly_name=name, stay_alone=True,
+                              **_body(scene, f"ws://127.0.0.1:{service.port}/ai"))
+        ai_uuid = answer.calls[0]["call_uuid"]
+        theirs = scene.wait("B's MPC with the AI", lambda: _participants(scene.client_b, name))
+        assert [(p.role, p.call_uuid) for p in theirs] == [("ai-agent", ai_uuid)]
+        scene.wait("the service got start", lambda: service.of("start"))
+        ours = scene.client.multi_party_calls.list_participants(friendly_name=name).objects
+        assert {p.role for p in ours} == {"customer", "agent"}
+        mpc_b = scene.client_b.multi_party_calls.get(friendly_name=name)
+        assert mpc_b.mpc_uuid != scene.client.multi_party_calls.get(friendly_name=name).mpc_uuid
+        scene.client_b.multi_party_calls.stop(friendly_name=name)
+        scene.wait("the stream stopped", lambda: "stopped" in _statuses(scene))
+    finally:
+        scene.leave(callers)
+        service.stop()
+
+
+SCENARIOS = [ai_agent_added_by_api, ai_agent_bad_input, ai_agent_of_another_account]
