@@ -23,8 +23,8 @@ from plivoxml_fs.api.objects import timestamp
 from plivoxml_fs.rooms import mpc_callbacks as cb
 from plivoxml_fs.rooms import mpc_recording
 from plivoxml_fs.rooms.history import RoomRecord, Stay
-from plivoxml_fs.rooms.model import ExitReason, Member, Role
-from plivoxml_fs.rooms.mpc_model import EXIT_CAUSES
+from plivoxml_fs.rooms.model import ExitReason, Member
+from plivoxml_fs.rooms.mpc_model import COACHES, EXIT_CAUSES
 
 KIND = "multipartycall"
 
@@ -58,7 +58,7 @@ def _address(params: Any) -> str:
 
 def participant(room: Any, m: Member, account: str) -> dict[str, Any]:
     """A participant in the MPC now."""
-    coaching = room.coaching.get(m.call_uuid, False) if m.role == Role.SUPERVISOR else False
+    coaching = room.coaching.get(m.call_uuid, False) if m.role in COACHES else False
     mid = str(m.member_id)
     return {
         "member_id": mid, "mpc_uuid": room.mpc_uuid, "call_uuid": m.call_uuid,

@@ -12,14 +12,14 @@ import contextlib
 
 import plivo.exceptions as px
 import pytest
+from aiagent.mpc_cases import AI_HZ, CUSTOMER_HZ, _level, _play_and_record, _tone_to_service
+from aiagent.stream_cases import Service
 from conference.scene import Scene
 from gevent.server import StreamServer
 from mpc.hearing_scenarios import _join, settled
 from mpc.recording_scenarios import file_of, wait_recording
 from mpc.scenarios import events, mpc_name, wait_event
 
-from aiagent.mpc_cases import AI_HZ, CUSTOMER_HZ, _level, _play_and_record, _tone_to_service
-from aiagent.stream_cases import Service
 from plivoxml_fs.client import add_ai_agent
 
 EVENTS = ('statusCallbackEvents="mpc-state-changes,participant-state-changes,'
@@ -55,7 +55,8 @@ def ai_agent_added_by_api(scene: Scene, record_dir) -> None:
     """add participant with role ai-agent: no number is dialled; the daemon's AI joins the MPC
     (ParticipantRole ai-agent, its call uuid the answer's, the stream's callId), the customer's
     tone reaches the service, the service's playAudio is heard by the agent and the customer;
-    muted and held by API nobody hears it (held, it hears nothing either); the MPC's
+    muted and held by API nobody hears it (held, it hears nothing either), in coach mode by
+    API only the agent does; the MPC's
     recording holds its voice; kicked by API its stream stops with its status callback and the
     room goes on."""
     name = mpc_name("api-ai")
@@ -102,6 +103,16 @@ def ai_agent_added_by_api(scene: Scene, record_dir) -> None:
         assert levels["8902"] < UNHEARD, levels
         mpcs.update_participant(member, friendly_name=name, hold=False)
         wait_event(scene, name, "ParticipantUnhold")
+        settled(scene, name)
+        mpcs.update_participant(member, friendly_name=name, coach_mode=True)
+        (coaching,) = wait_event(scene, name, "ParticipantCoachModeStart")
+        assert coaching["ParticipantRole"] == "ai-agent"
+        assert mpcs.get_participant(member, friendly_name=name).coach_mode is True
+        settled(scene, name)
+        levels = _play_and_record(scene, service, [agent, customer], record_dir)
+        assert levels["8902"] > HEARD and levels["8901"] < UNHEARD, levels  # a whisper
+        mpcs.update_participant(member, friendly_name=name, coach_mode=False)
+        wait_event(scene, name, "ParticipantCoachModeStop")
         settled(scene, name)
 
         mpcs.start_recording(friendly_name=name, file_format="wav",
