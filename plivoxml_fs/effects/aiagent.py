@@ -239,6 +239,12 @@ def add_by_api(mpc: Any, document: Any, *, inbound: Any, settings: Any,
         variables={ACCOUNT_VARIABLE: account} if account else None)
     if participant is None:
         return None
+    if not participant.leg.seen.is_set():  # answered elsewhere: it would never be in the MPC
+        why = (f"its room leg never reached the daemon's socket (the dialplan must send "
+               f"{AI_ENDPOINT} there)")
+        log.error("AI participant for MPC %s: %s", mpc.name, why)
+        participant.stop(why)
+        return None
     gevent.spawn(_stay, participant)
     return participant.leg.uuid or participant.a_leg
 

@@ -47,6 +47,12 @@ def _participants(client, name: str) -> list:
         return []
 
 
+def _track(scene: Scene, member: str, what: str) -> list[dict]:
+    """The ParticipantRecording<what> callbacks of `member`'s own track."""
+    return [h for h in scene.app.of("/rec") if h.get("MemberID") == member
+            and h.get("EventName") == f"ParticipantRecording{what}"]
+
+
 def _statuses(scene: Scene) -> list[str]:
     return [h["Status"] for h in scene.app.of("/aistatus")]
 
@@ -66,7 +72,7 @@ def ai_agent_added_by_api(scene: Scene, record_dir) -> None:
     try:
         answer = add_ai_agent(scene.client, friendly_name=name, **_body(
             scene, f"ws://127.0.0.1:{service.port}/ai",
-            ai_agent_stream_extra_headers={"userId": "12345"}, ai_agent_hears="Customer"))
+            ai_agent_stream_extra_headers={"userId": "12345"}))
         assert answer.message == "add participant action initiated"
         (call,) = answer.calls
         ai_uuid = call["call_uuid"]
@@ -115,15 +121,20 @@ def ai_agent_added_by_api(scene: Scene, record_dir) -> None:
         wait_event(scene, name, "ParticipantCoachModeStop")
         settled(scene, name)
 
-        mpcs.start_recording(friendly_name=name, file_format="wav",
-                             recording_callback_url=f"{scene.app.base}/rec")
+        rec = {"file_format": "wav", "recording_callback_url": f"{scene.app.base}/rec"}
+        mpcs.start_recording(friendly_name=name, **rec)
         wait_recording(scene, name, "MPCRecordingInitiated")
+        mpcs.start_participant_recording(member, friendly_name=name, **rec)
+        scene.wait("the AI's track", lambda: _track(scene, member, "Initiated"))
         levels = _play_and_record(scene, service, [agent], record_dir)
         assert levels["8902"] > HEARD, levels
+        mpcs.stop_participant_recording(member, friendly_name=name)
         mpcs.stop_recording(friendly_name=name)
         (recorded,) = wait_recording(scene, name, "MPCRecordingCompleted")
+        (own,) = scene.wait("the AI's track", lambda: _track(scene, member, "Completed"))
         scene.flush()
-        assert _level(file_of(scene, recorded), AI_HZ) > -25
+        assert _level(file_of(scene, recorded), AI_HZ) > -25  # the MPC's: the AI's voice
+        assert _level(file_of(scene, own), AI_HZ) > -25  # its own track
 
         mpcs.kick_participant(member, friendly_name=name)
         exit_ = scene.wait("the AI's exit", lambda: [
