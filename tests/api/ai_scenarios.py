@@ -72,7 +72,7 @@ def ai_agent_added_by_api(scene: Scene, record_dir) -> None:
     try:
         answer = add_ai_agent(scene.client, friendly_name=name, **_body(
             scene, f"ws://127.0.0.1:{service.port}/ai",
-            ai_agent_stream_extra_headers={"userId": "12345"}))
+            ai_agent_stream_extra_headers={"userId": "12345"}, ai_agent_hears="Customer"))
         assert answer.message == "add participant action initiated"
         (call,) = answer.calls
         ai_uuid = call["call_uuid"]
