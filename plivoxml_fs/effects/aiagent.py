@@ -3,11 +3,13 @@
 `<MultiPartyCall role="ai-agent">` run by a call (the *host*) does not put the host into the
 room: it starts an AI participant and waits while it is there (docs/ai-agent.md):
 
-1. an `AiStream` to aiAgentStreamServiceUrl (connecting in the background);
-2. `originate {origination_uuid=<A>,plivoxml_ai_leg=<token>}<AI_ENDPOINT> &park`: the B leg
-   reaches the daemon's socket like any call, and the driver, seeing `plivoxml_ai_leg`, runs
-   this same `<MultiPartyCall>` on it (`claim(token)`): the B leg is the participant, with role
-   ai-agent, muted/held/kicked/recorded like any other, and posts no hangup callback;
+1. `originate {origination_uuid=<A>,plivoxml_ai_leg=<token>[,plivoxml_account_id=...]}
+   <AI_ENDPOINT> &park`: the B leg reaches the daemon's socket like any call, and the driver,
+   seeing `plivoxml_ai_leg`, runs this same `<MultiPartyCall>` on it (`claim(token)`): the B
+   leg is the participant, with role ai-agent, muted/held/kicked/recorded like any other, and
+   posts no hangup callback;
+2. an `AiStream` to aiAgentStreamServiceUrl (connecting in the background; its callId the
+   host's, or with no host the B leg's);
 3. `unicast` on the A leg (local: FreeSWITCH's UDP port, remote: the stream's) and `park`.
 
 The host goes on (its next verb) when the AI participant has left the room (kicked, the MPC
