@@ -55,3 +55,22 @@ def rest_client(base_url: str, auth_id: str, auth_token: str, **kwargs: Any) -> 
         raise ImportError("plivoxml_fs.client.rest_client needs the official Plivo SDK: "
                           "pip install 'plivoxml-fs[client]'") from None
     return point_at(plivo.RestClient(auth_id, auth_token, **kwargs), base_url)
+
+
+def add_ai_agent(client: Any, *, friendly_name: str | None = None, uuid: str | None = None,
+                 **params: Any) -> Any:
+    """Add an AI participant (role ai-agent) to an MPC through `client`'s own request (the
+    SDK's signing, retries and errors): the SDK's `add_participant` has no `ai_agent_stream_*`
+    keyword and insists on `from`/`to` or `call_uuid`, which an AI participant has none of
+    (the daemon makes its leg). `params` are the body: `ai_agent_stream_service_url=...`,
+    `coach_mode=False`, ... (docs/api.md); None values are left out.
+
+        add_ai_agent(client, friendly_name="support-1",
+                     ai_agent_stream_service_url="wss://ai.example.com/stream")
+    """
+    if (friendly_name is None) == (uuid is None):
+        raise ValueError("give friendly_name or uuid")
+    mpc_id = f"name_{friendly_name}" if friendly_name is not None else f"uuid_{uuid}"
+    body = {"role": "ai-agent", **{k: v for k, v in params.items() if v is not None}}
+    return client.request("POST", ("MultiPartyCall", mpc_id, "Participant"), body,
+                          is_voice_request=True)

@@ -97,7 +97,7 @@ class Daemon:
         self.api_context = ApiContext(self.rooms, self.history, time.time, settings, new_id,
                                       self.freeswitch_connected, self.driver.inline,
                                       self._originate, self.outbox.emit,
-                                      confirms=self.driver.confirms)
+                                      confirms=self.driver.confirms, add_ai=self._add_ai)
         self.rooms.on_ended = self.api_context.keep
         self.api: ControlServer | None = None
         if settings.api_port:
@@ -132,6 +132,13 @@ class Daemon:
         if self.inbound is None:
             return "-ERR the inbound connection is not opened"
         return self.inbound.bgapi(command, timeout=timeout).body_text
+
+    def _add_ai(self, mpc, document, account: str) -> str | None:
+        """The control API's AI participant (api/mpc_add.py): made over the inbound connection."""
+        if self.inbound is None:
+            return None
+        return aiagent.add_by_api(mpc, document, inbound=self.inbound, settings=self.settings,
+                                  emit=self.outbox.emit, rooms=self.rooms, account=account)
 
     def _probe_api(self, command: str, timeout: float) -> str:
         if self.inbound is None:

@@ -48,6 +48,10 @@ class ApiContext:
     emit: Callable[[Any], None] | None = None
     #: confirm steps of dialled calls (the call driver's `confirms`: call/confirm.py)
     confirms: dict[str, Any] = attrs.field(factory=dict)
+    #: an AI participant made by the daemon (effects/aiagent.add_by_api): (the
+    #: `<MultiPartyCall role="ai-agent">`, its document, the account) -> the room leg's call
+    #: uuid, or None when it was not made
+    add_ai: Callable[[Any, Any, str], str | None] | None = None
 
     def keep(self, room: Room, record: RoomRecord) -> None:
         """The room engine's `on_ended`: an ended conference goes into the history."""

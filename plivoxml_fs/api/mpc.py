@@ -19,8 +19,8 @@ from plivoxml_fs.api.conference import ApiContext, decide
 from plivoxml_fs.api.server import ApiError, ApiRequest, bad
 from plivoxml_fs.rooms import mpc_control as control
 from plivoxml_fs.rooms import mpc_rec_control
-from plivoxml_fs.rooms.model import Role, RoomKind
-from plivoxml_fs.rooms.mpc_model import MpcState
+from plivoxml_fs.rooms.model import RoomKind
+from plivoxml_fs.rooms.mpc_model import COACHES, MpcState
 from plivoxml_fs.rooms.views import MemberView, RecordingFile
 
 KIND = RoomKind.MULTIPARTY_CALL
@@ -252,7 +252,8 @@ def get_participant(ctx: ApiContext, req: ApiRequest):
 
 
 def update_participant(ctx: ApiContext, req: ApiRequest):
-    """mute, hold (one id, a comma list or all) and coach_mode (one supervisor's id)."""
+    """mute, hold (one id, a comma list or all) and coach_mode (one supervisor's or
+    ai-agent's id)."""
     room = _room(ctx, req)
     mute, hold, coach = _flag(req, "mute"), _flag(req, "hold"), _flag(req, "coach_mode")
     if mute is None and hold is None and coach is None:
@@ -261,8 +262,9 @@ def update_participant(ctx: ApiContext, req: ApiRequest):
     if coach is not None:
         if len(members) != 1:
             raise bad("member_id", "coach_mode is changed for one member id only")
-        if members[0].role != Role.SUPERVISOR:
-            raise bad("coach_mode", f"member {members[0].member_id} is not a supervisor")
+        if members[0].role not in COACHES:  # a supervisor, or an ai-agent (ours)
+            raise bad("coach_mode", f"member {members[0].member_id} is not a supervisor "
+                                    f"or an ai-agent")
 
     def change(now: float) -> list:
         decisions = []

@@ -26,7 +26,9 @@ callback with MPCUUID empty and SequenceNumber 0 (docs/api.md).
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -55,6 +57,12 @@ DIAL_NAMES = frozenset({
 })
 #: The largest document a request can make (its body is at most 64 KiB).
 MAX_BYTES = 256 * 1024
+#: A document problem about one attribute of the element.
+PROBLEM = re.compile(r"<MultiPartyCall> ([A-Za-z]+): (.*)$")
+#: What names a call to dial or move, which role ai-agent has none of (the daemon makes it);
+#: the dial's other parameters are refused for it as for a moved call (mpc_dial.check_move).
+CALL_NAMES = ("to", "from", "call_uuid", "caller_name", "confirm_key", "sip_headers",
+              "send_digits")
 
 
 def _xml_names() -> dict[str, str]:
@@ -69,30 +77,48 @@ def _xml_names() -> dict[str, str]:
 
 def document(name: str, role: str, params: dict[str, Any]) -> str:
     """The `<MultiPartyCall>` document the request asks for (400 for a name it does not
-    know); checked by the document parser."""
+    know); checked by the document parser, whose problems name the body's parameter (and the
+    attribute): `max_duration (maxDuration): must be an integer 300..28800 (got '3')`."""
     known = _xml_names()
     parts = [f"role={quoteattr(role)}"]
+    given: dict[str, str] = {}  # attribute -> the body's name for it
     for key, value in params.items():
         if key in DIAL_NAMES or value is None:
             continue
         xml = known.get(key.replace("_", "").lower())
         if xml is None:
             raise bad(key, "is not a parameter of add participant")
+        if isinstance(value, dict) and xml == "aiAgentStreamExtraHeaders":
+            value = json.dumps(value)  # a JSON object, as the attribute's text holds it
         if isinstance(value, bool):
             value = "true" if value else "false"
         elif isinstance(value, (int, float)):
             value = str(value)
         elif not isinstance(value, str):
             raise bad(key, f"must be text, a number or true/false (got {type(value).__name__})")
+        given[xml] = key
         parts.append(f"{xml}={quoteattr(value)}")
     text = (f"<Response><MultiPartyCall {' '.join(parts)}>{escape(name)}</MultiPartyCall>"
             "</Response>")
     try:
         parse_document(text.encode(), source="add participant", max_bytes=MAX_BYTES)
     except (PlivoXMLError, ValueError) as exc:
-        problems = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-        raise ApiError(400, f"add participant: {problems}") from None
+        problems = "; ".join(_named(line.strip(), given) for line in str(exc).splitlines()
+                             if line.strip())
+        raise ApiError(400, problems) from None
     return text
+
+
+def _named(problem: str, given: dict[str, str]) -> str:
+    """A document problem (`add participant:1:11 <MultiPartyCall> maxDuration: ...`) as the
+    body's parameter's: `max_duration (maxDuration): ...`; an attribute not given is named in
+    the API's snake_case (`ai_agent_stream_service_url (aiAgentStreamServiceUrl): is required`)."""
+    found = PROBLEM.search(problem)
+    if found is None:
+        return f"add participant: {problem}"
+    xml, why = found.group(1), found.group(2)
+    key = given.get(xml) or re.sub(r"(?<=[a-z])([A-Z])", r"_\1", xml).lower()
+    return f"{key} ({xml}): {why}"
 
 
 def _event(ctx: Any, room: Any, event: str, req: ApiRequest, outcome: str | None,
@@ -142,12 +168,14 @@ def add_participant(ctx: Any, req: ApiRequest):
         raise ApiError(404, f"multi party call {req.values['mpc_id']!r} not found")
     name = room.name if room is not None else key
     role = req.text("role", required=True).lower()
-    if role not in ("agent", "supervisor", "customer"):
-        raise bad("role", f"must be agent, supervisor or customer (got {role!r})")
+    if role not in ("agent", "supervisor", "customer", models.AI_AGENT):
+        raise bad("role", f"must be agent, supervisor, customer or ai-agent (got {role!r})")
     for param in ("callback_url", "callback_method"):
         if req.text(param):  # Plivo's asynchronous answer: the answer here is the response
             raise bad(param, "is not supported: the response is the request's answer, and its "
                             "outcome comes as AddParticipantByAPIActionCompleted")
+    if role == models.AI_AGENT:
+        return _add_ai(ctx, req, room, name)
     call_uuid = req.text("call_uuid")
     if call_uuid and (req.text("from") or req.text("to")):
         raise bad("call_uuid", "give call_uuid or from and to, not both")
@@ -214,3 +242,33 @@ def _move(ctx: Any, req: ApiRequest, room: Any, call_uuid: str, text: str, to_be
     return 201, {"message": "add participant action initiated", "request_uuid": req.api_id,
                  "calls": [{"to": params.get("To", ""), "from": params.get("From", ""),
                             "call_uuid": call_uuid}]}
+
+
+def _add_ai(ctx: Any, req: ApiRequest, room: Any, name: str):
+    """role ai-agent: nobody is dialled; the daemon makes the AI participant's loopback pair
+    (effects/aiagent.add_by_api) and answers once it is made, with the room leg's call uuid
+    (ParticipantCallUUID, the stream's callId). The stream connects in the background: a
+    service that refuses is the stream's status callback `failed`, the room goes on."""
+    for key in CALL_NAMES:
+        if req.text(key):
+            raise bad(key, "role ai-agent calls nobody: the daemon makes the AI participant's "
+                           "leg itself (give ai_agent_stream_service_url)")
+    mpc_dial.check_move(req, mpc_exists=room is not None, what="an ai-agent the daemon makes")
+    text = document(name, models.AI_AGENT, dict(req.params))
+    parsed = parse_document(text.encode(), source="add participant", max_bytes=MAX_BYTES)
+    (mpc,) = parsed.verbs
+    to_be = (name, mpc) if room is None else None
+    if not ctx.connected() or ctx.add_ai is None:
+        raise ApiError(503, "FreeSWITCH is not connected: nothing was changed; try again")
+    req.acted = True
+    _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, "", to_be)
+    try:
+        call_uuid = ctx.add_ai(mpc, parsed, req.account)
+    except Exception as exc:  # noqa: BLE001 - it took effect (Initiated): never a 5xx now
+        log.error("add participant: the AI participant was not made: %s", exc,
+                  extra={"account": req.account, "api_id": req.api_id})
+        call_uuid = None
+    _event(ctx, _room_by_name(ctx, req), "AddParticipantByAPIActionCompleted", req,
+           "success" if call_uuid else "failure", call_uuid or "", to_be)
+    return 201, {"message": "add participant action initiated", "request_uuid": req.api_id,
+                 "calls": [{"to": "", "from": "", "call_uuid": call_uuid}] if call_uuid else []}

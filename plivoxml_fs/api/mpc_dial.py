@@ -214,15 +214,15 @@ DIAL_ONLY = {"confirm_key": ("",), "confirm_key_sound_url": ("",), "sip_headers"
              "dial_music": ("", "real"), "send_on_preanswer": ("", "false")}
 
 
-def check_move(req: ApiRequest, mpc_exists: bool) -> None:
-    """A moved `call_uuid` is no dial: a dial parameter asking for something is 400 naming it
-    (Plivo: call_status_callback_url is for newly dialled calls only)."""
+def check_move(req: ApiRequest, mpc_exists: bool, what: str = "a moved call_uuid") -> None:
+    """A moved `call_uuid` (or an ai-agent the daemon makes) is no dial: a dial parameter
+    asking for something is 400 naming it (Plivo: call_status_callback_url is for newly
+    dialled calls only)."""
     for name, nothing in DIAL_ONLY.items():
         value = req.params.get(name)
         shown = "" if value is None else str(value).lower()
         if shown not in nothing:
-            raise bad(name, "applies to a dialled participant (from and to), not to a moved "
-                            "call_uuid")
+            raise bad(name, f"applies to a dialled participant (from and to), not to {what}")
     if not mpc_exists and not _flag(req, "create_mpc_with_single_participant", True):
         raise bad("create_mpc_with_single_participant", "is false and the MPC does not exist: "
                                                         "this add would create it")

@@ -23,8 +23,8 @@ from typing import Any
 from plivoxml_fs.api.objects import timestamp
 from plivoxml_fs.rooms import mpc_callbacks as cb
 from plivoxml_fs.rooms.history import RoomRecord, Stay
-from plivoxml_fs.rooms.model import ExitReason, Role
-from plivoxml_fs.rooms.mpc_model import EXIT_CAUSES
+from plivoxml_fs.rooms.model import ExitReason
+from plivoxml_fs.rooms.mpc_model import COACHES, EXIT_CAUSES
 from plivoxml_fs.rooms.views import MemberView, MpcView
 
 KIND = "multipartycall"
@@ -50,7 +50,7 @@ def _address(params: Any) -> str:
 
 def participant(mpc_uuid: str, m: MemberView, account: str) -> dict[str, Any]:
     """A participant in the MPC now (`MpcRoom.present()`)."""
-    coaching = m.coaching if m.role == Role.SUPERVISOR else False
+    coaching = m.coaching if m.role in COACHES else False
     mid = str(m.member_id)
     return {
         "member_id": mid, "mpc_uuid": mpc_uuid, "call_uuid": m.call_uuid,

@@ -3,17 +3,22 @@
 `<MultiPartyCall role="ai-agent">` run by a call (the *host*) does not put the host into the
 room: it starts an AI participant and waits while it is there (docs/ai-agent.md):
 
-1. an `AiStream` to aiAgentStreamServiceUrl (connecting in the background);
-2. `originate {origination_uuid=<A>,plivoxml_ai_leg=<token>}<AI_ENDPOINT> &park`: the B leg
-   reaches the daemon's socket like any call, and the driver, seeing `plivoxml_ai_leg`, runs
-   this same `<MultiPartyCall>` on it (`claim(token)`): the B leg is the participant, with role
-   ai-agent, muted/held/kicked/recorded like any other, and posts no hangup callback;
+1. `originate {origination_uuid=<A>,plivoxml_ai_leg=<token>[,plivoxml_account_id=...]}
+   <AI_ENDPOINT> &park`: the B leg reaches the daemon's socket like any call, and the driver,
+   seeing `plivoxml_ai_leg`, runs this same `<MultiPartyCall>` on it (`claim(token)`): the B
+   leg is the participant, with role ai-agent, muted/held/kicked/recorded like any other, and
+   posts no hangup callback;
+2. an `AiStream` to aiAgentStreamServiceUrl (connecting in the background; its callId the
+   host's, or with no host the B leg's);
 3. `unicast` on the A leg (local: FreeSWITCH's UDP port, remote: the stream's) and `park`.
 
 The host goes on (its next verb) when the AI participant has left the room (kicked, the MPC
 ended), the stream ended (the service failed or closed: the participant is hung up, the room
-goes on) or the host hung up (the participant is hung up too). `start_participant` is what the
-control API's add-participant will call (with no host).
+goes on) or the host hung up (the participant is hung up too).
+
+The control API's add participant with role ai-agent (`add_by_api`) makes the same pair over
+the inbound connection with no host: the room leg is the participant (its call uuid is the
+stream's callId), and a greenlet takes the pair down once it left or its stream ended.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ log = logging.getLogger("plivoxml_fs.aiagent")
 AI_ENDPOINT = "loopback/plivoxml-ai/default"
 #: The B leg's channel variable naming its participant.
 LEG_VARIABLE = "plivoxml_ai_leg"
+#: The control API account whose MPC the AI joins (verbs/base.ACCOUNT_VARIABLE).
+ACCOUNT_VARIABLE = "plivoxml_account_id"
 
 
 @attrs.define
@@ -50,6 +57,7 @@ class Leg:
     dtmf: Callable[[str], None] = lambda digit: None  # a digit to the service
     hears: frozenset | None = None  # the roles whose digits it gets (None: all)
     done: gevent.event.Event = attrs.field(factory=gevent.event.Event)
+    seen: gevent.event.Event = attrs.field(factory=gevent.event.Event)  # claimed by the driver
     claimed: bool = False
     uuid: str = ""  # the room leg's channel, once claimed
 
@@ -66,6 +74,7 @@ def claim(token: str | None, uuid: str = "") -> Leg | None:
     if leg is None or leg.claimed:
         return None
     leg.claimed, leg.uuid = True, uuid
+    leg.seen.set()
     return leg
 
 
@@ -123,18 +132,40 @@ class Participant:
 
 def start_participant(mpc: Any, document: Any, *, api: Callable[..., str],
                       bgapi: Callable[..., Any], sendmsg: Callable[[commands.Sendmsg], Any],
-                      settings: Any, emit: Callable[[Any], None], call_id: str,
-                      rooms: Any = None) -> Participant | None:
-    """Start an AI participant for `mpc` (role ai-agent); None (one ERROR) when FreeSWITCH
-    would not make the pair. `api`/`bgapi`/`sendmsg` reach FreeSWITCH (a call's socket or the
-    inbound connection)."""
+                      settings: Any, emit: Callable[[Any], None], call_id: str = "",
+                      rooms: Any = None, variables: dict[str, str] | None = None
+                      ) -> Participant | None:
+    """Start an AI participant for `mpc` (role ai-agent); None (one ERROR, the stream's status
+    callback `failed`) when there is no media port or FreeSWITCH would not make the pair.
+    `api`/`bgapi`/`sendmsg` reach FreeSWITCH (a call's socket or the inbound connection);
+    `variables` go on the pair (the account); `call_id` is the stream's callId ("": the room
+    leg's own uuid, known once the pair is made: the control API's AI has no host)."""
     token, a_leg = str(uuidlib.uuid4()), str(uuidlib.uuid4())
-    spec = spec_of(mpc, call_id, settings.auth_token)
     try:
         media = aiports.lease(settings)
     except (aiports.PortsExhausted, OSError) as exc:
         log.error("AI participant for MPC %s not started: %s", mpc.name, exc)
-        status_callback(spec, emit, str(uuidlib.uuid4()), "failed", f"no media port: {exc}")
+        status_callback(spec_of(mpc, call_id, settings.auth_token), emit, str(uuidlib.uuid4()),
+                        "failed", f"no media port: {exc}")
+        return None
+    from plivoxml_fs.rooms.mpc_model import Participant as Options
+
+    leg = Leg(document, hears=Options.of(mpc).hears)
+    LEGS[token] = leg
+    try:
+        job = bgapi(commands.originate(AI_ENDPOINT, {**(variables or {}), "origination_uuid": a_leg,
+                                                     LEG_VARIABLE: token}))
+        text = getattr(job, "body_text", "") or ""
+        if text.startswith("-ERR"):
+            raise PlivoXMLError(f"originate: {text.strip()}")
+    except PlivoXMLError as exc:
+        log.error("AI participant for MPC %s: %s; going on without it", mpc.name, exc)
+        LEGS.pop(token, None)
+        with contextlib.suppress(OSError):
+            media.udp.close()
+        media.release()
+        status_callback(spec_of(mpc, call_id or a_leg, settings.auth_token), emit,
+                        str(uuidlib.uuid4()), "failed", f"not started: {exc}")
         return None
 
     def send_dtmf(digits: str) -> None:
@@ -143,21 +174,15 @@ def start_participant(mpc: Any, document: Any, *, api: Callable[..., str],
         except PlivoXMLError as exc:
             log.warning("AI participant %s: sendDTMF %s not sent: %s", a_leg, digits, exc)
 
-    from plivoxml_fs.rooms.mpc_model import Participant as Options
-
-    leg = Leg(document, hears=Options.of(mpc).hears)
+    if not call_id:  # the room leg's uuid is the callId: it reached the driver (at once, as
+        leg.seen.wait(settings.command_timeout_s)  # it answers after its claim) or never
+    spec = spec_of(mpc, call_id or leg.uuid or a_leg, settings.auth_token)
     stream = AiStream(spec, fs_address=media.fs, emit=emit, send_dtmf=send_dtmf, udp=media.udp,
                       on_audio=lambda playing: _audio_event(rooms, leg, playing))
     leg.dtmf = stream.dtmf
-    LEGS[token] = leg
     participant = Participant(a_leg, token, stream, leg, api, media)
     stream.start()
     try:
-        job = bgapi(commands.originate(AI_ENDPOINT, {"origination_uuid": a_leg,
-                                                     LEG_VARIABLE: token}))
-        text = getattr(job, "body_text", "") or ""
-        if text.startswith("-ERR"):
-            raise PlivoXMLError(f"originate: {text.strip()}")
         sendmsg(commands.unicast(a_leg, local=media.fs, remote=stream.udp_address))
         sendmsg(commands.execute("park", event_uuid=str(uuidlib.uuid4()), uuid=a_leg))
     except PlivoXMLError as exc:
@@ -186,10 +211,12 @@ def run_host(mpc: Any, ctx: Any) -> bool:
     def sendmsg(message: commands.Sendmsg) -> Any:
         return conn.command(message.line, message.headers, message.body)
 
+    account = conn.channel.variable(ACCOUNT_VARIABLE)  # the AI joins the host's account's MPC
     participant = start_participant(
         mpc, Document((mpc,), source=f"ai-agent of {conn.uuid}"), api=conn.api,
         bgapi=conn.bgapi, sendmsg=sendmsg, settings=ctx.settings, emit=ctx.outbox.emit,
-        call_id=conn.uuid, rooms=getattr(ctx, "rooms", None))
+        call_id=conn.uuid, rooms=getattr(ctx, "rooms", None),
+        variables={ACCOUNT_VARIABLE: account} if account else None)
     if participant is None:
         return False
     try:
@@ -199,3 +226,35 @@ def run_host(mpc: Any, ctx: Any) -> bool:
                if participant.leg.done.is_set() else participant.stream.end_reason or "ended")
         participant.stop(why)
     return conn.hangup.is_set()
+
+
+def add_by_api(mpc: Any, document: Any, *, inbound: Any, settings: Any,
+               emit: Callable[[Any], None], rooms: Any, account: str) -> str | None:
+    """The control API's add participant with role ai-agent (api/mpc_add.py): the pair made
+    over the inbound connection, no host. Returns the room leg's call uuid once the pair is
+    made (its stream connecting; `None` when it was not: the reason logged and in the stream's
+    status callback); a greenlet then stays with the participant until it left the room
+    (kicked, the MPC ended) or its stream ended, and takes the pair down."""
+    participant = start_participant(
+        mpc, document, api=inbound.api, bgapi=inbound.bgapi, sendmsg=inbound.sendmsg,
+        settings=settings, emit=emit, rooms=rooms,
+        variables={ACCOUNT_VARIABLE: account} if account else None)
+    if participant is None:
+        return None
+    if not participant.leg.seen.is_set():  # answered elsewhere: it would never be in the MPC
+        why = (f"its room leg never reached the daemon's socket (the dialplan must send "
+               f"{AI_ENDPOINT} there)")
+        log.error("AI participant for MPC %s: %s", mpc.name, why)
+        participant.stop(why)
+        return None
+    gevent.spawn(_stay, participant)
+    return participant.leg.uuid or participant.a_leg
+
+
+def _stay(participant: Participant) -> None:
+    """A hostless AI participant's life: until its room leg or its stream is done."""
+    try:
+        participant.wait()
+    finally:
+        participant.stop("the participant left" if participant.leg.done.is_set()
+                         else participant.stream.end_reason or "ended")

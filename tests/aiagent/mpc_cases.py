@@ -17,6 +17,8 @@ from aiagent.stream_cases import Service, frames_with, tone
 from plivoxml_fs.testing import dbfs, goertzel, read_wav
 
 AI_HZ, CUSTOMER_HZ, AGENT_HZ = 1000, 600, 1700
+#: What a phone's recording starts with that was queued on its leg before (one frame).
+PHONE_QUEUED_MS = 20
 
 
 def _ai_doc(name: str, service: Service, attrs: str = "") -> str:
@@ -33,8 +35,10 @@ def _ai_joined(scene: Scene, name: str, service: Service) -> dict:
     return ai
 
 
-def _level(path, hz: float) -> float:
+def _level(path, hz: float, skip_ms: int = 0) -> float:
+    """The loudest 200 ms window of `hz` in the file (after its first `skip_ms`)."""
     samples, rate = read_wav(path)
+    samples = samples[rate * skip_ms // 1000:]
     step = rate // 5
     return max((dbfs(goertzel(samples[i:i + step], rate, hz))
                 for i in range(0, max(1, len(samples) - step), step)), default=-120.0)
@@ -57,7 +61,9 @@ def _play_and_record(scene: Scene, service: Service, listeners, record_dir, ms: 
         scene.api(f"uuid_record {caller.a_leg} stop {paths[caller.to]}")
     scene.wait("the recordings", lambda: all(p.exists() and p.stat().st_size > 44
                                              for p in paths.values()))
-    return {to: _level(path, AI_HZ) for to, path in paths.items()}
+    # a phone's first frame can hold audio queued on its leg before the recording began (the
+    # tail of the last play: seen on 1.10.12 as one full-level frame at 0 ms): left out
+    return {to: _level(path, AI_HZ, skip_ms=PHONE_QUEUED_MS) for to, path in paths.items()}
 
 
 def _tone_to_service(scene: Scene, service: Service, caller, hz: float, ms: int = 1000) -> int:

@@ -129,3 +129,42 @@ def test_unknown_messages_are_one_warning_and_the_stream_goes_on(caplog):
         stream.stop()
     finally:
         service.stop()
+
+
+def test_a_service_ping_is_answered_with_its_pong_and_the_stream_goes_on():
+    """The service's keepalive (a Ping, as the websockets library sends every 20 s) gets its
+    Pong with the same payload; the stream stays started."""
+    from wsproto import ConnectionType, WSConnection
+    from wsproto.events import AcceptConnection, Ping, Pong, Request
+
+    pongs: list[bytes] = []
+
+    def serve(sock, addr):
+        ws = WSConnection(ConnectionType.SERVER)
+        while True:
+            ws.receive_data(sock.recv(65536))
+            if any(isinstance(e, Request) for e in ws.events()):
+                break
+        sock.sendall(ws.send(AcceptConnection()))
+        sock.sendall(ws.send(Ping(payload=b"keepalive-1")))
+        while not pongs:
+            data = sock.recv(65536)
+            if not data:
+                return
+            ws.receive_data(data)
+            pongs.extend(e.payload for e in ws.events() if isinstance(e, Pong))
+        gevent.sleep(5)
+
+    server = gevent.server.StreamServer(("127.0.0.1", 0), serve)
+    server.start()
+    try:
+        callbacks: list = []
+        stream = _stream(f"ws://127.0.0.1:{server.server_port}/ai", callbacks)
+        stream.start()
+        until("the pong", lambda: pongs)
+        assert pongs == [b"keepalive-1"]
+        assert not stream.ended.is_set()
+        assert [c.params["Status"] for c in callbacks] == ["started"]
+        stream.stop()
+    finally:
+        server.stop(timeout=0)

@@ -135,3 +135,45 @@ def test_every_dial_name_is_handled():
                "callback_url", "callback_method", "call_status_callback_method",
                "confirm_key_sound_method", "create_mpc_with_single_participant"}
     assert handled == DIAL_NAMES
+def test_an_ai_agent_body_becomes_its_document():
+    """role ai-agent: the ai_agent_stream_* names are the element's aiAgentStream* attributes
+    (camelCase too), the extra headers a JSON object."""
+    body = {"ai_agent_stream_service_url": "wss://ai.example.com/s",
+            "aiAgentStreamContentType": "audio/x-mulaw;rate=8000",
+            "ai_agent_stream_extra_headers": {"userId": "12345", "k": "v"},
+            "ai_agent_stream_status_callback_url": "http://app/ai", "ai_agent_hears": "Customer",
+            "coach_mode": False}
+    mpc = _mpc(document("room", "ai-agent", body))
+    assert mpc.role == "ai-agent" and mpc.ai_agent_stream_service_url == "wss://ai.example.com/s"
+    assert mpc.ai_agent_stream_content_type == "audio/x-mulaw;rate=8000"
+    assert mpc.ai_agent_stream_extra_headers == (("userId", "12345"), ("k", "v"))
+    assert mpc.ai_agent_hears == ("Customer",) and mpc.coach_mode is False
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({}, 'ai_agent_stream_service_url (aiAgentStreamServiceUrl): is required with '
+         'role="ai-agent"'),
+    ({"ai_agent_stream_service_url": "http://ai/s"},
+     "ai_agent_stream_service_url (aiAgentStreamServiceUrl): must be an absolute ws(s) URL"),
+    ({"aiAgentStreamServiceUrl": "ws://ai/s", "ai_agent_stream_content_type": "audio/wav"},
+     "ai_agent_stream_content_type (aiAgentStreamContentType): must be one of"),
+    ({"aiAgentStreamServiceUrl": "ws://ai/s", "ai_agent_stream_sampling_rate": 44100},
+     "ai_agent_stream_sampling_rate (aiAgentStreamSamplingRate): must be one of"),
+    ({"aiAgentStreamServiceUrl": "ws://ai/s", "max_duration": 3},
+     "max_duration (maxDuration): must be an integer 300..28800"),
+])
+def test_an_ai_agent_problem_names_the_body_parameter(body, message):
+    """A document problem is a 400 naming the body's parameter and the attribute (one not
+    given is named in the API's snake_case)."""
+    with pytest.raises(ApiError) as refused:
+        document("room", "ai-agent", body)
+    assert refused.value.status == 400 and refused.value.error.startswith(message), \
+        refused.value.error
+
+
+def test_stream_attributes_are_refused_for_other_roles_naming_them():
+    """An aiAgentStream* parameter with another role is a 400 naming it."""
+    with pytest.raises(ApiError) as refused:
+        document("room", "agent", {"ai_agent_stream_service_url": "ws://ai/s"})
+    assert refused.value.error.startswith("ai_agent_stream_service_url (aiAgentStreamServiceUrl)"
+                                          ': is only allowed with role="ai-agent"')
