@@ -97,10 +97,7 @@ class _Connection:
         self.reused = False  # it carried a request before
 
     def close(self) -> None:
-        try:
-            self.sock.close()
-        except OSError:  # pragma: no cover - closing never matters
-            pass
+        self.sock.close()
 
     def usable(self) -> bool:
         """False when the server closed it (or sent something) while it was idle."""
@@ -115,7 +112,7 @@ class _Connection:
         """Receive more bytes into `buf`; how many (0: the server closed)."""
         try:
             data = self.sock.recv(RECV_BYTES)
-        except socket.timeout:
+        except TimeoutError:
             raise ReadTimeout("timed out") from None
         except OSError as exc:
             raise ProtocolError(_os_cause(exc)) from None
@@ -259,7 +256,7 @@ class HttpClient:
                 conn.close()
 
     def request(self, method: str, url: str, *, body: bytes | None = None,
-                headers: Mapping[str, str] = ()) -> Response:
+                headers: Mapping[str, str] | None = None) -> Response:
         """Send one request and read the reply's status and headers (see the module)."""
         parts = urlsplit(url)
         scheme, host = parts.scheme, parts.hostname
@@ -286,7 +283,7 @@ class HttpClient:
                 raise
 
     def _head(self, method: str, parts, host: str, port: int, body: bytes | None,
-              headers: Mapping[str, str]) -> bytes:
+              headers: Mapping[str, str] | None) -> bytes:
         target = parts.path or "/"
         if parts.query:
             target = f"{target}?{parts.query}"
@@ -300,7 +297,7 @@ class HttpClient:
         if parts.username is not None:
             pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
             lines.append("Authorization: Basic " + base64.b64encode(pair.encode()).decode())
-        for name, value in headers.items():
+        for name, value in (headers or {}).items():
             if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
                 raise ValueError(f"header {name!r} holds a line break")
             lines.append(f"{name}: {value}")
@@ -322,7 +319,7 @@ class HttpClient:
         scheme, host, port = key
         try:
             sock = socket.create_connection((host, port), timeout=self.connect_timeout_s)
-        except socket.timeout:
+        except TimeoutError:
             raise ConnectTimeout("connect timed out") from None
         except OSError as exc:
             raise ConnectError(_os_cause(exc)) from None
@@ -330,7 +327,7 @@ class HttpClient:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if scheme == "https":
                 sock = self._tls_context().wrap_socket(sock, server_hostname=host)
-        except socket.timeout:
+        except TimeoutError:
             sock.close()
             raise ConnectTimeout("connect timed out") from None
         except (OSError, ssl.SSLError) as exc:
@@ -349,7 +346,7 @@ class HttpClient:
                   method: str) -> Response:
         try:
             conn.sock.sendall(head + body if body else head)
-        except socket.timeout:
+        except TimeoutError:
             raise ReadTimeout("timed out") from None
         except OSError as exc:
             if conn.reused:
@@ -366,10 +363,10 @@ class HttpClient:
         buf = conn.buf
         while True:
             end = buf.find(b"\r\n\r\n")
+            if end > MAX_HEADER_BYTES or (end < 0 and len(buf) > MAX_HEADER_BYTES):
+                raise ProtocolError("reply headers longer than 64 KiB")
             if end >= 0:
                 break
-            if len(buf) > MAX_HEADER_BYTES:
-                raise ProtocolError("reply headers longer than 64 KiB")
             try:
                 more = conn.fill()
             except ProtocolError:

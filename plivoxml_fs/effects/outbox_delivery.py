@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Sequence
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 import attrs
 import gevent
@@ -40,7 +40,7 @@ from plivoxml_fs.effects.http11 import (
 )
 from plivoxml_fs.effects.http11 import ReadTimeout as HttpTimeout
 from plivoxml_fs.effects.signing import signature_headers
-from plivoxml_fs.effects.urls import shown_url
+from plivoxml_fs.effects.urls import shown_url, with_query
 from plivoxml_fs.effects.webhook import Webhook
 
 log = logging.getLogger("plivoxml_fs.outbox")
@@ -94,14 +94,6 @@ def log_context(webhook: Webhook) -> dict[str, str]:
 def _connection_cause(exc: HttpError) -> str:
     return f"connection failed ({exc or type(exc).__name__})"
 
-
-def _with_query(url: str, fields: str) -> str:
-    """`url` with `fields` appended to its query (as requests does for GET parameters)."""
-    if not fields:
-        return url
-    parts = urlsplit(url)
-    query = f"{parts.query}&{fields}" if parts.query else fields
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
 def pooled_http(pool_size: int, connect_timeout_s: float = 3.0,
@@ -187,7 +179,7 @@ class Sender:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             body = fields.encode("ascii")
         else:
-            url = _with_query(url, fields)
+            url = with_query(url, fields)
         deadline = gevent.Timeout(self._total_s)
         try:
             with deadline:

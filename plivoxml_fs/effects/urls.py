@@ -1,4 +1,5 @@
-"""URLs as logs and errors may show them: no credentials, no query string (it may hold tokens).
+"""URLs as logs and errors may show them: no credentials, no query string (it may hold tokens);
+and a URL with GET parameters added.
 
 Plain Python (no HTTP client) so that verbs and the driver can use it too.
 """
@@ -20,3 +21,13 @@ def shown_url(url: str) -> str:
         host = f"{host}:{port}"
     query = "?..." if parts.query else ""
     return urlunsplit((parts.scheme, host, parts.path, "", "")) + query
+
+
+def with_query(url: str, fields: str) -> str:
+    """`url` with the encoded `fields` appended to its query (as requests does for GET
+    parameters); its fragment dropped."""
+    if not fields:
+        return url
+    parts = urlsplit(url)
+    query = f"{parts.query}&{fields}" if parts.query else fields
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
