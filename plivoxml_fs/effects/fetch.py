@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import gevent
 
@@ -42,7 +42,7 @@ from plivoxml_fs.effects.http11 import (
     ReadTimeout,
     Response,
 )
-from plivoxml_fs.effects.urls import shown_url, with_query
+from plivoxml_fs.effects.urls import form_encode, shown_url, with_query
 from plivoxml_fs.errors import FetchError
 
 log = logging.getLogger("plivoxml_fs.effects.fetch")
@@ -172,7 +172,7 @@ class DocumentFetcher:
     def _fetch(
         self, url: str, method: str, params: Mapping[str, str], where: str, audio_ok: bool
     ) -> tuple[bytes | None, str]:
-        fields = urlencode(params)
+        fields = form_encode(params)
         body: bytes | None = None
         if method == "POST":
             body = fields.encode("ascii")

@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Sequence
-from urllib.parse import urlencode
 
 import attrs
 import gevent
@@ -40,7 +39,7 @@ from plivoxml_fs.effects.http11 import (
 )
 from plivoxml_fs.effects.http11 import ReadTimeout as HttpTimeout
 from plivoxml_fs.effects.signing import signature_headers
-from plivoxml_fs.effects.urls import shown_url, with_query
+from plivoxml_fs.effects.urls import form_encode, shown_url, with_query
 from plivoxml_fs.effects.webhook import Webhook
 
 log = logging.getLogger("plivoxml_fs.outbox")
@@ -173,7 +172,7 @@ class Sender:
         headers = {DELIVERY_ID_HEADER: item.delivery_id}
         if self._auth_token:
             headers.update(signature_headers(self._auth_token, webhook.method, webhook.url, params))
-        fields = urlencode(params)
+        fields = form_encode(params)
         url, body = webhook.url, None
         if webhook.method == "POST":
             headers["Content-Type"] = "application/x-www-form-urlencoded"
