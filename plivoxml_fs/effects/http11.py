@@ -293,7 +293,7 @@ class HttpClient:
         if port != _DEFAULT_PORTS[parts.scheme]:
             shown_host = f"{shown_host}:{port}"
         lines = [f"{method} {target} HTTP/1.1", f"Host: {shown_host}",
-                 f"User-Agent: {self._user_agent}", "Accept-Encoding: identity"]
+                 f"User-Agent: {self._user_agent}", "Accept: */*", "Accept-Encoding: identity"]
         if parts.username is not None:
             pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
             lines.append("Authorization: Basic " + base64.b64encode(pair.encode()).decode())
