@@ -274,7 +274,8 @@ class HttpClient:
                 return self._exchange(conn, head, body, url, method)
             except _Stale:
                 # The server closed its kept connections (restarted?): drop the others too,
-                # and send once more on a new connection (never a reused one: no loop).
+                # and send once more, on a new connection (a reused one only if another
+                # request gave one back meanwhile, which the server has just answered on).
                 conn.close()
                 for other in self._idle.pop(key, ()):
                     other.close()
