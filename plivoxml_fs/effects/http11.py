@@ -13,7 +13,8 @@ through the email package), not in the socket. What it does, and only that:
   (a zero-timeout poll) and dropped. If a reused connection fails before the first byte of the
   reply, the request is sent once more on a new connection (the server cannot have answered
   it; a callback carries its delivery id, so a receiver can drop a repeat anyway);
-- connect timeout for the TCP (and TLS) handshake, read timeout for each send and receive;
+- an IP address in the URL is connected to without a name lookup (gevent's lookups run in its
+  threadpool); connect timeout for the TCP (and TLS) handshake, read timeout for each send and receive;
   the caller puts a total deadline around the request (gevent.Timeout): a connection left in
   the middle of an exchange is closed, never kept;
 - https: TLS with certificate and host name verification against certifi's CAs (what requests
@@ -319,7 +320,7 @@ class HttpClient:
     def _connect(self, key: tuple[str, str, int]) -> _Connection:
         scheme, host, port = key
         try:
-            sock = socket.create_connection((host, port), timeout=self.connect_timeout_s)
+            sock = _dial(host, port, self.connect_timeout_s)
         except TimeoutError:
             raise ConnectTimeout("connect timed out") from None
         except OSError as exc:
@@ -410,6 +411,24 @@ class HttpClient:
             idle.append(conn)
         else:
             conn.close()
+
+
+def _dial(host: str, port: int, timeout: float) -> socket.socket:
+    """A connected socket. An IP address is connected to as it is: no name lookup, which
+    gevent runs in its threadpool (a thread hand-off each way for nothing)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        socket.inet_pton(family, host)
+    except OSError:
+        return socket.create_connection((host, port), timeout=timeout)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 class _Stale(Exception):

@@ -236,3 +236,13 @@ def test_https_refuses_a_certificate_nobody_signed(tmp_path):
             client().request("GET", f"https://127.0.0.1:{server.server_port}/")
     finally:
         server.stop(timeout=1)
+
+
+def test_an_ip_address_is_connected_to_without_a_name_lookup(monkeypatch):
+    """No getaddrinfo (which gevent runs in its threadpool) for http://127.0.0.1:...: not
+    socket.create_connection, which looks every host up."""
+    looked_up = []
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: looked_up.append(a))
+    with Script(OK) as server:
+        assert read(client(), server.base + "/")[2] == b"ok"
+    assert looked_up == []
