@@ -8,7 +8,8 @@ urllib3's share is in its layers (PoolManager keys, URL parsing, `http.client`'s
 through the email package), not in the socket. What it does, and only that:
 
 - one request at a time per connection; idle connections are kept per (scheme, host, port), up
-  to `per_host` of them (any number may be open at once: the callers bound that);
+  to `per_host` of them (any number may be open at once: the callers bound that), for the
+  `MAX_HOSTS` hosts used last;
 - a kept connection that the server closed (or that has unread bytes) is found before reuse
   (a zero-timeout poll) and dropped. If a reused connection fails before the first byte of the
   reply, the request is sent once more on a new connection (the server cannot have answered
@@ -44,6 +45,9 @@ from gevent import monkey
 
 #: What every request says it comes from.
 USER_AGENT = "plivoxml-fs"
+#: Hosts whose idle connections are kept (the least recently used one's are closed first), as
+#: urllib3's PoolManager and requests keep 16 pools.
+MAX_HOSTS = 16
 #: Bytes asked of the socket per receive.
 RECV_BYTES = 64 * 1024
 #: The most a reply's status line and headers may take.
@@ -405,12 +409,16 @@ class HttpClient:
         if conn.buf:  # bytes past the reply: not a connection to trust
             conn.close()
             return
-        idle = self._idle.setdefault(conn.key, [])
+        idle = self._idle.pop(conn.key, None) or []
+        self._idle[conn.key] = idle  # the most recently used host last
         if len(idle) < self.per_host:
             conn.reused = True
             idle.append(conn)
         else:
             conn.close()
+        if len(self._idle) > MAX_HOSTS:  # the least recently used host's connections go
+            for old in self._idle.pop(next(iter(self._idle))):
+                old.close()
 
 
 def _dial(host: str, port: int, timeout: float) -> socket.socket:

@@ -14,6 +14,7 @@ import gevent
 import pytest
 from gevent.server import StreamServer
 
+from plivoxml_fs.effects import http11
 from plivoxml_fs.effects.http11 import (
     MAX_HEADER_BYTES,
     ConnectError,
@@ -246,3 +247,19 @@ def test_an_ip_address_is_connected_to_without_a_name_lookup(monkeypatch):
     with Script(OK) as server:
         assert read(client(), server.base + "/")[2] == b"ok"
     assert looked_up == []
+
+
+def test_idle_connections_are_kept_for_the_hosts_used_last(monkeypatch):
+    monkeypatch.setattr(http11, "MAX_HOSTS", 2)
+    servers = [Script(OK, OK) for _ in range(3)]
+    for server in servers:
+        server.__enter__()
+    try:
+        http = client()
+        for server in (servers[0], servers[1], servers[0], servers[2]):
+            assert read(http, server.base + "/")[2] == b"ok"
+        kept = {port for _, _, port in http._idle}
+        assert kept == {servers[0].server.server_port, servers[2].server.server_port}
+    finally:
+        for server in servers:
+            server.__exit__()
