@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--burst-runs", type=int, default=3,
                         help="how many times the burst runs (min/median/max printed)")
+    parser.add_argument("--burst-only", action="store_true",
+                        help="only the outbox burst phase (no calls, no embedded FreeSWITCH)")
     bench_real.add_options(parser)
     parser.add_argument("--child", choices=("daemon", "baseline", "outbox"), help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)

@@ -18,6 +18,7 @@ import gevent.lock
 from bench_common import (
     BURST_TOKEN,
     ROOM_SIZE,
+    BurstReceiver,
     Child,
     NoDelayServer,
     WebApp,
@@ -360,9 +361,10 @@ def _spread(values: list) -> dict:
     return {"min": ordered[0], "median": ordered[len(ordered) // 2], "max": ordered[-1]}
 
 
-def burst(app: WebApp, base: str, count: int) -> dict:
-    """Emit `count` webhooks in a fresh outbox child; measure delivery at the web app."""
-    child = Child(["--child", "outbox", "--base", base, "--burst", str(count)])
+def burst(app: WebApp, base: str, count: int, code: str | None = None) -> dict:
+    """Emit `count` webhooks in a fresh outbox child (plivoxml_fs from `code`, another
+    checkout, when given); measure delivery at the receiver."""
+    child = Child(["--child", "outbox", "--base", base, "--burst", str(count)], code=code)
     app.burst.clear()
     app.burst_bad_signatures = 0
     child.proc.stdin.write("go\n")
@@ -406,14 +408,18 @@ DEFINITIONS = {
     "cpu_ratio_to_baseline": "daemon cpu_ms_per_call / baseline cpu_ms_per_call",
     "outbox_burst": "a child process emits `webhooks` signed POST webhooks (a hangup callback's "
     "parameters, one call uuid each) back to back into a fresh Outbox (its own SQLite file, "
-    "default callback settings, pool_size workers), yielding after each emit; the web app checks "
-    "each signature (bad_signatures) and notes when each arrived",
+    "default callback settings, pool_size workers), yielding after each emit; a small keep-alive "
+    "HTTP/1.1 receiver in the bench process (bench_common.BurstReceiver, not the web app's WSGI "
+    "server, which cost more CPU a request than the outbox) checks each signature "
+    "(bad_signatures) and notes when each arrived",
     "outbox_burst.delivered_per_s": "webhooks received by the web app / seconds from the first "
     "emit to the last receipt",
     "outbox_burst.lag_ms": "a webhook's emit (outbox.emit called, monotonic clock) -> its request "
     "received by the web app; includes waiting behind the rest of the burst",
     "outbox_burst_runs": "with --burst-runs N > 1, the burst is run N times (a fresh outbox "
     "child each time): min/median/max of each run's figure; outbox_burst is the median run",
+    "reference_outbox_burst": "with --reference-code DIR: the same bursts through the outbox of "
+    "that checkout (the code before a change), alternating with this one's, same receiver",
     "outbox_burst.emit_ms_mean": "mean time inside outbox.emit (the SQLite write)",
     "outbox_burst.cpu_ms_per_callback": "the outbox child's CPU from the first emit to the end of "
     "its flush / webhooks delivered",
@@ -423,8 +429,6 @@ DEFINITIONS = {
 
 
 def bench(opts) -> dict:
-    from plivoxml_fs.simulator import EmbeddedFreeSwitch
-
     if opts.document:
         document, name = Path(opts.document).read_text(), opts.document
     else:
@@ -437,17 +441,50 @@ def bench(opts) -> dict:
     app.document = document.replace("{base}", base).encode()
     common = ["--base", base, "--concurrency", str(opts.concurrency), "--wait", str(opts.wait)]
     profile = ["--profile", opts.profile] if opts.profile else []
+    out = {
+        "document": name,
+        "options": {
+            k: getattr(opts, k)
+            for k in ("calls", "concurrency", "rate", "wait", "burst", "burst_runs")
+        },
+        "definitions": DEFINITIONS,
+    }
+    if not opts.burst_only:
+        _calls(opts, out, app, common, profile)
+    if opts.burst > 0:
+        receiver = BurstReceiver(app)
+        receiver_base = receiver.start()
+        codes = [("", None)]
+        if opts.reference_code:  # before/after in one run: the reference's burst alternates
+            codes.insert(0, ("reference_", opts.reference_code))
+        runs: dict[str, list[dict]] = {prefix: [] for prefix, _ in codes}
+        for _ in range(max(1, opts.burst_runs)):
+            for prefix, code in codes:
+                runs[prefix].append(burst(app, receiver_base, opts.burst, code))
+        receiver.stop()
+        for prefix, results in runs.items():
+            by_rate = sorted(results, key=lambda r: r["delivered_per_s"] or 0)
+            out[f"{prefix}outbox_burst"] = by_rate[len(by_rate) // 2]  # the median run
+            if len(results) > 1:
+                out[f"{prefix}outbox_burst_runs"] = {
+                    key: _spread([r[key] for r in results])
+                    for key in ("delivered_per_s", "lag_ms_p99", "cpu_ms_per_callback")
+                }
+    web.stop(timeout=1)
+    d = out.get("daemon")
+    if d is not None:
+        first, last = d.get("rss_mb_at_first_tenth"), d.get("rss_mb_at_end")
+        d["rss_mb_growth_pct"] = round(100 * (last - first) / first, 1) if first and last else None
+    return out
+
+
+def _calls(opts, out: dict, app: WebApp, common: list[str], profile: list[str]) -> None:
+    """The call phases: the daemon, then the baseline, through the embedded FreeSWITCH."""
+    from plivoxml_fs.simulator import EmbeddedFreeSwitch
+
     with tempfile.TemporaryDirectory() as media:
         fs = EmbeddedFreeSwitch(time_scale=opts.time_scale, media_dir=media)
         fs.start()
-        out = {
-            "document": name,
-            "options": {
-                k: getattr(opts, k)
-                for k in ("calls", "concurrency", "rate", "wait", "burst", "burst_runs")
-            },
-            "definitions": DEFINITIONS,
-        }
         out["daemon"] = drive(fs, Child(["--child", "daemon", *common, *profile]), app, opts)
         if not opts.no_baseline:
             out["baseline"] = drive(fs, Child(["--child", "baseline", *common]), None, opts)
@@ -456,17 +493,3 @@ def bench(opts) -> dict:
                 round(out["daemon"]["cpu_ms_per_call"] / base_cpu, 2) if base_cpu else None
             )
         fs.stop()
-    if opts.burst > 0:
-        runs = [burst(app, base, opts.burst) for _ in range(max(1, opts.burst_runs))]
-        by_rate = sorted(runs, key=lambda r: r["delivered_per_s"] or 0)
-        out["outbox_burst"] = by_rate[len(by_rate) // 2]  # the median run, every figure
-        if len(runs) > 1:
-            out["outbox_burst_runs"] = {
-                key: _spread([r[key] for r in runs])
-                for key in ("delivered_per_s", "lag_ms_p99", "cpu_ms_per_callback")
-            }
-    web.stop(timeout=1)
-    d = out["daemon"]
-    first, last = d.get("rss_mb_at_first_tenth"), d.get("rss_mb_at_end")
-    d["rss_mb_growth_pct"] = round(100 * (last - first) / first, 1) if first and last else None
-    return out

@@ -13,7 +13,7 @@ guarantees:
 - each webhook is delivered by effects/outbox_delivery.py (`Sender`): timeouts, retries of
   connect errors, timeouts, 5xx and 429 with jittered back-off (`backoff_s`), 3xx and other 4xx
   final (redirects are never followed; the row is kept dead so it can be retried once the URL
-  is fixed), Plivo signatures with an `auth_token`, one urllib3 `PoolManager`;
+  is fixed), Plivo signatures with an `auth_token`, one keep-alive `HttpClient` (http11.py);
 - a webhook that finally fails is logged once (ERROR, logger `plivoxml_fs.outbox`), naming its
   kind, URL (query hidden), attempts and cause, and stays in the outbox as `dead` with its
   attempt count and last error (`plivoxml-fs outbox list|retry|purge`); each attempt has a DEBUG

@@ -10,9 +10,10 @@ delivery through the callbacks `Outbox._deliver` gives it, so the file stays the
   callbacks (a redirect loop costs one request);
 - every request carries `X-PlivoXML-Delivery-Id` (stable across retries and restarts); with an
   `auth_token`, requests are signed as Plivo signs them (effects/signing.py);
-- HTTP goes through one urllib3 `PoolManager` (keep-alive, `pool_size` connections per host):
-  a requests Session cost 2.5 times the CPU per callback. A reply body is read up to
-  `REPLY_BYTES` to keep the connection, else the connection is dropped;
+- HTTP goes through one `HttpClient` (effects/http11.py: keep-alive, up to `pool_size` idle
+  connections per host): urllib3's PoolManager cost 6 times its CPU per callback, a requests
+  Session 2.5 times urllib3's. A reply body is read up to `REPLY_BYTES` to keep the
+  connection, else the connection is dropped;
 - metrics: `callbacks_delivered` counts accepted requests, `callbacks_failed` every failed
   attempt (retried or not), `callbacks_dead` webhooks given up on. Log lines go to logger
   `plivoxml_fs.outbox`, with the context of `log_context`.
@@ -23,18 +24,22 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Sequence
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import attrs
 import gevent
-import urllib3
-import urllib3.exceptions as http_errors
 
 from plivoxml_fs import metrics
 from plivoxml_fs.config import Settings
-from plivoxml_fs.effects.fetch import USER_AGENT
+from plivoxml_fs.effects.http11 import (
+    USER_AGENT,
+    ConnectError,
+    HttpClient,
+    HttpError,
+    ProtocolError,
+)
+from plivoxml_fs.effects.http11 import ReadTimeout as HttpTimeout
 from plivoxml_fs.effects.signing import signature_headers
-from plivoxml_fs.effects.urls import shown_url
+from plivoxml_fs.effects.urls import form_encode, shown_url, with_query
 from plivoxml_fs.effects.webhook import Webhook
 
 log = logging.getLogger("plivoxml_fs.outbox")
@@ -85,36 +90,17 @@ def log_context(webhook: Webhook) -> dict[str, str]:
     return context
 
 
-def _connection_cause(exc: Exception) -> str:
-    text = str(exc).lower()
-    for known in ("connection refused", "connection reset", "remote end closed connection"):
-        if known in text:
-            return f"connection failed ({known})"
-    return f"connection failed ({type(exc).__name__})"
+def _connection_cause(exc: HttpError) -> str:
+    return f"connection failed ({exc or type(exc).__name__})"
 
 
-def _with_query(url: str, fields: str) -> str:
-    """`url` with `fields` appended to its query (as requests does for GET parameters)."""
-    if not fields:
-        return url
-    parts = urlsplit(url)
-    query = f"{parts.query}&{fields}" if parts.query else fields
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
-
-def pooled_http(pool_size: int) -> urllib3.PoolManager:
+def pooled_http(pool_size: int, connect_timeout_s: float = 3.0,
+                read_timeout_s: float = 10.0) -> HttpClient:
     """Connections kept per receiver host (`pool_size`, the most in flight), no retries or
-    redirects of urllib3's own (the outbox decides), the certifi CAs as requests uses."""
-    try:
-        import certifi
-
-        ca_certs: str | None = certifi.where()
-    except ImportError:  # pragma: no cover - certifi comes with requests
-        ca_certs = None
-    return urllib3.PoolManager(
-        num_pools=16, maxsize=pool_size, block=False, retries=False, ca_certs=ca_certs,
-        headers={"User-Agent": USER_AGENT},
-    )
+    redirects of its own (the outbox decides), TLS verified against certifi's CAs."""
+    return HttpClient(per_host=pool_size, connect_timeout_s=connect_timeout_s,
+                      read_timeout_s=read_timeout_s, user_agent=USER_AGENT)
 
 
 class Sender:
@@ -130,11 +116,10 @@ class Sender:
         total_timeout_s: float | None,
         auth_token: str,
     ) -> None:
-        self._timeout = urllib3.Timeout(connect=connect_timeout_s, read=read_timeout_s)
         self._total_s = total_timeout_s or connect_timeout_s + read_timeout_s
         self._backoff = tuple(backoff_s)
         self._auth_token = auth_token
-        self._http = pooled_http(pool_size)
+        self._http = pooled_http(pool_size, connect_timeout_s, read_timeout_s)
 
     def deliver(
         self,
@@ -187,13 +172,13 @@ class Sender:
         headers = {DELIVERY_ID_HEADER: item.delivery_id}
         if self._auth_token:
             headers.update(signature_headers(self._auth_token, webhook.method, webhook.url, params))
-        fields = urlencode(params)
+        fields = form_encode(params)
         url, body = webhook.url, None
         if webhook.method == "POST":
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-            body = fields
+            body = fields.encode("ascii")
         else:
-            url = _with_query(url, fields)
+            url = with_query(url, fields)
         deadline = gevent.Timeout(self._total_s)
         try:
             with deadline:
@@ -202,12 +187,11 @@ class Sender:
             if timeout is not deadline:
                 raise
             return True, f"timed out after {self._total_s} s in total"
-        except (http_errors.NewConnectionError, http_errors.ProtocolError,
-                http_errors.SSLError) as exc:
+        except (ConnectError, ProtocolError) as exc:
             return True, _connection_cause(exc)
-        except http_errors.TimeoutError:
+        except HttpTimeout:
             return True, "timed out"
-        except (http_errors.HTTPError, ValueError) as exc:
+        except (HttpError, ValueError) as exc:
             return False, type(exc).__name__
         if 200 <= status < 300:
             return False, ""
@@ -216,17 +200,9 @@ class Sender:
         retry = status >= 500 or status in RETRY_STATUSES
         return retry, f"HTTP {status}"
 
-    def _request(self, method: str, url: str, body: str | None, headers: dict) -> int:
+    def _request(self, method: str, url: str, body: bytes | None, headers: dict) -> int:
         """The status; the reply body is read (up to `REPLY_BYTES`) so the connection can be
         reused, else the connection is closed."""
-        response = self._http.request(
-            method, url, body=body, headers=headers, timeout=self._timeout, redirect=False,
-            preload_content=False,
-        )
-        try:
-            response.read(REPLY_BYTES, decode_content=False)
-            if response.read(1, decode_content=False):
-                response.close()  # a big reply: not worth reading, the connection goes
-        finally:
-            response.release_conn()
-        return response.status
+        with self._http.request(method, url, body=body, headers=headers) as response:
+            response.read(REPLY_BYTES)
+            return response.status
