@@ -43,6 +43,8 @@ BASELINE_SETS = (
     "conference_max_members=20",
     "conference_enter_sound=tone_stream://%(200,0,400)",
 )
+#: ... which the daemon sends as one multiset, in one write with the conference execute.
+BASELINE_MULTISET = "^^|" + "|".join(BASELINE_SETS)
 BASELINE_FLAGS = "+flags{moderator|dist-dtmf}"
 
 
@@ -75,24 +77,23 @@ class DaemonChild:
         setup_s: list[float] = []
         accepted: dict[int, float] = {}
         original_init = transport.OutboundConnection.__init__
-        original_request = transport.EslConnection.request
-        joins = {"conference"}
+        original_send = transport.EslConnection._send
+        # the join's execute, however it is written (alone, or with its variables)
+        join = b"\nexecute-app-name: conference\n"
 
         def timed_init(self, *args, **kwargs):
             accepted[id(self)] = time.monotonic()
             original_init(self, *args, **kwargs)
 
-        def timed_request(self, line, headers=(), body=None, **kwargs):
-            if line.startswith("sendmsg") and any(
-                k == "execute-app-name" and v in joins for k, v in headers
-            ):
+        def timed_send(self, data, *args, **kwargs):
+            if join in data:
                 started = accepted.pop(id(self), None)
                 if started is not None:
                     setup_s.append(time.monotonic() - started)
-            return original_request(self, line, headers, body, **kwargs)
+            return original_send(self, data, *args, **kwargs)
 
         transport.OutboundConnection.__init__ = timed_init
-        transport.EslConnection.request = timed_request
+        transport.EslConnection._send = timed_send
         if self.count_events:
             counted: dict[str, int] = {}
             original_deliver = transport.EslConnection._deliver
@@ -172,14 +173,20 @@ def run_baseline_child(base: str, wait_s: int, listen_port: int = 0) -> None:
             sock.sendall(encode_command(line, headers, body))
             return read_until(lambda m: m.content_type in ("command/reply", "api/response"))
 
-        def execute(app, arg):
-            app_uuid = str(uuidlib.uuid4())
-            headers = [("call-command", "execute"), ("execute-app-name", app),
-                       ("event-lock", "true"), ("Event-UUID", app_uuid)]
-            if arg:
-                headers.append(("content-type", "text/plain"))
-            command("sendmsg", headers, arg.encode() if arg else None)
-            return app_uuid
+        def executes(*apps):
+            """sendmsg execute of each (app, arg) in one write; their Event-UUIDs."""
+            uuids, data = [], b""
+            for app, arg in apps:
+                uuids.append(str(uuidlib.uuid4()))
+                headers = [("call-command", "execute"), ("execute-app-name", app),
+                           ("event-lock", "true"), ("Event-UUID", uuids[-1])]
+                if arg:
+                    headers.append(("content-type", "text/plain"))
+                data += encode_command("sendmsg", headers, arg.encode() if arg else None)
+            sock.sendall(data)
+            for _ in apps:
+                read_until(lambda m: m.content_type == "command/reply")
+            return uuids
 
         reply = command("connect")
         room = room_for(reply.get("Caller-Destination-Number") or "") if reply else "bench-0"
@@ -188,13 +195,12 @@ def run_baseline_child(base: str, wait_s: int, listen_port: int = 0) -> None:
         sock.sendall(b"".join(encode_command(line) for line in setup))
         for _ in setup:
             read_until(lambda m: m.content_type == "command/reply")
-        answered = execute("answer", "")
+        answered, = executes(("answer", ""))
         if read_until(lambda m: _completes(m, answered)) is None:
             return
-        for variable in BASELINE_SETS:
-            execute("set", variable)
         setup_s.append(time.monotonic() - started)
-        joined = execute("conference", f"{room}@default{BASELINE_FLAGS}")
+        _, joined = executes(("multiset", BASELINE_MULTISET),
+                             ("conference", f"{room}@default{BASELINE_FLAGS}"))
         added = read_until(lambda m: m.is_event and m.event().get("Action") == "add-member")
         if added is None:
             return
