@@ -130,7 +130,7 @@ class EslConnection:
             timer = gevent.Timeout(remaining(deadline))
             timer.start()
             try:
-                self._sock.sendall(data)
+                self._write(data)
             except BaseException as exc:
                 # A write cut short may leave half a command on the wire: the connection can
                 # no longer be trusted, whatever interrupted it (even a caller's own timeout).
@@ -147,19 +147,18 @@ class EslConnection:
         finally:
             self._write_lock.release()
 
+    def _write(self, data: bytes) -> None:
+        """`sendall` without its per-call SO_SNDBUF query: a command fits one send."""
+        while data:
+            data = data[self._sock.send(data):]
+
     def _await(self, waiter: Reply, deadline: float, timeout: float) -> Message:
         if not within(waiter.result, remaining(deadline)):
             raise CommandTimeout(f"{self.name}: no reply to {waiter.what!r} within {timeout} s")
         return waiter.result.get()
 
-    def request(
-        self,
-        line: str,
-        headers: Sequence[tuple[str, str]] = (),
-        body: bytes | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> Message:
+    def request(self, line: str, headers: Sequence[tuple[str, str]] = (),
+                body: bytes | None = None, *, timeout: float | None = None) -> Message:
         """Send one command and return its reply as it came, `-ERR` or not."""
         timeout = self._timeout(timeout)
         started = time.monotonic()
@@ -180,14 +179,8 @@ class EslConnection:
             log.debug("%s: <- %s", self.name, reply.reply_text[:120], extra=self.log_extra)
         return reply
 
-    def command(
-        self,
-        line: str,
-        headers: Sequence[tuple[str, str]] = (),
-        body: bytes | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> Message:
+    def command(self, line: str, headers: Sequence[tuple[str, str]] = (),
+                body: bytes | None = None, *, timeout: float | None = None) -> Message:
         """Send one command and return its reply; a `-ERR` reply raises CommandFailed."""
         reply = self.request(line, headers, body, timeout=timeout)
         if reply.reply_text.startswith("-ERR"):
@@ -266,8 +259,9 @@ class EslConnection:
         """`execute_async` of each (app, arg) in one write: FreeSWITCH queues them in wire
         order (event-lock); returns once it accepted them all."""
         executions = [Execution(self, app, str(uuidlib.uuid4())) for app, _ in apps]
-        sends = [commands.execute(app, arg, event_uuid=execution.app_uuid, event_lock=event_lock,
-                                  uuid=uuid) for (app, arg), execution in zip(apps, executions)]
+        sends = [commands.execute(app, arg, event_uuid=run.app_uuid, event_lock=event_lock,
+                                  uuid=uuid)
+                 for (app, arg), run in zip(apps, executions, strict=True)]
         for execution in executions:
             self._session.expect_execution(execution.app_uuid, execution)
         try:
