@@ -258,6 +258,10 @@ class FakeConnection:
         self.deliver(completion)
         return FakeExecution(app, app_uuid, completion, None)
 
+    def execute_many(self, apps, **kwargs) -> list[FakeExecution]:
+        """Each (app, arg) as `execute_async`, in order (the transport writes them together)."""
+        return [self.execute_async(app, arg, **kwargs) for app, arg in apps]
+
     def execute(self, app: str, arg: str = "", **kwargs) -> Event:
         return self.execute_async(app, arg).wait(0)
 

@@ -56,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--burst", type=int, default=2000, help="webhooks in the outbox burst phase (0: none)"
     )
+    parser.add_argument("--hold", type=int, default=0,
+                        help="a last phase: this many calls up at once in the daemon (each stays "
+                        "until all are up), e.g. 1000; 0 (default): none")
+    parser.add_argument("--hold-rate", type=float, default=100.0,
+                        help="new calls per second in the --hold phase")
     parser.add_argument("--burst-runs", type=int, default=3,
                         help="how many times the burst runs (min/median/max printed)")
     parser.add_argument("--burst-only", action="store_true",

@@ -44,6 +44,8 @@ BASELINE_SETS = (
     "conference_max_members=20",
     "conference_enter_sound=tone_stream://%(200,0,400)",
 )
+#: ... which the daemon sends as one multiset, in one write with the conference execute.
+BASELINE_MULTISET = "^^|" + "|".join(BASELINE_SETS)
 BASELINE_FLAGS = "+flags{moderator|dist-dtmf}"
 
 
@@ -76,24 +78,23 @@ class DaemonChild:
         setup_s: list[float] = []
         accepted: dict[int, float] = {}
         original_init = transport.OutboundConnection.__init__
-        original_request = transport.EslConnection.request
-        joins = {"conference"}
+        original_send = transport.EslConnection._send
+        # the join's execute, however it is written (alone, or with its variables)
+        join = b"\nexecute-app-name: conference\n"
 
         def timed_init(self, *args, **kwargs):
             accepted[id(self)] = time.monotonic()
             original_init(self, *args, **kwargs)
 
-        def timed_request(self, line, headers=(), body=None, **kwargs):
-            if line.startswith("sendmsg") and any(
-                k == "execute-app-name" and v in joins for k, v in headers
-            ):
+        def timed_send(self, data, *args, **kwargs):
+            if join in data:
                 started = accepted.pop(id(self), None)
                 if started is not None:
                     setup_s.append(time.monotonic() - started)
-            return original_request(self, line, headers, body, **kwargs)
+            return original_send(self, data, *args, **kwargs)
 
         transport.OutboundConnection.__init__ = timed_init
-        transport.EslConnection.request = timed_request
+        transport.EslConnection._send = timed_send
         if self.count_events:
             counted: dict[str, int] = {}
             original_deliver = transport.EslConnection._deliver
@@ -130,6 +131,10 @@ class DaemonChild:
                 hangup_url=self.hangup_url,
                 state_dir=state,
                 linger_s=1,
+                # on a loaded shared machine FreeSWITCH's connect reply can take seconds: a
+                # call refused for it would drop out of the per-call figures (the baseline
+                # has no such deadline)
+                connect_timeout_s=10,
                 log_level="WARNING",
                 mpc_time_scale=self.mpc_time_scale,
                 **fs,
@@ -173,14 +178,20 @@ def run_baseline_child(base: str, wait_s: int, listen_port: int = 0) -> None:
             sock.sendall(encode_command(line, headers, body))
             return read_until(lambda m: m.content_type in ("command/reply", "api/response"))
 
-        def execute(app, arg):
-            app_uuid = str(uuidlib.uuid4())
-            headers = [("call-command", "execute"), ("execute-app-name", app),
-                       ("event-lock", "true"), ("Event-UUID", app_uuid)]
-            if arg:
-                headers.append(("content-type", "text/plain"))
-            command("sendmsg", headers, arg.encode() if arg else None)
-            return app_uuid
+        def executes(*apps):
+            """sendmsg execute of each (app, arg) in one write; their Event-UUIDs."""
+            uuids, data = [], b""
+            for app, arg in apps:
+                uuids.append(str(uuidlib.uuid4()))
+                headers = [("call-command", "execute"), ("execute-app-name", app),
+                           ("event-lock", "true"), ("Event-UUID", uuids[-1])]
+                if arg:
+                    headers.append(("content-type", "text/plain"))
+                data += encode_command("sendmsg", headers, arg.encode() if arg else None)
+            sock.sendall(data)
+            for _ in apps:
+                read_until(lambda m: m.content_type == "command/reply")
+            return uuids
 
         reply = command("connect")
         room = room_for(reply.get("Caller-Destination-Number") or "") if reply else "bench-0"
@@ -189,13 +200,12 @@ def run_baseline_child(base: str, wait_s: int, listen_port: int = 0) -> None:
         sock.sendall(b"".join(encode_command(line) for line in setup))
         for _ in setup:
             read_until(lambda m: m.content_type == "command/reply")
-        answered = execute("answer", "")
+        answered, = executes(("answer", ""))
         if read_until(lambda m: _completes(m, answered)) is None:
             return
-        for variable in BASELINE_SETS:
-            execute("set", variable)
         setup_s.append(time.monotonic() - started)
-        joined = execute("conference", f"{room}@default{BASELINE_FLAGS}")
+        _, joined = executes(("multiset", BASELINE_MULTISET),
+                             ("conference", f"{room}@default{BASELINE_FLAGS}"))
         added = read_until(lambda m: m.is_event and m.event().get("Action") == "add-member")
         if added is None:
             return
@@ -354,6 +364,28 @@ def drive(fs, child: Child, app: WebApp | None, opts) -> dict:
     return result
 
 
+#: Seconds each --hold call stays up after the last one should have arrived.
+HOLD_MARGIN_S = 10
+
+
+def hold(fs, app: WebApp, base: str, opts) -> dict:
+    """`--hold N`: N calls through a fresh daemon, each in its room (the default document)
+    until every one is up; how many were up at once and how many failed."""
+    import argparse
+
+    stay_s = int(opts.hold / opts.hold_rate) + HOLD_MARGIN_S
+    app.callbacks.clear()
+    app.conference_callbacks = 0
+    app.document = DEFAULT_DOCUMENT.replace("{wait}", str(stay_s)).replace("{base}", base).encode()
+    phase = argparse.Namespace(calls=opts.hold, concurrency=opts.hold, rate=opts.hold_rate)
+    child = Child(["--child", "daemon", "--base", base, "--concurrency", str(opts.hold),
+                   "--wait", str(stay_s)])
+    result = drive(fs, child, app, phase)
+    return {"calls": opts.hold, "rate": opts.hold_rate, "stay_s": stay_s,
+            **{k: result[k] for k in ("failed", "executed", "peak_concurrent", "setup_ms_p50",
+                                      "setup_ms_p99", "cpu_ms_per_call", "rss_mb_at_end")}}
+
+
 def _spread(values: list) -> dict:
     ordered = sorted(v for v in values if v is not None)
     if not ordered:
@@ -420,12 +452,13 @@ DEFINITIONS = {
     "child each time): min/median/max of each run's figure; outbox_burst is the median run",
     "reference_outbox_burst": "with --reference-code DIR: the same bursts through the outbox of "
     "that checkout (the code before a change), alternating with this one's, same receiver",
+    "hold": "--hold N: N calls at --hold-rate/s into rooms of 4 whose timeLimit outlasts the "
+    "arrival of the last (stay_s); peak_concurrent = calls up at once in the embedded "
+    "FreeSWITCH, failed = calls that did not end by their hangup (target: N held, 0 failed)",
     "outbox_burst.emit_ms_mean": "mean time inside outbox.emit (the SQLite write)",
     "outbox_burst.cpu_ms_per_callback": "the outbox child's CPU from the first emit to the end of "
     "its flush / webhooks delivered",
 }
-
-
 
 
 def bench(opts) -> dict:
@@ -450,7 +483,7 @@ def bench(opts) -> dict:
         "definitions": DEFINITIONS,
     }
     if not opts.burst_only:
-        _calls(opts, out, app, common, profile)
+        _calls(opts, out, app, base, common, profile)
     if opts.burst > 0:
         receiver = BurstReceiver(app)
         receiver_base = receiver.start()
@@ -478,7 +511,8 @@ def bench(opts) -> dict:
     return out
 
 
-def _calls(opts, out: dict, app: WebApp, common: list[str], profile: list[str]) -> None:
+def _calls(opts, out: dict, app: WebApp, base: str, common: list[str],
+           profile: list[str]) -> None:
     """The call phases: the daemon, then the baseline, through the embedded FreeSWITCH."""
     from plivoxml_fs.simulator import EmbeddedFreeSwitch
 
@@ -492,4 +526,6 @@ def _calls(opts, out: dict, app: WebApp, common: list[str], profile: list[str]) 
             out["cpu_ratio_to_baseline"] = (
                 round(out["daemon"]["cpu_ms_per_call"] / base_cpu, 2) if base_cpu else None
             )
+        if opts.hold > 0:
+            out["hold"] = hold(fs, app, base, opts)
         fs.stop()

@@ -179,8 +179,10 @@ class _Call:
         self.new_id = new_id  # ExecContext: fresh identifiers
         self.parse = parse
         self.uuid = conn.uuid
+        # the connect reply's parameters, read once (only CallStatus changes: `params`)
+        self._params = call_params.call_params(conn.channel, status="")
         # the call's numbers ride along hidden, so every line of the call masks them (logs.py)
-        numbers = logs.call_numbers(call_params.call_params(conn.channel, status=""))
+        numbers = logs.call_numbers(self._params)
         self.log = logging.LoggerAdapter(log, {"call_uuid": conn.uuid,
                                                logs.NUMBERS_EXTRA: numbers})
         # A leg FreeSWITCH originated may reach us already answered.
@@ -197,7 +199,7 @@ class _Call:
     @property
     def params(self) -> Mapping[str, str]:
         status = call_params.IN_PROGRESS if self.answered_us else call_params.RINGING
-        return call_params.call_params(self.conn.channel, status=status)
+        return {**self._params, "CallStatus": status}
 
     @property
     def answered(self) -> bool:

@@ -10,6 +10,9 @@ import attrs
 
 from plivoxml_fs.errors import ProtocolError
 
+#: What `Headers` remembers for a header that is not there.
+_ABSENT = object()
+
 
 class Headers(Mapping[str, str]):
     """Read-only headers whose values are still URL-encoded; a value is decoded when it is read.
@@ -23,11 +26,14 @@ class Headers(Mapping[str, str]):
     keeps the last) and the dict is built only if the headers are iterated.
     """
 
-    __slots__ = ("_map", "_text")
+    __slots__ = ("_map", "_text", "_seen")
 
     def __init__(self, raw: dict[str, str] | None = None, *, text: str = "") -> None:
         self._map = raw
         self._text = "" if raw is not None else f"\n{text}\n"
+        #: name -> decoded value (or _ABSENT) of each header read so far: the transport, the
+        #: session and the typed views read Event-Name, Content-Type, ... several times each.
+        self._seen: dict[str, str | object] = {}
 
     @property
     def _raw(self) -> dict[str, str]:
@@ -46,20 +52,32 @@ class Headers(Mapping[str, str]):
         start = at + len(key)
         return self._text[start:self._text.index("\n", start)]
 
-    def __getitem__(self, name: str) -> str:
+    def _decoded(self, name: str) -> str | object:
+        """The decoded value of `name`, or _ABSENT; remembered."""
+        try:
+            return self._seen[name]
+        except KeyError:
+            pass
         value = self._value(name)
         if value is None:
+            decoded: str | object = _ABSENT
+        else:
+            decoded = unquote_to_bytes(value).decode("utf-8", "replace") if "%" in value else value
+        self._seen[name] = decoded
+        return decoded
+
+    def __getitem__(self, name: str) -> str:
+        value = self._decoded(name)
+        if value is _ABSENT:
             raise KeyError(name)
-        return unquote_to_bytes(value).decode("utf-8", "replace") if "%" in value else value
+        return value  # type: ignore[return-value]
 
     def get(self, name: str, default=None):
-        value = self._value(name)
-        if value is None:
-            return default
-        return unquote_to_bytes(value).decode("utf-8", "replace") if "%" in value else value
+        value = self._decoded(name)
+        return default if value is _ABSENT else value
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self._value(name) is not None
+        return isinstance(name, str) and self._decoded(name) is not _ABSENT
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._raw)

@@ -130,7 +130,7 @@ class EslConnection:
             timer = gevent.Timeout(remaining(deadline))
             timer.start()
             try:
-                self._sock.sendall(data)
+                self._write(data)
             except BaseException as exc:
                 # A write cut short may leave half a command on the wire: the connection can
                 # no longer be trusted, whatever interrupted it (even a caller's own timeout).
@@ -147,19 +147,18 @@ class EslConnection:
         finally:
             self._write_lock.release()
 
+    def _write(self, data: bytes) -> None:
+        """`sendall` without its per-call SO_SNDBUF query: a command fits one send."""
+        while data:
+            data = data[self._sock.send(data):]
+
     def _await(self, waiter: Reply, deadline: float, timeout: float) -> Message:
         if not within(waiter.result, remaining(deadline)):
             raise CommandTimeout(f"{self.name}: no reply to {waiter.what!r} within {timeout} s")
         return waiter.result.get()
 
-    def request(
-        self,
-        line: str,
-        headers: Sequence[tuple[str, str]] = (),
-        body: bytes | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> Message:
+    def request(self, line: str, headers: Sequence[tuple[str, str]] = (),
+                body: bytes | None = None, *, timeout: float | None = None) -> Message:
         """Send one command and return its reply as it came, `-ERR` or not."""
         timeout = self._timeout(timeout)
         started = time.monotonic()
@@ -180,14 +179,8 @@ class EslConnection:
             log.debug("%s: <- %s", self.name, reply.reply_text[:120], extra=self.log_extra)
         return reply
 
-    def command(
-        self,
-        line: str,
-        headers: Sequence[tuple[str, str]] = (),
-        body: bytes | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> Message:
+    def command(self, line: str, headers: Sequence[tuple[str, str]] = (),
+                body: bytes | None = None, *, timeout: float | None = None) -> Message:
         """Send one command and return its reply; a `-ERR` reply raises CommandFailed."""
         reply = self.request(line, headers, body, timeout=timeout)
         if reply.reply_text.startswith("-ERR"):
@@ -195,21 +188,25 @@ class EslConnection:
         return reply
 
     def commands(self, lines: Sequence[str], *, timeout: float | None = None) -> list[Message]:
-        """Send header-less commands in one write (the FIFO still pairs replies: FreeSWITCH
-        answers in wire order); their replies in order, the first `-ERR` raises CommandFailed.
-        One deadline bounds them all."""
+        """Send header-less commands in one write (`batch`)."""
+        return self.batch([(line, (), None) for line in lines], timeout=timeout)
+
+    def batch(self, items: Sequence[tuple[str, Sequence[tuple[str, str]], bytes | None]], *,
+              timeout: float | None = None) -> list[Message]:
+        """Commands (line, headers, body) in one write, under one deadline: their replies in
+        (wire) order, which the FIFO pairs; the first `-ERR` raises CommandFailed."""
         timeout = self._timeout(timeout)
         deadline = (started := time.monotonic()) + timeout
-        waiters = [Reply(describe(line, ())) for line in lines]
-        self._send(b"".join(encode_command(line) for line in lines), waiters, deadline,
+        waiters = [Reply(describe(line, headers)) for line, headers, _ in items]
+        self._send(b"".join(encode_command(*item) for item in items), waiters, deadline,
                    " + ".join(w.what for w in waiters))
         for waiter in waiters if log.isEnabledFor(logging.DEBUG) else ():
             log.debug("%s: -> %s", self.name, waiter.what, extra=self.log_extra)
         replies = [self._replied(line, started, self._await(waiter, deadline, timeout))
-                   for line, waiter in zip(lines, waiters, strict=True)]
-        for line, reply in zip(lines, replies, strict=True):
+                   for (line, _, _), waiter in zip(items, waiters, strict=True)]
+        for waiter, reply in zip(waiters, replies, strict=True):
             if reply.reply_text.startswith("-ERR"):
-                raise CommandFailed(describe(line, ()), reply.reply_text)
+                raise CommandFailed(waiter.what, reply.reply_text)
         return replies
 
     def api(self, cmd: str, *, timeout: float | None = None, check: bool = True) -> str:
@@ -255,36 +252,33 @@ class EslConnection:
 
         `timeout` bounds the wait for that acceptance (the command/reply), not the execution.
         """
-        app_uuid = str(uuidlib.uuid4())
-        msg = commands.execute(app, arg, event_uuid=app_uuid, event_lock=event_lock, uuid=uuid)
-        execution = Execution(self, app, app_uuid)
-        self._session.expect_execution(app_uuid, execution)
-        try:
-            self.command(msg.line, msg.headers, msg.body, timeout=timeout)
-        except BaseException:
-            self._session.forget_execution(app_uuid)
-            raise
-        return execution
+        return self.execute_many([(app, arg)], uuid=uuid, event_lock=event_lock, timeout=timeout)[0]
 
-    def execute(
-        self,
-        app: str,
-        arg: str = "",
-        *,
-        uuid: str | None = None,
-        timeout: float | None = None,
-        event_lock: bool = True,
-    ) -> Event:
+    def execute_many(self, apps: Sequence[tuple[str, str]], *, uuid: str | None = None,
+                     event_lock: bool = True, timeout: float | None = None) -> list[Execution]:
+        """`execute_async` of each (app, arg) in one write: FreeSWITCH queues them in wire
+        order (event-lock); returns once it accepted them all."""
+        executions = [Execution(self, app, str(uuidlib.uuid4())) for app, _ in apps]
+        sends = [commands.execute(app, arg, event_uuid=run.app_uuid, event_lock=event_lock,
+                                  uuid=uuid)
+                 for (app, arg), run in zip(apps, executions, strict=True)]
+        for execution in executions:
+            self._session.expect_execution(execution.app_uuid, execution)
+        try:
+            self.batch([(msg.line, msg.headers, msg.body) for msg in sends], timeout=timeout)
+        except BaseException:
+            for execution in executions:
+                self._session.forget_execution(execution.app_uuid)
+            raise
+        return executions
+
+    def execute(self, app: str, arg: str = "", *, uuid: str | None = None,
+                timeout: float | None = None, event_lock: bool = True) -> Event:
         """Run a dialplan application; returns its CHANNEL_EXECUTE_COMPLETE event."""
         timeout = self._timeout(timeout)
         deadline = time.monotonic() + timeout
         execution = self.execute_async(app, arg, uuid=uuid, event_lock=event_lock, timeout=timeout)
-        if not within(execution._result, remaining(deadline)):
-            raise CommandTimeout(
-                f"{self.name}: {app} (Application-UUID {execution.app_uuid}) "
-                f"did not complete within {timeout} s"
-            )
-        return execution._result.get()
+        return execution.wait(remaining(deadline), shown_s=timeout)
 
     def subscribe(
         self,

@@ -64,12 +64,13 @@ class Execution:
     def done(self) -> bool:
         return self._result.ready()
 
-    def wait(self, timeout: float) -> Event:
-        """The CHANNEL_EXECUTE_COMPLETE event; `CommandTimeout` or `ConnectionLost` otherwise."""
+    def wait(self, timeout: float, *, shown_s: float | None = None) -> Event:
+        """The CHANNEL_EXECUTE_COMPLETE event; `CommandTimeout` (naming `shown_s`, default
+        `timeout`, as the limit) or `ConnectionLost` otherwise."""
         if not within(self._result, timeout):
             raise CommandTimeout(
                 f"{self._conn.name}: {self.app} (Application-UUID {self.app_uuid}) "
-                f"did not complete within {timeout} s"
+                f"did not complete within {timeout if shown_s is None else shown_s} s"
             )
         return self._result.get()
 

@@ -428,3 +428,28 @@ def conference_variable(name: str, value: object) -> str:
     if not text:
         raise UnsafeValue(f"conference variable {name}: empty value")
     return f"{name}={text}"
+
+
+#: Separators `multiset` may be given (`^^<sep>`): one that no assignment contains is used.
+MULTISET_SEPARATORS = "|~^,;#!"
+#: What `multiset` splits specially whatever the separator: FreeSWITCH 1.10.12's
+#: switch_separate_string groups on single quotes (and drops them) and takes a backslash as
+#: an escape (measured: `pa=it's 'q' x|pb=..` set `pa` to `its q x|pb=..`); such an
+#: assignment goes in a `set` of its own.
+_MULTISET_UNSPLITTABLE = ("'", "\\")
+
+
+def conference_variables(variables: Iterable[tuple[str, object]]) -> list[tuple[str, str]]:
+    """The applications that set `variables` (name, value) before `conference`, in order.
+
+    One `multiset ^^<sep>a=1<sep>b=2` where it can say them all (one execution, one
+    CHANNEL_EXECUTE_COMPLETE instead of one per variable), else one `set` each. Each
+    assignment is checked as `conference_variable` checks it."""
+    assignments = [conference_variable(name, value) for name, value in variables]
+    if len(assignments) < 2:
+        return [("set", text) for text in assignments]
+    joined = "".join(assignments)
+    sep = next((s for s in MULTISET_SEPARATORS if s not in joined), None)
+    if sep is None or any(mark in joined for mark in _MULTISET_UNSPLITTABLE):
+        return [("set", text) for text in assignments]
+    return [("multiset", f"^^{sep}{sep.join(assignments)}")]

@@ -215,6 +215,19 @@ def _set(channel: Channel, arg: str) -> None:
         channel.set_var(name.strip(), value or None)
 
 
+@application("multiset")
+def _multiset(channel: Channel, arg: str) -> None:
+    """`multiset a=1 b=2`, or with `^^<sep>` first any one-character separator, each piece
+    as `set` takes it (1.10.12 groups on single quotes and escapes with backslashes: the
+    daemon never sends those to multiset, fs/commands.conference_variables, so not modelled)."""
+    sep = " "
+    if arg.startswith("^^") and len(arg) > 2:
+        sep, arg = arg[2], arg[3:]
+    for piece in arg.split(sep):
+        if piece:
+            _set(channel, piece)
+
+
 @application("export")
 def _export(channel: Channel, arg: str) -> None:
     name, _, value = arg.partition("=")

@@ -238,9 +238,9 @@ class _Stay:
         conn = self.ctx.conn
         try:
             with conn.subscribe() as sub:
-                for name, value in plan.variables:
-                    conn.execute_async("set", commands.conference_variable(name, value))
-                execution = conn.execute_async("conference", plan.app_arg)
+                # the variables and the join in one write (fs/commands.conference_variables)
+                *_, execution = conn.execute_many(
+                    [*commands.conference_variables(plan.variables), ("conference", plan.app_arg)])
                 return self._follow(sub, execution.app_uuid)
         except ConnectionLost as exc:
             return Gone(str(exc))

@@ -193,9 +193,8 @@ class _Participant:
             arg = commands.conference_app(room.fs_name, self.ctx.settings.conference_profile,
                                           room.entry_flags(self.uuid))
             with conn.subscribe() as sub:
-                for name, value in variables:
-                    conn.execute_async("set", commands.conference_variable(name, value))
-                execution = conn.execute_async("conference", arg)
+                *_, execution = conn.execute_many(
+                    [*commands.conference_variables(variables), ("conference", arg)])
                 return self._follow(sub, execution.app_uuid)
         except ConnectionLost as exc:
             return Gone(str(exc))

@@ -233,6 +233,16 @@ def time_limit_ends_the_room(scene: Scene) -> None:
     assert scene.members(name) == []
 
 
+def assignments(app: str, data: str) -> list[str]:
+    """The `name=value` pieces a `set` or `multiset` application ran with (none for others)."""
+    if app == "set":
+        return [data]
+    if app != "multiset":
+        return []
+    sep, data = (data[2], data[3:]) if data.startswith("^^") else (" ", data)
+    return [piece for piece in data.split(sep) if piece]
+
+
 def moderator_starts_and_ends_the_room(scene: Scene) -> None:
     """startConferenceOnEnter="false" members wait (entered, hearing the wait sound) until a
     member with true enters; endConferenceOnExit="true" on that member ends the room for all,
@@ -244,14 +254,15 @@ def moderator_starts_and_ends_the_room(scene: Scene) -> None:
     w2 = scene.call("9002", doc(name, waiting, "<Hangup/>"))
     uuids = [scene.entered(w1)["CallUUID"], scene.entered(w2)["CallUUID"]]
     def music():
-        return [a for u in uuids for a in scene.apps(u) if a[1].startswith("conference_moh_sound=")]
+        return [piece for u in uuids for app, data in scene.apps(u)
+                for piece in assignments(app, data) if piece.startswith("conference_moh_sound=")]
 
     scene.wait("the music set", music)
     # a second set, if any, would come before that member's conference application
     scene.wait("both members' conference application", lambda: all(
         any(app == "conference" for app, _ in scene.apps(u)) for u in uuids))
     # only the room's creator sets the music (mod_conference reads it from the creator)
-    assert music() == [("set", f"conference_moh_sound=http_cache://{scene.app.base}/sounds/chime.wav")]
+    assert music() == [f"conference_moh_sound=http_cache://{scene.app.base}/sounds/chime.wav"]
     mod = scene.call("9003", doc(name, 'endConferenceOnExit="true" hangupOnStar="true"',
                                  "<Hangup/>"))
     scene.entered(mod)
@@ -350,12 +361,11 @@ def join_commands_and_variables(scene: Scene) -> None:
     uuid = s.entered(caller)["CallUUID"]
     s.hang_up(caller)
     s.hung_up(caller)
-    apps = [a for a in s.apps(uuid) if a[0] in ("set", "conference")]
+    apps = [a for a in s.apps(uuid) if a[0] in ("set", "multiset", "conference")]
     profile = s.daemon.settings.conference_profile
-    assert apps == [
-        ("set", "hangup_after_conference=false"),
-        ("set", "conference_max_members=7"),
-        ("set", "conference_enter_sound=tone_stream://%(200,100,400);%(200,0,400)"),
+    assert apps == [  # the variables in one multiset (fs/commands.conference_variables)
+        ("multiset", "^^|hangup_after_conference=false|conference_max_members=7"
+                     "|conference_enter_sound=tone_stream://%(200,100,400);%(200,0,400)"),
         ("conference", f"{name}@{profile}+flags{{moderator|mute|mintwo}}"),
     ]
 

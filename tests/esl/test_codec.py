@@ -541,8 +541,9 @@ def test_event_values_decode_when_read():
 @given(_block_bytes)
 def test_event_headers_looked_up_in_the_text_are_the_split_ones(block):
     """An event body's headers kept as text (looked up, split only when iterated) give what
-    splitting the bytes gives, for every name read and for names absent; a block that cannot
-    be split raises the same ProtocolError."""
+    splitting the bytes gives, for every name read, and read again (the decoded value is
+    remembered), and for names absent; a block that cannot be split raises the same
+    ProtocolError."""
     try:
         expected = dict(codec._parse_header_bytes(block, urldecode=True, what="event"))
     except ProtocolError as exc:
@@ -556,6 +557,7 @@ def test_event_headers_looked_up_in_the_text_are_the_split_ones(block):
     for absent in ("Absent", "A: b", "A\nb", ""):
         if absent not in expected:
             assert headers.get(absent) is None and absent not in headers
+            assert headers.get(absent, "-") == "-"
     assert dict(headers) == expected and len(headers) == len(expected)
 
 

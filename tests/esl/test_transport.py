@@ -174,6 +174,50 @@ def test_execute_async_reports_done(pair):
     assert execution.done
 
 
+def test_execute_many_writes_every_execute_at_once_and_completes_each(pair):
+    """execute_many sends its executes in one write, in order, each with its own Event-UUID;
+    each Execution completes on its own CHANNEL_EXECUTE_COMPLETE."""
+    conn, side = pair
+    reads = []
+
+    def fs():
+        data = side.sock.recv(65536)  # the whole batch arrives in one read
+        reads.append(data)
+        commands = side.parser.feed(data)
+        for _ in commands:
+            side.reply("+OK")
+        return commands
+
+    server = gevent.spawn(fs)
+    first, join = conn.execute_many([("multiset", "^^|a=1|b=2"), ("conference", "r@default")])
+    sent = server.get(timeout=2)
+    assert [(c.get("execute-app-name"), c.body.decode()) for c in sent] == [
+        ("multiset", "^^|a=1|b=2"), ("conference", "r@default")]
+    assert [c.get("Event-UUID") for c in sent] == [first.app_uuid, join.app_uuid]
+    assert first.app_uuid != join.app_uuid and len(reads) == 1
+    side.event([("Event-Name", "CHANNEL_EXECUTE_COMPLETE"), ("Application-UUID", join.app_uuid)])
+    assert join.wait(1).get("Application-UUID") == join.app_uuid and not first.done
+
+
+def test_execute_many_with_a_refused_execute_raises_and_forgets_them(pair):
+    """A `-ERR` to any execute of the batch raises CommandFailed naming that application; none
+    of its executions is waited for any more."""
+    conn, side = pair
+
+    def fs():
+        side.read()
+        side.reply("+OK")
+        side.read()
+        side.reply("-ERR invalid session id")
+
+    server = gevent.spawn(fs)
+    with pytest.raises(CommandFailed) as info:
+        conn.execute_many([("multiset", "^^|a=1|b=2"), ("conference", "r@default")])
+    server.get(timeout=2)
+    assert "sendmsg conference" in str(info.value) and "invalid session id" in str(info.value)
+    assert conn._session.drain().executions == ()
+
+
 def test_deadline_raises_command_timeout_naming_the_command(pair):
     """A reply that never comes raises CommandTimeout naming the command and the deadline."""
     conn, side = pair

@@ -191,6 +191,17 @@ def test_set_export_and_loops(sim, daemon):
     assert summary(seen).count("CHANNEL_EXECUTE_COMPLETE playback") == 2
 
 
+def test_multiset_sets_each_piece_on_its_separator(sim, daemon):
+    """multiset splits on spaces, or on the one character after `^^` (spaces then stay in a
+    value), and sets each piece as set does (as measured on FreeSWITCH 1.10.12)."""
+    _, wire, b_uuid = _call(sim, daemon)
+    _run(wire, "multiset", "^^|pa=tone_stream://%(200,0,400)|pb=say:hello world|pc=x", "m1")
+    _run(wire, "multiset", "pd=a b", "m2")
+    variables = sim.channel(b_uuid).variables
+    assert [variables.get(name) for name in ("pa", "pb", "pc", "pd", "b")] == [
+        "tone_stream://%(200,0,400)", "say:hello world", "x", "a", None]
+
+
 def test_sched_hangup(sim, daemon):
     """sched_hangup +1 ALLOTTED_TIMEOUT completes at once and hangs up one media second later."""
     _, wire, b_uuid = _call(sim, daemon)

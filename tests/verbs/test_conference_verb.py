@@ -29,12 +29,13 @@ def kinds(ctx) -> list[str]:
 
 
 def test_a_stay_sends_the_join_and_reports_enter_and_exit(ctx) -> None:
-    """The variables, the conference app, then enter and exit callbacks; the next verb."""
+    """The variables (one multiset), the conference app, then enter and exit callbacks; the
+    next verb."""
     ctx.params = {"CallUUID": ctx.conn.uuid}
     ctx.conn.script("conference", [added(ctx)])
     assert run(conf(), ctx) == NEXT
-    assert ctx.conn.apps == [("set", "hangup_after_conference=false"),
-                             ("set", "conference_max_members=20"),
+    assert ctx.conn.apps == [("multiset", "^^|hangup_after_conference=false"
+                                          "|conference_max_members=20"),
                              ("conference", f"{ROOM}@default+flags{{moderator|dist-dtmf}}")]
     assert kinds(ctx) == ["conference-enter", "conference-exit"]
     assert ctx.outbox.emitted[0].params["ConferenceMemberID"] == "7"
