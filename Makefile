@@ -38,7 +38,7 @@ unit: $(STAMP)
 test: lint unit
 
 bench: $(STAMP)
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py --hold 1000
 	$(BIN)/python scripts/bench_ai.py
 
 # WER and CPU per audio second of each transcription engine (docs/transcription.md)
