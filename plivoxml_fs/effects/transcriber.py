@@ -223,7 +223,8 @@ class Transcriber:
 
     def _run(self, job_id: int) -> None:
         found = self.store.get(job_id)
-        if found is None:
+        if found is None:  # queued twice (submitted before `start` queued the rows): done
+            self._uncount()
             return
         job, attempts = found
         if attempts >= MAX_ATTEMPTS:
@@ -234,6 +235,9 @@ class Transcriber:
             result = self._execute(job)
         self._post(job, result)
         self.store.done(job_id)
+        self._uncount()
+
+    def _uncount(self) -> None:
         if self._counted:
             self._counted -= 1
             metrics.transcription_pending.dec()
