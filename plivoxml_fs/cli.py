@@ -23,6 +23,7 @@ from plivoxml_fs.errors import (  # noqa: E402
     FreeSwitchUnreachable,
     ListenError,
     PlivoXMLError,
+    StateInUse,
 )
 
 #: The exit status of each error class (the first match wins); any other error exits 1.
@@ -106,7 +107,7 @@ def serve(config_path: str | None) -> None:
     daemon = Daemon(settings)
     try:
         daemon.start()
-    except ListenError as exc:
+    except (ListenError, StateInUse) as exc:
         daemon.stop(drain_timeout_s=0)
         raise Failed(exc) from None
     stopping = gevent.event.Event()

@@ -97,6 +97,11 @@ class ConfigError(PlivoXMLError):
     """The configuration file or environment holds a bad value."""
 
 
+class StateInUse(ConfigError):
+    """A state file that another running daemon holds (its `<file>.lock` is locked): two
+    daemons configured with one state_dir."""
+
+
 class EventOverflow(PlivoXMLError):
     """An event subscription fell too far behind; the events after it were dropped."""
 

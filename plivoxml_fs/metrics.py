@@ -1,7 +1,8 @@
 """The daemon's Prometheus metrics: module-level objects, one per measured thing.
 
 The parts that do the work update these (transport: reconnects and command latency; driver:
-calls and verbs; fetcher: fetch latency; outbox: depth, deliveries and whether it is durable). `api/http.py` exposes
+calls and verbs; fetcher: fetch latency; outbox: depth, deliveries and whether it is durable; transcriber: jobs
+and the audio and CPU seconds they took). `api/http.py` exposes
 them on /metrics. All live in one registry of their own (`REGISTRY`), so an importing program's
 default registry is left alone. Names carry the `plivoxml_fs_` prefix.
 """
@@ -71,6 +72,32 @@ fetch_latency = Histogram(
     namespace=_PREFIX,
     registry=REGISTRY,
     buckets=LATENCY_BUCKETS_S,
+)
+transcription_jobs = Counter(
+    "transcription_jobs",
+    "Transcription jobs by outcome: queued (stored, or left by an earlier process and queued "
+    "again), done (posted with the text), failed (posted with error set)",
+    ("outcome",),
+    namespace=_PREFIX,
+    registry=REGISTRY,
+)
+transcription_pending = Gauge(
+    "transcription_jobs_pending",
+    "Transcription jobs stored and not yet posted (waiting or running)",
+    namespace=_PREFIX,
+    registry=REGISTRY,
+)
+transcription_audio = Counter(
+    "transcription_audio_seconds",
+    "Seconds of recorded audio in the transcription jobs done",
+    namespace=_PREFIX,
+    registry=REGISTRY,
+)
+transcription_cpu = Counter(
+    "transcription_cpu_seconds",
+    "CPU seconds the engine took in the worker processes for the jobs done",
+    namespace=_PREFIX,
+    registry=REGISTRY,
 )
 
 

@@ -1,12 +1,13 @@
 """Transcription accuracy, measured: known sentences through a recorded conference, then WER.
 
-Each sentence of examples/speech/sentences.txt (spoken by flite, FreeSWITCH 1.10.12's
-mod_flite, into 8 kHz WAVs: sN.wav, voices slt and kal in turn) is played by a caller into its
-own recorded <Conference> (recordFileFormat="wav", transcriptionUrl set; a second, silent
-caller in it, so that no hold music plays) on the embedded FreeSWITCH, or a real one with
---freeswitch, through the daemon (plivoxml_fs.service.Daemon, in this process). The daemon's
-transcription callbacks are collected (the default engine, as users get it). Then every
-available engine transcribes the room recordings again in this process, timed with
+Each sentence of examples/speech/sentences.txt (spoken whole by flite, the libflite of
+FreeSWITCH 1.10.12's mod_flite, into 8 kHz WAVs: sN.wav, voices slt and kal16 in turn; made by
+scripts/make_speech.sh) is played by a caller into its own recorded <Conference>
+(recordFileFormat="wav", transcriptionUrl set; a second, silent caller in it, so that no hold
+music plays; --lone leaves the speaker alone with it) on the embedded FreeSWITCH, or a real
+one with --freeswitch, through the daemon (plivoxml_fs.service.Daemon, in this process). The
+daemon's transcription callbacks are collected (the default engine, as users get it). Then
+every available engine transcribes the room recordings again in this process, timed with
 process_time: pocketsphinx always, the HTTP engine when --http-url is given.
 
 Prints one JSON object: per engine the corpus word error rate (jiwer; lower case, no
@@ -83,7 +84,8 @@ def normal(text: str) -> str:
 
 
 def record_sentences(state: Path, files: list[Path], time_scale: float,
-                     freeswitch: str = "", socket_port: int = 0) -> tuple[dict, dict]:
+                     freeswitch: str = "", socket_port: int = 0,
+                     lone: bool = False) -> tuple[dict, dict]:
     """Plays each file into its own recorded room: {file: daemon's transcription callback},
     {file: the room's recording path}. `freeswitch` HOST:PORT: a real FreeSWITCH's event
     socket (its dialplan hands calls to 127.0.0.1:`socket_port`), else the embedded one."""
@@ -115,7 +117,8 @@ def record_sentences(state: Path, files: list[Path], time_scale: float,
         for n, path in enumerate(files):
             # two members: alone, one would hear (and the recording hold) the room's music
             to, leg = f"{1900 + n}0", f"bench-leg-{n}"
-            for number, uuid in ((to, leg), (f"{1900 + n}1", f"{leg}-listener")):
+            callers = ((to, leg),) if lone else ((to, leg), (f"{1900 + n}1", f"{leg}-listener"))
+            for number, uuid in callers:
                 daemon.inbound.bgapi(f"originate {{origination_uuid={uuid}}}loopback/{number}"
                                      "/default &park", timeout=WAIT_S)
                 until(f"caller {number} in its room", lambda number=number: any(
@@ -127,7 +130,8 @@ def record_sentences(state: Path, files: list[Path], time_scale: float,
             until(f"sentence {n} to be played", lambda leg=leg: api(
                 f"uuid_getvar {leg} playback_ms").strip() not in ("", "_undef_"))
             api(f"uuid_kill {leg}")
-            api(f"uuid_kill {leg}-listener")
+            if not lone:
+                api(f"uuid_kill {leg}-listener")
             record = until(f"record callback {n}", lambda to=to: [
                 f for f in app.of("/cb") if f.get("ConferenceAction") == "record"
                 and f.get("To") == to])[0]
@@ -171,22 +175,30 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --freeswitch: where the daemon listens for its calls")
     parser.add_argument("--keep", default="", metavar="DIR",
                         help="keep the state (recordings) in DIR rather than a temporary one")
+    parser.add_argument("--speech", default=str(SPEECH), metavar="DIR",
+                        help="the sentences.txt and s1.wav... to speak (default examples/speech)")
+    parser.add_argument("--lone", action="store_true",
+                        help="no second caller: each speaker is alone in its room, so the "
+                        "profile's music on hold plays (and is recorded) under the speech")
     parser.add_argument("--time-scale", type=float, default=0.1,
                         help="embedded FreeSWITCH media time per wall second (default 0.1)")
     args = parser.parse_args(argv)
-    refs = [normal(line) for line in (SPEECH / "sentences.txt").read_text().splitlines()
+    speech = Path(args.speech).resolve()
+    refs = [normal(line) for line in (speech / "sentences.txt").read_text().splitlines()
             if line.strip()]
-    files = [SPEECH / f"s{n + 1}.wav" for n in range(len(refs))]
+    files = [speech / f"s{n + 1}.wav" for n in range(len(refs))]
     with tempfile.TemporaryDirectory(prefix="plivoxml-tx-bench-") as temporary:
         state = args.keep or temporary
         posted, recordings = record_sentences(Path(state), files, args.time_scale,
-                                              args.freeswitch, args.socket_port)
+                                              args.freeswitch, args.socket_port, args.lone)
         rooms = [recordings[f] for f in files]
         daemon_hyps = [normal(posted[f]["transcription"]) for f in files]
         result = {
             "sentences": len(refs),
             "recorded_through": (f"FreeSWITCH at {args.freeswitch}" if args.freeswitch
-                                 else "embedded FreeSWITCH") + ": <Conference>, 8 kHz WAV",
+                                 else "embedded FreeSWITCH") + ": <Conference>, 8 kHz WAV"
+                                + (", speaker alone (music on hold)" if args.lone else ""),
+            "speech": str(speech),
             "daemon_callbacks": {"engine": "pocketsphinx", "wer": round(jiwer.wer(refs,
                                  daemon_hyps), 4),
                                  "errors": [posted[f]["error"] for f in files

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from waiting import until
 
 from plivoxml_fs import replay
 from plivoxml_fs.cli import main
+from plivoxml_fs.effects.store import try_lock
 from plivoxml_fs.errors import EXIT_MEANINGS, ExitCode
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -169,3 +173,36 @@ def test_replay_of_a_call_that_fails_exits_7(tmp_path):
     assert result.exit_code == ExitCode.CALL_FAILED, result.output
     (failed,) = [line for line in result.output.splitlines() if "FAILED" in line]
     assert "maxMembers: must be an integer 1..20 (got '500')" in failed
+
+
+
+def test_a_second_serve_on_one_state_dir_refuses_to_start_and_exits_3(tmp_path):
+    """Two daemons on one state dir would both run every transcription job: the second `serve`
+    is refused at start (exit 3), naming the jobs file; the first is its own process, as in
+    production."""
+    first_dir = tmp_path / "first"
+    first_dir.mkdir()
+    first = subprocess.Popen(
+        [sys.executable, "-c", "from plivoxml_fs.cli import main; main()", "serve", "--config",
+         _serve_config(first_dir, state_dir=str(tmp_path / "state"))],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    jobs = tmp_path / "state" / "transcriptions.sqlite3"
+
+    def held_by_first() -> bool:
+        if not jobs.exists():
+            return False
+        handle = try_lock(str(jobs))
+        if handle is not None:
+            handle.close()
+        return handle is None
+
+    try:
+        until("the first daemon to hold the jobs file's lock", held_by_first, 30.0)
+        result = _invoke("serve", "--config", _serve_config(tmp_path))
+    finally:
+        first.terminate()
+        first.wait(30)
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert (f"Error: transcription jobs file {jobs} is in use by another running daemon "
+            f"({jobs}.lock is locked): not starting, so that no job runs twice; give each "
+            "daemon its own state_dir (or transcription_path)") in result.output.splitlines()

@@ -177,13 +177,23 @@ class OutboxInUse(OSError):
     """Another process delivers from this outbox file (it holds `<path>.lock`)."""
 
 
-def _lock(path: str) -> IO[str]:
-    handle = open(path + ".lock", "a")  # noqa: SIM115 - held until unlock()
+def try_lock(path: str) -> IO[str] | None:
+    """`<path>.lock`, created if need be and locked (flock, exclusive) for as long as the
+    handle is open; None when another process holds it. The kernel lets go of it when the
+    holder exits, even by SIGKILL, so a crash never leaves it stuck."""
+    handle = open(path + ".lock", "a")  # noqa: SIM115 - held until the caller closes it
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise OutboxInUse(f"another process is delivering from it: {path}.lock is locked") from None
+        return None
+    return handle
+
+
+def _lock(path: str) -> IO[str]:
+    handle = try_lock(path)
+    if handle is None:
+        raise OutboxInUse(f"another process is delivering from it: {path}.lock is locked")
     return handle
 
 

@@ -9,7 +9,10 @@ crash is one job's error, not the daemon's). The result (or the failure, in `err
 the job's URL through the durable outbox; the row is deleted after the outbox has stored the
 callback. A job a SIGKILL interrupted is run again at the next start, at most `MAX_ATTEMPTS`
 times in all (then its callback says so). A crash between the outbox's insert and the row's
-delete posts the callback twice (at least once, never lost).
+delete posts the callback twice (at least once, never lost). One process runs the jobs of one
+file: `start` holds `<jobs file>.lock` until `stop` and refuses (StateInUse) while another
+process holds it. Metrics: `transcription_jobs{outcome}`, `transcription_jobs_pending`, and the
+audio and CPU seconds of the jobs done (metrics.py).
 """
 
 from __future__ import annotations
@@ -29,11 +32,13 @@ import gevent
 import gevent.queue
 from gevent import subprocess
 
+from plivoxml_fs import metrics
+from plivoxml_fs.effects.store import try_lock
 from plivoxml_fs.effects.transcription import engines
 from plivoxml_fs.effects.transcription.worker import KEY_VARIABLE
 from plivoxml_fs.effects.urls import shown_url
 from plivoxml_fs.effects.webhook import Webhook
-from plivoxml_fs.errors import PlivoXMLError
+from plivoxml_fs.errors import PlivoXMLError, StateInUse
 from plivoxml_fs.rooms.model import Transcribe
 
 log = logging.getLogger("plivoxml_fs.effects.transcription")
@@ -114,6 +119,8 @@ class Transcriber:
         self._greenlets: list[gevent.Greenlet] = []
         self._children: set[Any] = set()
         self._started = False
+        self._lock: Any = None
+        self._counted = 0  # jobs this process counts in transcription_jobs_pending
 
     @classmethod
     def from_settings(cls, settings: Any, outbox: Any) -> Transcriber:
@@ -140,9 +147,18 @@ class Transcriber:
         return len(self.store.ids())
 
     def start(self) -> None:
-        """Queue the jobs an earlier process left, then start the workers."""
+        """Hold the jobs file's lock, queue the jobs an earlier process left, then start the
+        workers. StateInUse when another running process holds the lock: two daemons on one
+        state dir would both run (and post) every job."""
         if self._started:
             return
+        if self.store.path != ":memory:":
+            self._lock = try_lock(self.store.path)
+            if self._lock is None:
+                raise StateInUse(
+                    f"transcription jobs file {self.store.path} is in use by another running "
+                    f"daemon ({self.store.path}.lock is locked): not starting, so that no job "
+                    "runs twice; give each daemon its own state_dir (or transcription_path)")
         self._started = True
         problem = engines.missing(self.config.engine)
         if problem:
@@ -157,6 +173,7 @@ class Transcriber:
                      len(left))
         for job_id in left:
             self._queue.put(job_id)
+        self._count_queued(len(left))
         self._greenlets = [gevent.spawn(self._work) for _ in range(self.workers)]
 
     def submit(self, job: Transcribe) -> None:
@@ -170,7 +187,13 @@ class Transcriber:
             return
         log.info("call %s: recording %s queued for transcription", job.call_uuid,
                  job.recording_id, extra={"call_uuid": job.call_uuid})
+        self._count_queued(1)
         self._queue.put(job_id)
+
+    def _count_queued(self, jobs: int) -> None:
+        metrics.transcription_jobs.labels("queued").inc(jobs)
+        metrics.transcription_pending.inc(jobs)
+        self._counted += jobs
 
     def stop(self, timeout: float = 0.0) -> None:
         """Stop the workers; a job running now is killed and stays stored for the next start."""
@@ -180,6 +203,11 @@ class Transcriber:
         gevent.killall(self._greenlets, timeout=timeout or None)
         self._greenlets = []
         self._started = False
+        metrics.transcription_pending.dec(self._counted)  # the next process counts them
+        self._counted = 0
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     # -- the workers ------------------------------------------------------------------------
 
@@ -195,7 +223,8 @@ class Transcriber:
 
     def _run(self, job_id: int) -> None:
         found = self.store.get(job_id)
-        if found is None:
+        if found is None:  # queued twice (submitted before `start` queued the rows): done
+            self._uncount()
             return
         job, attempts = found
         if attempts >= MAX_ATTEMPTS:
@@ -206,6 +235,12 @@ class Transcriber:
             result = self._execute(job)
         self._post(job, result)
         self.store.done(job_id)
+        self._uncount()
+
+    def _uncount(self) -> None:
+        if self._counted:
+            self._counted -= 1
+            metrics.transcription_pending.dec()
 
     def _execute(self, job: Transcribe) -> Result:
         request = {"path": job.path, **attrs.asdict(self.config)}
@@ -247,6 +282,10 @@ class Transcriber:
             "error": result.error,
         }
         extra = {"call_uuid": job.call_uuid}
+        metrics.transcription_jobs.labels("failed" if result.error else "done").inc()
+        if not result.error:
+            metrics.transcription_audio.inc(seconds)
+            metrics.transcription_cpu.inc(result.cpu_s)
         if result.error:
             log.warning("call %s: recording %s not transcribed: %s", job.call_uuid,
                         job.recording_id, result.error, extra=extra)

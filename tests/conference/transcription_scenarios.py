@@ -1,7 +1,7 @@
 """`<Conference>` transcription: real speech said into a recorded room comes back as words.
 
-The caller plays a WAV of flite speaking a known sentence (examples/speech, made by the real
-FreeSWITCH's mod_flite at 8 kHz) into the room; the room's recording is transcribed by the
+The caller plays a WAV of flite speaking a known sentence (examples/speech, 8 kHz, made by
+scripts/make_speech.sh with the libflite FreeSWITCH's mod_flite uses) into the room; the room's recording is transcribed by the
 daemon's default engine (pocketsphinx) and the transcription callback is asserted on the words.
 Written once, run on the embedded FreeSWITCH (test_transcription_scenarios.py).
 """
@@ -14,9 +14,10 @@ from conference.scenarios import doc, room
 from conference.scene import Scene
 
 SPEECH = Path(__file__).resolve().parents[2] / "examples" / "speech"
-#: s6.wav says "the quick brown fox jumps over the lazy dog" (flite, voice kal).
-SENTENCE = SPEECH / "s6.wav"
-WORDS = ("quick", "brown", "fox")
+#: s1.wav says "please call me back after the meeting" (flite, voice slt); "meeting" is its
+#: last word, which a recording that lost the sentence's end would miss.
+SENTENCE = SPEECH / "s1.wav"
+WORDS = ("back", "after", "meeting")
 #: Transcription runs in a worker process at real CPU speed: its callback may take a while.
 TRANSCRIBED_S = 90.0
 

@@ -24,7 +24,7 @@ def scene(freeswitch, socket_port, tmp_path):
 
 
 def recorded_room_posts_its_transcription(scene: Scene) -> None:
-    """The transcription scenario with two of "quick brown fox" enough: a real
+    """The transcription scenario with two of "back after meeting" enough: a real
     mod_conference mixes in real time, and on a loaded machine its recording of the WAV is
     rougher (README, Transcription accuracy): in one of four full runs here the
     all-three-words assertion failed."""

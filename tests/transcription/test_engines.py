@@ -17,6 +17,16 @@ def test_pocketsphinx_hears_flites_sentence():
     assert {"quick", "brown", "fox"} <= set(text.split()), text
 
 
+@pytest.mark.parametrize(("name", "words"), [
+    ("s1.wav", "please call me back after the meeting"),
+    ("s4.wav", "we need to finish the report before friday"),
+])
+def test_a_whole_sentence_comes_back_word_for_word_to_its_last_word(name, words):
+    """The kept sentences are spoken whole: the last word is in the file and is heard (the
+    WAVs kept before were cut short, losing it). One of each voice, slt and kal16."""
+    assert engines.transcribe(str(SPEECH / name), engines.EngineConfig()) == words
+
+
 def test_silence_is_an_empty_transcription(tmp_path):
     path = tmp_path / "silence.wav"
     with wave.open(str(path), "wb") as out:

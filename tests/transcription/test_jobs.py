@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from waiting import until
 
+from plivoxml_fs import metrics
 from plivoxml_fs.effects import transcriber as jobs
 from plivoxml_fs.effects.transcriber import JobStore, Transcriber
 from plivoxml_fs.effects.transcription import engines
+from plivoxml_fs.errors import StateInUse
 from plivoxml_fs.rooms.model import Transcribe
 from transcription.engine_server import EngineServer
 
@@ -216,3 +218,58 @@ def test_the_start_says_which_engine_runs_or_that_it_is_missing(tmp_path, caplog
     assert line.getMessage() == (
         "transcription: the pocketsphinx engine needs pocketsphinx: recordings that ask for a "
         "transcription get their callback with error set")
+
+
+def test_a_second_transcriber_on_one_jobs_file_is_refused_until_the_first_stops(engine, audio,
+                                                                                 tmp_path):
+    """Both would queue the stored job and post it twice: the second start raises, names the
+    file, and runs nothing; once the first has stopped (lock let go) it starts."""
+    path = str(tmp_path / "jobs.sqlite3")
+    first_box, second_box = ListOutbox(), ListOutbox()
+    first = Transcriber(first_box, path=path, config=http(engine))
+    first.start()
+    second = Transcriber(second_box, path=path, config=http(engine))
+    try:
+        with pytest.raises(StateInUse, match=f"transcription jobs file {path} is in use by "
+                           "another running daemon"):
+            second.start()
+        first.submit(job(audio))
+        posted(first_box)
+    finally:
+        first.stop()
+    second.start()
+    second.stop()
+    assert len(engine.requests) == 1 and not second_box.webhooks
+
+
+def test_metrics_count_jobs_by_outcome_with_their_audio_and_cpu_seconds(tmp_path):
+    """One job done (pocketsphinx on the 2.28 s sentence), one failed (no file): queued 2,
+    done 1, failed 1, pending back to 0, 2.28 s of audio and some CPU for the done one."""
+    names = {"queued": ("plivoxml_fs_transcription_jobs_total", {"outcome": "queued"}),
+             "done": ("plivoxml_fs_transcription_jobs_total", {"outcome": "done"}),
+             "failed": ("plivoxml_fs_transcription_jobs_total", {"outcome": "failed"}),
+             "pending": ("plivoxml_fs_transcription_jobs_pending", {}),
+             "audio": ("plivoxml_fs_transcription_audio_seconds_total", {}),
+             "cpu": ("plivoxml_fs_transcription_cpu_seconds_total", {})}
+
+    def values():
+        return {key: metrics.REGISTRY.get_sample_value(name, labels) or 0.0
+                for key, (name, labels) in names.items()}
+
+    before = values()
+    outbox = ListOutbox()
+    worker = Transcriber(outbox, path=str(tmp_path / "jobs.sqlite3"))
+    worker.start()
+    try:
+        worker.submit(job(SPEECH / "s6.wav", recording_id="ok"))
+        worker.submit(job(tmp_path / "gone.wav", recording_id="gone"))
+        assert values()["pending"] - before["pending"] == 2
+        posted(outbox, 2)
+        until("the last job's row to go", lambda: worker.pending == 0, WAIT_S)
+    finally:
+        worker.stop()
+    change = {key: value - before[key] for key, value in values().items()}
+    assert {key: change[key] for key in ("queued", "done", "failed", "pending")} == {
+        "queued": 2, "done": 1, "failed": 1, "pending": 0}
+    assert change["audio"] == pytest.approx(2.28)
+    assert change["cpu"] > 0

@@ -23,7 +23,10 @@ from plivoxml_fs.effects.urls import shown_url
 
 #: Engine names (`transcription_engine`).
 ENGINES = ("pocketsphinx", "http")
-#: The decoded audio's rate: PocketSphinx's en-us model is a 16 kHz model.
+#: The decoded audio's rate: PocketSphinx's en-us model is a 16 kHz model. 8 kHz calls are
+#: resampled up rather than decoded at samprate 8000 with the filterbank narrowed to 4 kHz
+#: (upperf 3500-4000, nfft 256): that feeds the model cepstra it was not trained on, and the
+#: bench's WER went from 23% to 79-93% (docs/transcription.md, "Accuracy, measured").
 RATE = 16000
 #: An HTTP engine's answer larger than this is refused (a transcript is text).
 MAX_ANSWER_BYTES = 1024 * 1024
