@@ -32,8 +32,15 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check plivoxml_fs tests scripts
 
+# pytest-xdist workers for `make test` (`make test PYTEST_WORKERS=0`: in one process, no workers).
+# The suite is mostly real-time audio, waiting rather than computing, so 3 workers on 2 cores
+# keep the cores busy without starving the audio (README, Tests); .ci/run starts one real
+# FreeSWITCH per worker. --dist loadgroup keeps the real-FreeSWITCH tests on one worker when
+# they share one FreeSWITCH (tests/fs/instances.py).
+PYTEST_WORKERS ?= 3
+
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint unit
 

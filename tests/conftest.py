@@ -1,6 +1,13 @@
 """Test-wide set-up: gevent patches the standard library before anything else imports it."""
 
-from gevent import monkey
+import os
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    import worker_threads  # before the patches: see its docstring
+
+    worker_threads.keep_real()
+
+from gevent import monkey  # noqa: E402
 
 monkey.patch_all()
 
@@ -33,6 +40,22 @@ def _isolated_logging():
     root.handlers[:] = saved[1]
     ours.setLevel(saved[2])
     ours.handlers[:] = saved[3]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """When pytest-xdist runs more workers than there are real FreeSWITCHes to go round
+    (tests/fs/instances.py), the tests using one go to one worker, one at a time: they all
+    get one xdist group (`--dist loadgroup`, as `make test` runs). Otherwise each worker has its
+    own FreeSWITCH and they spread over the workers like any other test."""
+    from fs.instances import SHARED, SHARED_GROUP
+
+    if not SHARED:
+        return
+    here = str(Path(__file__).resolve().parent / "fs") + os.sep
+    for item in items:
+        if str(item.fspath).startswith(here) or item.get_closest_marker("freeswitch"):
+            item.add_marker(pytest.mark.xdist_group(SHARED_GROUP))
 
 
 def _unused_port() -> int:

@@ -8,10 +8,12 @@ entered, each plays its own tone and records what it receives (hearing.py). The 
 
 from __future__ import annotations
 
+import time
+
 from conference.hearing import Party, _written, everyone_but, heard, measure
 from conference.loudness import loudness, spoken_ms
 from conference.scenarios import doc, room
-from conference.scene import Scene
+from conference.scene import WAIT_S, Scene
 
 
 def _join(scene: Scene, name: str, attributes: dict[str, str]):
@@ -153,13 +155,20 @@ def spoken_wait_sound_loops_until_the_room_starts(scene: Scene) -> None:
 
 def _until(scene: Scene, callers, expected, music, tries: int = 3):
     """Measure until the callers hear `expected` (a state the callbacks announce may reach
-    the audio a moment later: the wait sound is fetched first); the last matrix otherwise."""
-    for _ in range(tries):
+    the audio a moment later: the wait sound is fetched first), at least `tries` times and
+    for up to WAIT_S of wall time: on the embedded FreeSWITCH a measurement lasts 80 ms, and on
+    a loaded machine fetching the wait sound took longer than three of them; the last matrix
+    otherwise."""
+    deadline = time.monotonic() + WAIT_S
+    done = 0
+    while True:
         hearing = measure(scene.api, [Party(c.to, c.a_leg) for c in callers], scene.record_dir,
                           time_scale=scene.time_scale, extra_tones=music)
+        done += 1
         if heard(hearing) == expected:
             return hearing
-    raise AssertionError(f"expected {expected}, got {heard(hearing)}\n{hearing}")
+        if done >= tries and time.monotonic() > deadline:
+            raise AssertionError(f"expected {expected}, got {heard(hearing)}\n{hearing}")
 
 
 SCENARIOS = [spoken_enter_and_exit_sounds_are_heard, spoken_wait_sound_loops_until_the_room_starts, muted_member_is_heard_by_nobody, relate_through_the_conference_api,

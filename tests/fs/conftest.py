@@ -4,7 +4,8 @@ They need FreeSWITCH's inbound event socket on 127.0.0.1:8021 (password ClueCon,
 PLIVOXML_FS_TEST_PASSWORD; PLIVOXML_FS_TEST_HOST/PORT for another place) with a dialplan that
 sends calls to 127.0.0.1:8084 (PLIVOXML_FS_TEST_SOCKET_PORT for another port), as
 ../shared/tools/run-freeswitch.sh sets up. When nothing answers there, every test here is
-skipped with that reason, never silently passed.
+skipped with that reason, never silently passed. With pytest-xdist, each worker takes its own
+FreeSWITCH from PLIVOXML_FS_TEST_INSTANCES (instances.py says how; .ci/run starts them).
 """
 
 from __future__ import annotations
@@ -14,11 +15,7 @@ import socket
 
 import pytest
 
-FS_HOST = os.environ.get("PLIVOXML_FS_TEST_HOST", "127.0.0.1")
-FS_PORT = int(os.environ.get("PLIVOXML_FS_TEST_PORT", "8021"))
-FS_PASSWORD = os.environ.get("PLIVOXML_FS_TEST_PASSWORD", "ClueCon")
-#: Where the daemon under test listens: the port the FreeSWITCH dialplan's `socket` names.
-FS_SOCKET_PORT = int(os.environ.get("PLIVOXML_FS_TEST_SOCKET_PORT", "8084"))
+from fs.instances import FS_HOST, FS_PASSWORD, FS_PORT, FS_SOCKET_PORT  # noqa: F401  (imported from here)
 
 
 def _reachable() -> bool:

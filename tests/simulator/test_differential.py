@@ -1,8 +1,9 @@
 """The same call against a real FreeSWITCH 1.10.12 and the embedded one: the same exchange.
 
 Marker `freeswitch`: it needs FreeSWITCH's ESL on 127.0.0.1:8021 (password ClueCon) whose
-dialplan sends calls to 127.0.0.1:8084 (../shared/tools/run-freeswitch.sh); when nothing
-answers there, or 8084 is taken, the test is skipped with that reason.
+dialplan sends calls to 127.0.0.1:8084 (../shared/tools/run-freeswitch.sh), or the pair that
+tests/fs/instances.py picks for this worker (PLIVOXML_FS_TEST_PORT/_SOCKET_PORT/_INSTANCES); when
+nothing answers there, or the socket port is taken, the test is skipped with that reason.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import gevent
 import gevent.event
 import gevent.queue
 import pytest
+from fs.instances import FS_HOST, FS_PORT, FS_SOCKET_PORT
 from gevent.server import StreamServer
 
 from plivoxml_fs.simulator import EmbeddedFreeSwitch
@@ -27,8 +29,8 @@ from simulator.helpers import (
     summary,
 )
 
-REAL_ESL = ("127.0.0.1", 8021)
-REAL_SOCKET = ("127.0.0.1", 8084)
+REAL_ESL = (FS_HOST, FS_PORT)
+REAL_SOCKET = ("127.0.0.1", FS_SOCKET_PORT)
 
 
 def _real_freeswitch_answers() -> bool:
@@ -66,11 +68,11 @@ def on_both(run, prepare=None) -> tuple:
     scale 0.2; `prepare(fs)` before it starts): (real's, embedded's). Skipped, with the reason,
     when no real FreeSWITCH answers or its socket port is taken."""
     if not _real_freeswitch_answers():
-        pytest.skip("no FreeSWITCH answering ESL on 127.0.0.1:8021")
+        pytest.skip(f"no FreeSWITCH answering ESL on {REAL_ESL[0]}:{REAL_ESL[1]}")
     try:
         real_daemon = _RealSocketDaemon()
     except OSError as exc:
-        pytest.skip(f"127.0.0.1:8084 is taken ({exc.strerror})")
+        pytest.skip(f"127.0.0.1:{REAL_SOCKET[1]} is taken ({exc.strerror})")
     try:
         real = run(REAL_ESL, real_daemon)
     finally:
