@@ -309,7 +309,8 @@ class Room:
     # -- files --------------------------------------------------------------------------------
     def play(self, source: str, member: Member | None = None, *, is_async: bool = False,
              ms: int | None = -1, mux: bool = True, params: list[tuple[str, str]] | None = None,
-             shown: str | None = None, queued: bool = False, speech: bool = False) -> Playback:
+             shown: str | None = None, queued: bool = False, speech: bool = False,
+             repeat: bool = False) -> Playback:
         """A file to the room (queued behind its other files unless async) or to `member`
         (`queued`: behind that member's other plays, as `play <file> <id>` does)."""
         if member is None and source.startswith("say:"):
@@ -325,7 +326,7 @@ class Room:
             piece = self.sim.media.piece(source)
             ms = piece.ms
         playback = Playback(self, source, member=member, is_async=is_async, mux=mux,
-                            params=params, shown=shown, speech=speech)
+                            params=params, shown=shown, speech=speech, repeat=repeat)
         self.playbacks.append(playback)
         if member is not None:
             lock = member.file_lock if queued else None
@@ -352,8 +353,9 @@ class Room:
         for playback in playbacks:
             playback.done.wait(STOP_FILE_WAIT_S)
 
-    def file_done(self, playback: Playback) -> None:
-        if playback in self.playbacks:
+    def file_done(self, playback: Playback, again: bool = False) -> None:
+        """play-file(-member)-done; `again`: the hold music ended and plays again (it stays)."""
+        if playback in self.playbacks and not again:
             self.playbacks.remove(playback)
         reported = playback.ms * FILE_TIME_FACTOR
         samples = reported * self.profile.rate // 1000
@@ -391,7 +393,7 @@ class Room:
                   and ((len(self.members) == 1 and not nomoh)
                        or (waiting and not self.has_moderator())))
         if wanted and self.moh is None:
-            self.moh = self.play(self.moh_sound, is_async=True, ms=None)
+            self.moh = self.play(self.moh_sound, is_async=True, ms=None, repeat=True)
         elif not wanted and self.moh is not None:
             self.moh.stop.set()
             self.moh = None

@@ -323,6 +323,29 @@ def test_wait_mod_music_until_the_moderator_comes(sim, daemon, tmp_path):
     assert (enter["milliseconds"], enter["samples"]) == ("200", "1600")
 
 
+def test_hold_music_that_ends_plays_again_while_the_member_waits(sim, daemon):
+    """A finite conference_moh_sound (a 3 s WAV as a waitSound, measured on 1.10.12) plays
+    again each time it ends, with a play-file-done (Async) each time, until the moderator
+    comes; the music stays the room's all along."""
+    inb = inbound(sim.inbound_address)
+    music = "tone_stream://%(200,0,650)"
+    join(inb, daemon, "w1", "roomL+flags{wait-mod}", sets=[f"conference_moh_sound={music}"])
+    wait_action(inb, "floor-change")
+    room = sim.conferences.rooms["roomL"]
+    until("the hold music", lambda: room.moh is not None)
+    playing = room.moh
+    for _ in range(3):
+        done = wait_action(inb, "play-file-done")
+        assert (done["File"], done["Async"]) == (music, "true")
+        assert done["milliseconds"] != "0"
+    assert room.moh is playing and playing in room.playbacks and not playing.done.is_set()
+    spans = [f for f in room.mixer.files if f.signal is not None and f.member is None]
+    assert len(spans) >= 3 and all(f.end_ms is not None for f in spans[:3])
+    join(inb, daemon, "w2", "roomL+flags{moderator}")
+    until("the music stopped", lambda: playing.done.is_set())
+    assert room.moh is None
+
+
 def test_exit_sound_plays_to_the_room(sim, daemon):
     """conference_exit_sound of a leaving member plays to those who stay."""
     inb = inbound(sim.inbound_address)
