@@ -167,8 +167,7 @@ class EslConnection:
         waiter = Reply(describe(line, headers))
         self._send(data, (waiter,), deadline, waiter.what)
         if log.isEnabledFor(logging.DEBUG):
-            shown = f" {body[:120].decode('utf-8', 'replace')}" if body else ""
-            log.debug("%s: -> %s%s", self.name, waiter.what, shown, extra=self.log_extra)
+            log.debug("%s: -> %s%s", self.name, waiter.what, _shown(body), extra=self.log_extra)
         return self._replied(line, started, self._await(waiter, deadline, timeout))
 
     def _replied(self, line: str, started: float, reply: Message) -> Message:
@@ -200,8 +199,10 @@ class EslConnection:
         waiters = [Reply(describe(line, headers)) for line, headers, _ in items]
         self._send(b"".join(encode_command(*item) for item in items), waiters, deadline,
                    " + ".join(w.what for w in waiters))
-        for waiter in waiters if log.isEnabledFor(logging.DEBUG) else ():
-            log.debug("%s: -> %s", self.name, waiter.what, extra=self.log_extra)
+        if log.isEnabledFor(logging.DEBUG):
+            for (_, _, body), waiter in zip(items, waiters, strict=True):
+                log.debug("%s: -> %s%s", self.name, waiter.what, _shown(body),
+                          extra=self.log_extra)
         replies = [self._replied(line, started, self._await(waiter, deadline, timeout))
                    for (line, _, _), waiter in zip(items, waiters, strict=True)]
         for waiter, reply in zip(waiters, replies, strict=True):
@@ -491,3 +492,8 @@ class OutboundConnection(EslConnection):
 
     def _on_lost(self) -> None:
         self.hangup.set()
+
+
+def _shown(body: bytes | None) -> str:
+    """A command's body as a DEBUG line shows it (an execute's app argument): 120 bytes."""
+    return f" {body[:120].decode('utf-8', 'replace')}" if body else ""
