@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import attrs
+import gevent
 
 from plivoxml_fs.api.conference import ApiContext
 from plivoxml_fs.api.http import (
@@ -39,6 +40,7 @@ from plivoxml_fs.effects.transcriber import Transcriber
 from plivoxml_fs.errors import ConnectionLost, ListenError
 from plivoxml_fs.esl.inbound import InboundClient
 from plivoxml_fs.esl.server import OutboundServer
+from plivoxml_fs.fs import profile_check
 from plivoxml_fs.rooms import recordings
 from plivoxml_fs.rooms.model import RoomContext
 from plivoxml_fs.rooms.registry import RoomEngine
@@ -72,6 +74,7 @@ class Daemon:
         self.outbox = Outbox.from_settings(settings)
         self.recovery = Recovery(self.outbox, command_timeout_s=settings.command_timeout_s)
         self.inbound: InboundClient | None = None
+        self.profile_check: gevent.Greenlet | None = None
         # a large document is parsed in slices, other calls running in between (issue 9, item 6)
         parse = functools.partial(parse_document, pause=yield_to_others)
         # the rooms' commands go over the inbound connection once it is opened
@@ -189,8 +192,17 @@ class Daemon:
         self.driver.inbound = self.inbound
         self.inbound.start()
         self.recovery.start(self.inbound)
+        self.profile_check = gevent.spawn(self._check_profile)
         if self.probe is not None:
             self.probe.start()
+
+    def _check_profile(self) -> list[str]:
+        """Once FreeSWITCH first answers: WARNINGs for what its conference profile would say
+        to a room by itself (fs/profile_check.py)."""
+        while not self.inbound.wait_connected(60.0):
+            pass
+        return profile_check.warn(lambda cmd: self.inbound.api(cmd, check=False),
+                                  [self.settings.conference_profile])
 
     def _on_inbound_event(self, event) -> None:
         """The inbound connection's events: the rooms', then the orphaned calls' hangups, then
@@ -213,6 +225,8 @@ class Daemon:
         self.transcriber.stop()  # a job running now stays stored: the next start runs it
         self.outbox.stop(timeout=limit)
         self.recovery.stop()
+        if self.profile_check is not None:
+            self.profile_check.kill()
         self.room_edge.stop()
         if self.probe is not None:
             self.probe.stop()

@@ -16,9 +16,12 @@ import subprocess
 import time
 import urllib.parse
 import uuid as uuidlib
+import wave
 from pathlib import Path
 
 import pytest
+
+from plivoxml_fs.fs import profile_check
 
 pytestmark = pytest.mark.freeswitch
 
@@ -306,3 +309,50 @@ def test_unreachable_daemon_means_temporary_failure(fs):
         assert time.monotonic() < deadline, "no hangup(TEMPORARY_FAILURE) in the FreeSWITCH log"
         time.sleep(0.1)
     assert "Socket Error" in fs.log_text()
+
+
+def _first_member_hears(fs: LiveFreeSwitch, room: str, record: Path) -> list[int]:
+    """Samples of what a new room's first member hears in its first 3.5 s (its loopback
+    partner's read, recorded)."""
+    member = f"alone-{uuidlib.uuid4()}"
+    fs.api(f"originate {{origination_uuid={member}}}loopback/9999/default &conference({room})")
+    partner = fs.api(f"uuid_getvar {member} other_loopback_leg_uuid")
+    try:
+        fs.api(f"uuid_setvar {partner} RECORD_READ_ONLY true")
+        assert fs.api(f"uuid_record {partner} start {record}").startswith("+OK"), record
+        want = 44 + 8000 * 2 * 35 // 10
+        deadline = time.monotonic() + 15
+        while not (record.exists() and record.stat().st_size >= want):
+            assert time.monotonic() < deadline, "the recording did not grow to 3.5 s"
+            time.sleep(0.1)
+        fs.api(f"uuid_record {partner} stop {record}")
+    finally:
+        fs.api(f"uuid_kill {member}")
+    with wave.open(str(record)) as wav:
+        frames = wav.readframes(wav.getnframes())
+    return [int.from_bytes(frames[i:i + 2], "little", signed=True)
+            for i in range(0, len(frames) - 1, 2)]
+
+
+def test_a_lone_member_hears_nothing_from_the_shipped_profiles(fs, tmp_path):
+    """The shipped profiles' alone-sound (20 ms of silence) keeps FreeSWITCH from saying "You
+    are currently the only person in this conference" to a new room's first member: silence
+    for 3.5 s, and the daemon's start check (fs/profile_check.py) finds nothing to say. The same
+    profile without alone-sound (added as `talky`, reloadxml) does talk, heard in the same way,
+    and the check says why."""
+    assert profile_check.check(fs.api, ["default", "wideband"]) == []
+    quiet = _first_member_hears(fs, "alone-quiet@default", tmp_path / "quiet.wav")
+    assert max(abs(s) for s in quiet) < 100
+
+    conf = fs.root / "conf" / "autoload_configs" / "conference.conf.xml"
+    text = conf.read_text("utf-8")
+    default = re.search(r'<profile name="default">.*?</profile>', text, re.S).group(0)
+    talky = re.sub(r'\s*<param name="alone-sound"[^>]*/>', "", default).replace(
+        'name="default"', 'name="talky"')
+    conf.write_text(replaced(text, "</profiles>", f"{talky}\n  </profiles>"), "utf-8")
+    assert "+OK" in fs.api("reloadxml")
+    (problem,) = profile_check.check(fs.api, ["talky"])
+    assert "tts-engine and no alone-sound" in problem
+    spoken = _first_member_hears(fs, "alone-talky@talky", tmp_path / "talky.wav")
+    loud = sum(1 for s in spoken if abs(s) > 1000)
+    assert loud > 8000 // 2, loud  # over half a second of loud speech

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+from xml.sax.saxutils import quoteattr
 
 import gevent
 
@@ -288,3 +289,30 @@ def _version(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
 @api_command("hostname")
 def _hostname(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
     return sim.hostname
+
+
+@api_command("xml_locate")
+def _xml_locate(sim: EmbeddedFreeSwitch, arg: str, owner) -> str:
+    """`xml_locate configuration configuration name conference.conf`: the room profiles as
+    FreeSWITCH 1.10.12 answers them (one `<param>` per setting the profile has; the daemon
+    checks alone-sound and tts at start, fs/profile_check.py); any other section: "can't find
+    anything", as 1.10.12 answers a configuration it does not hold."""
+    words = arg.split()
+    if len(words) < 4:
+        return "-ERR bad args\n"
+    if words != ["configuration", "configuration", "name", "conference.conf"]:
+        return "can't find anything\n"
+    profiles = []
+    for profile in sim.conferences.profiles.values():
+        params = [("rate", str(profile.rate)), ("interval", "20"), ("energy-level", "100"),
+                  ("caller-controls", profile.caller_controls),
+                  ("moh-sound", profile.moh_sound or "silence")]
+        if profile.tts:
+            params += [("tts-engine", "flite"), ("tts-voice", "slt")]
+        if profile.alone_sound:
+            params.append(("alone-sound", profile.alone_sound))
+        lines = "".join(f'\n      <param name={quoteattr(k)} value={quoteattr(v)}></param>'
+                        for k, v in params)
+        profiles.append(f"\n    <profile name={quoteattr(profile.name)}>{lines}\n    </profile>")
+    return ('<configuration name="conference.conf" description="Audio Conference">\n'
+            f'  <profiles>{"".join(profiles)}\n  </profiles>\n</configuration>\n')

@@ -101,6 +101,10 @@ class Profile:
     moh_sound: str | None = None  # "silence" in the config: none, conference_moh_sound decides
     caller_controls: str = "none"
     tts: bool = True
+    # what the first member of a new room hears (conference_member_add): the profile's
+    # alone-sound, played to the room; without one, with a tts-engine, FreeSWITCH says ALONE_TEXT
+    # to that member. The shipped profiles set 20 ms of silence (Plivo says nothing).
+    alone_sound: str | None = "silence_stream://20"
 
 
 #: The profiles of freeswitch/autoload_configs/conference.conf.xml.
@@ -108,6 +112,9 @@ PROFILES = {
     "default": Profile("default", 8000),
     "wideband": Profile("wideband", 16000),
 }
+#: What conference_member_add says to a new room's first member when the profile has a
+#: tts-engine and no alone-sound (1.10.12, heard from a real one).
+ALONE_TEXT = "You are currently the only person in this conference."
 #: Caller-control groups: digit -> action (conference.conf.xml's caller-controls).
 CONTROL_GROUPS = {"none": {}, "hangup-on-star": {"*": "hangup"}}
 
@@ -205,9 +212,24 @@ class Room:
             self.stop_files([self.moh])
             self.moh = None
         enter = member.channel.get_var("conference_enter_sound")
-        if enter:
+        if enter and len(self.members) > 1:  # not to a new room's first member (1.10.12)
             self.play(enter)
+        self.alone(member)
         self.update_moh()
+
+    def alone(self, member: Member) -> None:
+        """A new room's first member (conference_member_add, unless the room waits for a
+        moderator): the profile's alone-sound to the room (async files stopped first), or,
+        with none and a tts-engine, ALONE_TEXT spoken to that member."""
+        if len(self.members) != 1 or any("wait-mod" in m.flags for m in self.members.values()):
+            return
+        if self.profile.alone_sound:
+            self.stop_files([p for p in self.playbacks if p.member is None and p.is_async])
+            self.moh = None
+            self.play(self.profile.alone_sound)
+        elif self.profile.tts:
+            self.play(f"tts://flite|kal|{ALONE_TEXT}", member, ms=speak_ms(ALONE_TEXT),
+                      speech=True)
 
     def remove(self, member: Member) -> None:
         """del-member, the exit sound, and the room's end when it is due."""

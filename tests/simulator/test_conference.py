@@ -43,8 +43,10 @@ def trace_action_body(path, action: str, conn: str = "inbound") -> str:
 
 
 def with_trace_moh(sim) -> None:
-    """The traces' FreeSWITCH had moh-sound local_stream://moh in its default profile."""
-    sim.conferences.profiles["default"] = Profile("default", 8000, "local_stream://moh")
+    """The traces' FreeSWITCH had moh-sound local_stream://moh in its default profile and no
+    alone-sound."""
+    sim.conferences.profiles["default"] = Profile("default", 8000, "local_stream://moh",
+                                                  alone_sound=None)
 
 
 @pytest.mark.parametrize(("arg", "room", "profile", "flags"), [
@@ -351,6 +353,7 @@ def test_exit_sound_plays_to_the_room(sim, daemon):
     inb = inbound(sim.inbound_address)
     stay = join(inb, daemon, "s1", "roomS")
     wait_action(inb, "floor-change")
+    assert wait_action(inb, "play-file-done")["File"] == "silence_stream://20"  # alone-sound
     leave = join(inb, daemon, "s2", "roomS", sets=["conference_exit_sound=tone_stream://"
                                                     "%(200,0,300)"])
     wait_action(inb, "add-member", member_id="2")

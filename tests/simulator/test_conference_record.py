@@ -25,6 +25,8 @@ def _room(sim, daemon, arg="roomR@default"):
     inb = inbound(sim.inbound_address)
     join(inb, daemon, "rec1", arg)
     wait_action(inb, "floor-change")
+    # the profile's alone-sound (20 ms of silence) to the new room's first member
+    assert wait_action(inb, "play-file-done")["File"] == "silence_stream://20"
     return inb
 
 
