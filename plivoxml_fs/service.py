@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import attrs
-import gevent
 
 from plivoxml_fs.api.conference import ApiContext
 from plivoxml_fs.api.http import (
@@ -30,7 +29,7 @@ from plivoxml_fs.api.server import ControlApp, ControlServer
 from plivoxml_fs.call.driver import CallDriver, new_id
 from plivoxml_fs.config import Settings, allowed_peers, api_accounts
 from plivoxml_fs.documents import parse_document
-from plivoxml_fs.effects import aiagent
+from plivoxml_fs.effects import aiagent, profile_watch
 from plivoxml_fs.effects.fetch import DocumentFetcher, yield_to_others
 from plivoxml_fs.effects.history import HistoryStore
 from plivoxml_fs.effects.outbox import Outbox
@@ -40,7 +39,6 @@ from plivoxml_fs.effects.transcriber import Transcriber
 from plivoxml_fs.errors import ConnectionLost, ListenError
 from plivoxml_fs.esl.inbound import InboundClient
 from plivoxml_fs.esl.server import OutboundServer
-from plivoxml_fs.fs import profile_check
 from plivoxml_fs.rooms import recordings
 from plivoxml_fs.rooms.model import RoomContext
 from plivoxml_fs.rooms.registry import RoomEngine
@@ -74,7 +72,7 @@ class Daemon:
         self.outbox = Outbox.from_settings(settings)
         self.recovery = Recovery(self.outbox, command_timeout_s=settings.command_timeout_s)
         self.inbound: InboundClient | None = None
-        self.profile_check: gevent.Greenlet | None = None
+        self.profile_check = None  # the start check's greenlet (effects/profile_watch.py)
         # a large document is parsed in slices, other calls running in between (issue 9, item 6)
         parse = functools.partial(parse_document, pause=yield_to_others)
         # the rooms' commands go over the inbound connection once it is opened
@@ -192,17 +190,9 @@ class Daemon:
         self.driver.inbound = self.inbound
         self.inbound.start()
         self.recovery.start(self.inbound)
-        self.profile_check = gevent.spawn(self._check_profile)
+        self.profile_check = profile_watch.start(self.inbound, [s.conference_profile])
         if self.probe is not None:
             self.probe.start()
-
-    def _check_profile(self) -> list[str]:
-        """Once FreeSWITCH first answers: WARNINGs for what its conference profile would say
-        to a room by itself (fs/profile_check.py)."""
-        while not self.inbound.wait_connected(60.0):
-            pass
-        return profile_check.warn(lambda cmd: self.inbound.api(cmd, check=False),
-                                  [self.settings.conference_profile])
 
     def _on_inbound_event(self, event) -> None:
         """The inbound connection's events: the rooms', then the orphaned calls' hangups, then

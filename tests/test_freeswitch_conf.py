@@ -9,6 +9,8 @@ from xml.etree import ElementTree
 
 import pytest
 
+from plivoxml_fs.fs import profile_check
+
 FS_DIR = Path(__file__).resolve().parent.parent / "freeswitch"
 CONFERENCE = FS_DIR / "autoload_configs" / "conference.conf.xml"
 EVENT_SOCKET = FS_DIR / "autoload_configs" / "event_socket.conf.xml"
@@ -113,11 +115,15 @@ def test_profile_essentials(name):
 
 @pytest.mark.parametrize("name", ["default", "wideband"])
 def test_profiles_play_no_sound_of_their_own(name):
-    """No enter/exit/alone/kicked sounds: Plivo plays none unless the XML asks."""
+    """No enter/exit/kicked sounds: Plivo plays none unless the XML asks; alone-sound is 20 ms
+    of silence, as unset (with the tts-engine) FreeSWITCH would say "You are currently the only
+    person in this conference" (fs/profile_check.py finds nothing to say about the profile)."""
     p = profiles()[name]
-    quiet = {"enter-sound", "exit-sound", "alone-sound", "kicked-sound", "muted-sound",
+    quiet = {"enter-sound", "exit-sound", "kicked-sound", "muted-sound",
              "unmuted-sound", "perpetual-sound", "member-enter-sound"}
     assert quiet.isdisjoint(p)
+    assert p["alone-sound"] == "silence_stream://20" and p["tts-engine"]
+    assert profile_check.problems(CONFERENCE.read_text("utf-8"), name) == []
 
 
 @pytest.mark.parametrize("name", ["default", "wideband"])

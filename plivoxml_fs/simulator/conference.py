@@ -42,6 +42,7 @@ from plivoxml_fs.simulator.conference_member import (  # noqa: F401 (re-exported
     DTMF_PAUSES_MS,
     ENERGY_LEVEL,
     FRAME_MS,
+    LEADIN_MS,
     Member,
     Playback,
     _bool,
@@ -162,6 +163,9 @@ class Room:
         self.max_members = 0 if max_members == 1 else max_members
         self.moh_sound = profile.moh_sound or creator.get_var("conference_moh_sound")
         self.enforce_min = False
+        # CFLAG_WAIT_MOD: set by a wait-mod member's join, cleared for good by a moderator's
+        self.wait_mod = False
+        self.moderated = False
         self.ending = False
         self.destroyed = False
         self.recordings: list[Recording] = []
@@ -200,6 +204,10 @@ class Room:
         return any(m.moderator for m in self.members.values())
 
     def add(self, member: Member) -> None:
+        if member.moderator:
+            self.wait_mod, self.moderated = False, True
+        elif "wait-mod" in member.flags and not self.moderated:
+            self.wait_mod = True
         self.members[member.id] = member
         member.channel.audio.rooms.append(Membership(self.mixer, member.id, now_ms(self.sim)))
         self.audio_changed()
@@ -221,15 +229,20 @@ class Room:
         """A new room's first member (conference_member_add, unless the room waits for a
         moderator): the profile's alone-sound to the room (async files stopped first), or,
         with none and a tts-engine, ALONE_TEXT spoken to that member."""
-        if len(self.members) != 1 or any("wait-mod" in m.flags for m in self.members.values()):
+        if len(self.members) != 1 or self.wait_mod:
             return
         if self.profile.alone_sound:
-            self.stop_files([p for p in self.playbacks if p.member is None and p.is_async])
-            self.moh = None
-            self.play(self.profile.alone_sound)
+            # CONF_DEFAULT_LEADIN first: its done comes 440 ms after the join (1.10.12)
+            self.play_alone_sound(LEADIN_MS)
         elif self.profile.tts:
             self.play(f"tts://flite|kal|{ALONE_TEXT}", member, ms=speak_ms(ALONE_TEXT),
                       speech=True)
+
+    def play_alone_sound(self, leadin_ms: int) -> None:
+        """The profile's alone-sound to the room, the room's async files stopped first."""
+        self.stop_files([p for p in self.playbacks if p.member is None and p.is_async])
+        self.moh = None
+        self.play(self.profile.alone_sound, leadin_ms=leadin_ms)
 
     def remove(self, member: Member) -> None:
         """del-member, the exit sound, and the room's end when it is due."""
@@ -256,6 +269,11 @@ class Room:
         exit_sound = member.channel.get_var("conference_exit_sound")
         if exit_sound and self.members:  # an ending room stops it at once (flags.txt: 0 ms)
             self.play(exit_sound)
+        # one member left (conference_member_del, unless mintwo ends the room or it waits for a
+        # moderator): the alone-sound again, without leadin; without one nothing is said
+        if (len(self.members) == 1 and self.profile.alone_sound and not self.wait_mod
+                and not self.enforce_min):
+            self.play_alone_sound(0)
         if not self.members:
             self.destroy()
         else:
@@ -332,7 +350,7 @@ class Room:
     def play(self, source: str, member: Member | None = None, *, is_async: bool = False,
              ms: int | None = -1, mux: bool = True, params: list[tuple[str, str]] | None = None,
              shown: str | None = None, queued: bool = False, speech: bool = False,
-             repeat: bool = False) -> Playback:
+             repeat: bool = False, leadin_ms: int = 0) -> Playback:
         """A file to the room (queued behind its other files unless async) or to `member`
         (`queued`: behind that member's other plays, as `play <file> <id>` does)."""
         if member is None and source.startswith("say:"):
@@ -348,7 +366,8 @@ class Room:
             piece = self.sim.media.piece(source)
             ms = piece.ms
         playback = Playback(self, source, member=member, is_async=is_async, mux=mux,
-                            params=params, shown=shown, speech=speech, repeat=repeat)
+                            params=params, shown=shown, speech=speech, repeat=repeat,
+                            leadin_ms=leadin_ms)
         self.playbacks.append(playback)
         if member is not None:
             lock = member.file_lock if queued else None

@@ -36,8 +36,11 @@ class Playback:
 
     def __init__(self, room: Room, source: str, *, member: Member | None, is_async: bool,
                  mux: bool = True, params: list[tuple[str, str]] | None = None,
-                 shown: str | None = None, speech: bool = False, repeat: bool = False) -> None:
+                 shown: str | None = None, speech: bool = False, repeat: bool = False,
+                 leadin_ms: int = 0) -> None:
         self.room, self.source, self.member, self.is_async = room, source, member, is_async
+        # silence before the file, with its turn held (conference_file_play's leadin, frames)
+        self.leadin_ms = leadin_ms
         # the room's hold music: played again each time it ends, with a play-file-done each
         # time (measured on 1.10.12: a 3 s WAV as the wait sound, done events 3.4 s apart)
         self.repeat = repeat
@@ -61,6 +64,10 @@ class Playback:
         try:
             self.begun.set()
             clock = self.room.sim.clock
+            if self.leadin_ms and self.stop.wait(clock.wall_s(self.leadin_ms)):
+                self.ms = 0
+                self.room.file_done(self)
+                return
             start = clock.now_us()
             mixer = self.room.mixer
             signal = Speech(ms or 0) if self.speech else signal_of(self.room.sim.media,

@@ -15,8 +15,7 @@ import socket
 
 import pytest
 
-from fs.instances import FS_HOST, FS_PASSWORD, FS_PORT, FS_SOCKET_PORT  # noqa: F401  (imported from here)
-from plivoxml_fs.fs import profile_check
+from fs.instances import FS_HOST, FS_PASSWORD, FS_PORT, FS_SOCKET_PORT, profile_problems  # noqa: F401  (imported from here)
 
 
 def _reachable() -> bool:
@@ -40,39 +39,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def _profile_problems() -> list[str]:
-    """What the real FreeSWITCH's room profiles would say by themselves (fs/profile_check.py),
-    asked over a plain ESL connection."""
-    with socket.create_connection((FS_HOST, FS_PORT), timeout=5) as sock:
-        reader = sock.makefile("rb")
-
-        def message() -> tuple[dict[str, str], bytes]:
-            headers = {}
-            for line in iter(reader.readline, b"\n"):
-                name, _, value = line.decode().rstrip("\n").partition(": ")
-                headers[name] = value
-            length = int(headers.get("Content-Length", "0"))
-            return headers, reader.read(length) if length else b""
-
-        def api(cmd: str) -> str:
-            sock.sendall(f"api {cmd}\n\n".encode())
-            while True:
-                headers, body = message()
-                if headers.get("Content-Type") == "api/response":
-                    return body.decode()
-
-        message()
-        sock.sendall(f"auth {FS_PASSWORD}\n\n".encode())
-        message()
-        return profile_check.check(api, ["default", "wideband"])
-
-
 @pytest.fixture(scope="session")
 def quiet_profiles() -> None:
     """Every real-FreeSWITCH test refuses to run (fails, naming the setting) on a FreeSWITCH
     whose room profiles greet a new room's first member: that speech would be heard instead
     of what the tests measure (.ci/run sets alone-sound as the shipped profiles do)."""
-    problems = _profile_problems()
+    problems = profile_problems()
     if problems:
         pytest.fail("the real FreeSWITCH is not configured as freeswitch/ says: "
                     + "; ".join(problems), pytrace=False)

@@ -102,3 +102,12 @@ def actions(events) -> list[str]:
 def names_of(text: str) -> list[str]:
     """Header names of an event body, duplicates kept, in order."""
     return header_names(unquote(text))
+
+
+def wait_alone(wire: Wire) -> dict:
+    """The play-file-done of the profile's alone-sound (20 ms of silence after the 400 ms
+    leadin) that a new room's first member brings: waited for where a test reads the room's
+    later events in order, as the traces were recorded on a profile without alone-sound."""
+    done = wait_action(wire, "play-file-done")
+    assert done["File"] == "silence_stream://20", done
+    return done

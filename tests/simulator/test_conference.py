@@ -42,6 +42,11 @@ def trace_action_body(path, action: str, conn: str = "inbound") -> str:
     raise AssertionError(f"{path.name}: no {action}")
 
 
+def without_alone_sound(sim) -> None:
+    """The traces' FreeSWITCH had no alone-sound: for tests held to a trace's event order."""
+    sim.conferences.profiles["default"] = Profile("default", 8000, alone_sound=None)
+
+
 def with_trace_moh(sim) -> None:
     """The traces' FreeSWITCH had moh-sound local_stream://moh in its default profile and no
     alone-sound."""
@@ -226,6 +231,7 @@ def test_api_dtmf_reaches_the_members_caller(sim, daemon):
 
 def test_kick_all_destroys_the_room_and_the_call_goes_on(sim, daemon):
     """kick all: one line per member, del-member, conference-destroy; the call stays up."""
+    without_alone_sound(sim)
     inb = inbound(sim.inbound_address)
     first = join(inb, daemon, "k1", "roomK")
     wait_action(inb, "floor-change")
@@ -279,6 +285,7 @@ def test_locked_room_refuses(sim, daemon):
 
 def test_endconf_hangs_up_others_unless_told_not_to(sim, daemon):
     """endconf leaving: the room ends; members are hung up, except hangup_after_conference=false."""
+    without_alone_sound(sim)
     inb = inbound(sim.inbound_address)
     stay = join(inb, daemon, "e1", "roomE", sets=["hangup_after_conference=false"])
     wait_action(inb, "floor-change")
@@ -550,6 +557,7 @@ def test_json_list_has_the_traces_fields(sim, daemon):
 def test_endconf_exit_sound_is_cut_as_flags_trace(sim, daemon):
     """An endconf moderator with an exit sound leaves: del-member, the exit sound's
     play-file-done at 0 ms, then the others' floor-change, del-member, conference-destroy."""
+    without_alone_sound(sim)
     inb = inbound(sim.inbound_address)
     join(inb, daemon, "q1", "roomQ")
     wait_action(inb, "floor-change")

@@ -63,7 +63,8 @@ def test_xml_locate_answers_the_profiles(sim):
 
 def _started(tmp_path, caplog, alone_sound):
     caplog.set_level(logging.WARNING, "plivoxml_fs.fs.profile_check")
-    daemon = Daemon(Settings(listen_port=0, state_dir=str(tmp_path), answer_url="http://x/a",
+    daemon = Daemon(Settings(listen_port=0, metrics_port=0, state_dir=str(tmp_path),
+                             answer_url="http://x/a",
                              reconnect_min_s=0.05, reconnect_max_s=0.1))
     daemon.start_server()
     fs = EmbeddedFreeSwitch(socket_address=daemon.address, time_scale=0.05,
@@ -89,3 +90,17 @@ def test_the_daemon_warns_at_start_when_its_profile_talks(tmp_path, caplog):
 def test_the_daemon_says_nothing_of_a_quiet_profile(tmp_path, caplog):
     assert _started(tmp_path, caplog, "silence_stream://20") == []
     assert caplog.records == []
+
+
+def test_the_alone_sound_plays_again_when_one_member_is_left(sim, daemon):
+    """conference_member_del with one member left: the alone-sound again (no leadin); not in a
+    mintwo room, which ends instead."""
+    inb = inbound(sim.inbound_address)
+    join(inb, daemon, "g1", "roomG")
+    wait_action(inb, "floor-change")
+    assert wait_action(inb, "play-file-done")["File"] == "silence_stream://20"
+    join(inb, daemon, "g2", "roomG")
+    wait_action(inb, "add-member", member_id="2")
+    api(inb, "conference roomG kick 2")
+    wait_action(inb, "del-member", member_id="2")
+    assert wait_action(inb, "play-file-done")["File"] == "silence_stream://20"

@@ -18,7 +18,7 @@ import gevent
 import pytest
 
 from plivoxml_fs.simulator.conference import Profile
-from simulator.conference_helpers import MAINTENANCE, api, inbound, join, names_of
+from simulator.conference_helpers import MAINTENANCE, api, inbound, join, names_of, wait_alone
 from simulator.helpers import complete
 from simulator.test_differential import REAL_ESL, on_both
 
@@ -48,6 +48,7 @@ def _scenario(address, daemon, tag: str):
     room = f"room-{tag}"
     a = join(inb, daemon, f"{tag}a", f"{room}@default+flags{{moderator}}",
              sets=["conference_controls=none"])
+    wait_alone(inb)  # 440 ms after the join on both (the leadin), before the next one
     gevent.sleep(STEP_S)
     b = join(inb, daemon, f"{tag}b", f"{room}@default+flags{{mute}}",
              sets=["conference_enter_sound=tone_stream://%(100,0,900)"])
@@ -234,6 +235,8 @@ def _record_scenario(address, daemon, tag: str, folder: Path):
     rooms = {"nb": f"room-{tag}", "wb": f"roomw-{tag}"}
     members = [join(inb, daemon, f"{tag}n", f"{rooms['nb']}@default"),
                join(inb, daemon, f"{tag}w", f"{rooms['wb']}@wideband")]
+    wait_alone(inb)  # each room's first member brings the alone-sound's done
+    wait_alone(inb)
     gevent.sleep(STEP_S)
     _drain(inb)
     start = len(inb.received)

@@ -14,7 +14,7 @@ import gevent
 import gevent.event
 import gevent.queue
 import pytest
-from fs.instances import FS_HOST, FS_PORT, FS_SOCKET_PORT
+from fs.instances import FS_HOST, FS_PORT, FS_SOCKET_PORT, profile_problems
 from gevent.server import StreamServer
 
 from plivoxml_fs.simulator import EmbeddedFreeSwitch
@@ -69,6 +69,10 @@ def on_both(run, prepare=None) -> tuple:
     when no real FreeSWITCH answers or its socket port is taken."""
     if not _real_freeswitch_answers():
         pytest.skip(f"no FreeSWITCH answering ESL on {REAL_ESL[0]}:{REAL_ESL[1]}")
+    problems = profile_problems()  # a greeting TTS would be heard on one side only
+    if problems:
+        pytest.fail("the real FreeSWITCH is not configured as freeswitch/ says: "
+                    + "; ".join(problems), pytrace=False)
     try:
         real_daemon = _RealSocketDaemon()
     except OSError as exc:
@@ -263,6 +267,22 @@ def _without_linger(items: list[str]) -> list[str]:
     return [item for item in items if item != "notice linger"]
 
 
+def _cut_at_disconnect(mine: list[str], real: list[str]) -> list[str]:
+    """`mine` as a real FreeSWITCH may deliver it when a call hangs up without linger: the
+    disconnect notice races the hangup's events (seen on a loaded 1.10.12: the notice came
+    right after the last execute's events, and the CHANNEL_HANGUP..CHANNEL_HANGUP_COMPLETE
+    before it never did), so what the real one lost of the hangup's events before its first
+    notice disconnect is dropped from mine too; only those events may be missing."""
+    if "notice disconnect" not in real or "notice disconnect" not in mine:
+        return mine
+    mine_at, real_at = mine.index("notice disconnect"), real.index("notice disconnect")
+    hangup = next((i for i, item in enumerate(mine[:mine_at]) if item == "CHANNEL_HANGUP"),
+                  mine_at)
+    if hangup <= real_at <= mine_at:
+        return mine[:real_at] + mine[mine_at:]
+    return mine
+
+
 @pytest.mark.freeswitch
 @pytest.mark.parametrize(
     "scenario", [_scenario, _edge_scenario, _break_scenario, _timer_scenario]
@@ -273,5 +293,5 @@ def test_same_exchange_as_freeswitch(scenario):
     if "notice linger" in real[0]:
         assert _without_linger(mine[0]) == _without_linger(real[0])
     else:
-        assert mine[0] == real[0]
+        assert _cut_at_disconnect(mine[0], real[0]) == real[0]
     assert mine[1] == real[1]
