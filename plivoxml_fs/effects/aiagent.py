@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import uuid as uuidlib
 from collections.abc import Callable
 from typing import Any
@@ -130,6 +131,28 @@ class Participant:
             self.media.release()
 
 
+#: Wall seconds between two looks at whether the A leg parked.
+PARK_POLL_S = 0.01
+
+
+def wait_parked(api: Callable[[str], str], uuid: str, timeout_s: float) -> bool:
+    """Wait until the A leg runs its own `park` (the originate's `&park`), before its unicast:
+    the originate answers once the pair is up, which can be before the A leg starts its
+    application, and a unicast sent then is lost: FreeSWITCH 1.10.12 runs the `park` sent with
+    it at once, that park returns when the leg's own application begins and takes the unicast
+    down as it returns (switch_ivr_park), so no audio ever flows (seen on a loaded real one:
+    'Created unicast connection', then park at depth 1 before park at depth 0). False when it
+    did not park within `timeout_s` or is gone."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        now = api(commands.uuid_getvar(uuid, "current_application")).strip()
+        if now == "park":
+            return True
+        if now.startswith("-ERR") or time.monotonic() > deadline:
+            return False
+        gevent.sleep(PARK_POLL_S)
+
+
 def start_participant(mpc: Any, document: Any, *, api: Callable[..., str],
                       bgapi: Callable[..., Any], sendmsg: Callable[[commands.Sendmsg], Any],
                       settings: Any, emit: Callable[[Any], None], call_id: str = "",
@@ -183,6 +206,9 @@ def start_participant(mpc: Any, document: Any, *, api: Callable[..., str],
     participant = Participant(a_leg, token, stream, leg, api, media)
     stream.start()
     try:
+        if not wait_parked(lambda cmd: api(cmd, check=False), a_leg, settings.command_timeout_s):
+            raise PlivoXMLError(f"its A leg {a_leg} did not park within "
+                                f"{settings.command_timeout_s:g} s")
         sendmsg(commands.unicast(a_leg, local=media.fs, remote=stream.udp_address))
         sendmsg(commands.execute("park", event_uuid=str(uuidlib.uuid4()), uuid=a_leg))
     except PlivoXMLError as exc:

@@ -21,6 +21,7 @@ import gevent.subprocess
 from plivo.utils import validate_v3_signature
 from waiting import until
 
+from plivoxml_fs.effects.aiagent import wait_parked
 from plivoxml_fs.effects.aistream import AiStream, StreamSpec
 from plivoxml_fs.errors import ConnectionLost
 from plivoxml_fs.esl.inbound import InboundClient
@@ -130,6 +131,8 @@ def run(esl, socket_port: int, record_dir, content_type: str = "audio/x-l16;rate
         stream.start()
         until("the service got start", lambda: service.of("start"))
         client.api(f"originate {{origination_uuid={a_leg}}}loopback/7701/default &park")
+        # its own park first (effects/aiagent.wait_parked: a unicast sent sooner is lost)
+        assert wait_parked(lambda cmd: client.api(cmd, check=False), a_leg, 10)
         client.sendmsg(commands.unicast(a_leg, local=("127.0.0.1", fs_port),
                                         remote=stream.udp_address))
         client.sendmsg(commands.execute("park", event_uuid=f"{a_leg}-park", uuid=a_leg))

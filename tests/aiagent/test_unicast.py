@@ -42,3 +42,21 @@ def test_unicast_command_is_pinned():
 def test_unicast_refuses_what_is_no_address(local):
     with pytest.raises(UnsafeValue):
         commands.unicast("aleg-1", local=local, remote=("127.0.0.1", 9200))
+
+
+def test_wait_parked_waits_for_the_legs_own_park():
+    """effects/aiagent.wait_parked: True once current_application is park; False for a gone
+    leg at once and for one that never parks at the deadline."""
+    from plivoxml_fs.effects.aiagent import wait_parked
+
+    answers = iter(["_undef_", "socket", "park"])
+    asked = []
+
+    def api(cmd: str) -> str:
+        asked.append(cmd)
+        return next(answers)
+
+    assert wait_parked(api, "aleg-1", 5) is True
+    assert asked == ["uuid_getvar aleg-1 current_application"] * 3
+    assert wait_parked(lambda cmd: "-ERR No such channel!\n", "aleg-1", 5) is False
+    assert wait_parked(lambda cmd: "socket", "aleg-1", 0.05) is False

@@ -21,6 +21,7 @@ import gevent
 import gevent.event
 from waiting import until
 
+from plivoxml_fs.effects.aiagent import wait_parked
 from plivoxml_fs.errors import ConnectionLost
 from plivoxml_fs.esl.inbound import InboundClient
 from plivoxml_fs.esl.server import OutboundServer
@@ -73,6 +74,8 @@ def exchange(esl: tuple[str, int, str], socket_port: int, record_dir, *, make_se
     try:
         assert client.wait_connected(5)
         client.api(f"originate {{origination_uuid={a_leg}}}loopback/7700/default &park")
+        # its own park first (effects/aiagent.wait_parked: a unicast sent sooner is lost)
+        assert wait_parked(lambda cmd: client.api(cmd, check=False), a_leg, 10)
         client.sendmsg(commands.unicast(a_leg, local=("127.0.0.1", fs_port),
                                         remote=ours.getsockname()))
         client.sendmsg(commands.execute("park", event_uuid=f"{a_leg}-park", uuid=a_leg))

@@ -59,9 +59,13 @@ def _call_centre(scene: Scene, coach_voice: str):
     name = mpc_name("rec-centre")
     scene.app.documents["/start"] = '<Response><Play>{base}/sounds/chime.wav</Play></Response>'
     rec = REC + coach_voice + ' startRecordingAudio="{base}/start"'
-    callers = _join(scene, name, {"7001": ("Customer", rec + ' stayAlone="true"'),
-                                  "7002": ("Agent", rec + ' stayAlone="true"'),
-                                  "7003": ("Supervisor", rec + ' coachMode="true"')})
+    # the MPC (and its recording, and the start sound) starts when the supervisor joins, all
+    # three in: joined together, the customer's join alone could start it, and the sound then
+    # reached only those in the room at that instant
+    waiting = ' stayAlone="true" startMpcOnEnter="false"'
+    callers = _join(scene, name, {"7001": ("Customer", rec + waiting),
+                                  "7002": ("Agent", rec + waiting)})
+    callers += _join(scene, name, {"7003": ("Supervisor", rec + ' coachMode="true"')})
     wait_recording(scene, name, "MPCRecordingInitiated")
     settled(scene, name)
     try:
