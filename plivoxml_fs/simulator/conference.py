@@ -235,7 +235,7 @@ class Room:
             # CONF_DEFAULT_LEADIN first: its done comes 440 ms after the join (1.10.12)
             self.play_alone_sound(LEADIN_MS)
         elif self.profile.tts:
-            self.play(f"tts://flite|kal|{ALONE_TEXT}", member, ms=speak_ms(ALONE_TEXT),
+            self.play(f"tts://flite|slt|{ALONE_TEXT}", member, ms=speak_ms(ALONE_TEXT),
                       speech=True)
 
     def play_alone_sound(self, leadin_ms: int) -> None:

@@ -15,7 +15,8 @@ import socket
 
 import pytest
 
-from fs.instances import FS_HOST, FS_PASSWORD, FS_PORT, FS_SOCKET_PORT, profile_problems  # noqa: F401  (imported from here)
+from fs.instances import FS_HOST, FS_PASSWORD, FS_PORT, FS_SOCKET_PORT  # noqa: F401  (imported from here)
+from fs.real import profile_problems
 
 
 def _reachable() -> bool:

@@ -13,9 +13,6 @@ time (two tests never listen on one socket port at once). Host and password are 
 from __future__ import annotations
 
 import os
-import socket
-
-from plivoxml_fs.fs import profile_check
 
 
 def pairs(environ=os.environ) -> list[tuple[int, int]]:
@@ -54,29 +51,3 @@ FS_PORT, FS_SOCKET_PORT, SHARED = choose()
 #: The xdist group of every real-FreeSWITCH test when the workers share one FreeSWITCH.
 SHARED_GROUP = "one-freeswitch"
 
-
-def profile_problems() -> list[str]:
-    """What the real FreeSWITCH's room profiles would say by themselves (fs/profile_check.py),
-    asked over a plain ESL connection."""
-    with socket.create_connection((FS_HOST, FS_PORT), timeout=5) as sock:
-        reader = sock.makefile("rb")
-
-        def message() -> tuple[dict[str, str], bytes]:
-            headers = {}
-            for line in iter(reader.readline, b"\n"):
-                name, _, value = line.decode().rstrip("\n").partition(": ")
-                headers[name] = value
-            length = int(headers.get("Content-Length", "0"))
-            return headers, reader.read(length) if length else b""
-
-        def api(cmd: str) -> str:
-            sock.sendall(f"api {cmd}\n\n".encode())
-            while True:
-                headers, body = message()
-                if headers.get("Content-Type") == "api/response":
-                    return body.decode()
-
-        message()
-        sock.sendall(f"auth {FS_PASSWORD}\n\n".encode())
-        message()
-        return profile_check.check(api, ["default", "wideband"])

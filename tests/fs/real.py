@@ -11,6 +11,8 @@ from gevent.server import StreamServer
 from simulator.conference_helpers import api, inbound
 from simulator.helpers import Wire
 
+from fs.instances import FS_HOST, FS_PASSWORD, FS_PORT
+from plivoxml_fs.fs import profile_check
 from plivoxml_fs.service import Daemon
 
 
@@ -76,3 +78,15 @@ def real_scene(freeswitch, socket_port: int, tmp_path, *, hearing: bool = True,
     built.stop()
     daemon.stop(drain_timeout_s=5)
     app.stop()
+
+
+def profile_problems() -> list[str]:
+    """What the real FreeSWITCH's room profiles would say by themselves (fs/profile_check.py),
+    asked over an ESL connection of its own."""
+    wire = Wire.connect((FS_HOST, FS_PORT))
+    try:
+        wire.read()
+        assert wire.command(f"auth {FS_PASSWORD}").reply_text == "+OK accepted"
+        return profile_check.check(lambda cmd: api(wire, cmd), ["default", "wideband"])
+    finally:
+        wire.close()

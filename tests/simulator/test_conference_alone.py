@@ -43,7 +43,7 @@ def test_without_alone_sound_the_tts_speaks_to_the_first_member(sim, daemon):
     wait_action(inb, "floor-change")
     room = sim.conferences.rooms["roomT"]
     (speech,) = [p for p in room.playbacks if p.member is not None]
-    assert speech.source == f"tts://flite|kal|{ALONE_TEXT}" and speech.speech
+    assert speech.source == f"tts://flite|slt|{ALONE_TEXT}" and speech.speech
     assert speech.member is room.members[1]
     join(inb, daemon, "t2", "roomT")
     wait_action(inb, "add-member", member_id="2")

@@ -14,7 +14,8 @@ import gevent
 import gevent.event
 import gevent.queue
 import pytest
-from fs.instances import FS_HOST, FS_PORT, FS_SOCKET_PORT, profile_problems
+from fs.instances import FS_HOST, FS_PORT, FS_SOCKET_PORT
+from fs.real import profile_problems
 from gevent.server import StreamServer
 
 from plivoxml_fs.simulator import EmbeddedFreeSwitch
