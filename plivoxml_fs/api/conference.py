@@ -211,6 +211,11 @@ def record(ctx: ApiContext, req: ApiRequest):
                  "url": rec.record_url}
 
 
+#: callback_url is the recording's callback here (Plivo's Record API), not an asynchronous
+#: answer (api/server.py)
+record.own_callback_url = True  # type: ignore[attr-defined]
+
+
 def record_stop(ctx: ApiContext, req: ApiRequest):
     """Stops the room's recording; a room not recording: nothing to do (204 all the same)."""
     room = _room(ctx, req)

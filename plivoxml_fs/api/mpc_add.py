@@ -47,7 +47,8 @@ log = logging.getLogger("plivoxml_fs.api")
 
 #: Body names that are not `<MultiPartyCall>` attributes but the dial's (api/mpc_dial.py
 #: honours or refuses each), the move's, or the path's (`uuid`, `friendly_name`, repeated by
-#: the SDK) and `callback_url`/`callback_method` (refused: api/mpc_add.py `add_participant`).
+#: the SDK) and `callback_url`/`callback_method` (an asynchronous request's: api/server.py
+#: takes them out before the handler runs).
 DIAL_NAMES = frozenset({
     "role", "from", "to", "call_uuid", "caller_name", "call_status_callback_url",
     "call_status_callback_method", "sip_headers", "confirm_key", "confirm_key_sound_url",
@@ -170,10 +171,6 @@ def add_participant(ctx: Any, req: ApiRequest):
     role = req.text("role", required=True).lower()
     if role not in ("agent", "supervisor", "customer", models.AI_AGENT):
         raise bad("role", f"must be agent, supervisor, customer or ai-agent (got {role!r})")
-    for param in ("callback_url", "callback_method"):
-        if req.text(param):  # Plivo's asynchronous answer: the answer here is the response
-            raise bad(param, "is not supported: the response is the request's answer, and its "
-                            "outcome comes as AddParticipantByAPIActionCompleted")
     if role == models.AI_AGENT:
         return _add_ai(ctx, req, room, name)
     call_uuid = req.text("call_uuid")

@@ -11,6 +11,17 @@ A handler that changed something (`ApiRequest.acted`) never gets a 5xx: the SDK 
 5xx three times at once, which would repeat the change. Should building the answer fail after
 that, the answer is 202 saying the request was carried out.
 
+Plivo's asynchronous requests: any request with `callback_url` (and `callback_method`, GET or
+POST, default POST) is answered at once, 202 `{"api_id", "message": "async api spawned"}`,
+and carried out afterwards in its own greenlet; the answer it would have had goes to
+`callback_url` through the outbox (durable, signed, retried like every callback): the answer's
+fields as parameters (lists and objects as JSON text, booleans `true`/`false`), its `api_id`
+(the one of the spawned answer) and `status_code` (what the request would have been answered
+with: 200, 204, 400, 404, ...; ours, Plivo names none). Authentication, routing (404, 405) and
+a bad `callback_url` or `callback_method` are still answered at once. A route whose handler
+gives `callback_url` a meaning of its own (the Conference Record API: the recording's
+callback) marks it with `own_callback_url` and is never asynchronous.
+
 It runs on gevent's WSGI server: every request is a greenlet on the daemon's hub, so room
 inputs run there as every other room input does (rooms/registry.py). Every request is logged
 once: method, path, status, account; never the Authorization header or a token.
@@ -29,10 +40,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import attrs
+import gevent
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map
 
 from plivoxml_fs.api.http import WsgiService
+from plivoxml_fs.effects.webhook import Webhook
 
 log = logging.getLogger("plivoxml_fs.api")
 
@@ -102,10 +115,13 @@ _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
 class ControlApp:
     """The WSGI application; `context` is handed to every handler (api/conference.py)."""
 
-    def __init__(self, routes: Map, accounts: Mapping[str, str], context: Any) -> None:
+    def __init__(self, routes: Map, accounts: Mapping[str, str], context: Any, *,
+                 emit: Callable[[Webhook], None] | None = None) -> None:
         self._routes = routes
         self._accounts = dict(accounts)
         self._context = context
+        #: where asynchronous answers go (the outbox's emit; default: the context's)
+        self._emit = emit if emit is not None else getattr(context, "emit", None)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
@@ -153,20 +169,64 @@ class ControlApp:
             return 404, {"error": f"no such resource: {path}"}, []
         if values.get("auth_id") != account:
             return 401, {"error": "the auth id in the path is not the one authenticated"}, []
-        request = None
         try:
             params = self._params(environ, method)
-            request = ApiRequest(method, path, account, values, params, api_id)
-            status, body = handler(self._context, request)
-            return status, body, []
         except ApiError as exc:
             return exc.status, {"error": exc.error}, []
+        request = ApiRequest(method, path, account, values, params, api_id)
+        if "callback_url" in params and not getattr(handler, "own_callback_url", False):
+            try:
+                later = self._later(request)
+            except ApiError as exc:
+                return exc.status, {"error": exc.error}, []
+            if later is not None:
+                gevent.spawn(self._carry_out, handler, request, later)
+                return 202, {"message": "async api spawned"}, []
+        status, body = self._run(handler, request)
+        return status, body, []
+
+    def _run(self, handler: Handler, request: ApiRequest) -> tuple[int, Mapping[str, Any] | None]:
+        try:
+            return handler(self._context, request)
+        except ApiError as exc:
+            return exc.status, {"error": exc.error}
         except Exception:
-            log.exception("control API: %s %s failed", method, path,
-                          extra={"account": account, "api_id": api_id})
-            if request is not None and request.acted:
-                return 202, {"message": "request carried out; its answer could not be built"}, []
-            return 500, {"error": "internal error: nothing was changed"}, []
+            log.exception("control API: %s %s failed", request.method, request.path,
+                          extra={"account": request.account, "api_id": request.api_id})
+            if request.acted:
+                return 202, {"message": "request carried out; its answer could not be built"}
+            return 500, {"error": "internal error: nothing was changed"}
+
+    def _later(self, request: ApiRequest) -> tuple[str, str] | None:
+        """An asynchronous request's callback URL and method (400 naming a bad one); None
+        when `callback_url` is empty. The two leave the request's parameters: they are the
+        answer's way back, not the handler's."""
+        url, method = request.callback("callback_url", "callback_method")
+        request.params = {k: v for k, v in request.params.items()
+                          if k not in ("callback_url", "callback_method")}
+        if url is None:
+            return None
+        if self._emit is None:
+            raise bad("callback_url", "asynchronous answers need the daemon's outbox")
+        return url, method
+
+    def _carry_out(self, handler: Handler, request: ApiRequest, later: tuple[str, str]) -> None:
+        """Runs an asynchronous request and posts its answer (see the module)."""
+        status, body = self._run(handler, request)
+        params = {"api_id": request.api_id, "status_code": str(status)}
+        for name, value in (body or {}).items():
+            params[name] = _param_text(value)
+        url, method = later
+        log.info("%s %s %d (asynchronous, answer to its callback_url)", request.method,
+                 request.path, status,
+                 extra={"account": request.account, "api_id": request.api_id})
+        try:
+            self._emit(Webhook(url, method, params, "", API_ANSWER_KIND,
+                               order_key=f"api-{request.api_id}"))
+        except Exception:  # the outbox keeps what it can; never lose the reason
+            log.exception("control API: the answer of %s %s could not be queued for %s",
+                          request.method, request.path, url,
+                          extra={"account": request.account, "api_id": request.api_id})
 
     @staticmethod
     def _params(environ: dict[str, Any], method: str) -> dict[str, Any]:
@@ -188,6 +248,24 @@ class ControlApp:
         if not isinstance(body, dict):
             raise ApiError(400, "body: must be a JSON object")
         return body
+
+
+#: The outbox kind of an asynchronous request's answer.
+API_ANSWER_KIND = "api_answer"
+
+
+def _param_text(value: Any) -> str:
+    """One answer field as a callback parameter: text as it is, booleans `true`/`false`,
+    None empty, numbers as written, lists and objects as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"))
 
 
 class ControlServer(WsgiService):

@@ -284,9 +284,39 @@ def concurrent_updates(scene: Scene) -> None:
         scene.leave(callers)
 
 
+def asynchronous_requests(scene: Scene) -> None:
+    """Plivo's callback_url on any request: answered at once ("async api spawned"), carried
+    out after (the member is muted: FreeSWITCH's flags lose speak), and the answer it would
+    have had is posted to callback_url with the same api_id; an error too (404)."""
+    name = room("api-async")
+    callers, enters = _join(scene, name, ["7351", "7352"])
+    quiet = enters[0]["ConferenceMemberID"]
+    try:
+        answer = scene.client.conferences.member_mute(
+            name, quiet, callback_url=f"{scene.app.base}/async", callback_method="POST")
+        assert answer.message == "async api spawned"
+        posted = scene.wait("the mute's answer", lambda: scene.app.of("/async"))[0]
+        assert posted["api_id"] == answer.api_id and posted["status_code"] == "202"
+        assert posted["message"] == "muted" and posted["member_id"] == quiet
+        scene.wait("muted", lambda: _member(scene, name, quiet).muted)
+        assert "speak" not in _fs_flags(scene, name, quiet)
+        lost = scene.client.conferences.member_mute("no-such-room", "1",
+                                                    callback_url=f"{scene.app.base}/async")
+        assert lost.message == "async api spawned"
+        failed = scene.wait("the 404's answer", lambda: [
+            p for p in scene.app.of("/async") if p["api_id"] == lost.api_id])[0]
+        assert failed["status_code"] == "404" and "not found" in failed["error"]
+        with pytest.raises(px.ValidationError, match="callback_method"):
+            scene.client.conferences.member_mute(name, quiet, callback_url=scene.app.base,
+                                                 callback_method="PUT")
+    finally:
+        scene.leave(callers)
+
+
 SCENARIOS = [list_and_get, mute_is_heard_by_nobody, deaf_all_and_undeaf,
              kick_goes_on_and_hangup_ends, play_and_stop, hang_up_room_then_history,
-             hang_up_all, accounts_are_apart, errors_in_plivos_shape, concurrent_updates]
+             hang_up_all, accounts_are_apart, errors_in_plivos_shape, concurrent_updates,
+             asynchronous_requests]
 
 
 def history_survives_a_restart(scene: Scene) -> None:

@@ -9,6 +9,7 @@ recording callbacks the calls caused.
 
 from __future__ import annotations
 
+import json
 import time
 
 import gevent
@@ -441,8 +442,7 @@ def add_participant_by_dialling(scene: Scene) -> None:
                               ({"send_on_preanswer": True, "send_digits": "1"},
                                "send_on_preanswer"),
                               ({"ring_timeout": "30<30"}, "ring_timeout"),
-                              ({"sip_headers": "a=b c"}, "sip_headers"),
-                              ({"callback_url": "http://app/cb"}, "callback_url")):
+                              ({"sip_headers": "a=b c"}, "sip_headers")):
             reply = requests.post(
                 f"{scene.api_base}/v1/Account/{ACCOUNT_A}/MultiPartyCall/name_{name}"
                 "/Participant/", json={"role": "agent", "from": "15550001111", "to": "8898",
@@ -772,6 +772,47 @@ def add_participant_dial_parameters(scene: Scene) -> None:
 
 
 SCENARIOS += [add_participant_dial_parameters]
+
+
+def add_participant_asynchronously(scene: Scene) -> None:
+    """add_participant with callback_url (Plivo's asynchronous request): "async api spawned"
+    at once; add participant's own answer (calls, request_uuid) is posted to callback_url with
+    the same api_id; the dialled agent joins and AddParticipantByAPIActionCompleted carries
+    that request_uuid. An unknown MPC's 404 comes the same way."""
+    name = mpc_name("api-async-add")
+    callers, _ = _join(scene, name, {"8951": ("Customer", API_EVENTS)})
+    scene.app.answers["8952"] = "<Response><Speak>hello</Speak><Wait length=\"60\"/></Response>"
+    mpcs = scene.client.multi_party_calls
+    added = None
+    try:
+        answer = mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                      to_="8952", callback_url=f"{scene.app.base}/async-add")
+        assert answer.message == "async api spawned"
+        posted = scene.wait("add participant's answer",
+                            lambda: scene.app.of("/async-add"))[0]
+        assert posted["api_id"] == answer.api_id and posted["status_code"] == "201"
+        assert posted["message"] == "add participant action initiated"
+        (call,) = json.loads(posted["calls"])
+        added = call["call_uuid"]
+        assert call["to"] == "8952"
+        completed = wait_event(scene, name, "AddParticipantByAPIActionCompleted")[0]
+        assert completed["RequestUUID"] == posted["request_uuid"]
+        assert completed["AddParticipantAPIRequestOutcome"] == "success"
+        scene.wait("the added agent's join", lambda: [
+            e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
+            and e.get("ParticipantCallUUID") == added])
+        lost = mpcs.add_participant("Agent", uuid="no-such-mpc", from_="15550001111",
+                                    to_="8952", callback_url=f"{scene.app.base}/async-add")
+        failed = scene.wait("the 404's answer", lambda: [
+            p for p in scene.app.of("/async-add") if p["api_id"] == lost.api_id])[0]
+        assert failed["status_code"] == "404" and "not found" in failed["error"]
+    finally:
+        if added is not None:
+            scene.api(f"uuid_kill {added}")
+        scene.leave(callers)
+
+
+SCENARIOS += [add_participant_asynchronously]
 SCENARIOS += [add_participant_by_dialling, add_participant_ringing_in_parallel,
               add_participant_by_moving_a_call, add_participant_with_the_right_confirm_key,
               add_participant_with_a_wrong_or_no_confirm_key,

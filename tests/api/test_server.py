@@ -3,6 +3,7 @@ no-5xx-after-effect rule, settings, and the SDK pointed at it by plivoxml_fs.cli
 
 from __future__ import annotations
 
+import json
 import logging
 
 import plivo.exceptions as px
@@ -147,3 +148,102 @@ def test_no_change_is_tried_while_freeswitch_is_away(tmp_path):
         assert edge.commands == [f"conference {room.fs_name} mute 5"]
     finally:
         server.stop()
+
+
+def _own_callback(ctx, req):
+    return 202, {"message": "recording", "callback": req.params.get("callback_url", "")}
+
+
+_own_callback.own_callback_url = True
+
+
+@pytest.fixture
+def served_async():
+    """The echo and failing routes with an outbox stand-in: asynchronous answers land here."""
+    routes = Map([
+        Rule("/v1/Account/<auth_id>/Conference/<name>/", methods=["POST"], endpoint=_echo),
+        Rule("/v1/Account/<auth_id>/Conference/<name>/Record/", methods=["POST"],
+             endpoint=_own_callback),
+        Rule("/v1/Account/<auth_id>/Conference/<name>/Member/<member_id>/Mute/",
+             methods=["POST"], endpoint=_failing_after_effect),
+        Rule("/v1/Account/<auth_id>/Conference/<name>/Member/<member_id>/Deaf/",
+             methods=["POST"], endpoint=_failing_before_effect),
+    ], strict_slashes=False)
+    emitted: list = []
+    server = ControlServer(("127.0.0.1", 0), ControlApp(routes, {AUTH_ID: TOKEN}, None,
+                                                        emit=emitted.append))
+    server.start()
+    host, port = server.address
+    yield f"http://{host}:{port}", emitted
+    server.stop()
+
+
+def _wait_for(emitted, n):
+    import gevent
+
+    with gevent.Timeout(5, AssertionError(f"{n} asynchronous answers never came: {emitted}")):
+        while len(emitted) < n:
+            gevent.sleep(0.01)
+    return emitted[n - 1]
+
+
+def test_an_asynchronous_request_is_answered_at_once_and_its_answer_posted(served_async):
+    """Plivo's callback_url: 202 "async api spawned" with the api_id; the handler's answer goes
+    to the outbox for callback_url, with that api_id, its status and its fields as text."""
+    base, emitted = served_async
+    client = rest_client(base, AUTH_ID, TOKEN)
+    answer = client.request("POST", ("Conference", "Room A"),
+                            {"a": 1, "flag": True, "list": [1, "x"],
+                             "callback_url": "https://app.example.com/async"},
+                            is_voice_request=True)
+    assert answer.message == "async api spawned" and answer.api_id
+    webhook = _wait_for(emitted, 1)
+    assert (webhook.url, webhook.method, webhook.kind) == (
+        "https://app.example.com/async", "POST", "api_answer")
+    params = dict(webhook.params)
+    assert params["api_id"] == answer.api_id and params["status_code"] == "202"
+    assert params["message"] == "ok" and params["name"] == "Room A"
+    # the handler saw its own parameters, not the answer's way back
+    assert json.loads(params["params"]) == {"a": 1, "flag": True, "list": [1, "x"]}
+    got = requests.post(f"{base}/v1/Account/{AUTH_ID}/Conference/r/",
+                        json={"callback_url": "http://app/cb", "callback_method": "get"},
+                        auth=(AUTH_ID, TOKEN), timeout=5)
+    assert got.status_code == 202 and got.json()["message"] == "async api spawned"
+    assert _wait_for(emitted, 2).method == "GET"
+
+
+def test_asynchronous_failures_are_in_the_answer_and_bad_callbacks_refused_at_once(served_async):
+    base, emitted = served_async
+    auth = (AUTH_ID, TOKEN)
+    member = f"{base}/v1/Account/{AUTH_ID}/Conference/r/Member/1"
+    for n, (path, status, text) in enumerate((("Deaf", "500", "nothing was changed"),
+                                              ("Mute", "202", "carried out")), 1):
+        reply = requests.post(f"{member}/{path}/", json={"callback_url": "http://app/cb"},
+                              auth=auth, timeout=5)
+        assert reply.status_code == 202, reply.text
+        params = dict(_wait_for(emitted, n).params)
+        assert params["status_code"] == status
+        assert text in params.get("error", params.get("message", ""))
+    for body, named in (({"callback_url": "ftp://app/cb"}, "callback_url"),
+                        ({"callback_url": "http://app/cb", "callback_method": "PUT"},
+                         "callback_method")):
+        reply = requests.post(f"{base}/v1/Account/{AUTH_ID}/Conference/r/", json=body,
+                              auth=auth, timeout=5)
+        assert reply.status_code == 400 and reply.json()["error"].startswith(f"{named}:")
+    # an empty callback_url: an ordinary request
+    plain = requests.post(f"{base}/v1/Account/{AUTH_ID}/Conference/r/",
+                          json={"callback_url": ""}, auth=auth, timeout=5)
+    assert plain.status_code == 202 and plain.json()["message"] == "ok"
+    # where callback_url is the route's own (the Record API), it is no asynchronous request
+    own = requests.post(f"{base}/v1/Account/{AUTH_ID}/Conference/r/Record/",
+                        json={"callback_url": "http://app/rec"}, auth=auth, timeout=5)
+    assert own.json() == {"api_id": own.json()["api_id"], "message": "recording",
+                          "callback": "http://app/rec"}
+    assert len(emitted) == 2
+
+
+def test_no_asynchronous_answer_without_an_outbox(served):
+    reply = requests.post(f"{served}/v1/Account/{AUTH_ID}/Conference/r/",
+                          json={"callback_url": "http://app/cb"}, auth=(AUTH_ID, TOKEN),
+                          timeout=5)
+    assert reply.status_code == 400 and "outbox" in reply.json()["error"]
