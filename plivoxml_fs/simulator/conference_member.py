@@ -120,7 +120,7 @@ class Member:
         self.can_speak = "mute" not in flags
         self.hold = False
         self.talking = False
-        self.energy = ENERGY_LEVEL
+        self.energy = room.profile.energy_level
         self.current_energy = 0
         self.volume_in = 0
         self.volume_out = 0

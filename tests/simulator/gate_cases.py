@@ -1,0 +1,62 @@
+"""mod_conference's energy gate, from audio: written once, run on the embedded FreeSWITCH
+(test_gate.py) and on a real FreeSWITCH 1.10.12 (tests/fs/test_gate_real.py).
+
+A caller plays the probe of plivoxml_fs/simulator/gate_probe.py (20 ms frames of known
+scores: quiet frames, soft and loud starts, a ramp through the level, hangover) into a room of
+the `default` profile (energy-level 100) with the room's own recording (`conference <room>
+recording start`) and the MPC recorder member's (`uuid_record` on its leg) running; both files
+must hold exactly the probe frames FreeSWITCH 1.10.12 let through when measured
+(fs-traces/gate-probe.json), which are those plivoxml_fs/simulator/gate.py predicts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conference.hearing import _written
+
+from plivoxml_fs.simulator.gate_probe import (
+    FRAME,
+    RATE,
+    predicted_runs,
+    probe_scores,
+    recorded_runs,
+    same_runs,
+    write_probe,
+)
+from simulator.recorder_cases import Recorded, _until
+
+FIGURES = Path(__file__).parent / "fs-traces" / "gate-probe.json"
+#: Frames a loaded real FreeSWITCH may lose to timing in the whole probe (one of two runs lost
+#: one, gate-probe.json); the embedded one loses none.
+REAL_LOST_FRAMES = 2
+
+
+def measured() -> list[list[list]]:
+    """The runs of probe frames each measured recording held."""
+    return [run["recorded_runs"] for run in json.loads(FIGURES.read_text())["runs"]]
+
+
+def probe_is_gated(rec: Recorded, lost: int = 0) -> None:
+    room, parties, _, _ = rec.room(1)
+    uuid, _ = rec.recorder(room)
+    probe = write_probe(rec.record_dir / "gate-probe-in.wav")
+    member_file = rec.record_dir / f"{room}-recorder.wav"
+    room_file = rec.record_dir / f"{room}-room.wav"
+    rec.record(uuid, "start", member_file)
+    reply = rec.api(f"conference {room} recording start {room_file}")
+    assert reply == f"+OK Record file {room_file}\n", reply
+    ms = len(probe_scores()) * FRAME * 1000 // RATE
+    a_leg = parties[0].a_leg
+    assert rec.api(f"uuid_setvar {a_leg} playback_ms").startswith("+OK")
+    assert rec.api(f"uuid_broadcast {a_leg} {probe} aleg").startswith("+OK")
+    _until(lambda: rec.api(f"uuid_getvar {a_leg} playback_ms").strip() not in ("", "_undef_"),
+           "the probe to be played", ms / 1000 * rec.time_scale + 15)
+    rec.record(uuid, "stop", member_file)
+    assert f"Stopped recording file {room_file}" in rec.api(f"conference {room} recording stop {room_file}")
+    want = predicted_runs(100)
+    for path in (room_file, member_file):
+        _until(lambda path=path: _written(path), f"{path.name} to be written")
+        _, got = recorded_runs(probe, path)
+        assert same_runs(got, want, lost=lost), (path.name, got)
