@@ -6,7 +6,11 @@ the reason, when no FreeSWITCH answers."""
 from __future__ import annotations
 
 import pytest
-from simulator.gate_cases import REAL_LOST_FRAMES, probe_is_gated
+from simulator.gate_cases import (
+    REAL_LOST_FRAMES,
+    join_energy_level_zero_mixes_everything,
+    probe_is_gated,
+)
 from simulator.recorder_cases import Recorded
 
 from fs.real import stub_rooms
@@ -21,3 +25,7 @@ def test_the_real_room_gates_as_measured(rec):
     """Room recording and recorder member: the frames gate.py predicts (a frame or two may be
     lost to timing on a loaded machine)."""
     probe_is_gated(rec, lost=REAL_LOST_FRAMES)
+
+
+def test_a_member_joined_at_level_zero_is_not_gated(rec):
+    join_energy_level_zero_mixes_everything(rec, lost=REAL_LOST_FRAMES)

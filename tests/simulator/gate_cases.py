@@ -6,7 +6,8 @@ scores: quiet frames, soft and loud starts, a ramp through the level, hangover) 
 the `default` profile (energy-level 100) with the room's own recording (`conference <room>
 recording start`) and the MPC recorder member's (`uuid_record` on its leg) running; both files
 must hold exactly the probe frames FreeSWITCH 1.10.12 let through when measured
-(fs-traces/gate-probe.json), which are those plivoxml_fs/simulator/gate.py predicts.
+(fs-traces/gate-probe.json), which are those plivoxml_fs/simulator/gate.py predicts; with the
+caller joined at energy level 0 (conference_join_energy_level), every frame.
 """
 
 from __future__ import annotations
@@ -39,7 +40,20 @@ def measured() -> list[list[list]]:
 
 
 def probe_is_gated(rec: Recorded, lost: int = 0) -> None:
-    room, parties, _, _ = rec.room(1)
+    """Energy level 100 (the profile's): the frames 1.10.12 let through."""
+    _probe(rec, 100, (), lost)
+
+
+def join_energy_level_zero_mixes_everything(rec: Recorded, lost: int = 0) -> None:
+    """`conference_join_energy_level=0` on the caller's leg (what the daemon sets in a
+    transcribed room): no gate, every frame of the probe is in both recordings."""
+    _probe(rec, 0, ("conference_join_energy_level=0",), lost)
+
+
+def _probe(rec: Recorded, level: int, sets, lost: int) -> None:
+    room, parties, members, _ = rec.room(1, sets=sets)
+    listed = [line.split(";") for line in rec.api(f"conference {room} list").splitlines()]
+    assert [f[8] for f in listed if len(f) > 8 and f[2] == members[0]] == [str(level)], listed
     uuid, _ = rec.recorder(room)
     probe = write_probe(rec.record_dir / "gate-probe-in.wav")
     member_file = rec.record_dir / f"{room}-recorder.wav"
@@ -55,7 +69,7 @@ def probe_is_gated(rec: Recorded, lost: int = 0) -> None:
            "the probe to be played", ms / 1000 * rec.time_scale + 15)
     rec.record(uuid, "stop", member_file)
     assert f"Stopped recording file {room_file}" in rec.api(f"conference {room} recording stop {room_file}")
-    want = predicted_runs(100)
+    want = predicted_runs(level)
     for path in (room_file, member_file):
         _until(lambda path=path: _written(path), f"{path.name} to be written")
         _, got = recorded_runs(probe, path)

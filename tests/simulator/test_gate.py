@@ -10,7 +10,7 @@ from plivoxml_fs.simulator.gate import Gate, mixed_frames
 from plivoxml_fs.simulator.gate_probe import predicted_runs, probe_scores, runs, same_runs
 from simulator.conference_helpers import inbound
 from simulator.conftest import TIME_SCALE
-from simulator.gate_cases import measured, probe_is_gated
+from simulator.gate_cases import join_energy_level_zero_mixes_everything, measured, probe_is_gated
 from simulator.recorder_cases import Recorded
 
 
@@ -52,3 +52,7 @@ def rec(sim, daemon, tmp_path):
 def test_the_embedded_room_gates_as_freeswitch_did(rec):
     """Room recording and recorder member: exactly the frames 1.10.12 let through."""
     probe_is_gated(rec)
+
+
+def test_a_member_joined_at_level_zero_is_not_gated(rec):
+    join_energy_level_zero_mixes_everything(rec)
