@@ -75,6 +75,9 @@ def test_a_transcribed_room_does_not_gate_its_members() -> None:
                                         'transcriptionUrl="http://a/tx"'))
     plan = join_plan(_conf(""), room=transcribed)
     assert ("conference_join_energy_level", "0") in plan.variables
+    from plivoxml_fs.fs import commands
+
+    assert "conference_join_energy_level=0" in commands.conference_variables(plan.variables)[0][1]
     for attrs_ in ('record="true"', 'transcriptionUrl="http://a/tx"'):
         plan = join_plan(_conf(attrs_), room=RoomSettings.of(_conf(attrs_)))
         assert all(name != "conference_join_energy_level" for name, _ in plan.variables)
