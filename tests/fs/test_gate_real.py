@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from simulator.gate_cases import (
     REAL_LOST_FRAMES,
+    energy_api_zero_mixes_everything,
     join_energy_level_zero_mixes_everything,
     probe_is_gated,
 )
@@ -29,3 +30,7 @@ def test_the_real_room_gates_as_measured(rec):
 
 def test_a_member_joined_at_level_zero_is_not_gated(rec):
     join_energy_level_zero_mixes_everything(rec, lost=REAL_LOST_FRAMES)
+
+
+def test_the_energy_api_opens_the_gate(rec):
+    energy_api_zero_mixes_everything(rec, lost=REAL_LOST_FRAMES)

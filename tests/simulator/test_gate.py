@@ -10,7 +10,12 @@ from plivoxml_fs.simulator.gate import Gate, mixed_frames
 from plivoxml_fs.simulator.gate_probe import predicted_runs, probe_scores, runs, same_runs
 from simulator.conference_helpers import inbound
 from simulator.conftest import TIME_SCALE
-from simulator.gate_cases import join_energy_level_zero_mixes_everything, measured, probe_is_gated
+from simulator.gate_cases import (
+    energy_api_zero_mixes_everything,
+    join_energy_level_zero_mixes_everything,
+    measured,
+    probe_is_gated,
+)
 from simulator.recorder_cases import Recorded
 
 
@@ -56,3 +61,7 @@ def test_the_embedded_room_gates_as_freeswitch_did(rec):
 
 def test_a_member_joined_at_level_zero_is_not_gated(rec):
     join_energy_level_zero_mixes_everything(rec)
+
+
+def test_the_energy_api_opens_the_gate(rec):
+    energy_api_zero_mixes_everything(rec)
