@@ -410,10 +410,11 @@ def conference_api(room: str, subcommand: str, *args: str) -> str:
     return " ".join(("conference", room, subcommand, *args))
 
 
-#: Channel variables the `<Conference>` executor sets before `conference` (freeswitch-verified.md).
+#: Channel variables the `<Conference>` executor sets before `conference` (freeswitch-verified.md;
+#: conference_join_energy_level: conference_member.c conference_member_add, -1..1800).
 CONFERENCE_VARIABLES = frozenset(
     {"hangup_after_conference", "conference_max_members", "conference_enter_sound",
-     "conference_exit_sound", "conference_moh_sound"}
+     "conference_exit_sound", "conference_moh_sound", "conference_join_energy_level"}
 )
 
 

@@ -106,6 +106,8 @@ class Profile:
     # alone-sound, played to the room; without one, with a tts-engine, FreeSWITCH says ALONE_TEXT
     # to that member. The shipped profiles set 20 ms of silence (Plivo says nothing).
     alone_sound: str | None = "silence_stream://20"
+    # the members' energy level (noise gate, gate.py): the shipped profiles' 100
+    energy_level: int = ENERGY_LEVEL
 
 
 #: The profiles of freeswitch/autoload_configs/conference.conf.xml.
@@ -173,7 +175,7 @@ class Room:
         self.moh: Playback | None = None
         self.file_lock = gevent.lock.Semaphore()
         self.created_us = sim.clock.now_us()
-        self.mixer = RoomMixer()
+        self.mixer = RoomMixer(lambda: now_ms(sim))
 
     def audio_changed(self) -> None:
         """Who hears whom changed (join, leave, mute, deaf, hold, relate): the mixer keeps it."""

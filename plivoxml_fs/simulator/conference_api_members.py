@@ -100,6 +100,7 @@ def _energy(room: Room, member: Member, args: list[str]) -> str:
         if not args[0].lstrip("-").isdigit():
             return f"-ERR energy: {args[0]} is not a number\n"
         member.energy = max(0, int(args[0]))
+        room.audio_changed()  # the mixer's gate takes the new level from the next frame
         room.member_event(_at("conference_api_sub_energy", 1228), member, "energy-level-member",
                           [("Energy-Level", str(member.energy))])
     return f"Energy {member.id} = {member.energy}\n"

@@ -7,6 +7,7 @@ ends or is stopped (a member's `say:` is a speech node: no done event).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import gevent
@@ -111,6 +112,18 @@ class Playback:
                 lock.release()
 
 
+def join_energy_level(channel, default: int) -> int:
+    """The member's energy level: the channel's `conference_join_energy_level` when set and
+    in -1..1800 (atoi'd: a non-number is 0), else the profile's (conference_member.c
+    conference_member_add, line 814 of 1.10.12)."""
+    text = channel.get_var("conference_join_energy_level")
+    if text is None:
+        return default
+    match = re.match(r"\s*([+-]?\d+)", text)
+    level = int(match.group(1)) if match else 0
+    return level if -2 < level < 1801 else default
+
+
 class Member:
     """One channel in a room."""
 
@@ -120,7 +133,7 @@ class Member:
         self.can_speak = "mute" not in flags
         self.hold = False
         self.talking = False
-        self.energy = ENERGY_LEVEL
+        self.energy = join_energy_level(channel, room.profile.energy_level)
         self.current_energy = 0
         self.volume_in = 0
         self.volume_out = 0

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import gevent
 
-from plivoxml_fs.simulator.audio import in_pieces, now_ms, write_wav
+from plivoxml_fs.simulator.audio import frame_ms, in_pieces, now_ms, write_wav
 
 if TYPE_CHECKING:
     from plivoxml_fs.simulator.conference import Room
@@ -26,7 +26,9 @@ class Recording:
         self.started_us = room.sim.clock.now_us()
         self.paused_since: int | None = None
         self.paused_us = 0
-        self.spans: list[list[int]] = [[self.started_us // 1000, -1]]  # [start, end] ms; -1: open
+        # [start, end] ms; -1: open. Spans start on the room's 20 ms frames: mod_conference's
+        # recorder writes the mixer's whole frames, so a member's frames are whole in the file
+        self.spans: list[list[int]] = [[frame_ms(self.started_us // 1000), -1]]
 
     def elapsed_ms(self) -> int:
         now = self.room.sim.clock.now_us()
@@ -43,7 +45,7 @@ class Recording:
             now = self.room.sim.clock.now_us()
             self.paused_us += now - self.paused_since
             self.paused_since = None
-            self.spans.append([now // 1000, -1])
+            self.spans.append([frame_ms(now // 1000), -1])
 
     def mix(self, rate: int, samples: int) -> list[int]:
         """The room's mix over the recorded spans: exactly `samples` samples."""

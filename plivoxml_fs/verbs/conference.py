@@ -106,6 +106,10 @@ class Sounds:
     spoken_wait: tuple[Any, ...] = ()
 
 
+#: The energy level of each member of a room whose recording is transcribed (0: no gate).
+TRANSCRIBED_ENERGY_LEVEL = 0
+
+
 def member_flags(conf: Conference) -> tuple[str, ...]:
     """The member flags of `conf`, in a fixed order."""
     flags = ["moderator" if conf.start_conference_on_enter else "wait-mod"]
@@ -141,6 +145,11 @@ def join_plan(
                          ("conference_moh_sound", heard.wait)):
         if source:
             variables.append((name, source))
+    if room.record and room.transcription_url:
+        # a transcribed room does not gate its members' audio: mod_conference's energy gate
+        # drops the first 20-80 ms of every talk that starts softly, the first sound of the
+        # utterance, which costs the transcript ~15 WER points (docs/transcription.md)
+        variables.append(("conference_join_energy_level", str(TRANSCRIBED_ENERGY_LEVEL)))
     app_arg = commands.conference_app(fs_name or names.fs_room_name(conf.name), profile,
                                       member_flags(conf))
     return JoinPlan(app_arg, tuple(variables))

@@ -42,12 +42,14 @@ class Recorded:
         self._legs: list[str] = []
         record_dir.mkdir(parents=True, exist_ok=True)
 
-    def room(self, n: int):
-        """n callers in a new room: (room, [Party], [member leg uuid], [member id])."""
+    def room(self, n: int, sets=()):
+        """n callers in a new room: (room, [Party], [member leg uuid], [member id]); `sets`:
+        channel variables (`name=value`) each caller's leg sets before joining."""
         name = f"rec-{self._run}-{next(self._tags)}"
         parties, members, ids = [], [], []
         for i in range(n):
-            member = join(self.inbound, self.daemon, f"{name}-{i}", f"{name}@{self.profile}")
+            member = join(self.inbound, self.daemon, f"{name}-{i}", f"{name}@{self.profile}",
+                          sets=sets)
             self._legs.append(member.a_uuid)
             parties.append(Party(f"c{i}", member.a_uuid))
             members.append(member.b_uuid)

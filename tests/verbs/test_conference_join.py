@@ -63,3 +63,21 @@ def test_free_text_names_join_the_rooms_id() -> None:
     assert room_id.startswith("My-Conf-Room-HQ-1--")
     assert join_plan(conf).app_arg == f"{room_id}@default+flags{{moderator|dist-dtmf}}"
     assert join_plan(conf, fs_name="r--x").app_arg == "r--x@default+flags{moderator|dist-dtmf}"
+
+
+def test_a_transcribed_room_does_not_gate_its_members() -> None:
+    """A room whose recording is transcribed joins every member with energy level 0: the
+    energy gate would drop the first sound of each utterance (docs/transcription.md); a room
+    recorded without a transcript, or not recorded, keeps the profile's gate."""
+    from plivoxml_fs.rooms.model import RoomSettings
+
+    transcribed = RoomSettings.of(_conf('record="true" transcriptionType="auto" '
+                                        'transcriptionUrl="http://a/tx"'))
+    plan = join_plan(_conf(""), room=transcribed)
+    assert ("conference_join_energy_level", "0") in plan.variables
+    from plivoxml_fs.fs import commands
+
+    assert "conference_join_energy_level=0" in commands.conference_variables(plan.variables)[0][1]
+    for attrs_ in ('record="true"', 'transcriptionUrl="http://a/tx"'):
+        plan = join_plan(_conf(attrs_), room=RoomSettings.of(_conf(attrs_)))
+        assert all(name != "conference_join_energy_level" for name, _ in plan.variables)
