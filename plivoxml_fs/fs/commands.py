@@ -351,11 +351,14 @@ MEMBER_FLAGS = frozenset(
     {"mute", "deaf", "moderator", "endconf", "mintwo", "wait-mod", "dist-dtmf", "nomoh",
      "ghost", "join-only", "video-floor-only", "mandatory_member_endconf"}
 )
+#: The highest energy level mod_conference takes (conference_member.c: -1..1800).
+MAX_ENERGY_LEVEL = 1800
 #: Subcommands of `conference <room> ...` the daemon sends, with how many arguments each takes.
 ROOM_SUBCOMMANDS = {
     "list": 0, "json_list": 0, "xml_list": 0, "count": 0, "kick": 1, "hup": 1, "mute": 1,
     "unmute": 1, "tmute": 1, "deaf": 1, "undeaf": 1, "hold": 1, "unhold": 1, "floor": 1,
     "dtmf": 2, "relate": 3, "recording": 2, "play": 2, "lock": 0, "unlock": 0, "stop": 2,
+    "energy": 2,
 }
 #: What `conference <room> dtmf <id> <digits>` sends: mod_conference queues each character and
 #: sends it to the member's channel; `w` and `W` are pauses of 0.5 s and 1 s there
@@ -403,8 +406,10 @@ def conference_api(room: str, subcommand: str, *args: str) -> str:
         _check_text(arg, f"conference {subcommand} argument")
         _match(_API_ARGUMENT, arg, f"conference {subcommand} argument")
     if subcommand in ("kick", "hup", "mute", "unmute", "tmute", "deaf", "undeaf", "hold",
-                      "unhold", "floor", "dtmf"):
+                      "unhold", "floor", "dtmf", "energy"):
         _match(_MEMBER_ID, args[0], f"conference {subcommand} member id")
+    if subcommand == "energy" and not (args[1].isdigit() and int(args[1]) <= MAX_ENERGY_LEVEL):
+        raise UnsafeValue(f"conference energy: {args[1]!r} is not a level 0..{MAX_ENERGY_LEVEL}")
     if subcommand == "recording" and args[0] not in ("start", "stop", "pause", "resume"):
         raise UnsafeValue(f"conference recording: {args[0]!r} is not start|stop|pause|resume")
     return " ".join(("conference", room, subcommand, *args))

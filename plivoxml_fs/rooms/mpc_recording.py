@@ -58,6 +58,7 @@ from plivoxml_fs.rooms.mpc_callbacks import order_key, timestamp
 from plivoxml_fs.rooms.mpc_file import File
 from plivoxml_fs.rooms.mpc_model import MpcState, Music, Speech, music_parts
 from plivoxml_fs.rooms.mpc_tracks import TrackRecording
+from plivoxml_fs.rooms.recordings import TRANSCRIBED_ENERGY_LEVEL
 
 if TYPE_CHECKING:
     from plivoxml_fs.rooms.mpc import MpcRoom
@@ -100,6 +101,8 @@ class MpcRecording(TrackRecording):
         self._member_ids: dict[str, int | None] = {}  # tracks of members gone: their ids
         self.api_paused = False  # paused by the control API (rooms/mpc_rec_control.py)
         self.transcripts: dict[str, str] = {}  # call uuid -> transcriptionUrl it asked for
+        #: members whose energy gate was turned off (the MPC's recording is transcribed)
+        self.ungated: set[int] = set()
 
     # -- the hooks --------------------------------------------------------------------------
 
@@ -117,6 +120,7 @@ class MpcRecording(TrackRecording):
     def joined(self, room: MpcRoom, member: Member, now: float) -> list[Decision]:
         decisions: list[Decision] = []
         self.transcripts.update(mpc_transcripts.asked(member))
+        decisions += self._ungate(room)
         if _coach_voice(room, member):
             decisions += self._relate(room, member)
         decisions += self._start_track(room, member)
@@ -271,6 +275,23 @@ class MpcRecording(TrackRecording):
         what = "relate-first" if self.state == RELATING else "relate"
         return [self._command(what, cmd, member.call_uuid)]
 
+    def _ungate(self, room: MpcRoom) -> list[Decision]:
+        """Once a participant asked for transcripts, every member's energy level is 0, as a
+        transcribed `<Conference>`'s members join (verbs/conference.py): mod_conference's gate
+        at the profile's level drops the first frames of each utterance from the mix the
+        recording holds, costing about 16 points of word error rate (docs/transcription.md)."""
+        if not self.transcripts:
+            return []
+        decisions: list[Decision] = []
+        for member in room.members.values():
+            if member.member_id is None or not member.in_room or member.member_id in self.ungated:
+                continue
+            self.ungated.add(member.member_id)
+            cmd = commands.conference_api(room.fs_name, "energy", str(member.member_id),
+                                          str(TRANSCRIBED_ENERGY_LEVEL))
+            decisions.append(self._command("energy", cmd, member.call_uuid))
+        return decisions
+
     def _record(self, room: MpcRoom, state: str, action: str) -> list[Decision]:
         assert self.file is not None and self.recorder_uuid is not None
         self.state = state
@@ -281,6 +302,13 @@ class MpcRecording(TrackRecording):
         what, call_uuid = self._pending.pop(done.token)
         if what.startswith("track-"):
             return self._track_answered(room, what, call_uuid, done, now)
+        if what == "energy":
+            if not done.ok:
+                log.warning("MPC %s (%s): call %s keeps its energy gate (its first frames of "
+                            "speech may be missing from the transcribed recording): %s",
+                            room.name, room.mpc_uuid, call_uuid, done.text.strip(),
+                            extra=_extra(room, call_uuid))
+            return []
         if what in ("relate", "relate-first"):
             if not done.ok:
                 log.warning("MPC %s (%s): the recorder may hear supervisor call %s: %s",

@@ -32,6 +32,11 @@ from plivoxml_fs.rooms.model import (
     Transcribe,
 )
 
+#: The energy level of each member of a room whose recording is transcribed (0: no gate):
+#: mod_conference's gate at the profile's level drops the first 20-80 ms of every talk that
+#: starts softly, the first sound of an utterance (docs/transcription.md).
+TRANSCRIBED_ENERGY_LEVEL = 0
+
 log = logging.getLogger("plivoxml_fs.rooms")
 
 #: Recording formats (recordFileFormat) and the content type each is served with.

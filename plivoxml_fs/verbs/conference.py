@@ -61,6 +61,7 @@ from plivoxml_fs.fs.events import ConferenceEvent, Dtmf, ExecuteComplete, View, 
 from plivoxml_fs.rooms import names, room_music, room_sounds
 from plivoxml_fs.rooms.model import Exit, RoomSettings, Seat
 from plivoxml_fs.rooms.mpc_model import Speech
+from plivoxml_fs.rooms.recordings import TRANSCRIBED_ENERGY_LEVEL
 from plivoxml_fs.rooms.registry import RoomEngine
 from plivoxml_fs.rooms.room import Room
 from plivoxml_fs.verbs import sounds
@@ -104,10 +105,6 @@ class Sounds:
     wait: str | None = None
     #: a waitSound with Speaks: played by the room (rooms/room_music.py), not as the moh
     spoken_wait: tuple[Any, ...] = ()
-
-
-#: The energy level of each member of a room whose recording is transcribed (0: no gate).
-TRANSCRIBED_ENERGY_LEVEL = 0
 
 
 def member_flags(conf: Conference) -> tuple[str, ...]:

@@ -9,14 +9,16 @@ measured with the Goertzel helpers of plivoxml_fs.testing.
 
 from __future__ import annotations
 
+import json
 import wave
 from pathlib import Path
 
 from conference.hearing import heard
 from conference.scene import Scene
+from conference.transcription_scenarios import SENTENCE, TRANSCRIBED_S, WORDS, say_file
 
 from mpc.hearing_scenarios import _join, settled
-from mpc.scenarios import doc, mpc_name
+from mpc.scenarios import doc, events, mpc_name
 from plivoxml_fs.testing import TONES_HZ, hearing_matrix
 
 #: A tone at the level FreeSWITCH mixes it (-10.2 dBFS), and a tone absent from a file.
@@ -235,8 +237,43 @@ def mp3_by_default(scene: Scene) -> None:
     assert abs(len(data) / 144 * 576 / 8000 - int(completed["RecordingDuration"])) <= 1
 
 
+def _energies(scene: Scene, name: str) -> dict[str, int]:
+    """{call uuid: energy level} of FreeSWITCH's members of the MPC's room (json_list)."""
+    fs_room = f"mpc-{events(scene, name)[0]['MPCUUID']}"
+    (conference,) = json.loads(scene.api(f"conference {fs_room} json_list"))
+    return {m["uuid"]: int(m["energy"]) for m in conference["members"]}
+
+
+def transcribed_mpc_recording_has_the_words(scene: Scene) -> None:
+    """A participant asks for transcripts of the recorded MPC: every member's energy gate is
+    off in FreeSWITCH (energy 0: the gate would cut each utterance's first sound from the
+    recording), and the MPC recording's transcription callback has the spoken words."""
+    name = mpc_name("rec-tx")
+    asks = ' transcript="true" transcriptionUrl="{base}/tx" stayAlone="true"'
+    callers = _join(scene, name, {"7501": ("Customer", REC + asks),
+                                  "7502": ("Agent", REC + ' stayAlone="true"')})
+    wait_recording(scene, name, "MPCRecordingInitiated")
+    settled(scene, name)
+    try:
+        joined = {e["ParticipantCallUUID"] for e in events(scene, name)
+                  if e["EventName"] == "ParticipantJoin"}
+        assert len(joined) == 2
+        scene.wait("both gates off", lambda: all(
+            _energies(scene, name).get(uuid) == 0 for uuid in joined))
+        say_file(scene, callers[0], SENTENCE)
+    finally:
+        scene.leave(callers)
+    (completed,) = wait_recording(scene, name, "MPCRecordingCompleted")
+    (posted,) = scene.wait("the transcription callback", lambda: scene.app.of("/tx"),
+                           timeout=TRANSCRIBED_S)
+    assert posted["error"] == "" and posted["recording_id"] == completed["RecordingUUID"]
+    words = posted["transcription"].lower().split()
+    assert sum(word in words for word in WORDS) >= 2, posted["transcription"]
+
+
 SCENARIOS = [recording_without_the_coach_voice, recording_with_the_coach_voice,
              recording_waits_for_two_and_pauses_at_one, participant_track_holds_its_own_voice,
-             one_participant_is_recorded, mp3_by_default]
+             one_participant_is_recorded, mp3_by_default,
+             transcribed_mpc_recording_has_the_words]
 
 __all__ = ["SCENARIOS", "doc"]

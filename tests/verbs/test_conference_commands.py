@@ -82,3 +82,11 @@ def test_recording_action_checked() -> None:
         )
     with pytest.raises(UnsafeValue, match="conference recording: 'check'"):
         commands.conference_api("room1", "recording", "check", "/tmp/r.wav")
+
+
+def test_energy_takes_a_member_and_a_level_within_mod_conferences_range() -> None:
+    assert commands.conference_api("room1", "energy", "7", "0") == "conference room1 energy 7 0"
+    assert commands.conference_api("room1", "energy", "7", "1800").endswith("7 1800")
+    for member, level in (("0", "0"), ("7", "-1"), ("7", "1801"), ("7", "x")):
+        with pytest.raises(UnsafeValue):
+            commands.conference_api("room1", "energy", member, level)
