@@ -26,3 +26,16 @@ def sim(daemon, tmp_path):
     fs.start()
     yield fs
     fs.stop()
+
+
+@pytest.fixture
+def rec(sim, daemon, tmp_path):
+    """A recorded room's helpers (recorder_cases.Recorded) over an inbound connection."""
+    from simulator.conference_helpers import inbound
+    from simulator.recorder_cases import Recorded
+
+    wire = inbound(sim.inbound_address)
+    built = Recorded(sim.api, wire, daemon, tmp_path / "rec", time_scale=TIME_SCALE)
+    yield built
+    built.close()
+    wire.close()

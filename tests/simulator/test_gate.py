@@ -4,19 +4,14 @@ case runs on a real one in tests/fs/test_gate_real.py)."""
 
 from __future__ import annotations
 
-import pytest
-
 from plivoxml_fs.simulator.gate import Gate, mixed_frames
 from plivoxml_fs.simulator.gate_probe import predicted_runs, probe_scores, runs, same_runs
-from simulator.conference_helpers import inbound
-from simulator.conftest import TIME_SCALE
 from simulator.gate_cases import (
     energy_api_zero_mixes_everything,
     join_energy_level_zero_mixes_everything,
     measured,
     probe_is_gated,
 )
-from simulator.recorder_cases import Recorded
 
 
 def test_the_model_lets_through_what_freeswitch_did():
@@ -43,15 +38,6 @@ def test_soft_and_loud_starts_and_the_hangover():
     gate = Gate()
     assert gate.frame(900, 100) and not gate.frame(900, 100, speaks=False)  # mute ends the talk
     assert not gate.talking
-
-
-@pytest.fixture
-def rec(sim, daemon, tmp_path):
-    wire = inbound(sim.inbound_address)
-    built = Recorded(sim.api, wire, daemon, tmp_path / "rec", time_scale=TIME_SCALE)
-    yield built
-    built.close()
-    wire.close()
 
 
 def test_the_embedded_room_gates_as_freeswitch_did(rec):

@@ -5,18 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.conference_helpers import inbound
-from simulator.conftest import TIME_SCALE
-from simulator.recorder_cases import CASES, Recorded
-
-
-@pytest.fixture
-def rec(sim, daemon, tmp_path):
-    wire = inbound(sim.inbound_address)
-    built = Recorded(sim.api, wire, daemon, tmp_path / "rec", time_scale=TIME_SCALE)
-    yield built
-    built.close()
-    wire.close()
+from simulator.recorder_cases import CASES
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__)
