@@ -212,6 +212,8 @@ class Daemon:
         if active:
             log.info("draining: %d calls active, waiting up to %.1f s", active, limit)
         self.server.stop(timeout=limit)
+        if self.api is not None:  # before the outbox: asynchronous requests post through it
+            self.api.stop()
         self.transcriber.stop()  # a job running now stays stored: the next start runs it
         self.outbox.stop(timeout=limit)
         self.recovery.stop()
@@ -224,8 +226,6 @@ class Daemon:
             self.inbound.stop()
         if self.operator is not None:
             self.operator.stop()
-        if self.api is not None:
-            self.api.stop()
         self.history.close()
         log.info("stopped")
 

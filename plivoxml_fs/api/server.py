@@ -41,6 +41,7 @@ from urllib.parse import parse_qsl
 
 import attrs
 import gevent
+import gevent.pool
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map
 
@@ -122,6 +123,8 @@ class ControlApp:
         self._context = context
         #: where asynchronous answers go (the outbox's emit; default: the context's)
         self._emit = emit if emit is not None else getattr(context, "emit", None)
+        #: asynchronous requests still being carried out (ControlServer.stop waits for them)
+        self.pending = gevent.pool.Group()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
@@ -180,7 +183,7 @@ class ControlApp:
             except ApiError as exc:
                 return exc.status, {"error": exc.error}, []
             if later is not None:
-                gevent.spawn(self._carry_out, handler, request, later)
+                self.pending.spawn(self._carry_out, handler, request, later)
                 return 202, {"message": "async api spawned"}, []
         status, body = self._run(handler, request)
         return status, body, []
@@ -273,3 +276,14 @@ class ControlServer(WsgiService):
 
     def __init__(self, address: tuple[str, int], app: ControlApp) -> None:
         super().__init__(address, app, log, "control API on http://%s:%d/v1/Account/")
+        self._app = app
+
+    #: How long `stop` lets asynchronous requests already answered finish (their answers go
+    #: to the outbox, which the daemon stops after this server).
+    ASYNC_DRAIN_S = 5.0
+
+    def stop(self) -> None:
+        super().stop()
+        if not self._app.pending.join(timeout=self.ASYNC_DRAIN_S):
+            log.error("control API: %d asynchronous request(s) still running at stop: their "
+                      "answers are not posted", len(self._app.pending))

@@ -247,3 +247,30 @@ def test_no_asynchronous_answer_without_an_outbox(served):
                           json={"callback_url": "http://app/cb"}, auth=(AUTH_ID, TOKEN),
                           timeout=5)
     assert reply.status_code == 400 and "outbox" in reply.json()["error"]
+
+
+def test_stop_lets_an_asynchronous_request_finish_and_post_its_answer():
+    """An asynchronous request answered before stop is carried out and its answer queued."""
+    import gevent
+
+    started = gevent.event.Event()
+
+    def slow(ctx, req):
+        started.set()
+        gevent.sleep(0.3)
+        return 202, {"message": "done late"}
+
+    routes = Map([Rule("/v1/Account/<auth_id>/Conference/<name>/", methods=["POST"],
+                       endpoint=slow)], strict_slashes=False)
+    emitted: list = []
+    server = ControlServer(("127.0.0.1", 0), ControlApp(routes, {AUTH_ID: TOKEN}, None,
+                                                        emit=emitted.append))
+    server.start()
+    host, port = server.address
+    reply = requests.post(f"http://{host}:{port}/v1/Account/{AUTH_ID}/Conference/r/",
+                          json={"callback_url": "http://app/cb"}, auth=(AUTH_ID, TOKEN),
+                          timeout=5)
+    assert reply.json()["message"] == "async api spawned"
+    started.wait(5)
+    server.stop()
+    assert [dict(w.params)["message"] for w in emitted] == ["done late"]
