@@ -22,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from plivoxml_fs.effects.store import CACHE_KIB
+
 log = logging.getLogger("plivoxml_fs.history")
 
 MEMORY = ":memory:"
@@ -50,6 +52,7 @@ def _connect(path: str) -> sqlite3.Connection:
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")  # store.py says why
         conn.execute(_SCHEMA)
         for index in _INDEXES:
             conn.execute(index)

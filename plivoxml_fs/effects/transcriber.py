@@ -33,7 +33,7 @@ import gevent.queue
 from gevent import subprocess
 
 from plivoxml_fs import metrics
-from plivoxml_fs.effects.store import try_lock
+from plivoxml_fs.effects.store import CACHE_KIB, try_lock
 from plivoxml_fs.effects.transcription import engines
 from plivoxml_fs.effects.transcription.worker import KEY_VARIABLE
 from plivoxml_fs.effects.urls import shown_url
@@ -70,6 +70,7 @@ class JobStore:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")  # effects/store.py says why
         self._db.execute(SCHEMA)
 
     def add(self, job: Transcribe) -> int:
