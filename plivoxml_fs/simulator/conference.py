@@ -426,15 +426,17 @@ class Room:
                                          f"{playback.source} ({playback.ms} ms)", playback.ms)
 
     def update_moh(self) -> None:
-        """Hold music while one member is alone or waits for the moderator, and no other file
-        plays to the room (FreeSWITCH starts it only without a current file)."""
-        waiting = any("wait-mod" in m.flags for m in self.members.values())
+        """Hold music while one member is alone or the room waits for its moderator
+        (CFLAG_WAIT_MOD: set by a wait-mod member's join before any moderator came, cleared
+        for good by a moderator's; 1.10.12 plays no music to the wait-mod members a leaving
+        moderator leaves behind), and no other file plays to the room (FreeSWITCH starts it
+        only without a current file)."""
         nomoh = any("nomoh" in m.flags for m in self.members.values())
         other_file = any(p.member is None and not p.is_async for p in self.playbacks)
         wanted = (bool(self.moh_sound) and not self.destroyed and not self.ending
                   and not other_file
                   and ((len(self.members) == 1 and not nomoh)
-                       or (waiting and not self.has_moderator())))
+                       or self.wait_mod))
         if wanted and self.moh is None:
             self.moh = self.play(self.moh_sound, is_async=True, ms=None, repeat=True)
         elif not wanted and self.moh is not None:

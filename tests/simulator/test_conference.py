@@ -332,6 +332,27 @@ def test_wait_mod_music_until_the_moderator_comes(sim, daemon, tmp_path):
     assert (enter["milliseconds"], enter["samples"]) == ("200", "1600")
 
 
+def test_no_hold_music_again_when_the_moderator_leaves_two_waiting(sim, daemon):
+    """Two wait-mod members and a moderator; the moderator leaves: the two hear no hold music
+    (1.10.12, probed: CFLAG_WAIT_MOD stays cleared once a moderator came, json_list says
+    wait_mod false and no music plays to the two; only a member left alone gets music)."""
+    inb = inbound(sim.inbound_address)
+    moh = ["conference_moh_sound=local_stream://moh"]
+    join(inb, daemon, "x1", "roomX+flags{wait-mod}", sets=moh)
+    join(inb, daemon, "x2", "roomX+flags{wait-mod}", sets=moh)
+    wait_action(inb, "add-member", member_id="2")
+    room = sim.conferences.rooms["roomX"]
+    until("the hold music", lambda: room.moh is not None)
+    boss = join(inb, daemon, "x3", "roomX+flags{moderator}", sets=moh)
+    wait_action(inb, "add-member", member_id="3")
+    until("the music stopped", lambda: room.moh is None)
+    api(inb, f"uuid_kill {boss.a_uuid}")
+    wait_action(inb, "del-member", member_id="3")
+    assert len(room.members) == 2 and not room.wait_mod
+    assert room.moh is None
+    assert '"wait_mod":\tfalse' in api(inb, "conference roomX json_list")
+
+
 def test_hold_music_that_ends_plays_again_while_the_member_waits(sim, daemon):
     """A finite conference_moh_sound (a 3 s WAV as a waitSound, measured on 1.10.12) plays
     again each time it ends, with a play-file-done (Async) each time, until the moderator

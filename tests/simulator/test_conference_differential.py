@@ -117,22 +117,24 @@ def _scenario(address, daemon, tag: str):
     return steps, sockets, headers
 
 
-def _flags_scenario(address, daemon, tag: str):
-    """wait-mod with hold music, enter/exit sounds, a full room, dist-dtmf relaying, digits of a
-    member without it, a kick, then the endconf moderator hanging up while the first member has
-    hangup_after_conference=false and the second would be hung up."""
-    inb = inbound(address, f"DTMF CHANNEL_HANGUP CHANNEL_EXECUTE_COMPLETE CUSTOM {MAINTENANCE}")
-    room = f"room-{tag}"
-    labels: dict[str, str] = {}
-    uuids: dict[str, str] = {}
+class _Steps:
+    """A scenario as named steps, each with the events it caused on the inbound wire (members
+    labelled M1, M2, ... by their add-member; channels A-/B-<key>)."""
 
-    def events_since(start: int) -> list[str]:
+    def __init__(self, inb, daemon, tag: str, room: str) -> None:
+        self.inb, self.daemon, self.tag, self.room = inb, daemon, tag, room
+        self.labels: dict[str, str] = {}
+        self.uuids: dict[str, str] = {}
+        self.members: dict = {}
+        self.steps: list = []
+
+    def events_since(self, start: int) -> list[str]:
         out = []
-        for _, message in inb.received[start:]:
+        for _, message in self.inb.received[start:]:
             if not message.is_event:
                 continue
             event = message.event()
-            who = uuids.get(event.unique_id, "?")
+            who = self.uuids.get(event.unique_id, "?")
             if event.name == "DTMF":
                 out.append(f"DTMF {who} {event['DTMF-Digit']}")
             elif event.name == "CHANNEL_HANGUP":
@@ -142,50 +144,81 @@ def _flags_scenario(address, daemon, tag: str):
                     out.append(f"COMPLETE {who}")
             else:
                 if event.get("Action") == "add-member":
-                    labels[event["Member-ID"]] = f"M{len(labels) + 1}"
-                member = labels.get(event.get("Member-ID") or "", "")
+                    self.labels[event["Member-ID"]] = f"M{len(self.labels) + 1}"
+                member = self.labels.get(event.get("Member-ID") or "", "")
                 played = event.get("File") or ""
                 out.append(f"{event['Action']} {member} {played}".strip())
         return out
 
-    steps = []
-
-    def step(name: str, action) -> None:
-        start = len(inb.received)
+    def step(self, name: str, action) -> None:
+        start = len(self.inb.received)
         action()
         gevent.sleep(STEP_S * 2)
-        _drain(inb)
-        steps.append((name, _digits_by_channel(events_since(start))))
+        _drain(self.inb)
+        self.steps.append((name, _digits_by_channel(self.events_since(start))))
 
-    members = {}
-
-    def joiner(key: str, flags: str, sets: list[str]):
+    def joiner(self, key: str, flags: str, sets: list[str]):
         def run() -> None:
-            member = join(inb, daemon, f"{tag}{key}", f"{room}@default+flags{{{flags}}}",
+            member = join(self.inb, self.daemon, f"{self.tag}{key}",
+                          f"{self.room}@default+flags{{{flags}}}",
                           sets=["conference_controls=none", "conference_max_members=3", *sets])
-            members[key] = member
-            uuids[member.a_uuid], uuids[member.b_uuid] = f"A-{key}", f"B-{key}"
+            self.members[key] = member
+            self.uuids[member.a_uuid], self.uuids[member.b_uuid] = f"A-{key}", f"B-{key}"
 
         return run
 
-    step("join waiter", joiner("w", "wait-mod", ["hangup_after_conference=false"]))
-    step("join relay", joiner("r", "dist-dtmf", [
+    def close(self) -> None:
+        for member in self.members.values():
+            self.inb.send(f"api uuid_kill {member.a_uuid}")
+            member.wire.close()
+
+
+def _flags_scenario(address, daemon, tag: str):
+    """wait-mod with hold music, enter/exit sounds, a full room, dist-dtmf relaying, digits of a
+    member without it, a kick, then the endconf moderator hanging up while the first member has
+    hangup_after_conference=false and the second would be hung up."""
+    inb = inbound(address, f"DTMF CHANNEL_HANGUP CHANNEL_EXECUTE_COMPLETE CUSTOM {MAINTENANCE}")
+    room = f"room-{tag}"
+    run = _Steps(inb, daemon, tag, room)
+    members = run.members
+    run.step("join waiter", run.joiner("w", "wait-mod", ["hangup_after_conference=false"]))
+    run.step("join relay", run.joiner("r", "dist-dtmf", [
         "conference_enter_sound=tone_stream://%(100,0,900)",
         "conference_exit_sound=tone_stream://%(100,0,300)"]))
-    step("join moderator", joiner("m", "moderator|endconf", [
+    run.step("join moderator", run.joiner("m", "moderator|endconf", [
         "conference_exit_sound=tone_stream://%(100,0,200)"]))
-    step("join refused", joiner("x", "", []))
-    step("relayed digits", lambda: api(inb, f"uuid_send_dtmf {members['r'].a_uuid} 12"))
-    step("own digits", lambda: api(inb, f"uuid_send_dtmf {members['w'].a_uuid} 3"))
-    step("kick relay", lambda: api(inb, f"conference {room} kick {_id(labels, 'M2')}"))
-    step("moderator hangs up", lambda: api(inb, f"uuid_kill {members['m'].a_uuid}"))
+    run.step("join refused", run.joiner("x", "", []))
+    run.step("relayed digits", lambda: api(inb, f"uuid_send_dtmf {members['r'].a_uuid} 12"))
+    run.step("own digits", lambda: api(inb, f"uuid_send_dtmf {members['w'].a_uuid} 3"))
+    run.step("kick relay", lambda: api(inb, f"conference {room} kick {_id(run.labels, 'M2')}"))
+    run.step("moderator hangs up", lambda: api(inb, f"uuid_kill {members['m'].a_uuid}"))
     still_up = api(inb, f"uuid_exists {members['w'].b_uuid}")
     api(inb, f"uuid_kill {members['w'].a_uuid}")
     api(inb, f"uuid_kill {members['x'].a_uuid}")
     for member in members.values():
         member.wire.close()
     inb.close()
-    return steps, still_up
+    return run.steps, still_up
+
+
+def _moderator_leaves_scenario(address, daemon, tag: str):
+    """Two wait-mod members (hold music), a moderator joins (music stops) and hangs up: no music
+    plays to the two (1.10.12 keeps CFLAG_WAIT_MOD cleared); kicking them shows whether any
+    did (a play-file-done of the music), then one alone hears the alone-sound."""
+    # conference::maintenance only: a channel's CHANNEL_EXECUTE_COMPLETE comes before or
+    # after the room's floor-change as FreeSWITCH's threads go
+    inb = inbound(address, f"CUSTOM {MAINTENANCE}")
+    room = f"room-{tag}"
+    run = _Steps(inb, daemon, tag, room)
+    run.step("join first waiter", run.joiner("w", "wait-mod", []))
+    run.step("join second waiter", run.joiner("v", "wait-mod", []))
+    run.step("join moderator", run.joiner("m", "moderator", []))
+    run.step("moderator hangs up", lambda: api(inb, f"uuid_kill {run.members['m'].a_uuid}"))
+    wait_mod = api(inb, f"conference {room} json_list").split('"wait_mod":')[1].split(",")[0]
+    run.step("kick one", lambda: api(inb, f"conference {room} kick {_id(run.labels, 'M1')}"))
+    run.close()
+    inb.close()
+    return run.steps, wait_mod.strip()
 
 
 def _digits_by_channel(events: list[str]) -> list[str]:
@@ -312,6 +345,17 @@ def test_conference_flags_same_as_freeswitch():
     for real_step, my_step in zip(real[0], mine[0], strict=True):
         assert my_step == real_step
     assert mine[1] == real[1] == "true"
+
+
+@pytest.mark.freeswitch
+def test_no_hold_music_when_the_moderator_leaves_same_as_freeswitch():
+    """Measured on 1.10.12: the two wait-mod members a moderator leaves hear no music."""
+    real, mine = on_both(lambda address, daemon: _moderator_leaves_scenario(address, daemon,
+                                                                            "cw1"), _moh_default)
+    for real_step, my_step in zip(real[0], mine[0], strict=True):
+        assert my_step == real_step
+    assert mine[1] == real[1] == "false"
+    assert not any("moh" in line for name, lines in real[0][3:] for line in lines)
 
 
 @pytest.mark.freeswitch
