@@ -67,7 +67,10 @@ def _scenario(address, daemon, tag: str):
         text = text.replace(room, "ROOM")
         if members:
             for member_id, label in labels.items():
-                text = re.sub(rf"(?<![\w.%-]){member_id}(?![\w.%])", label, text)
+                # not the last field of a `list` line: that is the member's energy level
+                # (100), which a real FreeSWITCH that has seated 99 members before gives an id
+                text = re.sub(rf"(?<![\w.%-]){member_id}(?![\w.%])(?!\n)|"
+                              rf"(?<![\w.%;-]){member_id}(?=\n)", label, text)
         return text
 
     def events_since(start: int) -> list[str]:
@@ -135,6 +138,12 @@ class _Steps:
                 continue
             event = message.event()
             who = self.uuids.get(event.unique_id, "?")
+            # only this scenario's: a real FreeSWITCH may still be ending an earlier test's
+            # room and channels (their del-member, conference-destroy, hangups) meanwhile
+            if event.name == "CUSTOM" and event.get("Conference-Name") != self.room:
+                continue
+            if event.name != "CUSTOM" and who == "?":
+                continue
             if event.name == "DTMF":
                 out.append(f"DTMF {who} {event['DTMF-Digit']}")
             elif event.name == "CHANNEL_HANGUP":
