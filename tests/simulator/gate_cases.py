@@ -8,8 +8,8 @@ recording start`) and the MPC recorder member's (`uuid_record` on its leg) runni
 must hold exactly the probe frames FreeSWITCH 1.10.12 let through when measured
 (fs-traces/gate-probe.json), which are those plivoxml_fs/simulator/gate.py predicts; with the
 caller at energy level 0 (conference_join_energy_level, or the `energy` API), every frame. On
-a real FreeSWITCH the recorder's file, whose frames pass two loopback legs that lose or delay
-one now and then, is held to the number of frames only.
+a real FreeSWITCH, where load loses frames, each file is held to those frames in order with
+some missing (`_held_to`).
 """
 
 from __future__ import annotations
@@ -83,10 +83,25 @@ def _probe(rec: Recorded, level: int, sets, lost: int, api_level: int | None = N
     for path in (room_file, member_file):
         _until(lambda path=path: _written(path), f"{path.name} to be written")
         _, got = recorded_runs(probe, path)
-        if path == member_file and lost:
-            # on a real FreeSWITCH the recorder's file comes through its loopback legs, which
-            # lose and delay a frame here and there (3 of 6 runs): count the frames only
-            heard = sum(len(scores) for _, scores in got)
-            assert abs(heard - sum(len(scores) for _, scores in want)) <= 2 * lost, (path.name, got)
+        if lost:
+            _held_to(path.name, got, want)
             continue
         assert same_runs(got, want, lost=lost), (path.name, got)
+
+
+#: The share of the frames gate.py lets through that a loaded real FreeSWITCH must record.
+REAL_HEARD_SHARE = 0.8
+
+
+def _held_to(name: str, got: list[list], want: list[list]) -> None:
+    """A real FreeSWITCH's recording against gate.py's frames, where load may lose frames: its
+    frames are the predicted ones in order with some missing (a subsequence: none invented, none
+    the gate drops), at least REAL_HEARD_SHARE of them. CI's three workers and three
+    FreeSWITCHes on two cores starved FreeSWITCH's media threads enough to lose runs of 24
+    frames (and to shift them: the exact runs held on a quiet machine, gate-probe.json); the
+    gate at 100 keeps 240 of the probe's 373 frames, so the share still tells gated from not."""
+    heard = [score for _, scores in got for score in scores]
+    predicted = [score for _, scores in want for score in scores]
+    rest = iter(predicted)
+    assert all(score in rest for score in heard), (name, "frames the gate drops", got)
+    assert len(heard) >= REAL_HEARD_SHARE * len(predicted), (name, len(heard), len(predicted), got)
