@@ -274,6 +274,27 @@ def _cut_at_disconnect(mine: list[str], real: list[str]) -> list[str]:
     right after the last execute's events, and the CHANNEL_HANGUP..CHANNEL_HANGUP_COMPLETE
     before it never did), so what the real one lost of the hangup's events before its first
     notice disconnect is dropped from mine too; only those events may be missing."""
+    mine_calls, real_calls = _calls(mine), _calls(real)
+    if len(mine_calls) != len(real_calls):
+        return mine
+    out: list[str] = []
+    for mine_call, real_call in zip(mine_calls, real_calls, strict=True):  # each call's own race
+        out += _cut_one(mine_call, real_call)
+    return out
+
+
+def _calls(items: list[str]) -> list[list[str]]:
+    """`items` split after each `notice disconnect` (one call's exchange each; the rest last)."""
+    calls, current = [], []
+    for item in items:
+        current.append(item)
+        if item == "notice disconnect":
+            calls.append(current)
+            current = []
+    return [*calls, current] if current else calls
+
+
+def _cut_one(mine: list[str], real: list[str]) -> list[str]:
     if "notice disconnect" not in real or "notice disconnect" not in mine:
         return mine
     mine_at, real_at = mine.index("notice disconnect"), real.index("notice disconnect")
