@@ -202,9 +202,6 @@ class Room:
     def is_full(self) -> bool:
         return self.max_members > 0 and len(self.members) >= self.max_members
 
-    def has_moderator(self) -> bool:
-        return any(m.moderator for m in self.members.values())
-
     def add(self, member: Member) -> None:
         if member.moderator:
             self.wait_mod, self.moderated = False, True
