@@ -28,14 +28,22 @@ def sim(daemon, tmp_path):
     fs.stop()
 
 
-@pytest.fixture
-def rec(sim, daemon, tmp_path):
-    """A recorded room's helpers (recorder_cases.Recorded) over an inbound connection."""
+def embedded_rooms(sim, daemon, make, record_dir):
+    """Generator for a fixture: `make(api, calls, daemon, record_dir)` (hearing_cases.Rooms,
+    recorder_cases.Recorded) on the embedded FreeSWITCH, its callers' inbound connection closed
+    after the test (tests/fs/real.py `stub_rooms` is the same on a real one)."""
     from simulator.conference_helpers import inbound
-    from simulator.recorder_cases import Recorded
 
     wire = inbound(sim.inbound_address)
-    built = Recorded(sim.api, wire, daemon, tmp_path / "rec", time_scale=TIME_SCALE)
+    built = make(sim.api, wire, daemon, record_dir, time_scale=TIME_SCALE)
     yield built
     built.close()
     wire.close()
+
+
+@pytest.fixture
+def rec(sim, daemon, tmp_path):
+    """A recorded room's helpers (recorder_cases.Recorded)."""
+    from simulator.recorder_cases import Recorded
+
+    yield from embedded_rooms(sim, daemon, Recorded, tmp_path / "rec")

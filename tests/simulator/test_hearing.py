@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.conference_helpers import inbound
-from simulator.conftest import TIME_SCALE
+from simulator.conftest import embedded_rooms
 from simulator.hearing_cases import CASES, Rooms
 
 
 @pytest.fixture
 def rooms(sim, daemon, tmp_path):
-    wire = inbound(sim.inbound_address)
-    built = Rooms(sim.api, wire, daemon, tmp_path / "heard", time_scale=TIME_SCALE)
-    yield built
-    built.close()
-    wire.close()
+    yield from embedded_rooms(sim, daemon, Rooms, tmp_path / "heard")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__)
