@@ -22,8 +22,17 @@ guarantees:
 - delivered rows are deleted in batches (every `DELETE_BATCH_S`, and on flush/stop): after a
   hard kill a callback delivered in that last instant may be sent again. Every request carries
   `X-PlivoXML-Delivery-Id`, stable across retries and restarts, so a receiver can drop repeats;
-- `start` delivers what an earlier process left pending; rows made pending again by
-  `plivoxml-fs outbox retry` are picked up within `ADOPT_S`; a webhook emitted after `stop` is
+- memory is bounded: at most `memory_queue` webhooks (MEMORY_QUEUE) are queued in memory;
+  while a receiver is down and the backlog is larger, later webhooks wait in the outbox file
+  only (one WARNING when that starts, one when it is over) and are read back in emit order as
+  deliveries make room (under half full), so per-key order holds; `pending` and
+  `outbox_depth` count them. (A queued webhook is ~1 KB of Python objects: a receiver down
+  for an hour at 200 callbacks a second would otherwise hold ~700 MB.) Webhooks the file
+  cannot take stay in memory whatever the bound, ahead of any of their key waiting in the
+  file;
+- `start` delivers what an earlier process left pending (read back the same way); rows made
+  pending again by `plivoxml-fs outbox retry` are picked up within `ADOPT_S`, however many
+  webhooks were emitted meanwhile; a webhook emitted after `stop` is
   stored for the next start (WARNING line). Only one process delivers from a file (it holds
   `<path>.lock`; a second one keeps its callbacks in memory, with an ERROR line);
 - when the outbox file cannot be written (full disk), the webhook is kept in memory and
@@ -65,6 +74,7 @@ import gevent.queue
 
 from plivoxml_fs import metrics
 from plivoxml_fs.config import Settings
+from plivoxml_fs.effects.outbox_backlog import Backlog
 from plivoxml_fs.effects.outbox_delivery import (
     DEFAULT_BACKOFF_S,
     DELIVERY_ID_HEADER,
@@ -85,7 +95,7 @@ from plivoxml_fs.effects.outbox_journal import (
     journal_channel,
     orphans_of,
 )
-from plivoxml_fs.effects.store import MEMORY, PENDING, OutboxStore, Row
+from plivoxml_fs.effects.store import MEMORY, PENDING, OutboxStore
 from plivoxml_fs.effects.webhook import Webhook
 
 # Names this module had before it was split, still imported from here by the package and docs.
@@ -102,11 +112,14 @@ log = logging.getLogger("plivoxml_fs.outbox")
 HANGUP_KIND = "hangup"
 #: How often delivered rows are deleted from the outbox file.
 DELETE_BATCH_S = 0.05
-#: How often rows made pending by another process (`plivoxml-fs outbox retry`) are picked up.
+#: How often the file's pending rows not queued here (spilled, or made pending by
+#: `plivoxml-fs outbox retry`) are looked for, besides when a delivery makes room.
 ADOPT_S = 2.0
 OUTBOX_FILE = "outbox.sqlite3"
 #: Default of `reopen_s`: seconds between attempts to open an outbox file that would not open.
 DEFAULT_REOPEN_S = 5.0
+#: Default of `memory_queue`: the most webhooks queued in memory; more wait in the file.
+MEMORY_QUEUE = 10_000
 
 
 def outbox_path(settings: Settings) -> str:
@@ -128,7 +141,7 @@ def _open_store(path: str, reopen_s: float) -> OutboxStore:
         return OutboxStore(MEMORY)
 
 
-class Outbox(CallJournal):
+class Outbox(CallJournal, Backlog):
     """Durable callback queue with per-call ordering and a bounded set of workers."""
 
     def __init__(
@@ -142,9 +155,12 @@ class Outbox(CallJournal):
         path: str = MEMORY,
         auth_token: str = "",
         reopen_s: float = DEFAULT_REOPEN_S,
+        memory_queue: int = MEMORY_QUEUE,
     ) -> None:
         if pool_size < 1:
             raise ValueError(f"Outbox: pool_size must be >= 1 (got {pool_size})")
+        if memory_queue < 2:
+            raise ValueError(f"Outbox: memory_queue must be >= 2 (got {memory_queue})")
         self._sender = Sender(pool_size=pool_size, connect_timeout_s=connect_timeout_s,
                               read_timeout_s=read_timeout_s, backoff_s=backoff_s,
                               total_timeout_s=total_timeout_s, auth_token=auth_token)
@@ -168,7 +184,15 @@ class Outbox(CallJournal):
         self._delivered_rows: list[int] = []
         self._unstored = 0  # webhooks not written since the last successful write
         self._delete_failing = False
-        self._last_id = 0  # the highest row id queued here (later ones come from `outbox retry`)
+        self._memory_queue = memory_queue
+        #: Row ids of the webhooks queued in memory (emitted or read back, not yet done).
+        self._queued_ids: set[int] = set()
+        #: File rows with a higher id may be pending and not queued here (read back, retried).
+        self._scan_from = 0
+        #: The file may hold pending rows older than some queued here: emits wait in the file.
+        self._spilling = False
+        #: Pending rows in the file, not queued here, that outbox_depth already counts.
+        self._in_file_only = 0
         self._in_depth = True  # its pending webhooks count in metrics.outbox_depth (until stop)
         #: The last deliveries (most recent last), for tests and diagnostics.
         self.recent: deque[Delivery] = deque(maxlen=1000)
@@ -189,6 +213,11 @@ class Outbox(CallJournal):
     @property
     def pending(self) -> int:
         """Webhooks emitted (or left by an earlier process) and not yet delivered or dead."""
+        return self._pending + self._in_file_only
+
+    @property
+    def queued_in_memory(self) -> int:
+        """Webhooks queued in memory (at most `memory_queue` of those the file holds)."""
         return self._pending
 
     def start(self) -> None:
@@ -196,8 +225,7 @@ class Outbox(CallJournal):
         if self._started or self._closed:
             return
         self._started = True
-        self._adopt(self.store.rows(PENDING), "left pending by an earlier run")
-        self._last_id = self.store.last_id()
+        self._read_back("left pending by an earlier run", at_start=True)
         self._workers = [gevent.spawn(self._work) for _ in range(self._pool_size)]
         self._workers.append(gevent.spawn(self._delete_delivered_forever))
         self._workers.append(gevent.spawn(self._adopt_retried_forever))
@@ -210,7 +238,6 @@ class Outbox(CallJournal):
         self.start()
         delivery_id = uuid.uuid4().hex
         row_id = self._store(webhook, delivery_id)
-        self._last_id = max(self._last_id, row_id or 0)
         if self._closed:
             if row_id is not None and self.store.path != MEMORY:
                 log.warning(
@@ -224,6 +251,9 @@ class Outbox(CallJournal):
                     "there is no outbox file to keep it for the next start",
                     webhook.kind, webhook.call_uuid, extra=log_context(webhook),
                 )
+            return
+        if row_id is not None and (self._spilling or self._pending >= self._memory_queue):
+            self._spill(webhook)
             return
         self._enqueue(Item(webhook, delivery_id, row_id))
 
@@ -327,7 +357,9 @@ class Outbox(CallJournal):
                     item.row_id = new_ids.get(item.row_id)
         self._delivered_rows = []
         self.store = store
-        self._last_id = store.last_id()  # every row in it now is queued here or dead
+        self._queued_ids = {item.row_id for queue in self._queues.values() for item in queue
+                            if item.row_id is not None}
+        self._scan_from = store.last_id()  # every row in it now is queued here or dead
         memory.close()
         metrics.outbox_durable.set(1)
         self._orphans.extend(orphans)
@@ -340,9 +372,12 @@ class Outbox(CallJournal):
         if orphans and self.on_orphans is not None:
             self.on_orphans()
 
-    def _enqueue(self, item: Item) -> None:
+    def _enqueue(self, item: Item, counted: bool = False) -> None:
+        """Queue `item` after the earlier ones of its key (`counted`: outbox_depth has it)."""
         self._pending += 1
-        if self._in_depth:
+        if item.row_id is not None:
+            self._queued_ids.add(item.row_id)
+        if self._in_depth and not counted:
             metrics.outbox_depth.inc()
         self._idle.clear()
         key = item.webhook.key  # the call's uuid, or a shared key (one MPC's callbacks)
@@ -354,24 +389,10 @@ class Outbox(CallJournal):
         else:
             queue.append(item)
 
-    def _adopt(self, rows: Sequence[Row], why: str) -> None:
-        for row in rows:
-            webhook = Webhook(row.url, row.method, row.params, row.call_uuid, row.kind,
-                              order_key=row.order_key)
-            self._enqueue(Item(webhook, row.delivery_id, row.id, row.attempts))
-            self._last_id = max(self._last_id, row.id)
-        if rows:
-            log.info("outbox %s: delivering %d callback(s) %s", self.store.path, len(rows), why)
-
     def _adopt_retried_forever(self) -> None:
         while True:
             gevent.sleep(ADOPT_S)
-            try:
-                rows = self.store.pending_after(self._last_id)
-            except (OSError, sqlite3.Error) as exc:
-                log.error("outbox %s cannot be read (%s)", self.store.path, exc)
-                continue
-            self._adopt(rows, "made pending again (outbox retry)")
+            self._read_back(None if self._spilling else "made pending again (outbox retry)")
 
     def _delete_delivered_forever(self) -> None:
         while True:
@@ -414,15 +435,18 @@ class Outbox(CallJournal):
                 try:
                     self._deliver(queue[0])
                 finally:
-                    queue.popleft()
-                    self._done()
+                    self._done(queue.popleft())
             del self._queues[key]
 
-    def _done(self) -> None:
+    def _done(self, item: Item) -> None:
         self._pending -= 1
+        if item.row_id is not None:
+            self._queued_ids.discard(item.row_id)
         if self._in_depth:
             metrics.outbox_depth.dec()
-        if self._pending == 0:
+        if self._spilling and self._pending <= self._memory_queue // 2:
+            self._read_back(None)
+        if self._pending == 0 and not self._spilling:
             self._idle.set()
 
     def _deliver(self, item: Item) -> None:

@@ -331,6 +331,22 @@ class OutboxStore:
         query = f"SELECT {_COLUMNS} FROM webhooks WHERE id > ? AND state = 'pending' ORDER BY id"
         return [_row(r) for r in self._conn.execute(query, (row_id,))]
 
+    def pending_ids_after(self, row_id: int, limit: int) -> list[int]:
+        """The ids of the first `limit` pending rows with an id above `row_id`, in emit order
+        (ids only: the outbox reads back whole rows only for those it does not hold yet)."""
+        query = "SELECT id FROM webhooks WHERE id > ? AND state = 'pending' ORDER BY id LIMIT ?"
+        return [int(r[0]) for r in self._conn.execute(query, (row_id, limit))]
+
+    def rows_by_id(self, ids: Sequence[int]) -> list[Row]:
+        """These rows (those still there), in emit order."""
+        found: list[Row] = []
+        for start in range(0, len(ids), 500):  # SQLite's bound on a statement's parameters
+            chunk = list(ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT {_COLUMNS} FROM webhooks WHERE id IN ({marks}) ORDER BY id"
+            found += [_row(r) for r in self._conn.execute(query, chunk)]
+        return found
+
     def last_id(self) -> int:
         """The highest id ever given (ids only grow: AUTOINCREMENT)."""
         found = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'webhooks'")
