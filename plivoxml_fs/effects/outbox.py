@@ -359,7 +359,9 @@ class Outbox(CallJournal, Backlog):
         self.store = store
         self._queued_ids = {item.row_id for queue in self._queues.values() for item in queue
                             if item.row_id is not None}
-        self._scan_from = store.last_id()  # every row in it now is queued here or dead
+        # every row in it now is queued here or dead, but for those waiting in the file only
+        # (the memory store's, copied with the others): then they are looked for from the start
+        self._scan_from = 0 if self._spilling else store.last_id()
         memory.close()
         metrics.outbox_durable.set(1)
         self._orphans.extend(orphans)

@@ -162,3 +162,24 @@ def test_an_orphan_ends_no_earlier_than_its_answer(tmp_path):
         assert box.take_orphans() == []
     finally:
         box.stop()
+
+
+def test_callbacks_waiting_in_a_memory_store_reach_the_file_that_opens_late(tmp_path, receiver):
+    """Beyond memory_queue, webhooks wait in the memory store's rows; once the file opens they
+    are copied into it with the others and still delivered, each once, in order."""
+    path = tmp_path / "outbox.sqlite3"
+    old = OutboxStore(str(path), exclusive=True)
+    box = make_outbox(path, memory_queue=3, pool_size=1)
+    try:
+        for n in range(8):
+            box.emit(Webhook(receiver.base + "/cb", "POST", {"CallUUID": f"call-{n}"}, "one",
+                             "callback"))
+        assert box.queued_in_memory <= 3 and box.pending == 8
+        old.close()
+        wait_for(lambda: box.durable, "the file to be adopted")
+        receiver.gate.set()
+        assert box.flush(WAIT_S)
+    finally:
+        box.stop()
+    assert receiver.calls == [f"call-{n}" for n in range(8)]
+    assert OutboxStore(str(path)).rows() == []
