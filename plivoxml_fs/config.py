@@ -97,6 +97,9 @@ class Settings:
     # ended rooms kept for GET after their end ("" = <state_dir>/history.sqlite3), how long
     history_path: str = ""
     history_retention_s: float = 30 * 86400.0
+    # seconds between two returns of the C heap's free pages to the system (glibc's
+    # malloc_trim; plivoxml_fs/effects/heap.py says why); 0 = never
+    heap_trim_interval_s: float = 1.0
     # conferences: the mod_conference profile rooms are made with (conference.conf.xml),
     # where recordings are written ("" = <state_dir>/recordings), the public URL they are
     # served under as RecordUrl ("" = served by the operator HTTP server at /recordings/),
@@ -207,7 +210,10 @@ def _problem(name: str, value: Any) -> str | None:
         return "must be 0 or more"
     if name == "linger_s" and not 1 <= value <= MAX_LINGER_S:
         return f"must be 1..{MAX_LINGER_S} seconds"
-    if name.endswith("_s") and isinstance(value, float) and not (0 < value < math.inf):
+    if name == "heap_trim_interval_s" and not 0 <= value < math.inf:
+        return "must be a number of seconds, or 0 for never"
+    if name.endswith("_s") and name != "heap_trim_interval_s" and isinstance(value, float) \
+            and not (0 < value < math.inf):
         return "must be a positive number of seconds"
     if name == "transcription_engine" and value not in TRANSCRIPTION_ENGINES:
         return f"must be one of {', '.join(TRANSCRIPTION_ENGINES)}"

@@ -31,6 +31,7 @@ from plivoxml_fs.config import Settings, allowed_peers, api_accounts
 from plivoxml_fs.documents import parse_document
 from plivoxml_fs.effects import aiagent, profile_watch
 from plivoxml_fs.effects.fetch import DocumentFetcher, yield_to_others
+from plivoxml_fs.effects.heap import HeapTrimmer
 from plivoxml_fs.effects.history import HistoryStore
 from plivoxml_fs.effects.outbox import Outbox
 from plivoxml_fs.effects.recovery import Recovery
@@ -95,6 +96,7 @@ class Daemon:
             confirm=self.driver.confirm,
         )
         self.history = HistoryStore(history_path(settings), settings.history_retention_s)
+        self.heap = HeapTrimmer.of_this_process(settings.heap_trim_interval_s)
         self.api_context = ApiContext(self.rooms, self.history, time.time, settings, new_id,
                                       self.freeswitch_connected, self.driver.inline,
                                       self._originate, self.outbox.emit,
@@ -155,6 +157,7 @@ class Daemon:
         """Start the outbox and the listeners; a listener that cannot bind raises ListenError
         naming its address and the settings that hold it."""
         s = self.settings
+        self.heap.start()
         self.outbox.start()
         self.transcriber.start()
         _listen(self.server.start, (s.listen_host, s.listen_port), "listen_host:listen_port")
@@ -227,5 +230,6 @@ class Daemon:
         if self.operator is not None:
             self.operator.stop()
         self.history.close()
+        self.heap.stop()
         log.info("stopped")
 
