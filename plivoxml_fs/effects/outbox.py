@@ -95,7 +95,7 @@ from plivoxml_fs.effects.outbox_journal import (
     journal_channel,
     orphans_of,
 )
-from plivoxml_fs.effects.store import MEMORY, PENDING, OutboxStore
+from plivoxml_fs.effects.store import MEMORY, OutboxStore
 from plivoxml_fs.effects.webhook import Webhook
 
 # Names this module had before it was split, still imported from here by the package and docs.
@@ -225,7 +225,7 @@ class Outbox(CallJournal, Backlog):
         if self._started or self._closed:
             return
         self._started = True
-        self._read_back("left pending by an earlier run", at_start=True)
+        self._read_back("left pending by an earlier run", recount=True)
         self._workers = [gevent.spawn(self._work) for _ in range(self._pool_size)]
         self._workers.append(gevent.spawn(self._delete_delivered_forever))
         self._workers.append(gevent.spawn(self._adopt_retried_forever))
@@ -339,10 +339,10 @@ class Outbox(CallJournal, Backlog):
 
     def _move_into(self, store: OutboxStore) -> None:
         """Adopt `store`: copy memory's rows and journal into it (one transaction), queue
-        the rows an earlier run left in it, hand out its orphans. Every change of state comes
+        the rows an earlier run left in it (as many as memory_queue allows, the rest read back
+        later), hand out its orphans. Every change of state comes
         before the first log line (which may yield to another greenlet)."""
         orphans = orphans_of(store)
-        earlier = store.rows(PENDING)
         memory, delivered = self.store, set(self._delivered_rows)
         new_ids: dict[int, int] = {}
         with store._transaction():
@@ -359,14 +359,14 @@ class Outbox(CallJournal, Backlog):
         self.store = store
         self._queued_ids = {item.row_id for queue in self._queues.values() for item in queue
                             if item.row_id is not None}
-        # every row in it now is queued here or dead, but for those waiting in the file only
-        # (the memory store's, copied with the others): then they are looked for from the start
-        self._scan_from = 0 if self._spilling else store.last_id()
+        # its pending rows not queued here (an earlier run's, and the memory store's that
+        # waited there beyond memory_queue) are read back from its first row, as at start
+        self._scan_from = 0
         memory.close()
         metrics.outbox_durable.set(1)
         self._orphans.extend(orphans)
         # state first, log lines last: a log line may yield to another greenlet
-        self._adopt(earlier, "left pending by an earlier run")
+        self._read_back("left pending by an earlier run", recount=True)
         self._mark_alive()
         if new_ids:
             log.warning("outbox %s: %d callback(s) kept in memory moved into it", store.path,

@@ -70,32 +70,33 @@ class Backlog:
         if rows and why:
             log.info("outbox %s: delivering %d callback(s) %s", self.store.path, len(rows), why)
 
-    def _read_back(self, why: str | None, at_start: bool = False) -> None:
+    def _read_back(self, why: str | None, recount: bool = False) -> None:
         """Queue, in emit order, the file's pending rows not queued here yet (spilled by
         `_spill`, left by an earlier run, made pending by `outbox retry`), as many as memory
-        has room for; once none is left, emits are queued in memory again."""
-        room = self._memory_queue - self._pending
-        if room <= 0:
-            return
+        has room for; once none is left, emits are queued in memory again. `recount` (at start,
+        and when a late file opens): count what the file holds that is not queued here, so
+        `pending` and outbox_depth include it before it is read."""
         skip = self._queued_ids | set(self._delivered_rows)  # delivered, not yet deleted
+        room = self._memory_queue - self._pending
         asked = room + len(skip)
         try:
-            ids = self.store.pending_ids_after(self._scan_from, asked)
+            waiting = self.store.count(PENDING) - len(skip) if recount else 0
+            ids = self.store.pending_ids_after(self._scan_from, asked) if room > 0 else []
             unqueued = [i for i in ids if i not in skip]
             rows = self.store.rows_by_id(unqueued[:room])
-            caught_up = len(ids) < asked and len(unqueued) <= room
+            caught_up = room > 0 and len(ids) < asked and len(unqueued) <= room
             last = self.store.last_id() if caught_up else 0
-            left = self.store.count(PENDING) - len(rows) if at_start and not caught_up else 0
         except (OSError, sqlite3.Error) as exc:
             log.error("outbox %s cannot be read (%s)", self.store.path, exc)
             return
-        self._adopt(rows, None)  # spilled rows are counted in outbox_depth already
         was_spilling = self._spilling
-        if at_start and left > 0:  # what stays in the file is counted as waiting there
-            self._in_file_only = left
-            if self._in_depth:
-                metrics.outbox_depth.inc(left)
-            self._spilling = True
+        if recount:
+            waiting = max(0, waiting)
+            if self._in_depth and waiting != self._in_file_only:
+                metrics.outbox_depth.inc(waiting - self._in_file_only)
+            self._in_file_only = waiting
+            self._spilling = self._spilling or waiting > 0
+        self._adopt(rows, None)  # rows waiting in the file are counted in outbox_depth already
         if caught_up:
             self._scan_from = max(self._scan_from, last)
             if self._in_file_only and self._in_depth:  # purged meanwhile (`outbox purge`)

@@ -183,3 +183,30 @@ def test_callbacks_waiting_in_a_memory_store_reach_the_file_that_opens_late(tmp_
         box.stop()
     assert receiver.calls == [f"call-{n}" for n in range(8)]
     assert OutboxStore(str(path)).rows() == []
+
+
+def test_a_late_files_backlog_is_read_back_within_memory_queue(tmp_path, receiver):
+    """An earlier run left 20 callbacks in the file; memory holds 6 more: once the file opens,
+    memory never holds more than memory_queue, pending counts all 26, each is delivered once,
+    each run's in its order (this run's, queued before the file opened, go first)."""
+    path = tmp_path / "outbox.sqlite3"
+    old = OutboxStore(str(path), exclusive=True)
+    for n in range(20):
+        old.add(f"d-old-{n}", "one", "callback", "POST", receiver.base + "/cb",
+                {"CallUUID": f"old-{n}"})
+    box = make_outbox(path, memory_queue=4, pool_size=1)
+    try:
+        for n in range(6):
+            box.emit(Webhook(receiver.base + "/cb", "POST", {"CallUUID": f"new-{n}"}, "one",
+                             "callback"))
+        old.close()
+        wait_for(lambda: box.durable, "the file to be adopted")
+        assert box.queued_in_memory <= 4 and box.pending == 26
+        receiver.gate.set()
+        assert box.flush(WAIT_S)
+    finally:
+        box.stop()
+    assert [c for c in receiver.calls if c.startswith("old")] == [f"old-{n}" for n in range(20)]
+    assert [c for c in receiver.calls if c.startswith("new")] == [f"new-{n}" for n in range(6)]
+    assert len(receiver.calls) == 26
+    assert OutboxStore(str(path)).rows() == []
