@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl
 
 import attrs
 import gevent
+import gevent.event
 import pytest
 from serving import served
 
@@ -133,3 +134,40 @@ def http_app():
     app = App()
     with served(app):
         yield app
+
+
+class GatedReceiver:
+    """A callback receiver gone slow: holds every request until `gate` is set (at most
+    `hold_s`), then answers 200; `/gone` is a 404 at once. `hits`: (path, form, delivery id)
+    in the order answered; `calls`: their CallUUIDs."""
+
+    def __init__(self, hold_s: float = 30.0) -> None:
+        self.gate = gevent.event.Event()
+        self.hold_s = hold_s
+        self.hits: list[tuple[str, dict[str, str], str]] = []
+        self.base = ""
+
+    @property
+    def calls(self) -> list[str]:
+        return [form["CallUUID"] for _, form, _ in self.hits]
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        form = dict(parse_qsl(environ["wsgi.input"].read(length).decode()))
+        path = environ["PATH_INFO"]
+        if path != "/gone":
+            self.gate.wait(self.hold_s)
+        self.hits.append((path, form, environ.get("HTTP_X_PLIVOXML_DELIVERY_ID", "")))
+        status = "404 Not Found" if path == "/gone" else "200 OK"
+        start_response(status, [("Content-Type", "text/plain")])
+        return [b""]
+
+
+@pytest.fixture
+def gated():
+    app = GatedReceiver()
+    with served(app):
+        try:
+            yield app
+        finally:
+            app.gate.set()

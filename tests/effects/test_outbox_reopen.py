@@ -8,7 +8,6 @@ import os
 import gevent
 import gevent.event
 import pytest
-from serving import served
 from waiting import until
 
 from plivoxml_fs import metrics
@@ -19,30 +18,10 @@ from plivoxml_fs.effects.webhook import Webhook
 WAIT_S = 5.0
 
 
-class GatedReceiver:
-    """Holds every request until `gate` is set, then answers 200; records CallUUIDs."""
-
-    def __init__(self) -> None:
-        self.gate = gevent.event.Event()
-        self.calls: list[str] = []
-        self.base = ""
-
-    def __call__(self, environ, start_response):
-        body = environ["wsgi.input"].read().decode()
-        self.gate.wait(WAIT_S)
-        self.calls.append(dict(p.split("=", 1) for p in body.split("&"))["CallUUID"])
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b""]
-
-
 @pytest.fixture
-def receiver():
-    app = GatedReceiver()
-    with served(app):
-        try:
-            yield app
-        finally:
-            app.gate.set()
+def receiver(gated):
+    gated.hold_s = WAIT_S
+    return gated
 
 
 def make_outbox(path, **kw):
