@@ -18,18 +18,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from plivoxml_fs.effects.store import CACHE_KIB
+from plivoxml_fs.effects.store import MEMORY, open_sqlite
 
 log = logging.getLogger("plivoxml_fs.history")
 
-MEMORY = ":memory:"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rooms (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -51,14 +48,8 @@ EXPIRE_EVERY_S = 60.0
 
 
 def _connect(path: str) -> sqlite3.Connection:
-    if path != MEMORY:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # callers' numbers: private
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=1.0)
+    conn = open_sqlite(path)
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")  # store.py says why
         conn.execute(_SCHEMA)
         for index in _INDEXES:
             conn.execute(index)

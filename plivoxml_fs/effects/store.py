@@ -137,15 +137,34 @@ def _row(values: Sequence) -> Row:
     return Row(*fields)
 
 
+def open_sqlite(path: str, *, synchronous: str = "NORMAL",
+                busy_timeout_s: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
+    """A connection as the daemon's SQLite files (outbox, history, transcription jobs) are
+    all opened: autocommit (each statement its own transaction unless one is begun), usable
+    from any greenlet, WAL, `synchronous` (NORMAL; FULL for the jobs), the page cache capped
+    at CACHE_KIB, a write waiting at most `busy_timeout_s` for another writer (it blocks the
+    hub meanwhile). A new file (and the parent directory) is made readable by the daemon's user
+    only: rows hold callers' numbers and URLs with tokens (SQLite's -wal/-shm copy its mode)."""
+    if path != MEMORY:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                           timeout=busy_timeout_s)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def _connect(path: str) -> sqlite3.Connection:
     # A write waits at most BUSY_TIMEOUT_S for another writer (the `outbox` commands): it
     # blocks the gevent hub meanwhile, and the outbox keeps the webhook in memory if it fails.
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                           timeout=BUSY_TIMEOUT_S)
+    conn = open_sqlite(path)
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         if path != MEMORY:
             check = conn.execute("PRAGMA quick_check").fetchone()
             if check is None or check[0] != "ok":
@@ -178,8 +197,7 @@ def _set_aside(path: str, cause: str) -> str:
 
 
 def _create_private(path: str) -> None:
-    """Rows hold callers' numbers: the file (and SQLite's -wal/-shm, which copy its mode) is
-    readable by the daemon's user only."""
+    """The file, if new, readable by the daemon's user only (open_sqlite says why)."""
     os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
 
 
@@ -220,14 +238,12 @@ class OutboxStore:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             if exclusive:
                 self._lock = _lock(path)
-            _create_private(path)
         try:
             self._conn = _connect(path)
         except sqlite3.DatabaseError as exc:
             if path == MEMORY or not os.path.exists(path):
                 raise
             _set_aside(path, str(exc))
-            _create_private(path)
             self._conn = _connect(path)
 
     def close(self) -> None:

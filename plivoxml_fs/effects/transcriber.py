@@ -33,7 +33,7 @@ import gevent.queue
 from gevent import subprocess
 
 from plivoxml_fs import metrics
-from plivoxml_fs.effects.store import CACHE_KIB, try_lock
+from plivoxml_fs.effects.store import open_sqlite, try_lock
 from plivoxml_fs.effects.transcription import engines
 from plivoxml_fs.effects.transcription.worker import KEY_VARIABLE
 from plivoxml_fs.effects.urls import shown_url
@@ -64,13 +64,9 @@ class JobStore:
     """The jobs table: rows are jobs not yet posted (`attempts`: runs started)."""
 
     def __init__(self, path: str) -> None:
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")  # effects/store.py says why
+        # FULL: a job's row must outlive a power cut, as the recording it names does
+        self._db = open_sqlite(path, synchronous="FULL", busy_timeout_s=5.0)
         self._db.execute(SCHEMA)
 
     def add(self, job: Transcribe) -> int:

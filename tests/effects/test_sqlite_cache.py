@@ -25,3 +25,23 @@ def test_outbox_history_and_jobs_keep_a_small_cache(tmp_path):
     finally:
         outbox.close()
         history.close()
+
+
+def test_every_file_is_private_in_wal_with_its_synchronous_level(tmp_path):
+    """One opener (store.open_sqlite) for the three: each new file (and a missing directory)
+    readable by the daemon's user only, WAL, and the jobs' rows synced to disk (FULL)."""
+    opened = {
+        "outbox": OutboxStore(str(tmp_path / "a" / "outbox.sqlite3"))._conn,
+        "history": HistoryStore(str(tmp_path / "b" / "history.sqlite3"), 60)._conn,
+        "jobs": JobStore(str(tmp_path / "c" / "jobs.sqlite3"))._db,
+    }
+    files = {"outbox": "a/outbox.sqlite3", "history": "b/history.sqlite3",
+             "jobs": "c/jobs.sqlite3"}
+    for name, conn in opened.items():
+        assert (tmp_path / files[name]).stat().st_mode & 0o777 == 0o600, name
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal", name
+    levels = {name: conn.execute("PRAGMA synchronous").fetchone()[0]
+              for name, conn in opened.items()}
+    assert levels == {"outbox": 1, "history": 1, "jobs": 2}  # NORMAL, NORMAL, FULL
+    for conn in opened.values():
+        conn.close()
