@@ -52,6 +52,9 @@ log = logging.getLogger("plivoxml_fs.api")
 
 #: The largest request body read, in bytes (the SDK's bodies are a few hundred).
 MAX_BODY_BYTES = 64 * 1024
+#: Asynchronous requests (callback_url) carried out at once at most; more are 429, not done:
+#: each is a greenlet holding its request (and often a FreeSWITCH command) until it ends.
+MAX_ASYNC_PENDING = 1000
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -125,6 +128,7 @@ class ControlApp:
         self._emit = emit if emit is not None else getattr(context, "emit", None)
         #: asynchronous requests still being carried out (ControlServer.stop waits for them)
         self.pending = gevent.pool.Group()
+        self.max_async_pending = MAX_ASYNC_PENDING
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
@@ -183,6 +187,10 @@ class ControlApp:
             except ApiError as exc:
                 return exc.status, {"error": exc.error}, []
             if later is not None:
+                if len(self.pending) >= self.max_async_pending:
+                    return 429, {"error": f"{len(self.pending)} asynchronous requests are being "
+                                          f"carried out, the most this daemon takes at once: "
+                                          f"nothing was done; try again later"}, []
                 self.pending.spawn(self._carry_out, handler, request, later)
                 return 202, {"message": "async api spawned"}, []
         status, body = self._run(handler, request)

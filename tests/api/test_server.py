@@ -274,3 +274,50 @@ def test_stop_lets_an_asynchronous_request_finish_and_post_its_answer():
     started.wait(5)
     server.stop()
     assert [dict(w.params)["message"] for w in emitted] == ["done late"]
+
+
+def test_asynchronous_requests_beyond_the_bound_are_429_and_not_done():
+    """A flood of callback_url requests cannot pile up greenlets: past max_async_pending the
+    answer is 429 (nothing done, no answer posted); synchronous requests still go through,
+    and once the running ones end new asynchronous ones are taken again."""
+    import gevent
+
+    release = gevent.event.Event()
+    ran: list[str] = []
+
+    def held(ctx, req):
+        ran.append(req.params.get("n", ""))
+        if req.params.get("hold") == "yes":
+            release.wait(5)
+        return 202, {"message": "done"}
+
+    routes = Map([Rule("/v1/Account/<auth_id>/Conference/<name>/", methods=["POST"],
+                       endpoint=held)], strict_slashes=False)
+    emitted: list = []
+    app = ControlApp(routes, {AUTH_ID: TOKEN}, None, emit=emitted.append)
+    app.max_async_pending = 3
+    server = ControlServer(("127.0.0.1", 0), app)
+    server.start()
+    host, port = server.address
+    url = f"http://{host}:{port}/v1/Account/{AUTH_ID}/Conference/r/"
+
+    def post(n, callback=True):
+        body = {"n": str(n), "hold": "yes" if n < 3 else "no",
+                **({"callback_url": "http://app/cb"} if callback else {})}
+        return requests.post(url, json=body, auth=(AUTH_ID, TOKEN), timeout=5)
+
+    try:
+        assert [post(n).status_code for n in range(3)] == [202, 202, 202]
+        refused = post(3)
+        assert refused.status_code == 429
+        assert "3 asynchronous requests are being carried out" in refused.json()["error"]
+        assert post(4, callback=False).status_code == 202  # synchronous: answered, done
+        assert sorted(ran) == ["0", "1", "2", "4"]  # 3 was never run
+        release.set()
+        _wait_for(emitted, 3)
+        assert post(5).status_code == 202
+        _wait_for(emitted, 4)
+    finally:
+        release.set()
+        server.stop()
+    assert "3" not in ran
