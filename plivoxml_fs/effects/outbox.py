@@ -269,11 +269,11 @@ class Outbox(CallJournal, Backlog):
         What is left undelivered stays in the outbox file for the next start."""
         self._closed = True
         drained = self.flush(timeout)
-        left = self._pending  # (killed workers count their webhooks as done)
+        left = self.pending  # (killed workers count their webhooks as done)
         gevent.killall(self._workers)
         self._workers = []
-        if self._in_depth:
-            metrics.outbox_depth.dec(self._pending)  # kept in the file, not delivered here
+        if self._in_depth:  # kept in the file, not delivered here
+            metrics.outbox_depth.dec(self._pending + self._in_file_only)
             self._in_depth = False
         self._delete_delivered()
         self._mark_alive()
@@ -446,7 +446,7 @@ class Outbox(CallJournal, Backlog):
             self._queued_ids.discard(item.row_id)
         if self._in_depth:
             metrics.outbox_depth.dec()
-        if self._spilling and self._pending <= self._memory_queue // 2:
+        if self._spilling and not self._closed and self._pending <= self._memory_queue // 2:
             self._read_back(None)
         if self._pending == 0 and not self._spilling:
             self._idle.set()

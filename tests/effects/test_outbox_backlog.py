@@ -128,3 +128,23 @@ def test_a_retried_row_is_picked_up_while_calls_go_on_emitting(tmp_path, gated, 
 def test_memory_queue_must_hold_two(tmp_path):
     with pytest.raises(ValueError, match="memory_queue must be >= 2"):
         make(tmp_path, memory_queue=1)
+
+
+def test_stop_counts_and_keeps_what_waits_in_the_file(tmp_path, gated, caplog):
+    """Stopped with a backlog beyond memory: the warning counts all of it, outbox_depth is
+    back where it was, and the next start delivers every one."""
+    before = depth()
+    box = make(tmp_path)
+    for n in range(30):
+        box.emit(hook(gated.base, f"call-{n % 3}", n))
+    with caplog.at_level(logging.WARNING, logger="plivoxml_fs.outbox"):
+        assert not box.stop(0.05)
+    assert depth() == before
+    assert any("outbox stopped with 30 callbacks undelivered" in r.getMessage()
+               for r in caplog.records), [r.getMessage() for r in caplog.records]
+    gated.gate.set()
+    again = make(tmp_path)
+    again.start()
+    assert again.flush(20.0)
+    again.stop()
+    assert sorted(set(numbers(gated.hits))) == list(range(30))  # (those in flight: twice)
