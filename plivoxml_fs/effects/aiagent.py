@@ -89,14 +89,14 @@ def on_event(event: Any, rooms: Any) -> None:
     legs = [leg for leg in LEGS.values() if leg.uuid and leg.uuid != presser_uuid]
     if not legs or not digit:
         return
-    for room in rooms.owner.rooms():
-        members = getattr(room, "members", {})
-        presser = members.get(presser_uuid)
-        if presser is None:
-            continue
-        for leg in legs:
-            if leg.uuid in members and (leg.hears is None or presser.role in leg.hears):
-                leg.dtmf(digit)
+    room = rooms.room_of(presser_uuid)  # a look-up: DTMF come from every channel on the box
+    members = getattr(room, "members", {}) if room is not None else {}
+    presser = members.get(presser_uuid)
+    if presser is None:
+        return
+    for leg in legs:
+        if leg.uuid in members and (leg.hears is None or presser.role in leg.hears):
+            leg.dtmf(digit)
 
 
 def spec_of(mpc: Any, call_id: str, auth_token: str) -> StreamSpec:
