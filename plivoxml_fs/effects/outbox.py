@@ -185,8 +185,6 @@ class Outbox(CallJournal, Backlog):
         self._unstored = 0  # webhooks not written since the last successful write
         self._delete_failing = False
         self._memory_queue = memory_queue
-        #: Row ids of the webhooks queued in memory (emitted or read back, not yet done).
-        self._queued_ids: set[int] = set()
         #: File rows with a higher id may be pending and not queued here (read back, retried).
         self._scan_from = 0
         #: The file may hold pending rows older than some queued here: emits wait in the file.
@@ -273,7 +271,7 @@ class Outbox(CallJournal, Backlog):
         gevent.killall(self._workers)
         self._workers = []
         if self._in_depth:  # kept in the file, not delivered here
-            metrics.outbox_depth.dec(self._pending + self._in_file_only)
+            metrics.outbox_depth.dec(self.pending)
             self._in_depth = False
         self._delete_delivered()
         self._mark_alive()
@@ -357,8 +355,6 @@ class Outbox(CallJournal, Backlog):
                     item.row_id = new_ids.get(item.row_id)
         self._delivered_rows = []
         self.store = store
-        self._queued_ids = {item.row_id for queue in self._queues.values() for item in queue
-                            if item.row_id is not None}
         # its pending rows not queued here (an earlier run's, and the memory store's that
         # waited there beyond memory_queue) are read back from its first row, as at start
         self._scan_from = 0
@@ -377,8 +373,6 @@ class Outbox(CallJournal, Backlog):
     def _enqueue(self, item: Item, counted: bool = False) -> None:
         """Queue `item` after the earlier ones of its key (`counted`: outbox_depth has it)."""
         self._pending += 1
-        if item.row_id is not None:
-            self._queued_ids.add(item.row_id)
         if self._in_depth and not counted:
             metrics.outbox_depth.inc()
         self._idle.clear()
@@ -437,13 +431,12 @@ class Outbox(CallJournal, Backlog):
                 try:
                     self._deliver(queue[0])
                 finally:
-                    self._done(queue.popleft())
+                    queue.popleft()
+                    self._done()
             del self._queues[key]
 
-    def _done(self, item: Item) -> None:
+    def _done(self) -> None:
         self._pending -= 1
-        if item.row_id is not None:
-            self._queued_ids.discard(item.row_id)
         if self._in_depth:
             metrics.outbox_depth.dec()
         if self._spilling and not self._closed and self._pending <= self._memory_queue // 2:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,7 @@ class Backlog:
 
     store: OutboxStore
     _memory_queue: int
-    _queued_ids: set[int]
+    _queues: dict[str, deque[Item]]
     _delivered_rows: list[int]
     _scan_from: int
     _spilling: bool
@@ -59,7 +60,15 @@ class Backlog:
                         "and are delivered in order as the queue drains", self.store.path,
                         self._pending, extra=log_context(webhook))
 
-    def _adopt(self, rows: Sequence[Row], why: str | None) -> None:
+    def _held(self) -> set[int]:
+        """Row ids this outbox holds: queued (the ones being delivered too), or delivered and
+        not yet deleted from the file."""
+        held = {item.row_id for queue in self._queues.values() for item in queue
+                if item.row_id is not None}
+        held.update(self._delivered_rows)
+        return held
+
+    def _adopt(self, rows: Sequence[Row]) -> None:
         for row in rows:
             webhook = Webhook(row.url, row.method, row.params, row.call_uuid, row.kind,
                               order_key=row.order_key)
@@ -67,8 +76,6 @@ class Backlog:
             if counted:
                 self._in_file_only -= 1
             self._enqueue(Item(webhook, row.delivery_id, row.id, row.attempts), counted)
-        if rows and why:
-            log.info("outbox %s: delivering %d callback(s) %s", self.store.path, len(rows), why)
 
     def _read_back(self, why: str | None, recount: bool = False) -> None:
         """Queue, in emit order, the file's pending rows not queued here yet (spilled by
@@ -76,7 +83,7 @@ class Backlog:
         has room for; once none is left, emits are queued in memory again. `recount` (at start,
         and when a late file opens): count what the file holds that is not queued here, so
         `pending` and outbox_depth include it before it is read."""
-        skip = self._queued_ids | set(self._delivered_rows)  # delivered, not yet deleted
+        skip = self._held()
         room = self._memory_queue - self._pending
         asked = room + len(skip)
         try:
@@ -96,7 +103,7 @@ class Backlog:
                 metrics.outbox_depth.inc(waiting - self._in_file_only)
             self._in_file_only = waiting
             self._spilling = self._spilling or waiting > 0
-        self._adopt(rows, None)  # rows waiting in the file are counted in outbox_depth already
+        self._adopt(rows)  # rows waiting in the file are counted in outbox_depth already
         if caught_up:
             self._scan_from = max(self._scan_from, last)
             if self._in_file_only and self._in_depth:  # purged meanwhile (`outbox purge`)

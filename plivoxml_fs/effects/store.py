@@ -342,11 +342,6 @@ class OutboxStore:
         query = f"SELECT {_COLUMNS} FROM webhooks {where} ORDER BY id{tail}"
         return [_row(r) for r in self._conn.execute(query, args)]
 
-    def pending_after(self, row_id: int) -> list[Row]:
-        """Pending rows with an id above `row_id` (added or retried since), in emit order."""
-        query = f"SELECT {_COLUMNS} FROM webhooks WHERE id > ? AND state = 'pending' ORDER BY id"
-        return [_row(r) for r in self._conn.execute(query, (row_id,))]
-
     def pending_ids_after(self, row_id: int, limit: int) -> list[int]:
         """The ids of the first `limit` pending rows with an id above `row_id`, in emit order
         (ids only: the outbox reads back whole rows only for those it does not hold yet)."""
