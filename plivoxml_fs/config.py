@@ -159,6 +159,8 @@ POSITIVE_INT_FIELDS = (
     "max_calls", "max_document_bytes", "callback_pool_size", "max_connect_reply_bytes",
     "transcription_workers",
 )
+#: seconds settings where 0 turns the thing off (every other `_s` setting is more than 0)
+ZERO_MEANS_NEVER = ("heap_trim_interval_s",)
 METHODS = ("GET", "POST")
 #: transcription_engine values (plivoxml_fs/effects/transcription/engines.py ENGINES).
 TRANSCRIPTION_ENGINES = ("pocketsphinx", "http")
@@ -210,11 +212,11 @@ def _problem(name: str, value: Any) -> str | None:
         return "must be 0 or more"
     if name == "linger_s" and not 1 <= value <= MAX_LINGER_S:
         return f"must be 1..{MAX_LINGER_S} seconds"
-    if name == "heap_trim_interval_s" and not 0 <= value < math.inf:
-        return "must be a number of seconds, or 0 for never"
-    if name.endswith("_s") and name != "heap_trim_interval_s" and isinstance(value, float) \
-            and not (0 < value < math.inf):
-        return "must be a positive number of seconds"
+    if name.endswith("_s") and isinstance(value, float):
+        if name in ZERO_MEANS_NEVER and not 0 <= value < math.inf:
+            return "must be a number of seconds, or 0 for never"
+        if name not in ZERO_MEANS_NEVER and not 0 < value < math.inf:
+            return "must be a positive number of seconds"
     if name == "transcription_engine" and value not in TRANSCRIPTION_ENGINES:
         return f"must be one of {', '.join(TRANSCRIPTION_ENGINES)}"
     if name == "transcription_http_model" and not _is_word(value):
