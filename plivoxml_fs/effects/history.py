@@ -97,9 +97,9 @@ class HistoryStore:
     def expire(self) -> int:
         """Delete rows past the retention; how many."""
         self._expired_at = self._clock()
-        cutoff = self._expired_at - self._retention_s
         try:
-            return self._conn.execute("DELETE FROM rooms WHERE ended < ?", (cutoff,)).rowcount
+            return self._conn.execute("DELETE FROM rooms WHERE ended < ?",
+                                      (self._cutoff(),)).rowcount
         except sqlite3.Error as exc:
             log.error("history: expiring old rooms failed: %s", exc)
             return 0
