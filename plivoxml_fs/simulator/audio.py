@@ -21,6 +21,7 @@ stop` (simulator/leg_record.py) and the conference recording. Sources (`signal_o
 
 from __future__ import annotations
 
+import abc
 import functools
 import math
 import re
@@ -62,15 +63,15 @@ def clip(value: int) -> int:
 
 
 # -- sources ----------------------------------------------------------------------------------
-class Signal:
+class Signal(abc.ABC):
     """A source of samples; `ms` is its length (None: endless)."""
 
     silent = False
     ms: int | None = None
 
+    @abc.abstractmethod
     def render(self, offset: int, count: int, rate: int) -> list[int]:
         """`count` samples at `rate` starting `offset` samples after the source's start."""
-        raise NotImplementedError
 
 
 class Silence(Signal):
