@@ -100,7 +100,8 @@ class Daemon:
         self.api_context = ApiContext(self.rooms, self.history, time.time, settings, new_id,
                                       self.freeswitch_connected, self.driver.inline,
                                       self._originate, self.outbox.emit,
-                                      confirms=self.driver.confirms, add_ai=self._add_ai)
+                                      confirms=self.driver.confirms, add_ai=self._add_ai,
+                                      fetcher=self.fetcher)
         self.rooms.on_ended = self.api_context.keep
         self.api: ControlServer | None = None
         if settings.api_port:

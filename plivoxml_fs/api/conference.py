@@ -52,6 +52,8 @@ class ApiContext:
     #: `<MultiPartyCall role="ai-agent">`, its document, the account) -> the room leg's call
     #: uuid, or None when it was not made
     add_ai: Callable[[Any, Any, str], str | None] | None = None
+    #: the document fetcher (effects/fetch.py): add participant's dial_music URL
+    fetcher: Any = None
 
     def keep(self, room: Room, record: RoomRecord) -> None:
         """The room engine's `on_ended`: an ended conference goes into the history."""

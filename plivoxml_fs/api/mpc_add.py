@@ -11,7 +11,8 @@ checked as any document is (400 naming the problem), and the call runs it as its
   tests); when that leg reaches this daemon's socket it runs the document instead of the
   answer URL's (call/driver.py `CallDriver.inline`). A failed dial is one WARNING line.
   The dial's own parameters (ring_timeout, delay_dial, confirm_key, sip_headers, send_digits,
-  call_status_callback_url, ...) and the race of several legs: api/mpc_dial.py.
+  call_status_callback_url, ...) and the race of several legs: api/mpc_dial.py; what the MPC
+  hears meanwhile (dial_music): api/mpc_dial_music.py.
 - `call_uuid`: a call of this daemon seated in one of its rooms (a `<Conference>` or another
   MPC) of the same account is let go from that room, and its document goes on with this one
   (the rest of its old document is not run).
@@ -35,6 +36,7 @@ from xml.sax.saxutils import escape, quoteattr
 import attrs
 
 from plivoxml_fs.api import mpc_dial
+from plivoxml_fs.api.mpc_dial_music import DialMusic
 from plivoxml_fs.api.server import ApiError, ApiRequest, bad
 from plivoxml_fs.documents import models, parse_document
 from plivoxml_fs.effects.webhook import Webhook
@@ -194,10 +196,13 @@ def _dial(ctx: Any, req: ApiRequest, room: Any, text: str, role: str, to_be: Any
     dial = mpc_dial.dial_parameters(req, role, mpc_exists=room is not None)
     req.acted = True
     sent: list[str] = []
+    music = DialMusic.start(ctx, req, room, dial.music_url)
 
     def completed(outcome: str, call_uuid: str) -> None:
         if not sent:  # once per request, whichever leg or failure says it first
             sent.append(outcome)
+            if music is not None:
+                music.stop()
             _event(ctx, _room_by_name(ctx, req), "AddParticipantByAPIActionCompleted", req,
                    outcome, call_uuid, to_be)
 

@@ -14,8 +14,10 @@ Every dial parameter of add participant is honoured or refused with a 400 naming
   prompt); `send_on_preanswer=true` is refused: a leg reaches this daemon answered;
 - `confirm_key` (one of 0-9, #, *) with `confirm_key_sound_url` (required with it, Plivo: the
   key needs the sound) and `confirm_key_sound_method`: call/confirm.py;
-- `dial_music`: `real` (the default) and `none` are what happens here (nobody in the MPC hears
-  the dial); a music URL is refused;
+- `dial_music`: `real` (the default) and `none`: the MPC hears nothing of the dial (the
+  dialled leg reaches this daemon answered, so there is no ringing to pass on); a URL (audio,
+  or a document of Play, Speak and Wait) is what the MPC's members hear while the participant
+  is dialled (api/mpc_dial_music.py);
 - `create_mpc_with_single_participant=false` is refused when the MPC does not exist (this add
   would create it with this single participant).
 
@@ -84,6 +86,7 @@ class Dial:
     status_url: str = ""
     status_method: str = "POST"
     send_digits: str = ""
+    music_url: str = ""  # dial_music as a URL (api/mpc_dial_music.py); real and none: ""
 
     @property
     def racing(self) -> bool:
@@ -139,6 +142,19 @@ def _url(req: ApiRequest, name: str) -> str:
     return value
 
 
+def _dial_music(req: ApiRequest) -> str:
+    """dial_music's URL; "" for real and none (any case)."""
+    music = req.text("dial_music", default="real")
+    if music.lower() in ("real", "none"):
+        return ""
+    try:
+        arguments.media_url(music)
+    except UnsafeValue:
+        raise bad("dial_music", f"must be real, none or an http(s) URL (got {music[:60]!r})") \
+            from None
+    return music
+
+
 def _method(req: ApiRequest, name: str, default: str) -> str:
     value = req.text(name, default=default).upper()
     if value not in METHODS:
@@ -180,10 +196,7 @@ def dial_parameters(req: ApiRequest, role: str, mpc_exists: bool) -> Dial:
         raise bad("caller_name", "must be 1..50 characters without {}[],'\"$ or \\")
     rings = _per_leg(req, "ring_timeout", len(tos), RING_DEFAULT_S, 1, RING_MAX_S)
     delays = _per_leg(req, "delay_dial", len(tos), 0, 0, DELAY_MAX_S)
-    music = req.text("dial_music", default="real")
-    if music.lower() not in ("real", "none"):
-        raise bad("dial_music", "only real or none: nobody in the MPC hears the dial here, so "
-                                "a music URL cannot be played")
+    music_url = _dial_music(req)
     if _flag(req, "send_on_preanswer"):
         raise bad("send_on_preanswer", "cannot be true: the dialled leg reaches this daemon "
                                        "answered, so send_digits go after the answer")
@@ -204,7 +217,7 @@ def dial_parameters(req: ApiRequest, role: str, mpc_exists: bool) -> Dial:
     key, sound_url, sound_method = _confirm(req)
     return Dial(tos, from_, caller_name, rings, delays, key, sound_url, sound_method,
                 _headers(req), status_url,
-                _method(req, "call_status_callback_method", "POST"), digits)
+                _method(req, "call_status_callback_method", "POST"), digits, music_url)
 
 
 #: Dial parameters and the values that mean "nothing asked" (the SDK sends some always).

@@ -26,8 +26,8 @@ MPC decides (docs/multipartycall.md):
 
 The control API (through `RoomEngine.decide`) reads an MPC only as snapshots (`view()`,
 `present()`, `member_view()`: rooms/views.py) and changes it with `activate`, `hangup`,
-`mute`, `hold`, `coach`, `kick`, `command`, `member_play`, `stop_member_play` and
-`status_event`, each returning decisions.
+`mute`, `hold`, `coach`, `kick`, `command`, `member_play`, `stop_member_play`,
+`dial_music` and `status_event`, each returning decisions.
 """
 
 from __future__ import annotations
@@ -94,6 +94,7 @@ class MpcRoom(RoomBase):
         self.related: set[tuple[int, int]] = set()  # (supervisor id, other id): nospeak set
         self.ai_related: set[tuple[int, int]] = set()  # (ai-agent id, other id): nohear set
         self.coaching: dict[str, bool] = {}  # call uuid -> coach mode now (supervisors)
+        self.dialling: dict[str, mpc_model.Music] = {}  # add participant id -> its dial music
         self.sequence: collections.Counter[str] = collections.Counter()
         self.recorder: MpcRecorder = mpc_hooks.make_recorder(self)
         RoomBase.__init__(self)
@@ -342,6 +343,22 @@ class MpcRoom(RoomBase):
         """`stop all <id>`: what the member is played stops."""
         return self._send(member_commands.conference_stop_member, member_id,
                           call_uuid=call_uuid)
+
+    def dial_music(self, request: str, music: mpc_model.Music | None) -> list[Decision]:
+        """Add participant `request` dials with `music` (its dial_music URL's parts): until
+        `dial_music(request, None)` (its participant answered, or every leg failed) every
+        member but held ones and ai-agents hears it, over the room once the MPC started, in
+        place of the wait music before; the latest request's music when several dial."""
+        if music:
+            if self.status == MpcState.ENDED or request in self.dialling:
+                return []
+            self.dialling[request] = music
+        elif self.dialling.pop(request, None) is None:
+            return []
+        decisions: list[Decision] = []
+        for member in list(self.members.values()):
+            decisions.extend(self._reconcile(member))
+        return decisions
 
     def status_event(self, event: str, now: float, extra: dict[str, str] | None = None, *,
                      call_uuid: str = "") -> list[Decision]:

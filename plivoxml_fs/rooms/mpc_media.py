@@ -4,7 +4,9 @@
   start and while held it is muted and deaf (`mute <id> quiet`, `deaf <id>`) and hears its
   music as a member play (`play '{play_id=pN}file_string://<music>' <id>`): the wait music
   before the start, its role's hold music while held (none: silence); otherwise it hears the
-  room and speaks unless muted.
+  room and speaks unless muted. While an add participant with a dial_music URL dials
+  (`MpcRoom.dial_music`), that music replaces the wait music and plays over the room to
+  every member but held ones (their hold music) and ai-agents.
 - `play_done(room, event)`: a play-file-member-done of the member's current play id replays
   its music (FreeSWITCH's member plays do not loop); a done of another id is one the room
   stopped or replaced. A play that ended within MIN_LOOP_MS is a broken source: one WARNING,
@@ -46,6 +48,8 @@ def reconcile(self: MpcRoom, member: Member) -> list[Decision]:
     speaks = hears and not member.muted
     if member.held:
         music = self.settings.hold_music(member.role)
+    elif self.dialling and member.role != Role.AI_AGENT:
+        music = next(reversed(self.dialling.values()))  # the latest add participant's
     else:
         music = None if active else self.settings.wait_music
     mid, decisions = member.member_id, []

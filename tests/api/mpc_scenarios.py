@@ -18,13 +18,14 @@ import pytest
 import requests
 from conference.hearing import everyone_but, heard
 from conference.scene import Scene
-from mpc.hearing_scenarios import MUSIC, settled
+from mpc.hearing_scenarios import MUSIC, settled, tone_wav
 from mpc.scenarios import doc, events, mpc_name, wait_event
 
 from api.api_scenarios import ACCOUNT_A, ACCOUNT_B, TOKEN_A, TOKEN_B
 from plivoxml_fs.client import rest_client
 from plivoxml_fs.hearing import Party, measure
 from plivoxml_fs.service import Daemon
+from plivoxml_fs.testing import HEARS_DBFS
 
 AFTER = "<Speak>after the call</Speak>"
 
@@ -438,7 +439,7 @@ def add_participant_by_dialling(scene: Scene) -> None:
                                  to_="8898", confirm_key="5")  # the key needs its prompt
         for params, named in (({"confirm_key": "55", "confirm_key_sound_url": CONFIRM_URL},
                                "confirm_key"),
-                              ({"dial_music": "http://app/music.xml"}, "dial_music"),
+                              ({"dial_music": "ftp://app/music.xml"}, "dial_music"),
                               ({"send_on_preanswer": True, "send_digits": "1"},
                                "send_on_preanswer"),
                               ({"ring_timeout": "30<30"}, "ring_timeout"),
@@ -817,3 +818,80 @@ SCENARIOS += [add_participant_by_dialling, add_participant_ringing_in_parallel,
               add_participant_by_moving_a_call, add_participant_with_the_right_confirm_key,
               add_participant_with_a_wrong_or_no_confirm_key,
               add_participant_in_parallel_with_a_confirm_key]
+
+
+#: The dial music's tone and the held customer's hold music's (above the parties' tones).
+DIAL_MUSIC_HZ, HOLD_MUSIC_HZ = 2300, 2900
+
+
+def _dial_music_on(scene: Scene, fs_room: str) -> bool:
+    """Whether FreeSWITCH plays the dial music to a member still (a play without its done)."""
+    def count(action: str) -> int:
+        return len([e for e in scene.room_events(fs_room, action)
+                    if "dial.wav" in (e.get("File") or "")])
+    return count("play-file-member") > count("play-file-member-done")
+
+
+def add_participant_with_dial_music(scene: Scene) -> None:
+    """dial_music as a URL (a <Play> of a WAV): while the agent's phone rings the customer in
+    the started MPC hears its tone, the held customer only its hold music; the dial ends (the
+    ringing leg hung up: Completed failure) and the tone stops. A second add with the same
+    music is answered: the tone stops at its Completed success, the agent joins."""
+    name = mpc_name("api-dialmusic")
+    scene.app.audio["/dial.wav"] = tone_wav(DIAL_MUSIC_HZ)
+    scene.app.documents["/dial-music"] = "<Response><Play>{base}/dial.wav</Play></Response>"
+    scene.app.audio["/hold.wav"] = tone_wav(HOLD_MUSIC_HZ)
+    scene.app.documents["/hold"] = "<Response><Play>{base}/hold.wav</Play></Response>"
+    hold = API_EVENTS + ' customerHoldMusicUrl="{base}/hold"'
+    callers, _ = _join(scene, name, {"8841": ("Customer", hold),
+                                     "8842": ("Customer", hold + ' hold="true"')})
+    scene.app.answers["8843"] = '<Response><Wait length="60"/></Response>'  # rings on
+    scene.app.answers["8844"] = '<Response><Speak>hello</Speak><Wait length="60"/></Response>'
+    mpcs = scene.client.multi_party_calls
+    fs_room = f"mpc-{events(scene, name)[0]['MPCUUID']}"
+    music = f"{scene.app.base}/dial-music"
+    added = None
+    try:
+        ringing = mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                       to_="8843", dial_music=music)
+        scene.wait("the far end that rings", lambda: scene.app.of("/answer", "8843"))
+        scene.wait("the dial music to both but the held customer", lambda: [
+            e for e in scene.room_events(fs_room, "play-file-member")
+            if "dial.wav" in (e.get("File") or "")])
+        settled(scene, name)
+        hearing = scene.hearing(callers)
+        assert hearing.level_of("8841", DIAL_MUSIC_HZ) > HEARS_DBFS, str(hearing)
+        assert hearing.level_of("8842", DIAL_MUSIC_HZ) < -40, str(hearing)
+        assert hearing.level_of("8842", HOLD_MUSIC_HZ) > HEARS_DBFS, str(hearing)
+        assert heard(hearing) == {"8841": set(), "8842": set()}, str(hearing)
+        (call,) = ringing.calls
+        scene.api(f"uuid_kill {call['call_uuid']}")
+        failed = scene.wait("the rung dial's Completed", lambda: [
+            e for e in events(scene, name) if e["EventName"] ==
+            "AddParticipantByAPIActionCompleted" and e["RequestUUID"] == ringing.request_uuid])
+        assert failed[0]["AddParticipantAPIRequestOutcome"] == "failure"
+        settled(scene, name)
+        scene.wait("the dial music stopped", lambda: not _dial_music_on(scene, fs_room))
+        hearing = scene.hearing(callers)
+        assert hearing.level_of("8841", DIAL_MUSIC_HZ) < -40, str(hearing)
+        assert hearing.level_of("8842", HOLD_MUSIC_HZ) > HEARS_DBFS, str(hearing)
+
+        answered = mpcs.add_participant("Agent", friendly_name=name, from_="15550001111",
+                                        to_="8844", dial_music=music)
+        (call,) = answered.calls
+        added = call["call_uuid"]
+        scene.wait("the answered agent's join", lambda: [
+            e for e in events(scene, name) if e["EventName"] == "ParticipantJoin"
+            and e.get("ParticipantCallUUID") == added])
+        settled(scene, name)
+        scene.wait("the dial music stopped", lambda: not _dial_music_on(scene, fs_room))
+        hearing = scene.hearing(callers)
+        assert hearing.level_of("8841", DIAL_MUSIC_HZ) < -40, str(hearing)
+        assert (scene.app.of("/dial-music") or [{}])[0].get("MPCName") == name
+    finally:
+        if added is not None:
+            scene.api(f"uuid_kill {added}")
+        scene.leave(callers)
+
+
+SCENARIOS += [add_participant_with_dial_music]

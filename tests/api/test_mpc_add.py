@@ -103,7 +103,7 @@ def test_what_cannot_be_done_is_400_naming_it():
     _refused("ring_timeout", ring_timeout="121")
     _refused("ring_timeout", ring_timeout="20<20")  # more values than numbers
     _refused("delay_dial", delay_dial="-1")
-    assert "music URL" in _refused("dial_music", dial_music="https://app/music.xml")
+    assert "real, none or an http(s) URL" in _refused("dial_music", dial_music="music.xml")
     _refused("send_on_preanswer", send_on_preanswer=True)
     _refused("send_digits", send_digits="1 2")
     _refused("sip_headers", sip_headers="X-Bad=1")
@@ -115,11 +115,15 @@ def test_what_cannot_be_done_is_400_naming_it():
     assert alone.value.error.startswith("create_mpc_with_single_participant:")
 
 
-def test_dial_music_real_and_none_and_a_moved_call_without_dial_asks():
-    """dial_music real/none are taken; a moved call with the SDK's defaults passes, with a
-    dial parameter that asks something it is 400 naming it."""
+def test_dial_music_real_none_or_a_url_and_a_moved_call_without_dial_asks():
+    """dial_music real/none (no music) and a URL are taken; a moved call with the SDK's
+    defaults passes, with a dial parameter that asks something it is 400 naming it."""
     for music in ("Real", "none"):
-        mpc_dial.dial_parameters(_request(dial_music=music), "agent", mpc_exists=True)
+        got = mpc_dial.dial_parameters(_request(dial_music=music), "agent", mpc_exists=True)
+        assert got.music_url == ""
+    url = "https://app/music.xml"
+    assert mpc_dial.dial_parameters(_request(dial_music=url), "agent",
+                                    mpc_exists=True).music_url == url
     moved = {k: v for k, v in _request().params.items() if k not in ("from", "to")}
     mpc_dial.check_move(ApiRequest("POST", "/", "A", {}, moved, "x"), mpc_exists=True)
     with pytest.raises(ApiError) as asked:
