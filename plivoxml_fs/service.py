@@ -46,9 +46,11 @@ from plivoxml_fs.rooms.registry import RoomEngine
 
 log = logging.getLogger("plivoxml_fs.service")
 
-#: Event subscriptions of the daemon's one inbound connection (CUSTOM must come last).
-#: DTMF: digits pressed in an MPC reach its AI participants' services (effects/aiagent.py).
-INBOUND_EVENTS = ("BACKGROUND_JOB", "CHANNEL_HANGUP_COMPLETE", "DTMF", "conference::maintenance")
+#: Event subscriptions of the daemon's one inbound connection (CUSTOM must come last): only
+#: what it reads of every channel on the box. Orphans' CHANNEL_HANGUP_COMPLETE is asked for
+#: only while there are some (effects/recovery.py); digits for AI participants come from the
+#: presser's own socket (rooms/registry.py `on_digit`).
+INBOUND_EVENTS = ("BACKGROUND_JOB", "conference::maintenance")
 
 
 def history_path(settings: Settings) -> str:
@@ -103,6 +105,7 @@ class Daemon:
                                       confirms=self.driver.confirms, add_ai=self._add_ai,
                                       fetcher=self.fetcher)
         self.rooms.on_ended = self.api_context.keep
+        self.rooms.on_digit = aiagent.relay_digit
         self.api: ControlServer | None = None
         if settings.api_port:
             app = ControlApp(route_map(), api_accounts(settings.api_auth), self.api_context)
@@ -199,11 +202,9 @@ class Daemon:
             self.probe.start()
 
     def _on_inbound_event(self, event) -> None:
-        """The inbound connection's events: the rooms', then the orphaned calls' hangups, then
-        the digits for AI participants."""
+        """The inbound connection's events: the rooms', then the orphaned calls' hangups."""
         self.rooms.on_event(event)
         self.recovery.on_event(event)
-        aiagent.on_event(event, self.rooms)
 
     def start(self) -> None:
         self.start_server()

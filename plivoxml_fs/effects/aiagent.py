@@ -79,24 +79,20 @@ def claim(token: str | None, uuid: str = "") -> Leg | None:
     return leg
 
 
-def on_event(event: Any, rooms: Any) -> None:
-    """The inbound connection's DTMF events: a digit pressed by a participant of an MPC that
-    has AI participants goes to each of their services (those whose aiAgentHears takes the
-    presser's role), as a `dtmf` message."""
-    if event.name != "DTMF" or not LEGS:
+def relay_digit(room: Any, dtmf: Any) -> None:
+    """The room engine's `on_digit` (a digit a member pressed, from its own socket): in an
+    MPC that has AI participants it goes to each of their services (those whose
+    aiAgentHears takes the presser's role), as a `dtmf` message."""
+    if not LEGS:
         return
-    presser_uuid, digit = event.get("Unique-ID") or "", event.get("DTMF-Digit") or ""
-    legs = [leg for leg in LEGS.values() if leg.uuid and leg.uuid != presser_uuid]
-    if not legs or not digit:
-        return
-    room = rooms.room_of(presser_uuid)  # a look-up: DTMF come from every channel on the box
-    members = getattr(room, "members", {}) if room is not None else {}
-    presser = members.get(presser_uuid)
+    members = getattr(room, "members", {})
+    presser = members.get(dtmf.unique_id)
     if presser is None:
         return
-    for leg in legs:
-        if leg.uuid in members and (leg.hears is None or presser.role in leg.hears):
-            leg.dtmf(digit)
+    for leg in list(LEGS.values()):
+        if leg.uuid and leg.uuid != dtmf.unique_id and leg.uuid in members \
+                and (leg.hears is None or presser.role in leg.hears):
+            leg.dtmf(dtmf.digit)
 
 
 def spec_of(mpc: Any, call_id: str, auth_token: str) -> StreamSpec:

@@ -4,8 +4,9 @@ The outbox's call journal (store.py, table `calls`) holds a row per call in prog
 a hangup URL; rows still there when the file is opened belong to a process that stopped before
 those calls ended (`Outbox.take_orphans`). For each such orphan, `Recovery`:
 
-1. watches the inbound connection for the channel's CHANNEL_HANGUP_COMPLETE (the daemon
-   subscribes to it), then asks FreeSWITCH `api uuid_exists <uuid>`;
+1. watches the inbound connection for the channel's CHANNEL_HANGUP_COMPLETE (subscribed,
+   `InboundClient.want`, only while orphans are watched: FreeSWITCH sends that ~4.7 KiB
+   event for every channel on the box), then asks FreeSWITCH `api uuid_exists <uuid>`;
 2. `false` (the usual case: FreeSWITCH's socket application ends when the daemon's socket
    closes, and the call with it): posts the hangup callback now with what the journal knows:
    the call parameters, StartTime, AnswerTime, `HangupCause=NORMAL_UNSPECIFIED` (nobody was
@@ -45,6 +46,8 @@ log = logging.getLogger("plivoxml_fs.recovery")
 
 #: Seconds between questions about orphans whose channel still exists.
 RECHECK_S = 30.0
+#: The event that ends a watched orphan.
+HANGUP_COMPLETE = "CHANNEL_HANGUP_COMPLETE"
 #: HangupCause of an orphan whose channel ended while no daemon watched it.
 RESTART_CAUSE = "NORMAL_UNSPECIFIED"
 _MICROS = 1_000_000
@@ -60,6 +63,7 @@ class Recovery:
         self._alive_seen: set[str] = set()
         self._wake = gevent.event.Event()
         self._inbound: Any = None
+        self._listening = False  # HANGUP_COMPLETE asked for (while orphans are watched)
         self._runner: gevent.Greenlet | None = None
         outbox.on_orphans = self._wake.set
 
@@ -81,22 +85,33 @@ class Recovery:
 
     def on_event(self, event: Event) -> None:
         """An inbound event: an orphan's CHANNEL_HANGUP_COMPLETE posts its callback."""
-        if event.name != "CHANNEL_HANGUP_COMPLETE":
+        if event.name != HANGUP_COMPLETE:
             return
         orphan = self._watched.pop(event.unique_id, None)
         if orphan is not None:
             self._post(orphan, event, "its channel ended after the restart")
+            if not self._watched:
+                self._wake.set()  # the loop stops the subscription
 
     # -- the loop ---------------------------------------------------------------------------
 
     def _run(self) -> None:
         while True:
             self._take()
+            self._listen(bool(self._watched))
             if self._watched and not self._ask_all():
                 self._inbound.wait_connected(RECHECK_S)
                 continue
+            self._listen(bool(self._watched))  # the gone ones are posted: maybe none is left
             self._wake.wait(RECHECK_S if self._watched else None)
             self._wake.clear()
+
+    def _listen(self, on: bool) -> None:
+        """Subscribe HANGUP_COMPLETE before asking about orphans (so none ends unseen
+        between the question and its answer); stop once none is left."""
+        if on != self._listening:
+            self._listening = on
+            self._inbound.want(HANGUP_COMPLETE, on)
 
     def _take(self) -> None:
         orphans = self._outbox.take_orphans()

@@ -64,9 +64,11 @@ class InboundClient:
         command_timeout_s: float,
         connect_timeout_s: float | None = None,
     ) -> None:
-        names = [e for e in events if "::" not in e]
-        custom = [e for e in events if "::" in e]
-        self._subscription = commands.event_plain(names, custom) if names or custom else None
+        self._events = tuple(events)
+        self._wanted: dict[str, int] = {}  # event name -> how many want it now (`want`)
+        self._asked: set[str] = set()  # the wanted ones the connection subscribed
+        if self._events:
+            commands.event_plain(*self._split(self._events))  # a bad name: here, not later
         self._auth = commands.auth(password)
         self._host, self._port = host, port
         self._on_event = on_event
@@ -94,6 +96,54 @@ class InboundClient:
         if self._conn is not None:
             self._conn.close()
         self._up.clear()
+
+    @staticmethod
+    def _split(events: Iterable[str]) -> tuple[list[str], list[str]]:
+        names = [e for e in events if "::" not in e]
+        return names, [e for e in events if "::" in e]
+
+    @property
+    def _subscription(self) -> str | None:
+        """The `event plain` of a new connection: the fixed events and those wanted now."""
+        events = [*self._events, *(e for e in self._wanted if e not in self._events)]
+        return commands.event_plain(*self._split(events)) if events else None
+
+    @property
+    def wanted(self) -> list[str]:
+        """The events subscribed beyond the fixed ones, now (`want`)."""
+        return list(self._wanted)
+
+    def want(self, name: str, on: bool) -> None:
+        """Ask FreeSWITCH for event `name` too while someone needs it (counted: it is nixed
+        when the last `want(name, False)` comes), on this connection (`event plain` /
+        `nixevent`, its reply awaited, so what is asked next comes after it) and every later
+        one. FreeSWITCH sends every channel's events of a type, so a type only a few calls
+        need (an orphan's CHANNEL_HANGUP_COMPLETE) is asked for only while they are there.
+        Not connected, or no reply: the next connection subscribes what is wanted then."""
+        commands.nixevent([name])  # one plain event name (UnsafeValue otherwise)
+        count = self._wanted.get(name, 0) + (1 if on else -1)
+        if count > 0:
+            self._wanted[name] = count
+        else:
+            self._wanted.pop(name, None)
+        self._sync()
+
+    def _sync(self) -> None:
+        """Make this connection's subscription what is wanted now (what it was asked for
+        differs when a `want` came while it was being opened)."""
+        conn = self._conn
+        if conn is None or conn.closed or not self._up.is_set():
+            return
+        wanted = set(self._wanted) - set(self._events)
+        for name, on in [*((n, True) for n in sorted(wanted - self._asked)),
+                         *((n, False) for n in sorted(self._asked - wanted))]:
+            line = commands.event_plain([name]) if on else commands.nixevent([name])
+            (self._asked.add if on else self._asked.discard)(name)
+            try:
+                conn.command(line, timeout=self._command_timeout_s)
+            except PlivoXMLError as exc:  # the connection went: its successor subscribes anew
+                log.warning("%s: %s not sent: %s", self.name, line, exc)
+                return
 
     @property
     def connected(self) -> bool:
@@ -175,6 +225,7 @@ class InboundClient:
             delays, down_since, attempts = backoff(self._min_s, self._max_s), None, 0
             delay = next(delays)
             self._up.set()
+            self._sync()  # a `want` while it was being opened
             conn.wait_closed(None)
             self._up.clear()
             if self._stopping:
@@ -213,8 +264,9 @@ class InboundClient:
             reply = conn.command(self._auth, timeout=remaining(deadline))
             if not reply.reply_text.startswith("+OK"):
                 raise CommandFailed("auth <redacted>", reply.reply_text)
-            if self._subscription is not None:
-                conn.command(self._subscription, timeout=remaining(deadline))
+            subscription, self._asked = self._subscription, set(self._wanted) - set(self._events)
+            if subscription is not None:
+                conn.command(subscription, timeout=remaining(deadline))
             if sub is not None:
                 gevent.spawn(self._deliver, sub)
         except CommandTimeout as exc:

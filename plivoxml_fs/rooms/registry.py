@@ -213,6 +213,9 @@ class RoomEngine:
         self.owner: RoomOwner = owner or LocalRooms()
         #: Told each room that is over (FreeSWITCH's room gone, no seat left): the history.
         self.on_ended: Callable[[Room, RoomRecord], None] | None = None
+        #: Told each digit a member pressed (its own socket's DTMF), after its room took it:
+        #: the MPC's AI participants hear it (effects/aiagent.py `relay_digit`).
+        self.on_digit: Callable[[Room, Dtmf], None] | None = None
         self._logs: dict[int, RoomLog] = {}  # id(room) -> its members' stays and recordings
         self._seats: dict[str, Room] = {}  # call uuid -> its room
         self._conns: dict[str, Any] = {}  # call uuid -> its own connection (commands' fallback)
@@ -275,15 +278,19 @@ class RoomEngine:
     def own_event(self, call_uuid: str, event: Dtmf | ConferenceEvent) -> None:
         """An event of the caller's own channel (its socket): its DTMF, its conference events.
 
-        They reach the room on the inbound connection too (the room applies each once); this
-        way the room sees them while that connection is down or behind."""
+        Conference events reach the room on the inbound connection too (the room applies
+        each once); this way the room sees them while that connection is down or behind.
+        Digits come only this way (the inbound connection does not subscribe DTMF, which
+        FreeSWITCH would send for every channel on the box)."""
         room = self._seats.get(call_uuid)
         if room is None:
             return
         if isinstance(event, ConferenceEvent):
             self._conference(event)
-        else:
-            self._perform(room, room.apply(event, self.edge.now()))
+            return
+        self._perform(room, room.apply(event, self.edge.now()))
+        if self.on_digit is not None:
+            self.on_digit(room, event)
 
     # -- the inbound connection -------------------------------------------------------------
 

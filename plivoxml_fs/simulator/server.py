@@ -130,6 +130,12 @@ class EmbeddedFreeSwitch:
     def inbound_address(self) -> tuple[str, int]:
         return self._server.address[:2]
 
+    @property
+    def inbound_subscriptions(self) -> list[frozenset[str]]:
+        """The event names each inbound connection is subscribed to now."""
+        return [frozenset(listener.sub.names) for listener in list(self._listeners)
+                if isinstance(listener, InboundListener) and not listener.closed]
+
     def _accept(self, sock, address) -> None:
         listener = InboundListener(self, sock)
         self.track(listener)

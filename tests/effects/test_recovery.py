@@ -18,6 +18,7 @@ from plivoxml_fs.service import Daemon
 from plivoxml_fs.simulator import EmbeddedFreeSwitch
 
 WAIT_S = 5.0
+HANGUP = "CHANNEL_HANGUP_COMPLETE"
 STARTED = 1_764_000_000.0  # epoch seconds, 2025-11-24 16:00:00 UTC
 
 
@@ -67,7 +68,8 @@ def journal(path, *uuids, url, last_alive):
 def test_gone_orphan_now_and_live_orphan_at_its_end(tmp_path, receiver, dead_daemon):
     """uuid_exists false: the callback comes at once (NORMAL_UNSPECIFIED, EndTime at the last
     heartbeat); true: nothing until its CHANNEL_HANGUP_COMPLETE, then FreeSWITCH's cause; each
-    once, and the journal ends empty."""
+    once, and the journal ends empty. CHANNEL_HANGUP_COMPLETE is subscribed on the inbound
+    connection only while an orphan is watched."""
     base, hits = receiver
     fs = EmbeddedFreeSwitch(socket_address=dead_daemon, time_scale=0.05,
                             media_dir=str(tmp_path))
@@ -91,6 +93,7 @@ def test_gone_orphan_now_and_live_orphan_at_its_end(tmp_path, receiver, dead_dae
             "2025-11-24 16:00:00", "2025-11-24 16:00:02", "2025-11-24 16:01:05")
         assert (gone["Duration"], gone["BillDuration"]) == ("65", "63")
         assert daemon.recovery.watched == ["alive-1"]
+        assert [HANGUP in names for names in fs.inbound_subscriptions] == [True]
         assert fs.api("uuid_kill alive-1 USER_BUSY").startswith("+OK")
         wait_for(lambda: len(hits) == 2, "the live orphan's callback at its end")
         alive = hits[1]
@@ -101,7 +104,32 @@ def test_gone_orphan_now_and_live_orphan_at_its_end(tmp_path, receiver, dead_dae
         assert daemon.outbox.flush(WAIT_S)
         assert daemon.outbox.store.calls() == []
         assert daemon.recovery.watched == []
+        wait_for(lambda: [HANGUP in n for n in fs.inbound_subscriptions] == [False],
+                 "CHANNEL_HANGUP_COMPLETE nixed once no orphan is left")
     finally:
         daemon.stop(drain_timeout_s=1)
         fs.stop()
     assert [h["CallUUID"] for h in hits] == ["gone-1", "alive-1"]
+
+
+def test_without_orphans_no_channel_hangup_is_asked_for(tmp_path):
+    """A daemon with nothing to recover, or whose orphans were all gone at once, subscribes
+    no CHANNEL_HANGUP_COMPLETE: FreeSWITCH would send one for every channel on the box."""
+    fs = EmbeddedFreeSwitch(time_scale=0.05, media_dir=str(tmp_path))
+    fs.start()
+    path = tmp_path / "outbox.sqlite3"
+    journal(path, "gone-2", url="http://127.0.0.1:9/hangup", last_alive=STARTED + 5)
+    daemon = Daemon(Settings(listen_port=0, metrics_port=0, state_dir=str(tmp_path),
+                             command_timeout_s=2.0, reconnect_min_s=0.05, reconnect_max_s=0.1))
+    try:
+        daemon.start_server()
+        daemon.start_inbound(*fs.inbound_address)
+        wait_for(lambda: daemon.outbox.store.calls() == [], "the gone orphan's callback stored")
+        wait_for(lambda: [HANGUP in n for n in fs.inbound_subscriptions] == [False],
+                 "no CHANNEL_HANGUP_COMPLETE")
+        assert [("BACKGROUND_JOB" in n, "CUSTOM" in n) for n in fs.inbound_subscriptions] == [
+            (True, True)]
+        assert daemon.inbound.wanted == []
+    finally:
+        daemon.stop(drain_timeout_s=1)
+        fs.stop()

@@ -35,6 +35,8 @@ def freeswitch(side: FakeSide, *, password: str = PASSWORD) -> None:
     while (command := side.read(timeout=30)) is not None:
         if command.line.startswith("event "):
             side.reply("+OK event listener enabled plain")
+        elif command.line.startswith("nixevent "):
+            side.reply("+OK events nixed")
         elif command.line.startswith("api "):
             side.api_response(f"+OK {command.line[4:]}\n")
         elif command.line.startswith("bgapi "):
@@ -181,6 +183,42 @@ def test_reconnects_with_backoff_and_resubscribes(clients, caplog):
     # 40 ms and one each 80 ms after that (a fixed 10 ms delay would make eight times as many)
     assert 3 <= len(_attempts(caplog)) <= 5 + down_s / 0.08
     assert PASSWORD not in caplog.text
+
+
+def test_a_wanted_event_is_asked_for_while_wanted_and_on_every_new_connection(clients):
+    """want(name): `event plain name` on the live connection, counted (nixevent after the
+    last want off, nothing for the others); a new connection subscribes what is wanted then
+    with the fixed events; a fixed event is never nixed."""
+    fake = FakeInbound(freeswitch).start()
+    port = fake.port
+    client = clients(port)
+    try:
+        assert client.wait_connected(2)
+        first = fake.sides.get(timeout=1)
+        _subscribed(first)
+        client.want("DTMF", True)
+        client.want("DTMF", True)
+        client.want("BACKGROUND_JOB", True)  # subscribed anyway
+        client.want("DTMF", False)
+        assert client.wanted == ["DTMF", "BACKGROUND_JOB"]
+        assert [c.line for c in first.received[2:]] == ["event plain DTMF"]
+        fake.stop()
+        first.close()
+        until("the connection to go", lambda: not client.connected)
+        fake = FakeInbound(freeswitch, port=port).start()
+        assert client.wait_connected(2)
+        second = fake.sides.get(timeout=1)
+        _subscribed(second)
+        assert second.received[1].line == (
+            "event plain CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB DTMF CUSTOM "
+            "conference::maintenance")
+        client.want("DTMF", False)
+        client.want("BACKGROUND_JOB", False)
+        client.want("DTMF", False)  # one off too many: nothing
+        assert client.wanted == []
+        assert [c.line for c in second.received[2:]] == ["nixevent DTMF"]
+    finally:
+        fake.stop()
 
 
 def test_api_during_a_reconnect_waits_for_the_new_connection(clients):
