@@ -196,12 +196,12 @@ def _dial(ctx: Any, req: ApiRequest, room: Any, text: str, role: str, to_be: Any
     dial = mpc_dial.dial_parameters(req, role, mpc_exists=room is not None)
     req.acted = True
     sent: list[str] = []
-    music = DialMusic.start(ctx, req, room, dial.music_url)
+    musics: list[DialMusic] = []  # the dial music, once the dial is under way
 
     def completed(outcome: str, call_uuid: str) -> None:
         if not sent:  # once per request, whichever leg or failure says it first
             sent.append(outcome)
-            if music is not None:
+            for music in musics:
                 music.stop()
             _event(ctx, _room_by_name(ctx, req), "AddParticipantByAPIActionCompleted", req,
                    outcome, call_uuid, to_be)
@@ -209,6 +209,11 @@ def _dial(ctx: Any, req: ApiRequest, room: Any, text: str, role: str, to_be: Any
     uuids = [ctx.new_id() for _ in dial.tos]
     _event(ctx, room, "AddParticipantByAPIActionInitiated", req, None, uuids[0], to_be)
     mpc_dial.start(ctx, req, dial, text, completed, uuids)
+    music = DialMusic.start(ctx, req, room, dial.music_url)  # after: a dial that never
+    if music is not None:  # started must not leave the room its music
+        musics.append(music)
+        if sent:
+            music.stop()
     return 201, {"message": "add participant action initiated", "request_uuid": req.api_id,
                  "calls": [{"to": t, "from": dial.from_, "call_uuid": u}
                            for t, u in zip(dial.tos, uuids, strict=True)]}
