@@ -118,12 +118,10 @@ def call_params(channel: Event, *, status: str) -> dict[str, str]:
 def custom_headers(channel: Event) -> dict[str, str]:
     """The `X-PH-*` SIP headers the call arrived with (name as sent, value as FreeSWITCH kept)."""
     found = {}
-    for name in channel.headers:
-        if name.startswith(SIP_HEADER_VARIABLE):
-            header = name[len(SIP_HEADER_VARIABLE):]
-            value = channel.get(name)
-            if header[: len(_CUSTOM_HEADER)].upper() == _CUSTOM_HEADER.upper() and value:
-                found[header] = value
+    for name, value in channel.starting_with(SIP_HEADER_VARIABLE).items():
+        header = name[len(SIP_HEADER_VARIABLE):]
+        if header[: len(_CUSTOM_HEADER)].upper() == _CUSTOM_HEADER.upper() and value:
+            found[header] = value
     return found
 
 

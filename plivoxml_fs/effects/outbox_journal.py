@@ -34,11 +34,11 @@ HEARTBEAT_S = 5.0
 #: What the journal keeps of a call's channel data besides its `Caller-*` headers: what the
 #: call parameters (call/params.py) are built from. A test pins that the parameters from the
 #: journalled headers of a real connect reply are those of the whole reply.
-JOURNAL_HEADERS = frozenset({
+JOURNAL_HEADERS = (
     "Unique-ID", "Channel-Unique-ID", "Channel-Caller-ID-Number", "Channel-Caller-ID-Name",
     "Channel-Destination-Number", "Call-Direction", "Answer-State", "variable_direction",
     "variable_sip_rdnis",
-})
+)
 
 
 @attrs.frozen
@@ -52,8 +52,12 @@ class Orphan:
 def journal_channel(channel: Any) -> dict[str, str]:
     """What the journal keeps of a call's channel data: its `Caller-*` headers and
     JOURNAL_HEADERS and the SIP headers (the X-PH-* ones are call parameters), decoded."""
-    return {name: channel.get(name) or "" for name in channel.headers
-            if name.startswith(("Caller-", SIP_HEADER_VARIABLE)) or name in JOURNAL_HEADERS}
+    kept = channel.starting_with("Caller-", SIP_HEADER_VARIABLE)
+    for name in JOURNAL_HEADERS:
+        value = channel.get(name)
+        if value is not None:
+            kept[name] = value
+    return kept
 
 
 def orphans_of(store: OutboxStore) -> list[Orphan]:

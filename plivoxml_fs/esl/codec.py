@@ -27,6 +27,10 @@ MAX_HEADER_BYTES = 256 * 1024
 #: Largest body a Content-Length may announce (api replies such as `show channels` can be large).
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
+#: A message's header block longer than this (bytes) is kept as text (`Headers(text=...)`):
+#: the connect reply's channel data, an api reply's.
+TEXT_HEADERS_FROM = 512
+
 # switch_utils.h SWITCH_URL_UNSAFE, plus every byte outside printable ASCII.
 _URL_UNSAFE = frozenset(b"\r\n #%&+:;<=>?@[\\]^`{|}\"")
 
@@ -196,7 +200,11 @@ class MessageParser(_BlockParser):
     _what = "ESL message"
 
     def _split_block(self, block: bytes) -> tuple[bytes, Mapping[str, str]]:
-        # values decoded when read (Headers): a connect reply carries ~200, a driver reads ~30
+        # values decoded when read (Headers): a connect reply carries ~200, a driver reads ~30.
+        # A large block is kept as text, looked up when read, as an event's is: splitting it
+        # would be a Python step a line. Small ones (replies: 2-3 lines) are split at once.
+        if len(block) > TEXT_HEADERS_FROM:
+            return b"", _event_headers(block, self._what)
         return b"", _parse_header_block(block, urldecode=True, what=self._what, lazy=True)
 
     def _build(self, first: bytes, headers: Mapping[str, str], body: bytes) -> Message:
@@ -237,23 +245,24 @@ def parse_event_plain(body: bytes) -> Event:
     return Event(headers, rest[:length])
 
 
-def _event_headers(block: bytes) -> Mapping[str, str]:
-    """An event body's headers: kept as text to be looked up (`Headers(text=...)`) when every
-    line is `name: value` with a name, else split at once by `_parse_header_block`, which
-    raises on the line that is not (the same headers, the same errors, either way)."""
+def _event_headers(block: bytes, what: str = "event") -> Mapping[str, str]:
+    """An event body's headers (or a large message block's, `what` naming it in errors): kept
+    as text to be looked up (`Headers(text=...)`) when every line is `name: value` with a
+    name, else split at once by `_parse_header_block`, which raises on the line that is not
+    (the same headers, the same errors, either way)."""
     try:
         text = block.decode("utf-8")
     except UnicodeDecodeError:
         text = "\r"  # the byte-wise path, with replacement
     if ("\r" in text or text.startswith(": ") or "\n: " in text
             or not all(": " in line for line in text.split("\n"))):
-        return _parse_header_block(block, urldecode=True, what="event", lazy=True)
+        return _parse_header_block(block, urldecode=True, what=what, lazy=True)
     return Headers(text=text)
 
 
 def check_line(value: str, what: str) -> str:
     """Refuse a value that would end an ESL line early (CR, LF or NUL): ESL injection."""
-    if any(ch in value for ch in "\r\n\0"):
+    if "\n" in value or "\r" in value or "\0" in value:
         raise UnsafeValue(f"{what} contains CR, LF or NUL: {value[:60]!r}")
     return value
 

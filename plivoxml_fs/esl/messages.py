@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Iterator, Mapping
 from urllib.parse import unquote_to_bytes
 
@@ -12,6 +14,19 @@ from plivoxml_fs.errors import ProtocolError
 
 #: What `Headers` remembers for a header that is not there.
 _ABSENT = object()
+
+
+@functools.lru_cache(maxsize=32)
+def _prefix_pattern(prefixes: tuple[str, ...]) -> re.Pattern[str]:
+    """The (name, value) of the lines of a `Headers` text whose names start with one of
+    `prefixes` (a line's name ends at its first ': ', as the codec splits it)."""
+    alternatives = "|".join(re.escape(prefix) for prefix in prefixes)
+    return re.compile(f"\n((?:{alternatives})[^\n]*?): ([^\n]*)")
+
+
+def _decode(value: str) -> str:
+    """A header value as eager decoding gives it: `%XX` escapes to bytes, then UTF-8."""
+    return unquote_to_bytes(value).decode("utf-8", "replace") if "%" in value else value
 
 
 class Headers(Mapping[str, str]):
@@ -41,43 +56,73 @@ class Headers(Mapping[str, str]):
             self._map = dict(line.split(": ", 1) for line in self._text[1:-1].split("\n"))
         return self._map
 
-    def _value(self, name: str) -> str | None:
-        """The still-encoded value of `name`, or None."""
-        if self._map is not None or "\n" in name:
-            return self._raw.get(name)
-        key = f"\n{name}: "
-        at = self._text.rfind(key)
-        if at < 0:
-            return None
-        start = at + len(key)
-        return self._text[start:self._text.index("\n", start)]
+    def _lookup(self, name: str) -> str | object:
+        """Find, decode and remember the value of `name` (_ABSENT when it is not there).
 
-    def _decoded(self, name: str) -> str | object:
-        """The decoded value of `name`, or _ABSENT; remembered."""
-        try:
-            return self._seen[name]
-        except KeyError:
-            pass
-        value = self._value(name)
+        The readers below try the memo first and come here on a miss: one Python call for a
+        header read again (the transport, the session and the typed views read Event-Name,
+        Content-Type, ... several times each), two for a first read.
+        """
+        if self._map is not None or "\n" in name:
+            value = self._raw.get(name)
+        elif ": " in name:  # no name holds one (a line's name ends at its first): `A: b` is
+            value = None  # not the start of the line `A: b: c`
+        else:
+            key = f"\n{name}: "
+            at = self._text.rfind(key)
+            if at < 0:
+                value = None
+            else:
+                start = at + len(key)
+                value = self._text[start:self._text.index("\n", start)]
         if value is None:
             decoded: str | object = _ABSENT
         else:
-            decoded = unquote_to_bytes(value).decode("utf-8", "replace") if "%" in value else value
+            decoded = _decode(value)
         self._seen[name] = decoded
         return decoded
 
     def __getitem__(self, name: str) -> str:
-        value = self._decoded(name)
+        try:
+            value = self._seen[name]
+        except KeyError:
+            value = self._lookup(name)
         if value is _ABSENT:
             raise KeyError(name)
         return value  # type: ignore[return-value]
 
     def get(self, name: str, default=None):
-        value = self._decoded(name)
+        try:
+            value = self._seen[name]
+        except KeyError:
+            value = self._lookup(name)
         return default if value is _ABSENT else value
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self._decoded(name) is not _ABSENT
+        if not isinstance(name, str):
+            return False
+        try:
+            return self._seen[name] is not _ABSENT
+        except KeyError:
+            return self._lookup(name) is not _ABSENT
+
+    def starting_with(self, prefixes: tuple[str, ...]) -> dict[str, str]:
+        """The headers whose names start with one of `prefixes`, decoded, in the order a dict
+        of them gives (a repeated name: where it first appears, with its last value).
+
+        Over the text this is one regular-expression scan, not a loop over every header: a
+        channel's data carries ~200 headers, of which a caller wants a few (`X-PH-*` ones).
+        """
+        if self._map is not None:
+            return {name: self[name] for name in self._map if name.startswith(prefixes)}
+        # A line's name ends at its first ': '. The scan finds the first one after the prefix;
+        # a name found with ': ' in it met one inside the prefix (`B:` and the line `B: x: y`),
+        # so its true name is shorter than the prefix: not one of these.
+        found: dict[str, str] = {}
+        for name, value in _prefix_pattern(prefixes).findall(self._text):
+            if ": " not in name:
+                found[name] = value  # a repeated name: its first place, its last value
+        return {name: _decode(value) for name, value in found.items()}
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._raw)
@@ -89,8 +134,30 @@ class Headers(Mapping[str, str]):
         return repr(dict(self.items()))
 
     def without(self, name: str) -> Headers:
-        """These headers less `name` (still undecoded)."""
-        return Headers({key: value for key, value in self._raw.items() if key != name})
+        """These headers less `name` (still undecoded). Kept as text, the lines of that name
+        are cut out of it: a connect reply's ~200 headers are never split for its Reply-Text."""
+        if self._map is not None or "\n" in name:
+            return Headers({key: value for key, value in self._raw.items() if key != name})
+        text, key = self._text, f"\n{name}: "
+        at = text.find(key)
+        if at < 0:
+            return self  # immutable: the same headers
+        kept, start = [], 0
+        while at >= 0:
+            kept.append(text[start:at])
+            start = text.index("\n", at + 1)  # where the next line (or the end) begins
+            at = text.find(key, start)
+        kept.append(text[start:])
+        rest = "".join(kept)
+        return Headers(text=rest[1:-1]) if rest != "\n" else Headers({})
+
+
+def starting_with(headers: Mapping[str, str], prefixes: tuple[str, ...]) -> dict[str, str]:
+    """The headers whose names start with one of `prefixes`, decoded (see
+    `Headers.starting_with`; any other mapping is filtered name by name)."""
+    if isinstance(headers, Headers):
+        return headers.starting_with(prefixes)
+    return {name: value for name, value in headers.items() if name.startswith(prefixes)}
 
 
 def _frozen_headers(value: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -166,6 +233,11 @@ class Event:
 
     def variable(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(f"variable_{name}", default)
+
+    def starting_with(self, *prefixes: str) -> dict[str, str]:
+        """The headers whose names start with one of `prefixes`, decoded, without reading
+        every header (a channel's data carries ~200)."""
+        return starting_with(self.headers, prefixes)
 
 
 @attrs.frozen

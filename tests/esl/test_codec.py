@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from esl import traces
@@ -26,7 +26,7 @@ from plivoxml_fs.esl.codec import (
     parse_event_plain,
     url_encode,
 )
-from plivoxml_fs.esl.messages import Headers, Message
+from plivoxml_fs.esl.messages import Headers, Message, starting_with
 
 BG_JOB_BODY = (
     b"Event-Name: BACKGROUND_JOB\nJob-UUID: job-1\nJob-Command: uuid_getvar\n"
@@ -539,6 +539,7 @@ def test_event_values_decode_when_read():
 
 @settings(max_examples=500, deadline=None)
 @given(_block_bytes)
+@example(b"A: b: c\nA: b")  # a value holding ': ' (so `A: b` is no name), a repeated name
 def test_event_headers_looked_up_in_the_text_are_the_split_ones(block):
     """An event body's headers kept as text (looked up, split only when iterated) give what
     splitting the bytes gives, for every name read, and read again (the decoded value is
@@ -559,6 +560,50 @@ def test_event_headers_looked_up_in_the_text_are_the_split_ones(block):
             assert headers.get(absent) is None and absent not in headers
             assert headers.get(absent, "-") == "-"
     assert dict(headers) == expected and len(headers) == len(expected)
+    for name in list(expected)[:3] + ["Absent"]:
+        if isinstance(headers, Headers):
+            less = headers.without(name)
+            assert dict(less) == {k: v for k, v in expected.items() if k != name}
+            assert less.get(name) is None and name not in less
+    # the names by prefix, in the text's order, as filtering the split headers gives them
+    for prefix in {name[:n] for name in expected for n in (1, 2)} | {"A", "x", "."}:
+        wanted = [(k, v) for k, v in expected.items() if k.startswith(prefix)]
+        assert list(starting_with(headers, (prefix,)).items()) == wanted
+        assert list(starting_with(Headers(dict(expected)), (prefix,)).items()) == [
+            (k, v) for k, v in Headers(dict(expected)).items() if k.startswith(prefix)]
+
+
+def test_headers_by_prefix_name_a_line_up_to_its_first_separator():
+    """A value holding ': ' is no part of the name, a repeated name comes once with its last
+    value where it first stood, and only names that start with a prefix are given."""
+    event = parse_event_plain(b"Ax: 1\nB: x: y\nAx: 2%20z\nC-A: 3\nAb: : q\n\n")
+    assert isinstance(event.headers, Headers) and event.headers._map is None
+    assert list(event.starting_with("A", "B").items()) == [
+        ("Ax", "2 z"), ("B", "x: y"), ("Ab", ": q")]
+    assert event.starting_with("B: x") == {} and event.starting_with("B:") == {}
+    assert event.starting_with("C-") == {"C-A": "3"} and event.starting_with("Ab") == {"Ab": ": q"}
+    assert event.get("B: x") is None and "B: x" not in event.headers  # not a name: a value's
+    assert list(event.starting_with("A", "B").items()) == [
+        (k, v) for k, v in dict(event.headers).items() if k.startswith(("A", "B"))]
+
+
+def test_large_message_blocks_are_kept_as_text_and_read_as_split():
+    """A connect reply's channel data (a block over TEXT_HEADERS_FROM) is looked up in its text
+    and reads as splitting it gives; without its Reply-Text it stays text; a malformed line in
+    such a block is the same ProtocolError, naming the message."""
+    [reply] = [m for e in traces.incoming("lifecycle.txt") for m in MessageParser().feed(e.data)
+               if m.content_type == "command/reply" and m.get("Unique-ID")][:1]
+    assert isinstance(reply.headers, Headers) and reply.headers._map is None
+    channel = reply.headers.without("Reply-Text")
+    raw = [e.data for e in traces.incoming("lifecycle.txt") if b"Unique-ID" in e.data and b"command/reply" in e.data][0]
+    block = raw[: raw.find(b"\n\n")]
+    split = codec._parse_header_block(block, urldecode=True, what="x")
+    assert len(block) > codec.TEXT_HEADERS_FROM and dict(reply.headers) == split
+    assert channel._map is None and "Reply-Text" in split and "Reply-Text" not in channel
+    assert dict(channel) == {k: v for k, v in split.items() if k != "Reply-Text"}
+    bad = block + b"\nno separator here\n\n"
+    with pytest.raises(ProtocolError, match="ESL message: header line without ': '"):
+        MessageParser().feed(bad)
 
 
 def test_recorded_events_read_alike_lazily_and_split():
@@ -576,5 +621,8 @@ def test_recorded_events_read_alike_lazily_and_split():
             assert isinstance(lazy, Headers) and lazy._map is None  # no split needed
             assert all(lazy.get(key) == value for key, value in split.items())
             assert dict(lazy) == split
+            prefixes = ("variable_sip_h_", "Caller-", "variable_")
+            assert list(lazy.starting_with(prefixes).items()) == [
+                (k, v) for k, v in split.items() if k.startswith(prefixes)]
             events += 1
     assert events > 100
