@@ -292,14 +292,17 @@ PHASES: dict[tuple[Phase, str], Phase] = {
 
 #: The events `myevents` turns on that nothing reads on a call's own connection: the verbs act
 #: on CHANNEL_EXECUTE_COMPLETE (the session's Executed), CHANNEL_HANGUP (HungUp), DTMF and
-#: the conference events, and replay's transcript shows CHANNEL_ANSWER, so those stay. Each
-#: event left on costs FreeSWITCH its serialisation and us its parse, about 9 a call
-#: (CHANNEL_EXECUTE for every application, CHANNEL_STATE, CHANNEL_UNPARK); docs/internals.md.
+#: the conference events, so those stay. Each event left on costs FreeSWITCH its
+#: serialisation and us its parse, about 9 a call (CHANNEL_EXECUTE for every application,
+#: CHANNEL_STATE, CHANNEL_UNPARK); docs/internals.md. CHANNEL_ANSWER (~4 KiB of channel data)
+#: was kept for one line of replay's transcript only; the answer's CHANNEL_EXECUTE_COMPLETE
+#: says the same there, and the driver takes the answer time from it.
 #: CHANNEL_HANGUP_COMPLETE (the largest, ~4.7 KiB on 1.10.12) comes after CHANNEL_HANGUP, which
 #: already ended the call (`hangup_event` is the first) and carries what the hangup callback
 #: reads (cause, times: its Hangup-Time is 0, its Event-Date-Timestamp the same moment).
 UNUSED_CALL_EVENTS = (
-    "CHANNEL_APPLICATION", "CHANNEL_BRIDGE", "CHANNEL_CREATE", "CHANNEL_DATA", "CHANNEL_DESTROY",
+    "CHANNEL_ANSWER", "CHANNEL_APPLICATION", "CHANNEL_BRIDGE", "CHANNEL_CREATE", "CHANNEL_DATA",
+    "CHANNEL_DESTROY",
     "CHANNEL_EXECUTE", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_ORIGINATE", "CHANNEL_UUID",
     "CHANNEL_OUTGOING", "CHANNEL_PARK", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA",
     "CHANNEL_STATE", "CHANNEL_UNBRIDGE", "CHANNEL_UNPARK", "DETECTED_SPEECH", "NOTALK", "TALK",

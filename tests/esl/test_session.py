@@ -248,16 +248,16 @@ def test_phases_not_in_the_table_stay_put():
 
 
 def test_call_setup_is_myevents_then_the_events_then_linger():
-    """myevents, less what nothing reads (every event the verbs and the transcript read is
-    kept), the conference events, linger."""
+    """myevents, less what nothing reads (every event the verbs read is kept; CHANNEL_ANSWER,
+    which only a transcript line read, is not), the conference events, linger."""
     assert call_setup(30) == (
         "myevents",
         "nixevent " + " ".join(UNUSED_CALL_EVENTS),
         "event plain BACKGROUND_JOB CUSTOM conference::maintenance",
         "linger 30",
     )
-    read = {"CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP", "DTMF", "CHANNEL_ANSWER"}
-    assert not read & set(UNUSED_CALL_EVENTS)
+    read = {"CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP", "DTMF"}
+    assert not read & set(UNUSED_CALL_EVENTS) and "CHANNEL_ANSWER" in UNUSED_CALL_EVENTS
 
 
 # -- naming -----------------------------------------------------------------------------------
