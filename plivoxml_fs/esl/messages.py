@@ -24,6 +24,12 @@ def _prefix_pattern(prefixes: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(f"\n((?:{alternatives})[^\n]*?): ([^\n]*)")
 
 
+def _never_a_name(name: str) -> bool:
+    """No header of a split block is named so: a line's name ends at its first ': ' and at
+    the line's end (`A: b` is not the name of the line `A: b: c`)."""
+    return "\n" in name or ": " in name
+
+
 def _decode(value: str) -> str:
     """A header value as eager decoding gives it: `%XX` escapes to bytes, then UTF-8."""
     return unquote_to_bytes(value).decode("utf-8", "replace") if "%" in value else value
@@ -59,14 +65,14 @@ class Headers(Mapping[str, str]):
     def _lookup(self, name: str) -> str | object:
         """Find, decode and remember the value of `name` (_ABSENT when it is not there).
 
-        The readers below try the memo first and come here on a miss: one Python call for a
-        header read again (the transport, the session and the typed views read Event-Name,
-        Content-Type, ... several times each), two for a first read.
+        `get` (which the other readers go through) tries the memo first and comes here on a
+        miss: one Python call for a header read again (the transport, the session and the
+        typed views read Event-Name, Content-Type, ... several times each), two for a first.
         """
-        if self._map is not None or "\n" in name:
-            value = self._raw.get(name)
-        elif ": " in name:  # no name holds one (a line's name ends at its first): `A: b` is
-            value = None  # not the start of the line `A: b: c`
+        if self._map is not None:
+            value = self._map.get(name)
+        elif _never_a_name(name):
+            value = None
         else:
             key = f"\n{name}: "
             at = self._text.rfind(key)
@@ -82,15 +88,6 @@ class Headers(Mapping[str, str]):
         self._seen[name] = decoded
         return decoded
 
-    def __getitem__(self, name: str) -> str:
-        try:
-            value = self._seen[name]
-        except KeyError:
-            value = self._lookup(name)
-        if value is _ABSENT:
-            raise KeyError(name)
-        return value  # type: ignore[return-value]
-
     def get(self, name: str, default=None):
         try:
             value = self._seen[name]
@@ -98,13 +95,14 @@ class Headers(Mapping[str, str]):
             value = self._lookup(name)
         return default if value is _ABSENT else value
 
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name, _ABSENT)
+        if value is _ABSENT:
+            raise KeyError(name)
+        return value
+
     def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str):
-            return False
-        try:
-            return self._seen[name] is not _ABSENT
-        except KeyError:
-            return self._lookup(name) is not _ABSENT
+        return isinstance(name, str) and self.get(name, _ABSENT) is not _ABSENT
 
     def starting_with(self, prefixes: tuple[str, ...]) -> dict[str, str]:
         """The headers whose names start with one of `prefixes`, decoded, in the order a dict
@@ -136,8 +134,10 @@ class Headers(Mapping[str, str]):
     def without(self, name: str) -> Headers:
         """These headers less `name` (still undecoded). Kept as text, the lines of that name
         are cut out of it: a connect reply's ~200 headers are never split for its Reply-Text."""
-        if self._map is not None or "\n" in name:
-            return Headers({key: value for key, value in self._raw.items() if key != name})
+        if self._map is not None:
+            return Headers({key: value for key, value in self._map.items() if key != name})
+        if _never_a_name(name):
+            return self  # nothing so named: the same (immutable) headers
         text, key = self._text, f"\n{name}: "
         at = text.find(key)
         if at < 0:
