@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--document", help="XML file to answer with ({base} = web app URL)")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--profile", help="write the daemon child's cProfile stats here")
+    parser.add_argument("--cpu-profile", metavar="FILE",
+                        help="sample the daemon child's CPU time (SIGPROF) while the calls run: "
+                        "collapsed stacks into FILE (--freeswitch: FILE.<workload>) and the "
+                        "share of each part of the daemon in the report")
     parser.add_argument("--quick", action="store_true", help="200 calls, 100 at once")
     parser.add_argument(
         "--burst", type=int, default=2000, help="webhooks in the outbox burst phase (0: none)"
@@ -82,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{opts.base}/answer.xml", f"{opts.base}/hangup", opts.concurrency,
             listen_port=opts.listen_port, freeswitch=opts.freeswitch, password=opts.password,
             mpc_time_scale=opts.mpc_time_scale, count_events=opts.count_events,
+            cpu_profile=opts.cpu_profile,
         )
         if not opts.profile:
             child.run()

@@ -39,11 +39,23 @@ TICKS = os.sysconf("SC_CLK_TCK")
 #: The auth token the burst's webhooks are signed with (the web app checks every signature).
 BURST_TOKEN = "bench-auth-token"
 
-def _report_and_wait(port: int, setup_s: list[float], means=None, events=None) -> None:
-    """Say the bound port, wait for the parent's 'stop' line, then print setup latencies."""
+def _report_and_wait(port: int, setup_s: list[float], means=None, events=None,
+                     cpu_profile: str | None = None) -> None:
+    """Say the bound port, wait for the parent's 'stop' line, then print setup latencies
+    (and, with `cpu_profile`, where the CPU went meanwhile: bench_cpuprof.py)."""
+    sampler = None
+    if cpu_profile:
+        from bench_cpuprof import Sampler
+
+        sampler = Sampler()
+        sampler.start()
     print(port, flush=True)
     gevent.get_hub().threadpool.spawn(sys.stdin.readline).get()
     report = {"setup_s": setup_s, "mean_ms": means() if means else {}, "events": events or {}}
+    if sampler is not None:
+        sampler.stop()
+        sampler.write(cpu_profile)
+        report["cpu_profile"] = {"file": cpu_profile, **sampler.summary()}
     print(json.dumps(report), flush=True)
 
 

@@ -59,7 +59,8 @@ class DaemonChild:
 
     def __init__(self, answer_url: str, hangup_url: str, concurrency: int, *,
                  listen_port: int = 0, freeswitch: str | None = None, password: str = "ClueCon",
-                 mpc_time_scale: float = 1.0, count_events: bool = False) -> None:
+                 mpc_time_scale: float = 1.0, count_events: bool = False,
+                 cpu_profile: str | None = None) -> None:
         self.answer_url, self.hangup_url = answer_url, hangup_url
         self.concurrency = concurrency
         self.listen_port = listen_port
@@ -69,6 +70,8 @@ class DaemonChild:
         #: Count the events each side received (reported as `events`); costs a little CPU.
         self.count_events = count_events
         self.counted: dict[str, int] = {}
+        #: Where to write the CPU-time samples of the workload (bench_cpuprof.py), if anywhere.
+        self.cpu_profile = cpu_profile
 
     def run(self) -> None:
         from plivoxml_fs.config import Settings
@@ -147,7 +150,8 @@ class DaemonChild:
                     gevent.sleep(0.05)
             else:
                 daemon.start_server()
-            _report_and_wait(daemon.address[1], setup_s, _latency_means, self.counted)
+            _report_and_wait(daemon.address[1], setup_s, _latency_means, self.counted,
+                             self.cpu_profile)
             daemon.stop(drain_timeout_s=5)
 
 
@@ -352,6 +356,8 @@ def drive(fs, child: Child, app: WebApp | None, opts) -> dict:
     }
     if report["mean_ms"]:
         result["mean_ms_by_command"] = report["mean_ms"]
+    if report.get("cpu_profile"):
+        result["cpu_profile"] = report["cpu_profile"]
     if app is not None:
         lags = [app.callbacks[u] - t for u, t in hung_up.items() if u in app.callbacks]
         arrived = sorted(app.callbacks.values())
@@ -437,6 +443,10 @@ DEFINITIONS = {
     "bounded by the call rate, not a delivery-throughput test",
     "outbox_lag_ms": "a call's hangup seen by the embedded FreeSWITCH -> its callback received",
     "mean_ms_by_command": "daemon: mean ESL round trip per command kind, and per document fetch",
+    "cpu_profile": "with --cpu-profile FILE: samples of the daemon child's CPU time (SIGPROF "
+    "after each ms of its user+system CPU, at most the kernel's HZ a CPU second) from its start "
+    "to the stop, each given to the part of the daemon its innermost plivoxml_fs frame is in "
+    "(gevent's hub when there is none): by_part_pct; the stacks are in FILE",
     "cpu_ratio_to_baseline": "daemon cpu_ms_per_call / baseline cpu_ms_per_call",
     "outbox_burst": "a child process emits `webhooks` signed POST webhooks (a hangup callback's "
     "parameters, one call uuid each) back to back into a fresh Outbox (its own SQLite file, "
@@ -474,6 +484,8 @@ def bench(opts) -> dict:
     app.document = document.replace("{base}", base).encode()
     common = ["--base", base, "--concurrency", str(opts.concurrency), "--wait", str(opts.wait)]
     profile = ["--profile", opts.profile] if opts.profile else []
+    if opts.cpu_profile:
+        profile += ["--cpu-profile", opts.cpu_profile]
     out = {
         "document": name,
         "options": {

@@ -71,6 +71,10 @@ DEFINITIONS = {
     "freeswitch_idle_ms_per_s": "FreeSWITCH's CPU per wall second while no call was up, "
     "measured before the workloads",
     "setup_ms": "in the child: outbound socket accepted -> the join (`conference`) execute sent",
+    "cpu_profile": "with --cpu-profile FILE: samples of the daemon child's CPU time (SIGPROF "
+    "after each ms of its user+system CPU, at most the kernel's HZ a CPU second) from its start "
+    "to the stop, each given to the part of the daemon its innermost plivoxml_fs frame is in "
+    "(gevent's hub when there is none): by_part_pct; the stacks are in FILE",
     "executed": "calls that reached the join",
     "callbacks": "posts the web app received: hangup callbacks (one a call) and the room's "
     "(conference enter/exit, MPC status)",
@@ -91,7 +95,8 @@ def add_options(parser) -> None:
                        help="FreeSWITCH's process (default: the one listening on PORT)")
     group.add_argument("--py-spy", metavar="FILE",
                        help="sample the daemon child with py-spy (collapsed stacks) into "
-                       "FILE.<workload> while the calls run")
+                       "FILE.<workload> while the calls run (wall time: a greenlet idle in "
+                       "the hub is sampled too; --cpu-profile counts CPU only)")
     group.add_argument("--reference-code", metavar="DIR",
                        help="also run each daemon workload with plivoxml_fs imported from DIR "
                        "(another checkout: the code before a change), in the same run")
@@ -178,6 +183,8 @@ def _spy(pid: int, out: str) -> subprocess.Popen:
 def run_workload(ctl: Controller, fs_pid: int, app: WebApp, child_args: list[str], opts,
                  *, daemon: bool, name: str, code: str | None = None) -> dict:
     """One child, `calls` calls at `rate`/s; both processes' CPU over the same seconds."""
+    if daemon and opts.cpu_profile:
+        child_args = [*child_args, "--cpu-profile", f"{opts.cpu_profile}.{name}"]
     child = Child(child_args, code)
     spy = _spy(child.proc.pid, f"{opts.py_spy}.{name}") if daemon and opts.py_spy else None
     app.callbacks.clear()
@@ -233,6 +240,8 @@ def run_workload(ctl: Controller, fs_pid: int, app: WebApp, child_args: list[str
         result["room_callbacks"] = app.conference_callbacks
     if report["mean_ms"]:
         result["mean_ms_by_command"] = report["mean_ms"]
+    if report.get("cpu_profile"):
+        result["cpu_profile"] = report["cpu_profile"]
     if report.get("events"):
         result["events_per_call"] = {k: round(v / calls, 2)
                                      for k, v in sorted(report["events"].items())}

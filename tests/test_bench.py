@@ -44,12 +44,13 @@ BURST_FIELDS = {
 }
 
 
-def test_five_calls_give_every_figure():
+def test_five_calls_give_every_figure(tmp_path):
     """5 calls through the daemon and the baseline, then a burst of 20 signed webhooks through
     a fresh outbox: all complete and arrive, every field present."""
     args = ["--calls", "5", "--concurrency", "5", "--rate", "50", "--wait", "1", "--burst", "20"]
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), *args, "--time-scale", "0.05"],
+        [sys.executable, str(SCRIPT), *args, "--time-scale", "0.05",
+         "--cpu-profile", str(tmp_path / "stacks")],
         capture_output=True,
         text=True,
         timeout=60,
@@ -57,7 +58,7 @@ def test_five_calls_give_every_figure():
     )
     out = json.loads(done.stdout)
     assert out["document"] == "<Conference> rooms of 4 callers, timeLimit 1 s, callbacks"
-    assert set(out["daemon"]) == DAEMON_FIELDS
+    assert set(out["daemon"]) == DAEMON_FIELDS | {"cpu_profile"}
     assert set(out["baseline"]) == DAEMON_FIELDS - {"rss_mb_growth_pct", "mean_ms_by_command"} - {
         f for f in DAEMON_FIELDS if f.startswith(("callbacks", "outbox", "conference"))
     }
@@ -68,6 +69,11 @@ def test_five_calls_give_every_figure():
     assert {"sendmsg", "fetch"} <= set(out["daemon"]["mean_ms_by_command"])
     assert out["daemon"]["setup_ms_p99"] > 0 and out["baseline"]["setup_ms_p99"] > 0
     assert out["cpu_ratio_to_baseline"] is None or out["cpu_ratio_to_baseline"] > 0
+    profile = out["daemon"]["cpu_profile"]  # the daemon child's CPU samples (bench_cpuprof)
+    assert profile["file"] == str(tmp_path / "stacks") and (tmp_path / "stacks").exists()
+    stacks = (tmp_path / "stacks").read_text().splitlines()
+    assert sum(int(line.rpartition(" ")[2]) for line in stacks) == profile["samples"]
+    assert profile["samples"] == 0 or 99 <= sum(profile["by_part_pct"].values()) <= 101
     burst = out["outbox_burst"]
     assert set(burst) == BURST_FIELDS
     assert (burst["webhooks"], burst["delivered"], burst["bad_signatures"]) == (20, 20, 0)
