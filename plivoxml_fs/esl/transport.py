@@ -127,14 +127,17 @@ class EslConnection:
                 raise ConnectionLost(f"{self.name}: cannot send {what}: {self._close_reason}")
             for waiter in waiters:
                 self._session.sent(waiter.what, waiter)
-            timer = gevent.Timeout(remaining(deadline))
-            timer.start()
+            timer = None
             try:
-                self._write(data)
+                rest = self._write_now(data)
+                if rest:  # the socket's buffer is full: wait for room, within the deadline
+                    timer = gevent.Timeout(remaining(deadline))
+                    timer.start()
+                    self._write(rest)
             except BaseException as exc:
                 # A write cut short may leave half a command on the wire: the connection can
                 # no longer be trusted, whatever interrupted it (even a caller's own timeout).
-                if exc is timer:
+                if timer is not None and exc is timer:
                     self._lost("a write timed out (FreeSWITCH not reading)", level=logging.WARNING)
                     raise CommandTimeout(f"{self.name}: could not send {what} in time") from None
                 if isinstance(exc, OSError):
@@ -143,9 +146,23 @@ class EslConnection:
                 self._lost(f"a write was interrupted ({exc!r})", level=logging.WARNING)
                 raise
             finally:
-                timer.close()
+                if timer is not None:
+                    timer.close()
         finally:
             self._write_lock.release()
+
+    def _write_now(self, data: bytes) -> bytes:
+        """As much of `data` as the socket takes at once, without waiting; what is left.
+
+        A command fits the socket's buffer nearly always, so it needs no timer: the deadline
+        (a gevent.Timeout made, started and closed) is armed only for what is left."""
+        raw = getattr(self._sock, "_sock", None)
+        if raw is None or self._sock.gettimeout() is not None:
+            return data  # not a plain gevent socket: all through _write
+        try:
+            return data[raw.send(data):]
+        except BlockingIOError:
+            return data
 
     def _write(self, data: bytes) -> None:
         """`sendall` without its per-call SO_SNDBUF query: a command fits one send."""
@@ -307,11 +324,36 @@ class EslConnection:
 
     # -- reading --------------------------------------------------------------------------
 
+    def _receiver(self) -> Callable[[], bytes]:
+        """What the reader calls for the next bytes (b"" at EOF).
+
+        A gevent socket's recv tries the system call first and waits for the socket only when
+        it fails with EAGAIN, which is what happens after nearly every message: FreeSWITCH's
+        reply or event was read whole, so the next recv finds nothing, and raises (an
+        exception and a system call a message). Waiting first for the socket to be readable
+        and then reading once saves both; a read that still finds nothing waits again."""
+        raw = getattr(self._sock, "_sock", None)
+        readable = getattr(self._sock, "_read_event", None)
+        if raw is None or readable is None or self._sock.gettimeout() is not None:
+            return lambda: self._sock.recv(READ_CHUNK_BYTES)  # not a plain gevent socket
+        wait = gevent.get_hub().wait
+
+        def receive() -> bytes:
+            while True:
+                wait(readable)
+                try:
+                    return raw.recv(READ_CHUNK_BYTES)
+                except BlockingIOError:
+                    continue  # woken with nothing to read: wait again
+
+        return receive
+
     def _read_loop(self) -> None:
+        receive = self._receiver()
         try:
             while not self.closed:
                 try:
-                    data = self._sock.recv(READ_CHUNK_BYTES)
+                    data = receive()
                 except OSError as exc:
                     self._lost(f"read failed: {exc}", level=logging.WARNING)
                     return

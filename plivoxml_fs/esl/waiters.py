@@ -31,14 +31,39 @@ def remaining(deadline: float) -> float:
     return max(0.0, deadline - time.monotonic())
 
 
+class _Expired(BaseException):
+    """Thrown into a greenlet by `within`'s own timer: never seen outside `within`."""
+
+
 def within(result: gevent.event.AsyncResult, timeout: float) -> bool:
     """Wait up to `timeout` s for `result`; True when it is ready (value or error).
 
-    Waiting this way, rather than catching gevent.Timeout around get(), leaves a caller's own
-    gevent.Timeout alone: it propagates instead of being mistaken for ours.
+    The deadline is a bare loop timer that throws `_Expired`, a private class: a caller's own
+    gevent.Timeout (or any other exception thrown into it) propagates instead of being taken
+    for ours. `result.wait(timeout)` did the same with a gevent.Timeout object made, started,
+    cancelled and closed for every wait: the transport waits a dozen times a call, and that
+    object was most of the cost of a wait (measured: 4.9-6.8 -> 3.0 us a reply).
     """
-    result.wait(timeout)
+    if result.ready():
+        return True
+    if timeout <= 0:
+        return False
+    timer = _expiring(timeout)
+    try:
+        result.wait()
+    except _Expired:
+        pass
+    finally:
+        timer.close()
     return result.ready()
+
+
+def _expiring(timeout: float):
+    """A started loop timer that throws `_Expired` into this greenlet in `timeout` s; the
+    caller closes it once its wait is over (nothing is thrown after that)."""
+    timer = gevent.get_hub().loop.timer(timeout)
+    timer.start(gevent.getcurrent().throw, _Expired)
+    return timer
 
 
 class Reply:
@@ -123,10 +148,19 @@ class Subscription:
         """
         if self._error is not None and self._queue.empty():
             raise self._error
-        try:
-            item = self._queue.get(timeout=timeout)
-        except gevent.queue.Empty:
+        if self._queue.qsize():
+            item = self._queue.get_nowait()
+        elif timeout <= 0:
             return None
+        else:
+            # not queue.get(timeout=...): that makes a gevent.Timeout a wait (within says why)
+            timer = _expiring(timeout)
+            try:
+                item = self._queue.get()
+            except _Expired:
+                return None  # an event that came meanwhile stays queued for the next get
+            finally:
+                timer.close()
         if item is _END:
             assert self._error is not None
             raise self._error

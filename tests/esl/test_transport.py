@@ -446,3 +446,102 @@ def test_event_log_lines_carry_the_event_the_conference_and_the_call(pair, caplo
     (record,) = [r for r in caplog.records if "<- event" in r.getMessage()]
     assert (record.event, record.fs_room, record.call_uuid) == ("add-member", "room1", "call-7")
     assert not hasattr(record, "conference")
+
+
+# -- waits and socket calls without a gevent.Timeout each (waiters._expiring, the reader, writes)
+
+
+def test_a_wait_that_ended_leaves_no_deadline_behind(pair):
+    """A reply and an event that came before their deadlines: once the deadlines pass, nothing
+    is thrown into the greenlet that waited (its timers were closed with the waits)."""
+    conn, side = pair
+    sub = conn.subscribe()
+
+    def fs():
+        side.read()
+        side.reply("+OK")
+        side.event([("Event-Name", "HEARTBEAT")])
+
+    server = gevent.spawn(fs)
+
+    def waits_then_lives_on():
+        conn.command("noop", timeout=0.05)
+        event = sub.get(timeout=0.05)
+        gevent.sleep(0.15)  # three times both deadlines
+        return event.name
+
+    assert gevent.spawn(waits_then_lives_on).get(timeout=2) == "HEARTBEAT"
+    server.get(timeout=2)
+
+
+def test_an_event_after_a_get_timed_out_waits_for_the_next_get(pair):
+    conn, side = pair
+    sub = conn.subscribe()
+    assert sub.get(timeout=0.01) is None
+    side.event([("Event-Name", "CUSTOM"), ("Seq", "1")])
+    assert sub.get(timeout=1)["Seq"] == "1"
+    assert sub.get(timeout=0) is None  # nothing queued, no wait
+
+
+def test_callers_own_timeout_propagates_out_of_a_subscription_wait(pair):
+    conn, side = pair
+    sub = conn.subscribe()
+    with pytest.raises(gevent.Timeout), gevent.Timeout(0.02):
+        sub.get(timeout=5)
+    side.event([("Event-Name", "CUSTOM"), ("Seq", "2")])
+    assert sub.get(timeout=1)["Seq"] == "2"  # the subscription is still in step
+
+
+def test_a_socket_with_a_timeout_is_read_and_written_through_its_own_calls():
+    """A socket that is not a plain (timeout-less) gevent socket goes through recv/send: the
+    same replies and events."""
+    listener = gevent.socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    client = gevent.socket.create_connection(listener.getsockname())
+    client.settimeout(30)
+    server, _ = listener.accept()
+    conn = EslConnection(client, name="timed-conn", command_timeout_s=2.0)
+    conn.start()
+    side = FakeSide(server)
+    try:
+        sub = conn.subscribe()
+        answering = gevent.spawn(_answer_in_order, side, 3)
+        assert [conn.api(f"n{i}") for i in range(3)] == ["n0", "n1", "n2"]
+        answering.get(timeout=2)
+        side.event([("Event-Name", "HEARTBEAT")])
+        assert sub.get(timeout=1).name == "HEARTBEAT"
+    finally:
+        conn.close()
+        server.close()
+        listener.close()
+
+
+def test_closing_while_the_reader_waits_ends_it_and_every_waiter(pair):
+    conn, side = pair
+    api = gevent.spawn(conn.api, "status", timeout=5)
+    assert side.read().line == "api status"  # the reader now waits for the reply
+    conn.close()
+    with pytest.raises(ConnectionLost, match="closed by us"):
+        api.get(timeout=2)
+    conn._reader.join(timeout=2)
+    assert conn._reader.dead
+
+
+def test_a_command_larger_than_the_socket_buffer_goes_out_whole(pair):
+    """What the socket does not take at once is written as it drains, within the deadline."""
+    conn, side = pair
+    conn._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    text = "".join(chr(ord("a") + i % 26) for i in range(3_000_000))
+
+    def fs():
+        command = side.read()
+        side.reply("+OK")
+        return command
+
+    server = gevent.spawn(fs)
+    conn.execute_async("speak", text, timeout=5)
+    command = server.get(timeout=5)
+    assert command.get("execute-app-name") == "speak"
+    assert command.body == text.encode()  # every byte, in order
+    assert not conn.closed
