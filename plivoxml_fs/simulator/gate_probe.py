@@ -8,7 +8,8 @@ absolute sample is the same in every frame whatever the frame's phase, at PROBE'
 `recorded_runs(probe, recording)` finds it in a recording (best sample offset) and gives the
 runs of probe frames heard in it, `[first frame, [their scores]]`; `predicted_runs(level)`
 gives the runs gate.py lets through; `same_runs` compares them allowing for the one-frame
-timing slips of a real room.
+timing slips of a real room. `heard_runs(recording)` gives the scores heard in a recording with
+no frame grid at all, for a loaded real FreeSWITCH that moves part of a recording by a frame.
 """
 
 from __future__ import annotations
@@ -128,6 +129,33 @@ def recorded_runs(wav: Path, recording: Path) -> tuple[int, list[list]]:
         at = offset + k * FRAME
         got.append(score(rec[at:at + FRAME]) if at >= 0 and at + FRAME <= len(rec) else 0)
     return offset, runs(got)
+
+
+#: One period of the probe's 500 Hz sine at 8 kHz: every stretch of this many samples inside a
+#: frame has the frame's mean |sample|, whatever its phase (the frames are whole periods).
+PERIOD = RATE // HZ
+
+
+def heard_runs(recording: Path, floor: int = 25) -> list[list]:
+    """The probe's scores heard in `recording`, in order, as [score, frames] runs, found without
+    a frame grid: the mean |sample| of each PERIOD samples, stretches of one value, silences
+    (below `floor`) left out. A loaded FreeSWITCH writes a frame of silence into a room's
+    recording when the mixer is late and drops frames when a buffer overflows
+    (conference_record.c, conference_loop_input): the recording holds the probe's frames whole
+    but parts of it a frame or more away from where the rest sits, so no single offset fits it
+    all (`recorded_runs` then scores frames that straddle two, as neither). A period that
+    straddles two frames has a value of its own, a stretch too short to round to a frame."""
+    rec = read(recording)
+    stretches: list[list[int]] = []
+    for i in range(0, len(rec) - PERIOD + 1, PERIOD):
+        value = sum(abs(x) for x in rec[i:i + PERIOD]) // PERIOD
+        if stretches and stretches[-1][0] == value:
+            stretches[-1][1] += 1
+        else:
+            stretches.append([value, 1])
+    per_frame = FRAME // PERIOD
+    return [[value, round(count / per_frame)] for value, count in stretches
+            if value >= floor and round(count / per_frame)]
 
 
 def predicted_runs(level: int = 100) -> list[list]:

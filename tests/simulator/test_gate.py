@@ -4,9 +4,25 @@ case runs on a real one in tests/fs/test_gate_real.py)."""
 
 from __future__ import annotations
 
+import wave
+from array import array
+
+import pytest
+
 from plivoxml_fs.simulator.gate import Gate, mixed_frames
-from plivoxml_fs.simulator.gate_probe import predicted_runs, probe_scores, runs, same_runs
+from plivoxml_fs.simulator.gate_probe import (
+    FRAME,
+    RATE,
+    heard_runs,
+    predicted_runs,
+    probe_scores,
+    read,
+    runs,
+    same_runs,
+    write_probe,
+)
 from simulator.gate_cases import (
+    _held_to,
     energy_api_zero_mixes_everything,
     join_energy_level_zero_mixes_everything,
     measured,
@@ -51,3 +67,62 @@ def test_a_member_joined_at_level_zero_is_not_gated(rec):
 
 def test_the_energy_api_opens_the_gate(rec):
     energy_api_zero_mixes_everything(rec)
+
+
+def _recording(path, samples):
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RATE)
+        wav.writeframes(array("h", samples).tobytes())
+    return path
+
+
+def _gated(probe, level=100):
+    """The probe as a room records it at `level`: the mixed frames, and FreeSWITCH's silence
+    (samples of -1) for the rest."""
+    silence = [-1] * FRAME
+    return [x for k, mixed in enumerate(mixed_frames(probe_scores(), level))
+            for x in (probe[k * FRAME:(k + 1) * FRAME] if mixed else silence)]
+
+
+def test_a_recording_moved_by_a_frame_midway_is_read_without_a_grid(tmp_path):
+    """What a loaded real FreeSWITCH wrote in CI: the probe 24 samples into a frame, one frame
+    dropped, one replaced by FreeSWITCH's silence and one silent frame written between two
+    parts. (There the best single offset of recorded_runs was 24 samples off everywhere, so
+    every run's first and last frame straddled two and scored as neither.) heard_runs needs no
+    frame grid: it finds the gated frames, less the two lost."""
+    probe = read(write_probe(tmp_path / "probe.wav"))
+    gated = _gated(probe)
+    silence = [-1] * FRAME
+
+    def frame(k):
+        return gated[k * FRAME:(k + 1) * FRAME]
+
+    kept = [frame(k) for k in range(len(gated) // FRAME)]
+    kept[320] = silence  # in the ramp: 122 replaced
+    kept[376:376] = [silence]  # written between the ramp's hangover and the last loud frame
+    del kept[60]  # a 50 of the first hangover dropped
+    samples = [-1] * 24 + [x for f in kept for x in f]
+    path = _recording(tmp_path / "moved.wav", samples)
+    want = predicted_runs(100)
+    predicted = [score for _, scores in want for score in scores]
+    heard = [score for score, frames in heard_runs(path) for _ in range(frames)]
+    assert len(heard) == len(predicted) - 2 and heard.count(50) == predicted.count(50) - 1
+    assert [s for s in heard if s != 50] == [s for s in predicted if s not in (50, 122)]
+    _held_to(path.name, heard_runs(path), want)
+
+
+def test_an_ungated_recording_is_not_held_to_the_gated_frames(tmp_path):
+    """The real cases can fail: every probe frame recorded (no gate) is more than the gate
+    lets through, and a recording of half the gated frames is too few."""
+    probe = read(write_probe(tmp_path / "probe.wav"))
+    want = predicted_runs(100)
+    ungated = _recording(tmp_path / "ungated.wav", _gated(probe, level=0))
+    with pytest.raises(AssertionError, match="frames the gate drops"):
+        _held_to("ungated.wav", heard_runs(ungated), want)
+    gated = _gated(probe)
+    half = _recording(tmp_path / "half.wav", gated[:len(gated) // 2])
+    with pytest.raises(AssertionError):
+        _held_to("half.wav", heard_runs(half), want)
+    _held_to("gated.wav", heard_runs(_recording(tmp_path / "gated.wav", gated)), want)
