@@ -60,6 +60,8 @@ import ssl
 from collections.abc import Mapping
 from urllib.parse import quote, unquote, urlsplit
 
+import gevent
+import gevent.socket
 from gevent import monkey
 
 #: What every request says it comes from.
@@ -79,6 +81,10 @@ _HEX_DIGITS = b"0123456789abcdefABCDEF"
 #: The stdlib's own poll (not gevent's): a zero-timeout check that never yields.
 _poll = monkey.get_original("select", "poll")
 _POLLIN = 0x001
+
+
+class _Expired(BaseException):
+    """Thrown into a greenlet by `_Connection.fill`'s own read timer: never seen outside it."""
 
 
 class HttpError(Exception):
@@ -136,13 +142,42 @@ class _Connection:
     def fill(self) -> int:
         """Receive more bytes into `buf`; how many (0: the server closed)."""
         try:
-            data = self.sock.recv(RECV_BYTES)
+            data = self._receive()
         except TimeoutError:
             raise ReadTimeout("timed out") from None
         except OSError as exc:
             raise ProtocolError(_os_cause(exc)) from None
         self.buf += data
         return len(data)
+
+
+    def _receive(self) -> bytes:
+        """The next bytes, within the socket's read timeout.
+
+        A gevent socket's recv tries the system call first, which right after a request finds
+        nothing yet (EAGAIN: an exception and a system call for nothing), then waits for the
+        socket under a gevent.Timeout made, started, cancelled and closed for that one wait.
+        A plain one (not TLS: its bytes are not the reply's) is waited on first here, with a
+        bare loop timer as the deadline, and read once; any other socket, or one without a
+        timeout, reads through its own recv."""
+        sock = self.sock
+        timeout = sock.gettimeout()
+        if type(sock) is not gevent.socket.socket or not timeout:
+            return sock.recv(RECV_BYTES)
+        hub = gevent.get_hub()
+        timer = hub.loop.timer(timeout)
+        timer.start(gevent.getcurrent().throw, _Expired)
+        try:
+            while True:
+                hub.wait(sock._read_event)
+                try:
+                    return sock._sock.recv(RECV_BYTES)
+                except BlockingIOError:
+                    continue  # woken with nothing to read: wait again
+        except _Expired:
+            raise TimeoutError("timed out") from None
+        finally:
+            timer.close()
 
 
 class Response:

@@ -336,3 +336,42 @@ def test_a_repeated_equal_content_length_is_one():
         assert read(http, server.base + "/")[2] == b"ok"
         assert read(http, server.base + "/")[2] == b"ok"
     assert server.accepted == 1
+
+
+def _in_pieces(sock) -> None:
+    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab")
+    gevent.sleep(0.15)
+    sock.sendall(b"cd")
+
+
+def test_the_read_timeout_is_each_waits_not_the_whole_replys():
+    """The reply's two pieces come 0.15 s apart, each within the 0.25 s read timeout, the
+    whole after it: read; then the same wait with a 0.1 s read timeout is a ReadTimeout."""
+    with Script(_in_pieces) as slow:
+        assert read(client(read_timeout_s=0.25), slow.base + "/")[::2] == (200, b"abcd")
+    with Script(_in_pieces) as slow, pytest.raises(ReadTimeout):
+        read(client(read_timeout_s=0.1), slow.base + "/")
+
+
+def test_a_request_that_ended_leaves_no_read_timer_behind():
+    """Once a reply is read, its read deadline is gone: nothing is thrown into the greenlet
+    that made the request when it passes."""
+    with Script(OK) as server:
+        def request_then_live_on():
+            got = read(client(read_timeout_s=0.05), server.base + "/")
+            gevent.sleep(0.2)  # four times the read timeout
+            return got[0], got[2]
+
+        assert gevent.spawn(request_then_live_on).get(timeout=2) == (200, b"ok")
+
+
+def test_the_callers_own_timeout_ends_a_read_as_itself():
+    """A caller's gevent.Timeout (the outbox's total deadline) thrown into a read waiting for
+    the server is the caller's, not a ReadTimeout; the connection is not kept."""
+    http = client(read_timeout_s=2)
+    with Script(lambda sock: gevent.sleep(1)) as slow:
+        deadline = gevent.Timeout(0.1)
+        with pytest.raises(gevent.Timeout) as raised, deadline:
+            read(http, slow.base + "/")
+        assert raised.value is deadline
+    assert not any(http._idle.values())
