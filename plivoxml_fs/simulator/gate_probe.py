@@ -71,16 +71,20 @@ def read(path: Path) -> list[int]:
     return list(data)
 
 
-def write_probe(path: Path) -> Path:
-    """The probe as a WAV at `path`."""
-    frames = {s: _frame(s) for s in set(probe_scores())}
-    samples = [x for s in probe_scores() for x in frames[s]]
+def write(path: Path, samples: list[int]) -> Path:
+    """`samples` as a mono 16-bit WAV at RATE, at `path` (what `read` reads)."""
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)
         wav.setframerate(RATE)
         wav.writeframes(array("h", samples).tobytes())
     return path
+
+
+def write_probe(path: Path) -> Path:
+    """The probe as a WAV at `path`."""
+    frames = {s: _frame(s) for s in set(probe_scores())}
+    return write(path, [x for s in probe_scores() for x in frames[s]])
 
 
 def _best_offset(probe: list[int], rec: list[int]) -> int:

@@ -4,21 +4,18 @@ case runs on a real one in tests/fs/test_gate_real.py)."""
 
 from __future__ import annotations
 
-import wave
-from array import array
-
 import pytest
 
 from plivoxml_fs.simulator.gate import Gate, mixed_frames
 from plivoxml_fs.simulator.gate_probe import (
     FRAME,
-    RATE,
     heard_runs,
     predicted_runs,
     probe_scores,
     read,
     runs,
     same_runs,
+    write,
     write_probe,
 )
 from simulator.gate_cases import (
@@ -69,15 +66,6 @@ def test_the_energy_api_opens_the_gate(rec):
     energy_api_zero_mixes_everything(rec)
 
 
-def _recording(path, samples):
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(RATE)
-        wav.writeframes(array("h", samples).tobytes())
-    return path
-
-
 def _gated(probe, level=100):
     """The probe as a room records it at `level`: the mixed frames, and FreeSWITCH's silence
     (samples of -1) for the rest."""
@@ -104,7 +92,7 @@ def test_a_recording_moved_by_a_frame_midway_is_read_without_a_grid(tmp_path):
     kept[376:376] = [silence]  # written between the ramp's hangover and the last loud frame
     del kept[60]  # a 50 of the first hangover dropped
     samples = [-1] * 24 + [x for f in kept for x in f]
-    path = _recording(tmp_path / "moved.wav", samples)
+    path = write(tmp_path / "moved.wav", samples)
     want = predicted_runs(100)
     predicted = [score for _, scores in want for score in scores]
     heard = [score for score, frames in heard_runs(path) for _ in range(frames)]
@@ -118,11 +106,11 @@ def test_an_ungated_recording_is_not_held_to_the_gated_frames(tmp_path):
     lets through, and a recording of half the gated frames is too few."""
     probe = read(write_probe(tmp_path / "probe.wav"))
     want = predicted_runs(100)
-    ungated = _recording(tmp_path / "ungated.wav", _gated(probe, level=0))
+    ungated = write(tmp_path / "ungated.wav", _gated(probe, level=0))
     with pytest.raises(AssertionError, match="frames the gate drops"):
         _held_to("ungated.wav", heard_runs(ungated), want)
     gated = _gated(probe)
-    half = _recording(tmp_path / "half.wav", gated[:len(gated) // 2])
+    half = write(tmp_path / "half.wav", gated[:len(gated) // 2])
     with pytest.raises(AssertionError):
         _held_to("half.wav", heard_runs(half), want)
-    _held_to("gated.wav", heard_runs(_recording(tmp_path / "gated.wav", gated)), want)
+    _held_to("gated.wav", heard_runs(write(tmp_path / "gated.wav", gated)), want)
