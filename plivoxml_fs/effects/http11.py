@@ -60,9 +60,9 @@ import ssl
 from collections.abc import Mapping
 from urllib.parse import quote, unquote, urlsplit
 
-import gevent
-import gevent.socket
 from gevent import monkey
+
+from plivoxml_fs.esl import greenio
 
 #: What every request says it comes from.
 USER_AGENT = "plivoxml-fs"
@@ -81,10 +81,6 @@ _HEX_DIGITS = b"0123456789abcdefABCDEF"
 #: The stdlib's own poll (not gevent's): a zero-timeout check that never yields.
 _poll = monkey.get_original("select", "poll")
 _POLLIN = 0x001
-
-
-class _Expired(BaseException):
-    """Thrown into a greenlet by `_Connection.fill`'s own read timer: never seen outside it."""
 
 
 class HttpError(Exception):
@@ -150,31 +146,23 @@ class _Connection:
         self.buf += data
         return len(data)
 
-
     def _receive(self) -> bytes:
         """The next bytes, within the socket's read timeout.
 
         A gevent socket's recv tries the system call first, which right after a request finds
         nothing yet (EAGAIN: an exception and a system call for nothing), then waits for the
         socket under a gevent.Timeout made, started, cancelled and closed for that one wait.
-        A plain one (not TLS: its bytes are not the reply's) is waited on first here, with a
-        bare loop timer as the deadline, and read once; any other socket, or one without a
+        A plain one (not TLS: its bytes are not the reply's) is waited on first and read once
+        (greenio), with a bare loop timer as the deadline; any other socket, or one without a
         timeout, reads through its own recv."""
         sock = self.sock
         timeout = sock.gettimeout()
-        if type(sock) is not gevent.socket.socket or not timeout:
+        if not greenio.plain(sock) or not timeout:
             return sock.recv(RECV_BYTES)
-        hub = gevent.get_hub()
-        timer = hub.loop.timer(timeout)
-        timer.start(gevent.getcurrent().throw, _Expired)
+        timer = greenio.expiring(timeout)
         try:
-            while True:
-                hub.wait(sock._read_event)
-                try:
-                    return sock._sock.recv(RECV_BYTES)
-                except BlockingIOError:
-                    continue  # woken with nothing to read: wait again
-        except _Expired:
+            return greenio.recv_when_readable(sock, RECV_BYTES)
+        except greenio.Expired:
             raise TimeoutError("timed out") from None
         finally:
             timer.close()

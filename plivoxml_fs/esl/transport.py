@@ -18,6 +18,7 @@ one authenticated, subscribed connection to FreeSWITCH alive with exponential ba
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import socket
 import time
@@ -37,6 +38,7 @@ from plivoxml_fs.errors import (
     EventOverflow,
     ProtocolError,
 )
+from plivoxml_fs.esl import greenio
 from plivoxml_fs.esl import session as sessions
 from plivoxml_fs.esl.codec import encode_command
 from plivoxml_fs.esl.messages import Event, Message
@@ -156,11 +158,10 @@ class EslConnection:
 
         A command fits the socket's buffer nearly always, so it needs no timer: the deadline
         (a gevent.Timeout made, started and closed) is armed only for what is left."""
-        raw = getattr(self._sock, "_sock", None)
-        if raw is None or self._sock.gettimeout() is not None:
-            return data  # not a plain gevent socket: all through _write
+        if not greenio.plain(self._sock) or self._sock.gettimeout() is not None:
+            return data  # all through _write
         try:
-            return data[raw.send(data):]
+            return data[self._sock._sock.send(data):]
         except BlockingIOError:
             return data
 
@@ -331,22 +332,11 @@ class EslConnection:
         it fails with EAGAIN, which is what happens after nearly every message: FreeSWITCH's
         reply or event was read whole, so the next recv finds nothing, and raises (an
         exception and a system call a message). Waiting first for the socket to be readable
-        and then reading once saves both; a read that still finds nothing waits again."""
-        raw = getattr(self._sock, "_sock", None)
-        readable = getattr(self._sock, "_read_event", None)
-        if raw is None or readable is None or self._sock.gettimeout() is not None:
-            return lambda: self._sock.recv(READ_CHUNK_BYTES)  # not a plain gevent socket
-        wait = gevent.get_hub().wait
-
-        def receive() -> bytes:
-            while True:
-                wait(readable)
-                try:
-                    return raw.recv(READ_CHUNK_BYTES)
-                except BlockingIOError:
-                    continue  # woken with nothing to read: wait again
-
-        return receive
+        and then reading once (greenio.recv_when_readable) saves both."""
+        sock = self._sock
+        if not greenio.plain(sock) or sock.gettimeout() is not None:
+            return lambda: sock.recv(READ_CHUNK_BYTES)
+        return functools.partial(greenio.recv_when_readable, sock, READ_CHUNK_BYTES)
 
     def _read_loop(self) -> None:
         receive = self._receiver()

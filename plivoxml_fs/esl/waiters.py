@@ -18,6 +18,7 @@ import gevent.event
 import gevent.queue
 
 from plivoxml_fs.errors import CommandTimeout, ConnectionLost, EventOverflow, PlivoXMLError
+from plivoxml_fs.esl.greenio import Expired, expiring
 from plivoxml_fs.esl.messages import Event
 
 if TYPE_CHECKING:
@@ -31,14 +32,10 @@ def remaining(deadline: float) -> float:
     return max(0.0, deadline - time.monotonic())
 
 
-class _Expired(BaseException):
-    """Thrown into a greenlet by `within`'s own timer: never seen outside `within`."""
-
-
 def within(result: gevent.event.AsyncResult, timeout: float) -> bool:
     """Wait up to `timeout` s for `result`; True when it is ready (value or error).
 
-    The deadline is a bare loop timer that throws `_Expired`, a private class: a caller's own
+    The deadline is a bare loop timer (greenio.expiring) that throws `Expired`: a caller's own
     gevent.Timeout (or any other exception thrown into it) propagates instead of being taken
     for ours. `result.wait(timeout)` did the same with a gevent.Timeout object made, started,
     cancelled and closed for every wait: the transport waits a dozen times a call, and that
@@ -48,22 +45,14 @@ def within(result: gevent.event.AsyncResult, timeout: float) -> bool:
         return True
     if timeout <= 0:
         return False
-    timer = _expiring(timeout)
+    timer = expiring(timeout)
     try:
         result.wait()
-    except _Expired:
+    except Expired:
         pass
     finally:
         timer.close()
     return result.ready()
-
-
-def _expiring(timeout: float):
-    """A started loop timer that throws `_Expired` into this greenlet in `timeout` s; the
-    caller closes it once its wait is over (nothing is thrown after that)."""
-    timer = gevent.get_hub().loop.timer(timeout)
-    timer.start(gevent.getcurrent().throw, _Expired)
-    return timer
 
 
 class Reply:
@@ -154,10 +143,10 @@ class Subscription:
             return None
         else:
             # not queue.get(timeout=...): that makes a gevent.Timeout a wait (within says why)
-            timer = _expiring(timeout)
+            timer = expiring(timeout)
             try:
                 item = self._queue.get()
-            except _Expired:
+            except Expired:
                 return None  # an event that came meanwhile stays queued for the next get
             finally:
                 timer.close()

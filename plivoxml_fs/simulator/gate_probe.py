@@ -158,8 +158,8 @@ def heard_runs(recording: Path, floor: int = 25) -> list[list]:
         else:
             stretches.append([value, 1])
     per_frame = FRAME // PERIOD
-    return [[value, round(count / per_frame)] for value, count in stretches
-            if value >= floor and round(count / per_frame)]
+    heard = [[value, round(count / per_frame)] for value, count in stretches if value >= floor]
+    return [run for run in heard if run[1]]
 
 
 def predicted_runs(level: int = 100) -> list[list]:

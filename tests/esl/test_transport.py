@@ -448,7 +448,7 @@ def test_event_log_lines_carry_the_event_the_conference_and_the_call(pair, caplo
     assert not hasattr(record, "conference")
 
 
-# -- waits and socket calls without a gevent.Timeout each (waiters._expiring, the reader, writes)
+# -- waits and socket calls without a gevent.Timeout each (greenio.expiring, the reader, writes)
 
 
 def test_a_wait_that_ended_leaves_no_deadline_behind(pair):
