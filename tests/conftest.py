@@ -13,10 +13,10 @@ monkey.patch_all()
 
 import logging  # noqa: E402
 import shutil  # noqa: E402
-import socket  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+from ports import unused_port  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 #: The port examples/ documents name for the replay web app.
@@ -59,9 +59,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return unused_port()
 
 
 @pytest.fixture

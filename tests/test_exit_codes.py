@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ports import unused_port
 from waiting import until
 
 from plivoxml_fs import replay
@@ -34,16 +35,12 @@ def _invoke(*args: str):
     return CliRunner().invoke(main, list(args))
 
 
-def _unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _serve_config(tmp_path, **settings) -> str:
     """A settings file for `serve` on free ports, FreeSWITCH at an address nothing answers on."""
-    values = {"listen_port": _unused_port(), "metrics_port": _unused_port(),
-              "freeswitch_port": _unused_port(),
+    listen = unused_port()
+    metrics = unused_port(listen)
+    values = {"listen_port": listen, "metrics_port": metrics,
+              "freeswitch_port": unused_port(listen, metrics),
               "state_dir": str(tmp_path / "state"), **settings}
     (tmp_path / "state").mkdir(exist_ok=True)
     conf = tmp_path / "serve.toml"
@@ -141,7 +138,7 @@ def test_replay_with_freeswitch_unreachable_exits_5(tmp_path, monkeypatch, free_
     doc = tmp_path / "answer.xml"
     doc.write_text("<Response><Hangup/></Response>")
     result = _invoke("replay", str(doc), "--freeswitch", f"127.0.0.1:{free_port}",
-                     "--listen", f"127.0.0.1:{_unused_port()}", "--http-port", "0")
+                     "--listen", f"127.0.0.1:{unused_port()}", "--http-port", "0")
     assert result.exit_code == ExitCode.FREESWITCH, result.output
     assert (f"Error: replay: cannot reach FreeSWITCH's event socket at 127.0.0.1:{free_port} "
             f"within 0.3 s" in result.output)

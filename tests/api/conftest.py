@@ -3,25 +3,14 @@ accounts, on the embedded FreeSWITCH."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from conference.conftest import TIME_SCALE
 from conference.scene import Scene, embedded_scene
+from ports import unused_port
 
 from api.api_scenarios import ACCOUNT_A, ACCOUNT_B, API_AUTH, TOKEN_A, TOKEN_B
 from api.mpc_scenarios import CONFIRM_TIMEOUT_S, DIAL_STRING
 from plivoxml_fs.client import rest_client
-
-
-def unused_port(besides: int) -> int:
-    """A free port other than `besides` (the OS may hand a just-freed port out again)."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port != besides:
-            return port
 
 
 def with_api(scene: Scene) -> Scene:
