@@ -43,10 +43,15 @@ def ai_is_recorded_and_a_coaching_ai_is_not(scene: Scene, record_dir) -> None:
     mpc_file = file_of(scene, completed)
     assert _level(mpc_file, AI_HZ) > PRESENT, _level(mpc_file, AI_HZ)
     assert _level(mpc_file, COACH_HZ) < ABSENT, _level(mpc_file, COACH_HZ)
-    ais = [j for j in joins if j["ParticipantRole"] == "ai-agent"]
-    tracks = [h for h in scene.app.of("/rec")
-              if h.get("EventName") == "ParticipantRecordingCompleted"]
-    (own,) = [h for h in tracks if h["MemberID"] in {j["MemberID"] for j in ais}]
+    ais = {j["MemberID"] for j in joins if j["ParticipantRole"] == "ai-agent"}
+
+    def ai_tracks():
+        return [h for h in scene.app.of("/rec")
+                if h.get("EventName") == "ParticipantRecordingCompleted" and h["MemberID"] in ais]
+
+    # the track's own recording ends (and calls back) on its own, maybe after the MPC's did: a
+    # loaded CI run had it after the test's flush
+    (own,) = scene.wait("the AI's ParticipantRecordingCompleted", ai_tracks)
     track_file = file_of(scene, own)
     assert _level(track_file, AI_HZ) > PRESENT, _level(track_file, AI_HZ)
 
